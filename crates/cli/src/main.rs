@@ -1,0 +1,3 @@
+//! The `vaebio` command-line tool.
+
+fn main() {}
