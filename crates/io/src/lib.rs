@@ -1,0 +1,36 @@
+//! Biological files to named feature matrices.
+//!
+//! Every reader in `vaebio-io` turns a file the biologist already has (FASTA/FASTQ,
+//! aligned protein families, VCF/BCF, expression tables) into one plain type,
+//! [`FeatureMatrix`]: row names (observations), column names (features) and values,
+//! stored dense, sparse or as byte dosages and handed out as dense `f32` rows on demand.
+//! Inputs may be plain or gzip/BGZF (detected from magic bytes) and `-` reads stdin;
+//! every error is one line naming the file, the line or record, and the fix.
+//!
+//! ```
+//! use vaebio_io::FeatureMatrix;
+//!
+//! let matrix = FeatureMatrix::from_dense(
+//!     vec!["cell_1".into(), "cell_2".into()],
+//!     vec!["CD3E".into(), "MS4A1".into()],
+//!     vec![3.0, 0.0, 0.0, 7.0],
+//! )?;
+//! let mut batch = vec![0.0; 2];
+//! matrix.fill_rows(&[1], &mut batch);
+//! assert_eq!(batch, [0.0, 7.0]);
+//! assert!(matrix.is_integer_counts());
+//! # Ok::<(), vaebio_io::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod input;
+pub mod matrix;
+pub mod vcf;
+
+mod bcf;
+mod vcf_text;
+
+pub use error::{Error, Location, Result, Where};
+pub use input::{Compression, Input};
+pub use matrix::{Csr, DOSAGE_MISSING, Dosage, FeatureMatrix, Storage};
