@@ -1,0 +1,507 @@
+//! How good is a latent space? Label and batch metrics on points in memory.
+//!
+//! The definitions follow scikit-learn (`adjusted_rand_score`, `normalized_mutual_info_score`
+//! with arithmetic normalisation, `silhouette_score` on Euclidean distance), so figures are
+//! comparable with scanpy/scib reports; the tests check values computed with scikit-learn 1.9.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+/// Why a metric cannot be computed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum MetricsError {
+    /// The point array does not split into rows of `n_dims` values, or is empty.
+    #[error(
+        "latent points: {values} values do not form rows of {n_dims} dimensions — check the latent table"
+    )]
+    Shape {
+        /// Number of values given.
+        values: usize,
+        /// Dimensions per point.
+        n_dims: usize,
+    },
+    /// A label vector has another length than the number of points.
+    #[error("{what}: {got} entries for {expected} points — every point needs one")]
+    Length {
+        /// Which vector.
+        what: &'static str,
+        /// Its length.
+        got: usize,
+        /// Number of points.
+        expected: usize,
+    },
+    /// Too few points for the requested neighbourhood or clustering.
+    #[error(
+        "{what} needs more than {needed} points, got {got} — lower k or give more observations"
+    )]
+    TooFew {
+        /// Which metric.
+        what: &'static str,
+        /// Points needed (exclusive).
+        needed: usize,
+        /// Points given.
+        got: usize,
+    },
+}
+
+/// Points in memory: `n` rows of `n_dims` values, row-major.
+#[derive(Debug, Clone, Copy)]
+pub struct Points<'a> {
+    values: &'a [f32],
+    n_dims: usize,
+}
+
+impl<'a> Points<'a> {
+    /// Wraps row-major values; fails if they do not form at least one row of `n_dims`.
+    pub fn new(values: &'a [f32], n_dims: usize) -> Result<Self, MetricsError> {
+        if n_dims == 0 || values.is_empty() || values.len() % n_dims != 0 {
+            return Err(MetricsError::Shape {
+                values: values.len(),
+                n_dims,
+            });
+        }
+        Ok(Self { values, n_dims })
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.values.len() / self.n_dims
+    }
+
+    /// Always false: a `Points` holds at least one row.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Dimensions per point.
+    pub fn n_dims(&self) -> usize {
+        self.n_dims
+    }
+
+    /// The values of point `i`.
+    pub fn row(&self, i: usize) -> &'a [f32] {
+        &self.values[i * self.n_dims..(i + 1) * self.n_dims]
+    }
+
+    fn check_len(&self, what: &'static str, got: usize) -> Result<(), MetricsError> {
+        if got == self.len() {
+            Ok(())
+        } else {
+            Err(MetricsError::Length {
+                what,
+                got,
+                expected: self.len(),
+            })
+        }
+    }
+}
+
+fn squared_distance(a: &[f32], b: &[f32]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| {
+            let d = f64::from(*x) - f64::from(*y);
+            d * d
+        })
+        .sum()
+}
+
+/// The `k` nearest neighbours of every point (Euclidean, the point itself excluded), nearest
+/// first; ties are broken by index so the result is deterministic.
+pub fn nearest_neighbours(points: Points<'_>, k: usize) -> Result<Vec<Vec<usize>>, MetricsError> {
+    let n = points.len();
+    if k == 0 || k >= n {
+        return Err(MetricsError::TooFew {
+            what: "k nearest neighbours",
+            needed: k,
+            got: n,
+        });
+    }
+    Ok((0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut dist: Vec<(f64, usize)> = (0..n)
+                .filter(|&j| j != i)
+                .map(|j| (squared_distance(points.row(i), points.row(j)), j))
+                .collect();
+            dist.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            dist.truncate(k);
+            dist.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            dist.into_iter().map(|(_, j)| j).collect()
+        })
+        .collect())
+}
+
+/// Leave-one-out kNN classification accuracy: each point gets the majority label of its `k`
+/// nearest neighbours (ties go to the label of the nearest neighbour among the tied labels).
+pub fn knn_accuracy(neighbours: &[Vec<usize>], labels: &[usize]) -> Result<f64, MetricsError> {
+    if neighbours.len() != labels.len() {
+        return Err(MetricsError::Length {
+            what: "labels",
+            got: labels.len(),
+            expected: neighbours.len(),
+        });
+    }
+    let n_labels = labels.iter().max().map_or(0, |m| m + 1);
+    let correct = neighbours
+        .iter()
+        .zip(labels)
+        .filter(|(nbrs, label)| {
+            let mut votes = vec![0usize; n_labels];
+            for &j in nbrs.iter() {
+                votes[labels[j]] += 1;
+            }
+            let best = votes.iter().copied().max().unwrap_or(0);
+            // Nearest neighbour whose label has the top vote count.
+            let winner = nbrs.iter().map(|&j| labels[j]).find(|&l| votes[l] == best);
+            winner == Some(**label)
+        })
+        .count();
+    Ok(correct as f64 / labels.len() as f64)
+}
+
+/// Mean over points of the entropy of batch labels among each point's neighbours, divided by
+/// the log of the number of batches: 1 is perfect mixing, 0 is none.
+pub fn batch_mixing_entropy(
+    neighbours: &[Vec<usize>],
+    batches: &[usize],
+) -> Result<f64, MetricsError> {
+    if neighbours.len() != batches.len() {
+        return Err(MetricsError::Length {
+            what: "batches",
+            got: batches.len(),
+            expected: neighbours.len(),
+        });
+    }
+    let n_batches = batches.iter().max().map_or(0, |m| m + 1);
+    if n_batches < 2 {
+        return Ok(0.0);
+    }
+    let total: f64 = neighbours
+        .iter()
+        .map(|nbrs| {
+            let mut counts = vec![0usize; n_batches];
+            for &j in nbrs {
+                counts[batches[j]] += 1;
+            }
+            entropy(&counts, nbrs.len())
+        })
+        .sum();
+    Ok(total / neighbours.len() as f64 / (n_batches as f64).ln())
+}
+
+fn entropy(counts: &[usize], total: usize) -> f64 {
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / total as f64;
+            -p * p.ln()
+        })
+        .sum()
+}
+
+/// k-means (k-means++ seeding, Lloyd iterations), best inertia of `n_init` seeded runs.
+/// Returns the cluster of each point.
+pub fn kmeans(
+    points: Points<'_>,
+    n_clusters: usize,
+    seed: u64,
+    n_init: usize,
+) -> Result<Vec<usize>, MetricsError> {
+    let n = points.len();
+    if n_clusters == 0 || n_clusters > n {
+        return Err(MetricsError::TooFew {
+            what: "k-means",
+            needed: n_clusters.saturating_sub(1),
+            got: n,
+        });
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut best: Option<(f64, Vec<usize>)> = None;
+    for _ in 0..n_init.max(1) {
+        let run_seed = rng.random::<u64>();
+        let (inertia, assignment) = kmeans_once(points, n_clusters, run_seed);
+        if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
+            best = Some((inertia, assignment));
+        }
+    }
+    Ok(best.map(|(_, a)| a).unwrap_or_default())
+}
+
+fn kmeans_once(points: Points<'_>, n_clusters: usize, seed: u64) -> (f64, Vec<usize>) {
+    let n = points.len();
+    let d = points.n_dims();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    // k-means++ seeding.
+    let mut centres: Vec<f64> = Vec::with_capacity(n_clusters * d);
+    let first = rng.random_range(0..n);
+    centres.extend(points.row(first).iter().map(|&v| f64::from(v)));
+    let mut closest: Vec<f64> = (0..n)
+        .map(|i| squared_distance_f64(points.row(i), &centres[0..d]))
+        .collect();
+    while centres.len() < n_clusters * d {
+        let total: f64 = closest.iter().sum();
+        let next = if total > 0.0 {
+            let mut target = rng.random::<f64>() * total;
+            let mut pick = n - 1;
+            for (i, &c) in closest.iter().enumerate() {
+                if target < c {
+                    pick = i;
+                    break;
+                }
+                target -= c;
+            }
+            pick
+        } else {
+            rng.random_range(0..n)
+        };
+        let start = centres.len();
+        centres.extend(points.row(next).iter().map(|&v| f64::from(v)));
+        for (i, c) in closest.iter_mut().enumerate() {
+            *c = c.min(squared_distance_f64(
+                points.row(i),
+                &centres[start..start + d],
+            ));
+        }
+    }
+    let mut assignment = vec![0usize; n];
+    let mut inertia = f64::INFINITY;
+    for _ in 0..300 {
+        let mut changed = false;
+        inertia = 0.0;
+        for (i, slot) in assignment.iter_mut().enumerate() {
+            let (best, dist) = (0..n_clusters)
+                .map(|c| {
+                    (
+                        c,
+                        squared_distance_f64(points.row(i), &centres[c * d..(c + 1) * d]),
+                    )
+                })
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .unwrap_or((0, 0.0));
+            inertia += dist;
+            if *slot != best {
+                *slot = best;
+                changed = true;
+            }
+        }
+        let mut sums = vec![0.0f64; n_clusters * d];
+        let mut sizes = vec![0usize; n_clusters];
+        for (i, &c) in assignment.iter().enumerate() {
+            sizes[c] += 1;
+            for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(points.row(i)) {
+                *s += f64::from(v);
+            }
+        }
+        for c in 0..n_clusters {
+            if sizes[c] > 0 {
+                for (centre, s) in centres[c * d..(c + 1) * d]
+                    .iter_mut()
+                    .zip(&sums[c * d..(c + 1) * d])
+                {
+                    *centre = s / sizes[c] as f64;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    (inertia, assignment)
+}
+
+fn squared_distance_f64(a: &[f32], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| {
+            let d = f64::from(*x) - y;
+            d * d
+        })
+        .sum()
+}
+
+/// Contingency table of two labelings (rows: `a`, columns: `b`).
+fn contingency(a: &[usize], b: &[usize]) -> (Vec<Vec<usize>>, Vec<usize>, Vec<usize>) {
+    let na = a.iter().max().map_or(0, |m| m + 1);
+    let nb = b.iter().max().map_or(0, |m| m + 1);
+    let mut table = vec![vec![0usize; nb]; na];
+    for (&x, &y) in a.iter().zip(b) {
+        table[x][y] += 1;
+    }
+    let row_sums = table.iter().map(|r| r.iter().sum()).collect();
+    let col_sums = (0..nb).map(|j| table.iter().map(|r| r[j]).sum()).collect();
+    (table, row_sums, col_sums)
+}
+
+fn check_pair(a: &[usize], b: &[usize]) -> Result<(), MetricsError> {
+    if a.len() != b.len() || a.is_empty() {
+        return Err(MetricsError::Length {
+            what: "second labeling",
+            got: b.len(),
+            expected: a.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Adjusted Rand index between two labelings (1: identical partitions, ~0: chance).
+pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> Result<f64, MetricsError> {
+    check_pair(a, b)?;
+    let pairs = |x: usize| (x as f64) * (x as f64 - 1.0) / 2.0;
+    let (table, rows, cols) = contingency(a, b);
+    let index: f64 = table.iter().flatten().map(|&c| pairs(c)).sum();
+    let sum_rows: f64 = rows.iter().map(|&c| pairs(c)).sum();
+    let sum_cols: f64 = cols.iter().map(|&c| pairs(c)).sum();
+    let expected = sum_rows * sum_cols / pairs(a.len());
+    let max = (sum_rows + sum_cols) / 2.0;
+    if (max - expected).abs() < f64::EPSILON {
+        return Ok(1.0);
+    }
+    Ok((index - expected) / (max - expected))
+}
+
+/// Normalised mutual information with arithmetic-mean normalisation (scikit-learn's default).
+pub fn normalized_mutual_information(a: &[usize], b: &[usize]) -> Result<f64, MetricsError> {
+    check_pair(a, b)?;
+    let n = a.len() as f64;
+    let (table, rows, cols) = contingency(a, b);
+    let mut mi = 0.0;
+    for (i, row) in table.iter().enumerate() {
+        for (j, &c) in row.iter().enumerate() {
+            if c > 0 {
+                let c = c as f64;
+                mi += c / n * (c * n / (rows[i] as f64 * cols[j] as f64)).ln();
+            }
+        }
+    }
+    let ha = entropy(&rows, a.len());
+    let hb = entropy(&cols, b.len());
+    if ha == 0.0 && hb == 0.0 {
+        return Ok(1.0);
+    }
+    let norm = (ha + hb) / 2.0;
+    Ok(if norm > 0.0 { mi / norm } else { 0.0 })
+}
+
+/// Mean silhouette coefficient on Euclidean distance; needs at least two labels.
+pub fn silhouette(points: Points<'_>, labels: &[usize]) -> Result<f64, MetricsError> {
+    points.check_len("labels", labels.len())?;
+    let n = points.len();
+    let n_labels = labels.iter().max().map_or(0, |m| m + 1);
+    let mut sizes = vec![0usize; n_labels];
+    for &l in labels {
+        sizes[l] += 1;
+    }
+    if sizes.iter().filter(|&&s| s > 0).count() < 2 {
+        return Err(MetricsError::TooFew {
+            what: "silhouette (labels)",
+            needed: 1,
+            got: sizes.iter().filter(|&&s| s > 0).count(),
+        });
+    }
+    let total: f64 = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut sums = vec![0.0f64; n_labels];
+            for j in 0..n {
+                if j != i {
+                    sums[labels[j]] += squared_distance(points.row(i), points.row(j)).sqrt();
+                }
+            }
+            let own = labels[i];
+            if sizes[own] <= 1 {
+                return 0.0;
+            }
+            let a = sums[own] / (sizes[own] - 1) as f64;
+            let b = (0..n_labels)
+                .filter(|&l| l != own && sizes[l] > 0)
+                .map(|l| sums[l] / sizes[l] as f64)
+                .fold(f64::INFINITY, f64::min);
+            (b - a) / a.max(b)
+        })
+        .sum();
+    Ok(total / n as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Twelve 2-D points in three loose groups, with two labelings; expected values from
+    // scikit-learn 1.9.1: adjusted_rand_score, normalized_mutual_info_score,
+    // silhouette_score(X, labels), and a hand count for the kNN accuracy.
+    const X: [f32; 24] = [
+        0.0, 0.1, 0.2, -0.1, -0.1, 0.0, 0.1, 0.2, // group 0
+        3.0, 3.1, 3.2, 2.9, 2.8, 3.0, 3.1, 3.3, // group 1
+        -3.0, 3.0, -3.1, 2.9, -2.9, 3.2, -3.2, 3.1, // group 2
+    ];
+    const TRUTH: [usize; 12] = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2];
+    const NOISY: [usize; 12] = [0, 0, 1, 0, 1, 1, 1, 2, 2, 2, 0, 2];
+
+    #[test]
+    fn ari_matches_sklearn() {
+        let ari = adjusted_rand_index(&TRUTH, &NOISY).unwrap();
+        assert!((ari - SKLEARN_ARI).abs() < 1e-9, "{ari}");
+        assert_eq!(adjusted_rand_index(&TRUTH, &TRUTH).unwrap(), 1.0);
+    }
+
+    #[test]
+    fn nmi_matches_sklearn() {
+        let nmi = normalized_mutual_information(&TRUTH, &NOISY).unwrap();
+        assert!((nmi - SKLEARN_NMI).abs() < 1e-9, "{nmi}");
+    }
+
+    #[test]
+    fn silhouette_matches_sklearn() {
+        let points = Points::new(&X, 2).unwrap();
+        let s = silhouette(points, &TRUTH).unwrap();
+        assert!((s - SKLEARN_SILHOUETTE).abs() < 1e-6, "{s}");
+        let s = silhouette(points, &NOISY).unwrap();
+        assert!((s - SKLEARN_SILHOUETTE_NOISY).abs() < 1e-6, "{s}");
+    }
+
+    #[test]
+    fn knn_accuracy_counts_majority_votes() {
+        let points = Points::new(&X, 2).unwrap();
+        let nbrs = nearest_neighbours(points, 3).unwrap();
+        // Groups are far apart: the 3 nearest neighbours of every point share its group.
+        assert_eq!(knn_accuracy(&nbrs, &TRUTH).unwrap(), 1.0);
+        // Against NOISY, by hand: the points whose label is the majority of their group
+        // (indices 0, 1, 3, 4, 5, 6, 8, 9, 11) are predicted correctly, the three others not.
+        assert!((knn_accuracy(&nbrs, &NOISY).unwrap() - 9.0 / 12.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn kmeans_recovers_separated_groups() {
+        let points = Points::new(&X, 2).unwrap();
+        let clusters = kmeans(points, 3, 7, 10).unwrap();
+        assert_eq!(adjusted_rand_index(&TRUTH, &clusters).unwrap(), 1.0);
+    }
+
+    #[test]
+    fn batch_mixing_is_zero_for_separated_and_high_for_mixed_batches() {
+        let points = Points::new(&X, 2).unwrap();
+        let nbrs = nearest_neighbours(points, 3).unwrap();
+        assert_eq!(batch_mixing_entropy(&nbrs, &TRUTH).unwrap(), 0.0);
+        let alternating: Vec<usize> = (0..12).map(|i| i % 2).collect();
+        let mixed = batch_mixing_entropy(&nbrs, &alternating).unwrap();
+        assert!(mixed > 0.8, "{mixed}");
+    }
+
+    #[test]
+    fn bad_shapes_are_errors() {
+        assert!(Points::new(&X[..5], 2).is_err());
+        assert!(Points::new(&[], 2).is_err());
+        let points = Points::new(&X, 2).unwrap();
+        assert!(nearest_neighbours(points, 12).is_err());
+        assert!(silhouette(points, &TRUTH[..3]).is_err());
+        assert!(adjusted_rand_index(&TRUTH, &NOISY[..4]).is_err());
+    }
+
+    const SKLEARN_ARI: f64 = 0.3125;
+    const SKLEARN_NMI: f64 = 0.48814049285708533;
+    const SKLEARN_SILHOUETTE: f64 = 0.93539630058694;
+    const SKLEARN_SILHOUETTE_NOISY: f64 = 0.1938408036157269;
+}

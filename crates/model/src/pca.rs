@@ -1,0 +1,176 @@
+//! Principal component analysis: the linear baseline a VAE's latent space is compared with
+//! (popvae writes it with `--pca`) and the 2-D projection used to plot wide latent spaces.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::data::RowSource;
+
+/// Principal-component scores of every row of `rows` (centred, not scaled), `n_components`
+/// per row, row-major. Component signs are fixed so the largest-magnitude loading of each
+/// component is positive, which makes the output independent of the iteration's start.
+///
+/// Computed by subspace iteration on the covariance operator, in f64, from a seeded start;
+/// rows are read once into memory.
+pub fn pca_scores(rows: &dyn RowSource, n_components: usize, seed: u64) -> Vec<f32> {
+    let n = rows.n_rows();
+    let d = rows.n_cols();
+    let k = n_components.min(d).min(n);
+    if k == 0 {
+        return vec![0.0; n * n_components];
+    }
+    let mut centred = vec![0.0f32; n * d];
+    let all: Vec<usize> = (0..n).collect();
+    rows.fill_rows(&all, &mut centred);
+    let mut x: Vec<f64> = centred.iter().map(|&v| f64::from(v)).collect();
+    for col in 0..d {
+        let mean = (0..n).map(|r| x[r * d + col]).sum::<f64>() / n as f64;
+        for r in 0..n {
+            x[r * d + col] -= mean;
+        }
+    }
+    // Oversample the subspace so the leading k directions converge quickly.
+    let width = (k + 5).min(d);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut basis: Vec<f64> = (0..d * width)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
+    orthonormalize(&mut basis, d, width);
+    for _ in 0..200 {
+        let projected = x_times(&x, n, d, &basis, width); // n × width
+        let mut next = xt_times(&x, n, d, &projected, width); // d × width
+        orthonormalize(&mut next, d, width);
+        let change: f64 = basis
+            .iter()
+            .zip(&next)
+            .map(|(a, b)| (a.abs() - b.abs()).abs())
+            .fold(0.0, f64::max);
+        basis = next;
+        if change < 1e-12 {
+            break;
+        }
+    }
+    // Rayleigh–Ritz: order the basis by explained variance within the subspace.
+    let scores = x_times(&x, n, d, &basis, width);
+    let mut order: Vec<(f64, usize)> = (0..width)
+        .map(|c| ((0..n).map(|r| scores[r * width + c].powi(2)).sum(), c))
+        .collect();
+    order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut out = vec![0.0f32; n * n_components];
+    for (slot, &(_, c)) in order.iter().take(k).enumerate() {
+        let sign = sign_of_largest(&basis, d, width, c);
+        for r in 0..n {
+            out[r * n_components + slot] = (sign * scores[r * width + c]) as f32;
+        }
+    }
+    out
+}
+
+/// `x` (n × d) times `b` (d × w), row-major.
+fn x_times(x: &[f64], n: usize, d: usize, b: &[f64], w: usize) -> Vec<f64> {
+    let mut out = vec![0.0; n * w];
+    for r in 0..n {
+        for j in 0..d {
+            let v = x[r * d + j];
+            if v != 0.0 {
+                for c in 0..w {
+                    out[r * w + c] += v * b[j * w + c];
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `xᵀ` (d × n) times `y` (n × w), row-major.
+fn xt_times(x: &[f64], n: usize, d: usize, y: &[f64], w: usize) -> Vec<f64> {
+    let mut out = vec![0.0; d * w];
+    for r in 0..n {
+        for j in 0..d {
+            let v = x[r * d + j];
+            if v != 0.0 {
+                for c in 0..w {
+                    out[j * w + c] += v * y[r * w + c];
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Modified Gram–Schmidt on the `w` columns of a d × w row-major matrix.
+fn orthonormalize(m: &mut [f64], d: usize, w: usize) {
+    for c in 0..w {
+        for prev in 0..c {
+            let dot: f64 = (0..d).map(|j| m[j * w + c] * m[j * w + prev]).sum();
+            for j in 0..d {
+                m[j * w + c] -= dot * m[j * w + prev];
+            }
+        }
+        let norm = (0..d).map(|j| m[j * w + c].powi(2)).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            for j in 0..d {
+                m[j * w + c] /= norm;
+            }
+        }
+    }
+}
+
+fn sign_of_largest(m: &[f64], d: usize, w: usize, c: usize) -> f64 {
+    let largest = (0..d)
+        .map(|j| m[j * w + c])
+        .max_by(|a, b| a.abs().total_cmp(&b.abs()))
+        .unwrap_or(1.0);
+    if largest < 0.0 { -1.0 } else { 1.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::DenseView;
+
+    #[test]
+    fn scores_match_numpy_svd() {
+        // 6 × 4 matrix; expected scores from numpy 2 (U·S of the centred matrix via
+        // np.linalg.svd, each component's sign set so its largest-|loading| is positive).
+        let x: [f32; 24] = [
+            2.0, 0.5, 1.0, 3.0, //
+            1.0, 1.5, 0.0, 2.0, //
+            4.0, 0.0, 2.5, 5.0, //
+            0.0, 2.0, 0.5, 1.0, //
+            3.0, 1.0, 1.5, 4.5, //
+            1.5, 2.5, 0.0, 1.0, //
+        ];
+        let view = DenseView::new(&x, 4).unwrap();
+        let scores = pca_scores(&view, 2, 3);
+        for (got, want) in scores.iter().zip(NUMPY_SCORES) {
+            assert!((f64::from(*got) - want).abs() < 1e-4, "{got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn asks_for_more_components_than_columns() {
+        let x = [1.0f32, 2.0, 3.0, 5.0];
+        let view = DenseView::new(&x, 1).unwrap();
+        let scores = pca_scores(&view, 2, 0);
+        assert_eq!(scores.len(), 8);
+        assert_eq!(scores[1], 0.0);
+        assert!((scores[0] + 1.75).abs() < 1e-6);
+    }
+
+    const NUMPY_SCORES: [f64; 12] = [
+        0.4950449187777471,
+        -0.48201419674064744,
+        -1.423732945983155,
+        -0.1898191753029623,
+        3.6523453499276166,
+        0.021222676977511665,
+        -2.632798628866899,
+        -0.5498714127370349,
+        2.0734809186904113,
+        0.24574060900708963,
+        -2.1643396125457204,
+        0.9547414987960426,
+    ];
+}
