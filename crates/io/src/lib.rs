@@ -23,14 +23,22 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod composition;
 pub mod error;
+pub mod fasta;
 pub mod input;
+pub mod kmer;
 pub mod matrix;
+pub mod tnf;
 pub mod vcf;
 
 mod bcf;
 mod vcf_text;
 
+pub use composition::{
+    Alphabet, SequenceFeatures, SequenceOptions, SequenceReport, featurize_sequences,
+};
 pub use error::{Error, Location, Result, Where};
+pub use fasta::{SequenceReader, SequenceRecord};
 pub use input::{Compression, Input};
 pub use matrix::{Csr, DOSAGE_MISSING, Dosage, FeatureMatrix, Storage};
