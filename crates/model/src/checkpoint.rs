@@ -1,0 +1,214 @@
+//! Save and load a model directory: `model.safetensors` (tensor names are the `VarBuilder`
+//! paths, e.g. `encoder.layers.0.weight`) and `config.json` (format version, configs,
+//! feature and batch names, fitted standardisation, the caller's featurization settings).
+//!
+//! Writing goes to a temporary sibling directory that is renamed into place, so a crash never
+//! leaves a half-written checkpoint under the final name.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{TrainConfig, VaeConfig};
+use crate::error::{Error, Result};
+use crate::vae::{Metadata, Standardization, Vae};
+
+/// Name of the weights file inside a checkpoint directory.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// Name of the settings file inside a checkpoint directory.
+pub const CONFIG_FILE: &str = "config.json";
+/// `format` value written to config.json.
+pub const FORMAT: &str = "vaebio-model";
+/// Checkpoint layout version written to config.json; loading accepts this version only.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The contents of config.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointConfig {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// [`FORMAT_VERSION`] of the writer.
+    pub version: u32,
+    /// The model's shape, likelihood included.
+    pub vae: VaeConfig,
+    /// How it was trained, if it was.
+    pub train: Option<TrainConfig>,
+    /// Per-feature z-scoring fitted at training, if any.
+    pub standardization: Option<Standardization>,
+    /// Feature names, batch names and the caller's featurization settings.
+    #[serde(flatten)]
+    pub metadata: Metadata,
+}
+
+impl Vae {
+    /// Write the model to directory `dir` (created; an existing checkpoint there is replaced).
+    pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        let config = CheckpointConfig {
+            format: FORMAT.to_string(),
+            version: FORMAT_VERSION,
+            vae: self.config.clone(),
+            train: self.train_config.clone(),
+            standardization: self.standardization.clone(),
+            metadata: self.metadata.clone(),
+        };
+        let json = serde_json::to_string_pretty(&config).map_err(|e| Error::Checkpoint {
+            path: dir.join(CONFIG_FILE),
+            message: format!("cannot serialise the settings ({e})"),
+        })?;
+        let tensors: HashMap<String, Tensor> = self
+            .named_variables()
+            .into_iter()
+            .map(|(name, var)| (name, var.as_tensor().clone()))
+            .collect();
+
+        let temp = temp_sibling(dir)?;
+        let written = (|| {
+            fs::create_dir_all(&temp).map_err(|e| io_error(&temp, e))?;
+            candle_core::safetensors::save(&tensors, temp.join(WEIGHTS_FILE))?;
+            fs::write(temp.join(CONFIG_FILE), json).map_err(|e| io_error(&temp, e))?;
+            replace_dir(&temp, dir)
+        })();
+        if written.is_err() {
+            // Best effort: the temporary directory is ours and useless after a failure.
+            let _ = fs::remove_dir_all(&temp);
+        }
+        written
+    }
+
+    /// Read a checkpoint directory written by [`Vae::save`] onto `device`.
+    pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
+        let dir = dir.as_ref();
+        let config_path = dir.join(CONFIG_FILE);
+        let text = fs::read_to_string(&config_path).map_err(|e| io_error(&config_path, e))?;
+        let config: CheckpointConfig =
+            serde_json::from_str(&text).map_err(|e| Error::Checkpoint {
+                path: config_path.clone(),
+                message: format!("line {}: {e} — is this a vaebio model directory?", e.line()),
+            })?;
+        if config.format != FORMAT || config.version != FORMAT_VERSION {
+            return Err(Error::Checkpoint {
+                path: config_path,
+                message: format!(
+                    "format `{}` version {} — this build reads `{FORMAT}` version {FORMAT_VERSION}; retrain or use the matching vaebio",
+                    config.format, config.version
+                ),
+            });
+        }
+        let mut vae = Vae::new(config.vae, device)?;
+        let weights_path = dir.join(WEIGHTS_FILE);
+        if !weights_path.is_file() {
+            return Err(Error::Checkpoint {
+                path: weights_path,
+                message: "missing — the directory is incomplete; save the model again".to_string(),
+            });
+        }
+        let mut stored = candle_core::safetensors::load(&weights_path, device).map_err(|e| {
+            Error::Checkpoint {
+                path: weights_path.clone(),
+                message: format!("unreadable safetensors file ({e})"),
+            }
+        })?;
+        for (name, var) in vae.named_variables() {
+            let tensor = stored.remove(&name).ok_or_else(|| Error::Checkpoint {
+                path: weights_path.clone(),
+                message: format!(
+                    "tensor `{name}` is missing — config.json and the weights do not match"
+                ),
+            })?;
+            if tensor.shape() != var.shape() {
+                return Err(Error::Checkpoint {
+                    path: weights_path.clone(),
+                    message: format!(
+                        "tensor `{name}` has shape {:?}, config.json implies {:?}",
+                        tensor.dims(),
+                        var.dims()
+                    ),
+                });
+            }
+            var.set(&tensor.to_dtype(var.dtype())?)?;
+        }
+        if let Some(extra) = stored.keys().min() {
+            return Err(Error::Checkpoint {
+                path: weights_path,
+                message: format!(
+                    "unexpected tensor `{extra}` — config.json and the weights do not match"
+                ),
+            });
+        }
+        if let Some(standardization) = &config.standardization
+            && (standardization.mean.len() != vae.config.n_features
+                || standardization.std.len() != vae.config.n_features)
+        {
+            return Err(Error::Checkpoint {
+                path: config_path,
+                message: format!(
+                    "standardization has {} means for {} features",
+                    standardization.mean.len(),
+                    vae.config.n_features
+                ),
+            });
+        }
+        vae.standardization = config.standardization;
+        vae.metadata = config.metadata;
+        vae.train_config = config.train;
+        Ok(vae)
+    }
+}
+
+/// A fresh directory name next to `dir`.
+fn temp_sibling(dir: &Path) -> Result<PathBuf> {
+    let name = dir
+        .file_name()
+        .ok_or_else(|| Error::Checkpoint {
+            path: dir.to_path_buf(),
+            message: "not a directory name — give a path such as `model/`".to_string(),
+        })?
+        .to_string_lossy();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let temp_name = format!(".{name}.tmp-{}-{nanos}", std::process::id());
+    Ok(match dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.join(temp_name),
+        _ => PathBuf::from(temp_name),
+    })
+}
+
+/// Move `temp` to `dir`; an existing `dir` is moved aside first and removed afterwards.
+fn replace_dir(temp: &Path, dir: &Path) -> Result<()> {
+    if !dir.exists() {
+        return fs::rename(temp, dir).map_err(|e| io_error(dir, e));
+    }
+    if dir.is_dir()
+        && !dir.join(CONFIG_FILE).exists()
+        && fs::read_dir(dir)
+            .map_err(|e| io_error(dir, e))?
+            .next()
+            .is_some()
+    {
+        return Err(Error::Checkpoint {
+            path: dir.to_path_buf(),
+            message: "exists and is not a vaebio model directory — choose another output path"
+                .to_string(),
+        });
+    }
+    let old = temp.with_extension("old");
+    fs::rename(dir, &old).map_err(|e| io_error(dir, e))?;
+    if let Err(e) = fs::rename(temp, dir) {
+        // Put the previous checkpoint back.
+        let _ = fs::rename(&old, dir);
+        return Err(io_error(dir, e));
+    }
+    fs::remove_dir_all(&old).map_err(|e| io_error(&old, e))
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}

@@ -1,0 +1,462 @@
+//! Hyper-parameters: the model's shape ([`VaeConfig`]) and how it is trained ([`TrainConfig`]).
+//!
+//! Both are plain serde structs (missing fields take their defaults, unknown fields are an
+//! error) whose `validate()` returns a typed error before any work starts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, invalid};
+use crate::likelihood::Likelihood;
+
+/// Non-linearity after each hidden layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Activation {
+    /// max(0, x) — scVI's choice.
+    #[default]
+    Relu,
+    /// exp(x) − 1 below zero — popvae's choice.
+    Elu,
+    /// Slope 0.01 below zero — VAMB's choice.
+    LeakyRelu,
+    /// Gaussian error linear unit (tanh approximation).
+    Gelu,
+}
+
+/// Normalisation of each hidden layer's pre-activation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Norm {
+    /// None.
+    None,
+    /// Batch-norm (scVI's momentum 0.01 and ε 1e-3); running statistics are saved.
+    #[default]
+    Batch,
+    /// Layer-norm over the features of each row.
+    Layer,
+}
+
+/// What the encoder sees of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputTransform {
+    /// `log1p` for count likelihoods (poisson, nb, zinb), the values as they are otherwise.
+    #[default]
+    Auto,
+    /// The values as they are.
+    Identity,
+    /// log(1 + x), as scVI does for counts.
+    Log1p,
+}
+
+/// The shape of the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VaeConfig {
+    /// Number of input features (columns).
+    pub n_features: usize,
+    /// Encoder hidden layer sizes, input side first.
+    pub hidden: Vec<usize>,
+    /// Decoder hidden layer sizes, latent side first; `None` mirrors `hidden`.
+    pub decoder_hidden: Option<Vec<usize>>,
+    /// Latent dimensions.
+    pub latent: usize,
+    /// Hidden-layer non-linearity.
+    pub activation: Activation,
+    /// Dropout probability after each encoder hidden layer (the decoder has none, as in scVI).
+    pub dropout: f64,
+    /// Hidden-layer normalisation.
+    pub norm: Norm,
+    /// The distribution p(x | z).
+    pub likelihood: Likelihood,
+    /// Number of batch categories; with more than one, a one-hot batch vector joins the input
+    /// of every decoder hidden layer (scVI). 0 or 1: no batch covariate.
+    pub n_batches: usize,
+    /// What the encoder sees of a row.
+    pub input_transform: InputTransform,
+    /// z-score every feature (mean and population standard deviation fitted on the training
+    /// rows, saved in the checkpoint) before encoding and reconstructing; gaussian only.
+    pub standardize: bool,
+    /// Seed for the weight initialisation.
+    pub seed: u64,
+}
+
+impl Default for VaeConfig {
+    fn default() -> Self {
+        Self {
+            n_features: 0,
+            hidden: vec![128],
+            decoder_hidden: None,
+            latent: 10,
+            activation: Activation::Relu,
+            dropout: 0.1,
+            norm: Norm::Batch,
+            likelihood: Likelihood::Gaussian {
+                learned_variance: false,
+            },
+            n_batches: 0,
+            input_transform: InputTransform::Auto,
+            standardize: false,
+            seed: 0,
+        }
+    }
+}
+
+impl VaeConfig {
+    /// Defaults (hidden `[128]`, latent 10, ReLU, dropout 0.1, batch-norm) for `n_features`.
+    /// (`VaeConfig::default()` has 0 features and a unit-variance gaussian likelihood.)
+    pub fn new(n_features: usize, likelihood: Likelihood) -> Self {
+        Self {
+            n_features,
+            likelihood,
+            ..Self::default()
+        }
+    }
+
+    /// Decoder hidden sizes, latent side first.
+    pub fn decoder_layers(&self) -> Vec<usize> {
+        match &self.decoder_hidden {
+            Some(layers) => layers.clone(),
+            None => self.hidden.iter().rev().copied().collect(),
+        }
+    }
+
+    /// Whether the encoder input is `log1p` of the row.
+    pub fn encoder_log1p(&self) -> bool {
+        match self.input_transform {
+            InputTransform::Auto => self.likelihood.is_count(),
+            InputTransform::Identity => false,
+            InputTransform::Log1p => true,
+        }
+    }
+
+    /// Whether a batch covariate is used.
+    pub fn uses_batches(&self) -> bool {
+        self.n_batches > 1
+    }
+
+    /// Check every field; the error names the field and the fix.
+    pub fn validate(&self) -> Result<()> {
+        if self.n_features == 0 {
+            return Err(invalid(
+                "n_features",
+                "must be at least 1 — set it to the number of input columns",
+            ));
+        }
+        if self.hidden.contains(&0) {
+            return Err(invalid(
+                "hidden",
+                format!(
+                    "{:?} has a layer of size 0 — every layer needs ≥ 1 unit",
+                    self.hidden
+                ),
+            ));
+        }
+        if let Some(layers) = &self.decoder_hidden
+            && layers.contains(&0)
+        {
+            return Err(invalid(
+                "decoder_hidden",
+                format!("{layers:?} has a layer of size 0 — every layer needs ≥ 1 unit"),
+            ));
+        }
+        if self.latent == 0 {
+            return Err(invalid("latent", "must be at least 1 (e.g. 10)"));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(invalid(
+                "dropout",
+                format!(
+                    "{} is outside [0, 1) — use e.g. 0.1, or 0 for none",
+                    self.dropout
+                ),
+            ));
+        }
+        if self.n_batches > 100_000 {
+            return Err(invalid(
+                "n_batches",
+                format!(
+                    "{} batch categories is implausible — is a per-row id being used as batch?",
+                    self.n_batches
+                ),
+            ));
+        }
+        if self.standardize && !matches!(self.likelihood, Likelihood::Gaussian { .. }) {
+            return Err(invalid(
+                "standardize",
+                "z-scoring only suits the gaussian likelihood — turn it off or use gaussian",
+            ));
+        }
+        self.likelihood
+            .validate(self.n_features)
+            .map_err(|e| invalid("likelihood", e.to_string()))
+    }
+}
+
+/// When the KL weight reaches β: it grows linearly from 0 over this span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KlWarmup {
+    /// Over this many epochs (scVI: 400).
+    Epochs(usize),
+    /// Over this many optimiser steps.
+    Steps(usize),
+}
+
+/// Stop when the validation loss has not improved by `min_delta` for `patience` epochs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EarlyStopping {
+    /// Epochs without improvement before stopping (scVI 45, popvae 50).
+    pub patience: usize,
+    /// Smallest decrease of the validation loss that counts as improvement.
+    pub min_delta: f64,
+    /// Put back the weights of the best epoch when training ends.
+    pub restore_best: bool,
+}
+
+impl Default for EarlyStopping {
+    fn default() -> Self {
+        Self {
+            patience: 45,
+            min_delta: 0.0,
+            restore_best: true,
+        }
+    }
+}
+
+/// How the model is trained. Defaults follow scVI (Adam lr 1e-3, ε 0.01, weight decay 1e-6,
+/// batch 128, 10% validation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Maximum number of passes over the training rows.
+    pub epochs: usize,
+    /// Rows per minibatch.
+    pub batch_size: usize,
+    /// AdamW learning rate.
+    pub learning_rate: f64,
+    /// AdamW (decoupled) weight decay.
+    pub weight_decay: f64,
+    /// AdamW ε (scVI uses 0.01, far above PyTorch's 1e-8, for stability).
+    pub adam_eps: f64,
+    /// Weight of the KL term once warm-up is over (β-VAE; VAMB uses 200 on its own scale).
+    pub beta: f64,
+    /// Linear KL warm-up; `None` uses β from the first step.
+    pub kl_warmup: Option<KlWarmup>,
+    /// λ of the L1 penalty on the weight matrices (not biases or norms).
+    pub l1: f64,
+    /// λ of the L2 penalty (sum of squares) on the weight matrices (EVE-style).
+    pub l2: f64,
+    /// Fraction of rows held out for validation (0 for none).
+    pub validation_fraction: f64,
+    /// Early stopping on the validation loss (on the training loss if there is no validation).
+    pub early_stopping: Option<EarlyStopping>,
+    /// Rescale gradients whose global L2 norm exceeds this.
+    pub grad_clip: Option<f64>,
+    /// Seed for the validation split, minibatch order, dropout and posterior noise.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 100,
+            batch_size: 128,
+            learning_rate: 1e-3,
+            weight_decay: 1e-6,
+            adam_eps: 0.01,
+            beta: 1.0,
+            kl_warmup: None,
+            l1: 0.0,
+            l2: 0.0,
+            validation_fraction: 0.1,
+            early_stopping: None,
+            grad_clip: None,
+            seed: 0,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// scVI's epoch rule for `n_rows` observations: min(round(20000 / n × 400), 400), at least 1.
+    pub fn scvi_epochs(n_rows: usize) -> usize {
+        if n_rows == 0 {
+            return 400;
+        }
+        let epochs = (20_000.0 / n_rows as f64 * 400.0).round() as usize;
+        epochs.clamp(1, 400)
+    }
+
+    /// Check every field; the error names the field and the fix.
+    pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(invalid("epochs", "must be at least 1"));
+        }
+        if self.batch_size == 0 {
+            return Err(invalid("batch_size", "must be at least 1 (e.g. 128)"));
+        }
+        positive_finite("learning_rate", self.learning_rate, "e.g. 1e-3")?;
+        positive_finite("adam_eps", self.adam_eps, "e.g. 0.01 or 1e-8")?;
+        non_negative("weight_decay", self.weight_decay)?;
+        non_negative("beta", self.beta)?;
+        non_negative("l1", self.l1)?;
+        non_negative("l2", self.l2)?;
+        if !(0.0..1.0).contains(&self.validation_fraction) {
+            return Err(invalid(
+                "validation_fraction",
+                format!(
+                    "{} is outside [0, 1) — use e.g. 0.1, or 0 for no validation",
+                    self.validation_fraction
+                ),
+            ));
+        }
+        match self.kl_warmup {
+            Some(KlWarmup::Epochs(0)) | Some(KlWarmup::Steps(0)) => {
+                return Err(invalid(
+                    "kl_warmup",
+                    "a warm-up of 0 is no warm-up — leave it out or give ≥ 1",
+                ));
+            }
+            _ => {}
+        }
+        if let Some(stop) = &self.early_stopping {
+            if stop.patience == 0 {
+                return Err(invalid("early_stopping.patience", "must be at least 1"));
+            }
+            non_negative("early_stopping.min_delta", stop.min_delta)?;
+        }
+        if let Some(clip) = self.grad_clip {
+            positive_finite("grad_clip", clip, "e.g. 10")?;
+        }
+        Ok(())
+    }
+}
+
+fn positive_finite(field: &'static str, value: f64, example: &str) -> Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("{value} must be a positive number ({example})"),
+        ))
+    }
+}
+
+fn non_negative(field: &'static str, value: f64) -> Result<()> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("{value} must be a finite number ≥ 0"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GAUSSIAN: Likelihood = Likelihood::Gaussian {
+        learned_variance: false,
+    };
+
+    #[test]
+    fn defaults_follow_scvi_and_validate() {
+        let config = VaeConfig::new(100, GAUSSIAN);
+        assert_eq!(config.hidden, vec![128]);
+        assert_eq!(config.latent, 10);
+        config.validate().unwrap();
+        let train = TrainConfig::default();
+        assert_eq!(train.weight_decay, 1e-6);
+        assert_eq!(train.adam_eps, 0.01);
+        train.validate().unwrap();
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let field = |config: VaeConfig| match config.validate() {
+            Err(crate::Error::InvalidConfig { field, .. }) => field,
+            other => panic!("expected an invalid config, got {other:?}"),
+        };
+        let base = VaeConfig::new(20, GAUSSIAN);
+        assert_eq!(
+            field(VaeConfig {
+                n_features: 0,
+                ..base.clone()
+            }),
+            "n_features"
+        );
+        assert_eq!(
+            field(VaeConfig {
+                latent: 0,
+                ..base.clone()
+            }),
+            "latent"
+        );
+        assert_eq!(
+            field(VaeConfig {
+                hidden: vec![8, 0],
+                ..base.clone()
+            }),
+            "hidden"
+        );
+        assert_eq!(
+            field(VaeConfig {
+                dropout: 1.0,
+                ..base.clone()
+            }),
+            "dropout"
+        );
+
+        let train_field = |config: TrainConfig| match config.validate() {
+            Err(crate::Error::InvalidConfig { field, .. }) => field,
+            other => panic!("expected an invalid config, got {other:?}"),
+        };
+        let base = TrainConfig::default();
+        assert_eq!(
+            train_field(TrainConfig {
+                batch_size: 0,
+                ..base.clone()
+            }),
+            "batch_size"
+        );
+        assert_eq!(
+            train_field(TrainConfig {
+                learning_rate: f64::NAN,
+                ..base.clone()
+            }),
+            "learning_rate"
+        );
+        assert_eq!(
+            train_field(TrainConfig {
+                validation_fraction: 1.0,
+                ..base.clone()
+            }),
+            "validation_fraction"
+        );
+        assert_eq!(
+            train_field(TrainConfig {
+                kl_warmup: Some(KlWarmup::Steps(0)),
+                ..base
+            }),
+            "kl_warmup"
+        );
+    }
+
+    #[test]
+    fn json_fills_defaults_and_rejects_typos() {
+        let config: VaeConfig = serde_json::from_str(r#"{"n_features": 5, "latent": 2}"#).unwrap();
+        assert_eq!(
+            (config.n_features, config.latent, config.hidden.clone()),
+            (5, 2, vec![128])
+        );
+        assert!(serde_json::from_str::<VaeConfig>(r#"{"n_feature": 5}"#).is_err());
+        let train: TrainConfig = serde_json::from_str(r#"{"kl_warmup": {"epochs": 400}}"#).unwrap();
+        assert_eq!(train.kl_warmup, Some(KlWarmup::Epochs(400)));
+        assert_eq!(TrainConfig::scvi_epochs(20_000), 400);
+        assert_eq!(TrainConfig::scvi_epochs(40_000), 200);
+    }
+}

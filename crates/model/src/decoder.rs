@@ -1,0 +1,112 @@
+//! p(x | z): hidden layers with the batch one-hot injected into each (scVI), then the
+//! likelihood's heads and per-feature parameters.
+
+use candle_core::Tensor;
+use candle_nn::VarBuilder;
+use candle_nn::init::Init;
+
+use crate::config::VaeConfig;
+use crate::layer::{Affine, Hidden};
+use crate::likelihood::{DecoderOutput, Likelihood};
+
+/// The generative network. Tensor names: `decoder.layers.{i}.…`, `decoder.loc.…`,
+/// `decoder.zero_logits.…` (ZINB), `decoder.log_scale` (learned σ or NB θ, per feature).
+pub(crate) struct Decoder {
+    layers: Vec<Hidden>,
+    loc: Affine,
+    zero_logits: Option<Affine>,
+    log_scale: Option<Tensor>,
+}
+
+impl Decoder {
+    /// Build from a validated config under `vb` (normally `root.pp("decoder")`).
+    pub(crate) fn new(config: &VaeConfig, vb: VarBuilder) -> candle_core::Result<Self> {
+        let n_batches = if config.uses_batches() {
+            config.n_batches
+        } else {
+            0
+        };
+        let hidden = config.decoder_layers();
+        let mut layers = Vec::with_capacity(hidden.len());
+        let mut n_in = config.latent;
+        let layers_vb = vb.pp("layers");
+        for (i, &n_out) in hidden.iter().enumerate() {
+            layers.push(Hidden::new(
+                n_in,
+                n_out,
+                n_batches,
+                config.norm,
+                config.activation,
+                layers_vb.pp(i),
+            )?);
+            n_in = n_out;
+        }
+        // As in scVI the output heads read the last hidden layer only; with no hidden layer
+        // the batch covariate goes into the head so it still reaches the decoder.
+        let head_batches = if layers.is_empty() { n_batches } else { 0 };
+        let n_features = config.n_features;
+        let loc = Affine::new(n_in, n_features, head_batches, vb.pp("loc"))?;
+        let zero_logits = if config.likelihood.decoder_heads() > 1 {
+            Some(Affine::new(
+                n_in,
+                n_features,
+                head_batches,
+                vb.pp("zero_logits"),
+            )?)
+        } else {
+            None
+        };
+        let log_scale = if config.likelihood.needs_log_scale() {
+            // scVI draws px_r from N(0, 1); a learned gaussian σ starts at 1.
+            let init = match config.likelihood {
+                Likelihood::Gaussian { .. } => Init::Const(0.0),
+                _ => Init::Randn {
+                    mean: 0.0,
+                    stdev: 1.0,
+                },
+            };
+            Some(vb.get_with_hints(n_features, "log_scale", init)?)
+        } else {
+            None
+        };
+        Ok(Self {
+            layers,
+            loc,
+            zero_logits,
+            log_scale,
+        })
+    }
+
+    /// Decode `z` [rows, latent]; `batches` holds one u32 category per row when the model
+    /// has a batch covariate. `train` selects batch-norm's minibatch statistics.
+    pub(crate) fn forward(
+        &self,
+        z: &Tensor,
+        batches: Option<&Tensor>,
+        train: bool,
+    ) -> candle_core::Result<DecoderOutput> {
+        let mut h = z.clone();
+        for layer in &self.layers {
+            h = layer.forward(&h, batches, train)?;
+        }
+        Ok(DecoderOutput {
+            loc: self.loc.forward(&h, batches)?,
+            log_scale: self.log_scale.clone(),
+            zero_logits: match &self.zero_logits {
+                Some(head) => Some(head.forward(&h, batches)?),
+                None => None,
+            },
+        })
+    }
+
+    /// The weight matrices that L1/L2 penalties act on.
+    pub(crate) fn push_penalised(&self, out: &mut Vec<Tensor>) {
+        for layer in &self.layers {
+            layer.push_penalised(out);
+        }
+        self.loc.push_penalised(out);
+        if let Some(head) = &self.zero_logits {
+            head.push_penalised(out);
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Using a trained model: posterior parameters, posterior and prior samples, reconstructions
+//! (batch-corrected with `transform_batch`) and per-row ELBO (for ΔELBO mutation scores).
+//!
+//! All of these run in evaluation mode (no dropout, batch-norm running statistics) in chunks
+//! of rows, so memory stays flat on large inputs.
+
+use candle_core::Tensor;
+
+use crate::data::{Dataset, DenseMatrix, RowSource};
+use crate::error::{Error, Result};
+use crate::loss::kl_standard_normal;
+use crate::noise::Noise;
+use crate::vae::{Buffers, CHUNK_ROWS, Vae};
+
+/// The approximate posterior q(z | x) = N(mean, exp(log_var)) of each row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posterior {
+    /// Posterior means, rows × latent: the embedding.
+    pub mean: DenseMatrix,
+    /// Posterior log-variances, rows × latent.
+    pub log_var: DenseMatrix,
+}
+
+impl Vae {
+    /// Posterior mean and log-variance of every row.
+    pub fn encode(&self, rows: &dyn RowSource) -> Result<Posterior> {
+        self.check_columns(rows.n_cols())?;
+        let data = Dataset::new(rows);
+        let latent = self.config.latent;
+        let mut means = Vec::with_capacity(rows.n_rows() * latent);
+        let mut log_vars = Vec::with_capacity(rows.n_rows() * latent);
+        let mut buffers = Buffers::default();
+        for_chunks(rows.n_rows(), |chunk| {
+            let batch = self.assemble(&data, chunk, &mut buffers)?;
+            let (mean, log_var) = self.encoder.forward(&batch.input, None)?;
+            means.extend(Vae::host(&mean)?);
+            log_vars.extend(Vae::host(&log_var)?);
+            Ok(())
+        })?;
+        Ok(Posterior {
+            mean: DenseMatrix::new(means, rows.n_rows(), latent)?,
+            log_var: DenseMatrix::new(log_vars, rows.n_rows(), latent)?,
+        })
+    }
+
+    /// One draw z ~ q(z | x) per row, from `seed`.
+    pub fn sample_posterior(&self, rows: &dyn RowSource, seed: u64) -> Result<DenseMatrix> {
+        self.check_columns(rows.n_cols())?;
+        let data = Dataset::new(rows);
+        let latent = self.config.latent;
+        let mut noise = Noise::new(seed);
+        let mut samples = Vec::with_capacity(rows.n_rows() * latent);
+        let mut buffers = Buffers::default();
+        for_chunks(rows.n_rows(), |chunk| {
+            let batch = self.assemble(&data, chunk, &mut buffers)?;
+            let (mean, log_var) = self.encoder.forward(&batch.input, None)?;
+            let z = self.reparameterise(&mean, &log_var, &mut noise)?;
+            samples.extend(Vae::host(&z)?);
+            Ok(())
+        })?;
+        DenseMatrix::new(samples, rows.n_rows(), latent)
+    }
+
+    /// `n` rows decoded from z ~ N(0, I) drawn from `seed`: expected values in input units
+    /// (normalised expression — rows summing to 1 — for count likelihoods). `batch` picks the
+    /// batch category to decode as (default 0) when the model has a batch covariate.
+    pub fn generate(&self, n: usize, seed: u64, batch: Option<u32>) -> Result<DenseMatrix> {
+        let mut noise = Noise::new(seed);
+        let n_features = self.config.n_features;
+        let mut values = Vec::with_capacity(n * n_features);
+        for_chunks(n, |chunk| {
+            let z = noise.standard_normal(chunk.len(), self.config.latent, &self.device)?;
+            let batches = self.constant_batch(chunk.len(), batch.unwrap_or(0))?;
+            values.extend(self.decode_mean(&z, batches.as_ref())?);
+            Ok(())
+        })?;
+        self.destandardize(&mut values);
+        DenseMatrix::new(values, n, n_features)
+    }
+
+    /// Decode each row's posterior mean: the expected value in input units (normalised
+    /// expression for count likelihoods, as scVI's `get_normalized_expression`). With
+    /// `transform_batch`, every row is decoded as if from that batch category: batch-corrected
+    /// values.
+    pub fn reconstruct(&self, data: &Dataset, transform_batch: Option<u32>) -> Result<DenseMatrix> {
+        self.check_columns(data.n_cols())?;
+        let n_features = self.config.n_features;
+        let mut values = Vec::with_capacity(data.n_rows() * n_features);
+        let mut buffers = Buffers::default();
+        for_chunks(data.n_rows(), |chunk| {
+            let batch = self.assemble(data, chunk, &mut buffers)?;
+            let (mean, _) = self.encoder.forward(&batch.input, None)?;
+            let batches = self.batch_tensor(data, chunk, transform_batch)?;
+            values.extend(self.decode_mean(&mean, batches.as_ref())?);
+            Ok(())
+        })?;
+        self.destandardize(&mut values);
+        DenseMatrix::new(values, data.n_rows(), n_features)
+    }
+
+    /// Per-row evidence lower bound E_q[log p(x | z)] − KL(q(z | x) ‖ p(z)), the expectation
+    /// averaged over `n_samples` posterior draws from `seed` (β = 1, weights ignored). With
+    /// standardisation the likelihood is that of the z-scored row. ΔELBO between a mutant and
+    /// the wild type scores a mutation (EVE).
+    pub fn elbo(&self, data: &Dataset, n_samples: usize, seed: u64) -> Result<Vec<f32>> {
+        if n_samples == 0 {
+            return Err(Error::Data(
+                "0 posterior samples — use at least 1 (EVE uses many, e.g. 200)".to_string(),
+            ));
+        }
+        self.check_data(data)?;
+        let mut noise = Noise::new(seed);
+        let mut elbo = Vec::with_capacity(data.n_rows());
+        let mut buffers = Buffers::default();
+        for_chunks(data.n_rows(), |chunk| {
+            let batch = self.assemble(data, chunk, &mut buffers)?;
+            let (mean, log_var) = self.encoder.forward(&batch.input, None)?;
+            let mut log_px_sum: Option<Tensor> = None;
+            for _ in 0..n_samples {
+                let z = self.reparameterise(&mean, &log_var, &mut noise)?;
+                let output = self.decoder.forward(&z, batch.batches.as_ref(), false)?;
+                let log_px = self.config.likelihood.log_prob(
+                    &batch.target,
+                    &output,
+                    batch.library.as_ref(),
+                )?;
+                log_px_sum = Some(match log_px_sum {
+                    None => log_px,
+                    Some(sum) => (sum + log_px)?,
+                });
+            }
+            let kl = kl_standard_normal(&mean, &log_var)?;
+            if let Some(sum) = log_px_sum {
+                let row_elbo = ((sum / n_samples as f64)? - kl)?;
+                elbo.extend(Vae::host(&row_elbo)?);
+            }
+            Ok(())
+        })?;
+        Ok(elbo)
+    }
+
+    /// z = μ + σ ε.
+    fn reparameterise(&self, mean: &Tensor, log_var: &Tensor, noise: &mut Noise) -> Result<Tensor> {
+        let (rows, latent) = mean.dims2()?;
+        let epsilon = noise.standard_normal(rows, latent, &self.device)?;
+        Ok((mean + (log_var * 0.5)?.exp()?.mul(&epsilon)?)?)
+    }
+
+    /// Decode `z` in evaluation mode to the likelihood's expected value, on the host.
+    fn decode_mean(&self, z: &Tensor, batches: Option<&Tensor>) -> Result<Vec<f32>> {
+        let output = self.decoder.forward(z, batches, false)?;
+        let mean = self.config.likelihood.mean(&output, None)?;
+        Vae::host(&mean)
+    }
+
+    fn constant_batch(&self, rows: usize, batch: u32) -> Result<Option<Tensor>> {
+        if !self.config.uses_batches() {
+            return Ok(None);
+        }
+        if batch as usize >= self.config.n_batches {
+            return Err(Error::Data(format!(
+                "batch {batch} is not below the model's {} batch categories",
+                self.config.n_batches
+            )));
+        }
+        Ok(Some(Tensor::from_vec(
+            vec![batch; rows],
+            rows,
+            &self.device,
+        )?))
+    }
+
+    fn check_columns(&self, n_cols: usize) -> Result<()> {
+        if n_cols == self.config.n_features {
+            Ok(())
+        } else {
+            Err(Error::Data(format!(
+                "{n_cols} features per row, the model has {} — select the same features as at training",
+                self.config.n_features
+            )))
+        }
+    }
+}
+
+/// Call `f` on consecutive chunks of row indices covering 0..n.
+fn for_chunks(n: usize, mut f: impl FnMut(&[usize]) -> Result<()>) -> Result<()> {
+    let mut chunk = Vec::with_capacity(CHUNK_ROWS.min(n));
+    let mut start = 0;
+    while start < n {
+        let end = (start + CHUNK_ROWS).min(n);
+        chunk.clear();
+        chunk.extend(start..end);
+        f(&chunk)?;
+        start = end;
+    }
+    Ok(())
+}

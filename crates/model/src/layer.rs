@@ -1,0 +1,220 @@
+//! The building blocks shared by encoder and decoder: an affine map with an optional batch
+//! covariate, and a hidden layer (affine → norm → activation).
+
+use candle_core::{D, Tensor, Var};
+use candle_nn::VarBuilder;
+use candle_nn::init::Init;
+
+use crate::config::{Activation, Norm};
+
+/// scVI's batch-norm momentum and ε (PyTorch defaults are 0.1 and 1e-5).
+const BATCH_NORM_MOMENTUM: f64 = 0.01;
+const BATCH_NORM_EPS: f64 = 1e-3;
+const LAYER_NORM_EPS: f64 = 1e-5;
+const LEAKY_RELU_SLOPE: f64 = 0.01;
+
+/// y = x Wᵀ + b (+ the row of `covariate` for the observation's batch category).
+///
+/// A one-hot batch vector concatenated to the input (scVI) multiplies into exactly one column
+/// of the weight; storing those columns as `covariate` [n_batches, out] and gathering rows
+/// gives the same layer without building or multiplying the one-hot matrix.
+pub(crate) struct Affine {
+    weight: Tensor,
+    bias: Tensor,
+    covariate: Option<Tensor>,
+}
+
+impl Affine {
+    /// PyTorch's `nn.Linear` initialisation: U(±1/√fan_in), fan_in counting the one-hot.
+    pub(crate) fn new(
+        n_in: usize,
+        n_out: usize,
+        n_batches: usize,
+        vb: VarBuilder,
+    ) -> candle_core::Result<Self> {
+        let bound = 1.0 / ((n_in + n_batches) as f64).sqrt();
+        let init = Init::Uniform {
+            lo: -bound,
+            up: bound,
+        };
+        let weight = vb.get_with_hints((n_out, n_in), "weight", init)?;
+        let bias = vb.get_with_hints(n_out, "bias", init)?;
+        let covariate = if n_batches > 1 {
+            Some(vb.get_with_hints((n_batches, n_out), "covariate", init)?)
+        } else {
+            None
+        };
+        Ok(Self {
+            weight,
+            bias,
+            covariate,
+        })
+    }
+
+    /// Apply to `x` [rows, n_in]; `batches` holds one u32 category per row when the layer has
+    /// a covariate.
+    pub(crate) fn forward(
+        &self,
+        x: &Tensor,
+        batches: Option<&Tensor>,
+    ) -> candle_core::Result<Tensor> {
+        let y = x.matmul(&self.weight.t()?)?.broadcast_add(&self.bias)?;
+        match (&self.covariate, batches) {
+            (Some(covariate), Some(batches)) => y + covariate.index_select(batches, 0)?,
+            _ => Ok(y),
+        }
+    }
+
+    /// The weight matrices that L1/L2 penalties act on.
+    pub(crate) fn push_penalised(&self, out: &mut Vec<Tensor>) {
+        out.push(self.weight.clone());
+        if let Some(covariate) = &self.covariate {
+            out.push(covariate.clone());
+        }
+    }
+}
+
+/// Batch-norm over the rows of a minibatch, with running statistics for evaluation.
+struct BatchNorm {
+    weight: Tensor,
+    bias: Tensor,
+    running_mean: Var,
+    running_var: Var,
+}
+
+impl BatchNorm {
+    fn new(size: usize, vb: VarBuilder) -> candle_core::Result<Self> {
+        let weight = vb.get_with_hints(size, "weight", Init::Const(1.0))?;
+        let bias = vb.get_with_hints(size, "bias", Init::Const(0.0))?;
+        let running_mean = vb.get_with_hints(size, "running_mean", Init::Const(0.0))?;
+        let running_var = vb.get_with_hints(size, "running_var", Init::Const(1.0))?;
+        Ok(Self {
+            weight,
+            bias,
+            running_mean: Var::from_tensor(&running_mean)?,
+            running_var: Var::from_tensor(&running_var)?,
+        })
+    }
+
+    fn forward(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        if !train {
+            // (x − m)/√(v + ε)·w + b folded into one scale and one shift.
+            let scale = self
+                .weight
+                .div(&(self.running_var.as_detached_tensor() + BATCH_NORM_EPS)?.sqrt()?)?;
+            let shift = (&self.bias - self.running_mean.as_detached_tensor().mul(&scale)?)?;
+            return x.broadcast_mul(&scale)?.broadcast_add(&shift);
+        }
+        let rows = x.dim(0)?;
+        let mean = x.mean_keepdim(0)?;
+        let centred = x.broadcast_sub(&mean)?;
+        let var = centred.sqr()?.mean_keepdim(0)?;
+        let scale = self
+            .weight
+            .unsqueeze(0)?
+            .div(&(&var + BATCH_NORM_EPS)?.sqrt()?)?;
+        let y = centred.broadcast_mul(&scale)?.broadcast_add(&self.bias)?;
+        // Running statistics as PyTorch keeps them: unbiased variance, momentum-weighted.
+        let unbiased = if rows > 1 {
+            rows as f64 / (rows - 1) as f64
+        } else {
+            1.0
+        };
+        let m = BATCH_NORM_MOMENTUM;
+        let next_mean =
+            ((self.running_mean.as_tensor() * (1.0 - m))? + (mean.detach().squeeze(0)? * m)?)?;
+        let next_var = ((self.running_var.as_tensor() * (1.0 - m))?
+            + (var.detach().squeeze(0)? * (m * unbiased))?)?;
+        self.running_mean.set(&next_mean)?;
+        self.running_var.set(&next_var)?;
+        Ok(y)
+    }
+}
+
+/// Layer-norm over the features of each row.
+struct LayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl LayerNorm {
+    fn new(size: usize, vb: VarBuilder) -> candle_core::Result<Self> {
+        Ok(Self {
+            weight: vb.get_with_hints(size, "weight", Init::Const(1.0))?,
+            bias: vb.get_with_hints(size, "bias", Init::Const(0.0))?,
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        // candle_nn's fused layer-norm has no backward pass, so spell it out.
+        let centred = x.broadcast_sub(&x.mean_keepdim(D::Minus1)?)?;
+        let std = (centred.sqr()?.mean_keepdim(D::Minus1)? + LAYER_NORM_EPS)?.sqrt()?;
+        centred
+            .broadcast_div(&std)?
+            .broadcast_mul(&self.weight)?
+            .broadcast_add(&self.bias)
+    }
+}
+
+enum NormLayer {
+    None,
+    Batch(BatchNorm),
+    Layer(LayerNorm),
+}
+
+/// affine → norm → activation.
+pub(crate) struct Hidden {
+    affine: Affine,
+    norm: NormLayer,
+    activation: Activation,
+}
+
+impl Hidden {
+    /// A hidden layer of `n_out` units named under `vb` (`…weight`, `…norm.weight`, …).
+    pub(crate) fn new(
+        n_in: usize,
+        n_out: usize,
+        n_batches: usize,
+        norm: Norm,
+        activation: Activation,
+        vb: VarBuilder,
+    ) -> candle_core::Result<Self> {
+        let affine = Affine::new(n_in, n_out, n_batches, vb.clone())?;
+        let norm = match norm {
+            Norm::None => NormLayer::None,
+            Norm::Batch => NormLayer::Batch(BatchNorm::new(n_out, vb.pp("norm"))?),
+            Norm::Layer => NormLayer::Layer(LayerNorm::new(n_out, vb.pp("norm"))?),
+        };
+        Ok(Self {
+            affine,
+            norm,
+            activation,
+        })
+    }
+
+    /// Apply to `x`; `train` selects batch statistics (and updates the running ones).
+    pub(crate) fn forward(
+        &self,
+        x: &Tensor,
+        batches: Option<&Tensor>,
+        train: bool,
+    ) -> candle_core::Result<Tensor> {
+        let y = self.affine.forward(x, batches)?;
+        let y = match &self.norm {
+            NormLayer::None => y,
+            NormLayer::Batch(norm) => norm.forward(&y, train)?,
+            NormLayer::Layer(norm) => norm.forward(&y)?,
+        };
+        match self.activation {
+            Activation::Relu => y.relu(),
+            Activation::Elu => y.elu(1.0),
+            Activation::LeakyRelu => y.maximum(&(&y * LEAKY_RELU_SLOPE)?),
+            Activation::Gelu => y.gelu(),
+        }
+    }
+
+    /// The weight matrices that L1/L2 penalties act on.
+    pub(crate) fn push_penalised(&self, out: &mut Vec<Tensor>) {
+        self.affine.push_penalised(out);
+    }
+}

@@ -1,0 +1,342 @@
+//! The model: encoder, decoder, fitted input normalisation and descriptive metadata.
+
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::VarMap;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{TrainConfig, VaeConfig};
+use crate::data::{Dataset, RowSource};
+use crate::decoder::Decoder;
+use crate::encoder::Encoder;
+use crate::error::{Error, Result};
+use crate::init::SeededVarMap;
+
+/// Rows per chunk when scanning or running inference over a whole data set.
+pub(crate) const CHUNK_ROWS: usize = 1024;
+
+/// Per-feature z-scoring fitted on training rows (population standard deviation; a feature
+/// with standard deviation 0 is divided by 1, as VAMB does).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Standardization {
+    /// Mean per feature.
+    pub mean: Vec<f32>,
+    /// Standard deviation per feature (never 0).
+    pub std: Vec<f32>,
+}
+
+impl Standardization {
+    /// Fit on every row of `rows`, in chunks, accumulating in f64.
+    pub fn fit(rows: &dyn RowSource) -> Self {
+        let n_cols = rows.n_cols();
+        let n_rows = rows.n_rows();
+        let mut sum = vec![0f64; n_cols];
+        let mut sum_sq = vec![0f64; n_cols];
+        let mut buffer = Vec::new();
+        let mut start = 0;
+        while start < n_rows {
+            let end = (start + CHUNK_ROWS).min(n_rows);
+            let chunk: Vec<usize> = (start..end).collect();
+            buffer.resize(chunk.len() * n_cols, 0.0);
+            rows.fill_rows(&chunk, &mut buffer);
+            for row in buffer.chunks_exact(n_cols) {
+                for ((s, q), &v) in sum.iter_mut().zip(sum_sq.iter_mut()).zip(row) {
+                    let v = f64::from(v);
+                    *s += v;
+                    *q += v * v;
+                }
+            }
+            start = end;
+        }
+        let n = n_rows.max(1) as f64;
+        let mean: Vec<f32> = sum.iter().map(|s| (s / n) as f32).collect();
+        let std = sum
+            .iter()
+            .zip(&sum_sq)
+            .map(|(s, q)| {
+                let m = s / n;
+                let std = (q / n - m * m).max(0.0).sqrt() as f32;
+                if std > 0.0 && std.is_finite() {
+                    std
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        Self { mean, std }
+    }
+
+    /// z-score row-major `values` in place.
+    pub fn apply(&self, values: &mut [f32]) {
+        for row in values.chunks_exact_mut(self.mean.len()) {
+            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                *v = (*v - m) / s;
+            }
+        }
+    }
+
+    /// Undo [`Standardization::apply`] in place.
+    pub fn invert(&self, values: &mut [f32]) {
+        for row in values.chunks_exact_mut(self.mean.len()) {
+            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                *v = *v * s + m;
+            }
+        }
+    }
+}
+
+/// What the model knows about its inputs besides the numbers, saved in the checkpoint.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Metadata {
+    /// One name per input feature (may be empty).
+    pub feature_names: Vec<String>,
+    /// One name per batch category, index = category (may be empty).
+    pub batch_names: Vec<String>,
+    /// Whatever the caller needs to featurize new input the same way (opaque to the model).
+    pub featurization: serde_json::Value,
+}
+
+/// A variational autoencoder (Kingma & Welling) over rows of `n_features` values.
+///
+/// Weights live in a `VarMap` named by their `VarBuilder` paths (`encoder.layers.0.weight`,
+/// `decoder.loc.bias`, …), which are also the tensor names in `model.safetensors`.
+pub struct Vae {
+    pub(crate) config: VaeConfig,
+    pub(crate) device: Device,
+    pub(crate) varmap: VarMap,
+    pub(crate) encoder: Encoder,
+    pub(crate) decoder: Decoder,
+    pub(crate) standardization: Option<Standardization>,
+    pub(crate) metadata: Metadata,
+    pub(crate) train_config: Option<TrainConfig>,
+}
+
+impl Vae {
+    /// Build a model with weights initialised from `config.seed` (same seed ⇒ same weights).
+    pub fn new(config: VaeConfig, device: &Device) -> Result<Self> {
+        config.validate()?;
+        let varmap = VarMap::new();
+        let vb = SeededVarMap::builder(&varmap, config.seed, device);
+        let encoder = Encoder::new(&config, vb.pp("encoder"))?;
+        let decoder = Decoder::new(&config, vb.pp("decoder"))?;
+        Ok(Self {
+            config,
+            device: device.clone(),
+            varmap,
+            encoder,
+            decoder,
+            standardization: None,
+            metadata: Metadata::default(),
+            train_config: None,
+        })
+    }
+
+    /// The model's configuration.
+    pub fn config(&self) -> &VaeConfig {
+        &self.config
+    }
+
+    /// The device the weights live on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Feature names, batch names and the caller's featurization settings.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// Set feature names, batch names and featurization settings (saved with the model).
+    pub fn metadata_mut(&mut self) -> &mut Metadata {
+        &mut self.metadata
+    }
+
+    /// The fitted input standardisation, if the config asks for one and it has been fitted.
+    pub fn standardization(&self) -> Option<&Standardization> {
+        self.standardization.as_ref()
+    }
+
+    /// The training settings of the last [`Vae::train`] call (or of the loaded checkpoint).
+    pub fn train_config(&self) -> Option<&TrainConfig> {
+        self.train_config.as_ref()
+    }
+
+    /// Every variable by name (sorted), including batch-norm running statistics.
+    pub fn named_variables(&self) -> Vec<(String, Var)> {
+        let vars = self.varmap.data().lock().unwrap_or_else(|e| e.into_inner());
+        let mut named: Vec<(String, Var)> =
+            vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        named
+    }
+
+    /// Check that `data` fits the model: column count, values in the likelihood's support
+    /// (e.g. non-negative integer counts for nb), batch labels in range.
+    pub fn check_data(&self, data: &Dataset) -> Result<()> {
+        let n_cols = data.n_cols();
+        if n_cols != self.config.n_features {
+            return Err(Error::Data(format!(
+                "{n_cols} features per row, the model has {} — select the same features as at training",
+                self.config.n_features
+            )));
+        }
+        if self.config.uses_batches() {
+            let Some(batches) = data.batches() else {
+                return Err(Error::Data(format!(
+                    "the model has {} batch categories; give a batch label per row",
+                    self.config.n_batches
+                )));
+            };
+            if let Some(row) = batches
+                .iter()
+                .position(|&b| b as usize >= self.config.n_batches)
+            {
+                return Err(Error::Data(format!(
+                    "row {}: batch label {} is not below the model's {} batch categories — check the batch column",
+                    row + 1,
+                    batches[row],
+                    self.config.n_batches
+                )));
+            }
+        }
+        let n_rows = data.n_rows();
+        let mut buffer = Vec::new();
+        let mut start = 0;
+        while start < n_rows {
+            let end = (start + CHUNK_ROWS).min(n_rows);
+            let chunk: Vec<usize> = (start..end).collect();
+            buffer.resize(chunk.len() * n_cols, 0.0);
+            data.rows().fill_rows(&chunk, &mut buffer);
+            self.config
+                .likelihood
+                .validate_data(&buffer, n_cols, start)?;
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// The batch category tensor for `rows`: `transform_batch` for all, else each row's own.
+    pub(crate) fn batch_tensor(
+        &self,
+        data: &Dataset,
+        rows: &[usize],
+        transform_batch: Option<u32>,
+    ) -> Result<Option<Tensor>> {
+        if !self.config.uses_batches() {
+            return Ok(None);
+        }
+        let ids: Vec<u32> = match (transform_batch, data.batches()) {
+            (Some(batch), _) => {
+                if batch as usize >= self.config.n_batches {
+                    return Err(Error::Data(format!(
+                        "batch {batch} is not below the model's {} batch categories",
+                        self.config.n_batches
+                    )));
+                }
+                vec![batch; rows.len()]
+            }
+            (None, Some(batches)) => rows.iter().map(|&r| batches[r]).collect(),
+            (None, None) => {
+                return Err(Error::Data(format!(
+                    "the model has {} batch categories; give a batch label per row",
+                    self.config.n_batches
+                )));
+            }
+        };
+        Ok(Some(Tensor::from_vec(ids, rows.len(), &self.device)?))
+    }
+
+    /// Assemble rows into tensors: the target (standardised if fitted), the encoder input
+    /// (log1p if configured) and, for count likelihoods, the library sizes.
+    pub(crate) fn assemble(
+        &self,
+        data: &Dataset,
+        rows: &[usize],
+        buffers: &mut Buffers,
+    ) -> Result<Minibatch> {
+        let n_cols = self.config.n_features;
+        let n = rows.len();
+        buffers.raw.resize(n * n_cols, 0.0);
+        data.rows().fill_rows(rows, &mut buffers.raw);
+        if let Some(standardization) = &self.standardization {
+            standardization.apply(&mut buffers.raw);
+        }
+        let target = Tensor::from_slice(&buffers.raw, (n, n_cols), &self.device)?;
+        let input = if self.config.encoder_log1p() {
+            buffers.input.clear();
+            buffers.input.extend(buffers.raw.iter().map(|v| v.ln_1p()));
+            Tensor::from_slice(&buffers.input, (n, n_cols), &self.device)?
+        } else {
+            target.clone()
+        };
+        let library = if self.config.likelihood.is_count() {
+            let sums: Vec<f32> = buffers
+                .raw
+                .chunks_exact(n_cols)
+                .map(|row| row.iter().sum())
+                .collect();
+            Some(Tensor::from_vec(sums, (n, 1), &self.device)?)
+        } else {
+            None
+        };
+        let weights = match data.weights() {
+            Some(weights) => {
+                let chosen: Vec<f32> = rows.iter().map(|&r| weights[r]).collect();
+                let sum = chosen.iter().map(|&w| f64::from(w)).sum::<f64>();
+                Some((Tensor::from_vec(chosen, n, &self.device)?, sum))
+            }
+            None => None,
+        };
+        Ok(Minibatch {
+            target,
+            input,
+            library,
+            batches: match data.batches() {
+                Some(_) => self.batch_tensor(data, rows, None)?,
+                None => None,
+            },
+            weights,
+            rows: n,
+        })
+    }
+
+    /// Tensors whose L1/L2 penalty the loss includes.
+    pub(crate) fn penalised(&self) -> Vec<Tensor> {
+        let mut out = Vec::new();
+        self.encoder.push_penalised(&mut out);
+        self.decoder.push_penalised(&mut out);
+        out
+    }
+
+    /// Undo the standardisation on decoded gaussian means.
+    pub(crate) fn destandardize(&self, values: &mut [f32]) {
+        if let Some(standardization) = &self.standardization {
+            standardization.invert(values);
+        }
+    }
+
+    /// f32 tensor → host vector.
+    pub(crate) fn host(tensor: &Tensor) -> Result<Vec<f32>> {
+        Ok(tensor
+            .to_dtype(DType::F32)?
+            .flatten_all()?
+            .to_vec1::<f32>()?)
+    }
+}
+
+/// Reusable host buffers for minibatch assembly.
+#[derive(Default)]
+pub(crate) struct Buffers {
+    raw: Vec<f32>,
+    input: Vec<f32>,
+}
+
+/// One minibatch on the device.
+pub(crate) struct Minibatch {
+    pub(crate) target: Tensor,
+    pub(crate) input: Tensor,
+    pub(crate) library: Option<Tensor>,
+    pub(crate) batches: Option<Tensor>,
+    pub(crate) weights: Option<(Tensor, f64)>,
+    pub(crate) rows: usize,
+}

@@ -1,0 +1,313 @@
+//! End-to-end behaviour of the model on tiny synthetic data: learning, separation,
+//! determinism, checkpoints, errors.
+
+use candle_core::Device;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use vaebio_model::{
+    Dataset, DenseView, EarlyStopping, Error, Likelihood, Progress, TrainConfig, Vae, VaeConfig,
+};
+
+const GAUSSIAN: Likelihood = Likelihood::Gaussian {
+    learned_variance: false,
+};
+
+/// `n` rows of `dims` features: two clusters at ±2 on every feature plus N(0, 0.5) noise.
+/// Returns the values and each row's cluster.
+fn two_clusters(n: usize, dims: usize, seed: u64) -> (Vec<f32>, Vec<usize>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let noise = Normal::new(0.0f32, 0.5).unwrap();
+    let mut values = Vec::with_capacity(n * dims);
+    let mut labels = Vec::with_capacity(n);
+    for row in 0..n {
+        let cluster = row % 2;
+        let centre = if cluster == 0 { -2.0 } else { 2.0 };
+        // Alternate sign per feature so the structure is not just a shift of every column.
+        for col in 0..dims {
+            let sign = if col % 2 == 0 { 1.0 } else { -1.0 };
+            values.push(sign * centre + noise.sample(&mut rng));
+        }
+        labels.push(cluster);
+    }
+    (values, labels)
+}
+
+fn small_config(dims: usize) -> VaeConfig {
+    VaeConfig {
+        hidden: vec![16],
+        latent: 2,
+        ..VaeConfig::new(dims, GAUSSIAN)
+    }
+}
+
+fn quick_training(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        batch_size: 16,
+        learning_rate: 1e-2,
+        ..TrainConfig::default()
+    }
+}
+
+#[test]
+fn loss_decreases_and_clusters_separate() {
+    let (values, labels) = two_clusters(120, 8, 1);
+    let view = DenseView::new(&values, 8).unwrap();
+    let mut vae = Vae::new(small_config(8), &Device::Cpu).unwrap();
+    let mut steps = 0;
+    let history = vae
+        .train(&Dataset::new(&view), &quick_training(30), |p| {
+            if let Progress::Step { .. } = p {
+                steps += 1;
+            }
+        })
+        .unwrap();
+    assert_eq!(history.epochs.len(), 30);
+    // 108 training rows in minibatches of 16 → 7 steps per epoch.
+    assert_eq!(steps, 30 * 7);
+    let first = &history.epochs[0];
+    let last = history.epochs.last().unwrap();
+    assert!(
+        last.train.total < 0.7 * first.train.total,
+        "training loss {} → {}",
+        first.train.total,
+        last.train.total
+    );
+    let validation = |r: &vaebio_model::EpochRecord| r.validation.unwrap().total;
+    assert!(validation(last) < validation(first));
+
+    // The cluster means in latent space lie far apart relative to the spread within.
+    let posterior = vae.encode(&view).unwrap();
+    let mut centres = [[0f64; 2]; 2];
+    for (row, &label) in labels.iter().enumerate() {
+        for d in 0..2 {
+            centres[label][d] += f64::from(posterior.mean.row(row)[d]) / 60.0;
+        }
+    }
+    let mut spread = 0.0;
+    for (row, &label) in labels.iter().enumerate() {
+        for d in 0..2 {
+            spread += (f64::from(posterior.mean.row(row)[d]) - centres[label][d]).powi(2) / 120.0;
+        }
+    }
+    let gap =
+        ((centres[0][0] - centres[1][0]).powi(2) + (centres[0][1] - centres[1][1]).powi(2)).sqrt();
+    assert!(
+        gap > 4.0 * spread.sqrt(),
+        "gap {gap}, within-cluster sd {}",
+        spread.sqrt()
+    );
+}
+
+#[test]
+fn same_seed_gives_bit_identical_weights_and_latents() {
+    let (values, _) = two_clusters(40, 6, 2);
+    let view = DenseView::new(&values, 6).unwrap();
+    let run = || {
+        let mut vae = Vae::new(small_config(6), &Device::Cpu).unwrap();
+        vae.train(&Dataset::new(&view), &quick_training(3), |_| {})
+            .unwrap();
+        let weights: Vec<(String, Vec<f32>)> = vae
+            .named_variables()
+            .into_iter()
+            .map(|(name, var)| {
+                let values = var.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
+                (name, values)
+            })
+            .collect();
+        let latent = vae.sample_posterior(&view, 7).unwrap();
+        (weights, latent)
+    };
+    let (weights_a, latent_a) = run();
+    let (weights_b, latent_b) = run();
+    assert_eq!(weights_a, weights_b);
+    assert_eq!(latent_a, latent_b);
+    // Another seed really is another model.
+    let other = Vae::new(
+        VaeConfig {
+            seed: 1,
+            ..small_config(6)
+        },
+        &Device::Cpu,
+    )
+    .unwrap();
+    let first = |vae: &Vae| {
+        vae.named_variables()[0]
+            .1
+            .as_tensor()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()
+    };
+    let fresh = Vae::new(small_config(6), &Device::Cpu).unwrap();
+    assert_ne!(first(&other), first(&fresh));
+}
+
+#[test]
+fn save_and_load_give_identical_outputs() {
+    let (values, _) = two_clusters(40, 6, 3);
+    let view = DenseView::new(&values, 6).unwrap();
+    let mut vae = Vae::new(
+        VaeConfig {
+            standardize: true,
+            ..small_config(6)
+        },
+        &Device::Cpu,
+    )
+    .unwrap();
+    vae.metadata_mut().feature_names = (0..6).map(|i| format!("f{i}")).collect();
+    vae.metadata_mut().featurization = serde_json::json!({"kind": "tnf", "min_length": 2000});
+    vae.train(&Dataset::new(&view), &quick_training(2), |_| {})
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model");
+    vae.save(&path).unwrap();
+    // Saving again over an existing checkpoint replaces it atomically.
+    vae.save(&path).unwrap();
+    assert!(path.join("model.safetensors").is_file());
+    let text = std::fs::read_to_string(path.join("config.json")).unwrap();
+    assert!(text.contains("\"version\": 1"), "{text}");
+
+    let loaded = Vae::load(&path, &Device::Cpu).unwrap();
+    assert_eq!(loaded.metadata(), vae.metadata());
+    assert_eq!(loaded.standardization(), vae.standardization());
+    assert_eq!(loaded.config(), vae.config());
+    assert_eq!(loaded.encode(&view).unwrap(), vae.encode(&view).unwrap());
+    let data = Dataset::new(&view);
+    assert_eq!(
+        loaded.reconstruct(&data, None).unwrap(),
+        vae.reconstruct(&data, None).unwrap()
+    );
+    assert_eq!(
+        loaded.elbo(&data, 3, 5).unwrap(),
+        vae.elbo(&data, 3, 5).unwrap()
+    );
+
+    let missing = Vae::load(dir.path().join("nothing"), &Device::Cpu);
+    assert!(matches!(missing, Err(Error::Io { .. })));
+}
+
+#[test]
+fn an_exploding_loss_is_a_typed_error_naming_the_epoch() {
+    // Finite inputs whose squared error overflows f32.
+    let values = vec![1e30f32; 4 * 20];
+    let view = DenseView::new(&values, 4).unwrap();
+    let mut vae = Vae::new(small_config(4), &Device::Cpu).unwrap();
+    let err = vae
+        .train(&Dataset::new(&view), &quick_training(2), |_| {})
+        .unwrap_err();
+    match &err {
+        Error::NonFiniteLoss { epoch, step, .. } => assert_eq!((*epoch, *step), (1, 1)),
+        other => panic!("expected NonFiniteLoss, got {other:?}"),
+    }
+    let message = err.to_string();
+    assert!(
+        message.contains("epoch 1") && message.contains("learning rate"),
+        "{message}"
+    );
+}
+
+#[test]
+fn bad_settings_and_data_fail_before_training() {
+    let values = vec![0.5f32; 4 * 10];
+    let view = DenseView::new(&values, 4).unwrap();
+    let bad = VaeConfig {
+        latent: 0,
+        ..small_config(4)
+    };
+    assert!(matches!(
+        Vae::new(bad, &Device::Cpu),
+        Err(Error::InvalidConfig {
+            field: "latent",
+            ..
+        })
+    ));
+    let mut vae = Vae::new(small_config(5), &Device::Cpu).unwrap();
+    let err = vae
+        .train(&Dataset::new(&view), &quick_training(1), |_| {})
+        .unwrap_err();
+    assert!(err.to_string().contains("4 features per row"), "{err}");
+
+    let mut counts_model = Vae::new(
+        VaeConfig::new(4, Likelihood::NegativeBinomial),
+        &Device::Cpu,
+    )
+    .unwrap();
+    let err = counts_model
+        .train(&Dataset::new(&view), &quick_training(1), |_| {})
+        .unwrap_err();
+    assert!(matches!(err, Error::Likelihood(_)), "{err}");
+}
+
+#[test]
+fn early_stopping_ends_training_and_restores_the_best_epoch() {
+    let (values, _) = two_clusters(60, 6, 4);
+    let view = DenseView::new(&values, 6).unwrap();
+    let mut vae = Vae::new(small_config(6), &Device::Cpu).unwrap();
+    let config = TrainConfig {
+        epochs: 500,
+        learning_rate: 5e-2,
+        early_stopping: Some(EarlyStopping {
+            patience: 3,
+            min_delta: 0.5,
+            restore_best: true,
+        }),
+        ..quick_training(500)
+    };
+    let history = vae.train(&Dataset::new(&view), &config, |_| {}).unwrap();
+    assert!(history.stopped_early);
+    let best = history.best_epoch.unwrap();
+    assert_eq!(history.epochs.len(), best + 3);
+}
+
+#[test]
+fn batch_covariate_changes_reconstruction_under_transform_batch() {
+    // Two batches: batch 1 is shifted by +3 on every feature.
+    let (mut values, _) = two_clusters(60, 6, 5);
+    let batches: Vec<u32> = (0..60).map(|r| (r / 2 % 2) as u32).collect();
+    for (row, &batch) in batches.iter().enumerate() {
+        if batch == 1 {
+            for v in &mut values[row * 6..(row + 1) * 6] {
+                *v += 3.0;
+            }
+        }
+    }
+    let view = DenseView::new(&values, 6).unwrap();
+    let data = Dataset::new(&view).with_batches(&batches).unwrap();
+    let mut vae = Vae::new(
+        VaeConfig {
+            n_batches: 2,
+            ..small_config(6)
+        },
+        &Device::Cpu,
+    )
+    .unwrap();
+    vae.train(&data, &quick_training(40), |_| {}).unwrap();
+    let as_batch_0 = vae.reconstruct(&data, Some(0)).unwrap();
+    let as_batch_1 = vae.reconstruct(&data, Some(1)).unwrap();
+    let mean_shift: f32 = as_batch_1
+        .values()
+        .iter()
+        .zip(as_batch_0.values())
+        .map(|(a, b)| a - b)
+        .sum::<f32>()
+        / as_batch_0.values().len() as f32;
+    assert!(
+        mean_shift > 1.0,
+        "decoded batch shift {mean_shift}, data shift 3"
+    );
+    assert!(vae.reconstruct(&Dataset::new(&view), None).is_err());
+    assert!(vae.reconstruct(&data, Some(2)).is_err());
+}
+
+#[test]
+fn generate_is_seeded() {
+    let vae = Vae::new(small_config(5), &Device::Cpu).unwrap();
+    let a = vae.generate(7, 11, None).unwrap();
+    assert_eq!(a, vae.generate(7, 11, None).unwrap());
+    assert_ne!(a, vae.generate(7, 12, None).unwrap());
+    assert_eq!(a.values().len(), 35);
+}
