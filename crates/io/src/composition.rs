@@ -152,7 +152,8 @@ pub fn featurize_sequences<R: BufRead + Send>(
 ) -> Result<(FeatureMatrix, SequenceReport)> {
     options.validate()?;
     let name = reader.name().to_string();
-    let mut chunk = read_chunk(&mut reader)?;
+    let mut chunk = read_chunk(&mut reader, Vec::new())?;
+    let mut spare = Vec::new();
     if chunk.is_empty() {
         return Err(Error::Empty {
             at: Where::file(name),
@@ -180,7 +181,7 @@ pub fn featurize_sequences<R: BufRead + Send>(
     while !chunk.is_empty() {
         // Read the next chunk while this one is featurized.
         let (next, rows) = rayon::join(
-            || read_chunk(&mut reader),
+            || read_chunk(&mut reader, std::mem::take(&mut spare)),
             || featurizer.featurize(&chunk, options.min_length),
         );
         for (record, row) in chunk.iter().zip(rows) {
@@ -203,7 +204,7 @@ pub fn featurize_sequences<R: BufRead + Send>(
                 }
             }
         }
-        chunk = next?;
+        spare = std::mem::replace(&mut chunk, next?);
     }
     if report.kept == 0 {
         return Err(Error::invalid(
@@ -219,18 +220,26 @@ pub fn featurize_sequences<R: BufRead + Send>(
     Ok((matrix, report))
 }
 
-fn read_chunk<R: BufRead>(reader: &mut SequenceReader<R>) -> Result<Vec<SequenceRecord>> {
-    let mut chunk = Vec::new();
+/// Reads the next chunk of records into `pool`, reusing its records' buffers so
+/// steady-state streaming allocates nothing.
+fn read_chunk<R: BufRead>(
+    reader: &mut SequenceReader<R>,
+    mut pool: Vec<SequenceRecord>,
+) -> Result<Vec<SequenceRecord>> {
+    let mut filled = 0;
     let mut bytes = 0;
-    while bytes < CHUNK_BYTES && chunk.len() < CHUNK_RECORDS {
-        let mut record = SequenceRecord::default();
-        if !reader.read_record(&mut record)? {
+    while bytes < CHUNK_BYTES && filled < CHUNK_RECORDS {
+        if filled == pool.len() {
+            pool.push(SequenceRecord::default());
+        }
+        if !reader.read_record(&mut pool[filled])? {
             break;
         }
-        bytes += record.sequence.len();
-        chunk.push(record);
+        bytes += pool[filled].sequence.len();
+        filled += 1;
     }
-    Ok(chunk)
+    pool.truncate(filled);
+    Ok(pool)
 }
 
 fn detect_alphabet(records: &[SequenceRecord]) -> Alphabet {

@@ -161,32 +161,41 @@ impl<R: BufRead> SequenceReader<R> {
     /// Appends sequence lines up to the next header or the end of input.
     fn read_fasta_sequence(&mut self, sequence: &mut Vec<u8>) -> Result<()> {
         let mut at_line_start = true;
-        loop {
-            let at = Where::line(&self.name, self.line + 1);
-            let buffer = self
-                .reader
-                .fill_buf()
-                .map_err(|e| Error::from_read(at, e))?;
+        'buffers: loop {
+            let buffer = match self.reader.fill_buf() {
+                Ok(buffer) => buffer,
+                Err(error) => {
+                    return Err(Error::from_read(
+                        Where::line(&self.name, self.line + 1),
+                        error,
+                    ));
+                }
+            };
             if buffer.is_empty() {
                 break;
             }
-            if at_line_start && buffer[0] == b'>' {
-                break;
-            }
-            match memchr::memchr(b'\n', buffer) {
-                Some(end) => {
-                    sequence.extend_from_slice(&buffer[..end]);
-                    self.reader.consume(end + 1);
-                    self.line += 1;
-                    at_line_start = true;
+            // Take every whole line of this buffer before asking for more.
+            let mut position = 0;
+            while position < buffer.len() {
+                if at_line_start && buffer[position] == b'>' {
+                    self.reader.consume(position);
+                    break 'buffers;
                 }
-                None => {
-                    let taken = buffer.len();
-                    sequence.extend_from_slice(buffer);
-                    self.reader.consume(taken);
-                    at_line_start = false;
+                match memchr::memchr(b'\n', &buffer[position..]) {
+                    Some(length) => {
+                        sequence.extend_from_slice(&buffer[position..position + length]);
+                        position += length + 1;
+                        self.line += 1;
+                        at_line_start = true;
+                    }
+                    None => {
+                        sequence.extend_from_slice(&buffer[position..]);
+                        position = buffer.len();
+                        at_line_start = false;
+                    }
                 }
             }
+            self.reader.consume(position);
         }
         if !at_line_start {
             // Last line without a final newline.
@@ -297,7 +306,7 @@ fn trim_line_end(line: &[u8]) -> &[u8] {
 }
 
 fn remove_whitespace(sequence: &mut Vec<u8>) {
-    if sequence.iter().any(u8::is_ascii_whitespace) {
+    if memchr::memchr3(b'\r', b' ', b'\t', sequence).is_some() {
         sequence.retain(|b| !b.is_ascii_whitespace());
     }
 }
