@@ -1,4 +1,39 @@
 //! Variational autoencoders for biological data, on Candle.
+//!
+//! Feed any in-memory matrix through [`RowSource`] (or the ready-made [`DenseView`]), train a
+//! [`Vae`] (Kingma & Welling: encoder → mean and log-variance, reparameterised sample,
+//! decoder → a [`Likelihood`]), then embed, reconstruct, generate, score (ELBO) and save.
+//! The crate knows no file formats.
+//!
+//! ```
+//! use candle_core::Device;
+//! use vaebio_model::{Dataset, DenseView, Likelihood, TrainConfig, Vae, VaeConfig};
+//!
+//! # fn main() -> vaebio_model::Result<()> {
+//! // 40 rows × 6 features in two groups.
+//! let values: Vec<f32> = (0..40 * 6)
+//!     .map(|i| if (i / 6) % 2 == 0 { (i % 6) as f32 } else { 5.0 - (i % 6) as f32 })
+//!     .collect();
+//! let rows = DenseView::new(&values, 6)?;
+//!
+//! let config = VaeConfig {
+//!     hidden: vec![8],
+//!     latent: 2,
+//!     ..VaeConfig::new(6, Likelihood::Gaussian { learned_variance: false })
+//! };
+//! let mut vae = Vae::new(config, &Device::Cpu)?;
+//! let training = TrainConfig { epochs: 5, batch_size: 8, ..TrainConfig::default() };
+//! let history = vae.train(&Dataset::new(&rows), &training, |_progress| {})?;
+//! assert_eq!(history.epochs.len(), 5);
+//!
+//! let embedding = vae.encode(&rows)?.mean; // 40 × 2 posterior means
+//! assert_eq!(embedding.values().len(), 40 * 2);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Same seeds (`VaeConfig::seed` for the weights, `TrainConfig::seed` for split, order,
+//! dropout and noise) give bit-identical results on the CPU.
 #![warn(missing_docs)]
 
 pub mod checkpoint;
