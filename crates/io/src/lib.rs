@@ -25,10 +25,13 @@
 
 pub mod composition;
 pub mod error;
+pub mod expression;
 pub mod fasta;
 pub mod input;
 pub mod kmer;
 pub mod matrix;
+pub mod mtx;
+pub mod table;
 pub mod tnf;
 pub mod vcf;
 

@@ -1,0 +1,416 @@
+//! 10x Genomics Matrix Market directories → sparse cells × genes [`FeatureMatrix`].
+//!
+//! A directory holds `matrix.mtx[.gz]` (features × barcodes, coordinate format),
+//! `features.tsv[.gz]` (Cell Ranger ≥ 3: id, symbol, type) or `genes.tsv[.gz]` (Cell Ranger 2:
+//! id, symbol), and `barcodes.tsv[.gz]`. Rows of the result are barcodes, columns are
+//! features named by gene symbol made unique the way scanpy's `var_names_make_unique`
+//! does (`TBCE`, `TBCE-1`, ...), or by gene id with [`MtxOptions::gene_ids`].
+//!
+//! ```no_run
+//! use vaebio_io::mtx::{read_10x_mtx, MtxOptions};
+//! let counts = read_10x_mtx("filtered_feature_bc_matrix", &MtxOptions::default())?;
+//! # Ok::<(), vaebio_io::Error>(())
+//! ```
+
+use std::collections::{HashMap, HashSet};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result, Where};
+use crate::input;
+use crate::matrix::FeatureMatrix;
+
+/// Options for [`read_10x_mtx`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MtxOptions {
+    /// Name features by gene id (first column, unique by construction) instead of symbol.
+    pub gene_ids: bool,
+}
+
+/// Reads a 10x Matrix Market directory into sparse counts (rows barcodes, columns features).
+pub fn read_10x_mtx(dir: impl AsRef<Path>, options: &MtxOptions) -> Result<FeatureMatrix> {
+    let dir = dir.as_ref();
+    let matrix_path = find(dir, &["matrix.mtx", "matrix.mtx.gz"])?;
+    let features_path = find(
+        dir,
+        &[
+            "features.tsv.gz",
+            "features.tsv",
+            "genes.tsv",
+            "genes.tsv.gz",
+        ],
+    )?;
+    let barcodes_path = find(dir, &["barcodes.tsv.gz", "barcodes.tsv"])?;
+
+    let barcodes: Vec<String> = read_column(&barcodes_path, 0)?;
+    let column = if options.gene_ids { 0 } else { 1 };
+    let features = read_column(&features_path, column)?;
+    let features = if options.gene_ids {
+        features
+    } else {
+        make_unique(features)
+    };
+    let barcodes_name = barcodes_path.display().to_string();
+    let mut seen = HashSet::with_capacity(barcodes.len());
+    for (line, barcode) in barcodes.iter().enumerate() {
+        if !seen.insert(barcode.as_str()) {
+            return Err(Error::DuplicateName {
+                at: Where::line(barcodes_name.clone(), line as u64 + 1),
+                kind: "barcode".into(),
+                name: barcode.clone(),
+            });
+        }
+    }
+    drop(seen);
+    let triplets = read_triplets(&matrix_path)?;
+    let matrix_name = matrix_path.display().to_string();
+    if triplets.n_features != features.len() || triplets.n_barcodes != barcodes.len() {
+        return Err(Error::invalid(
+            Where::line(matrix_name, triplets.size_line),
+            format!(
+                "matrix is {} features × {} barcodes, but {} lists {} and {} lists {}",
+                triplets.n_features,
+                triplets.n_barcodes,
+                features_path.display(),
+                features.len(),
+                barcodes_name,
+                barcodes.len()
+            ),
+            "use the features/genes and barcodes files written with this matrix (same Cell Ranger run)",
+        ));
+    }
+    // Counting sort by barcode; features within a barcode are then sorted.
+    let mut row_ends = vec![0usize; barcodes.len() + 1];
+    for entry in &triplets.entries {
+        row_ends[entry.barcode as usize + 1] += 1;
+    }
+    for row in 0..barcodes.len() {
+        row_ends[row + 1] += row_ends[row];
+    }
+    let mut next = row_ends.clone();
+    let mut pairs = vec![(0u32, 0f32, 0u64); triplets.entries.len()];
+    for entry in &triplets.entries {
+        let slot = &mut next[entry.barcode as usize];
+        pairs[*slot] = (entry.feature, entry.value, entry.line);
+        *slot += 1;
+    }
+    for (row, bounds) in row_ends.windows(2).enumerate() {
+        let span = &mut pairs[bounds[0]..bounds[1]];
+        span.sort_unstable_by_key(|pair| pair.0);
+        if let Some(pair) = span.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            return Err(Error::invalid(
+                Where::line(matrix_name, pair[1].2),
+                format!(
+                    "second entry for feature {} and barcode {}",
+                    pair[1].0 + 1,
+                    row + 1
+                ),
+                "each (feature, barcode) pair may appear once; re-export the matrix",
+            ));
+        }
+    }
+    let indices = pairs.iter().map(|p| p.0).collect();
+    let values = pairs.iter().map(|p| p.1).collect();
+    FeatureMatrix::from_csr(barcodes, features, row_ends, indices, values)
+}
+
+fn find(dir: &Path, names: &[&str]) -> Result<PathBuf> {
+    names
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|path| path.is_file())
+        .ok_or_else(|| {
+            Error::invalid(
+                Where::file(dir.display().to_string()),
+                format!("no {} in this directory", names.join(" or ")),
+                "give a 10x directory holding matrix.mtx[.gz], features.tsv[.gz] (or genes.tsv) and barcodes.tsv[.gz]",
+            )
+        })
+}
+
+/// The `column`-th tab-separated field of every line (the first if the line has fewer).
+fn read_column(path: &Path, column: usize) -> Result<Vec<String>> {
+    let name = path.display().to_string();
+    let reader = input::open(path)?;
+    let mut names = Vec::new();
+    for (index, line) in reader.lines().enumerate() {
+        let line =
+            line.map_err(|e| Error::from_read(Where::line(name.clone(), index as u64 + 1), e))?;
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        let mut fields = line.split('\t');
+        let first = fields.next().unwrap_or_default();
+        let field = fields
+            .nth(column.saturating_sub(1))
+            .filter(|_| column > 0)
+            .unwrap_or(first);
+        names.push(field.to_string());
+    }
+    if names.is_empty() {
+        return Err(Error::Empty {
+            at: Where::file(name),
+            what: "names".into(),
+        });
+    }
+    Ok(names)
+}
+
+/// scanpy's `var_names_make_unique`: later repeats of a name get `-1`, `-2`, ...
+fn make_unique(names: Vec<String>) -> Vec<String> {
+    let mut seen: HashSet<String> = names.iter().cloned().collect();
+    if seen.len() == names.len() {
+        return names;
+    }
+    let mut repeats: HashMap<String, usize> = HashMap::new();
+    let mut first = HashSet::new();
+    names
+        .into_iter()
+        .map(|name| {
+            if first.insert(name.clone()) {
+                return name;
+            }
+            let counter = repeats.entry(name.clone()).or_insert(0);
+            loop {
+                *counter += 1;
+                let candidate = format!("{name}-{counter}");
+                if seen.insert(candidate.clone()) {
+                    return candidate;
+                }
+            }
+        })
+        .collect()
+}
+
+struct Entry {
+    feature: u32,
+    barcode: u32,
+    value: f32,
+    line: u64,
+}
+
+struct Triplets {
+    n_features: usize,
+    n_barcodes: usize,
+    size_line: u64,
+    entries: Vec<Entry>,
+}
+
+fn read_triplets(path: &Path) -> Result<Triplets> {
+    let name = path.display().to_string();
+    let reader = input::open(path)?;
+    let mut lines = reader.lines();
+    let mut line_number = 0u64;
+    let mut next_line = |lines: &mut std::io::Lines<_>| -> Result<Option<String>> {
+        line_number += 1;
+        lines
+            .next()
+            .transpose()
+            .map_err(|e| Error::from_read(Where::line(name.clone(), line_number), e))
+    };
+    let banner = next_line(&mut lines)?.unwrap_or_default();
+    let banner_lower = banner.to_ascii_lowercase();
+    let fields: Vec<&str> = banner_lower.split_whitespace().collect();
+    if fields.len() < 5 || fields[0] != "%%matrixmarket" || fields[2] != "coordinate" {
+        return Err(Error::invalid(
+            Where::line(name, 1),
+            "not a Matrix Market coordinate file",
+            "give the matrix.mtx written by Cell Ranger (first line '%%MatrixMarket matrix coordinate integer general')",
+        ));
+    }
+    let pattern = fields[3] == "pattern";
+    let mut size_line = 1u64;
+    let size = loop {
+        match next_line(&mut lines)? {
+            None => {
+                return Err(Error::Empty {
+                    at: Where::file(name),
+                    what: "matrix size line".into(),
+                });
+            }
+            Some(line) if line.starts_with('%') || line.trim().is_empty() => size_line += 1,
+            Some(line) => {
+                size_line += 1;
+                break line;
+            }
+        }
+    };
+    let dims: Vec<usize> = size
+        .split_whitespace()
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()
+        .filter(|d: &Vec<usize>| d.len() == 3)
+        .ok_or_else(|| {
+            Error::invalid(
+                Where::line(name.clone(), size_line),
+                format!("size line '{size}' is not 'rows columns entries'"),
+                "repair the header of matrix.mtx",
+            )
+        })?;
+    let (n_features, n_barcodes, n_entries) = (dims[0], dims[1], dims[2]);
+    let mut entries = Vec::with_capacity(n_entries);
+    let mut line = size_line;
+    while let Some(text) = next_line(&mut lines)? {
+        line += 1;
+        let mut fields = text.split_whitespace();
+        let (Some(feature), Some(barcode)) = (fields.next(), fields.next()) else {
+            if text.trim().is_empty() {
+                continue;
+            }
+            return Err(bad_entry(&name, line, &text));
+        };
+        let value = if pattern { Some("1") } else { fields.next() };
+        let parsed = (
+            feature.parse::<usize>(),
+            barcode.parse::<usize>(),
+            value.map(str::parse::<f32>),
+        );
+        let (Ok(feature), Ok(barcode), Some(Ok(value))) = parsed else {
+            return Err(bad_entry(&name, line, &text));
+        };
+        if feature == 0 || feature > n_features || barcode == 0 || barcode > n_barcodes {
+            return Err(Error::invalid(
+                Where::line(name, line),
+                format!(
+                    "entry ({feature}, {barcode}) is outside the {n_features} × {n_barcodes} matrix"
+                ),
+                "indices are 1-based and must fit the size line; re-export the matrix",
+            ));
+        }
+        if !value.is_finite() || value < 0.0 {
+            return Err(Error::invalid(
+                Where::line(name, line),
+                format!("value {value} is negative or not finite"),
+                "give non-negative counts",
+            ));
+        }
+        if value != 0.0 {
+            entries.push(Entry {
+                feature: (feature - 1) as u32,
+                barcode: (barcode - 1) as u32,
+                value,
+                line,
+            });
+        }
+    }
+    if line - size_line != n_entries as u64 {
+        return Err(Error::invalid(
+            Where::file(name),
+            format!(
+                "{} entries, the size line promises {n_entries}",
+                line - size_line
+            ),
+            "the file is incomplete; copy or export it again",
+        ));
+    }
+    Ok(Triplets {
+        n_features,
+        n_barcodes,
+        size_line,
+        entries,
+    })
+}
+
+fn bad_entry(name: &str, line: u64, text: &str) -> Error {
+    Error::invalid(
+        Where::line(name, line),
+        format!("entry '{text}' is not 'row column value'"),
+        "repair or re-export matrix.mtx",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::io::Write;
+
+    use super::*;
+
+    fn testdata(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata")
+            .join(name)
+    }
+
+    fn write_dir(matrix: &str, features: &str, barcodes: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        fs::File::create(dir.path().join("matrix.mtx"))
+            .unwrap()
+            .write_all(matrix.as_bytes())
+            .unwrap();
+        fs::write(dir.path().join("features.tsv"), features).unwrap();
+        fs::write(dir.path().join("barcodes.tsv"), barcodes).unwrap();
+        dir
+    }
+
+    const FEATURES: &str = "ENSG1\tCD3E\tGene Expression\nENSG2\tMS4A1\tGene Expression\nENSG3\tCD3E\tGene Expression\n";
+
+    #[test]
+    fn small_directory_reads_into_sparse_cells_by_genes() {
+        let matrix = "%%MatrixMarket matrix coordinate integer general\n%metadata_json: {}\n3 2 3\n1 1 4\n3 1 1\n2 2 7\n";
+        let dir = write_dir(matrix, FEATURES, "AAAC-1\nAAAG-1\n");
+        let counts = read_10x_mtx(dir.path(), &MtxOptions::default()).unwrap();
+        assert_eq!(counts.row_names(), ["AAAC-1", "AAAG-1"]);
+        assert_eq!(counts.col_names(), ["CD3E", "MS4A1", "CD3E-1"]);
+        assert_eq!(counts.to_dense(), [4.0, 0.0, 1.0, 0.0, 7.0, 0.0]);
+        let ids = read_10x_mtx(dir.path(), &MtxOptions { gene_ids: true }).unwrap();
+        assert_eq!(ids.col_names(), ["ENSG1", "ENSG2", "ENSG3"]);
+    }
+
+    #[test]
+    fn committed_gzip_directory_reads() {
+        let counts = read_10x_mtx(testdata("counts_10x"), &MtxOptions::default()).unwrap();
+        let tsv = crate::expression::read_expression(
+            testdata("counts.tsv"),
+            &crate::expression::ExpressionOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(counts.to_dense(), tsv.to_dense());
+        assert!(counts.is_integer_counts());
+    }
+
+    #[test]
+    fn dimension_mismatch_names_both_files() {
+        let matrix = "%%MatrixMarket matrix coordinate integer general\n4 2 1\n1 1 4\n";
+        let dir = write_dir(matrix, FEATURES, "AAAC-1\nAAAG-1\n");
+        let error = read_10x_mtx(dir.path(), &MtxOptions::default()).unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains("matrix.mtx:line 2: matrix is 4 features × 2 barcodes"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn entries_outside_the_matrix_or_missing_are_errors() {
+        let outside = "%%MatrixMarket matrix coordinate integer general\n3 2 1\n4 1 4\n";
+        let dir = write_dir(outside, FEATURES, "AAAC-1\nAAAG-1\n");
+        let error = read_10x_mtx(dir.path(), &MtxOptions::default()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("line 3: entry (4, 1) is outside"),
+            "{error}"
+        );
+        let short = "%%MatrixMarket matrix coordinate integer general\n3 2 2\n1 1 4\n";
+        let dir = write_dir(short, FEATURES, "AAAC-1\nAAAG-1\n");
+        let error = read_10x_mtx(dir.path(), &MtxOptions::default()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("1 entries, the size line promises 2"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn missing_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = read_10x_mtx(dir.path(), &MtxOptions::default()).unwrap_err();
+        assert!(
+            error.to_string().contains("no matrix.mtx or matrix.mtx.gz"),
+            "{error}"
+        );
+    }
+}
