@@ -637,25 +637,75 @@ mod tests {
         ));
     }
 
-    /// The NB log-likelihood is differentiable in the decoder logits and ln θ (lgamma's
-    /// custom backward), with finite gradients.
+    /// Every likelihood backpropagates to every decoder output it reads, with finite,
+    /// non-zero gradients (candle ops without a backward pass would fail here).
     #[test]
-    fn negative_binomial_backpropagates() -> Result<(), LikelihoodError> {
-        let loc = candle_core::Var::from_tensor(&count_logits())?;
-        let log_theta = candle_core::Var::from_tensor(&vector(&LOG_THETA))?;
-        let out = DecoderOutput {
-            loc: loc.as_tensor().clone(),
-            log_scale: Some(log_theta.as_tensor().clone()),
-            zero_logits: None,
-        };
-        let loss = Likelihood::NegativeBinomial
-            .log_prob(&counts(), &out, None)?
-            .sum_all()?;
-        let grads = loss.backward()?;
-        for var in [&loc, &log_theta] {
-            let grad = grads.get(var.as_tensor()).expect("gradient");
-            let values = grad.flatten_all()?.to_vec1::<f32>()?;
-            assert!(values.iter().all(|g| g.is_finite()) && values.iter().any(|g| *g != 0.0));
+    fn every_likelihood_backpropagates_to_its_outputs() -> Result<(), LikelihoodError> {
+        let binary = matrix(&[&[1.0, 0.0, 1.0, 0.0], &[0.0, 1.0, 1.0, 0.0]]);
+        let cases = [
+            (
+                Likelihood::Gaussian {
+                    learned_variance: true,
+                },
+                binary.clone(),
+            ),
+            (Likelihood::Bernoulli, binary.clone()),
+            (
+                Likelihood::Binomial { trials: 2 },
+                matrix(&[&[0.0, 1.0, 2.0, 1.0], &[2.0, 2.0, 0.0, 1.0]]),
+            ),
+            (Likelihood::Categorical { n_states: 2 }, binary),
+            (
+                Likelihood::Poisson,
+                matrix(&[&[0.0, 3.0, 7.0, 1.0], &[1.0, 0.0, 2.0, 5.0]]),
+            ),
+            (
+                Likelihood::NegativeBinomial,
+                matrix(&[&[0.0, 3.0, 7.0, 1.0], &[1.0, 0.0, 2.0, 5.0]]),
+            ),
+            (
+                Likelihood::ZeroInflatedNegativeBinomial,
+                matrix(&[&[0.0, 3.0, 7.0, 1.0], &[1.0, 0.0, 2.0, 5.0]]),
+            ),
+        ];
+        for (likelihood, x) in cases {
+            let loc = candle_core::Var::from_tensor(&matrix(&[
+                &[0.3, -0.2, 1.0, 0.1],
+                &[-1.0, 0.5, 0.0, 2.0],
+            ]))?;
+            let log_scale = candle_core::Var::from_tensor(&vector(&[0.1, -0.3, 0.5, 0.0]))?;
+            let zero_logits = candle_core::Var::from_tensor(&matrix(&[
+                &[-1.0, 0.0, 1.0, -2.0],
+                &[0.5, -0.5, 0.0, 1.0],
+            ]))?;
+            let mut vars = vec![&loc];
+            if likelihood.needs_log_scale() {
+                vars.push(&log_scale);
+            }
+            if likelihood.decoder_heads() > 1 {
+                vars.push(&zero_logits);
+            }
+            let out = DecoderOutput {
+                loc: loc.as_tensor().clone(),
+                log_scale: likelihood
+                    .needs_log_scale()
+                    .then(|| log_scale.as_tensor().clone()),
+                zero_logits: (likelihood.decoder_heads() > 1)
+                    .then(|| zero_logits.as_tensor().clone()),
+            };
+            let grads = likelihood.log_prob(&x, &out, None)?.sum_all()?.backward()?;
+            for var in vars {
+                let grad = grads
+                    .get(var.as_tensor())
+                    .expect("gradient")
+                    .flatten_all()?
+                    .to_vec1::<f32>()?;
+                assert!(
+                    grad.iter().all(|g| g.is_finite()) && grad.iter().any(|g| *g != 0.0),
+                    "{}: {grad:?}",
+                    likelihood.name()
+                );
+            }
         }
         Ok(())
     }
