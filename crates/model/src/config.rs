@@ -77,8 +77,21 @@ pub struct VaeConfig {
     /// z-score every feature (mean and population standard deviation fitted on the training
     /// rows, saved in the checkpoint) before encoding and reconstructing; gaussian only.
     pub standardize: bool,
+    /// Weights of consecutive groups of features in the reconstruction loss, in column order
+    /// (VAMB weighs abundance against TNF this way); empty: every feature weighs 1.
+    pub feature_groups: Vec<FeatureGroup>,
     /// Seed for the weight initialisation.
     pub seed: u64,
+}
+
+/// A run of consecutive features sharing one weight in the reconstruction loss.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureGroup {
+    /// Number of consecutive features in the group.
+    pub n_features: usize,
+    /// Factor on each of these features' log-likelihood.
+    pub weight: f64,
 }
 
 impl Default for VaeConfig {
@@ -97,6 +110,7 @@ impl Default for VaeConfig {
             n_batches: 0,
             input_transform: InputTransform::Auto,
             standardize: false,
+            feature_groups: Vec::new(),
             seed: 0,
         }
     }
@@ -186,6 +200,31 @@ impl VaeConfig {
                 "standardize",
                 "z-scoring only suits the gaussian likelihood — turn it off or use gaussian",
             ));
+        }
+        if !self.feature_groups.is_empty() {
+            let covered: usize = self.feature_groups.iter().map(|g| g.n_features).sum();
+            if covered != self.n_features {
+                return Err(invalid(
+                    "feature_groups",
+                    format!(
+                        "the groups cover {covered} features, the input has {} — make the group sizes add up",
+                        self.n_features
+                    ),
+                ));
+            }
+            if let Some(group) = self
+                .feature_groups
+                .iter()
+                .find(|g| g.n_features == 0 || !g.weight.is_finite() || g.weight < 0.0)
+            {
+                return Err(invalid(
+                    "feature_groups",
+                    format!(
+                        "group of {} features with weight {}: groups need ≥ 1 feature and a weight ≥ 0",
+                        group.n_features, group.weight
+                    ),
+                ));
+            }
         }
         self.likelihood
             .validate(self.n_features)

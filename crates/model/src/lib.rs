@@ -61,7 +61,7 @@ pub use likelihood::{DecoderOutput, Likelihood};
 pub use likelihood_error::LikelihoodError;
 
 pub use config::{
-    Activation, EarlyStopping, InputTransform, KlWarmup, Norm, TrainConfig, VaeConfig,
+    Activation, EarlyStopping, FeatureGroup, InputTransform, KlWarmup, Norm, TrainConfig, VaeConfig,
 };
 pub use data::{Dataset, DenseMatrix, DenseView, RowSource};
 pub use device::device;

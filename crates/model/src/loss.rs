@@ -134,7 +134,9 @@ mod tests {
     fn penalty_sums_abs_and_squares() {
         let w = Tensor::new(&[[1f32, -2.0], [0.5, 0.0]], &Device::Cpu).unwrap();
         // L1 = 3.5, L2 = 1 + 4 + 0.25 = 5.25 (by hand): 0.1·3.5 + 0.01·5.25 = 0.4025
-        let p = penalty(std::slice::from_ref(&w), 0.1, 0.01).unwrap().unwrap();
+        let p = penalty(std::slice::from_ref(&w), 0.1, 0.01)
+            .unwrap()
+            .unwrap();
         assert!((p.to_scalar::<f32>().unwrap() - 0.4025).abs() < 1e-6);
         assert!(penalty(&[w], 0.0, 0.0).unwrap().is_none());
     }

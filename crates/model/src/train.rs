@@ -248,10 +248,7 @@ impl<'a> Trainer<'a> {
         let epsilon = noise.standard_normal(rows, latent, &vae.device)?;
         let z = (&mean + (&log_var * 0.5)?.exp()?.mul(&epsilon)?)?;
         let output = vae.decoder.forward(&z, batch.batches.as_ref(), train)?;
-        let log_px =
-            vae.config
-                .likelihood
-                .log_prob(&batch.target, &output, batch.library.as_ref())?;
+        let log_px = vae.weighted_log_prob(batch, &output)?;
         let kl = kl_standard_normal(&mean, &log_var)?;
         let weights = batch.weights.as_ref().map(|(w, sum)| (w, *sum));
         let recon = weighted_mean(&log_px.neg()?, weights)?;

@@ -109,6 +109,8 @@ pub struct Vae {
     pub(crate) standardization: Option<Standardization>,
     pub(crate) metadata: Metadata,
     pub(crate) train_config: Option<TrainConfig>,
+    /// Per-feature reconstruction weights from `feature_groups`, [n_features].
+    pub(crate) feature_weights: Option<Tensor>,
 }
 
 impl Vae {
@@ -119,6 +121,16 @@ impl Vae {
         let vb = SeededVarMap::builder(&varmap, config.seed, device);
         let encoder = Encoder::new(&config, vb.pp("encoder"))?;
         let decoder = Decoder::new(&config, vb.pp("decoder"))?;
+        let feature_weights = if config.feature_groups.is_empty() {
+            None
+        } else {
+            let weights: Vec<f32> = config
+                .feature_groups
+                .iter()
+                .flat_map(|g| std::iter::repeat_n(g.weight as f32, g.n_features))
+                .collect();
+            Some(Tensor::from_vec(weights, config.n_features, device)?)
+        };
         Ok(Self {
             config,
             device: device.clone(),
@@ -128,6 +140,7 @@ impl Vae {
             standardization: None,
             metadata: Metadata::default(),
             train_config: None,
+            feature_weights,
         })
     }
 
@@ -297,6 +310,23 @@ impl Vae {
             },
             weights,
             rows: n,
+        })
+    }
+
+    /// log p(x | z) per row [rows], with features weighted by `feature_groups` if set.
+    pub(crate) fn weighted_log_prob(
+        &self,
+        batch: &Minibatch,
+        output: &crate::likelihood::DecoderOutput,
+    ) -> Result<Tensor> {
+        let likelihood = &self.config.likelihood;
+        let library = batch.library.as_ref();
+        Ok(match &self.feature_weights {
+            None => likelihood.log_prob(&batch.target, output, library)?,
+            Some(weights) => likelihood
+                .log_prob_elements(&batch.target, output, library)?
+                .broadcast_mul(weights)?
+                .sum(1)?,
         })
     }
 
