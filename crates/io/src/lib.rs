@@ -23,10 +23,13 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod alignment;
 pub mod composition;
 pub mod error;
 pub mod expression;
 pub mod fasta;
+pub mod gene_filter;
+pub mod hvg;
 pub mod input;
 pub mod kmer;
 pub mod matrix;
@@ -38,6 +41,7 @@ pub mod vcf;
 mod bcf;
 mod vcf_text;
 
+pub use alignment::{Alignment, AlignmentOptions, AlignmentReport, Mutation, read_alignment};
 pub use composition::{
     Alphabet, SequenceFeatures, SequenceOptions, SequenceReport, featurize_sequences,
 };
