@@ -2,7 +2,7 @@
 
 use std::hint::black_box;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use vaebio_io::kmer::{count_dna_kmers, dna_count_len};
@@ -85,5 +85,9 @@ fn sequences(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sequences);
-criterion_main!(benches);
+/// `criterion_group!` generates a public function without documentation.
+#[allow(missing_docs)]
+mod group {
+    criterion::criterion_group!(benches, super::sequences);
+}
+criterion_main!(group::benches);

@@ -23,6 +23,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod alignment;
 pub mod composition;
 pub mod error;
 pub mod expression;
@@ -40,6 +41,7 @@ pub mod vcf;
 mod bcf;
 mod vcf_text;
 
+pub use alignment::{Alignment, AlignmentOptions, AlignmentReport, Mutation, read_alignment};
 pub use composition::{
     Alphabet, SequenceFeatures, SequenceOptions, SequenceReport, featurize_sequences,
 };
