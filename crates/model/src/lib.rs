@@ -52,6 +52,7 @@ pub mod likelihood_error;
 pub mod loss;
 pub mod metrics;
 mod noise;
+mod optim;
 pub mod pca;
 pub mod special;
 pub mod train;

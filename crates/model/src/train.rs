@@ -2,7 +2,7 @@
 //! validation, early stopping and a per-epoch history.
 
 use candle_core::{Tensor, Var};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use candle_nn::ParamsAdamW;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +11,7 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::loss::{Losses, kl_standard_normal, kl_weight, penalty, weighted_mean};
 use crate::noise::Noise;
+use crate::optim::AdamW;
 use crate::vae::{Buffers, Minibatch, Standardization, Vae};
 
 /// Offset between the training seed and the seed of validation noise, so validation draws
