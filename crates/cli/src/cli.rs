@@ -1,0 +1,386 @@
+//! Command-line arguments: one clap struct per subcommand, shared groups flattened in.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Train variational autoencoders on biological data and export what they learn.
+#[derive(Debug, Parser)]
+#[command(name = "vaebio", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Settings every subcommand shares.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Flags accepted by every subcommand.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Silence progress bars and summaries on stderr (errors are still printed).
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+    /// Worker threads for featurization and training. On small models one thread is often
+    /// fastest (see bench/README.md); 0 means all cores.
+    #[arg(long, global = true, default_value_t = 1, value_name = "N")]
+    pub threads: usize,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the feature matrix of an input (no training).
+    #[command(after_help = "Example:\n  vaebio featurize --fasta contigs.fa -o features.tsv")]
+    Featurize(FeaturizeArgs),
+    /// Train a VAE and save the model directory.
+    #[command(
+        after_help = "Example:\n  vaebio train --matrix counts.tsv --batch batches.tsv -o model/"
+    )]
+    Train(TrainArgs),
+    /// Train a VAE and write the latent means of every observation.
+    #[command(
+        after_help = "Example:\n  vaebio embed --fasta seqs.fa -o latent.tsv --save-model model/"
+    )]
+    Embed(EmbedArgs),
+    /// Encode new input with a saved model (same featurization, same features).
+    #[command(
+        after_help = "Example:\n  vaebio encode --model model/ --fasta more.fa -o latent.tsv"
+    )]
+    Encode(EncodeArgs),
+    /// Decode draws from the prior of a saved model.
+    #[command(after_help = "Example:\n  vaebio generate --model model/ -n 100 -o samples.tsv")]
+    Generate(GenerateArgs),
+    /// Denoised (for counts: normalised, optionally batch-corrected) values of the input.
+    #[command(
+        after_help = "Example:\n  vaebio reconstruct --model model/ --matrix counts.tsv --transform-batch A -o norm.tsv"
+    )]
+    Reconstruct(ReconstructArgs),
+    /// Score a latent space against known labels (kNN accuracy, ARI, NMI, silhouette, batch mixing).
+    #[command(
+        after_help = "Example:\n  vaebio evaluate --latent latent.tsv --labels cell_types.tsv"
+    )]
+    Evaluate(EvaluateArgs),
+    /// Draw the latent space as a 2-D scatter plot (PNG), coloured by label.
+    #[command(
+        after_help = "Example:\n  vaebio plot --latent latent.tsv --labels labels.tsv -o latent.png"
+    )]
+    Plot(PlotArgs),
+}
+
+/// Which file to read, and how to featurize it. Exactly one input flag is required.
+#[derive(Debug, Args, Clone)]
+#[group(id = "input", required = true, multiple = false)]
+pub struct InputArgs {
+    /// FASTA/FASTQ sequences (plain or gzip; `-` for stdin) -> k-mer or TNF profiles.
+    #[arg(long, value_name = "FILE", group = "input")]
+    pub fasta: Option<PathBuf>,
+    /// Aligned family (aligned FASTA / A2M / A3M) -> one-hot focus columns + sequence weights.
+    #[arg(long, value_name = "FILE", group = "input")]
+    pub msa: Option<PathBuf>,
+    /// Variants (VCF/BCF, plain, gzip or bgzip; `-` for stdin) -> alternate-allele dosages.
+    #[arg(long, value_name = "FILE", group = "input")]
+    pub vcf: Option<PathBuf>,
+    /// Expression matrix (TSV/CSV, gzip fine): features in rows, observations in columns.
+    #[arg(long, value_name = "FILE", group = "input")]
+    pub matrix: Option<PathBuf>,
+    /// 10x Matrix Market directory (matrix.mtx[.gz], features.tsv[.gz], barcodes.tsv[.gz]).
+    #[arg(long, value_name = "DIR", group = "input")]
+    pub mtx: Option<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub options: FeatureOptions,
+}
+
+/// Featurization options for every input kind (each applies to its own kind only).
+#[derive(Debug, Args, Clone)]
+pub struct FeatureOptions {
+    /// Sequences: `auto` (DNA -> tnf, protein -> aa:2), `tnf`, `kmer:K`, `kmer:K:canonical`, `aa:K`.
+    #[arg(
+        long,
+        default_value = "auto",
+        value_name = "KIND",
+        help_heading = "Sequences"
+    )]
+    pub features: String,
+    /// Sequences: skip records shorter than this many residues.
+    #[arg(long, value_name = "N", help_heading = "Sequences")]
+    pub min_length: Option<usize>,
+    /// Alignments: drop focus columns with more than this fraction of gaps.
+    #[arg(
+        long,
+        default_value_t = 0.3,
+        value_name = "F",
+        help_heading = "Alignments"
+    )]
+    pub max_gap_frac: f64,
+    /// Alignments: sequence-weight threshold; neighbours share identity >= 1 - theta.
+    #[arg(
+        long,
+        default_value_t = 0.2,
+        value_name = "F",
+        help_heading = "Alignments"
+    )]
+    pub theta: f64,
+    /// Variants: missing-genotype policy.
+    #[arg(long, value_enum, default_value_t = MissingArg::Binomial, help_heading = "Variants")]
+    pub missing: MissingArg,
+    /// Variants: drop sites whose minor-allele frequency is below this.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "F",
+        help_heading = "Variants"
+    )]
+    pub min_maf: f64,
+    /// Variants: keep at most this many sites (evenly thinned).
+    #[arg(long, value_name = "N", help_heading = "Variants")]
+    pub max_sites: Option<usize>,
+    /// Matrices: the file has observations in rows and features in columns.
+    #[arg(long, help_heading = "Matrices")]
+    pub transpose: bool,
+    /// Matrices: keep the N most highly variable genes.
+    #[arg(long, value_name = "N", help_heading = "Matrices")]
+    pub n_top_genes: Option<usize>,
+    /// Matrices: drop features detected in fewer than N observations.
+    #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Matrices")]
+    pub min_cells: usize,
+    /// Matrices: drop observations with fewer than N detected features.
+    #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Matrices")]
+    pub min_genes: usize,
+    /// Labels table (`id<TAB>label`, header line) joined by id.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Batch covariate table, `FILE[:COLUMN]` (`id<TAB>batch...`, header line), joined by id;
+    /// injected into every decoder layer.
+    #[arg(long, value_name = "FILE[:COLUMN]")]
+    pub batch: Option<String>,
+}
+
+/// Missing-genotype policies.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum MissingArg {
+    /// Replace with the site's mean dosage.
+    Mean,
+    /// Draw Binomial(ploidy, allele frequency) with the seed, as popvae does.
+    Binomial,
+    /// Drop every site with a missing genotype.
+    DropSites,
+}
+
+/// Likelihood choices for `--likelihood`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LikelihoodArg {
+    /// Counts -> nb, VCF -> binomial, alignment -> categorical, k-mers/TNF -> gaussian.
+    Auto,
+    /// Gaussian on standardised features.
+    Gaussian,
+    /// Bernoulli on values in [0, 1].
+    Bernoulli,
+    /// Binomial with n = ploidy (genotype dosages).
+    Binomial,
+    /// Categorical per one-hot alignment column.
+    Categorical,
+    /// Poisson counts.
+    Poisson,
+    /// Negative binomial counts with per-feature dispersion (scVI).
+    Nb,
+    /// Zero-inflated negative binomial.
+    Zinb,
+}
+
+/// Model and optimisation settings for `train` and `embed`.
+#[derive(Debug, Args, Clone)]
+pub struct ModelArgs {
+    /// Observation model p(x|z).
+    #[arg(long, value_enum, default_value_t = LikelihoodArg::Auto, help_heading = "Model")]
+    pub likelihood: LikelihoodArg,
+    /// Latent dimensions (default per data kind; see README recipes).
+    #[arg(long, value_name = "K", help_heading = "Model")]
+    pub latent_dim: Option<usize>,
+    /// Hidden layer sizes, comma-separated (default per data kind).
+    #[arg(
+        long,
+        value_name = "N,N,..",
+        value_delimiter = ',',
+        help_heading = "Model"
+    )]
+    pub hidden: Option<Vec<usize>>,
+    /// Training epochs (default per data kind).
+    #[arg(long, value_name = "N", help_heading = "Training")]
+    pub epochs: Option<usize>,
+    /// Minibatch size (default per data kind).
+    #[arg(long, value_name = "N", help_heading = "Training")]
+    pub batch_size: Option<usize>,
+    /// Adam learning rate.
+    #[arg(long, value_name = "F", help_heading = "Training")]
+    pub lr: Option<f64>,
+    /// Weight of the KL term.
+    #[arg(long, value_name = "F", help_heading = "Training")]
+    pub beta: Option<f64>,
+    /// Epochs over which the KL weight rises linearly from 0 to beta.
+    #[arg(long, value_name = "EPOCHS", help_heading = "Training")]
+    pub kl_warmup: Option<usize>,
+    /// L1 penalty on weights.
+    #[arg(long, value_name = "F", help_heading = "Training")]
+    pub l1: Option<f64>,
+    /// L2 penalty on weights.
+    #[arg(long, value_name = "F", help_heading = "Training")]
+    pub l2: Option<f64>,
+    /// Fraction of observations held out for validation.
+    #[arg(long, value_name = "F", help_heading = "Training")]
+    pub val_frac: Option<f64>,
+    /// Stop after this many epochs without validation improvement (0: never).
+    #[arg(long, value_name = "N", help_heading = "Training")]
+    pub patience: Option<usize>,
+    /// Seed for weights, shuffling, sampling and imputation.
+    #[arg(long, default_value_t = 42, help_heading = "Training")]
+    pub seed: u64,
+    /// Compute device.
+    #[arg(
+        long,
+        default_value = "cpu",
+        value_name = "cpu|cuda|metal",
+        help_heading = "Training"
+    )]
+    pub device: String,
+}
+
+/// `vaebio featurize`.
+#[derive(Debug, Args)]
+pub struct FeaturizeArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub input: InputArgs,
+    /// Output: `.tsv` (header `id` + feature names) or `.npy`; `-` for stdout.
+    #[arg(long, short = 'o', default_value = "-", value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// `vaebio train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub model: ModelArgs,
+    /// Model directory to write (model.safetensors, config.json, history.tsv).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+/// `vaebio embed`.
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub model: ModelArgs,
+    /// Latent table: `.tsv` or `.npy`; `-` for stdout.
+    #[arg(long, short = 'o', default_value = "-", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Also save the trained model to this directory.
+    #[arg(long, value_name = "DIR")]
+    pub save_model: Option<PathBuf>,
+}
+
+/// `vaebio encode`.
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    /// Model directory written by `train` or `embed --save-model`.
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub input: InputArgs,
+    /// Latent table: `.tsv` or `.npy`; `-` for stdout.
+    #[arg(long, short = 'o', default_value = "-", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Device to run on.
+    #[arg(long, default_value = "cpu", value_name = "cpu|cuda|metal")]
+    pub device: String,
+}
+
+/// `vaebio generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Model directory written by `train` or `embed --save-model`.
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    /// Number of samples to draw.
+    #[arg(
+        short = 'n',
+        long = "n-samples",
+        default_value_t = 100,
+        value_name = "N"
+    )]
+    pub n_samples: usize,
+    /// Seed for the prior draws.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Output table: `.tsv` or `.npy`; `-` for stdout.
+    #[arg(long, short = 'o', default_value = "-", value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// `vaebio reconstruct`.
+#[derive(Debug, Args)]
+pub struct ReconstructArgs {
+    /// Model directory written by `train` or `embed --save-model`.
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub input: InputArgs,
+    /// Decode every observation as if it came from this batch category (batch correction).
+    #[arg(long, value_name = "NAME")]
+    pub transform_batch: Option<String>,
+    /// Output table: `.tsv` or `.npy`; `-` for stdout.
+    #[arg(long, short = 'o', default_value = "-", value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// `vaebio evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Latent table (`id`, `z1..zK`) as written by `embed` or `encode`.
+    #[arg(long, value_name = "FILE")]
+    pub latent: PathBuf,
+    /// Labels table (`id<TAB>label`, header line) joined by id.
+    #[arg(long, value_name = "FILE")]
+    pub labels: PathBuf,
+    /// Batch table `FILE[:COLUMN]` for the batch-mixing entropy.
+    #[arg(long, value_name = "FILE[:COLUMN]")]
+    pub batch: Option<String>,
+    /// Neighbours for kNN accuracy and batch mixing.
+    #[arg(long, default_value_t = 15)]
+    pub k: usize,
+    /// Seed for k-means.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vaebio plot`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// Latent table (`id`, `z1..zK`).
+    #[arg(long, value_name = "FILE")]
+    pub latent: PathBuf,
+    /// Labels table to colour points by.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// PNG file to write.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+    /// Image width and height in pixels.
+    #[arg(long, default_value_t = 900)]
+    pub size: u32,
+}

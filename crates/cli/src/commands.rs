@@ -1,0 +1,73 @@
+//! Dispatch to one file per subcommand, and the error policy shared by all of them.
+
+mod embed;
+mod encode;
+mod evaluate;
+mod featurize;
+mod generate;
+mod plot;
+mod reconstruct;
+mod train;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let quiet = cli.global.quiet;
+    match cli.command {
+        Command::Featurize(args) => featurize::run(args, quiet),
+        Command::Train(args) => train::run(args, quiet),
+        Command::Embed(args) => embed::run(args, quiet),
+        Command::Encode(args) => encode::run(args, quiet),
+        Command::Generate(args) => generate::run(args),
+        Command::Reconstruct(args) => reconstruct::run(args, quiet),
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Plot(args) => plot::run(args),
+    }
+}
+
+/// A problem with what the user gave (files, options), found by the binary itself.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+/// The error as one line: the outermost message, with any distinct inner cause appended.
+pub fn one_line(error: &anyhow::Error) -> String {
+    let mut line = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(": ");
+            line.push_str(&cause);
+        }
+    }
+    line.replace(['\n', '\r'], " ")
+}
+
+/// 2 when the user's input or options are at fault, 1 for any other failure.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    let bad_input = error.chain().any(|cause| {
+        if let Some(io) = cause.downcast_ref::<vaebio_io::Error>() {
+            // A path that does not exist is the user's mistake, not a system failure.
+            return io.is_input()
+                || matches!(io, vaebio_io::Error::Io { source, .. }
+                    if source.kind() == std::io::ErrorKind::NotFound);
+        }
+        if let Some(model) = cause.downcast_ref::<vaebio_model::Error>() {
+            return matches!(
+                model,
+                vaebio_model::Error::Io { source, .. }
+                    if source.kind() == std::io::ErrorKind::NotFound
+            ) || matches!(
+                model,
+                vaebio_model::Error::InvalidConfig { .. }
+                    | vaebio_model::Error::Data(_)
+                    | vaebio_model::Error::Likelihood(_)
+                    | vaebio_model::Error::Checkpoint { .. }
+                    | vaebio_model::Error::DeviceUnavailable { .. }
+            );
+        }
+        cause.downcast_ref::<BadInput>().is_some()
+    });
+    if bad_input { 2 } else { 1 }
+}

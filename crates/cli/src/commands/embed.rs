@@ -1,0 +1,32 @@
+//! `vaebio embed`: featurize, train and write the latent means in one step.
+
+use anyhow::Result;
+
+use crate::cli::EmbedArgs;
+use crate::covariate::Covariate;
+use crate::fit::{fit, save};
+use crate::load::load;
+use crate::output::{latent_names, write_table};
+use crate::progress::{spinner, summarize};
+use crate::rows::Rows;
+
+/// Runs `vaebio embed`.
+pub fn run(args: EmbedArgs, quiet: bool) -> Result<()> {
+    let bar = spinner("featurizing", quiet);
+    let loaded = load(&args.input, args.model.seed);
+    bar.finish_and_clear();
+    let loaded = loaded?;
+    summarize(&loaded.summary, quiet);
+    let batch = Covariate::from_args(args.input.options.batch.as_deref(), &loaded.matrix)?;
+    let (vae, history) = fit(&loaded, batch.as_ref(), &args.model, quiet)?;
+    let posterior = vae.encode(&Rows(&loaded.matrix))?;
+    if let Some(dir) = &args.save_model {
+        save(&vae, &history, dir)?;
+    }
+    write_table(
+        &args.output,
+        loaded.matrix.row_names().to_vec(),
+        latent_names(vae.config().latent),
+        posterior.mean,
+    )
+}

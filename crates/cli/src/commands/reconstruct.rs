@@ -1,0 +1,73 @@
+//! `vaebio reconstruct`: expected values of the input under a saved model (for counts the
+//! normalised expression), optionally decoded as if from another batch.
+
+use anyhow::Result;
+use vaebio_model::Dataset;
+
+use crate::cli::ReconstructArgs;
+use crate::commands::BadInput;
+use crate::covariate::Covariate;
+use crate::load::{align_features, load_like};
+use crate::model_dir::open_model;
+use crate::output::write_table;
+use crate::progress::summarize;
+use crate::rows::Rows;
+
+/// Runs `vaebio reconstruct`.
+pub fn run(args: ReconstructArgs, quiet: bool) -> Result<()> {
+    let (vae, featurization) = open_model(&args.model, "cpu")?;
+    let mut loaded = load_like(&args.input, &featurization, vae.config().seed)?;
+    summarize(&loaded.summary, quiet);
+    let source = args.input.path().1;
+    loaded.matrix = align_features(loaded.matrix, &vae.metadata().feature_names, source)?;
+    let batch_names = &vae.metadata().batch_names;
+    let transform = match &args.transform_batch {
+        None => None,
+        Some(name) => Some(batch_index(batch_names, name)?),
+    };
+    let batch = match Covariate::from_args(args.input.options.batch.as_deref(), &loaded.matrix)? {
+        Some(batch) => Some(batch.recode(batch_names)?),
+        None if vae.config().uses_batches() && transform.is_none() => {
+            return Err(BadInput(
+                "the model was trained with --batch: give --batch for this input, or --transform-batch NAME"
+                    .into(),
+            )
+            .into());
+        }
+        None => None,
+    };
+    let rows = Rows(&loaded.matrix);
+    let codes;
+    let mut data = Dataset::new(&rows);
+    if let Some(batch) = batch {
+        codes = batch.codes;
+        data = data.with_batches(&codes)?;
+    }
+    let values = vae.reconstruct(&data, transform)?;
+    write_table(
+        &args.output,
+        loaded.matrix.row_names().to_vec(),
+        loaded.matrix.col_names().to_vec(),
+        values,
+    )
+}
+
+fn batch_index(names: &[String], name: &str) -> Result<u32> {
+    if names.is_empty() {
+        return Err(BadInput(format!(
+            "--transform-batch {name}: the model was trained without --batch"
+        ))
+        .into());
+    }
+    names
+        .iter()
+        .position(|n| n == name)
+        .map(|i| i as u32)
+        .ok_or_else(|| {
+            BadInput(format!(
+                "--transform-batch {name}: not a batch of this model — use one of {}",
+                names.join(", ")
+            ))
+            .into()
+        })
+}

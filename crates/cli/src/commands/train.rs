@@ -1,0 +1,26 @@
+//! `vaebio train`: featurize, train, save the model directory.
+
+use anyhow::Result;
+
+use crate::cli::TrainArgs;
+use crate::covariate::Covariate;
+use crate::fit::{fit, save};
+use crate::load::load;
+use crate::progress::{spinner, summarize};
+
+/// Runs `vaebio train`.
+pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
+    let bar = spinner("featurizing", quiet);
+    let loaded = load(&args.input, args.model.seed);
+    bar.finish_and_clear();
+    let loaded = loaded?;
+    summarize(&loaded.summary, quiet);
+    let batch = Covariate::from_args(args.input.options.batch.as_deref(), &loaded.matrix)?;
+    let (vae, history) = fit(&loaded, batch.as_ref(), &args.model, quiet)?;
+    save(&vae, &history, &args.output)?;
+    summarize(
+        &[format!("model written to {}", args.output.display())],
+        quiet,
+    );
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! Per-observation categories from a table joined by id: the batch covariate (`--batch`)
+//! and labels (`--labels`).
+
+use std::path::Path;
+
+use anyhow::Result;
+use vaebio_io::FeatureMatrix;
+
+use crate::commands::BadInput;
+
+/// A categorical value per observation: `codes[i]` indexes `names`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Covariate {
+    /// Category of each observation.
+    pub codes: Vec<u32>,
+    /// Category names, sorted.
+    pub names: Vec<String>,
+}
+
+impl Covariate {
+    /// Reads `FILE[:COLUMN]` (when given) and joins it onto the matrix's row names.
+    pub fn from_args(spec: Option<&str>, matrix: &FeatureMatrix) -> Result<Option<Self>> {
+        spec.map(|spec| Self::from_spec(spec, matrix.row_names()))
+            .transpose()
+    }
+
+    /// Reads `FILE[:COLUMN]` and joins it onto `ids`.
+    pub fn from_spec(spec: &str, ids: &[String]) -> Result<Self> {
+        let (file, column) = split_spec(spec);
+        Self::read(Path::new(file), column, ids)
+    }
+
+    /// Reads a table and takes `column` (default: the first after the id) for each id.
+    pub fn read(path: &Path, column: Option<&str>, ids: &[String]) -> Result<Self> {
+        let table = vaebio_io::table::read_labels(path)?;
+        let joined = table.join(ids)?;
+        let name = match column {
+            Some(name) => name,
+            None => joined
+                .columns
+                .first()
+                .map(String::as_str)
+                .unwrap_or_default(),
+        };
+        let values: Vec<String> = match joined.column(name) {
+            Some(values) => values.into_iter().map(str::to_string).collect(),
+            None => {
+                return Err(BadInput(format!(
+                    "{}: no column '{name}' — the table has {}",
+                    path.display(),
+                    joined.columns.join(", ")
+                ))
+                .into());
+            }
+        };
+        Ok(Self::from_values(&values))
+    }
+
+    /// Codes values by their sorted distinct names.
+    pub fn from_values(values: &[String]) -> Self {
+        let mut names: Vec<String> = values.to_vec();
+        names.sort();
+        names.dedup();
+        let codes = values
+            .iter()
+            .map(|v| names.binary_search(v).unwrap_or(0) as u32)
+            .collect();
+        Self { codes, names }
+    }
+
+    /// Re-codes onto a saved model's category names; unknown categories are an error.
+    pub fn recode(&self, model_names: &[String]) -> Result<Self> {
+        let mut codes = Vec::with_capacity(self.codes.len());
+        for &code in &self.codes {
+            let name = &self.names[code as usize];
+            match model_names.iter().position(|n| n == name) {
+                Some(i) => codes.push(i as u32),
+                None => {
+                    return Err(BadInput(format!(
+                        "batch '{name}' was not seen in training — the model knows {}",
+                        model_names.join(", ")
+                    ))
+                    .into());
+                }
+            }
+        }
+        Ok(Self {
+            codes,
+            names: model_names.to_vec(),
+        })
+    }
+}
+
+/// Splits `FILE[:COLUMN]`; a colon that belongs to the path (no column after it, or a
+/// Windows drive letter) is kept.
+fn split_spec(spec: &str) -> (&str, Option<&str>) {
+    match spec.rsplit_once(':') {
+        Some((file, column)) if !file.is_empty() && !column.is_empty() && !column.contains('/') => {
+            (file, Some(column))
+        }
+        _ => (spec, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_splits_file_and_column() {
+        assert_eq!(split_spec("b.tsv"), ("b.tsv", None));
+        assert_eq!(split_spec("b.tsv:donor"), ("b.tsv", Some("donor")));
+        assert_eq!(split_spec("dir:x/b.tsv"), ("dir:x/b.tsv", None));
+    }
+
+    #[test]
+    fn categories_are_sorted_and_recoded() {
+        let values: Vec<String> = ["b", "a", "b"].iter().map(|s| s.to_string()).collect();
+        let c = Covariate::from_values(&values);
+        assert_eq!(c.names, ["a", "b"]);
+        assert_eq!(c.codes, [1, 0, 1]);
+        let model = vec!["b".to_string(), "a".to_string()];
+        assert_eq!(c.recode(&model).unwrap().codes, [0, 1, 0]);
+        assert!(c.recode(&["a".to_string()]).is_err());
+    }
+}

@@ -1,0 +1,91 @@
+//! Training shared by `train` and `embed`: configure from the recipe, train with a progress
+//! bar, and keep what a later `encode` needs in the model's metadata.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use vaebio_model::{Dataset, History, Vae};
+
+use crate::cli::ModelArgs;
+use crate::covariate::Covariate;
+use crate::load::Loaded;
+use crate::progress::{TrainingBar, summarize};
+use crate::recipe;
+use crate::rows::Rows;
+
+/// Trains a model on `loaded` (with an optional batch covariate).
+pub fn fit(
+    loaded: &Loaded,
+    batch: Option<&Covariate>,
+    args: &ModelArgs,
+    quiet: bool,
+) -> Result<(Vae, History)> {
+    let n_batches = batch.map_or(0, |b| b.names.len());
+    let (vae_config, train_config) = recipe::configure(loaded, args, n_batches)?;
+    let device = vaebio_model::device(&args.device)?;
+    let mut vae = Vae::new(vae_config, &device)?;
+    let metadata = vae.metadata_mut();
+    metadata.feature_names = loaded.matrix.col_names().to_vec();
+    metadata.batch_names = batch.map(|b| b.names.clone()).unwrap_or_default();
+    metadata.featurization = serde_json::to_value(&loaded.featurization)?;
+
+    let rows = Rows(&loaded.matrix);
+    let mut data = Dataset::new(&rows);
+    if let Some(batch) = batch {
+        data = data.with_batches(&batch.codes)?;
+    }
+    if let Some(weights) = &loaded.weights {
+        data = data.with_weights(weights)?;
+    }
+    let bar = TrainingBar::new(train_config.epochs, quiet);
+    let history = vae.train(&data, &train_config, |progress| bar.update(progress));
+    bar.finish();
+    let history = history?;
+    let last = history.epochs.last();
+    summarize(
+        &[format!(
+            "trained {} epochs{}; final training loss {:.4}{}",
+            history.epochs.len(),
+            if history.stopped_early {
+                " (stopped early)"
+            } else {
+                ""
+            },
+            last.map_or(f64::NAN, |r| r.train.total),
+            last.and_then(|r| r.validation.as_ref())
+                .map(|v| format!(", validation {:.4}", v.total))
+                .unwrap_or_default()
+        )],
+        quiet,
+    );
+    Ok((vae, history))
+}
+
+/// Saves the model and its training history (`history.tsv`) to `dir`.
+pub fn save(vae: &Vae, history: &History, dir: &Path) -> Result<()> {
+    vae.save(dir)
+        .with_context(|| format!("saving the model to {}", dir.display()))?;
+    let path = dir.join("history.tsv");
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("{}: cannot create the history file", dir.display()))?;
+    writeln!(
+        file,
+        "epoch\tkl_weight\ttrain_recon\ttrain_kl\ttrain_regularizer\ttrain_total\tvalidation_recon\tvalidation_kl\tvalidation_total"
+    )?;
+    for record in &history.epochs {
+        let t = &record.train;
+        let (vr, vk, vt) = record
+            .validation
+            .as_ref()
+            .map_or((f64::NAN, f64::NAN, f64::NAN), |v| (v.recon, v.kl, v.total));
+        writeln!(
+            file,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{vr}\t{vk}\t{vt}",
+            record.epoch, record.kl_weight, t.recon, t.kl, t.regularizer, t.total
+        )?;
+    }
+    file.persist(&path)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(())
+}

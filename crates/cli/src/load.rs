@@ -1,0 +1,419 @@
+//! Turns the input flags into a feature matrix, remembering how, so a saved model can
+//! featurize new input the same way.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use vaebio_io::FeatureMatrix;
+use vaebio_io::composition::{Alphabet, SequenceFeatures, SequenceOptions};
+use vaebio_io::expression::ExpressionOptions;
+use vaebio_io::mtx::MtxOptions;
+use vaebio_io::vcf::{MissingPolicy, VcfOptions};
+
+use crate::cli::{FeatureOptions, InputArgs, MissingArg};
+use crate::commands::BadInput;
+
+/// What kind of data the matrix holds; picks the likelihood and the recipe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataKind {
+    /// DNA composition (TNF or k-mer frequencies).
+    Dna,
+    /// Amino-acid composition.
+    Protein,
+    /// One-hot aligned family.
+    Alignment,
+    /// Alternate-allele dosages.
+    Genotypes,
+    /// Non-negative integer counts (expression).
+    Counts,
+    /// Any other real values.
+    Values,
+}
+
+/// How the features were made: stored in the model directory and replayed by `encode` and
+/// `reconstruct`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "input", rename_all = "kebab-case")]
+pub enum Featurization {
+    /// `--fasta`.
+    Fasta {
+        /// Resolved feature kind (`tnf`, `kmer:4`, `kmer:4:canonical`, `aa:2`).
+        features: String,
+        /// `dna` or `protein`.
+        alphabet: String,
+        /// Records shorter than this were skipped.
+        min_length: usize,
+    },
+    /// `--msa`.
+    Msa {
+        /// Gap-fraction threshold for focus columns.
+        max_gap_frac: f64,
+        /// Sequence-weight threshold.
+        theta: f64,
+    },
+    /// `--vcf`.
+    Vcf {
+        /// Missing-genotype policy.
+        missing: String,
+        /// Minimum minor-allele frequency.
+        min_maf: f64,
+        /// Alleles per genotype.
+        ploidy: u8,
+    },
+    /// `--matrix`.
+    Matrix {
+        /// Observations were in rows.
+        transpose: bool,
+    },
+    /// `--mtx`.
+    Mtx,
+}
+
+/// A featurized input.
+pub struct Loaded {
+    /// Observations × features.
+    pub matrix: FeatureMatrix,
+    /// What the values are.
+    pub kind: DataKind,
+    /// Per-observation loss weights (alignment sequence weights).
+    pub weights: Option<Vec<f32>>,
+    /// One-hot states per alignment column.
+    pub n_states: Option<usize>,
+    /// Alleles per genotype (VCF).
+    pub ploidy: Option<u8>,
+    /// How to featurize new input the same way.
+    pub featurization: Featurization,
+    /// What was read and skipped, for the closing summary.
+    pub summary: Vec<String>,
+}
+
+impl InputArgs {
+    /// The input file and its flag name.
+    pub fn path(&self) -> (&'static str, &Path) {
+        let pairs: [(&'static str, &Option<PathBuf>); 5] = [
+            ("--fasta", &self.fasta),
+            ("--msa", &self.msa),
+            ("--vcf", &self.vcf),
+            ("--matrix", &self.matrix),
+            ("--mtx", &self.mtx),
+        ];
+        pairs
+            .into_iter()
+            .find_map(|(flag, path)| path.as_deref().map(|p| (flag, p)))
+            .unwrap_or(("--fasta", Path::new("-")))
+    }
+}
+
+/// Reads and featurizes the input as the flags say.
+pub fn load(input: &InputArgs, seed: u64) -> Result<Loaded> {
+    let options = &input.options;
+    let (flag, path) = input.path();
+    match flag {
+        "--fasta" => load_fasta(path, sequence_options(options)?),
+        "--vcf" => load_vcf(path, &vcf_options(options, seed)),
+        "--matrix" => load_matrix(path, options.transpose, Some(options)),
+        "--mtx" => load_mtx(path, Some(options)),
+        _ => Err(BadInput(format!(
+            "{}: --msa input is not wired into this build yet — featurize alignments with the vaebio-io library",
+            path.display()
+        ))
+        .into()),
+    }
+}
+
+/// Reads new input with the featurization a model was trained with.
+pub fn load_like(input: &InputArgs, saved: &Featurization, seed: u64) -> Result<Loaded> {
+    let (flag, path) = input.path();
+    match (flag, saved) {
+        (
+            "--fasta",
+            Featurization::Fasta {
+                features,
+                alphabet,
+                min_length,
+            },
+        ) => {
+            let mut options = SequenceOptions {
+                features: parse_features(features)?,
+                alphabet: Some(if alphabet == "protein" {
+                    Alphabet::Protein
+                } else {
+                    Alphabet::Dna
+                }),
+                min_length: *min_length,
+            };
+            if let Some(min) = input.options.min_length {
+                options.min_length = min;
+            }
+            load_fasta(path, options)
+        }
+        ("--vcf", Featurization::Vcf { min_maf, .. }) => {
+            let mut options = vcf_options(&input.options, seed);
+            options.min_maf = *min_maf;
+            load_vcf(path, &options)
+        }
+        ("--matrix", Featurization::Matrix { transpose }) => load_matrix(path, *transpose, None),
+        ("--mtx", Featurization::Mtx) => load_mtx(path, None),
+        _ => Err(BadInput(format!(
+            "{}: the model was trained on {} input — give the same kind of input",
+            path.display(),
+            saved_flag(saved)
+        ))
+        .into()),
+    }
+}
+
+fn saved_flag(saved: &Featurization) -> &'static str {
+    match saved {
+        Featurization::Fasta { .. } => "--fasta",
+        Featurization::Msa { .. } => "--msa",
+        Featurization::Vcf { .. } => "--vcf",
+        Featurization::Matrix { .. } => "--matrix",
+        Featurization::Mtx => "--mtx",
+    }
+}
+
+/// Parses `--features`: `auto`, `tnf`, `kmer:K`, `kmer:K:canonical`, `aa:K`.
+pub fn parse_features(text: &str) -> Result<SequenceFeatures> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let k = |s: &str| {
+        s.parse::<usize>().map_err(|_| {
+            BadInput(format!(
+                "--features {text}: '{s}' is not a k-mer length — use e.g. kmer:4 or aa:2"
+            ))
+        })
+    };
+    Ok(match parts.as_slice() {
+        ["auto"] => SequenceFeatures::Auto,
+        ["tnf"] => SequenceFeatures::Tnf,
+        ["kmer", n] => SequenceFeatures::Kmer {
+            k: k(n)?,
+            canonical: false,
+        },
+        ["kmer", n, "canonical"] => SequenceFeatures::Kmer {
+            k: k(n)?,
+            canonical: true,
+        },
+        ["aa", n] => SequenceFeatures::AminoAcid { k: k(n)? },
+        _ => {
+            return Err(BadInput(format!(
+                "--features {text}: unknown kind — use auto, tnf, kmer:K, kmer:K:canonical or aa:K"
+            ))
+            .into());
+        }
+    })
+}
+
+fn features_name(features: SequenceFeatures) -> String {
+    match features {
+        SequenceFeatures::Auto | SequenceFeatures::Tnf => "tnf".to_string(),
+        SequenceFeatures::Kmer { k, canonical } => {
+            format!("kmer:{k}{}", if canonical { ":canonical" } else { "" })
+        }
+        SequenceFeatures::AminoAcid { k } => format!("aa:{k}"),
+    }
+}
+
+fn sequence_options(options: &FeatureOptions) -> Result<SequenceOptions> {
+    let features = parse_features(&options.features)?;
+    Ok(SequenceOptions {
+        features,
+        alphabet: None,
+        min_length: options.min_length.unwrap_or(0),
+    })
+}
+
+fn load_fasta(path: &Path, options: SequenceOptions) -> Result<Loaded> {
+    options.validate()?;
+    let reader = vaebio_io::SequenceReader::open(path)?;
+    let (matrix, report) = vaebio_io::composition::featurize_sequences(reader, &options)?;
+    let protein = report.alphabet == Alphabet::Protein;
+    let mut summary = vec![format!(
+        "{}: {} records, {} residues; {} featurized as {}",
+        path.display(),
+        report.records,
+        report.residues,
+        report.kept,
+        features_name(report.features)
+    )];
+    if report.skipped_short > 0 {
+        summary.push(format!(
+            "skipped {} records shorter than {} (--min-length)",
+            report.skipped_short, options.min_length
+        ));
+    }
+    if report.skipped_no_kmers > 0 {
+        summary.push(format!(
+            "skipped {} records without a countable k-mer (only N or ambiguity codes)",
+            report.skipped_no_kmers
+        ));
+    }
+    Ok(Loaded {
+        matrix,
+        kind: if protein {
+            DataKind::Protein
+        } else {
+            DataKind::Dna
+        },
+        weights: None,
+        n_states: None,
+        ploidy: None,
+        featurization: Featurization::Fasta {
+            features: features_name(report.features),
+            alphabet: if protein { "protein" } else { "dna" }.to_string(),
+            min_length: options.min_length,
+        },
+        summary,
+    })
+}
+
+fn vcf_options(options: &FeatureOptions, seed: u64) -> VcfOptions {
+    VcfOptions {
+        missing: match options.missing {
+            MissingArg::Mean => MissingPolicy::Mean,
+            MissingArg::Binomial => MissingPolicy::Binomial,
+            MissingArg::DropSites => MissingPolicy::DropSites,
+        },
+        seed,
+        min_maf: options.min_maf,
+        max_sites: options.max_sites,
+        ..VcfOptions::default()
+    }
+}
+
+fn load_vcf(path: &Path, options: &VcfOptions) -> Result<Loaded> {
+    let genotypes = vaebio_io::vcf::read_genotypes(path, options)?;
+    let report = &genotypes.report;
+    let mut summary = vec![format!(
+        "{}: {} samples, {} records, {} sites kept",
+        path.display(),
+        genotypes.matrix.n_rows(),
+        report.records,
+        report.kept
+    )];
+    let skipped = [
+        (report.multiallelic, "multi-allelic"),
+        (report.not_snp, "indel/symbolic"),
+        (report.monomorphic, "monomorphic"),
+        (report.all_missing, "all-missing"),
+        (
+            report.dropped_missing,
+            "with missing genotypes (--missing drop-sites)",
+        ),
+        (report.duplicate_position, "duplicate-position"),
+        (report.low_maf, "below --min-maf"),
+        (report.thinned, "thinned by --max-sites"),
+    ];
+    let skipped: Vec<String> = skipped
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    if !skipped.is_empty() {
+        summary.push(format!("skipped sites: {}", skipped.join(", ")));
+    }
+    if report.imputed > 0 {
+        summary.push(format!("imputed {} missing genotypes", report.imputed));
+    }
+    Ok(Loaded {
+        kind: DataKind::Genotypes,
+        weights: None,
+        n_states: None,
+        ploidy: Some(genotypes.ploidy),
+        featurization: Featurization::Vcf {
+            missing: format!("{:?}", options.missing).to_lowercase(),
+            min_maf: options.min_maf,
+            ploidy: genotypes.ploidy,
+        },
+        summary,
+        matrix: genotypes.matrix,
+    })
+}
+
+fn load_matrix(path: &Path, transpose: bool, filters: Option<&FeatureOptions>) -> Result<Loaded> {
+    let expression = ExpressionOptions {
+        transpose,
+        ..ExpressionOptions::default()
+    };
+    let matrix = vaebio_io::expression::read_expression(path, &expression)?;
+    expression_loaded(path, matrix, Featurization::Matrix { transpose }, filters)
+}
+
+fn load_mtx(path: &Path, filters: Option<&FeatureOptions>) -> Result<Loaded> {
+    let matrix = vaebio_io::mtx::read_10x_mtx(path, &MtxOptions::default())?;
+    expression_loaded(path, matrix, Featurization::Mtx, filters)
+}
+
+fn expression_loaded(
+    path: &Path,
+    matrix: FeatureMatrix,
+    featurization: Featurization,
+    _filters: Option<&FeatureOptions>,
+) -> Result<Loaded> {
+    let counts = matrix.is_integer_counts();
+    let summary = vec![format!(
+        "{}: {} observations x {} features ({})",
+        path.display(),
+        matrix.n_rows(),
+        matrix.n_cols(),
+        if counts {
+            "integer counts"
+        } else {
+            "real values"
+        }
+    )];
+    Ok(Loaded {
+        matrix,
+        kind: if counts {
+            DataKind::Counts
+        } else {
+            DataKind::Values
+        },
+        weights: None,
+        n_states: None,
+        ploidy: None,
+        featurization,
+        summary,
+    })
+}
+
+/// Reorders (and checks) the columns of `matrix` to match a model's feature names.
+pub fn align_features(
+    matrix: FeatureMatrix,
+    expected: &[String],
+    source: &Path,
+) -> Result<FeatureMatrix> {
+    if matrix.col_names() == expected {
+        return Ok(matrix);
+    }
+    let index: std::collections::HashMap<&str, usize> = matrix
+        .col_names()
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (name.as_str(), i))
+        .collect();
+    let mut columns = Vec::with_capacity(expected.len());
+    let mut missing = Vec::new();
+    for name in expected {
+        match index.get(name.as_str()) {
+            Some(&i) => columns.push(i),
+            None => missing.push(name.as_str()),
+        }
+    }
+    if !missing.is_empty() {
+        let shown: Vec<&str> = missing.iter().take(3).copied().collect();
+        return Err(BadInput(format!(
+            "{}: {} of the model's {} features are missing (e.g. {}) — featurize with the same settings and features as the training input",
+            source.display(),
+            missing.len(),
+            expected.len(),
+            shown.join(", ")
+        ))
+        .into());
+    }
+    matrix
+        .select_cols(&columns)
+        .with_context(|| format!("{}: selecting the model's features", source.display()))
+}

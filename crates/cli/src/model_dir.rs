@@ -1,0 +1,24 @@
+//! Opening a model directory written by `train` or `embed --save-model`.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use vaebio_model::Vae;
+
+use crate::commands::BadInput;
+use crate::load::Featurization;
+
+/// Loads the model and the featurization it was trained with.
+pub fn open_model(dir: &Path, device: &str) -> Result<(Vae, Featurization)> {
+    let device = vaebio_model::device(device)?;
+    let vae = Vae::load(dir, &device)?;
+    let featurization = serde_json::from_value(vae.metadata().featurization.clone())
+        .map_err(|e| {
+            BadInput(format!(
+                "{}: the featurization settings are unreadable ({e}) — was it written by vaebio train?",
+                dir.join("config.json").display()
+            ))
+        })
+        .with_context(|| format!("opening the model in {}", dir.display()))?;
+    Ok((vae, featurization))
+}

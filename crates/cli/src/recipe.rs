@@ -1,0 +1,158 @@
+//! Default model and training settings per kind of data, taken from the field's reference
+//! tools (see README "Recipes"), then overridden by explicit flags.
+
+use anyhow::Result;
+use vaebio_model::{Activation, EarlyStopping, KlWarmup, Likelihood, Norm, TrainConfig, VaeConfig};
+
+use crate::cli::{LikelihoodArg, ModelArgs};
+use crate::commands::BadInput;
+use crate::load::{DataKind, Loaded};
+
+/// Model and training configuration for `loaded`, validated.
+pub fn configure(
+    loaded: &Loaded,
+    args: &ModelArgs,
+    n_batches: usize,
+) -> Result<(VaeConfig, TrainConfig)> {
+    let n_rows = loaded.matrix.n_rows();
+    let n_features = loaded.matrix.n_cols();
+    let likelihood = likelihood(loaded, args.likelihood)?;
+    let mut vae = VaeConfig::new(n_features, likelihood);
+    let mut train = TrainConfig::default();
+    match loaded.kind {
+        // scVI (scvi-tools 1.4 SCVI defaults): 128 hidden, 10 latent, dropout 0.1,
+        // batch-norm, ReLU; Adam lr 1e-3, eps 0.01, weight decay 1e-6; batch 128; KL warm-up
+        // over 400 epochs; epochs from data size; no early stopping.
+        DataKind::Counts => {
+            vae.hidden = vec![128];
+            vae.latent = 10;
+            train.epochs = TrainConfig::scvi_epochs(n_rows);
+            train.kl_warmup = Some(KlWarmup::Epochs(400));
+        }
+        // VAMB 5 for TNF: two layers of 512, latent 32, dropout 0.2, batch-norm, leaky ReLU,
+        // on z-scored features.
+        DataKind::Dna => {
+            vae.hidden = vec![512, 512];
+            vae.latent = 32;
+            vae.dropout = 0.2;
+            vae.activation = Activation::LeakyRelu;
+            train.batch_size = 256;
+            train.epochs = 300;
+        }
+        DataKind::Protein | DataKind::Values => {
+            vae.hidden = vec![128];
+            vae.latent = 10;
+            train.epochs = 200;
+            train.early_stopping = Some(EarlyStopping::default());
+        }
+        // popvae: six layers of 128, ELU, batch 32, validation 10%, patience 50, up to 500
+        // epochs.
+        DataKind::Genotypes => {
+            vae.hidden = vec![128; 6];
+            vae.latent = 2;
+            vae.activation = Activation::Elu;
+            vae.norm = Norm::None;
+            vae.dropout = 0.0;
+            train.batch_size = 32;
+            train.epochs = 500;
+            train.early_stopping = Some(EarlyStopping {
+                patience: 50,
+                ..EarlyStopping::default()
+            });
+            train.adam_eps = 1e-7;
+            train.weight_decay = 0.0;
+        }
+        // EVE: encoder [2000, 1000, 300], latent 50, decoder [300, 1000, 2000], L2 on
+        // weights, sequence weights in the loss.
+        DataKind::Alignment => {
+            vae.hidden = vec![2000, 1000, 300];
+            vae.latent = 50;
+            vae.dropout = 0.0;
+            vae.norm = Norm::None;
+            train.epochs = 300;
+            train.l2 = 1e-4;
+            train.adam_eps = 1e-8;
+            train.weight_decay = 0.0;
+        }
+    }
+    vae.standardize = matches!(likelihood, Likelihood::Gaussian { .. });
+    vae.n_batches = n_batches;
+    vae.seed = args.seed;
+    train.seed = args.seed;
+    if let Some(latent) = args.latent_dim {
+        vae.latent = latent;
+    }
+    if let Some(hidden) = &args.hidden {
+        vae.hidden = hidden.clone();
+    }
+    if let Some(epochs) = args.epochs {
+        train.epochs = epochs;
+    }
+    if let Some(batch_size) = args.batch_size {
+        train.batch_size = batch_size;
+    }
+    if let Some(lr) = args.lr {
+        train.learning_rate = lr;
+    }
+    if let Some(beta) = args.beta {
+        train.beta = beta;
+    }
+    if let Some(warmup) = args.kl_warmup {
+        train.kl_warmup = (warmup > 0).then_some(KlWarmup::Epochs(warmup));
+    }
+    if let Some(l1) = args.l1 {
+        train.l1 = l1;
+    }
+    if let Some(l2) = args.l2 {
+        train.l2 = l2;
+    }
+    if let Some(val_frac) = args.val_frac {
+        train.validation_fraction = val_frac;
+    }
+    if let Some(patience) = args.patience {
+        train.early_stopping = (patience > 0).then_some(EarlyStopping {
+            patience,
+            ..EarlyStopping::default()
+        });
+    }
+    if n_rows < 10 {
+        // Too few observations to hold any out.
+        train.validation_fraction = 0.0;
+    }
+    vae.validate()?;
+    train.validate()?;
+    Ok((vae, train))
+}
+
+fn likelihood(loaded: &Loaded, choice: LikelihoodArg) -> Result<Likelihood> {
+    let trials = u32::from(loaded.ploidy.unwrap_or(2));
+    Ok(match choice {
+        LikelihoodArg::Auto => match loaded.kind {
+            DataKind::Counts => Likelihood::NegativeBinomial,
+            DataKind::Genotypes => Likelihood::Binomial { trials },
+            DataKind::Alignment => Likelihood::Categorical {
+                n_states: loaded.n_states.unwrap_or(21),
+            },
+            DataKind::Dna | DataKind::Protein | DataKind::Values => Likelihood::Gaussian {
+                learned_variance: false,
+            },
+        },
+        LikelihoodArg::Gaussian => Likelihood::Gaussian {
+            learned_variance: false,
+        },
+        LikelihoodArg::Bernoulli => Likelihood::Bernoulli,
+        LikelihoodArg::Binomial => Likelihood::Binomial { trials },
+        LikelihoodArg::Categorical => match loaded.n_states {
+            Some(n_states) => Likelihood::Categorical { n_states },
+            None => {
+                return Err(BadInput(
+                    "--likelihood categorical needs one-hot alignment input — use --msa".into(),
+                )
+                .into());
+            }
+        },
+        LikelihoodArg::Poisson => Likelihood::Poisson,
+        LikelihoodArg::Nb => Likelihood::NegativeBinomial,
+        LikelihoodArg::Zinb => Likelihood::ZeroInflatedNegativeBinomial,
+    })
+}

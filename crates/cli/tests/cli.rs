@@ -1,0 +1,456 @@
+//! End-to-end: runs the built `vaebio` binary on `testdata/` for every input kind and
+//! subcommand, and on bad input checks the exit code, the one-line message and that no
+//! output file is left behind.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(name)
+}
+
+fn vaebio(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vaebio"))
+        .args(args)
+        .output()
+        .expect("the vaebio binary runs")
+}
+
+fn ok(args: &[&str]) -> Output {
+    let out = vaebio(args);
+    assert!(
+        out.status.success(),
+        "vaebio {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Parses a TSV written by vaebio into (header, rows of values).
+fn read_tsv(path: &Path) -> (Vec<String>, Vec<(String, Vec<f64>)>) {
+    let text = fs::read_to_string(path).expect("output exists");
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .expect("header")
+        .split('\t')
+        .map(str::to_string)
+        .collect();
+    let rows = lines
+        .map(|line| {
+            let mut fields = line.split('\t');
+            let id = fields.next().expect("id").to_string();
+            let values = fields.map(|v| v.parse().expect("number")).collect();
+            (id, values)
+        })
+        .collect();
+    (header, rows)
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+/// Asserts a failure with `code`, a single `error:` line mentioning `needle`, no panic.
+fn fails(args: &[&str], code: i32, needle: &str) {
+    let out = vaebio(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "vaebio {args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains(needle),
+        "expected '{needle}' in: {stderr}"
+    );
+}
+
+#[test]
+fn embed_fasta_writes_one_latent_row_per_contig() {
+    let dir = tempfile::tempdir().unwrap();
+    let latent = dir.path().join("latent.tsv");
+    let fasta = testdata("contigs.fa");
+    ok(&[
+        "embed",
+        "--fasta",
+        s(&fasta),
+        "--epochs",
+        "5",
+        "-o",
+        s(&latent),
+        "--quiet",
+    ]);
+    let (header, rows) = read_tsv(&latent);
+    assert_eq!(header[0], "id");
+    assert_eq!(header.len(), 33, "VAMB recipe: 32 latent dimensions");
+    assert_eq!(rows.len(), 36);
+    assert_eq!(rows[0].0, "genome1_contig1");
+    assert!(rows.iter().all(|(_, v)| v.iter().all(|x| x.is_finite())));
+}
+
+#[test]
+fn same_seed_gives_identical_output_and_other_seed_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = testdata("contigs.fa");
+    let run = |name: &str, seed: &str| {
+        let path = dir.path().join(name);
+        ok(&[
+            "embed",
+            "--fasta",
+            s(&fasta),
+            "--epochs",
+            "3",
+            "--seed",
+            seed,
+            "-q",
+            "-o",
+            s(&path),
+        ]);
+        fs::read(path).unwrap()
+    };
+    let a = run("a.tsv", "1");
+    assert_eq!(a, run("b.tsv", "1"));
+    assert_ne!(a, run("c.tsv", "2"));
+}
+
+#[test]
+fn train_encode_generate_reconstruct_round_trip_on_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    let counts = testdata("counts.tsv");
+    ok(&[
+        "train",
+        "--matrix",
+        s(&counts),
+        "--epochs",
+        "4",
+        "-q",
+        "-o",
+        s(&model),
+    ]);
+    for file in ["model.safetensors", "config.json", "history.tsv"] {
+        assert!(model.join(file).exists(), "{file} missing");
+    }
+    let history = fs::read_to_string(model.join("history.tsv")).unwrap();
+    assert_eq!(history.lines().count(), 5, "header + 4 epochs");
+
+    let latent = dir.path().join("latent.tsv");
+    ok(&[
+        "encode",
+        "--model",
+        s(&model),
+        "--matrix",
+        s(&counts),
+        "-o",
+        s(&latent),
+        "-q",
+    ]);
+    let (header, rows) = read_tsv(&latent);
+    assert_eq!(header.len(), 11, "scVI recipe: 10 latent dimensions");
+    assert_eq!(rows.len(), 40);
+
+    let samples = dir.path().join("samples.tsv");
+    ok(&[
+        "generate",
+        "--model",
+        s(&model),
+        "-n",
+        "7",
+        "-o",
+        s(&samples),
+    ]);
+    let (header, rows) = read_tsv(&samples);
+    assert_eq!((header.len(), rows.len()), (61, 7));
+
+    let recon = dir.path().join("recon.tsv");
+    ok(&[
+        "reconstruct",
+        "--model",
+        s(&model),
+        "--matrix",
+        s(&counts),
+        "-o",
+        s(&recon),
+        "-q",
+    ]);
+    let (header, rows) = read_tsv(&recon);
+    assert_eq!((header.len(), rows.len()), (61, 40));
+    assert!(rows.iter().all(|(_, v)| v.iter().all(|x| *x >= 0.0)));
+}
+
+#[test]
+fn encode_with_features_the_model_lacks_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    ok(&[
+        "train",
+        "--matrix",
+        s(&testdata("counts.tsv")),
+        "--epochs",
+        "2",
+        "-q",
+        "-o",
+        s(&model),
+    ]);
+    let out = dir.path().join("latent.tsv");
+    fails(
+        &[
+            "encode",
+            "--model",
+            s(&model),
+            "--fasta",
+            s(&testdata("contigs.fa")),
+            "-o",
+            s(&out),
+        ],
+        2,
+        "trained on --matrix input",
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn vcf_embeds_samples_with_popvae_latent_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let latent = dir.path().join("latent.tsv");
+    ok(&[
+        "embed",
+        "--vcf",
+        s(&testdata("variants.vcf.gz")),
+        "--epochs",
+        "3",
+        "-q",
+        "-o",
+        s(&latent),
+    ]);
+    let (header, rows) = read_tsv(&latent);
+    assert_eq!(header, ["id", "z1", "z2"]);
+    assert_eq!(
+        rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        ["s1", "s2", "s3", "s4"]
+    );
+}
+
+#[test]
+fn featurize_reads_every_matrix_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, PathBuf, usize, usize); 4] = [
+        ("--matrix", testdata("counts.tsv"), 40, 60),
+        ("--matrix", testdata("counts.csv.gz"), 40, 60),
+        ("--mtx", testdata("counts_10x"), 40, 60),
+        ("--vcf", testdata("variants.bcf"), 4, 3),
+    ];
+    for (flag, input, n_rows, n_cols) in cases {
+        let out = dir.path().join("features.tsv");
+        ok(&["featurize", flag, s(&input), "-o", s(&out), "-q"]);
+        let (header, rows) = read_tsv(&out);
+        assert_eq!(
+            (rows.len(), header.len() - 1),
+            (n_rows, n_cols),
+            "{input:?}"
+        );
+    }
+}
+
+#[test]
+fn featurize_writes_npy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tnf.npy");
+    ok(&[
+        "featurize",
+        "--fasta",
+        s(&testdata("contigs.fa")),
+        "-o",
+        s(&out),
+        "-q",
+    ]);
+    let bytes = fs::read(&out).unwrap();
+    assert_eq!(&bytes[..6], b"\x93NUMPY");
+    let header = String::from_utf8_lossy(&bytes[10..128]);
+    assert!(header.contains("'shape': (36, 103)"), "{header}");
+}
+
+#[test]
+fn batch_covariate_and_batch_corrected_reconstruction() {
+    let dir = tempfile::tempdir().unwrap();
+    let counts = testdata("counts.tsv");
+    let batches = dir.path().join("batches.tsv");
+    let mut table = String::from("id\tbatch\n");
+    for i in 0..40 {
+        table.push_str(&format!(
+            "cell_{i}\t{}\n",
+            if i % 2 == 0 { "A" } else { "B" }
+        ));
+    }
+    fs::write(&batches, table).unwrap();
+    let model = dir.path().join("model");
+    ok(&[
+        "train",
+        "--matrix",
+        s(&counts),
+        "--batch",
+        s(&batches),
+        "--epochs",
+        "3",
+        "-q",
+        "-o",
+        s(&model),
+    ]);
+    let recon = dir.path().join("recon.tsv");
+    ok(&[
+        "reconstruct",
+        "--model",
+        s(&model),
+        "--matrix",
+        s(&counts),
+        "--batch",
+        s(&batches),
+        "--transform-batch",
+        "B",
+        "-o",
+        s(&recon),
+        "-q",
+    ]);
+    assert_eq!(read_tsv(&recon).1.len(), 40);
+    fails(
+        &[
+            "reconstruct",
+            "--model",
+            s(&model),
+            "--matrix",
+            s(&counts),
+            "--transform-batch",
+            "C",
+            "-o",
+            s(&recon),
+        ],
+        2,
+        "not a batch of this model",
+    );
+}
+
+#[test]
+fn evaluate_and_plot_a_latent_space() {
+    let dir = tempfile::tempdir().unwrap();
+    let latent = dir.path().join("latent.tsv");
+    ok(&[
+        "embed",
+        "--fasta",
+        s(&testdata("contigs.fa")),
+        "--epochs",
+        "30",
+        "-q",
+        "-o",
+        s(&latent),
+    ]);
+    let labels = testdata("contigs_labels.tsv");
+    let out = ok(&[
+        "evaluate",
+        "--latent",
+        s(&latent),
+        "--labels",
+        s(&labels),
+        "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["observations"], 36);
+    assert_eq!(report["labels"], 3);
+    let knn = report["knn_accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&knn));
+    let png = dir.path().join("latent.png");
+    ok(&[
+        "plot",
+        "--latent",
+        s(&latent),
+        "--labels",
+        s(&labels),
+        "-o",
+        s(&png),
+    ]);
+    assert_eq!(&fs::read(&png).unwrap()[..4], b"\x89PNG");
+}
+
+#[test]
+fn bad_inputs_fail_cleanly_without_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.tsv");
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        fs::write(&path, bytes).unwrap();
+        path
+    };
+    let empty = write("empty.fa", b"");
+    fails(
+        &["embed", "--fasta", s(&empty), "-o", s(&out)],
+        2,
+        "empty.fa",
+    );
+    let mut gz = fs::read(testdata("counts.csv.gz")).unwrap();
+    gz.truncate(gz.len() / 2);
+    let truncated = write("truncated.csv.gz", &gz);
+    fails(
+        &["featurize", "--matrix", s(&truncated), "-o", s(&out)],
+        2,
+        "truncated",
+    );
+    let ragged = write("ragged.tsv", b"gene\tc1\tc2\ng1\t1\t2\ng2\t3\n");
+    fails(
+        &["featurize", "--matrix", s(&ragged), "-o", s(&out)],
+        2,
+        "ragged.tsv:line 3",
+    );
+    fails(
+        &[
+            "embed",
+            "--fasta",
+            s(&testdata("contigs.fa")),
+            "--latent-dim",
+            "0",
+            "-o",
+            s(&out),
+        ],
+        2,
+        "latent",
+    );
+    fails(
+        &["embed", "--fasta", "/no/such/file.fa", "-o", s(&out)],
+        2,
+        "/no/such/file.fa",
+    );
+    fails(
+        &[
+            "embed",
+            "--fasta",
+            s(&testdata("contigs.fa")),
+            "--features",
+            "kmer:x",
+            "-o",
+            s(&out),
+        ],
+        2,
+        "--features kmer:x",
+    );
+    fails(
+        &[
+            "encode",
+            "--model",
+            s(dir.path()),
+            "--fasta",
+            s(&empty),
+            "-o",
+            s(&out),
+        ],
+        2,
+        "config.json",
+    );
+    assert!(!out.exists(), "a failed run left {out:?}");
+    let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(
+        leftovers.len(),
+        3,
+        "only the three inputs remain: {leftovers:?}"
+    );
+}
