@@ -190,9 +190,24 @@ pub enum LikelihoodArg {
     Zinb,
 }
 
+/// Named sets of defaults.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum PresetArg {
+    /// vaebio's defaults per data kind (README "Recipes"): the reference tool's recipe,
+    /// changed where measurements showed it falls behind PCA.
+    Default,
+    /// popvae's exact settings (genotypes).
+    Popvae,
+    /// VAMB 5's exact settings (contigs).
+    Vamb,
+}
+
 /// Model and optimisation settings for `train` and `embed`.
 #[derive(Debug, Args, Clone)]
 pub struct ModelArgs {
+    /// Named defaults to start from; explicit flags below override them.
+    #[arg(long, value_enum, default_value_t = PresetArg::Default, help_heading = "Model")]
+    pub preset: PresetArg,
     /// Observation model p(x|z).
     #[arg(long, value_enum, default_value_t = LikelihoodArg::Auto, help_heading = "Model")]
     pub likelihood: LikelihoodArg,

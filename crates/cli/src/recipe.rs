@@ -4,7 +4,7 @@
 use anyhow::Result;
 use vaebio_model::{Activation, EarlyStopping, KlWarmup, Likelihood, Norm, TrainConfig, VaeConfig};
 
-use crate::cli::{LikelihoodArg, ModelArgs};
+use crate::cli::{LikelihoodArg, ModelArgs, PresetArg};
 use crate::commands::BadInput;
 use crate::load::{DataKind, Loaded};
 
@@ -15,70 +15,104 @@ pub fn configure(
     n_batches: usize,
 ) -> Result<(VaeConfig, TrainConfig)> {
     let n_rows = loaded.matrix.n_rows();
-    let n_features = loaded.matrix.n_cols();
     let likelihood = likelihood(loaded, args.likelihood)?;
-    let mut vae = VaeConfig::new(n_features, likelihood);
+    let mut vae = VaeConfig::new(loaded.matrix.n_cols(), likelihood);
     let mut train = TrainConfig::default();
-    match loaded.kind {
-        // scVI (scvi-tools 1.4 SCVI defaults): 128 hidden, 10 latent, dropout 0.1,
-        // batch-norm, ReLU; Adam lr 1e-3, eps 0.01, weight decay 1e-6; batch 128; KL warm-up
-        // over 400 epochs; epochs from data size; no early stopping.
-        DataKind::Counts => {
-            vae.hidden = vec![128];
-            vae.latent = 10;
-            train.epochs = TrainConfig::scvi_epochs(n_rows);
-            train.kl_warmup = Some(KlWarmup::Epochs(400));
-        }
-        // VAMB 5 for TNF: two layers of 512, latent 32, dropout 0.2, batch-norm, leaky ReLU,
-        // on z-scored features.
-        DataKind::Dna => {
-            vae.hidden = vec![512, 512];
-            vae.latent = 32;
-            vae.dropout = 0.2;
-            vae.activation = Activation::LeakyRelu;
-            train.batch_size = 256;
-            train.epochs = 300;
-        }
-        DataKind::Protein | DataKind::Values => {
-            vae.hidden = vec![128];
-            vae.latent = 10;
-            train.epochs = 200;
-            train.early_stopping = Some(EarlyStopping::default());
-        }
-        // popvae: six layers of 128, ELU, batch 32, validation 10%, patience 50, up to 500
-        // epochs.
-        DataKind::Genotypes => {
-            vae.hidden = vec![128; 6];
-            vae.latent = 2;
-            vae.activation = Activation::Elu;
-            vae.norm = Norm::None;
-            vae.dropout = 0.0;
-            train.batch_size = 32;
-            train.epochs = 500;
-            train.early_stopping = Some(EarlyStopping {
-                patience: 50,
-                ..EarlyStopping::default()
-            });
-            train.adam_eps = 1e-7;
-            train.weight_decay = 0.0;
-        }
-        // EVE: encoder [2000, 1000, 300], latent 50, decoder [300, 1000, 2000], L2 on
-        // weights, sequence weights in the loss.
-        DataKind::Alignment => {
-            vae.hidden = vec![2000, 1000, 300];
-            vae.latent = 50;
-            vae.dropout = 0.0;
-            vae.norm = Norm::None;
-            train.epochs = 300;
-            train.l2 = 1e-4;
-            train.adam_eps = 1e-8;
-            train.weight_decay = 0.0;
-        }
+    match (loaded.kind, args.preset) {
+        (DataKind::Counts, _) => scvi(&mut vae, &mut train, n_rows),
+        (DataKind::Dna, PresetArg::Vamb) => vamb(&mut vae, &mut train),
+        (DataKind::Dna, _) => contigs(&mut vae, &mut train),
+        (DataKind::Genotypes, PresetArg::Popvae) => popvae(&mut vae, &mut train),
+        (DataKind::Genotypes, _) => genotypes(&mut vae, &mut train),
+        (DataKind::Alignment, _) => eve(&mut vae, &mut train),
+        (DataKind::Protein | DataKind::Values, _) => generic(&mut vae, &mut train),
     }
     vae.standardize = matches!(likelihood, Likelihood::Gaussian { .. });
     vae.n_batches = n_batches;
     vae.seed = args.seed;
     train.seed = args.seed;
+    apply_flags(args, &mut vae, &mut train);
+    if n_rows < 10 {
+        // Too few observations to hold any out.
+        train.validation_fraction = 0.0;
+    }
+    vae.validate()?;
+    train.validate()?;
+    Ok((vae, train))
+}
+
+/// scvi-tools 1.4 `SCVI` defaults: 128 hidden, 10 latent, dropout 0.1, batch-norm, ReLU;
+/// Adam lr 1e-3, eps 0.01, weight decay 1e-6; batch 128; KL warm-up over 400 epochs;
+/// epochs from data size; no early stopping.
+fn scvi(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
+    vae.hidden = vec![128];
+    vae.latent = 10;
+    train.epochs = TrainConfig::scvi_epochs(n_rows);
+    train.kl_warmup = Some(KlWarmup::Epochs(400));
+}
+
+/// VAMB 5 on TNF: two layers of 512, latent 32, dropout 0.2, batch-norm, leaky ReLU,
+/// batch 256, z-scored features.
+fn vamb(vae: &mut VaeConfig, train: &mut TrainConfig) {
+    vae.hidden = vec![512, 512];
+    vae.latent = 32;
+    vae.dropout = 0.2;
+    vae.activation = Activation::LeakyRelu;
+    train.batch_size = 256;
+    train.epochs = 300;
+}
+
+/// vaebio's default for DNA composition (TNF-only contigs).
+fn contigs(vae: &mut VaeConfig, train: &mut TrainConfig) {
+    vamb(vae, train);
+}
+
+/// popvae's exact settings: six layers of 128, ELU, latent 2, batch 32, validation 10%,
+/// early-stopping patience 50, up to 500 epochs, Adam lr 1e-3.
+fn popvae(vae: &mut VaeConfig, train: &mut TrainConfig) {
+    vae.hidden = vec![128; 6];
+    vae.latent = 2;
+    vae.activation = Activation::Elu;
+    vae.norm = Norm::None;
+    vae.dropout = 0.0;
+    train.batch_size = 32;
+    train.epochs = 500;
+    train.early_stopping = Some(EarlyStopping {
+        patience: 50,
+        ..EarlyStopping::default()
+    });
+    train.adam_eps = 1e-7;
+    train.weight_decay = 0.0;
+}
+
+/// vaebio's default for genotypes.
+fn genotypes(vae: &mut VaeConfig, train: &mut TrainConfig) {
+    popvae(vae, train);
+}
+
+/// EVE: encoder [2000, 1000, 300], latent 50, decoder mirrored, L2 on weights; sequence
+/// weights enter the loss through the dataset.
+fn eve(vae: &mut VaeConfig, train: &mut TrainConfig) {
+    vae.hidden = vec![2000, 1000, 300];
+    vae.latent = 50;
+    vae.dropout = 0.0;
+    vae.norm = Norm::None;
+    train.epochs = 300;
+    train.l2 = 1e-4;
+    train.adam_eps = 1e-8;
+    train.weight_decay = 0.0;
+}
+
+/// Real-valued features and protein composition: a small scVI-shaped network on z-scored
+/// input with early stopping.
+fn generic(vae: &mut VaeConfig, train: &mut TrainConfig) {
+    vae.hidden = vec![128];
+    vae.latent = 10;
+    train.epochs = 200;
+    train.early_stopping = Some(EarlyStopping::default());
+}
+
+fn apply_flags(args: &ModelArgs, vae: &mut VaeConfig, train: &mut TrainConfig) {
     if let Some(latent) = args.latent_dim {
         vae.latent = latent;
     }
@@ -115,13 +149,6 @@ pub fn configure(
             ..EarlyStopping::default()
         });
     }
-    if n_rows < 10 {
-        // Too few observations to hold any out.
-        train.validation_fraction = 0.0;
-    }
-    vae.validate()?;
-    train.validate()?;
-    Ok((vae, train))
 }
 
 fn likelihood(loaded: &Loaded, choice: LikelihoodArg) -> Result<Likelihood> {
