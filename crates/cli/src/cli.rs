@@ -57,6 +57,11 @@ pub enum Command {
         after_help = "Example:\n  vaebio reconstruct --model model/ --matrix counts.tsv --transform-batch A -o norm.tsv"
     )]
     Reconstruct(ReconstructArgs),
+    /// Score mutations of an alignment's focus sequence by ΔELBO (mutant − wild type), as EVE.
+    #[command(
+        after_help = "Example:\n  vaebio train --msa family.a2m -o family_model/\n  vaebio score --model family_model/ --msa family.a2m --mutations muts.txt -o scores.tsv"
+    )]
+    Score(ScoreArgs),
     /// Score a latent space against known labels (kNN accuracy, ARI, NMI, silhouette, batch mixing).
     #[command(
         after_help = "Example:\n  vaebio evaluate --latent latent.tsv --labels cell_types.tsv"
@@ -260,6 +265,13 @@ pub struct ModelArgs {
         help_heading = "Training"
     )]
     pub device: String,
+    /// Also write principal-component scores of the same (centred) features to this table,
+    /// `id PC1..PCk`, for comparison with the latent space (popvae's `--PCA`).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub pca: Option<PathBuf>,
+    /// Components in the `--pca` table (default: the latent size).
+    #[arg(long, value_name = "K", requires = "pca", help_heading = "Output")]
+    pub pca_components: Option<usize>,
 }
 
 /// `vaebio featurize`.
@@ -356,6 +368,30 @@ pub struct ReconstructArgs {
     #[arg(long, value_name = "NAME")]
     pub transform_batch: Option<String>,
     /// Output table: `.tsv` or `.npy`; `-` for stdout.
+    #[arg(long, short = 'o', default_value = "-", value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// `vaebio score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Model directory trained on this family (`vaebio train --msa`).
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    /// The aligned family the model was trained on (A2M / A3M / aligned FASTA).
+    #[arg(long, value_name = "FILE")]
+    pub msa: PathBuf,
+    /// Mutations, one per line: `A23V`, or several joined by ':' (`A23V:G45D`), positions in
+    /// the focus sequence's numbering. Blank lines and lines starting with '#' are skipped.
+    #[arg(long, value_name = "FILE")]
+    pub mutations: PathBuf,
+    /// Posterior draws averaged per ELBO.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub samples: usize,
+    /// Seed for the posterior draws.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Output table (`id<TAB>delta_elbo`, the id being the mutation); `-` for stdout.
     #[arg(long, short = 'o', default_value = "-", value_name = "FILE")]
     pub output: PathBuf,
 }

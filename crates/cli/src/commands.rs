@@ -7,6 +7,7 @@ mod featurize;
 mod generate;
 mod plot;
 mod reconstruct;
+mod score;
 mod train;
 
 use crate::cli::{Cli, Command};
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Encode(args) => encode::run(args, quiet),
         Command::Generate(args) => generate::run(args),
         Command::Reconstruct(args) => reconstruct::run(args, quiet),
+        Command::Score(args) => score::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Plot(args) => plot::run(args),
     }

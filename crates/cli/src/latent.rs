@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use anyhow::Result;
-use vaebio_io::expression::{ExpressionOptions, read_expression};
+use anyhow::{Context, Result};
 
+use crate::commands::BadInput;
 use crate::covariate::Covariate;
 
 /// A latent table in memory.
@@ -18,18 +18,41 @@ pub struct LatentTable {
 }
 
 impl LatentTable {
-    /// Reads a TSV/CSV with observations in rows (as `embed` and `encode` write).
+    /// Reads a TSV/CSV with observations in rows (as `embed` and `encode` write). Latent
+    /// coordinates are any real numbers, so this is not the (non-negative) expression reader.
     pub fn read(path: &Path) -> Result<Self> {
-        let options = ExpressionOptions {
-            transpose: true,
-            require_counts: false,
-        };
-        let matrix = read_expression(path, &options)?;
-        Ok(Self {
-            ids: matrix.row_names().to_vec(),
-            n_dims: matrix.n_cols(),
-            values: matrix.to_dense(),
-        })
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read the latent table", path.display()))?;
+        let mut lines = text.lines().filter(|line| !line.trim().is_empty());
+        let header = lines.next().ok_or_else(|| {
+            BadInput(format!(
+                "{}: empty latent table — give the output of `vaebio embed` or `encode`",
+                path.display()
+            ))
+        })?;
+        let delimiter = if header.contains('\t') { '\t' } else { ',' };
+        let n_dims = header.split(delimiter).count().saturating_sub(1);
+        let (mut ids, mut values) = (Vec::new(), Vec::new());
+        for (index, line) in lines.enumerate() {
+            let at = format!("{}:line {}", path.display(), index + 2);
+            let mut fields = line.trim_end_matches('\r').split(delimiter);
+            ids.push(fields.next().unwrap_or_default().to_owned());
+            let start = values.len();
+            for field in fields {
+                let value: f32 = field.trim().parse().ok().filter(|v: &f32| v.is_finite()).ok_or_else(|| {
+                    BadInput(format!("{at}: '{field}' is not a finite number — latent tables hold numbers after the id"))
+                })?;
+                values.push(value);
+            }
+            if values.len() - start != n_dims {
+                return Err(BadInput(format!(
+                    "{at}: {} values, header has {n_dims} dimensions — give rows as long as the header",
+                    values.len() - start
+                ))
+                .into());
+            }
+        }
+        Ok(Self { ids, values, n_dims })
     }
 
     /// Labels (`FILE[:COLUMN]`) joined onto the ids.

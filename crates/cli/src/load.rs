@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use vaebio_io::FeatureMatrix;
+use vaebio_io::alignment::{Alignment, AlignmentOptions};
 use vaebio_io::composition::{Alphabet, SequenceFeatures, SequenceOptions};
 use vaebio_io::expression::ExpressionOptions;
 use vaebio_io::mtx::MtxOptions;
@@ -115,11 +116,7 @@ pub fn load(input: &InputArgs, seed: u64) -> Result<Loaded> {
         "--vcf" => load_vcf(path, &vcf_options(options, seed)),
         "--matrix" => load_matrix(path, options.transpose, Some(options)),
         "--mtx" => load_mtx(path, Some(options)),
-        _ => Err(BadInput(format!(
-            "{}: --msa input is not wired into this build yet — featurize alignments with the vaebio-io library",
-            path.display()
-        ))
-        .into()),
+        _ => load_msa(path, options.max_gap_frac, options.theta),
     }
 }
 
@@ -156,6 +153,13 @@ pub fn load_like(input: &InputArgs, saved: &Featurization, seed: u64) -> Result<
         }
         ("--matrix", Featurization::Matrix { transpose }) => load_matrix(path, *transpose, None),
         ("--mtx", Featurization::Mtx) => load_mtx(path, None),
+        (
+            "--msa",
+            Featurization::Msa {
+                max_gap_frac,
+                theta,
+            },
+        ) => load_msa(path, *max_gap_frac, *theta),
         _ => Err(BadInput(format!(
             "{}: the model was trained on {} input — give the same kind of input",
             path.display(),
@@ -329,6 +333,55 @@ fn load_vcf(path: &Path, options: &VcfOptions) -> Result<Loaded> {
         },
         summary,
         matrix: genotypes.matrix,
+    })
+}
+
+/// Reads an aligned family with the given column and weight thresholds.
+pub fn read_msa(path: &Path, max_gap_frac: f64, theta: f64) -> Result<Alignment> {
+    let options = AlignmentOptions {
+        max_gap_frac,
+        theta,
+        ..AlignmentOptions::default()
+    };
+    options.validate()?;
+    Ok(vaebio_io::alignment::read_alignment(path, &options)?)
+}
+
+fn load_msa(path: &Path, max_gap_frac: f64, theta: f64) -> Result<Loaded> {
+    let alignment = read_msa(path, max_gap_frac, theta)?;
+    let report = &alignment.report;
+    let mut summary = vec![format!(
+        "{}: {} sequences, focus {} with {} of {} aligned columns kept; effective sequences {:.1} (theta {theta})",
+        path.display(),
+        report.sequences_read,
+        alignment.focus_name,
+        alignment.positions.len(),
+        report.aligned_columns,
+        report.effective_sequences
+    )];
+    if report.dropped_fragments + report.dropped_ambiguous > 0 {
+        summary.push(format!(
+            "dropped {} fragment and {} ambiguous sequences",
+            report.dropped_fragments, report.dropped_ambiguous
+        ));
+    }
+    if report.dropped_columns > 0 {
+        summary.push(format!(
+            "dropped {} focus columns with more than {max_gap_frac} gaps (--max-gap-frac)",
+            report.dropped_columns
+        ));
+    }
+    Ok(Loaded {
+        kind: DataKind::Alignment,
+        weights: Some(alignment.weights),
+        n_states: Some(alignment.n_states),
+        ploidy: None,
+        featurization: Featurization::Msa {
+            max_gap_frac,
+            theta,
+        },
+        summary,
+        matrix: alignment.matrix,
     })
 }
 

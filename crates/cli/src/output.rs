@@ -6,6 +6,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use vaebio_io::FeatureMatrix;
 use vaebio_model::DenseMatrix;
+use vaebio_model::pca::pca_scores;
+
+use crate::rows::Rows;
 
 /// Writes `values` with row and column names to `path`.
 pub fn write_table(
@@ -33,4 +36,14 @@ pub fn write_matrix(path: &Path, matrix: &FeatureMatrix) -> Result<()> {
 /// Column names `z1..zK` of a latent table.
 pub fn latent_names(latent: usize) -> Vec<String> {
     (1..=latent).map(|i| format!("z{i}")).collect()
+}
+
+/// Writes the first `n_components` principal-component scores of `matrix`'s rows
+/// (`id PC1..PCk`) to `path`, as popvae's `--PCA` does for comparison with the latent.
+pub fn write_pca(path: &Path, matrix: &FeatureMatrix, n_components: usize, seed: u64) -> Result<()> {
+    let scores = pca_scores(&Rows(matrix), n_components, seed);
+    let names = (1..=n_components).map(|i| format!("PC{i}")).collect();
+    let values = DenseMatrix::new(scores, matrix.n_rows(), n_components)
+        .context("shaping the PCA scores")?;
+    write_table(path, matrix.row_names().to_vec(), names, values)
 }

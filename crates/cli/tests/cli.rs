@@ -454,3 +454,65 @@ fn bad_inputs_fail_cleanly_without_output() {
         "only the three inputs remain: {leftovers:?}"
     );
 }
+
+#[test]
+fn msa_train_and_score_mutations() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    let msa = testdata("family.a2m");
+    ok(&[
+        "train",
+        "--msa",
+        s(&msa),
+        "--hidden",
+        "32",
+        "--latent-dim",
+        "4",
+        "--epochs",
+        "5",
+        "-q",
+        "-o",
+        s(&model),
+    ]);
+    let mutations = dir.path().join("muts.txt");
+    // Focus SYNTH_HUMAN/5-127 starts QREV...: Q5, R6, E7, V8.
+    fs::write(&mutations, "mutant\nQ5A\n# a comment\nR6K\nE7D:V8I\n").unwrap();
+    let scores = dir.path().join("scores.tsv");
+    ok(&[
+        "score",
+        "--model",
+        s(&model),
+        "--msa",
+        s(&msa),
+        "--mutations",
+        s(&mutations),
+        "--samples",
+        "4",
+        "-o",
+        s(&scores),
+    ]);
+    let (header, rows) = read_tsv(&scores);
+    assert_eq!(header, ["id", "delta_elbo"]);
+    let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(names, ["Q5A", "R6K", "E7D:V8I"]);
+    assert!(rows.iter().all(|(_, v)| v[0].is_finite()));
+
+    fs::write(&mutations, "Q5A\nG6A\n").unwrap();
+    let bad = dir.path().join("bad.tsv");
+    fails(
+        &[
+            "score",
+            "--model",
+            s(&model),
+            "--msa",
+            s(&msa),
+            "--mutations",
+            s(&mutations),
+            "-o",
+            s(&bad),
+        ],
+        2,
+        "muts.txt:line 2",
+    );
+    assert!(!bad.exists());
+}

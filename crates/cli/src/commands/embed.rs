@@ -6,7 +6,7 @@ use crate::cli::EmbedArgs;
 use crate::covariate::Covariate;
 use crate::fit::{fit, save};
 use crate::load::load;
-use crate::output::{latent_names, write_table};
+use crate::output::{latent_names, write_pca, write_table};
 use crate::progress::{spinner, summarize};
 use crate::rows::Rows;
 
@@ -22,6 +22,10 @@ pub fn run(args: EmbedArgs, quiet: bool) -> Result<()> {
     let posterior = vae.encode(&Rows(&loaded.matrix))?;
     if let Some(dir) = &args.save_model {
         save(&vae, &history, dir)?;
+    }
+    if let Some(path) = &args.model.pca {
+        let n_components = args.model.pca_components.unwrap_or(vae.config().latent);
+        write_pca(path, &loaded.matrix, n_components, args.model.seed)?;
     }
     write_table(
         &args.output,

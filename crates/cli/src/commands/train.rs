@@ -6,6 +6,7 @@ use crate::cli::TrainArgs;
 use crate::covariate::Covariate;
 use crate::fit::{fit, save};
 use crate::load::load;
+use crate::output::write_pca;
 use crate::progress::{spinner, summarize};
 
 /// Runs `vaebio train`.
@@ -18,6 +19,10 @@ pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
     let batch = Covariate::from_args(args.input.options.batch.as_deref(), &loaded.matrix)?;
     let (vae, history) = fit(&loaded, batch.as_ref(), &args.model, quiet)?;
     save(&vae, &history, &args.output)?;
+    if let Some(path) = &args.model.pca {
+        let n_components = args.model.pca_components.unwrap_or(vae.config().latent);
+        write_pca(path, &loaded.matrix, n_components, args.model.seed)?;
+    }
     summarize(
         &[format!("model written to {}", args.output.display())],
         quiet,
