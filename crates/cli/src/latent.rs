@@ -52,7 +52,11 @@ impl LatentTable {
                 .into());
             }
         }
-        Ok(Self { ids, values, n_dims })
+        Ok(Self {
+            ids,
+            values,
+            n_dims,
+        })
     }
 
     /// Labels (`FILE[:COLUMN]`) joined onto the ids.

@@ -40,7 +40,12 @@ pub fn latent_names(latent: usize) -> Vec<String> {
 
 /// Writes the first `n_components` principal-component scores of `matrix`'s rows
 /// (`id PC1..PCk`) to `path`, as popvae's `--PCA` does for comparison with the latent.
-pub fn write_pca(path: &Path, matrix: &FeatureMatrix, n_components: usize, seed: u64) -> Result<()> {
+pub fn write_pca(
+    path: &Path,
+    matrix: &FeatureMatrix,
+    n_components: usize,
+    seed: u64,
+) -> Result<()> {
     let scores = pca_scores(&Rows(matrix), n_components, seed);
     let names = (1..=n_components).map(|i| format!("PC{i}")).collect();
     let values = DenseMatrix::new(scores, matrix.n_rows(), n_components)
