@@ -390,30 +390,46 @@ fn parse_piece(
             .filter(|n| !n.is_empty())
             .ok_or_else(|| fail(Problem::BadName))?;
         let mut column = 0usize;
-        let mut rest: Option<&[u8]> = (name_end < line.len()).then(|| &line[name_end + 1..]);
-        while let Some(fields) = rest {
-            let field_end = memchr(delimiter, fields).unwrap_or(fields.len());
-            let field = &fields[..field_end];
+        // Index scan: whole numbers are parsed in the same pass that finds the delimiter;
+        // anything else falls back to `parse_value` on the field.
+        let mut at = name_end + 1;
+        let mut more = name_end < line.len();
+        while more {
             if column >= n_values {
                 return Err(fail(Problem::Ragged(
                     1 + memchr_iter(delimiter, line).count(),
                 )));
             }
-            let value = parse_value(field).map_err(|problem| {
-                let text = String::from_utf8_lossy(field).into_owned();
-                fail(match problem {
-                    ValueProblem::NotNumber => Problem::NotNumber { column, text },
-                    ValueProblem::NonFinite => Problem::NonFinite { column, text },
-                    ValueProblem::Negative => Problem::Negative { column, text },
-                })
-            })?;
-            if value != 0.0 {
+            let field_start = at;
+            let mut whole = 0u32;
+            while at < line.len() && line[at].is_ascii_digit() && at - field_start < 9 {
+                whole = whole * 10 + u32::from(line[at] - b'0');
+                at += 1;
+            }
+            let value = if at > field_start && (at == line.len() || line[at] == delimiter) {
+                whole as f32
+            } else {
+                let field_end = memchr(delimiter, &line[at..]).map_or(line.len(), |o| at + o);
+                let field = &line[field_start..field_end];
+                at = field_end;
+                let value = parse_value(field).map_err(|problem| {
+                    let text = String::from_utf8_lossy(field).into_owned();
+                    fail(match problem {
+                        ValueProblem::NotNumber => Problem::NotNumber { column, text },
+                        ValueProblem::NonFinite => Problem::NonFinite { column, text },
+                        ValueProblem::Negative => Problem::Negative { column, text },
+                    })
+                })?;
                 piece.integral &= value.fract() == 0.0;
+                value
+            };
+            if value != 0.0 {
                 piece.indices.push(column as u32);
                 piece.values.push(value);
             }
             column += 1;
-            rest = (field_end < fields.len()).then(|| &fields[field_end + 1..]);
+            more = at < line.len();
+            at += 1;
         }
         if column != n_values {
             return Err(fail(Problem::Ragged(1 + column)));

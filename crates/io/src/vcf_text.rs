@@ -265,6 +265,20 @@ pub(crate) enum GenotypeProblem {
     },
 }
 
+/// Allele codes for the diploid fast path: two codes sum to the dosage (0–2), to 4–8 when
+/// an allele is missing, and to at least [`BAD_ALLELE`] for anything else.
+const MISSING_ALLELE: u8 = 4;
+const BAD_ALLELE: u8 = 32;
+
+fn allele_code(byte: u8) -> u8 {
+    match byte {
+        b'0' => 0,
+        b'1' => 1,
+        b'.' => MISSING_ALLELE,
+        _ => BAD_ALLELE,
+    }
+}
+
 /// Decodes the GT sub-field (the `gt_index`-th `:`-separated key) of each tab-separated
 /// sample column into alternate-allele dosages at a biallelic site. A genotype with any
 /// missing allele (`./.`, `0/.`, `.`) or an absent GT becomes [`DOSAGE_MISSING`].
@@ -277,9 +291,27 @@ pub(crate) fn parse_genotypes(
     let n_samples = dosages.len();
     let end = columns.len();
     let mut at = 0usize;
+    let fast_diploid = gt_index == 0 && *ploidy == Some(2);
     for (sample, dosage) in dosages.iter_mut().enumerate() {
         if at > end {
             return Err(GenotypeProblem::SampleCount(sample));
+        }
+        // Fast path for the common diploid `a/b` or `a|b` column holding only GT.
+        if fast_diploid && at + 3 <= end {
+            let after = columns.get(at + 3).copied().unwrap_or(b'\t');
+            let separator = columns[at + 1];
+            if after == b'\t' && (separator == b'|' || separator == b'/') {
+                let sum = allele_code(columns[at]) + allele_code(columns[at + 2]);
+                if sum < BAD_ALLELE {
+                    *dosage = if sum >= MISSING_ALLELE {
+                        DOSAGE_MISSING
+                    } else {
+                        sum
+                    };
+                    at += 4;
+                    continue;
+                }
+            }
         }
         // Skip to the GT sub-field when GT is not the first key.
         let mut skipped = 0;
@@ -326,10 +358,14 @@ pub(crate) fn parse_genotypes(
                 Some(_) => {}
             }
         }
-        // Move past the rest of this column.
-        match memchr(b'\t', &columns[at.min(end)..]) {
-            Some(offset) => at += offset + 1,
+        // Move past the rest of this column (usually just the tab after GT).
+        match columns.get(at) {
+            Some(b'\t') => at += 1,
             None => at = end + 1,
+            Some(_) => match memchr(b'\t', &columns[at..]) {
+                Some(offset) => at += offset + 1,
+                None => at = end + 1,
+            },
         }
         if at > end && sample + 1 < n_samples {
             return Err(GenotypeProblem::SampleCount(sample + 1));
@@ -358,6 +394,41 @@ mod tests {
         let (dosages, ploidy) = parse("0|0\t0|1\t1/0\t1/1\t./.\t.|1\t.", 7, 0);
         assert_eq!(dosages, [0, 1, 1, 2, 255, 255, 255]);
         assert_eq!(ploidy, Some(2));
+    }
+
+    #[test]
+    fn diploid_fast_path_agrees_with_the_general_parser() {
+        let mut dosages = vec![0; 8];
+        let mut ploidy = Some(2);
+        parse_genotypes(
+            b"0|0\t0|1\t1/0\t1/1\t./.\t.|1\t0/.\t1|1",
+            0,
+            &mut dosages,
+            &mut ploidy,
+        )
+        .unwrap();
+        assert_eq!(dosages, [0, 1, 1, 2, 255, 255, 255, 2]);
+        let mut two = vec![0; 2];
+        assert_eq!(
+            parse_genotypes(b"0|0\t0|2", 0, &mut two, &mut ploidy),
+            Err(GenotypeProblem::BadAllele(1))
+        );
+        assert_eq!(
+            parse_genotypes(b"0|0\t1", 0, &mut two, &mut ploidy),
+            Err(GenotypeProblem::MixedPloidy {
+                sample: 1,
+                found: 1,
+                expected: 2
+            })
+        );
+        assert_eq!(
+            parse_genotypes(b"0|0\t1|1\t0|0", 0, &mut two, &mut ploidy),
+            Err(GenotypeProblem::SampleCount(3))
+        );
+        assert_eq!(
+            parse_genotypes(b"0|0", 0, &mut two, &mut ploidy),
+            Err(GenotypeProblem::SampleCount(1))
+        );
     }
 
     #[test]
