@@ -224,8 +224,20 @@ impl<R: Read> SiteSource for BcfSites<R> {
             if !matches!(kind, 1..=3) || count == 0 {
                 return Err(self.corrupt("GT values are not integers"));
             }
+            let fast_diploid = width == 1 && count == 2 && *ploidy == Some(2);
             for (sample, dosage) in dosages.iter_mut().enumerate() {
                 let vector = &bytes[sample * width * count..(sample + 1) * width * count];
+                if fast_diploid {
+                    let sum = INT8_ALLELE[vector[0] as usize] + INT8_ALLELE[vector[1] as usize];
+                    if sum <= 2 {
+                        *dosage = sum;
+                        continue;
+                    }
+                    if (MISSING_ALLELE..=2 * MISSING_ALLELE).contains(&sum) {
+                        *dosage = DOSAGE_MISSING;
+                        continue;
+                    }
+                }
                 let mut alleles = 0u8;
                 let mut alternate = 0u8;
                 let mut missing = false;
@@ -302,6 +314,22 @@ impl<R: Read> SiteSource for BcfSites<R> {
         )
     }
 }
+
+/// Diploid int8 fast path: allele code of a GT byte ((allele + 1) << 1 | phased) — 0 for
+/// REF, 1 for ALT, [`MISSING_ALLELE`] for a missing allele; anything else (end-of-vector,
+/// alleles above 1) is ≥ 64 and takes the general path.
+const MISSING_ALLELE: u8 = 4;
+const INT8_ALLELE: [u8; 256] = {
+    let mut table = [64u8; 256];
+    table[0] = MISSING_ALLELE; // missing allele, unphased
+    table[1] = MISSING_ALLELE; // missing allele, phased
+    table[0x80] = MISSING_ALLELE; // int8 missing value
+    table[2] = 0;
+    table[3] = 0;
+    table[4] = 1;
+    table[5] = 1;
+    table
+};
 
 /// A bounds-checked reader of BCF typed values.
 struct Cursor<'a> {
