@@ -430,7 +430,7 @@ impl FeatureMatrix {
 
     /// Writes a tab-separated table: header `id` + column names, then one line per row
     /// (row name, values). Atomic: written to a temporary file in the same directory,
-    /// then renamed over `path`.
+    /// then renamed over `path`; the path `-` writes to standard output.
     pub fn write_tsv(&self, path: impl AsRef<Path>) -> Result<()> {
         write_atomic(path.as_ref(), |out| {
             out.write_all(b"id")?;
@@ -533,12 +533,16 @@ impl Drop for TempFile {
 }
 
 /// Writes `path` through `body` into a temporary file beside it, then renames it into
-/// place, so readers never see a half-written file.
-fn write_atomic(
-    path: &Path,
-    body: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
-) -> Result<()> {
+/// place, so readers never see a half-written file; `-` writes to standard output.
+fn write_atomic(path: &Path, body: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
     let name = path.display().to_string();
+    if path == Path::new("-") {
+        let stdout = io::stdout();
+        let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+        return body(&mut out)
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::io("<stdout>", e));
+    }
     let file_name = path.file_name().ok_or_else(|| {
         Error::invalid(
             Where::file(name.clone()),
