@@ -18,25 +18,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         min_length,
     };
     let start = Instant::now();
-    let mut reader = SequenceReader::open(&path)?;
-    let mut record = vaebio_io::SequenceRecord::default();
-    while reader.read_record(&mut record)? {}
-    let parse_seconds = start.elapsed().as_secs_f64();
-    println!(
-        "parse only: {:.2} s, {:.0} MB/s",
-        parse_seconds,
-        file_bytes / parse_seconds / 1e6
-    );
-    let start = Instant::now();
     let (matrix, report) = featurize_sequences(SequenceReader::open(&path)?, &options)?;
     let seconds = start.elapsed().as_secs_f64();
     println!(
-        "{path}: {} records, {} kept, {} × {} matrix, {:.2} s, {:.0} MB/s file, {:.0} Mbp/s, {} threads",
+        "{path}: {} records, {} kept, {} × {} matrix, {seconds:.3} s, {:.0} MB/s file, {:.0} Mbp/s, {} threads",
         report.records,
         report.kept,
         matrix.n_rows(),
         matrix.n_cols(),
-        seconds,
         file_bytes / seconds / 1e6,
         report.residues as f64 / seconds / 1e6,
         rayon::current_num_threads()

@@ -152,7 +152,18 @@ pub fn featurize_sequences<R: BufRead + Send>(
 ) -> Result<(FeatureMatrix, SequenceReport)> {
     options.validate()?;
     let name = reader.name().to_string();
-    let mut chunk = read_chunk(&mut reader, Vec::new())?;
+    // Build the TNF kernel (a few ms, once per process) while the first chunk is read.
+    let (chunk, _) = rayon::join(
+        || read_chunk(&mut reader, Vec::new()),
+        || {
+            matches!(
+                options.features,
+                SequenceFeatures::Tnf | SequenceFeatures::Auto
+            )
+            .then(tnf::kernel)
+        },
+    );
+    let mut chunk = chunk?;
     let mut spare = Vec::new();
     if chunk.is_empty() {
         return Err(Error::Empty {

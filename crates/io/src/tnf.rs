@@ -95,6 +95,9 @@ fn build_kernel() -> Vec<f64> {
     }
     let rank = basis.len();
     for unit in 0..TETRAMERS {
+        if basis.len() == TETRAMERS {
+            break;
+        }
         let mut v = vec![0.0; TETRAMERS];
         v[unit] = 1.0;
         let norm = orthogonalize(&mut v, &basis);
