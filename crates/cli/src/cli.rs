@@ -44,6 +44,11 @@ pub enum Command {
         after_help = "Example:\n  vaebio embed --fasta seqs.fa -o latent.tsv --save-model model/"
     )]
     Embed(EmbedArgs),
+    /// Train on contigs, embed them and cluster the latent space into genome bins (as VAMB).
+    #[command(
+        after_help = "Example:\n  vaebio bin --fasta contigs.fa -o bins.tsv --fasta-out bins/ --min-bin-size 200000"
+    )]
+    Bin(BinArgs),
     /// Encode new input with a saved model (same featurization, same features).
     #[command(
         after_help = "Example:\n  vaebio encode --model model/ --fasta more.fa -o latent.tsv"
@@ -154,8 +159,9 @@ pub struct FeatureOptions {
     /// Matrices: drop observations with fewer than N detected features.
     #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Matrices")]
     pub min_genes: usize,
-    /// Labels table (`id<TAB>label`, header line) joined by id.
-    #[arg(long, value_name = "FILE")]
+    /// Labels table (`id<TAB>label`, header line) joined by id; checked before training, and
+    /// `train`/`embed` report how well the latent space separates the labels.
+    #[arg(long, value_name = "FILE[:COLUMN]")]
     pub labels: Option<PathBuf>,
     /// Batch covariate table, `FILE[:COLUMN]` (`id<TAB>batch...`, header line), joined by id;
     /// injected into every decoder layer.
@@ -314,6 +320,31 @@ pub struct EmbedArgs {
     /// Also save the trained model to this directory.
     #[arg(long, value_name = "DIR")]
     pub save_model: Option<PathBuf>,
+}
+
+/// `vaebio bin`.
+#[derive(Debug, Args)]
+pub struct BinArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub model: ModelArgs,
+    /// Bin table to write (`contig<TAB>bin`, header line); `-` for stdout. Contigs shorter
+    /// than `--min-length` (default 2000 here, as VAMB) are not binned.
+    #[arg(long, short = 'o', default_value = "-", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Also write one FASTA per bin (`bin_N.fna`) of at least `--min-bin-size` bp into this
+    /// new (or empty) directory.
+    #[arg(long, value_name = "DIR")]
+    pub fasta_out: Option<PathBuf>,
+    /// Smallest bin, in bp, that `--fasta-out` writes.
+    #[arg(long, default_value_t = 200_000, value_name = "BP")]
+    pub min_bin_size: u64,
+    /// Also write the latent means that were clustered (`.tsv` or `.npy`).
+    #[arg(long, value_name = "FILE")]
+    pub latent_out: Option<PathBuf>,
 }
 
 /// `vaebio encode`.

@@ -1,8 +1,9 @@
 //! Dispatch to one file per subcommand, and the error policy shared by all of them.
 
+mod bin;
 mod embed;
 mod encode;
-mod evaluate;
+pub mod evaluate;
 mod featurize;
 mod generate;
 mod plot;
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Featurize(args) => featurize::run(args, quiet),
         Command::Train(args) => train::run(args, quiet),
         Command::Embed(args) => embed::run(args, quiet),
+        Command::Bin(args) => bin::run(args, quiet),
         Command::Encode(args) => encode::run(args, quiet),
         Command::Generate(args) => generate::run(args),
         Command::Reconstruct(args) => reconstruct::run(args, quiet),

@@ -5,9 +5,10 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use vaebio_model::{Dataset, History, Vae};
+use vaebio_model::{Dataset, DenseMatrix, History, RowSource, Vae};
 
-use crate::cli::ModelArgs;
+use crate::cli::{FeatureOptions, ModelArgs};
+use crate::commands::evaluate::Report;
 use crate::covariate::Covariate;
 use crate::load::Loaded;
 use crate::progress::{TrainingBar, summarize};
@@ -60,6 +61,30 @@ pub fn fit(
         quiet,
     );
     Ok((vae, history))
+}
+
+/// Reads `--labels` (joined on the matrix's row names) before training, so a bad table
+/// fails in microseconds rather than after an epoch.
+pub fn read_labels(options: &FeatureOptions, loaded: &Loaded) -> Result<Option<Covariate>> {
+    options
+        .labels
+        .as_ref()
+        .map(|path| Covariate::from_spec(&path.to_string_lossy(), loaded.matrix.row_names()))
+        .transpose()
+}
+
+/// Prints how well the latent means separate the labels (and mix the batches).
+pub fn report_labels(
+    latent: &DenseMatrix,
+    labels: Option<&Covariate>,
+    batch: Option<&Covariate>,
+    quiet: bool,
+) -> Result<()> {
+    if let Some(labels) = labels {
+        let report = Report::compute(latent.values(), latent.n_cols(), labels, batch, 15, 0)?;
+        summarize(&[report.line()], quiet);
+    }
+    Ok(())
 }
 
 /// Saves the model and its training history (`history.tsv`) to `dir`.

@@ -9,6 +9,8 @@ use vaebio_io::FeatureMatrix;
 use vaebio_io::alignment::{Alignment, AlignmentOptions};
 use vaebio_io::composition::{Alphabet, SequenceFeatures, SequenceOptions};
 use vaebio_io::expression::ExpressionOptions;
+use vaebio_io::gene_filter::{CountFilter, filter_counts};
+use vaebio_io::hvg::{HvgOptions, highly_variable_genes};
 use vaebio_io::mtx::MtxOptions;
 use vaebio_io::vcf::{MissingPolicy, VcfOptions};
 
@@ -403,10 +405,10 @@ fn expression_loaded(
     path: &Path,
     matrix: FeatureMatrix,
     featurization: Featurization,
-    _filters: Option<&FeatureOptions>,
+    filters: Option<&FeatureOptions>,
 ) -> Result<Loaded> {
     let counts = matrix.is_integer_counts();
-    let summary = vec![format!(
+    let mut summary = vec![format!(
         "{}: {} observations x {} features ({})",
         path.display(),
         matrix.n_rows(),
@@ -417,6 +419,10 @@ fn expression_loaded(
             "real values"
         }
     )];
+    let matrix = match filters {
+        Some(options) => filter_expression(matrix, options, &mut summary)?,
+        None => matrix,
+    };
     Ok(Loaded {
         matrix,
         kind: if counts {
@@ -430,6 +436,54 @@ fn expression_loaded(
         featurization,
         summary,
     })
+}
+
+/// `--min-genes`, then `--min-cells` (as scanpy's filter_cells / filter_genes), then
+/// `--n-top-genes` highly variable genes (scanpy's 'seurat' flavour).
+fn filter_expression(
+    matrix: FeatureMatrix,
+    options: &FeatureOptions,
+    summary: &mut Vec<String>,
+) -> Result<FeatureMatrix> {
+    let filter = CountFilter {
+        min_cells: options.min_cells,
+        min_genes: options.min_genes,
+    };
+    let mut matrix = if filter == CountFilter::default() {
+        matrix
+    } else {
+        let (filtered, report) = filter_counts(&matrix, &filter)?;
+        summary.push(format!(
+            "filtered {} observations (--min-genes {}) and {} features (--min-cells {})",
+            report.observations_removed,
+            filter.min_genes,
+            report.features_removed,
+            filter.min_cells
+        ));
+        filtered
+    };
+    if let Some(n_top_genes) = options.n_top_genes {
+        if n_top_genes < matrix.n_cols() {
+            let hvg = highly_variable_genes(
+                &matrix,
+                &HvgOptions {
+                    n_top_genes,
+                    ..HvgOptions::default()
+                },
+            )?;
+            matrix = matrix.select_cols(&hvg.selected)?;
+            summary.push(format!(
+                "kept the {} most highly variable features (--n-top-genes)",
+                matrix.n_cols()
+            ));
+        } else {
+            summary.push(format!(
+                "--n-top-genes {n_top_genes} keeps all {} features",
+                matrix.n_cols()
+            ));
+        }
+    }
+    Ok(matrix)
 }
 
 /// Reorders (and checks) the columns of `matrix` to match a model's feature names.

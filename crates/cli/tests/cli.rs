@@ -516,3 +516,63 @@ fn msa_train_and_score_mutations() {
     );
     assert!(!bad.exists());
 }
+
+#[test]
+fn count_filters_and_highly_variable_genes_shrink_the_matrix() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("features.tsv");
+    let run = ok(&[
+        "featurize",
+        "--matrix",
+        s(&testdata("counts.tsv")),
+        "--min-genes",
+        "10",
+        "--min-cells",
+        "5",
+        "--n-top-genes",
+        "20",
+        "-o",
+        s(&out),
+    ]);
+    let (header, rows) = read_tsv(&out);
+    assert_eq!(header.len() - 1, 20);
+    assert!(rows.len() < 40, "--min-genes 10 drops sparse cells");
+    let summary = String::from_utf8_lossy(&run.stderr);
+    assert!(summary.contains("most highly variable"), "{summary}");
+}
+
+#[test]
+fn labels_are_checked_before_training_and_reported_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("latent.tsv");
+    let fasta = testdata("contigs.fa");
+    let run = ok(&[
+        "embed",
+        "--fasta",
+        s(&fasta),
+        "--labels",
+        s(&testdata("contigs_labels.tsv")),
+        "--epochs",
+        "3",
+        "-o",
+        s(&out),
+    ]);
+    assert!(String::from_utf8_lossy(&run.stderr).contains("15-NN accuracy"));
+    let wrong = dir.path().join("wrong.tsv");
+    fs::write(&wrong, "id\tgenome\nnot_a_contig\tg1\n").unwrap();
+    fs::remove_file(&out).unwrap();
+    fails(
+        &[
+            "embed",
+            "--fasta",
+            s(&fasta),
+            "--labels",
+            s(&wrong),
+            "-o",
+            s(&out),
+        ],
+        2,
+        "wrong.tsv",
+    );
+    assert!(!out.exists());
+}

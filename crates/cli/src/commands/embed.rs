@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use crate::cli::EmbedArgs;
 use crate::covariate::Covariate;
-use crate::fit::{fit, save};
+use crate::fit::{fit, read_labels, report_labels, save};
 use crate::load::load;
 use crate::output::{latent_names, write_pca, write_table};
 use crate::progress::{spinner, summarize};
@@ -18,8 +18,10 @@ pub fn run(args: EmbedArgs, quiet: bool) -> Result<()> {
     let loaded = loaded?;
     summarize(&loaded.summary, quiet);
     let batch = Covariate::from_args(args.input.options.batch.as_deref(), &loaded.matrix)?;
+    let labels = read_labels(&args.input.options, &loaded)?;
     let (vae, history) = fit(&loaded, batch.as_ref(), &args.model, quiet)?;
     let posterior = vae.encode(&Rows(&loaded.matrix))?;
+    report_labels(&posterior.mean, labels.as_ref(), batch.as_ref(), quiet)?;
     if let Some(dir) = &args.save_model {
         save(&vae, &history, dir)?;
     }

@@ -4,10 +4,11 @@ use anyhow::Result;
 
 use crate::cli::TrainArgs;
 use crate::covariate::Covariate;
-use crate::fit::{fit, save};
+use crate::fit::{fit, read_labels, report_labels, save};
 use crate::load::load;
 use crate::output::write_pca;
 use crate::progress::{spinner, summarize};
+use crate::rows::Rows;
 
 /// Runs `vaebio train`.
 pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
@@ -17,8 +18,13 @@ pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
     let loaded = loaded?;
     summarize(&loaded.summary, quiet);
     let batch = Covariate::from_args(args.input.options.batch.as_deref(), &loaded.matrix)?;
+    let labels = read_labels(&args.input.options, &loaded)?;
     let (vae, history) = fit(&loaded, batch.as_ref(), &args.model, quiet)?;
     save(&vae, &history, &args.output)?;
+    if labels.is_some() {
+        let posterior = vae.encode(&Rows(&loaded.matrix))?;
+        report_labels(&posterior.mean, labels.as_ref(), batch.as_ref(), quiet)?;
+    }
     if let Some(path) = &args.model.pca {
         let n_components = args.model.pca_components.unwrap_or(vae.config().latent);
         write_pca(path, &loaded.matrix, n_components, args.model.seed)?;
