@@ -7,7 +7,11 @@
 //! a 4-mer equals its reverse complement, 120 rows; for each trimer the 4-mers starting
 //! with it equal those ending with it, 64 rows; rank 153). Any orthonormal basis gives the
 //! same distances between contigs; we build ours deterministically by Gram–Schmidt in
-//! `f64` on first use, so no kernel file ships with the crate.
+//! `f64` on first use (about a millisecond), so no kernel file ships with the crate.
+//!
+//! Null-space vectors give a 4-mer and its reverse complement the same weight, so `R·L = L`
+//! and we work in the 136-dimensional space of reverse-complement classes: the basis is
+//! found there and projection sums each class's two frequencies once.
 
 use std::sync::OnceLock;
 
@@ -20,8 +24,22 @@ pub const TNF_DIM: usize = 103;
 
 /// The 256×103 projection kernel, row-major `f32`.
 pub fn kernel() -> &'static [f32] {
-    static KERNEL: OnceLock<Vec<f32>> = OnceLock::new();
-    KERNEL.get_or_init(|| build_kernel().iter().map(|&v| v as f32).collect())
+    &tables().kernel
+}
+
+/// Kernel plus the reverse-complement classes used to project.
+struct Tables {
+    kernel: Vec<f32>,
+    /// `(kmer, reverse complement)` with `kmer ≤ rc`: 120 pairs and 16 palindromes.
+    classes: Vec<(usize, usize)>,
+}
+
+fn tables() -> &'static Tables {
+    static TABLES: OnceLock<Tables> = OnceLock::new();
+    TABLES.get_or_init(|| Tables {
+        kernel: build_kernel().iter().map(|&v| v as f32).collect(),
+        classes: classes(),
+    })
 }
 
 /// Projects 256 tetramer counts (index 64·b0 + 16·b1 + 4·b2 + b3) to `out` (103 values).
@@ -32,11 +50,17 @@ pub fn project_counts(counts: &[u32], out: &mut [f32]) -> bool {
     if total == 0 {
         return false;
     }
-    let kernel = kernel();
+    let tables = tables();
     let scale = 1.0 / total as f32;
+    let uniform = 1.0 / TETRAMERS as f32;
     out.fill(0.0);
-    for (row, &count) in kernel.chunks_exact(TNF_DIM).zip(counts) {
-        let centred = count as f32 * scale - 1.0 / TETRAMERS as f32;
+    for &(kmer, rc) in &tables.classes {
+        // Rows kmer and rc of the kernel are equal: add both centred frequencies once.
+        let mut centred = counts[kmer] as f32 * scale - uniform;
+        if rc != kmer {
+            centred += counts[rc] as f32 * scale - uniform;
+        }
+        let row = &tables.kernel[kmer * TNF_DIM..(kmer + 1) * TNF_DIM];
         for (slot, &weight) in out.iter_mut().zip(row) {
             *slot += centred * weight;
         }
@@ -44,7 +68,17 @@ pub fn project_counts(counts: &[u32], out: &mut [f32]) -> bool {
     true
 }
 
-/// The 185 constraint rows, each a 256-vector.
+fn classes() -> Vec<(usize, usize)> {
+    (0..TETRAMERS)
+        .map(|kmer| (kmer, reverse_complement(kmer, 4)))
+        .filter(|&(kmer, rc)| kmer <= rc)
+        .collect()
+}
+
+/// Number of reverse-complement constraint rows (after the sum row in [`constraints`]).
+const RC_ROWS: usize = 120;
+
+/// The 185 constraint rows, each a 256-vector: sum, 120 reverse-complement, 64 trimer.
 fn constraints() -> Vec<Vec<f64>> {
     let mut rows = vec![vec![1.0; TETRAMERS]];
     for kmer in 0..TETRAMERS {
@@ -83,10 +117,29 @@ fn orthogonalize(v: &mut [f64], basis: &[Vec<f64>]) -> f64 {
 
 /// `K = R·L` in `f64`, 256×103 row-major.
 fn build_kernel() -> Vec<f64> {
-    // Orthonormal basis of the constraints' row space, then extend it to all of R^256
-    // with unit vectors; the extension is an orthonormal basis of the null space.
-    let mut basis: Vec<Vec<f64>> = Vec::with_capacity(TETRAMERS);
-    for mut row in constraints() {
+    // Reverse-complement-symmetric vectors are `U·w` with U's columns (e_i + e_rc)/√2 for
+    // pairs and e_i for palindromes (orthonormal), so the null space is U times the null
+    // space of the other 65 constraints (sum, trimers) written in class coordinates.
+    let classes = classes();
+    let to_classes = |row: &[f64]| -> Vec<f64> {
+        classes
+            .iter()
+            .map(|&(kmer, rc)| {
+                if kmer == rc {
+                    row[kmer]
+                } else {
+                    (row[kmer] + row[rc]) * std::f64::consts::FRAC_1_SQRT_2
+                }
+            })
+            .collect()
+    };
+    let all = constraints();
+    let others = std::iter::once(&all[0]).chain(&all[1 + RC_ROWS..]);
+    // Orthonormal basis of the constraints' row space, then extend it with unit vectors;
+    // the extension is an orthonormal basis of the null space.
+    let mut basis: Vec<Vec<f64>> = Vec::with_capacity(classes.len());
+    for row in others {
+        let mut row = to_classes(row);
         let norm = orthogonalize(&mut row, &basis);
         if norm > 1e-8 {
             row.iter_mut().for_each(|x| *x /= norm);
@@ -94,11 +147,11 @@ fn build_kernel() -> Vec<f64> {
         }
     }
     let rank = basis.len();
-    for unit in 0..TETRAMERS {
-        if basis.len() == TETRAMERS {
+    for unit in 0..classes.len() {
+        if basis.len() == classes.len() {
             break;
         }
-        let mut v = vec![0.0; TETRAMERS];
+        let mut v = vec![0.0; classes.len()];
         v[unit] = 1.0;
         let norm = orthogonalize(&mut v, &basis);
         if norm > 1e-6 {
@@ -109,11 +162,15 @@ fn build_kernel() -> Vec<f64> {
     let null_space = &basis[rank..];
     debug_assert_eq!(null_space.len(), TNF_DIM);
     let mut kernel = vec![0.0; TETRAMERS * TNF_DIM];
-    for kmer in 0..TETRAMERS {
-        let rc = reverse_complement(kmer, 4);
+    for (class, &(kmer, rc)) in classes.iter().enumerate() {
+        let share = if kmer == rc {
+            1.0
+        } else {
+            std::f64::consts::FRAC_1_SQRT_2
+        };
         for (dim, vector) in null_space.iter().enumerate() {
-            // Row kmer of R·L: R has 0.5 at (kmer, kmer) and (kmer, rc), 1 for palindromes.
-            kernel[kmer * TNF_DIM + dim] = 0.5 * (vector[kmer] + vector[rc]);
+            kernel[kmer * TNF_DIM + dim] = vector[class] * share;
+            kernel[rc * TNF_DIM + dim] = vector[class] * share;
         }
     }
     kernel
