@@ -37,6 +37,7 @@
 #![warn(missing_docs)]
 
 pub mod checkpoint;
+pub mod cluster;
 pub mod config;
 pub mod count_likelihood;
 pub mod data;

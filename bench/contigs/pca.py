@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+"""PCA baseline: z-score each column of a feature table (as VAMB does before training), project
+on the first K principal components, write a latent-style table (`id`, `z1..zK`).
+
+    python3 bench/contigs/pca.py bench/out/contigs/tnf.tsv --components 32 -o pca.tsv
+"""
+import argparse
+
+import numpy as np
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("features", help="TSV written by `vaebio featurize`")
+    p.add_argument("--components", type=int, default=32)
+    p.add_argument("-o", "--output", required=True)
+    args = p.parse_args()
+    with open(args.features) as handle:
+        handle.readline()
+        rows = [line.rstrip("\n").split("\t") for line in handle]
+    ids = [row[0] for row in rows]
+    x = np.array([[float(v) for v in row[1:]] for row in rows], dtype=np.float64)
+    std = x.std(axis=0)
+    std[std == 0] = 1.0
+    x = (x - x.mean(axis=0)) / std
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    scores = x @ vt[: args.components].T
+    with open(args.output, "w") as out:
+        out.write("id\t" + "\t".join(f"z{i + 1}" for i in range(scores.shape[1])) + "\n")
+        for name, row in zip(ids, scores):
+            out.write(name + "\t" + "\t".join(f"{v:.6g}" for v in row) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Contig quality harness: PCA of the TNF against vaebio's latent spaces on contigs cut from
+public genomes (see bench/contigs/README.md for how to get them).
+
+For each setting, `vaebio bin --fasta` trains, writes the latent means and bins them, and
+`vaebio evaluate` scores them against the genome labels (15-NN genome accuracy, k-means ARI
+and NMI with k = number of genomes). PCA (numpy, on the z-scored TNF that `vaebio featurize`
+writes) is the baseline. The bins are scored by their adjusted Rand index against the genomes
+and the number of genomes recovered (a bin of precision >= 0.9 and recall >= 0.5 in bp).
+Prints one markdown row per setting and seed.
+
+    python3 bench/contigs/run.py --seeds 1,2,3 \
+        --setting 'default=' --setting 'vamb=--preset vamb'
+"""
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+OUT = os.path.join(ROOT, "bench", "out", "contigs")
+VAEBIO = os.path.join(ROOT, "target", "release", "vaebio")
+
+
+def evaluate(latent, labels, seed):
+    """`vaebio evaluate --json`."""
+    result = subprocess.run(
+        [VAEBIO, "evaluate", "--latent", latent, "--labels", labels, "--json",
+         "--seed", str(seed)],
+        check=True, capture_output=True, text=True)
+    return json.loads(result.stdout)
+
+
+def read_table(path):
+    with open(path) as handle:
+        handle.readline()
+        return dict(line.rstrip("\n").split("\t")[:2] for line in handle if line.strip())
+
+
+def bin_scores(bins_path, labels_path, fasta_path):
+    """Adjusted Rand index of the bins against the genomes (pairs of contigs), and the number
+    of genomes with a bin of precision >= 0.9 and recall >= 0.5 (in bp)."""
+    lengths, name = {}, None
+    with open(fasta_path) as handle:
+        for line in handle:
+            if line.startswith(">"):
+                name = line[1:].split()[0]
+                lengths[name] = 0
+            else:
+                lengths[name] += len(line.strip())
+    genome_of, bin_of = read_table(labels_path), read_table(bins_path)
+    pairs = lambda n: n * (n - 1) / 2
+    table, by_bin, by_genome = {}, {}, {}
+    for contig, b in bin_of.items():
+        g = genome_of[contig]
+        table[(b, g)] = table.get((b, g), 0) + 1
+        by_bin[b] = by_bin.get(b, 0) + 1
+        by_genome[g] = by_genome.get(g, 0) + 1
+    index = sum(pairs(n) for n in table.values())
+    a, b_ = sum(pairs(n) for n in by_bin.values()), sum(pairs(n) for n in by_genome.values())
+    expected = a * b_ / pairs(len(bin_of))
+    ari = (index - expected) / (0.5 * (a + b_) - expected) if a + b_ != 2 * expected else 1.0
+    bp, bin_bp, genome_bp = {}, {}, {}
+    for contig, b in bin_of.items():
+        g, n = genome_of[contig], lengths[contig]
+        bp[(b, g)] = bp.get((b, g), 0) + n
+        bin_bp[b] = bin_bp.get(b, 0) + n
+        genome_bp[g] = genome_bp.get(g, 0) + n
+    recovered = sum(
+        1 for g in genome_bp
+        if any(n / bin_bp[b] >= 0.9 and n / genome_bp[g] >= 0.5
+               for (b, g2), n in bp.items() if g2 == g))
+    return ari, recovered, len(by_bin)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--fasta", default=os.path.join(OUT, "contigs.fa"))
+    p.add_argument("--labels", default=os.path.join(OUT, "labels.tsv"))
+    p.add_argument("--setting", action="append", default=[],
+                   help="NAME=FLAGS for `vaebio embed` (repeatable)")
+    p.add_argument("--pca", default="10,32", help="PCA components to report")
+    p.add_argument("--seeds", default="1")
+    args = p.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
+    tnf = os.path.join(OUT, "tnf.tsv")
+    subprocess.run([VAEBIO, "-q", "featurize", "--fasta", args.fasta, "-o", tnf], check=True)
+    print("| setting | seed | kNN accuracy (k=15) | k-means ARI | k-means NMI "
+          "| bins | bin ARI | genomes recovered | seconds |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for k in [int(c) for c in args.pca.split(",") if c]:
+        latent = os.path.join(OUT, f"pca{k}.tsv")
+        subprocess.run([sys.executable, os.path.join(ROOT, "bench", "contigs", "pca.py"), tnf,
+                        "--components", str(k), "-o", latent], check=True)
+        m = evaluate(latent, args.labels, 42)
+        print(f"| PCA {k} of z-scored TNF | - | {m['knn_accuracy']:.4f} | {m['kmeans_ari']:.4f}"
+              f" | {m['kmeans_nmi']:.4f} | - | - | - | - |", flush=True)
+    for setting in args.setting:
+        name, _, flags = setting.partition("=")
+        for seed in seeds:
+            latent = os.path.join(OUT, f"latent_{name}_{seed}.tsv")
+            bins = os.path.join(OUT, f"bins_{name}_{seed}.tsv")
+            start = time.time()
+            # `bin` trains exactly as `embed` would (all contigs here are >= 2,000 bp), writes
+            # the latent means and clusters them.
+            subprocess.run([VAEBIO, "-q", "bin", "--fasta", args.fasta, "--seed", str(seed),
+                            *shlex.split(flags), "--latent-out", latent, "-o", bins],
+                           check=True)
+            seconds = time.time() - start
+            m = evaluate(latent, args.labels, 42)
+            ari, recovered, n_bins = bin_scores(bins, args.labels, args.fasta)
+            print(f"| {name} (`{flags}`) | {seed} | {m['knn_accuracy']:.4f} | "
+                  f"{m['kmeans_ari']:.4f} | {m['kmeans_nmi']:.4f} | {n_bins} | {ari:.4f} | "
+                  f"{recovered} | {seconds:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

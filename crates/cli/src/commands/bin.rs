@@ -1,0 +1,243 @@
+//! `vaebio bin`: train on contigs, embed them, and cluster the latent means into bins on
+//! cosine distance with VAMB's iterative medoid clustering; optionally one FASTA per bin.
+//!
+//! The FASTA is read twice (features, then lengths and bin sequences), so it must be a file.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use vaebio_io::{SequenceReader, SequenceRecord};
+use vaebio_model::cluster::{MedoidParams, assignments, iterative_medoids};
+use vaebio_model::metrics::Points;
+
+use crate::cli::BinArgs;
+use crate::commands::BadInput;
+use crate::fit::fit;
+use crate::load::{DataKind, load};
+use crate::output::{latent_names, write_table};
+use crate::progress::{spinner, summarize};
+use crate::rows::Rows;
+
+/// VAMB's minimum contig length (`-m`), the default of this recipe.
+const DEFAULT_MIN_LENGTH: usize = 2000;
+/// Bin FASTA files written per pass over the contigs (keeps open files bounded).
+const FILES_PER_PASS: usize = 256;
+
+/// Runs `vaebio bin`.
+pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
+    let fasta = match (&args.input.fasta, args.input.path().0) {
+        (Some(path), "--fasta") if path != Path::new("-") => path.clone(),
+        (Some(_), _) => {
+            return Err(BadInput(
+                "--fasta -: vaebio bin reads the contigs twice (features, then lengths and bins) — give a file, not stdin".into(),
+            )
+            .into());
+        }
+        _ => {
+            return Err(BadInput(format!(
+                "{}: vaebio bin clusters contigs — give them with --fasta FILE",
+                args.input.path().0
+            ))
+            .into());
+        }
+    };
+    if let Some(dir) = &args.fasta_out {
+        check_new_dir(dir)?;
+    }
+    args.input
+        .options
+        .min_length
+        .get_or_insert(DEFAULT_MIN_LENGTH);
+
+    let bar = spinner("featurizing", quiet);
+    let loaded = load(&args.input, args.model.seed);
+    bar.finish_and_clear();
+    let loaded = loaded?;
+    if loaded.kind != DataKind::Dna {
+        return Err(BadInput(format!(
+            "{}: these are not DNA sequences — vaebio bin clusters contigs",
+            fasta.display()
+        ))
+        .into());
+    }
+    summarize(&loaded.summary, quiet);
+    let (vae, _history) = fit(&loaded, None, &args.model, quiet)?;
+    let latent = vae.encode(&Rows(&loaded.matrix))?.mean;
+    let contigs = loaded.matrix.row_names().to_vec();
+    let lengths = contig_lengths(&fasta, &contigs)?;
+
+    let params = MedoidParams {
+        seed: args.model.seed,
+        ..MedoidParams::default()
+    };
+    let n_dims = vae.config().latent;
+    let clusters = iterative_medoids(Points::new(latent.values(), n_dims)?, &lengths, &params)?;
+    let bin_of = assignments(&clusters, contigs.len());
+    write_bins(&args.output, &contigs, &bin_of)?;
+
+    let mut bin_sizes = vec![0u64; clusters.len()];
+    for (contig, &bin) in bin_of.iter().enumerate() {
+        bin_sizes[bin] += lengths[contig] as u64;
+    }
+    let mut lines = vec![format!(
+        "{} contigs in {} bins ({} of at least {} bp)",
+        contigs.len(),
+        clusters.len(),
+        bin_sizes
+            .iter()
+            .filter(|&&s| s >= args.min_bin_size)
+            .count(),
+        args.min_bin_size
+    )];
+    if let Some(dir) = &args.fasta_out {
+        let written = write_bin_fastas(
+            &fasta,
+            dir,
+            &contigs,
+            &bin_of,
+            &bin_sizes,
+            args.min_bin_size,
+        )?;
+        lines.push(format!(
+            "wrote {written} bin FASTA files to {}",
+            dir.display()
+        ));
+    }
+    if let Some(path) = &args.latent_out {
+        write_table(path, contigs, latent_names(n_dims), latent)?;
+    }
+    summarize(&lines, quiet);
+    Ok(())
+}
+
+/// Bin names as written: `bin_1`, `bin_2`, ... in the order the clusters were found.
+fn bin_name(bin: usize) -> String {
+    format!("bin_{}", bin + 1)
+}
+
+/// Length in bp of each of `contigs` (by id), read from the FASTA.
+fn contig_lengths(fasta: &Path, contigs: &[String]) -> Result<Vec<f64>> {
+    let index: HashMap<&str, usize> = contigs
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let mut lengths = vec![0.0; contigs.len()];
+    let mut reader = SequenceReader::open(fasta)?;
+    let mut record = SequenceRecord::default();
+    while reader.read_record(&mut record)? {
+        if let Some(&i) = index.get(record.id.as_str()) {
+            lengths[i] = record.sequence.len() as f64;
+        }
+    }
+    Ok(lengths)
+}
+
+/// `contig<TAB>bin` with a header line, atomically (temp file + rename); `-` is stdout.
+fn write_bins(path: &Path, contigs: &[String], bin_of: &[usize]) -> Result<()> {
+    let write = |out: &mut dyn Write| -> std::io::Result<()> {
+        writeln!(out, "contig\tbin")?;
+        for (contig, &bin) in contigs.iter().zip(bin_of) {
+            writeln!(out, "{contig}\t{}", bin_name(bin))?;
+        }
+        out.flush()
+    };
+    if path == Path::new("-") {
+        let stdout = std::io::stdout();
+        return Ok(write(&mut stdout.lock())?);
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("{}: cannot create the bin table", path.display()))?;
+    write(&mut BufWriter::new(file.as_file_mut()))
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(())
+}
+
+/// Fails early, before training, if `dir` exists and is not empty.
+fn check_new_dir(dir: &Path) -> Result<()> {
+    if let Ok(mut entries) = fs::read_dir(dir)
+        && entries.next().is_some()
+    {
+        return Err(BadInput(format!(
+            "{}: --fasta-out directory exists and is not empty — give a new or empty directory",
+            dir.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// One `bin_N.fna` per bin of at least `min_bin_size` bp, in contig order. The files are
+/// written into a temporary directory beside `dir` that is renamed to `dir` at the end, so
+/// a failed run leaves no partial bins. Returns the number of files.
+fn write_bin_fastas(
+    fasta: &Path,
+    dir: &Path,
+    contigs: &[String],
+    bin_of: &[usize],
+    bin_sizes: &[u64],
+    min_bin_size: u64,
+) -> Result<usize> {
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).with_context(|| format!("{}: cannot create", parent.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".vaebio-bins")
+        .tempdir_in(parent)
+        .with_context(|| format!("{}: cannot create a temporary directory", parent.display()))?;
+    let bin_by_contig: HashMap<&str, usize> = contigs
+        .iter()
+        .zip(bin_of)
+        .map(|(id, &bin)| (id.as_str(), bin))
+        .collect();
+    let kept: Vec<usize> = (0..bin_sizes.len())
+        .filter(|&bin| bin_sizes[bin] >= min_bin_size)
+        .collect();
+    for pass in kept.chunks(FILES_PER_PASS) {
+        let mut files: HashMap<usize, (PathBuf, BufWriter<fs::File>)> = HashMap::new();
+        for &bin in pass {
+            let path = staging.path().join(format!("{}.fna", bin_name(bin)));
+            let file = fs::File::create(&path)
+                .with_context(|| format!("{}: cannot create", path.display()))?;
+            files.insert(bin, (path, BufWriter::new(file)));
+        }
+        let mut reader = SequenceReader::open(fasta)?;
+        let mut record = SequenceRecord::default();
+        while reader.read_record(&mut record)? {
+            let Some(bin) = bin_by_contig.get(record.id.as_str()) else {
+                continue;
+            };
+            if let Some((path, out)) = files.get_mut(bin) {
+                vaebio_io::fasta::write_fasta(out, &record, 80)
+                    .with_context(|| format!("{}: cannot write", path.display()))?;
+            }
+        }
+        for (_, (path, mut out)) in files {
+            out.flush()
+                .with_context(|| format!("{}: cannot write", path.display()))?;
+        }
+    }
+    // An existing empty directory is replaced; a non-empty one was refused before training.
+    if dir.exists() {
+        fs::remove_dir(dir).with_context(|| {
+            format!(
+                "{}: --fasta-out directory is no longer empty — give a new directory",
+                dir.display()
+            )
+        })?;
+    }
+    let staged = staging.keep();
+    fs::rename(&staged, dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    Ok(kept.len())
+}

@@ -1,0 +1,247 @@
+//! End-to-end `vaebio bin` on the committed synthetic contigs (`testdata/contigs.fa`: 3 genomes
+//! × 12 contigs, 27 of them at least 2,000 bp; true genomes in `testdata/contigs_labels.tsv`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(name)
+}
+
+fn vaebio(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vaebio"))
+        .args(args)
+        .output()
+        .expect("the vaebio binary runs")
+}
+
+fn ok(args: &[&str]) -> Output {
+    let out = vaebio(args);
+    assert!(
+        out.status.success(),
+        "vaebio {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+/// `contig -> bin` from a bin table, checking its header.
+fn read_bins(path: &Path) -> BTreeMap<String, String> {
+    let text = fs::read_to_string(path).expect("bin table exists");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("contig\tbin"));
+    lines
+        .map(|line| {
+            let (contig, bin) = line.split_once('\t').expect("two columns");
+            (contig.to_string(), bin.to_string())
+        })
+        .collect()
+}
+
+/// id -> sequence of a FASTA file.
+fn read_fasta(path: &Path) -> HashMap<String, String> {
+    let mut records = HashMap::new();
+    let mut id = String::new();
+    for line in fs::read_to_string(path).expect("fasta exists").lines() {
+        if let Some(header) = line.strip_prefix('>') {
+            id = header.split_whitespace().next().unwrap_or("").to_string();
+            records.insert(id.clone(), String::new());
+        } else if let Some(sequence) = records.get_mut(&id) {
+            sequence.push_str(line.trim());
+        }
+    }
+    records
+}
+
+fn labels() -> HashMap<String, String> {
+    fs::read_to_string(testdata("contigs_labels.tsv"))
+        .expect("labels exist")
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once('\t'))
+        .map(|(id, genome)| (id.to_string(), genome.to_string()))
+        .collect()
+}
+
+#[test]
+fn bin_assigns_every_long_contig_once_and_bins_are_pure() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("bins.tsv");
+    let latent = dir.path().join("latent.tsv");
+    let fasta = testdata("contigs.fa");
+    ok(&[
+        "bin",
+        "--fasta",
+        s(&fasta),
+        "--epochs",
+        "60",
+        "--quiet",
+        "-o",
+        s(&table),
+        "--latent-out",
+        s(&latent),
+    ]);
+    let bins = read_bins(&table);
+    // The recipe's minimum length of 2,000 bp keeps 27 of the 36 contigs.
+    let lengths: HashMap<String, usize> = read_fasta(&fasta)
+        .into_iter()
+        .map(|(id, seq)| (id, seq.len()))
+        .collect();
+    let long: Vec<&String> = lengths
+        .iter()
+        .filter(|(_, len)| **len >= 2000)
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(bins.len(), 27);
+    assert_eq!(long.len(), 27);
+    assert!(long.iter().all(|id| bins.contains_key(*id)));
+    assert!(bins.values().all(|b| b.starts_with("bin_")));
+    let latent_rows = fs::read_to_string(&latent).unwrap().lines().count();
+    assert_eq!(latent_rows, 1 + 27);
+
+    // Bins should not mix genomes much: at least 90% of the binned bp sit with their bin's
+    // dominant genome (the three synthetic genomes differ strongly in 4-mer composition).
+    let truth = labels();
+    let mut content: HashMap<&str, HashMap<&str, usize>> = HashMap::new();
+    for (contig, bin) in &bins {
+        *content
+            .entry(bin.as_str())
+            .or_default()
+            .entry(truth[contig].as_str())
+            .or_default() += lengths[contig];
+    }
+    let dominant: usize = content.values().map(|g| g.values().max().unwrap()).sum();
+    let total: usize = bins.keys().map(|c| lengths[c]).sum();
+    assert!(
+        dominant as f64 >= 0.9 * total as f64,
+        "bin purity {dominant}/{total}: {content:?}"
+    );
+}
+
+#[test]
+fn fasta_out_writes_each_bin_with_the_input_sequences() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("bins.tsv");
+    let out = dir.path().join("bins");
+    let fasta = testdata("contigs.fa");
+    ok(&[
+        "bin",
+        "--fasta",
+        s(&fasta),
+        "--min-length",
+        "1000",
+        "--epochs",
+        "3",
+        "--quiet",
+        "-o",
+        s(&table),
+        "--fasta-out",
+        s(&out),
+        "--min-bin-size",
+        "1",
+    ]);
+    let bins = read_bins(&table);
+    assert_eq!(bins.len(), 36);
+    let input = read_fasta(&fasta);
+    let mut seen = 0;
+    let distinct: std::collections::BTreeSet<&String> = bins.values().collect();
+    let files: Vec<_> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), distinct.len());
+    for file in files {
+        let name = file.file_stem().unwrap().to_str().unwrap().to_string();
+        for (id, sequence) in read_fasta(&file) {
+            assert_eq!(bins[&id], name, "{id} in the wrong file");
+            assert_eq!(sequence, input[&id], "{id} sequence changed");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 36);
+    // No temporary directory is left beside the output.
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with(".vaebio"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn min_bin_size_leaves_small_bins_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bins");
+    ok(&[
+        "bin",
+        "--fasta",
+        s(&testdata("contigs.fa")),
+        "--epochs",
+        "2",
+        "--quiet",
+        "-o",
+        s(&dir.path().join("bins.tsv")),
+        "--fasta-out",
+        s(&out),
+        "--min-bin-size",
+        "1000000",
+    ]);
+    // 90 kb of contigs in all: no bin reaches 1 Mb, the directory is there and empty.
+    assert_eq!(fs::read_dir(&out).unwrap().count(), 0);
+}
+
+/// A failure with exit code 2 and one `error:` line containing `needle`.
+fn fails(args: &[&str], needle: &str) {
+    let out = vaebio(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "vaebio {args:?}: {stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains(needle),
+        "expected '{needle}' in: {stderr}"
+    );
+}
+
+#[test]
+fn bin_refuses_stdin_a_full_output_directory_and_non_contigs() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    fs::create_dir(&full).unwrap();
+    fs::write(full.join("keep.txt"), "mine").unwrap();
+    let table = dir.path().join("bins.tsv");
+    let fasta = testdata("contigs.fa");
+    fails(
+        &[
+            "bin",
+            "--fasta",
+            s(&fasta),
+            "-o",
+            s(&table),
+            "--fasta-out",
+            s(&full),
+        ],
+        "not empty",
+    );
+    assert_eq!(fs::read_to_string(full.join("keep.txt")).unwrap(), "mine");
+    assert!(!table.exists(), "no bin table after a refused run");
+    fails(&["bin", "--fasta", "-", "-o", s(&table)], "stdin");
+    fails(
+        &[
+            "bin",
+            "--vcf",
+            s(&testdata("variants.vcf")),
+            "-o",
+            s(&table),
+        ],
+        "--fasta",
+    );
+}
