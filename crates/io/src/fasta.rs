@@ -2,8 +2,9 @@
 //!
 //! The format is taken from the first record (`>` FASTA, `@` FASTQ). FASTA records may
 //! span many lines; whitespace (including the `\r` of CRLF files) inside sequence lines is
-//! removed; case is kept. A header with no sequence lines gives a record with an empty
-//! sequence (featurizers skip it as too short). FASTQ records are the usual four lines.
+//! removed; case is kept. A FASTA header with no sequence lines is an error (a cut or badly
+//! concatenated file, more often than a meant empty record). FASTQ records are the usual four
+//! lines (an empty read, as trimming leaves, is fine).
 //!
 //! ```
 //! use vaebio_io::fasta::{SequenceReader, SequenceRecord};
@@ -124,7 +125,16 @@ impl<R: BufRead> SequenceReader<R> {
         self.format = Some(format);
         self.parse_header(record, header_line)?;
         match format {
-            SequenceFormat::Fasta => self.read_fasta_sequence(&mut record.sequence)?,
+            SequenceFormat::Fasta => {
+                self.read_fasta_sequence(&mut record.sequence)?;
+                if record.sequence.is_empty() {
+                    return Err(Error::invalid(
+                        Where::record(&self.name, &record.id),
+                        format!("header on line {header_line} has no sequence lines"),
+                        "remove the empty record or restore its sequence (is the file cut or badly concatenated?)",
+                    ));
+                }
+            }
             SequenceFormat::Fastq => self.read_fastq_rest(record)?,
         }
         Ok(true)
@@ -330,15 +340,28 @@ mod tests {
 
     #[test]
     fn multi_line_crlf_lowercase_and_blank_lines() {
-        let text = b"\n>a first\r\nACG\r\ntac\r\n\r\n>b\nNN NN\n>empty\n>c\nGG";
+        let text = b"\n>a first\r\nACG\r\ntac\r\n\r\n>b\nNN NN\n>c\nGG";
         let got = records(text).unwrap();
         let ids: Vec<&str> = got.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, ["a", "b", "empty", "c"]);
+        assert_eq!(ids, ["a", "b", "c"]);
         assert_eq!(got[0].description, "first");
         assert_eq!(got[0].sequence, b"ACGtac");
         assert_eq!(got[1].sequence, b"NNNN");
-        assert!(got[2].sequence.is_empty());
-        assert_eq!(got[3].sequence, b"GG");
+        assert_eq!(got[2].sequence, b"GG");
+    }
+
+    #[test]
+    fn a_header_without_sequence_is_an_error_naming_the_record() {
+        for text in [
+            &b">a\nACGT\n>empty\n>c\nGG\n"[..],
+            b">a\nACGT\n>empty\r\n\r\n",
+        ] {
+            let error = records(text).unwrap_err().to_string();
+            assert!(
+                error.starts_with("t.fa:record 'empty': header on line 3 has no sequence lines"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{TrainConfig, VaeConfig};
 use crate::error::{Error, Result};
+use crate::resume::{ResumeInfo, STATE_FILE, TrainState};
 use crate::vae::{Metadata, Standardization, Vae};
 
 /// Name of the weights file inside a checkpoint directory.
@@ -41,12 +42,26 @@ pub struct CheckpointConfig {
     /// Feature names, batch names and the caller's featurization settings.
     #[serde(flatten)]
     pub metadata: Metadata,
+    /// Where training stopped, when the directory was saved with a training state
+    /// ([`Vae::save_with_state`]); the rest of the state is in [`STATE_FILE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<ResumeInfo>,
 }
 
 impl Vae {
     /// Write the model to directory `dir` (created; an existing checkpoint there is replaced).
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
-        let dir = dir.as_ref();
+        self.save_checkpoint(dir.as_ref(), None)
+    }
+
+    /// Write the model and the training `state` it is at to directory `dir`, so that
+    /// training can continue from it ([`TrainState::load`], [`Vae::train_resumable`]).
+    /// The model's weights must be the state's (as `train_resumable` leaves them).
+    pub fn save_with_state(&self, dir: impl AsRef<Path>, state: &TrainState) -> Result<()> {
+        self.save_checkpoint(dir.as_ref(), Some(state))
+    }
+
+    fn save_checkpoint(&self, dir: &Path, state: Option<&TrainState>) -> Result<()> {
         let config = CheckpointConfig {
             format: FORMAT.to_string(),
             version: FORMAT_VERSION,
@@ -54,7 +69,9 @@ impl Vae {
             train: self.train_config.clone(),
             standardization: self.standardization.clone(),
             metadata: self.metadata.clone(),
+            resume: state.map(|state| state.info().clone()),
         };
+        let state_tensors = state.map(TrainState::tensors).transpose()?;
         let json = serde_json::to_string_pretty(&config).map_err(|e| Error::Checkpoint {
             path: dir.join(CONFIG_FILE),
             message: format!("cannot serialise the settings ({e})"),
@@ -69,6 +86,9 @@ impl Vae {
         let written = (|| {
             fs::create_dir_all(&temp).map_err(|e| io_error(&temp, e))?;
             candle_core::safetensors::save(&tensors, temp.join(WEIGHTS_FILE))?;
+            if let Some(state_tensors) = &state_tensors {
+                candle_core::safetensors::save(state_tensors, temp.join(STATE_FILE))?;
+            }
             fs::write(temp.join(CONFIG_FILE), json).map_err(|e| io_error(&temp, e))?;
             replace_dir(&temp, dir)
         })();
@@ -83,21 +103,7 @@ impl Vae {
     pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let dir = dir.as_ref();
         let config_path = dir.join(CONFIG_FILE);
-        let text = fs::read_to_string(&config_path).map_err(|e| io_error(&config_path, e))?;
-        let config: CheckpointConfig =
-            serde_json::from_str(&text).map_err(|e| Error::Checkpoint {
-                path: config_path.clone(),
-                message: format!("line {}: {e} — is this a vaebio model directory?", e.line()),
-            })?;
-        if config.format != FORMAT || config.version != FORMAT_VERSION {
-            return Err(Error::Checkpoint {
-                path: config_path,
-                message: format!(
-                    "format `{}` version {} — this build reads `{FORMAT}` version {FORMAT_VERSION}; retrain or use the matching vaebio",
-                    config.format, config.version
-                ),
-            });
-        }
+        let config = read_config(&config_path)?;
         let mut vae = Vae::new(config.vae, device)?;
         let weights_path = dir.join(WEIGHTS_FILE);
         if !weights_path.is_file() {
@@ -157,6 +163,58 @@ impl Vae {
         vae.train_config = config.train;
         Ok(vae)
     }
+}
+
+/// Read and check the `config.json` at `path` (format and version).
+pub(crate) fn read_config(path: &Path) -> Result<CheckpointConfig> {
+    let text = fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Checkpoint {
+            path: path.to_path_buf(),
+            message: "missing — give a model directory written by `vaebio train` or `embed --save-model`".to_string(),
+        },
+        std::io::ErrorKind::InvalidData => Error::Checkpoint {
+            path: path.to_path_buf(),
+            message: "not a vaebio config.json (not UTF-8 text) — give a model directory written by vaebio".to_string(),
+        },
+        _ => io_error(path, e),
+    })?;
+    // Format and version first: a newer writer's fields would not parse here.
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Checkpoint {
+        path: path.to_path_buf(),
+        message: format!("line {}: {e} — is this a vaebio model directory?", e.line()),
+    })?;
+    let format = value.get("format").and_then(serde_json::Value::as_str);
+    if format != Some(FORMAT) {
+        return Err(Error::Checkpoint {
+            path: path.to_path_buf(),
+            message: format!(
+                "format {} — this build reads `{FORMAT}` model directories; give one written by vaebio",
+                format.map_or("missing".to_string(), |f| format!("`{f}`"))
+            ),
+        });
+    }
+    let version = value.get("version").and_then(serde_json::Value::as_u64);
+    if version != Some(u64::from(FORMAT_VERSION)) {
+        let (writer, fix) = match version {
+            Some(v) if v > u64::from(FORMAT_VERSION) => {
+                ("a newer vaebio", "upgrade vaebio to read it")
+            }
+            _ => ("an older vaebio", "retrain with this vaebio"),
+        };
+        return Err(Error::Checkpoint {
+            path: path.to_path_buf(),
+            message: format!(
+                "written by {writer} (format version {}); this build reads version {FORMAT_VERSION} — {fix}",
+                version.map_or("missing".to_string(), |v| v.to_string())
+            ),
+        });
+    }
+    let config: CheckpointConfig =
+        serde_json::from_value(value).map_err(|e| Error::Checkpoint {
+            path: path.to_path_buf(),
+            message: format!("{e} — the settings do not fit this vaebio; retrain the model"),
+        })?;
+    Ok(config)
 }
 
 /// A fresh directory name next to `dir`.

@@ -1,5 +1,8 @@
 //! Minibatch training: seeded split and shuffling, AdamW, KL warm-up, gradient clipping,
-//! validation, early stopping and a per-epoch history.
+//! validation, early stopping and a per-epoch history; stopping on request or on a
+//! non-finite loss at the last completed epoch, and resuming from there bit-for-bit.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use candle_core::{Tensor, Var};
 use candle_nn::ParamsAdamW;
@@ -12,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::loss::{Losses, kl_standard_normal, kl_weight, penalty, weighted_mean};
 use crate::noise::Noise;
 use crate::optim::AdamW;
+use crate::resume::{ResumeInfo, TrainState, is_trainable, trainable_names};
 use crate::vae::{Buffers, Minibatch, Standardization, Vae};
 
 /// Offset between the training seed and the seed of validation noise, so validation draws
@@ -65,6 +69,29 @@ pub struct History {
     pub stopped_early: bool,
 }
 
+/// How a [`Vae::train_resumable`] run ended.
+#[derive(Debug)]
+pub enum TrainEnd {
+    /// Every epoch ran, or early stopping ended training.
+    Finished,
+    /// The stop flag was raised; the model is back at the last completed epoch.
+    Interrupted,
+    /// The loss stopped being finite ([`Error::NonFiniteLoss`]); the model is back at the
+    /// last completed epoch.
+    Diverged(Error),
+}
+
+/// The result of [`Vae::train_resumable`].
+#[derive(Debug)]
+pub struct Training {
+    /// The epochs completed, resumed ones included.
+    pub history: History,
+    /// The state at the last completed epoch, which the model's weights are at.
+    pub state: TrainState,
+    /// Why training ended.
+    pub end: TrainEnd,
+}
+
 /// A training session over one data set, one epoch at a time. [`Vae::train`] drives it; a
 /// benchmark can call [`Trainer::run_epoch`] directly.
 pub struct Trainer<'a> {
@@ -73,6 +100,7 @@ pub struct Trainer<'a> {
     config: TrainConfig,
     optimizer: AdamW,
     trainable: Vec<Var>,
+    trainable_names: Vec<String>,
     train_rows: Vec<usize>,
     validation_rows: Vec<usize>,
     noise: Noise,
@@ -110,9 +138,10 @@ impl<'a> Trainer<'a> {
         let trainable: Vec<Var> = vae
             .named_variables()
             .into_iter()
-            .filter(|(name, _)| !name.ends_with("running_mean") && !name.ends_with("running_var"))
+            .filter(|(name, _)| is_trainable(name))
             .map(|(_, var)| var)
             .collect();
+        let trainable_names = trainable_names(vae);
         let optimizer = AdamW::new(
             trainable.clone(),
             ParamsAdamW {
@@ -130,6 +159,7 @@ impl<'a> Trainer<'a> {
             config: config.clone(),
             optimizer,
             trainable,
+            trainable_names,
             train_rows,
             validation_rows,
             noise,
@@ -151,6 +181,78 @@ impl<'a> Trainer<'a> {
 
     /// One pass over the training rows in a fresh seeded order, then validation.
     pub fn run_epoch(&mut self, progress: &mut dyn FnMut(&Progress)) -> Result<EpochRecord> {
+        let record = self.run_epoch_until(progress, None)?;
+        record.ok_or_else(|| Error::Data("training was stopped".to_string()))
+    }
+
+    /// The state at this epoch boundary, with the caller's early-stopping bookkeeping.
+    fn state(
+        &mut self,
+        history: &History,
+        best: f64,
+        since_best: usize,
+        best_weights: Option<&Vec<(String, Tensor)>>,
+    ) -> Result<TrainState> {
+        let to_u32 = |rows: &[usize]| rows.iter().map(|&r| r as u32).collect();
+        let optimizer = self.optimizer.state()?;
+        Ok(TrainState {
+            info: ResumeInfo {
+                epochs_done: self.epochs_done,
+                steps_done: self.steps_done,
+                optimizer_step: optimizer.step,
+                rng_word_pos: self.noise.rng().get_word_pos().to_string(),
+                n_rows: self.data.n_rows(),
+                best_loss: best.is_finite().then_some(best),
+                epochs_since_best: since_best,
+                restored_best: false,
+                history: history.clone(),
+            },
+            train_rows: to_u32(&self.train_rows),
+            validation_rows: to_u32(&self.validation_rows),
+            optimizer,
+            trainable: self.trainable_names.clone(),
+            weights: self.vae.variables_copy()?,
+            best_weights: best_weights.cloned(),
+        })
+    }
+
+    /// Continue from `state`: row order, RNG position, counters and optimiser moments.
+    fn restore(&mut self, state: &TrainState) -> Result<()> {
+        let info = &state.info;
+        if info.n_rows != self.data.n_rows() {
+            return Err(Error::Data(format!(
+                "{} rows, the interrupted run trained on {} — resume with the same input",
+                self.data.n_rows(),
+                info.n_rows
+            )));
+        }
+        if state.trainable != self.trainable_names {
+            return Err(Error::Data(
+                "the saved optimizer state does not match the model's variables — resume with the model it was saved with".to_string(),
+            ));
+        }
+        let word_pos: u128 = info.rng_word_pos.parse().map_err(|_| {
+            Error::Data(format!(
+                "RNG position `{}` is not a number — the saved state is corrupt",
+                info.rng_word_pos
+            ))
+        })?;
+        self.noise.rng().set_word_pos(word_pos);
+        self.train_rows = state.train_rows.iter().map(|&r| r as usize).collect();
+        self.validation_rows = state.validation_rows.iter().map(|&r| r as usize).collect();
+        self.epochs_done = info.epochs_done;
+        self.steps_done = info.steps_done;
+        self.optimizer.set_state(&state.optimizer)?;
+        Ok(())
+    }
+
+    /// [`Trainer::run_epoch`], giving up after the current step when `stop` is raised
+    /// (`Ok(None)`; the model is then mid-epoch).
+    fn run_epoch_until(
+        &mut self,
+        progress: &mut dyn FnMut(&Progress),
+        stop: Option<&AtomicBool>,
+    ) -> Result<Option<EpochRecord>> {
         let epoch = self.epochs_done + 1;
         self.train_rows.shuffle(self.noise.rng());
         let bounds = minibatch_bounds(
@@ -190,11 +292,16 @@ impl<'a> Trainer<'a> {
                     steps_per_epoch: bounds.len(),
                     losses: &losses,
                 });
+                if stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+                    return Ok(false);
+                }
             }
-            Ok(())
+            Ok(true)
         })();
         self.train_rows = rows;
-        result?;
+        if !result? {
+            return Ok(None);
+        }
         let validation = self.validate()?;
         self.epochs_done += 1;
         let record = EpochRecord {
@@ -207,7 +314,7 @@ impl<'a> Trainer<'a> {
             epochs: self.config.epochs,
             record: &record,
         });
-        Ok(record)
+        Ok(Some(record))
     }
 
     /// Losses on the validation rows in evaluation mode (None without validation rows).
@@ -297,20 +404,68 @@ impl Vae {
     /// Train on `data` with `config`, calling `progress` after every step and epoch.
     ///
     /// Early stopping (if configured) monitors the validation total (the training total
-    /// without validation rows) and can restore the best epoch's weights.
+    /// without validation rows) and can restore the best epoch's weights. A non-finite loss
+    /// is an [`Error::NonFiniteLoss`]; the model is then at the last completed epoch.
     pub fn train(
         &mut self,
         data: &Dataset,
         config: &TrainConfig,
-        mut progress: impl FnMut(&Progress),
+        progress: impl FnMut(&Progress),
     ) -> Result<History> {
+        let training = self.train_resumable(data, config, None, None, progress)?;
+        match training.end {
+            TrainEnd::Diverged(error) => Err(error),
+            TrainEnd::Finished | TrainEnd::Interrupted => Ok(training.history),
+        }
+    }
+
+    /// [`Vae::train`], continuing from `resume` (a state saved with this model and the same
+    /// data) and checking `stop` after every step. When `stop` is raised or the loss stops
+    /// being finite, the model goes back to the last completed epoch and the returned
+    /// [`Training`] says so; its state can be saved ([`Vae::save_with_state`]) and resumed,
+    /// giving the same weights as a run that never stopped (same device and threads).
+    /// With `resume`, `config.epochs` is the total, epochs already run included.
+    pub fn train_resumable(
+        &mut self,
+        data: &Dataset,
+        config: &TrainConfig,
+        resume: Option<TrainState>,
+        stop: Option<&AtomicBool>,
+        mut progress: impl FnMut(&Progress),
+    ) -> Result<Training> {
         let mut trainer = Trainer::new(self, *data, config)?;
-        let mut history = History::default();
-        let mut best = f64::INFINITY;
-        let mut since_best = 0;
-        let mut snapshot: Option<Vec<(Var, Tensor)>> = None;
-        for _ in 0..config.epochs {
-            let record = trainer.run_epoch(&mut progress)?;
+        let (mut history, mut best, mut since_best, mut best_weights) = match &resume {
+            Some(state) => {
+                trainer.restore(state)?;
+                (
+                    state.info.history.clone(),
+                    state.info.best_loss.unwrap_or(f64::INFINITY),
+                    state.info.epochs_since_best,
+                    state.best_weights.clone(),
+                )
+            }
+            None => (History::default(), f64::INFINITY, 0, None),
+        };
+        let restore_best = config.early_stopping.is_some_and(|s| s.restore_best);
+        let mut last = trainer.state(&history, best, since_best, best_weights.as_ref())?;
+        let mut end = TrainEnd::Finished;
+        while trainer.epochs_done < config.epochs && !history.stopped_early {
+            if stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+                end = TrainEnd::Interrupted;
+                break;
+            }
+            let record = match trainer.run_epoch_until(&mut progress, stop) {
+                Ok(Some(record)) => record,
+                Ok(None) => {
+                    end = TrainEnd::Interrupted;
+                    break;
+                }
+                Err(error @ Error::NonFiniteLoss { .. }) => {
+                    end = TrainEnd::Diverged(error);
+                    break;
+                }
+                Err(error) => return Err(error),
+            };
             let monitored = record
                 .validation
                 .as_ref()
@@ -320,37 +475,54 @@ impl Vae {
                 best = monitored;
                 history.best_epoch = Some(record.epoch);
                 since_best = 0;
-                if config.early_stopping.is_some_and(|s| s.restore_best) {
-                    snapshot = Some(trainer.vae.snapshot()?);
+                if restore_best {
+                    best_weights = Some(trainer.vae.variables_copy()?);
                 }
             } else {
                 since_best += 1;
             }
             history.epochs.push(record);
-            if let Some(stop) = config.early_stopping
-                && since_best >= stop.patience
+            if config
+                .early_stopping
+                .is_some_and(|stop| since_best >= stop.patience)
             {
                 history.stopped_early = true;
-                break;
             }
+            last = trainer.state(&history, best, since_best, best_weights.as_ref())?;
         }
-        if let Some(snapshot) = snapshot {
-            for (var, value) in snapshot {
-                var.set(&value)?;
+        drop(trainer);
+        match end {
+            TrainEnd::Finished => {
+                if restore_best && let Some(weights) = &best_weights {
+                    self.set_variables(weights)?;
+                    last.info.restored_best = true;
+                }
             }
+            TrainEnd::Interrupted | TrainEnd::Diverged(_) => self.set_variables(&last.weights)?,
         }
-        Ok(history)
+        last.info.history.clone_from(&history);
+        Ok(Training {
+            history,
+            state: last,
+            end,
+        })
     }
 
-    /// A copy of every variable's current value.
-    fn snapshot(&self) -> Result<Vec<(Var, Tensor)>> {
+    /// A copy of every variable's current value, by name.
+    pub(crate) fn variables_copy(&self) -> Result<Vec<(String, Tensor)>> {
         self.named_variables()
             .into_iter()
-            .map(|(_, var)| {
-                let value = var.as_tensor().copy()?;
-                Ok((var, value))
-            })
+            .map(|(name, var)| Ok((name, var.as_tensor().copy()?)))
             .collect()
+    }
+
+    /// Put back values taken with [`Vae::variables_copy`].
+    fn set_variables(&self, values: &[(String, Tensor)]) -> Result<()> {
+        for ((name, var), (saved_name, value)) in self.named_variables().iter().zip(values) {
+            debug_assert_eq!(name, saved_name);
+            var.set(value)?;
+        }
+        Ok(())
     }
 }
 

@@ -187,7 +187,7 @@ fn save_and_load_give_identical_outputs() {
     );
 
     let missing = Vae::load(dir.path().join("nothing"), &Device::Cpu);
-    assert!(matches!(missing, Err(Error::Io { .. })));
+    assert!(matches!(missing, Err(Error::Checkpoint { .. })));
 }
 
 #[test]

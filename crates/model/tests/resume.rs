@@ -1,0 +1,204 @@
+//! Interrupting, diverging and resuming training: a run stopped at an epoch boundary, saved
+//! with its state and resumed ends with bit-for-bit the weights of a run that never stopped.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use candle_core::Device;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use vaebio_model::{
+    Dataset, DenseView, EarlyStopping, Error, KlWarmup, Likelihood, Norm, Progress, TrainConfig,
+    TrainEnd, TrainState, Vae, VaeConfig,
+};
+
+/// 60 rows × 6 features of N(row % 3, 1) noise.
+fn data() -> Vec<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let noise = Normal::new(0.0f32, 1.0).unwrap();
+    (0..60 * 6)
+        .map(|i| ((i / 6) % 3) as f32 + noise.sample(&mut rng))
+        .collect()
+}
+
+/// Every source of state in play: dropout and batch-norm (RNG, running statistics), a
+/// validation split, a step-based KL warm-up, early stopping bookkeeping.
+fn model() -> Vae {
+    let config = VaeConfig {
+        hidden: vec![8],
+        latent: 2,
+        dropout: 0.2,
+        norm: Norm::Batch,
+        standardize: true,
+        ..VaeConfig::new(
+            6,
+            Likelihood::Gaussian {
+                learned_variance: true,
+            },
+        )
+    };
+    Vae::new(config, &Device::Cpu).unwrap()
+}
+
+fn training(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        batch_size: 16,
+        learning_rate: 1e-2,
+        validation_fraction: 0.2,
+        kl_warmup: Some(KlWarmup::Steps(7)),
+        early_stopping: Some(EarlyStopping {
+            patience: 100,
+            min_delta: 0.0,
+            restore_best: false,
+        }),
+        ..TrainConfig::default()
+    }
+}
+
+fn weights(vae: &Vae) -> Vec<(String, Vec<f32>)> {
+    vae.named_variables()
+        .into_iter()
+        .map(|(name, var)| {
+            let values = var.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
+            (name, values)
+        })
+        .collect()
+}
+
+#[test]
+fn three_epochs_saved_and_resumed_for_three_more_equal_six_uninterrupted() {
+    let values = data();
+    let view = DenseView::new(&values, 6).unwrap();
+    let data = Dataset::new(&view);
+    let mut straight = model();
+    let history = straight.train(&data, &training(6), |_| {}).unwrap();
+
+    let mut first = model();
+    let training3 = first
+        .train_resumable(&data, &training(3), None, None, |_| {})
+        .unwrap();
+    assert!(matches!(training3.end, TrainEnd::Finished));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model");
+    first.save_with_state(&path, &training3.state).unwrap();
+    assert!(path.join("train_state.safetensors").is_file());
+
+    let mut resumed = Vae::load(&path, &Device::Cpu).unwrap();
+    let state = TrainState::load(&path, &resumed).unwrap();
+    assert_eq!(state.epochs_done(), 3);
+    let rest = resumed
+        .train_resumable(&data, &training(6), Some(state), None, |_| {})
+        .unwrap();
+    assert!(matches!(rest.end, TrainEnd::Finished));
+    assert_eq!(weights(&resumed), weights(&straight));
+    assert_eq!(rest.history, history);
+}
+
+#[test]
+fn a_stop_request_keeps_the_last_completed_epoch_and_resumes_exactly() {
+    let values = data();
+    let view = DenseView::new(&values, 6).unwrap();
+    let data = Dataset::new(&view);
+    let mut straight = model();
+    straight.train(&data, &training(6), |_| {}).unwrap();
+    let mut three = model();
+    three.train(&data, &training(3), |_| {}).unwrap();
+
+    let stop = AtomicBool::new(false);
+    let mut interrupted = model();
+    let training = interrupted
+        .train_resumable(&data, &training(6), None, Some(&stop), |progress| {
+            // As Ctrl-C would, in the middle of epoch 4.
+            if let Progress::Step {
+                epoch: 4, step: 2, ..
+            } = progress
+            {
+                stop.store(true, Ordering::Relaxed);
+            }
+        })
+        .unwrap();
+    assert!(matches!(training.end, TrainEnd::Interrupted));
+    assert_eq!(training.state.epochs_done(), 3);
+    assert_eq!(training.history.epochs.len(), 3);
+    assert_eq!(weights(&interrupted), weights(&three));
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model");
+    interrupted.save_with_state(&path, &training.state).unwrap();
+    let mut resumed = Vae::load(&path, &Device::Cpu).unwrap();
+    let state = TrainState::load(&path, &resumed).unwrap();
+    resumed
+        .train_resumable(&data, &self::training(6), Some(state), None, |_| {})
+        .unwrap();
+    assert_eq!(weights(&resumed), weights(&straight));
+}
+
+#[test]
+fn divergence_puts_back_the_last_good_epoch() {
+    let values = data();
+    let view = DenseView::new(&values, 6).unwrap();
+    let data = Dataset::new(&view);
+    let mut good = model();
+    good.train(&data, &training(2), |_| {}).unwrap();
+    let mut vae = model();
+    // Poison the weights during epoch 3 (as an overflow would), after two good epochs.
+    let poisoned = vae.named_variables();
+    let training = vae
+        .train_resumable(&data, &training(5), None, None, |progress| {
+            if let Progress::Step {
+                epoch: 3, step: 1, ..
+            } = progress
+            {
+                for (_, var) in &poisoned {
+                    let nan = (var.as_tensor() * f64::NAN).unwrap();
+                    var.set(&nan).unwrap();
+                }
+            }
+        })
+        .unwrap();
+    match &training.end {
+        TrainEnd::Diverged(Error::NonFiniteLoss { epoch, step, .. }) => {
+            assert_eq!((*epoch, *step), (3, 2));
+        }
+        other => panic!("expected a divergence, got {other:?}"),
+    }
+    assert_eq!(training.state.epochs_done(), 2);
+    assert_eq!(weights(&vae), weights(&good));
+}
+
+#[test]
+fn resuming_needs_a_saved_state_and_the_same_data() {
+    let values = data();
+    let view = DenseView::new(&values, 6).unwrap();
+    let mut vae = model();
+    let training = vae
+        .train_resumable(&Dataset::new(&view), &training(1), None, None, |_| {})
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    vae.save(&plain).unwrap();
+    let loaded = Vae::load(&plain, &Device::Cpu).unwrap();
+    let error = TrainState::load(&plain, &loaded).unwrap_err().to_string();
+    assert!(error.contains("holds no training state"), "{error}");
+
+    let with_state = dir.path().join("state");
+    vae.save_with_state(&with_state, &training.state).unwrap();
+    let mut loaded = Vae::load(&with_state, &Device::Cpu).unwrap();
+    let state = TrainState::load(&with_state, &loaded).unwrap();
+    let fewer = DenseView::new(&values[..50 * 6], 6).unwrap();
+    let error = loaded
+        .train_resumable(
+            &Dataset::new(&fewer),
+            &self::training(2),
+            Some(state),
+            None,
+            |_| {},
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("50 rows, the interrupted run trained on 60"),
+        "{error}"
+    );
+}
