@@ -97,6 +97,16 @@ fn synthetic_counts(cells: usize, genes: usize, seed: u64) -> Result<Vec<f32>, B
     Ok(counts)
 }
 
+/// User + system CPU time of this process from /proc/self/stat (Linux; 100 ticks per
+/// second), so runs on a busy machine can be compared by CPU time as well as wall time.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // fields after the parenthesised command name; utime and stime are fields 14 and 15
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
     let args = parse_args()?;
     let counts = synthetic_counts(args.cells, args.genes, 7)?;
@@ -129,21 +139,24 @@ fn main() -> Result<(), Box<dyn Error>> {
     // One epoch to warm caches and the allocator, then the timed ones.
     trainer.run_epoch(&mut |_| {})?;
     let start = Instant::now();
+    let cpu_start = cpu_seconds();
     let mut last = None;
     for _ in 0..args.epochs {
         last = Some(trainer.run_epoch(&mut |_| {})?);
     }
     let seconds = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().zip(cpu_start).map(|(end, begin)| end - begin);
     let samples = (args.cells * args.epochs) as f64;
     if let Some(record) = last {
         eprintln!("last epoch loss: {:.2}", record.train.total);
     }
     println!(
-        "vaebio samples/s: {:.0} ({} epochs, {:.1} ms/epoch, threads {})",
+        "vaebio samples/s: {:.0} ({} epochs, {:.1} ms/epoch, threads {}, samples per CPU-second {:.0})",
         samples / seconds,
         args.epochs,
         seconds * 1e3 / args.epochs as f64,
-        candle_core::utils::get_num_threads()
+        candle_core::utils::get_num_threads(),
+        cpu.map_or(f64::NAN, |cpu| samples / cpu),
     );
     Ok(())
 }

@@ -2,8 +2,10 @@
 //! zero-inflated NB, in scVI's (μ, θ) parameterisation. Inputs broadcast to [batch, features];
 //! outputs are element-wise [batch, features] (sum over features for per-observation values).
 
+use crate::negative_binomial_op::NegativeBinomialOp;
 use crate::special::{lgamma, softplus};
-use candle_core::{Result, Tensor};
+use candle_core::{D, DType, Result, Tensor};
+use candle_nn::ops::softmax;
 
 /// The small constant scVI adds inside logarithms (`eps=1e-8` in `log_nb_positive`).
 pub const LOG_EPS: f64 = 1e-8;
@@ -17,7 +19,8 @@ pub fn poisson_log_prob(x: &Tensor, log_rate: &Tensor) -> Result<Tensor> {
 
 /// NB log p(x | μ, θ) exactly as scVI's `log_nb_positive`:
 /// θ(ln(θ+ε) − ln(θ+μ+ε)) + x(ln(μ+ε) − ln(θ+μ+ε)) + ln Γ(x+θ) − ln Γ(θ) − ln Γ(x+1), ε = 1e-8.
-/// `theta` (inverse dispersion) may be [features] and is broadcast.
+/// `theta` (inverse dispersion) may be [features] and is broadcast. Candle tensor ops: any
+/// device and float dtype.
 pub fn negative_binomial_log_prob(x: &Tensor, mu: &Tensor, theta: &Tensor) -> Result<Tensor> {
     let theta = theta.broadcast_as(mu.shape())?;
     let log_theta_mu = (theta.add(mu)? + LOG_EPS)?.log()?;
@@ -27,6 +30,37 @@ pub fn negative_binomial_log_prob(x: &Tensor, mu: &Tensor, theta: &Tensor) -> Re
     let count_part = x.mul(&(log_mu - &log_theta_mu)?)?;
     let gamma_part = ((lgamma(&x.add(&theta)?)? - lgamma(&theta)?)? - lgamma(&(x + 1.0)?)?)?;
     (dispersion_part + count_part)? + gamma_part
+}
+
+/// [`negative_binomial_log_prob`] with μ = softmax(logits) × library size (scVI's decoder):
+/// x and logits [batch, features], `library` [batch] or [batch, 1], θ [features].
+///
+/// f32 on the CPU runs the fused `NegativeBinomialOp` (one pass each way, see
+/// `negative_binomial_op.rs`); other devices and dtypes use candle tensor ops.
+pub fn negative_binomial_log_prob_from_logits(
+    x: &Tensor,
+    logits: &Tensor,
+    library: &Tensor,
+    theta: &Tensor,
+) -> Result<Tensor> {
+    let fused = logits.device().is_cpu()
+        && [x.dtype(), logits.dtype(), theta.dtype()] == [DType::F32; 3]
+        && logits.rank() == 2
+        && theta.rank() == 1
+        && x.dims() == logits.dims();
+    if fused {
+        let library = library
+            .flatten_all()?
+            .to_dtype(DType::F32)?
+            .to_vec1::<f32>()?;
+        let op = NegativeBinomialOp::new(library);
+        x.contiguous()?
+            .apply_op3(&logits.contiguous()?, &theta.contiguous()?, op)
+    } else {
+        let rows = logits.dim(0)?;
+        let mu = softmax(logits, D::Minus1)?.broadcast_mul(&library.reshape((rows, 1))?)?;
+        negative_binomial_log_prob(x, &mu, theta)
+    }
 }
 
 /// ZINB log p(x | μ, θ, π) exactly as scVI's `log_zinb_positive`, with `zero_logits` the

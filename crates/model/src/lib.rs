@@ -52,6 +52,7 @@ pub mod likelihood;
 pub mod likelihood_error;
 pub mod loss;
 pub mod metrics;
+mod negative_binomial_op;
 mod noise;
 mod optim;
 pub mod pca;

@@ -15,7 +15,8 @@
 //! | zero_inflated_negative_binomial | as poisson | ln θ | logit of dropout, [batch, features] |
 
 use crate::count_likelihood::{
-    negative_binomial_log_prob, poisson_log_prob, zero_inflated_negative_binomial_log_prob,
+    negative_binomial_log_prob_from_logits, poisson_log_prob,
+    zero_inflated_negative_binomial_log_prob,
 };
 use crate::likelihood_error::LikelihoodError;
 use crate::special::{lgamma, log1p, softplus};
@@ -215,9 +216,8 @@ impl Likelihood {
                 poisson_log_prob(x, &log_rate)?
             }
             Likelihood::NegativeBinomial => {
-                let mu = softmax(loc, D::Minus1)?.broadcast_mul(&library(x, library_size)?)?;
                 let theta = self.log_scale(output)?.exp()?;
-                negative_binomial_log_prob(x, &mu, &theta)?
+                negative_binomial_log_prob_from_logits(x, loc, &library(x, library_size)?, &theta)?
             }
             Likelihood::ZeroInflatedNegativeBinomial => {
                 let mu = softmax(loc, D::Minus1)?.broadcast_mul(&library(x, library_size)?)?;
