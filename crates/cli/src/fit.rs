@@ -5,12 +5,13 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use vaebio_model::{Dataset, DenseMatrix, History, RowSource, Vae};
+use vaebio_model::{Dataset, DenseMatrix, Device, History, RowSource, Vae};
 
 use crate::cli::{FeatureOptions, ModelArgs};
 use crate::commands::evaluate::Report;
 use crate::covariate::Covariate;
 use crate::load::Loaded;
+use crate::output::temp_beside;
 use crate::progress::{TrainingBar, summarize};
 use crate::recipe;
 use crate::rows::Rows;
@@ -20,12 +21,12 @@ pub fn fit(
     loaded: &Loaded,
     batch: Option<&Covariate>,
     args: &ModelArgs,
+    device: &Device,
     quiet: bool,
 ) -> Result<(Vae, History)> {
     let n_batches = batch.map_or(0, |b| b.names.len());
     let (vae_config, train_config) = recipe::configure(loaded, args, n_batches)?;
-    let device = vaebio_model::device(&args.device)?;
-    let mut vae = Vae::new(vae_config, &device)?;
+    let mut vae = Vae::new(vae_config, device)?;
     let metadata = vae.metadata_mut();
     metadata.feature_names = loaded.matrix.col_names().to_vec();
     metadata.batch_names = batch.map(|b| b.names.clone()).unwrap_or_default();
@@ -40,9 +41,9 @@ pub fn fit(
         data = data.with_weights(weights)?;
     }
     let bar = TrainingBar::new(train_config.epochs, quiet);
-    let history = vae.train(&data, &train_config, |progress| bar.update(progress));
+    let trained = crate::faults::train(vae, &data, &train_config, None, &bar);
     bar.finish();
-    let history = history?;
+    let (vae, history) = trained?;
     let last = history.epochs.last();
     summarize(
         &[format!(
@@ -91,9 +92,13 @@ pub fn report_labels(
 pub fn save(vae: &Vae, history: &History, dir: &Path) -> Result<()> {
     vae.save(dir)
         .with_context(|| format!("saving the model to {}", dir.display()))?;
+    write_history(history, dir)
+}
+
+/// Writes `history.tsv` (one line per epoch) into the model directory `dir`.
+pub fn write_history(history: &History, dir: &Path) -> Result<()> {
     let path = dir.join("history.tsv");
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("{}: cannot create the history file", dir.display()))?;
+    let mut file = temp_beside(&path)?;
     writeln!(
         file,
         "epoch\tkl_weight\ttrain_recon\ttrain_kl\ttrain_regularizer\ttrain_total\tvalidation_recon\tvalidation_kl\tvalidation_total"

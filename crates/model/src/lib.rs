@@ -64,6 +64,8 @@ pub mod vae;
 pub use likelihood::{DecoderOutput, Likelihood};
 pub use likelihood_error::LikelihoodError;
 
+/// The compute device type, re-exported so callers need not depend on candle directly.
+pub use candle_core::Device;
 pub use config::{
     Activation, EarlyStopping, FeatureGroup, InputTransform, KlWarmup, Norm, TrainConfig, VaeConfig,
 };

@@ -8,6 +8,7 @@ use vaebio_model::pca::pca_scores;
 use crate::cli::PlotArgs;
 use crate::commands::BadInput;
 use crate::latent::LatentTable;
+use crate::output::temp_beside;
 
 /// Runs `vaebio plot`.
 pub fn run(args: PlotArgs) -> Result<()> {
@@ -38,15 +39,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
         ))
         .into());
     }
-    let dir = args
-        .output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let temp = tempfile::Builder::new()
-        .suffix(".png")
-        .tempfile_in(dir)
-        .with_context(|| format!("{}: cannot create the plot file", dir.display()))?;
+    let temp = temp_beside(&args.output)?;
     draw(&xy, labels.as_ref(), axes, args.size, temp.path())
         .map_err(|e| anyhow!("{}: drawing failed ({e})", args.output.display()))?;
     temp.persist(&args.output)

@@ -12,6 +12,11 @@ use crate::rows::Rows;
 
 /// Runs `vaebio train`.
 pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
+    if let Some(dir) = &args.resume {
+        return crate::faults::resume(&args, dir, quiet);
+    }
+    // Checked first, so an unavailable device fails before any work.
+    let device = vaebio_model::device(&args.model.device)?;
     let bar = spinner("featurizing", quiet);
     let loaded = load(&args.input, args.model.seed);
     bar.finish_and_clear();
@@ -19,7 +24,8 @@ pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
     summarize(&loaded.summary, quiet);
     let batch = Covariate::from_args(args.input.options.batch.as_deref(), &loaded.matrix)?;
     let labels = read_labels(&args.input.options, &loaded)?;
-    let (vae, history) = fit(&loaded, batch.as_ref(), &args.model, quiet)?;
+    let (vae, history) = fit(&loaded, batch.as_ref(), &args.model, &device, quiet)
+        .map_err(|e| crate::faults::explain(e, &loaded, args.input.path().1, Some(&args.output)))?;
     save(&vae, &history, &args.output)?;
     if labels.is_some() {
         let posterior = vae.encode(&Rows(&loaded.matrix))?;
