@@ -47,6 +47,8 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
     if let Some(dir) = &args.fasta_out {
         check_new_dir(dir)?;
     }
+    // Checked first, so an unavailable device fails before any work.
+    let device = vaebio_model::device(&args.model.device)?;
     args.input
         .options
         .min_length
@@ -64,7 +66,7 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
         .into());
     }
     summarize(&loaded.summary, quiet);
-    let (vae, _history) = fit(&loaded, None, &args.model, quiet)?;
+    let (vae, _history) = fit(&loaded, None, &args.model, &device, quiet)?;
     let latent = vae.encode(&Rows(&loaded.matrix))?.mean;
     let contigs = loaded.matrix.row_names().to_vec();
     let lengths = contig_lengths(&fasta, &contigs)?;
