@@ -338,10 +338,17 @@ fn intern(contigs: &mut Vec<Vec<u8>>, contig: &[u8]) -> u32 {
     (contigs.len() - 1) as u32
 }
 
-/// Passing sites, site-major (one row of `n_samples` bytes per site), plus what names them.
+/// Bytes per block of site-major codes: above glibc's largest mmap threshold (32 MiB), so a
+/// block freed during the transpose goes back to the OS and peak memory stays near one byte
+/// per kept genotype plus one block.
+const BLOCK_BYTES: usize = 64 << 20;
+
+/// Passing sites, site-major (one row of `n_samples` bytes per site) in blocks of
+/// `block_sites` sites, plus what names them.
 struct SiteTable {
     n_samples: usize,
-    codes: Vec<u8>,
+    block_sites: usize,
+    blocks: Vec<Vec<u8>>,
     fill: Vec<f32>,
     missing: Vec<u32>,
     contig: Vec<u32>,
@@ -361,7 +368,8 @@ impl SiteTable {
         rng.set_stream(1);
         Self {
             n_samples,
-            codes: Vec::new(),
+            block_sites: (BLOCK_BYTES / n_samples.max(1)).max(1),
+            blocks: Vec::new(),
             fill: Vec::new(),
             missing: Vec::new(),
             contig: Vec::new(),
@@ -392,14 +400,26 @@ impl SiteTable {
             _ => self.rank.len(),
         };
         if slot == self.rank.len() {
-            self.codes.extend_from_slice(row);
+            let block_bytes = self.block_sites * self.n_samples;
+            if self
+                .blocks
+                .last()
+                .is_none_or(|block| block.len() == block_bytes)
+            {
+                self.blocks.push(Vec::with_capacity(block_bytes));
+            }
+            if let Some(block) = self.blocks.last_mut() {
+                block.extend_from_slice(row);
+            }
             self.fill.push(fill);
             self.missing.push(missing);
             self.contig.push(contig);
             self.position.push(position);
             self.rank.push(rank);
         } else {
-            self.codes[slot * self.n_samples..(slot + 1) * self.n_samples].copy_from_slice(row);
+            let start = (slot % self.block_sites) * self.n_samples;
+            self.blocks[slot / self.block_sites][start..start + self.n_samples]
+                .copy_from_slice(row);
             self.fill[slot] = fill;
             self.missing[slot] = missing;
             self.contig[slot] = contig;
@@ -438,26 +458,45 @@ impl SiteTable {
             .iter()
             .map(|&slot| u64::from(self.missing[slot]))
             .sum();
-        let codes = transpose(&self.codes, self.n_samples, &slots);
+        let codes = transpose(self.blocks, self.block_sites, self.n_samples, &slots);
         (col_names, codes, fill, imputed, thinned)
     }
 }
 
-/// `site_major[slot * n_samples + sample]` for the given slots → `[sample * slots.len() + k]`,
-/// in cache-sized tiles.
-fn transpose(site_major: &[u8], n_samples: usize, slots: &[usize]) -> Vec<u8> {
+/// Site-major blocks (`blocks[slot / block_sites]`, row `slot % block_sites`) for the given
+/// slots → samples × slots row-major, in cache-sized tiles. When slots increase (no random
+/// thinning) each block is freed once its sites are copied, and the zeroed output is
+/// committed page by page as it is written, so the two never both hold everything.
+fn transpose(
+    mut blocks: Vec<Vec<u8>>,
+    block_sites: usize,
+    n_samples: usize,
+    slots: &[usize],
+) -> Vec<u8> {
     const TILE: usize = 64;
     let n_sites = slots.len();
+    let increasing = slots.windows(2).all(|pair| pair[0] < pair[1]);
     let mut out = vec![0u8; n_samples * n_sites];
+    let mut freed = 0;
     for site_start in (0..n_sites).step_by(TILE) {
         let site_end = (site_start + TILE).min(n_sites);
         for sample_start in (0..n_samples).step_by(TILE) {
             let sample_end = (sample_start + TILE).min(n_samples);
             for (k, &slot) in slots[site_start..site_end].iter().enumerate() {
-                let source = &site_major[slot * n_samples..(slot + 1) * n_samples];
+                let offset = (slot % block_sites) * n_samples;
+                let source = &blocks[slot / block_sites][offset..offset + n_samples];
                 for sample in sample_start..sample_end {
                     out[sample * n_sites + site_start + k] = source[sample];
                 }
+            }
+        }
+        if increasing {
+            let next_block = slots
+                .get(site_end)
+                .map_or(blocks.len(), |slot| slot / block_sites);
+            while freed < next_block {
+                blocks[freed] = Vec::new();
+                freed += 1;
             }
         }
     }
@@ -745,6 +784,25 @@ mod tests {
         let error = read_genotypes_from(input, &VcfOptions::default()).unwrap_err();
         assert!(matches!(error, Error::Truncated { .. }), "{error}");
         assert!(error.to_string().starts_with("cut.bcf:record 8"), "{error}");
+    }
+
+    #[test]
+    fn transpose_across_blocks_in_any_slot_order() {
+        // 5 sites × 3 samples in blocks of 2 sites; site s, sample j holds 10·s + j.
+        let blocks = vec![
+            vec![0, 1, 2, 10, 11, 12],
+            vec![20, 21, 22, 30, 31, 32],
+            vec![40, 41, 42],
+        ];
+        assert_eq!(
+            transpose(blocks.clone(), 2, 3, &[0, 1, 2, 3, 4]),
+            [0, 10, 20, 30, 40, 1, 11, 21, 31, 41, 2, 12, 22, 32, 42]
+        );
+        assert_eq!(
+            transpose(blocks.clone(), 2, 3, &[1, 4]),
+            [10, 40, 11, 41, 12, 42]
+        );
+        assert_eq!(transpose(blocks, 2, 3, &[4, 0]), [40, 0, 41, 1, 42, 2]);
     }
 
     #[test]
