@@ -1,0 +1,164 @@
+//! End-to-end: the genotype recipe (`--vcf`, default preset and `--preset popvae`) on
+//! `testdata/popgen2.vcf`, two msprime demes of 12 diploids with almost no migration
+//! (origin in testdata/README.md): output shapes, `--pca`, history, and that the latent
+//! separates the two populations far better than chance (0.5 for two equal groups).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(name)
+}
+
+fn ok(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_vaebio"))
+        .args(args)
+        .output()
+        .expect("the vaebio binary runs");
+    assert!(
+        out.status.success(),
+        "vaebio {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+/// Header fields and (id, number of values) per row of a TSV written by vaebio.
+fn shape(path: &Path) -> (Vec<String>, Vec<(String, usize)>) {
+    let text = fs::read_to_string(path).expect("output exists");
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .expect("header")
+        .split('\t')
+        .map(str::to_string)
+        .collect();
+    let rows = lines
+        .map(|line| {
+            let mut fields = line.split('\t');
+            let id = fields.next().expect("id").to_string();
+            for value in fields.clone() {
+                let value: f64 = value.parse().expect("number");
+                assert!(value.is_finite());
+            }
+            (id, fields.count())
+        })
+        .collect();
+    (header, rows)
+}
+
+/// `vaebio evaluate --json` of a table against the population labels.
+fn scores(table: &Path) -> (f64, f64) {
+    let labels = testdata("popgen2_labels.tsv");
+    let out = ok(&[
+        "evaluate",
+        "--latent",
+        s(table),
+        "--labels",
+        s(&labels),
+        "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["observations"], 24);
+    assert_eq!(report["labels"], 2);
+    (
+        report["knn_accuracy"].as_f64().unwrap(),
+        report["kmeans_ari"].as_f64().unwrap(),
+    )
+}
+
+fn sample_ids() -> Vec<String> {
+    let labels = fs::read_to_string(testdata("popgen2_labels.tsv")).unwrap();
+    labels
+        .lines()
+        .skip(1)
+        .map(|line| line.split('\t').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn genotype_recipe_separates_two_populations() {
+    let dir = tempfile::tempdir().unwrap();
+    let latent = dir.path().join("latent.tsv");
+    let pca = dir.path().join("pca.tsv");
+    let model = dir.path().join("model");
+    let vcf = testdata("popgen2.vcf");
+    ok(&[
+        "embed",
+        "--vcf",
+        s(&vcf),
+        "-q",
+        "-o",
+        s(&latent),
+        "--pca",
+        s(&pca),
+        "--save-model",
+        s(&model),
+    ]);
+
+    let (header, rows) = shape(&latent);
+    let n_dims = header.len() - 1;
+    assert!(n_dims >= 2, "latent header {header:?}");
+    let expected: Vec<String> = std::iter::once("id".to_string())
+        .chain((1..=n_dims).map(|i| format!("z{i}")))
+        .collect();
+    assert_eq!(header, expected);
+    let ids: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(ids, sample_ids());
+    assert!(rows.iter().all(|(_, n)| *n == n_dims));
+
+    // The PCA table has as many components as the latent, on the same samples.
+    let (pca_header, pca_rows) = shape(&pca);
+    assert_eq!(pca_header[0], "id");
+    assert_eq!(pca_header[1..].len(), n_dims);
+    assert_eq!(pca_header[1], "PC1");
+    assert_eq!(pca_rows.len(), 24);
+
+    let history = fs::read_to_string(model.join("history.tsv")).unwrap();
+    assert!(history.starts_with("epoch\t"));
+    assert!(history.lines().count() > 1);
+
+    // Chance is 0.5 for kNN accuracy and 0 for ARI; PCA separates these demes perfectly.
+    let (knn, ari) = scores(&latent);
+    assert!(knn >= 0.9, "15-NN population accuracy {knn}");
+    assert!(ari >= 0.5, "k-means ARI {ari}");
+}
+
+#[test]
+fn popvae_preset_writes_a_two_dimensional_latent_and_pca_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let latent = dir.path().join("latent.tsv");
+    let pca = dir.path().join("pca.tsv");
+    let vcf = testdata("popgen2.vcf");
+    ok(&[
+        "embed",
+        "--vcf",
+        s(&vcf),
+        "--preset",
+        "popvae",
+        "--epochs",
+        "20",
+        "-q",
+        "-o",
+        s(&latent),
+        "--pca",
+        s(&pca),
+        "--pca-components",
+        "5",
+    ]);
+    let (header, rows) = shape(&latent);
+    assert_eq!(header, ["id", "z1", "z2"]);
+    assert_eq!(rows.len(), 24);
+    let (pca_header, pca_rows) = shape(&pca);
+    assert_eq!(pca_header, ["id", "PC1", "PC2", "PC3", "PC4", "PC5"]);
+    assert!(pca_rows.iter().all(|(_, n)| *n == 5));
+    let (pca_knn, _) = scores(&pca);
+    assert!(pca_knn >= 0.9, "PCA 15-NN accuracy {pca_knn}");
+}
