@@ -220,6 +220,8 @@ fn vcf_embeds_samples_with_popvae_latent_size() {
         "embed",
         "--vcf",
         s(&testdata("variants.vcf.gz")),
+        "--preset",
+        "popvae",
         "--epochs",
         "3",
         "-q",
