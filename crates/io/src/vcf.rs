@@ -315,7 +315,15 @@ fn load<S: SiteSource>(mut source: S, name: &str, options: &VcfOptions) -> Resul
     report.kept = col_names.len();
     report.imputed = imputed;
     report.thinned = thinned;
-    let matrix = FeatureMatrix::from_dosage(samples, col_names, codes, fill)?;
+    let matrix = FeatureMatrix::from_dosage(samples, col_names, codes, fill).map_err(|error| match error {
+        // Repeats next to each other were skipped above; these are apart (unsorted input).
+        Error::DuplicateName { name: site, .. } => Error::invalid(
+            Where::file(name),
+            format!("site {site} appears twice, apart from each other"),
+            "sort the file (bcftools sort) and remove duplicate records (bcftools norm -d exact)",
+        ),
+        other => other,
+    })?;
     Ok(Genotypes {
         matrix,
         ploidy,
@@ -756,6 +764,23 @@ mod tests {
         let sites_only = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
         let error = from_text(sites_only, &VcfOptions::default()).unwrap_err();
         assert!(error.to_string().contains("names no samples"), "{error}");
+    }
+
+    #[test]
+    fn repeated_positions_are_skipped_or_reported() {
+        let site = |position: u32| format!("1\t{position}\t.\tA\tC\t.\t.\t.\tGT\t0/1\t1/1\t0/0\n");
+        let adjacent = format!("{HEADER}{}{}{}", site(10), site(10), site(20));
+        let genotypes = from_text(&adjacent, &VcfOptions::default()).unwrap();
+        assert_eq!(genotypes.matrix.col_names(), ["1:10", "1:20"]);
+        assert_eq!(genotypes.report.duplicate_position, 1);
+        let apart = format!("{HEADER}{}{}{}", site(10), site(20), site(10));
+        let error = from_text(&apart, &VcfOptions::default()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("test.vcf: site 1:10 appears twice"),
+            "{error}"
+        );
     }
 
     #[test]
