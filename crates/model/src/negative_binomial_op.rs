@@ -5,8 +5,9 @@
 //! costs ~25 allocating tensor ops forward, more backward, and three `lgamma` passes over
 //! [batch, genes]. Here one pass computes each value, using that counts are integers and
 //! mostly zero:
-//! - θ(ln(θ+ε) − ln(θ+μ+ε)) with ln(θ+ε) per gene: one log per value (f64, so large θ
-//!   loses nothing to the cancellation).
+//! - θ(ln(θ+ε) − ln(θ+μ+ε)) = −θ·ln1p(μ/(θ+ε)): a branch-free f32 log1p over the row
+//!   (vectorised; relative error < 3e-7, no cancellation for large θ); non-zero counts redo
+//!   it in f64, since x·(…) magnifies rounding.
 //! - x = 0: ln Γ(x+θ) − ln Γ(θ) − ln Γ(x+1) = 0 and the x·(…) term vanishes.
 //! - 1 ≤ x ≤ 16: ln Γ(x+θ) − ln Γ(θ) = ln Πₖ₌₀^{x−1} (θ+k), ψ(x+θ) − ψ(θ) = Σ 1/(θ+k);
 //!   ln Γ(x+1) = ln x! from a table.
@@ -22,7 +23,7 @@ use std::sync::{Mutex, OnceLock};
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Storage, Tensor, bail};
 
 use crate::count_likelihood::LOG_EPS;
-use crate::special::{digamma_f64, ln_gamma_f64};
+use crate::special::{digamma_f64, ln_gamma_f64, log1p_nonnegative_f32};
 
 /// Counts up to this use the rising-factorial product (one log) instead of ln Γ.
 const MAX_PRODUCT_COUNT: f64 = 16.0;
@@ -228,17 +229,40 @@ impl CustomOp3 for NegativeBinomialOp {
         if x.len() != logits.len() {
             bail!("negative binomial op: x and logits differ in shape")
         }
+        // 1/(θ+ε) per gene, contiguous so the ratio loop vectorises
+        let inverse: Vec<f32> = genes
+            .iter()
+            .map(|g| (1.0 / (g.theta + LOG_EPS)) as f32)
+            .collect();
         let mut out = Vec::with_capacity(x.len());
         let mut mu = Vec::with_capacity(x.len());
         let mut log_ratios = Vec::with_capacity(x.len());
         for (row, &library) in self.library.iter().enumerate() {
             let range = row * genes.len()..(row + 1) * genes.len();
             row_means(&logits[range.clone()], library, &mut mu);
-            for ((gene, &x), &mu) in genes.iter().zip(&x[range.clone()]).zip(&mu[range]) {
+            // ln(θ+μ+ε) − ln(θ+ε) = ln1p(μ/(θ+ε)) for the whole row, branch-free
+            log_ratios.extend(
+                mu[range.clone()]
+                    .iter()
+                    .zip(&inverse)
+                    .map(|(&m, &inv)| log1p_nonnegative_f32(m * inv)),
+            );
+            let values = genes
+                .iter()
+                .zip(&x[range.clone()])
+                .zip(&mu[range.clone()])
+                .zip(&mut log_ratios[range]);
+            for (((gene, &x), &mu), log_ratio) in values {
                 let mu = f64::from(mu);
-                let log_ratio = gene.log_ratio(mu);
-                out.push(gene.log_prob(f64::from(x), mu, log_ratio) as f32);
-                log_ratios.push(log_ratio as f32);
+                let value = if x == 0.0 && mu.is_finite() {
+                    -gene.theta * f64::from(*log_ratio)
+                } else {
+                    // non-zero counts: f64 logs, x·(…) magnifies rounding
+                    let precise = gene.log_ratio(mu);
+                    *log_ratio = precise as f32;
+                    gene.log_prob(f64::from(x), mu, precise)
+                };
+                out.push(value as f32);
             }
         }
         if let Ok(mut saved) = self.saved.lock() {
