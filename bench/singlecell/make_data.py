@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Inputs for the single-cell comparison (issue 5, section 1): genes x cells count TSVs,
+`id<TAB>cell_type` labels and, for the simulation, `id<TAB>batch` tables.
+
+pbmc  Real PBMC counts with cell types, offline: scanpy's bundled `pbmc68k_reduced`
+      (700 cells of Zheng et al. 2017, 10x 68k PBMC; 765 highly variable genes chosen by
+      scanpy's own processing; `bulk_labels` = the FACS-sorted population each cell
+      correlates best with, 10 types). Its `.raw.X` holds log1p(counts / n_counts * 1e4),
+      and `obs.n_counts` the cell's total UMIs, so the integer UMI counts are recovered as
+      round(expm1(raw) * n_counts / 1e4); the largest rounding residual (float32 storage)
+      is printed, < 0.1.
+sim2  Splatter-like simulation (numpy), two batches: gamma gene means, log-normal library
+      sizes, 6 cell types in two lineages (lineage and type differential-expression
+      factors), per-gene log-normal batch factors plus a lower library size in batch B,
+      type proportions that differ between batches, negative-binomial counts with per-gene
+      dispersion. 2,000 genes are simulated; the 1,000 most highly variable (scanpy,
+      flavour 'seurat', on normalize_total + log1p) are written, so both tools see the
+      same cells and genes.
+
+    bench/.venv/bin/python bench/singlecell/make_data.py --out bench/out/singlecell
+
+`--testdata PREFIX` writes only a tiny two-batch set for the end-to-end tests (all simulated
+genes, no HVG step; PREFIX.tsv, PREFIX_labels.tsv, PREFIX_batches.tsv):
+
+    bench/.venv/bin/python bench/singlecell/make_data.py --cells 80 --genes 100 --seed 3 \
+        --testdata testdata/counts2batch
+"""
+
+import argparse
+import os
+
+import numpy as np
+
+
+def write_counts(path, counts, cells, genes):
+    """counts: cells x genes integers -> genes x cells TSV (vaebio's default orientation)."""
+    with open(path, "w") as out:
+        out.write("gene\t" + "\t".join(cells) + "\n")
+        for j, gene in enumerate(genes):
+            out.write(gene + "\t" + "\t".join(map(str, counts[:, j])) + "\n")
+
+
+def write_table(path, column, ids, values):
+    with open(path, "w") as out:
+        out.write(f"id\t{column}\n")
+        for i, v in zip(ids, values):
+            out.write(f"{i}\t{v}\n")
+
+
+def pbmc(out):
+    import scanpy as sc
+
+    adata = sc.datasets.pbmc68k_reduced()
+    raw = adata.raw.X
+    raw = raw.toarray() if hasattr(raw, "toarray") else np.asarray(raw)
+    scaled = np.expm1(raw.astype(np.float64)) * adata.obs["n_counts"].to_numpy()[:, None] / 1e4
+    counts = np.rint(scaled).astype(np.int64)
+    residual = np.abs(scaled - counts).max()
+    cells = list(adata.obs_names)
+    genes = list(adata.raw.var_names)
+    labels = [label.replace(" ", "_") for label in adata.obs["bulk_labels"].astype(str)]
+    write_counts(os.path.join(out, "pbmc.tsv"), counts, cells, genes)
+    write_table(os.path.join(out, "pbmc_labels.tsv"), "cell_type", cells, labels)
+    print(f"pbmc: {len(cells)} cells x {len(genes)} genes, {len(set(labels))} types, "
+          f"largest rounding residual {residual:.2g}, zeros {np.mean(counts == 0):.2f}, "
+          f"median UMIs in these genes {np.median(counts.sum(1)):.0f}")
+
+
+def simulate(rng, n_cells, n_genes):
+    gene_mean = rng.gamma(shape=0.6, scale=1 / 0.3, size=n_genes)
+    outlier = rng.random(n_genes) < 0.05
+    gene_mean[outlier] *= rng.lognormal(1.0, 0.5, outlier.sum())
+    theta = rng.lognormal(np.log(4.0), 0.6, n_genes)  # NB inverse dispersion per gene
+
+    def de_factors(prob, loc, scale):
+        factors = np.ones(n_genes)
+        hit = rng.random(n_genes) < prob
+        sign = np.where(rng.random(hit.sum()) < 0.5, -1.0, 1.0)
+        factors[hit] = np.exp(sign * rng.lognormal(np.log(loc), scale, hit.sum()))
+        return factors
+
+    lineages = [de_factors(0.08, 0.8, 0.4) for _ in range(2)]
+    types = [lineages[t // 3] * de_factors(0.04, 0.7, 0.4) for t in range(6)]
+    batch_factor = [rng.lognormal(0.0, 0.35, n_genes) for _ in range(2)]
+    batch_library = [np.log(2500.0), np.log(1500.0)]
+    proportions = [
+        np.array([0.25, 0.2, 0.15, 0.15, 0.15, 0.10]),
+        np.array([0.10, 0.15, 0.15, 0.25, 0.25, 0.10]),
+    ]
+    cell_type, cell_batch, rows = [], [], []
+    for b in range(2):
+        n = n_cells // 2
+        t = rng.choice(6, size=n, p=proportions[b])
+        library = rng.lognormal(batch_library[b], 0.35, n)
+        for type_index, lib in zip(t, library):
+            profile = gene_mean * types[type_index] * batch_factor[b]
+            mu = profile / profile.sum() * lib
+            rows.append(rng.negative_binomial(theta, theta / (theta + mu)))
+            cell_type.append(f"type{type_index + 1}")
+            cell_batch.append("AB"[b])
+    return np.array(rows), cell_type, cell_batch
+
+
+def tiny(prefix, n_cells, n_genes, seed):
+    rng = np.random.default_rng(seed)
+    counts, cell_type, cell_batch = simulate(rng, n_cells, n_genes)
+    cells = [f"cell{i}" for i in range(len(cell_type))]
+    write_counts(prefix + ".tsv", counts, cells, [f"gene{j}" for j in range(n_genes)])
+    write_table(prefix + "_labels.tsv", "cell_type", cells, cell_type)
+    write_table(prefix + "_batches.tsv", "batch", cells, cell_batch)
+
+
+def sim2(out, n_cells, n_genes, n_top, seed):
+    import anndata
+    import scanpy as sc
+
+    rng = np.random.default_rng(seed)
+    counts, cell_type, cell_batch = simulate(rng, n_cells, n_genes)
+    cells = [f"cell{i}" for i in range(len(cell_type))]
+    genes = np.array([f"gene{j}" for j in range(n_genes)])
+    adata = anndata.AnnData(counts.astype(np.float32))
+    keep = counts.sum(0) > 0
+    adata = adata[:, keep].copy()
+    sc.pp.normalize_total(adata, target_sum=1e4)
+    sc.pp.log1p(adata)
+    sc.pp.highly_variable_genes(adata, flavor="seurat", n_top_genes=n_top)
+    chosen = np.flatnonzero(keep)[adata.var["highly_variable"].to_numpy()]
+    write_counts(os.path.join(out, "sim2.tsv"), counts[:, chosen], cells, list(genes[chosen]))
+    write_table(os.path.join(out, "sim2_labels.tsv"), "cell_type", cells, cell_type)
+    write_table(os.path.join(out, "sim2_batches.tsv"), "batch", cells, cell_batch)
+    print(f"sim2: {len(cells)} cells x {len(chosen)} HVGs (of {n_genes}), 6 types x 2 batches, "
+          f"zeros {np.mean(counts[:, chosen] == 0):.2f}, "
+          f"median UMIs in these genes {np.median(counts[:, chosen].sum(1)):.0f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default="bench/out/singlecell")
+    parser.add_argument("--cells", type=int, default=2400, help="simulated cells (both batches)")
+    parser.add_argument("--genes", type=int, default=2000, help="simulated genes")
+    parser.add_argument("--n-top-genes", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--testdata", metavar="PREFIX", help="write only a tiny two-batch set")
+    args = parser.parse_args()
+    if args.testdata:
+        tiny(args.testdata, args.cells, args.genes, args.seed)
+        return
+    os.makedirs(args.out, exist_ok=True)
+    pbmc(args.out)
+    sim2(args.out, args.cells, args.genes, args.n_top_genes, args.seed)
+
+
+if __name__ == "__main__":
+    main()
