@@ -303,6 +303,11 @@ pub struct TrainArgs {
     /// Model directory to write (model.safetensors, config.json, history.tsv).
     #[arg(long, short = 'o', value_name = "DIR")]
     pub output: PathBuf,
+    /// Continue the run interrupted (Ctrl-C) in this model directory, on the same input:
+    /// its saved settings are used (`--epochs` may raise the total) and the result equals an
+    /// uninterrupted run's.
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
 }
 
 /// `vaebio embed`.

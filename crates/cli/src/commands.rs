@@ -48,7 +48,8 @@ pub fn one_line(error: &anyhow::Error) -> String {
     line.replace(['\n', '\r'], " ")
 }
 
-/// 2 when the user's input or options are at fault, 1 for any other failure.
+/// 2 when the user's input or options are at fault, 130 when Ctrl-C stopped training, 1 for
+/// any other failure.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     let bad_input = error.chain().any(|cause| {
         if let Some(io) = cause.downcast_ref::<vaebio_io::Error>() {
@@ -73,5 +74,17 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         }
         cause.downcast_ref::<BadInput>().is_some()
     });
-    if bad_input { 2 } else { 1 }
+    let interrupted = error.chain().any(|cause| {
+        cause.is::<crate::faults::Interrupted>()
+            || cause
+                .downcast_ref::<crate::faults::Stopped>()
+                .is_some_and(|stopped| stopped.interrupted)
+    });
+    if interrupted {
+        crate::faults::INTERRUPTED_EXIT
+    } else if bad_input {
+        2
+    } else {
+        1
+    }
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod covariate;
+mod faults;
 mod fit;
 mod latent;
 mod load;

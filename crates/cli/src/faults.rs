@@ -1,0 +1,237 @@
+//! Training under faults: Ctrl-C, a diverging loss, `train --resume`, and data values a
+//! likelihood cannot model.
+//!
+//! The first Ctrl-C (SIGINT) asks training to stop after the current step; the model goes
+//! back to the last completed epoch and, when training to a model directory, is saved there
+//! with its training state (`train_state.safetensors`), so `vaebio train --resume DIR` ends
+//! with the weights an uninterrupted run would have. A second Ctrl-C exits at once. A
+//! non-finite loss also keeps the last good epoch in the model directory.
+
+use std::path::Path;
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result};
+use vaebio_model::{
+    Dataset, History, LikelihoodError, Progress, TrainConfig, TrainEnd, TrainState, Vae,
+};
+
+use crate::cli::TrainArgs;
+use crate::commands::BadInput;
+use crate::covariate::Covariate;
+use crate::fit::{save, write_history};
+use crate::load::{Loaded, align_features, load_like};
+use crate::model_dir::open_model;
+use crate::progress::{TrainingBar, summarize};
+use crate::rows::Rows;
+
+/// Exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub const INTERRUPTED_EXIT: u8 = 130;
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Training was stopped by Ctrl-C; the message says what was kept and where.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Interrupted(pub String);
+
+/// Training stopped early (Ctrl-C or divergence) with a model worth keeping.
+#[derive(thiserror::Error)]
+#[error("{message}")]
+pub struct Stopped {
+    /// The model, back at the last completed epoch.
+    pub vae: Box<Vae>,
+    /// Its training state (epochs done, optimiser, RNG).
+    pub state: Box<TrainState>,
+    /// Whether Ctrl-C (rather than divergence) stopped it.
+    pub interrupted: bool,
+    /// What happened.
+    pub message: String,
+}
+
+impl std::fmt::Debug for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stopped")
+            .field("epochs_done", &self.state.epochs_done())
+            .field("interrupted", &self.interrupted)
+            .field("message", &self.message)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The flag the first Ctrl-C raises (the handler is installed on first use).
+fn stop_flag() -> &'static AtomicBool {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // Without a handler (e.g. one is already set) Ctrl-C keeps its default: exit at once.
+        let _ = ctrlc::set_handler(|| {
+            if STOP.swap(true, Ordering::SeqCst) {
+                std::process::exit(i32::from(INTERRUPTED_EXIT));
+            }
+            eprintln!("\nstopping after the current step (Ctrl-C again to quit at once)");
+        });
+    });
+    &STOP
+}
+
+/// Trains `vae` (from `resume` if given), stopping cleanly on Ctrl-C or divergence: then the
+/// error is a [`Stopped`] holding the model at the last completed epoch (or, before the
+/// first epoch completed, an [`Interrupted`] / the divergence itself).
+pub fn train(
+    mut vae: Vae,
+    data: &Dataset,
+    config: &TrainConfig,
+    resume: Option<TrainState>,
+    bar: &TrainingBar,
+) -> Result<(Vae, History)> {
+    let stop = stop_flag();
+    let training = vae.train_resumable(data, config, resume, Some(stop), |p: &Progress| {
+        bar.update(p);
+    })?;
+    let done = training.state.epochs_done();
+    let (interrupted, message) = match training.end {
+        TrainEnd::Finished => return Ok((vae, training.history)),
+        TrainEnd::Interrupted if done == 0 => {
+            return Err(Interrupted("interrupted during epoch 1; nothing was saved".into()).into());
+        }
+        TrainEnd::Interrupted => (true, format!("interrupted after epoch {done}")),
+        TrainEnd::Diverged(error) if done == 0 => return Err(error.into()),
+        TrainEnd::Diverged(error) => (false, error.to_string()),
+    };
+    Err(Stopped {
+        vae: Box::new(vae),
+        state: Box::new(training.state),
+        interrupted,
+        message,
+    }
+    .into())
+}
+
+/// Turns a training error into the one-line report: a [`Stopped`] model is saved to
+/// `save_to` (when there is one) and the message says where and how to go on; a value the
+/// likelihood cannot model is named by observation, feature and input file.
+pub fn explain(
+    error: anyhow::Error,
+    loaded: &Loaded,
+    input: &Path,
+    save_to: Option<&Path>,
+) -> anyhow::Error {
+    let error = match error.downcast::<Stopped>() {
+        Ok(stopped) => return keep(stopped, save_to),
+        Err(error) => error,
+    };
+    let invalid = error.chain().find_map(|cause| match cause.downcast_ref::<vaebio_model::Error>() {
+        Some(vaebio_model::Error::Likelihood(LikelihoodError::InvalidValue {
+            row,
+            col,
+            problem,
+            likelihood,
+            fix,
+            ..
+        })) => Some(format!(
+            "{}: observation '{}', feature '{}': {problem} for the {likelihood} likelihood — {fix}",
+            input.display(),
+            loaded.matrix.row_names().get(*row).map_or("?", String::as_str),
+            loaded.matrix.col_names().get(*col).map_or("?", String::as_str),
+        )),
+        _ => None,
+    });
+    match invalid {
+        Some(message) => BadInput(message).into(),
+        None => error,
+    }
+}
+
+fn keep(stopped: Stopped, save_to: Option<&Path>) -> anyhow::Error {
+    let done = stopped.state.epochs_done();
+    let Some(dir) = save_to else {
+        let message = format!(
+            "{}; nothing was saved (train with `vaebio train -o DIR` or `embed --save-model DIR` to keep a resumable model)",
+            stopped.message
+        );
+        return if stopped.interrupted {
+            Interrupted(message).into()
+        } else {
+            anyhow::anyhow!(message)
+        };
+    };
+    if let Err(error) = stopped.vae.save_with_state(dir, &stopped.state) {
+        return anyhow::Error::new(error)
+            .context(format!("{}; saving the model failed", stopped.message));
+    }
+    if let Err(error) = write_history(stopped.state.history(), dir) {
+        return error;
+    }
+    if stopped.interrupted {
+        Interrupted(format!(
+            "{}: the model after epoch {done} is saved in {} — continue with `vaebio train --resume {} <the same input> -o {}`",
+            stopped.message,
+            dir.display(),
+            dir.display(),
+            dir.display()
+        ))
+        .into()
+    } else {
+        anyhow::anyhow!(
+            "{}; the last good model (after epoch {done}) is saved in {}",
+            stopped.message,
+            dir.display()
+        )
+    }
+}
+
+/// `vaebio train --resume DIR`: continue the run saved in DIR on the same input, with the
+/// saved settings (only `--epochs` may raise the total), and save to `-o`.
+pub fn resume(args: &TrainArgs, dir: &Path, quiet: bool) -> Result<()> {
+    let (vae, featurization) = open_model(dir, &args.model.device)?;
+    let state = TrainState::load(dir, &vae)?;
+    let mut config = vae
+        .train_config()
+        .cloned()
+        .with_context(|| format!("{}: the model holds no training settings", dir.display()))?;
+    if let Some(epochs) = args.model.epochs {
+        config.epochs = epochs;
+    }
+    let (_, input) = args.input.path();
+    let mut loaded = load_like(&args.input, &featurization, vae.config().seed)?;
+    summarize(&loaded.summary, quiet);
+    loaded.matrix = align_features(loaded.matrix, &vae.metadata().feature_names, input)?;
+    let batch = Covariate::from_args(args.input.options.batch.as_deref(), &loaded.matrix)?;
+    let batch_names = batch.as_ref().map(|b| b.names.clone()).unwrap_or_default();
+    if batch_names != vae.metadata().batch_names {
+        return Err(BadInput(format!(
+            "{}: the batch categories ({}) differ from the interrupted run's ({}) — give the same --batch table",
+            input.display(),
+            batch_names.join(", "),
+            vae.metadata().batch_names.join(", ")
+        ))
+        .into());
+    }
+    let rows = Rows(&loaded.matrix);
+    let mut data = Dataset::new(&rows);
+    if let Some(batch) = &batch {
+        data = data.with_batches(&batch.codes)?;
+    }
+    if let Some(weights) = &loaded.weights {
+        data = data.with_weights(weights)?;
+    }
+    summarize(
+        &[format!(
+            "resuming {} after epoch {} of {}",
+            dir.display(),
+            state.epochs_done(),
+            config.epochs
+        )],
+        quiet,
+    );
+    let bar = TrainingBar::new(config.epochs, quiet);
+    let trained = train(vae, &data, &config, Some(state), &bar);
+    bar.finish();
+    let (vae, history) = trained.map_err(|e| explain(e, &loaded, input, Some(&args.output)))?;
+    save(&vae, &history, &args.output)?;
+    summarize(
+        &[format!("model written to {}", args.output.display())],
+        quiet,
+    );
+    Ok(())
+}

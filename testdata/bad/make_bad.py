@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Writes the bad-input corpus of testdata/bad/ (see README.md there for the table).
+
+Every file is tiny and deterministic; run from the repository root:
+    python3 testdata/bad/make_bad.py
+The model-directory cases are derived from `model_ok/`, which vaebio itself wrote (see
+README.md); the script reads it and does not rewrite it.
+"""
+import gzip
+import io
+import os
+import random
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def put(name, data):
+    path = os.path.join(HERE, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def gz(data):
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as f:
+        f.write(data.encode() if isinstance(data, str) else data)
+    return buf.getvalue()
+
+
+rng = random.Random(6)
+garbage = bytes(rng.randrange(256) for _ in range(512))
+
+
+def seq(n):
+    return "".join(rng.choice("ACGT") for _ in range(n))
+
+
+# ---- sequences
+put("fasta_empty.fa", b"")
+put("fasta_garbage.fa", garbage)
+long_fa = "".join(f">c{i}\n{seq(300)}\n" for i in range(20))
+put("fasta_truncated.fa.gz", gz(long_fa)[:400])
+put("fasta_no_sequence.fa", f">c1\n{seq(200)}\n>c2\n>c3\n{seq(200)}\n")
+put("fasta_duplicate_ids.fa", f">c1\n{seq(200)}\n>c2\n{seq(200)}\n>c1 again\n{seq(200)}\n")
+put("fasta_non_utf8_name.fa", f">c1\n{seq(200)}\n".encode() + b">c\xff\xfe2\n" + seq(200).encode() + b"\n")
+put("fasta_no_header.fa", f"{seq(60)}\n>c1\n{seq(200)}\n")
+put("fasta_bad_residue.fa", f">c1\n{seq(100)}\n>c2\nACGT1234ACGT\n")
+put("fastq_missing_quality.fq", f"@r1\n{seq(50)}\n+\n{'I' * 50}\n@r2\n{seq(50)}\n+\n")
+put("fastq_quality_length.fq", f"@r1\n{seq(50)}\n+\n{'I' * 50}\n@r2\n{seq(50)}\n+\n{'I' * 20}\n")
+
+# ---- alignments
+aln = [("focus/1-30", "MKVLAAGIVGLLLAAQPAMAHHHHHHEFKL"),
+       ("s2/1-30", "MKVLAAGIVGLLLA-QPAMAHHHHHHEFKL"),
+       ("s3/1-30", "MRVLSAGIVGLLLAAQPAMAHHHHHHEFKL")]
+put("msa_ragged.a2m", "".join(f">{n}\n{s}\n" for n, s in aln[:2]) + f">{aln[2][0]}\n{aln[2][1][:-4]}\n")
+put("msa_empty.a2m", b"")
+put("msa_garbage.a2m", garbage)
+put("msa_no_sequence.a2m", f">{aln[0][0]}\n{aln[0][1]}\n>s2/1-30\n>{aln[2][0]}\n{aln[2][1]}\n")
+put("msa_bad_residue.a2m", "".join(f">{n}\n{s}\n" for n, s in aln[:2]) + f">{aln[2][0]}\n{aln[2][1][:10]}12345{aln[2][1][15:]}\n")
+
+# ---- variants
+vcf_head = ("##fileformat=VCFv4.2\n##contig=<ID=chr1,length=10000>\n"
+            '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+            '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">\n'
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\ts2\ts3\n")
+gts = ["0/0", "0/1", "1/1"]
+
+
+def site(pos, fmt="GT", samples=None):
+    samples = samples or [rng.choice(gts) for _ in range(3)]
+    return f"chr1\t{pos}\t.\tA\tG\t.\tPASS\t.\t{fmt}\t" + "\t".join(samples) + "\n"
+
+
+good_sites = "".join(site(100 * i) for i in range(1, 7))
+put("vcf_header_only.vcf", vcf_head)
+put("vcf_no_gt.vcf", vcf_head + site(100) + site(200, "DP", ["10", "12", "8"]) + site(300))
+put("vcf_mixed_ploidy.vcf", vcf_head + site(100) + site(200, "GT", ["0/1", "1", "0/0"]) + site(300))
+put("vcf_ragged.vcf", vcf_head + site(100) + "chr1\t200\t.\tA\tG\t.\tPASS\t.\tGT\t0/1\t1/1\n" + site(300))
+put("vcf_bad_pos.vcf", vcf_head + site(100) + site("2x0") + site(300))
+put("vcf_bad_gt.vcf", vcf_head + site(100) + site(200, "GT", ["0/1", "A/G", "0/0"]) + site(300))
+put("vcf_no_chrom_line.vcf", vcf_head.split("#CHROM")[0] + good_sites)
+put("vcf_duplicate_samples.vcf", vcf_head.replace("s2\ts3", "s1\ts3") + good_sites)
+put("vcf_garbage.vcf", garbage)
+with open(os.path.join(HERE, "..", "variants.vcf.gz"), "rb") as f:
+    bgzf = f.read()
+put("vcf_truncated_bgzf.vcf.gz", bgzf[: len(bgzf) // 2])
+with open(os.path.join(HERE, "..", "variants.bcf"), "rb") as f:
+    bcf = f.read()
+put("bcf_truncated.bcf", bcf[: len(bcf) * 2 // 3])
+
+# ---- delimited matrices (genes x cells)
+cells = [f"cell{j}" for j in range(5)]
+
+
+def matrix(rows, sep="\t", eol="\n"):
+    lines = [sep.join(["gene"] + cells)] + [sep.join([g] + [str(v) for v in vals]) for g, vals in rows]
+    return eol.join(lines) + eol
+
+
+counts = [(f"g{i}", [rng.randrange(0, 9) for _ in cells]) for i in range(6)]
+put("matrix_empty.tsv", b"")
+put("matrix_header_only.tsv", matrix([]))
+ragged = matrix(counts).splitlines(True)
+ragged[3] = "\t".join(ragged[3].rstrip("\n").split("\t")[:-1]) + "\n"
+put("matrix_ragged.tsv", "".join(ragged))
+
+
+def with_value(row, col, value, sep="\t"):
+    rows = [(g, list(v)) for g, v in counts]
+    rows[row][1][col] = value
+    return matrix(rows, sep)
+
+
+put("matrix_non_numeric.tsv", with_value(2, 3, "abc"))
+put("matrix_nan.tsv", with_value(1, 1, "NaN"))
+put("matrix_inf.csv", with_value(4, 0, "inf", ","))
+put("matrix_negative_counts.tsv", with_value(3, 2, "-2"))
+put("matrix_fractional_counts.tsv", with_value(2, 4, "2.5"))
+dup = [(g, v) for g, v in counts]
+dup[4] = ("g1", dup[4][1])
+put("matrix_duplicate_features.tsv", matrix(dup))
+put("matrix_duplicate_cells.tsv", matrix(counts).replace("cell3", "cell1", 1))
+put("matrix_truncated.tsv.gz", gz(matrix([(f"g{i}", [rng.randrange(0, 99) for _ in cells]) for i in range(200)]))[:300])
+put("matrix_garbage.tsv", garbage)
+
+# ---- 10x Matrix Market directories (3 genes x 4 cells)
+features = "".join(f"ENSG{i}\tgene{i}\tGene Expression\n" for i in range(3))
+barcodes = "".join(f"AAAC-{j}\n" for j in range(4))
+entries = [(1, 1, 3), (2, 1, 1), (3, 2, 5), (1, 3, 2), (2, 4, 7)]
+
+
+def mtx(dims=(3, 4), body=entries, banner="%%MatrixMarket matrix coordinate integer general\n", nnz=None):
+    nnz = len(body) if nnz is None else nnz
+    return banner + f"{dims[0]} {dims[1]} {nnz}\n" + "".join(f"{r} {c} {v}\n" for r, c, v in body)
+
+
+def mtx_dir(name, matrix_text=None, feats=features, bars=barcodes):
+    put(f"{name}/matrix.mtx", matrix_text if matrix_text is not None else mtx())
+    if feats is not None:
+        put(f"{name}/features.tsv", feats)
+    if bars is not None:
+        put(f"{name}/barcodes.tsv", bars)
+
+
+mtx_dir("mtx_dims_features", mtx(dims=(4, 4)))
+mtx_dir("mtx_dims_barcodes", bars=barcodes + "AAAC-4\n")
+mtx_dir("mtx_entry_out_of_range", mtx(body=entries + [(3, 9, 1)]))
+mtx_dir("mtx_no_banner", mtx(banner=""))
+mtx_dir("mtx_missing_barcodes", bars=None)
+mtx_dir("mtx_short_entries", mtx(nnz=9))
+mtx_dir("mtx_negative_count", mtx(body=entries[:2] + [(3, 2, -5)] + entries[3:]))
+
+# ---- label / batch tables (ids of matrix_ok.tsv: cell0..cell4)
+put("labels_no_match.tsv", "id\tbatch\n" + "".join(f"other{j}\tb{j % 2}\n" for j in range(5)))
+put("labels_ragged.tsv", "id\tbatch\ncell0\tb0\ncell1\ncell2\tb1\n")
+put("labels_duplicate_ids.tsv", "id\tbatch\n" + "".join(f"cell{j}\tb{j % 2}\n" for j in range(5)) + "cell2\tb1\n")
+put("labels_empty.tsv", b"")
+
+# ---- must work: a valid matrix for the table cases, and CRLF variants of each text kind
+put("matrix_ok.tsv", matrix(counts))
+put("crlf_matrix.tsv", matrix(counts, eol="\r\n"))
+put("crlf_matrix.csv", matrix(counts, sep=",", eol="\r\n"))
+put("crlf_fasta.fa", "".join(f">c{i} some description\r\n{seq(60)}\r\n{seq(60)}\r\n" for i in range(4)))
+put("crlf_reads.fq", "".join(f"@r{i}\r\n{seq(40)}\r\n+\r\n{'I' * 40}\r\n" for i in range(4)))
+put("crlf_family.a2m", "".join(f">{n}\r\n{s}\r\n" for n, s in aln))
+put("crlf_variants.vcf", (vcf_head + good_sites).replace("\n", "\r\n"))
+put("crlf_labels.tsv", "id\tbatch\r\n" + "".join(f"cell{j}\tb{j % 2}\r\n" for j in range(5)))
+mtx_dir("crlf_mtx", mtx().replace("\n", "\r\n"), features.replace("\n", "\r\n"), barcodes.replace("\n", "\r\n"))
+
+# ---- model directories, derived from model_ok/ (written by
+# `vaebio train --matrix testdata/bad/matrix_ok.tsv --epochs 2 --hidden 4 --latent-dim 2 -o testdata/bad/model_ok`)
+with open(os.path.join(HERE, "model_ok", "config.json")) as f:
+    config = f.read()
+with open(os.path.join(HERE, "model_ok", "model.safetensors"), "rb") as f:
+    weights = f.read()
+put("model_missing_weights/config.json", config)
+put("model_missing_config/model.safetensors", weights)
+put("model_corrupt_weights/config.json", config)
+put("model_corrupt_weights/model.safetensors", garbage)
+put("model_truncated_weights/config.json", config)
+put("model_truncated_weights/model.safetensors", weights[: len(weights) // 2])
+put("model_future_version/config.json", config.replace('"version": 1,', '"version": 99,', 1))
+put("model_future_version/model.safetensors", weights)
+put("model_config_garbage/config.json", garbage)
+put("model_config_garbage/model.safetensors", weights)
+put("model_shape_mismatch/config.json", config.replace('"latent": 2,', '"latent": 3,', 1))
+put("model_shape_mismatch/model.safetensors", weights)
