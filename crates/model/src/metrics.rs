@@ -55,7 +55,7 @@ pub struct Points<'a> {
 impl<'a> Points<'a> {
     /// Wraps row-major values; fails if they do not form at least one row of `n_dims`.
     pub fn new(values: &'a [f32], n_dims: usize) -> Result<Self, MetricsError> {
-        if n_dims == 0 || values.is_empty() || values.len() % n_dims != 0 {
+        if n_dims == 0 || values.is_empty() || !values.len().is_multiple_of(n_dims) {
             return Err(MetricsError::Shape {
                 values: values.len(),
                 n_dims,
