@@ -85,7 +85,7 @@ fn embed_fasta_writes_one_latent_row_per_contig() {
     ]);
     let (header, rows) = read_tsv(&latent);
     assert_eq!(header[0], "id");
-    assert_eq!(header.len(), 33, "VAMB recipe: 32 latent dimensions");
+    assert_eq!(header.len(), 17, "contigs recipe: 16 latent dimensions");
     assert_eq!(rows.len(), 36);
     assert_eq!(rows[0].0, "genome1_contig1");
     assert!(rows.iter().all(|(_, v)| v.iter().all(|x| x.is_finite())));
