@@ -660,6 +660,21 @@ mod tests {
     }
 
     #[test]
+    fn options_outside_unit_interval_are_rejected() {
+        let options = AlignmentOptions {
+            theta: 1.5,
+            ..AlignmentOptions::default()
+        };
+        let error = read(">f\nMKV\n", &options).unwrap_err();
+        assert!(matches!(error, Error::InvalidOption { .. }), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("option theta: 1.5 is outside [0, 1]")
+        );
+    }
+
+    #[test]
     fn dna_alignments_have_five_states() {
         let alignment = read(">f\nACGT\n>s\nACGU\n", &AlignmentOptions::default()).unwrap();
         assert_eq!(alignment.alphabet, Alphabet::Dna);
