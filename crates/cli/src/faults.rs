@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use vaebio_model::{
-    Dataset, History, LikelihoodError, Progress, TrainConfig, TrainEnd, TrainState, Vae,
+    Dataset, History, LikelihoodError, Progress, RowSource, TrainConfig, TrainEnd, TrainState, Vae,
+    VaeConfig,
 };
 
 use crate::cli::TrainArgs;
@@ -57,6 +58,52 @@ impl std::fmt::Debug for Stopped {
             .field("message", &self.message)
             .finish_non_exhaustive()
     }
+}
+
+/// Observations with no counts at all, given to a count likelihood.
+#[derive(Debug, thiserror::Error)]
+#[error("{count} observations have no counts (all zero), e.g. {examples}")]
+pub struct EmptyObservations {
+    /// How many.
+    pub count: usize,
+    /// The first few names, quoted.
+    pub examples: String,
+}
+
+/// Refuses all-zero observations under a count likelihood: they carry no information, and
+/// a library size of 0 usually means an empty droplet or a wrong orientation.
+pub fn check_observations(loaded: &Loaded, config: &VaeConfig) -> Result<()> {
+    if !config.likelihood.is_count() {
+        return Ok(());
+    }
+    let rows = Rows(&loaded.matrix);
+    let n_cols = rows.n_cols();
+    let mut empty = Vec::new();
+    let mut buffer = Vec::new();
+    for start in (0..rows.n_rows()).step_by(1024) {
+        let chunk: Vec<usize> = (start..(start + 1024).min(rows.n_rows())).collect();
+        buffer.resize(chunk.len() * n_cols, 0.0);
+        rows.fill_rows(&chunk, &mut buffer);
+        for (row, values) in chunk.iter().zip(buffer.chunks_exact(n_cols.max(1))) {
+            if values.iter().all(|&v| v == 0.0) {
+                empty.push(*row);
+            }
+        }
+    }
+    if empty.is_empty() {
+        return Ok(());
+    }
+    let names = loaded.matrix.row_names();
+    let examples: Vec<String> = empty
+        .iter()
+        .take(3)
+        .map(|&r| format!("'{}'", names[r]))
+        .collect();
+    Err(EmptyObservations {
+        count: empty.len(),
+        examples: examples.join(", "),
+    }
+    .into())
 }
 
 /// The flag the first Ctrl-C raises (the handler is installed on first use).
@@ -136,6 +183,13 @@ pub fn explain(
         )),
         _ => None,
     });
+    if let Some(empty) = error.downcast_ref::<EmptyObservations>() {
+        return BadInput(format!(
+            "{}: {empty} — remove them, or drop them with --min-genes 1",
+            input.display()
+        ))
+        .into();
+    }
     match invalid {
         Some(message) => BadInput(message).into(),
         None => error,

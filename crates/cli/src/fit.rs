@@ -26,6 +26,7 @@ pub fn fit(
 ) -> Result<(Vae, History)> {
     let n_batches = batch.map_or(0, |b| b.names.len());
     let (vae_config, train_config) = recipe::configure(loaded, args, n_batches)?;
+    crate::faults::check_observations(loaded, &vae_config)?;
     let mut vae = Vae::new(vae_config, device)?;
     let metadata = vae.metadata_mut();
     metadata.feature_names = loaded.matrix.col_names().to_vec();

@@ -252,7 +252,7 @@ fn load_fasta(path: &Path, options: SequenceOptions) -> Result<Loaded> {
     }
     if report.skipped_no_kmers > 0 {
         summary.push(format!(
-            "skipped {} records without a countable k-mer (only N or ambiguity codes)",
+            "skipped {} records without a countable k-mer (shorter than k, or only N or ambiguity codes)",
             report.skipped_no_kmers
         ));
     }

@@ -116,10 +116,11 @@ impl<'a> Trainer<'a> {
         config.validate()?;
         vae.check_data(&data)?;
         let n_rows = data.n_rows();
-        if n_rows < 2 {
-            return Err(Error::Data(format!(
-                "{n_rows} rows — training needs at least 2 observations"
-            )));
+        // One observation trains (without validation rows); none cannot.
+        if n_rows == 0 {
+            return Err(Error::Data(
+                "0 rows — training needs at least 1 observation".to_string(),
+            ));
         }
         let mut noise = Noise::new(config.seed);
         let mut rows: Vec<usize> = (0..n_rows).collect();
