@@ -96,8 +96,13 @@ def main():
         subprocess.run([sys.executable, os.path.join(ROOT, "bench", "contigs", "pca.py"), tnf,
                         "--components", str(k), "-o", latent], check=True)
         m = evaluate(latent, args.labels, 42)
+        # The same medoid clustering on the PCA scores (`bin --latent` skips training).
+        bins = os.path.join(OUT, f"bins_pca{k}.tsv")
+        subprocess.run([VAEBIO, "-q", "bin", "--fasta", args.fasta, "--latent", latent,
+                        "-o", bins], check=True)
+        ari, recovered, n_bins = bin_scores(bins, args.labels, args.fasta)
         print(f"| PCA {k} of z-scored TNF | - | {m['knn_accuracy']:.4f} | {m['kmeans_ari']:.4f}"
-              f" | {m['kmeans_nmi']:.4f} | - | - | - | - |", flush=True)
+              f" | {m['kmeans_nmi']:.4f} | {n_bins} | {ari:.4f} | {recovered} | - |", flush=True)
     for setting in args.setting:
         name, _, flags = setting.partition("=")
         for seed in seeds:

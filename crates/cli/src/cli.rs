@@ -350,6 +350,10 @@ pub struct BinArgs {
     /// Also write the latent means that were clustered (`.tsv` or `.npy`).
     #[arg(long, value_name = "FILE")]
     pub latent_out: Option<PathBuf>,
+    /// Cluster this latent table (`id`, `z1..zK`, ids = contig names) instead of training;
+    /// `--fasta` still gives the contig lengths and the bin sequences.
+    #[arg(long, value_name = "FILE", conflicts_with = "latent_out")]
+    pub latent: Option<PathBuf>,
 }
 
 /// `vaebio encode`.

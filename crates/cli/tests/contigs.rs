@@ -248,3 +248,52 @@ fn bin_refuses_stdin_a_full_output_directory_and_non_contigs() {
         "--fasta",
     );
 }
+
+#[test]
+fn clustering_a_written_latent_table_gives_the_same_bins() {
+    // `--latent` skips training: the latent means written by `--latent-out` cluster into
+    // exactly the bins of the run that wrote them (same seed, values round-trip exactly).
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = testdata("contigs.fa");
+    let trained = dir.path().join("trained.tsv");
+    let latent = dir.path().join("latent.tsv");
+    let reclustered = dir.path().join("reclustered.tsv");
+    ok(&[
+        "bin",
+        "--fasta",
+        s(&fasta),
+        "--epochs",
+        "20",
+        "-q",
+        "-o",
+        s(&trained),
+        "--latent-out",
+        s(&latent),
+    ]);
+    ok(&[
+        "bin",
+        "--fasta",
+        s(&fasta),
+        "--latent",
+        s(&latent),
+        "-q",
+        "-o",
+        s(&reclustered),
+    ]);
+    assert_eq!(read_bins(&trained), read_bins(&reclustered));
+    // A latent row whose contig is not in the FASTA is refused.
+    let foreign = dir.path().join("foreign.tsv");
+    fs::write(&foreign, "id\tz1\tz2\nnot_a_contig\t0.5\t-1\n").unwrap();
+    fails(
+        &[
+            "bin",
+            "--fasta",
+            s(&fasta),
+            "--latent",
+            s(&foreign),
+            "-o",
+            s(&reclustered),
+        ],
+        "not_a_contig",
+    );
+}

@@ -2,6 +2,8 @@
 //! cosine distance with VAMB's iterative medoid clustering; optionally one FASTA per bin.
 //!
 //! The FASTA is read twice (features, then lengths and bin sequences), so it must be a file.
+//! With `--latent`, an existing latent table (e.g. PCA scores) is clustered instead of
+//! training, and the FASTA only gives lengths and sequences.
 
 use std::collections::HashMap;
 use std::fs;
@@ -10,12 +12,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use vaebio_io::{SequenceReader, SequenceRecord};
+use vaebio_model::DenseMatrix;
 use vaebio_model::cluster::{MedoidParams, assignments, iterative_medoids};
 use vaebio_model::metrics::Points;
 
 use crate::cli::BinArgs;
 use crate::commands::BadInput;
 use crate::fit::fit;
+use crate::latent::LatentTable;
 use crate::load::{DataKind, load};
 use crate::output::{latent_names, write_table};
 use crate::progress::{spinner, summarize};
@@ -47,35 +51,20 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
     if let Some(dir) = &args.fasta_out {
         check_new_dir(dir)?;
     }
-    // Checked first, so an unavailable device fails before any work.
-    let device = vaebio_model::device(&args.model.device)?;
-    args.input
-        .options
-        .min_length
-        .get_or_insert(DEFAULT_MIN_LENGTH);
-
-    let bar = spinner("featurizing", quiet);
-    let loaded = load(&args.input, args.model.seed);
-    bar.finish_and_clear();
-    let loaded = loaded?;
-    if loaded.kind != DataKind::Dna {
-        return Err(BadInput(format!(
-            "{}: these are not DNA sequences — vaebio bin clusters contigs",
-            fasta.display()
-        ))
-        .into());
-    }
-    summarize(&loaded.summary, quiet);
-    let (vae, _history) = fit(&loaded, None, &args.model, &device, quiet)?;
-    let latent = vae.encode(&Rows(&loaded.matrix))?.mean;
-    let contigs = loaded.matrix.row_names().to_vec();
+    let (contigs, latent, n_dims) = match &args.latent {
+        Some(path) => {
+            let table = LatentTable::read(path)?;
+            let latent = DenseMatrix::new(table.values, table.ids.len(), table.n_dims)?;
+            (table.ids, latent, table.n_dims)
+        }
+        None => train_and_embed(&mut args, &fasta, quiet)?,
+    };
     let lengths = contig_lengths(&fasta, &contigs)?;
 
     let params = MedoidParams {
         seed: args.model.seed,
         ..MedoidParams::default()
     };
-    let n_dims = vae.config().latent;
     let clusters = iterative_medoids(Points::new(latent.values(), n_dims)?, &lengths, &params)?;
     let bin_of = assignments(&clusters, contigs.len());
     write_bins(&args.output, &contigs, &bin_of)?;
@@ -115,6 +104,39 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+/// Featurizes, trains with the contigs recipe and returns the contig names and latent means.
+fn train_and_embed(
+    args: &mut BinArgs,
+    fasta: &Path,
+    quiet: bool,
+) -> Result<(Vec<String>, DenseMatrix, usize)> {
+    // Checked first, so an unavailable device fails before any work.
+    let device = vaebio_model::device(&args.model.device)?;
+    args.input
+        .options
+        .min_length
+        .get_or_insert(DEFAULT_MIN_LENGTH);
+    let bar = spinner("featurizing", quiet);
+    let loaded = load(&args.input, args.model.seed);
+    bar.finish_and_clear();
+    let loaded = loaded?;
+    if loaded.kind != DataKind::Dna {
+        return Err(BadInput(format!(
+            "{}: these are not DNA sequences — vaebio bin clusters contigs",
+            fasta.display()
+        ))
+        .into());
+    }
+    summarize(&loaded.summary, quiet);
+    let (vae, _history) = fit(&loaded, None, &args.model, &device, quiet)?;
+    let latent = vae.encode(&Rows(&loaded.matrix))?.mean;
+    Ok((
+        loaded.matrix.row_names().to_vec(),
+        latent,
+        vae.config().latent,
+    ))
+}
+
 /// Bin names as written: `bin_1`, `bin_2`, ... in the order the clusters were found.
 fn bin_name(bin: usize) -> String {
     format!("bin_{}", bin + 1)
@@ -134,6 +156,14 @@ fn contig_lengths(fasta: &Path, contigs: &[String]) -> Result<Vec<f64>> {
         if let Some(&i) = index.get(record.id.as_str()) {
             lengths[i] = record.sequence.len() as f64;
         }
+    }
+    if let Some(missing) = lengths.iter().position(|&l| l == 0.0) {
+        return Err(BadInput(format!(
+            "{}: contig '{}' of the latent table is not in this FASTA (or is empty) — give the FASTA the latent table was made from",
+            fasta.display(),
+            contigs[missing]
+        ))
+        .into());
     }
     Ok(lengths)
 }
