@@ -81,14 +81,14 @@ fn loss_decreases_and_clusters_separate() {
     let posterior = vae.encode(&view).unwrap();
     let mut centres = [[0f64; 2]; 2];
     for (row, &label) in labels.iter().enumerate() {
-        for d in 0..2 {
-            centres[label][d] += f64::from(posterior.mean.row(row)[d]) / 60.0;
+        for (centre, &value) in centres[label].iter_mut().zip(posterior.mean.row(row)) {
+            *centre += f64::from(value) / 60.0;
         }
     }
     let mut spread = 0.0;
     for (row, &label) in labels.iter().enumerate() {
-        for d in 0..2 {
-            spread += (f64::from(posterior.mean.row(row)[d]) - centres[label][d]).powi(2) / 120.0;
+        for (centre, &value) in centres[label].iter().zip(posterior.mean.row(row)) {
+            spread += (f64::from(value) - centre).powi(2) / 120.0;
         }
     }
     let gap =
