@@ -1,5 +1,7 @@
 //! The model: encoder, decoder, fitted input normalisation and descriptive metadata.
 
+use std::sync::OnceLock;
+
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
@@ -277,7 +279,9 @@ impl Vae {
         let target = Tensor::from_slice(&buffers.raw, (n, n_cols), &self.device)?;
         let input = if self.config.encoder_log1p() {
             buffers.input.clear();
-            buffers.input.extend(buffers.raw.iter().map(|v| v.ln_1p()));
+            buffers
+                .input
+                .extend(buffers.raw.iter().map(|&v| ln_1p_of_count(v)));
             Tensor::from_slice(&buffers.input, (n, n_cols), &self.device)?
         } else {
             target.clone()
@@ -354,6 +358,23 @@ impl Vae {
     }
 }
 
+/// Counts below this take ln(1 + k) from a table.
+const LN_1P_TABLE: usize = 1024;
+
+/// ln(1 + v), from a table for whole numbers below [`LN_1P_TABLE`] (most counts; the
+/// same values `f32::ln_1p` gives, since the table is built with it) and `ln_1p` otherwise.
+/// The per-value libm call was ~8% of an NB training step.
+fn ln_1p_of_count(v: f32) -> f32 {
+    static TABLE: OnceLock<Vec<f32>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| (0..LN_1P_TABLE).map(|k| (k as f32).ln_1p()).collect());
+    // `as usize` saturates: negatives and NaN give 0, which the equality check rejects
+    let k = v as usize;
+    match table.get(k) {
+        Some(&value) if k as f32 == v => value,
+        _ => v.ln_1p(),
+    }
+}
+
 /// Reusable host buffers for minibatch assembly.
 #[derive(Default)]
 pub(crate) struct Buffers {
@@ -369,4 +390,21 @@ pub(crate) struct Minibatch {
     pub(crate) batches: Option<Tensor>,
     pub(crate) weights: Option<(Tensor, f64)>,
     pub(crate) rows: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ln_1p_of_count;
+
+    /// The table gives bit-for-bit what `f32::ln_1p` gives, inside and outside its range.
+    #[test]
+    fn ln_1p_table_equals_ln_1p() {
+        let values = (0..2000)
+            .map(|k| k as f32)
+            .chain([0.5, 3.25, 1023.5, 1e6, 0.0]);
+        for v in values {
+            assert_eq!(ln_1p_of_count(v).to_bits(), v.ln_1p().to_bits(), "{v}");
+        }
+        assert!(ln_1p_of_count(f32::NAN).is_nan());
+    }
 }
