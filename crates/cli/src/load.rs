@@ -141,10 +141,10 @@ pub fn load_like(input: &InputArgs, saved: &Featurization, seed: u64) -> Result<
                 } else {
                     Alphabet::Dna
                 }),
-                min_length: *min_length,
+                min_length: Some(*min_length),
             };
             if let Some(min) = input.options.min_length {
-                options.min_length = min;
+                options.min_length = Some(min);
             }
             load_fasta(path, options)
         }
@@ -227,7 +227,7 @@ fn sequence_options(options: &FeatureOptions) -> Result<SequenceOptions> {
     Ok(SequenceOptions {
         features,
         alphabet: None,
-        min_length: options.min_length.unwrap_or(0),
+        min_length: options.min_length,
     })
 }
 
@@ -247,7 +247,7 @@ fn load_fasta(path: &Path, options: SequenceOptions) -> Result<Loaded> {
     if report.skipped_short > 0 {
         summary.push(format!(
             "skipped {} records shorter than {} (--min-length)",
-            report.skipped_short, options.min_length
+            report.skipped_short, report.min_length
         ));
     }
     if report.skipped_no_kmers > 0 {
@@ -269,7 +269,7 @@ fn load_fasta(path: &Path, options: SequenceOptions) -> Result<Loaded> {
         featurization: Featurization::Fasta {
             features: features_name(report.features),
             alphabet: if protein { "protein" } else { "dna" }.to_string(),
-            min_length: options.min_length,
+            min_length: report.min_length,
         },
         summary,
     })

@@ -86,8 +86,11 @@ fn embed_fasta_writes_one_latent_row_per_contig() {
     let (header, rows) = read_tsv(&latent);
     assert_eq!(header[0], "id");
     assert_eq!(header.len(), 17, "contigs recipe: 16 latent dimensions");
-    assert_eq!(rows.len(), 36);
+    // VAMB's default minimum length (2,000 bp) keeps 27 of the 36 contigs (counted with
+    // awk on testdata/contigs.fa).
+    assert_eq!(rows.len(), 27);
     assert_eq!(rows[0].0, "genome1_contig1");
+    assert!(rows.iter().all(|(id, _)| id != "genome1_contig3"), "1,419 bp: skipped");
     assert!(rows.iter().all(|(_, v)| v.iter().all(|x| x.is_finite())));
 }
 
@@ -272,7 +275,7 @@ fn featurize_writes_npy() {
     let bytes = fs::read(&out).unwrap();
     assert_eq!(&bytes[..6], b"\x93NUMPY");
     let header = String::from_utf8_lossy(&bytes[10..128]);
-    assert!(header.contains("'shape': (36, 103)"), "{header}");
+    assert!(header.contains("'shape': (27, 103)"), "{header}");
 }
 
 #[test]
@@ -358,7 +361,7 @@ fn evaluate_and_plot_a_latent_space() {
         "--json",
     ]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["observations"], 36);
+    assert_eq!(report["observations"], 27);
     assert_eq!(report["labels"], 3);
     let knn = report["knn_accuracy"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&knn));

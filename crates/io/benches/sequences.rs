@@ -73,7 +73,7 @@ fn sequences(c: &mut Criterion) {
         let options = SequenceOptions {
             features,
             alphabet: None,
-            min_length: 2000,
+            min_length: Some(2000),
         };
         group.bench_function(format!("featurize_{label}"), |b| {
             b.iter(|| {

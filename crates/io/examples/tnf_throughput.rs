@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = SequenceOptions {
         features: SequenceFeatures::Tnf,
         alphabet: None,
-        min_length,
+        min_length: Some(min_length),
     };
     let start = Instant::now();
     let (matrix, report) = featurize_sequences(SequenceReader::open(&path)?, &options)?;

@@ -12,7 +12,7 @@
 //! let text = b">c1\nACGTACGTAA\n>c2\nNNNN\n>c3\nAC\n";
 //! let options = SequenceOptions {
 //!     features: SequenceFeatures::Kmer { k: 2, canonical: false },
-//!     min_length: 3,
+//!     min_length: Some(3),
 //!     ..SequenceOptions::default()
 //! };
 //! let (matrix, report) = featurize_sequences(SequenceReader::new("x.fa", &text[..]), &options)?;
@@ -77,16 +77,20 @@ pub struct SequenceOptions {
     pub features: SequenceFeatures,
     /// Alphabet; `None` detects it from the first records (≥ 90% ACGTUN letters → DNA).
     pub alphabet: Option<Alphabet>,
-    /// Records shorter than this many residues are skipped and counted (VAMB uses 2,000).
-    pub min_length: usize,
+    /// Records shorter than this many residues are skipped and counted. `None` uses
+    /// [`TNF_MIN_LENGTH`] for TNF (VAMB's `-m` default) and 0 for other features.
+    pub min_length: Option<usize>,
 }
+
+/// The minimum contig length VAMB applies before computing TNF (its `-m` default).
+pub const TNF_MIN_LENGTH: usize = 2000;
 
 impl Default for SequenceOptions {
     fn default() -> Self {
         Self {
             features: SequenceFeatures::Auto,
             alphabet: None,
-            min_length: 0,
+            min_length: None,
         }
     }
 }
@@ -135,6 +139,8 @@ pub struct SequenceReport {
     pub kept: usize,
     /// Records shorter than `min_length`.
     pub skipped_short: usize,
+    /// The minimum length applied (given, or the default for the features).
+    pub min_length: usize,
     /// Records long enough but without a single countable k-mer (all `N`, say).
     pub skipped_no_kmers: usize,
     /// Residues read in all records.
@@ -178,14 +184,20 @@ pub fn featurize_sequences<R: BufRead + Send>(
         SequenceFeatures::Auto => detect_alphabet(&chunk),
     });
     let featurizer = Featurizer::new(options.features, alphabet);
+    let features = featurizer.features.public();
+    let min_length = options.min_length.unwrap_or(match features {
+        SequenceFeatures::Tnf => TNF_MIN_LENGTH,
+        _ => 0,
+    });
     let mut report = SequenceReport {
         records: 0,
         kept: 0,
         skipped_short: 0,
+        min_length,
         skipped_no_kmers: 0,
         residues: 0,
         alphabet,
-        features: featurizer.features.public(),
+        features,
     };
     let mut row_names = Vec::new();
     let mut seen = HashSet::new();
@@ -194,22 +206,24 @@ pub fn featurize_sequences<R: BufRead + Send>(
         // Read the next chunk while this one is featurized.
         let (next, rows) = rayon::join(
             || read_chunk(&mut reader, std::mem::take(&mut spare)),
-            || featurizer.featurize(&chunk, options.min_length),
+            || featurizer.featurize(&chunk, min_length),
         );
         for (record, row) in chunk.iter().zip(rows) {
             report.records += 1;
             report.residues += record.sequence.len() as u64;
-            match row.map_err(|bad| featurizer.invalid(&name, record, bad))? {
+            let row = row.map_err(|bad| featurizer.invalid(&name, record, bad))?;
+            // Ids must be unique in the whole file (as VAMB requires), skipped records too.
+            if !seen.insert(record.id.clone()) {
+                return Err(Error::DuplicateName {
+                    at: Where::record(&name, record.id.clone()),
+                    kind: "sequence".into(),
+                    name: record.id.clone(),
+                });
+            }
+            match row {
                 Row::Short => report.skipped_short += 1,
                 Row::NoKmers => report.skipped_no_kmers += 1,
                 Row::Values(row) => {
-                    if !seen.insert(record.id.clone()) {
-                        return Err(Error::DuplicateName {
-                            at: Where::record(&name, record.id.clone()),
-                            kind: "sequence".into(),
-                            name: record.id.clone(),
-                        });
-                    }
                     row_names.push(record.id.clone());
                     values.extend_from_slice(&row);
                     report.kept += 1;
@@ -223,7 +237,7 @@ pub fn featurize_sequences<R: BufRead + Send>(
             Where::file(name),
             format!(
                 "all {} records were skipped ({} shorter than min_length {}, {} without countable k-mers)",
-                report.records, report.skipped_short, options.min_length, report.skipped_no_kmers
+                report.records, report.skipped_short, min_length, report.skipped_no_kmers
             ),
             "lower the minimum length or check that the file holds the expected sequences",
         ));
@@ -366,11 +380,15 @@ impl Featurizer {
             .map_init(
                 || vec![0u32; count_len],
                 |counts, record| {
-                    if record.sequence.len() < min_length {
-                        return Ok(Row::Short);
-                    }
                     counts.fill(0);
-                    self.row(&record.sequence, counts)
+                    // Short records are still scanned, so a bad residue is reported
+                    // whatever the length filter.
+                    let row = self.row(&record.sequence, counts)?;
+                    Ok(if record.sequence.len() < min_length {
+                        Row::Short
+                    } else {
+                        row
+                    })
                 },
             )
             .collect()
@@ -482,7 +500,7 @@ mod tests {
         let text = b">a\nACGTACGT\n>short\nACG\n>ns\nNNNNNNNNNN\n>b\nTTTTAAAA\n";
         let options = SequenceOptions {
             features: SequenceFeatures::Tnf,
-            min_length: 5,
+            min_length: Some(5),
             ..SequenceOptions::default()
         };
         let (matrix, report) = run(text, &options).unwrap();
@@ -521,7 +539,7 @@ mod tests {
         let protein_tnf = SequenceOptions {
             features: SequenceFeatures::Tnf,
             alphabet: Some(Alphabet::Protein),
-            min_length: 0,
+            min_length: Some(0),
         };
         assert!(protein_tnf.validate().is_err());
         let aa4 = SequenceOptions {

@@ -17,7 +17,7 @@ fn tnf_options() -> SequenceOptions {
     SequenceOptions {
         features: SequenceFeatures::Tnf,
         alphabet: None,
-        min_length: 2000,
+        min_length: Some(2000),
     }
 }
 
@@ -49,7 +49,7 @@ fn fastq_plain_and_gzip_agree() {
             canonical: true,
         },
         alphabet: None,
-        min_length: 0,
+        min_length: Some(0),
     };
     let read = |name: &str| {
         featurize_sequences(SequenceReader::open(testdata(name)).unwrap(), &options).unwrap()

@@ -25,8 +25,6 @@ use crate::output::{latent_names, write_table};
 use crate::progress::{spinner, summarize};
 use crate::rows::Rows;
 
-/// VAMB's minimum contig length (`-m`), the default of this recipe.
-const DEFAULT_MIN_LENGTH: usize = 2000;
 /// Bin FASTA files written per pass over the contigs (keeps open files bounded).
 const FILES_PER_PASS: usize = 256;
 
@@ -115,7 +113,8 @@ fn train_and_embed(
     args.input
         .options
         .min_length
-        .get_or_insert(DEFAULT_MIN_LENGTH);
+        // VAMB's minimum contig length (`-m`), whatever the features.
+        .get_or_insert(vaebio_io::composition::TNF_MIN_LENGTH);
     let bar = spinner("featurizing", quiet);
     let loaded = load(&args.input, args.model.seed);
     bar.finish_and_clear();
