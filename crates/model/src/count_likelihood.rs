@@ -43,6 +43,28 @@ pub fn negative_binomial_log_prob_from_logits(
     library: &Tensor,
     theta: &Tensor,
 ) -> Result<Tensor> {
+    from_logits(x, logits, library, theta, false)
+}
+
+/// [`negative_binomial_log_prob_from_logits`] summed over the features of each row:
+/// log p(x | z) per observation, [batch]. On the CPU (f32) the fused op sums as it goes,
+/// which saves the [batch, features] output, its sum and their backward passes.
+pub fn negative_binomial_row_log_prob_from_logits(
+    x: &Tensor,
+    logits: &Tensor,
+    library: &Tensor,
+    theta: &Tensor,
+) -> Result<Tensor> {
+    from_logits(x, logits, library, theta, true)
+}
+
+fn from_logits(
+    x: &Tensor,
+    logits: &Tensor,
+    library: &Tensor,
+    theta: &Tensor,
+    sum_rows: bool,
+) -> Result<Tensor> {
     let fused = logits.device().is_cpu()
         && [x.dtype(), logits.dtype(), theta.dtype()] == [DType::F32; 3]
         && logits.rank() == 2
@@ -53,13 +75,14 @@ pub fn negative_binomial_log_prob_from_logits(
             .flatten_all()?
             .to_dtype(DType::F32)?
             .to_vec1::<f32>()?;
-        let op = NegativeBinomialOp::new(library);
+        let op = NegativeBinomialOp::new(library, sum_rows);
         x.contiguous()?
             .apply_op3(&logits.contiguous()?, &theta.contiguous()?, op)
     } else {
         let rows = logits.dim(0)?;
         let mu = softmax(logits, D::Minus1)?.broadcast_mul(&library.reshape((rows, 1))?)?;
-        negative_binomial_log_prob(x, &mu, theta)
+        let values = negative_binomial_log_prob(x, &mu, theta)?;
+        if sum_rows { values.sum(1) } else { Ok(values) }
     }
 }
 

@@ -15,8 +15,8 @@
 //! | zero_inflated_negative_binomial | as poisson | ln θ | logit of dropout, [batch, features] |
 
 use crate::count_likelihood::{
-    negative_binomial_log_prob_from_logits, poisson_log_prob,
-    zero_inflated_negative_binomial_log_prob,
+    negative_binomial_log_prob_from_logits, negative_binomial_row_log_prob_from_logits,
+    poisson_log_prob, zero_inflated_negative_binomial_log_prob,
 };
 use crate::likelihood_error::LikelihoodError;
 use crate::special::{lgamma, log1p, softplus};
@@ -172,6 +172,17 @@ impl Likelihood {
         output: &DecoderOutput,
         library_size: Option<&Tensor>,
     ) -> Result<Tensor, LikelihoodError> {
+        if let Likelihood::NegativeBinomial = self {
+            // the fused CPU op sums each row itself
+            let theta = self.log_scale(output)?.exp()?;
+            let library = library(x, library_size)?;
+            return Ok(negative_binomial_row_log_prob_from_logits(
+                x,
+                &output.loc,
+                &library,
+                &theta,
+            )?);
+        }
         Ok(self.log_prob_elements(x, output, library_size)?.sum(1)?)
     }
 

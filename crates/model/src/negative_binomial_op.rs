@@ -1,22 +1,29 @@
 //! The negative binomial log-likelihood of decoder logits as one fused CPU op (f32), with
-//! analytic gradients: μ = softmax(logits) × library size, then scVI's `log_nb_positive`.
+//! analytic gradients: μ = softmax(logits) × library size, then scVI's `log_nb_positive`,
+//! per value or summed over each row.
 //!
 //! The composite form (softmax, product, then `count_likelihood::negative_binomial_log_prob`)
 //! costs ~25 allocating tensor ops forward, more backward, and three `lgamma` passes over
 //! [batch, genes]. Here one pass computes each value, using that counts are integers and
 //! mostly zero:
-//! - θ(ln(θ+ε) − ln(θ+μ+ε)) = −θ·ln1p(μ/(θ+ε)): a branch-free f32 log1p over the row
-//!   (vectorised; relative error < 3e-7, no cancellation for large θ); non-zero counts redo
-//!   it in f64, since x·(…) magnifies rounding.
-//! - x = 0: ln Γ(x+θ) − ln Γ(θ) − ln Γ(x+1) = 0 and the x·(…) term vanishes.
-//! - 1 ≤ x ≤ 16: ln Γ(x+θ) − ln Γ(θ) = ln Πₖ₌₀^{x−1} (θ+k), ψ(x+θ) − ψ(θ) = Σ 1/(θ+k);
-//!   ln Γ(x+1) = ln x! from a table.
-//! - otherwise the f64 Lanczos / digamma series of `special`.
+//! - every value: θ(ln(θ+ε) − ln(θ+μ+ε)) = −θ·ln1p(μ/(θ+ε)) by a branch-free f32 log1p
+//!   over the row (vectorised; relative error < 3e-7, no cancellation for large θ). For
+//!   x = 0 that is the whole value: ln Γ(x+θ) − ln Γ(θ) − ln Γ(x+1) = 0, x·(…) vanishes.
+//! - non-zero counts (listed branch-free, then visited) are recomputed in f64, since x·(…)
+//!   magnifies rounding: for 1 ≤ x ≤ 16, x(ln(μ+ε) − ln(θ+μ+ε)) + ln Γ(x+θ) − ln Γ(θ) is
+//!   the log of one product Πₖ₌₀^{x−1} (θ+k)·r with r = (μ+ε)/(θ+μ+ε) (one `ln` instead of
+//!   three); ln Γ(x+1) = ln x! from a table; larger counts use the f64 Lanczos / digamma
+//!   series of `special`.
 //!
-//! Per-gene terms (ln θ, ln Γ(θ), ψ(θ)) are computed once per call; the forward pass keeps μ
-//! and ln(θ+μ+ε) − ln(θ+ε) for the backward pass. Arithmetic is f64 (exp in f32).
-//! The gradient through the softmax is ∂/∂logit_j = μ_j (u_j − Σᵢ pᵢ uᵢ), u = upstream ×
-//! ∂ log p/∂μ, p = softmax(logits).
+//! Backward, per value with q = 1/(θ+μ+ε) and upstream g:
+//! - μ·∂/∂μ = θμ(x − μ − ε)·q/(μ+ε) (one expression for zero and non-zero counts), and
+//!   through the softmax ∂/∂logit_j = wⱼ − pⱼ Σᵢ wᵢ with wⱼ = g·μⱼ ∂/∂μⱼ, pⱼ = μⱼ/library;
+//! - ∂/∂θ = θμq/(θ+ε) − ln1p(μ/(θ+ε)) [all values; the first two terms of
+//!   θ/(θ+ε) − ln(…) − (θ+x)q combined, so nothing cancels for μ ≪ θ] plus, for non-zero
+//!   counts only, ψ(x+θ) − ψ(θ) − x·q in f64 (Σ 1/(θ+k) as one fraction for x ≤ 16).
+//!
+//! The dense loops are f32 and branch-free so the compiler vectorises them; the forward
+//! pass keeps μ, ln1p(μ/(θ+ε)) and the non-zero positions for the backward pass.
 
 use std::sync::{Mutex, OnceLock};
 
@@ -29,6 +36,8 @@ use crate::special::{digamma_f64, ln_gamma_f64, log1p_nonnegative_f32};
 const MAX_PRODUCT_COUNT: f64 = 16.0;
 /// Counts below this take ln x! from the table.
 const LN_FACTORIAL_TABLE: usize = 1024;
+/// scVI's ε in f32, as the dense loops use it.
+const EPS_F32: f32 = LOG_EPS as f32;
 
 /// ln k! for k < `LN_FACTORIAL_TABLE`.
 fn ln_factorials() -> &'static [f64] {
@@ -45,11 +54,9 @@ fn ln_factorials() -> &'static [f64] {
     })
 }
 
-/// Per-gene quantities shared by every row.
+/// Per-gene quantities shared by every row, in f64 for the non-zero counts.
 struct Gene {
     theta: f64,
-    /// θ / (θ + ε), a term of ∂/∂θ.
-    theta_share: f64,
     log_theta: f64,
     ln_gamma_theta: f64,
     digamma_theta: f64,
@@ -60,7 +67,6 @@ impl Gene {
         let theta = f64::from(theta);
         Self {
             theta,
-            theta_share: theta / (theta + LOG_EPS),
             log_theta: (theta + LOG_EPS).ln(),
             ln_gamma_theta: ln_gamma_f64(theta),
             digamma_theta: digamma_f64(theta),
@@ -72,26 +78,39 @@ impl Gene {
         (1.0..=MAX_PRODUCT_COUNT).contains(&x) && is_integer(x)
     }
 
-    /// ln Γ(x+θ) − ln Γ(θ) − ln Γ(x+1) for x > 0.
-    fn gamma_terms(&self, x: f64) -> f64 {
-        let table = ln_factorials();
-        let ln_factorial = if x < LN_FACTORIAL_TABLE as f64 && is_integer(x) {
-            table[x as usize]
+    /// ln x! (ln Γ(x+1)).
+    fn ln_factorial(x: f64) -> f64 {
+        if x < LN_FACTORIAL_TABLE as f64 && is_integer(x) {
+            ln_factorials()[x as usize]
         } else {
             ln_gamma_f64(x + 1.0)
-        };
-        let rising = if Self::small_count(x) {
+        }
+    }
+
+    /// log p(x | μ, θ) for x ≠ 0 (or any x when μ is not finite), scVI's
+    /// `log_nb_positive` with ε = 1e-8, in f64.
+    fn log_prob(&self, x: f64, mu: f64) -> f64 {
+        let log_theta_mu = (self.theta + mu + LOG_EPS).ln();
+        let dispersion_part = self.theta * (self.log_theta - log_theta_mu);
+        if x == 0.0 {
+            return dispersion_part;
+        }
+        if Self::small_count(x) && mu.is_finite() {
+            // x(ln(μ+ε) − ln(θ+μ+ε)) + ln Γ(x+θ) − ln Γ(θ) = ln Πₖ (θ+k)·r
+            let r = (mu + LOG_EPS) / (self.theta + mu + LOG_EPS);
             let mut product = 1.0;
             let mut k = 0.0;
             while k < x {
-                product *= self.theta + k;
+                product *= (self.theta + k) * r;
                 k += 1.0;
             }
-            product.ln()
-        } else {
-            ln_gamma_f64(x + self.theta) - self.ln_gamma_theta
-        };
-        rising - ln_factorial
+            if product.is_normal() {
+                return dispersion_part + product.ln() - Self::ln_factorial(x);
+            }
+        }
+        dispersion_part + x * ((mu + LOG_EPS).ln() - log_theta_mu) + ln_gamma_f64(x + self.theta)
+            - self.ln_gamma_theta
+            - Self::ln_factorial(x)
     }
 
     /// ψ(x+θ) − ψ(θ) for x > 0.
@@ -110,31 +129,29 @@ impl Gene {
             digamma_f64(x + self.theta) - self.digamma_theta
         }
     }
+}
 
-    /// ln(θ+μ+ε) − ln(θ+ε).
-    fn log_ratio(&self, mu: f64) -> f64 {
-        (self.theta + mu + LOG_EPS).ln() - self.log_theta
-    }
+/// Per-gene columns for the dense f32 loops.
+struct GeneColumns {
+    theta: Vec<f32>,
+    /// 1/(θ+ε).
+    inverse: Vec<f32>,
+    /// θ/(θ+ε).
+    share: Vec<f32>,
+}
 
-    /// log p(x | μ, θ), scVI's `log_nb_positive` with ε = 1e-8, given `log_ratio(μ)`.
-    fn log_prob(&self, x: f64, mu: f64, log_ratio: f64) -> f64 {
-        let mut value = -self.theta * log_ratio;
-        if x != 0.0 {
-            value += x * ((mu + LOG_EPS).ln() - self.log_theta - log_ratio) + self.gamma_terms(x);
+impl GeneColumns {
+    fn new(theta: &[f32]) -> Self {
+        let theta64 = theta.iter().map(|&t| f64::from(t) + LOG_EPS);
+        Self {
+            theta: theta.to_vec(),
+            inverse: theta64.clone().map(|t| (1.0 / t) as f32).collect(),
+            share: theta
+                .iter()
+                .zip(theta64)
+                .map(|(&t, te)| (f64::from(t) / te) as f32)
+                .collect(),
         }
-        value
-    }
-
-    /// (∂/∂μ, ∂/∂θ) of `log_prob`.
-    fn gradient(&self, x: f64, mu: f64, log_ratio: f64) -> (f64, f64) {
-        let ratio = (self.theta + x) / (self.theta + mu + LOG_EPS);
-        let mut d_mu = -ratio;
-        let mut d_theta = self.theta_share - log_ratio - ratio;
-        if x != 0.0 {
-            d_mu += x / (mu + LOG_EPS);
-            d_theta += self.digamma_difference(x);
-        }
-        (d_mu, d_theta)
     }
 }
 
@@ -143,14 +160,40 @@ fn is_integer(x: f64) -> bool {
     x == (x as i64) as f64
 }
 
-/// softmax(logits) × library of one row, appended to `mu`.
-fn row_means(logits: &[f32], library: f32, mu: &mut Vec<f32>) {
-    let start = mu.len();
+/// Positions (within the row) of the non-zero values of `row`, appended to `out`,
+/// branch-free: every position is written, the length advances only past non-zeros.
+fn push_nonzero(row: &[f32], out: &mut Vec<u32>) {
+    let start = out.len();
+    out.resize(start + row.len(), 0);
+    let mut n = start;
+    for (j, &x) in row.iter().enumerate() {
+        out[n] = j as u32;
+        n += usize::from(x != 0.0);
+    }
+    out.truncate(n);
+}
+
+/// Σ values in f64, over eight interleaved partial sums so the loop vectorises.
+fn sum_f64(values: &[f32]) -> f64 {
+    let mut lanes = [0f64; 8];
+    let mut chunks = values.chunks_exact(8);
+    for chunk in &mut chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += f64::from(v);
+        }
+    }
+    let tail: f64 = chunks.remainder().iter().map(|&v| f64::from(v)).sum();
+    lanes.iter().sum::<f64>() + tail
+}
+
+/// softmax(logits) × library of one row, into `mu`.
+fn row_means(logits: &[f32], library: f32, mu: &mut [f32]) {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    mu.extend(logits.iter().map(|&l| (l - max).exp()));
-    let row = &mut mu[start..];
-    let scale = library / row.iter().sum::<f32>();
-    for value in row.iter_mut() {
+    for (m, &l) in mu.iter_mut().zip(logits) {
+        *m = (l - max).exp();
+    }
+    let scale = library / sum_f64(mu) as f32;
+    for value in mu.iter_mut() {
         *value *= scale;
     }
 }
@@ -176,21 +219,36 @@ fn with_f32<R>(
     }
 }
 
-/// log p(x | softmax(logits) × library, θ) element-wise on the CPU: inputs x, logits
-/// [batch, genes] f32 and θ [genes] f32; the library sizes (one per row, constants) live in
-/// the op.
+/// What the forward pass keeps for the backward one.
+struct Saved {
+    /// μ of every value.
+    mu: Vec<f32>,
+    /// ln1p(μ/(θ+ε)) of every value.
+    log_ratios: Vec<f32>,
+    /// Positions of the non-zero counts within their row, row after row.
+    nonzero: Vec<u32>,
+    /// Where each row's positions start in `nonzero` (one more entry than rows).
+    nonzero_starts: Vec<usize>,
+}
+
+/// log p(x | softmax(logits) × library, θ) on the CPU, per value [batch, genes] or summed
+/// over each row [batch]: inputs x, logits [batch, genes] f32 and θ [genes] f32; the library
+/// sizes (one per row, constants) live in the op.
 pub(crate) struct NegativeBinomialOp {
     /// Library size of each row.
     library: Vec<f32>,
-    /// μ and ln(θ+μ+ε) − ln(θ+ε) of every value, from the forward pass for the backward one.
-    saved: Mutex<Option<(Vec<f32>, Vec<f32>)>>,
+    /// Whether the output is the sum over genes of each row.
+    sum_rows: bool,
+    /// From the forward pass, for the backward one.
+    saved: Mutex<Option<Saved>>,
 }
 
 impl NegativeBinomialOp {
-    /// The op for rows with these library sizes.
-    pub(crate) fn new(library: Vec<f32>) -> Self {
+    /// The op for rows with these library sizes; `sum_rows` sums each row's values.
+    pub(crate) fn new(library: Vec<f32>, sum_rows: bool) -> Self {
         Self {
             library,
+            sum_rows,
             saved: Mutex::new(None),
         }
     }
@@ -221,54 +279,71 @@ impl CustomOp3 for NegativeBinomialOp {
         theta_layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, logits) = (f32_slice(x, x_layout)?, f32_slice(logits, logits_layout)?);
-        let genes: Vec<Gene> = f32_slice(theta, theta_layout)?
-            .iter()
-            .map(|&t| Gene::new(t))
-            .collect();
-        self.check(logits.len(), genes.len())?;
+        let theta = f32_slice(theta, theta_layout)?;
+        let n = theta.len();
+        self.check(logits.len(), n)?;
         if x.len() != logits.len() {
             bail!("negative binomial op: x and logits differ in shape")
         }
-        // 1/(θ+ε) per gene, contiguous so the ratio loop vectorises
-        let inverse: Vec<f32> = genes
-            .iter()
-            .map(|g| (1.0 / (g.theta + LOG_EPS)) as f32)
-            .collect();
-        let mut out = Vec::with_capacity(x.len());
-        let mut mu = Vec::with_capacity(x.len());
-        let mut log_ratios = Vec::with_capacity(x.len());
+        let genes: Vec<Gene> = theta.iter().map(|&t| Gene::new(t)).collect();
+        let columns = GeneColumns::new(theta);
+        let rows = self.library.len();
+        let mut mu = vec![0f32; x.len()];
+        let mut log_ratios = vec![0f32; x.len()];
+        let mut values = vec![0f32; if self.sum_rows { n } else { x.len() }];
+        let mut sums = Vec::with_capacity(if self.sum_rows { rows } else { 0 });
+        let mut nonzero = Vec::new();
+        let mut nonzero_starts = Vec::with_capacity(rows + 1);
         for (row, &library) in self.library.iter().enumerate() {
-            let range = row * genes.len()..(row + 1) * genes.len();
-            row_means(&logits[range.clone()], library, &mut mu);
-            // ln(θ+μ+ε) − ln(θ+ε) = ln1p(μ/(θ+ε)) for the whole row, branch-free
-            log_ratios.extend(
-                mu[range.clone()]
-                    .iter()
-                    .zip(&inverse)
-                    .map(|(&m, &inv)| log1p_nonnegative_f32(m * inv)),
-            );
-            let values = genes
-                .iter()
-                .zip(&x[range.clone()])
-                .zip(&mu[range.clone()])
-                .zip(&mut log_ratios[range]);
-            for (((gene, &x), &mu), log_ratio) in values {
-                let mu = f64::from(mu);
-                let value = if x == 0.0 && mu.is_finite() {
-                    -gene.theta * f64::from(*log_ratio)
-                } else {
-                    // non-zero counts: f64 logs, x·(…) magnifies rounding
-                    let precise = gene.log_ratio(mu);
-                    *log_ratio = precise as f32;
-                    gene.log_prob(f64::from(x), mu, precise)
-                };
-                out.push(value as f32);
+            let range = row * n..(row + 1) * n;
+            let (x, mu) = (&x[range.clone()], &mut mu[range.clone()]);
+            let log_ratios = &mut log_ratios[range.clone()];
+            let values = if self.sum_rows {
+                &mut values[..]
+            } else {
+                &mut values[range.clone()]
+            };
+            row_means(&logits[range], library, mu);
+            let dense = log_ratios
+                .iter_mut()
+                .zip(values.iter_mut())
+                .zip(mu.iter().zip(&columns.inverse).zip(&columns.theta));
+            for ((log_ratio, value), ((&m, &inverse), &theta)) in dense {
+                *log_ratio = log1p_nonnegative_f32(m * inverse);
+                *value = -theta * *log_ratio;
+            }
+            nonzero_starts.push(nonzero.len());
+            if mu.iter().all(|m| m.is_finite()) {
+                push_nonzero(x, &mut nonzero);
+                for &j in &nonzero[nonzero_starts[row]..] {
+                    let j = j as usize;
+                    let value = genes[j].log_prob(f64::from(x[j]), f64::from(mu[j]));
+                    values[j] = value as f32;
+                }
+            } else {
+                // overflowed or NaN logits: every value through f64, which propagates them
+                for (j, value) in values.iter_mut().enumerate() {
+                    *value = genes[j].log_prob(f64::from(x[j]), f64::from(mu[j])) as f32;
+                }
+            }
+            if self.sum_rows {
+                sums.push(sum_f64(values) as f32);
             }
         }
+        nonzero_starts.push(nonzero.len());
         if let Ok(mut saved) = self.saved.lock() {
-            *saved = Some((mu, log_ratios));
+            *saved = Some(Saved {
+                mu,
+                log_ratios,
+                nonzero,
+                nonzero_starts,
+            });
         }
-        Ok((CpuStorage::F32(out), logits_layout.shape().clone()))
+        if self.sum_rows {
+            Ok((CpuStorage::F32(sums), Shape::from(rows)))
+        } else {
+            Ok((CpuStorage::F32(values), logits_layout.shape().clone()))
+        }
     }
 
     fn bwd(
@@ -280,45 +355,12 @@ impl CustomOp3 for NegativeBinomialOp {
         grad_res: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let saved = self.saved.lock().ok().and_then(|mut saved| saved.take());
-        let Some((mu, log_ratios)) = saved else {
+        let Some(saved) = saved else {
             bail!("negative binomial op: backward pass without a forward pass")
         };
         let (d_logits, d_theta) = with_f32(theta, |theta| {
-            let genes: Vec<Gene> = theta.iter().map(|&t| Gene::new(t)).collect();
             with_f32(x, |x| {
-                with_f32(grad_res, |grad| {
-                    self.check(x.len(), genes.len())?;
-                    let n = genes.len();
-                    let mut d_logits = Vec::with_capacity(x.len());
-                    let mut d_theta = vec![0f64; n];
-                    let mut upstream = Vec::with_capacity(n);
-                    for (row, &library) in self.library.iter().enumerate() {
-                        let offset = row * n;
-                        upstream.clear();
-                        let mut weighted = 0.0;
-                        for (j, gene) in genes.iter().enumerate() {
-                            let i = offset + j;
-                            let mu = f64::from(mu[i]);
-                            let (dm, dt) =
-                                gene.gradient(f64::from(x[i]), mu, f64::from(log_ratios[i]));
-                            let g = f64::from(grad[i]);
-                            d_theta[j] += g * dt;
-                            upstream.push(g * dm);
-                            weighted += mu * g * dm;
-                        }
-                        // Σᵢ pᵢ uᵢ with pᵢ = μᵢ / library
-                        let mean = if library > 0.0 {
-                            weighted / f64::from(library)
-                        } else {
-                            0.0
-                        };
-                        for (u, &m) in upstream.iter().zip(&mu[offset..offset + n]) {
-                            d_logits.push((f64::from(m) * (u - mean)) as f32);
-                        }
-                    }
-                    let d_theta: Vec<f32> = d_theta.into_iter().map(|v| v as f32).collect();
-                    Ok((d_logits, d_theta))
-                })
+                with_f32(grad_res, |grad| self.gradients(x, theta, grad, &saved))
             })
         })?;
         let d_logits = Tensor::from_vec(d_logits, logits.shape(), logits.device())?;
@@ -327,10 +369,80 @@ impl CustomOp3 for NegativeBinomialOp {
     }
 }
 
+impl NegativeBinomialOp {
+    /// (∂/∂logits, ∂/∂θ) of Σ upstream · log p.
+    fn gradients(
+        &self,
+        x: &[f32],
+        theta: &[f32],
+        grad: &[f32],
+        saved: &Saved,
+    ) -> candle_core::Result<(Vec<f32>, Vec<f32>)> {
+        let n = theta.len();
+        self.check(x.len(), n)?;
+        let rows = self.library.len();
+        if grad.len() != if self.sum_rows { rows } else { x.len() } {
+            bail!("negative binomial op: upstream gradient of the wrong size")
+        }
+        let genes: Vec<Gene> = theta.iter().map(|&t| Gene::new(t)).collect();
+        let columns = GeneColumns::new(theta);
+        let mut d_logits = vec![0f32; x.len()];
+        let mut d_theta_dense = vec![0f32; n];
+        let mut d_theta_sparse = vec![0f64; n];
+        let mut upstream = vec![0f32; n];
+        for (row, &library) in self.library.iter().enumerate() {
+            let range = row * n..(row + 1) * n;
+            if self.sum_rows {
+                upstream.fill(grad[row]);
+            } else {
+                upstream.copy_from_slice(&grad[range.clone()]);
+            }
+            let (mu, log_ratios) = (&saved.mu[range.clone()], &saved.log_ratios[range.clone()]);
+            let (x, d_logits) = (&x[range.clone()], &mut d_logits[range]);
+            let per_gene = columns.theta.iter().zip(&columns.share);
+            let per_value = mu.iter().zip(x).zip(log_ratios).zip(&upstream);
+            let dense = d_logits
+                .iter_mut()
+                .zip(d_theta_dense.iter_mut())
+                .zip(per_gene.zip(per_value));
+            for ((w, d_theta), ((&theta, &share), (((&m, &x), &log_ratio), &g))) in dense {
+                let q = 1.0 / (theta + m + EPS_F32);
+                *w = g * theta * m * (x - m - EPS_F32) * q / (m + EPS_F32);
+                *d_theta += g * (share * m * q - log_ratio);
+            }
+            // Σᵢ pᵢ wᵢ-free form: ∂/∂logit_j = wⱼ − μⱼ Σᵢ wᵢ / library
+            let total = sum_f64(d_logits);
+            let scale = if library > 0.0 {
+                (total / f64::from(library)) as f32
+            } else {
+                0.0
+            };
+            for (w, &m) in d_logits.iter_mut().zip(mu) {
+                *w -= m * scale;
+            }
+            let nonzero = &saved.nonzero[saved.nonzero_starts[row]..saved.nonzero_starts[row + 1]];
+            for &j in nonzero {
+                let j = j as usize;
+                let gene = &genes[j];
+                let (x, m) = (f64::from(x[j]), f64::from(mu[j]));
+                let q = 1.0 / (gene.theta + m + LOG_EPS);
+                d_theta_sparse[j] += f64::from(upstream[j]) * (gene.digamma_difference(x) - x * q);
+            }
+        }
+        let d_theta = d_theta_dense
+            .iter()
+            .zip(&d_theta_sparse)
+            .map(|(&dense, &sparse)| (f64::from(dense) + sparse) as f32)
+            .collect();
+        Ok((d_logits, d_theta))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::count_likelihood::{
         negative_binomial_log_prob, negative_binomial_log_prob_from_logits,
+        negative_binomial_row_log_prob_from_logits,
     };
     use candle_core::{D, Device, Tensor, Var};
     use candle_nn::ops::softmax;
@@ -379,36 +491,62 @@ mod tests {
                 "{v} vs scipy {e}"
             );
         }
+        // summed per row: the sums of the same scipy values
+        let sums = negative_binomial_row_log_prob_from_logits(&x, &logits, &library, &theta)?;
+        let sums = sums.to_vec1::<f32>()?;
+        for (row, sum) in sums.iter().enumerate() {
+            let e: f64 = expected[row * 4..(row + 1) * 4].iter().sum();
+            assert!(
+                (f64::from(*sum) - e).abs() <= 1e-5 * e.abs(),
+                "{sum} vs {e}"
+            );
+        }
         Ok(())
     }
 
     /// The analytic gradients equal candle autograd through softmax × library and the
     /// tensor-op formula (whose lgamma backward is digamma, checked against scipy), within
-    /// 1e-4 relative (or absolute below 1).
+    /// 1e-4 relative (or absolute below 1), per value and summed per row.
     #[test]
     fn fused_gradients_match_autograd_of_the_composite_formula() -> candle_core::Result<()> {
         let (x, logits, library, theta) = inputs();
-        let grads_of = |fused: bool| -> candle_core::Result<(Vec<f32>, Vec<f32>)> {
+        // a non-uniform upstream gradient, as from a weighted sum
+        let value_weights = Tensor::new(
+            &[[1f32, 2.0, 0.5, 1.0], [3.0, 1.0, 1.0, 0.25]],
+            &Device::Cpu,
+        )?;
+        let row_weights = Tensor::new(&[1.5f32, -0.5], &Device::Cpu)?;
+        let grads_of = |fused: bool, rows: bool| -> candle_core::Result<(Vec<f32>, Vec<f32>)> {
             let logits = Var::from_tensor(&logits)?;
             let theta = Var::from_tensor(&theta)?;
-            // a non-uniform upstream gradient, as from a weighted sum
-            let weights = Tensor::new(
-                &[[1f32, 2.0, 0.5, 1.0], [3.0, 1.0, 1.0, 0.25]],
-                &Device::Cpu,
-            )?;
-            let log_prob = if fused {
-                negative_binomial_log_prob_from_logits(
+            let objective = if fused && rows {
+                let log_prob = negative_binomial_row_log_prob_from_logits(
                     &x,
                     logits.as_tensor(),
                     &library,
                     theta.as_tensor(),
-                )?
+                )?;
+                (log_prob * &row_weights)?
             } else {
-                let mu = softmax(logits.as_tensor(), D::Minus1)?
-                    .broadcast_mul(&library.unsqueeze(1)?)?;
-                negative_binomial_log_prob(&x, &mu, theta.as_tensor())?
+                let log_prob = if fused {
+                    negative_binomial_log_prob_from_logits(
+                        &x,
+                        logits.as_tensor(),
+                        &library,
+                        theta.as_tensor(),
+                    )?
+                } else {
+                    let mu = softmax(logits.as_tensor(), D::Minus1)?
+                        .broadcast_mul(&library.unsqueeze(1)?)?;
+                    negative_binomial_log_prob(&x, &mu, theta.as_tensor())?
+                };
+                if rows {
+                    log_prob.sum(1)?.mul(&row_weights)?
+                } else {
+                    (log_prob * &value_weights)?
+                }
             };
-            let grads = (log_prob * weights)?.sum_all()?.backward()?;
+            let grads = objective.sum_all()?.backward()?;
             let get = |v: &Var| -> candle_core::Result<Vec<f32>> {
                 grads
                     .get(v.as_tensor())
@@ -418,14 +556,16 @@ mod tests {
             };
             Ok((get(&logits)?, get(&theta)?))
         };
-        let (fused_logits, fused_theta) = grads_of(true)?;
-        let (composite_logits, composite_theta) = grads_of(false)?;
-        let pairs = fused_logits.iter().zip(&composite_logits);
-        for (a, b) in pairs.chain(fused_theta.iter().zip(&composite_theta)) {
-            assert!(
-                (a - b).abs() <= 1e-4 * b.abs().max(1.0),
-                "fused {a} vs autograd {b}"
-            );
+        for rows in [false, true] {
+            let (fused_logits, fused_theta) = grads_of(true, rows)?;
+            let (composite_logits, composite_theta) = grads_of(false, rows)?;
+            let pairs = fused_logits.iter().zip(&composite_logits);
+            for (a, b) in pairs.chain(fused_theta.iter().zip(&composite_theta)) {
+                assert!(
+                    (a - b).abs() <= 1e-4 * b.abs().max(1.0),
+                    "fused {a} vs autograd {b} (summed rows: {rows})"
+                );
+            }
         }
         Ok(())
     }
