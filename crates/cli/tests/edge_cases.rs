@@ -153,8 +153,9 @@ fn very_long_names_and_sequences_shorter_than_k() {
         ),
     )
     .unwrap();
-    // The 3-base record has no 4-mer for TNF: skipped and counted, the rest embedded.
-    let ids = embed_ids("--fasta", &path, &[]);
+    // The 3-base record has no 4-mer for TNF: skipped and counted, the rest embedded
+    // (`--min-length 0` lifts VAMB's 2,000 bp default, which would skip them all).
+    let ids = embed_ids("--fasta", &path, &["--min-length", "0"]);
     assert_eq!(ids, [long_name.as_str(), "b", "c"]);
     let ids = embed_ids("--fasta", &path, &["--features", "kmer:5"]);
     assert_eq!(ids.len(), 3);
