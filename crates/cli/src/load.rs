@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use vaebio_io::FeatureMatrix;
 use vaebio_io::alignment::{Alignment, AlignmentOptions};
 use vaebio_io::composition::{Alphabet, SequenceFeatures, SequenceOptions};
+use vaebio_io::depth::{append_abundance, read_depths};
 use vaebio_io::expression::ExpressionOptions;
 use vaebio_io::gene_filter::{CountFilter, filter_counts};
 use vaebio_io::hvg::{HvgOptions, highly_variable_genes};
@@ -48,6 +49,9 @@ pub enum Featurization {
         alphabet: String,
         /// Records shorter than this were skipped.
         min_length: usize,
+        /// Depth columns from `--abundance` were appended.
+        #[serde(default)]
+        abundance: bool,
     },
     /// `--msa`.
     Msa {
@@ -86,6 +90,8 @@ pub struct Loaded {
     pub n_states: Option<usize>,
     /// Alleles per genotype (VCF).
     pub ploidy: Option<u8>,
+    /// Trailing `--abundance` columns (0 when none).
+    pub abundance_columns: usize,
     /// How to featurize new input the same way.
     pub featurization: Featurization,
     /// What was read and skipped, for the closing summary.
@@ -114,7 +120,11 @@ pub fn load(input: &InputArgs, seed: u64) -> Result<Loaded> {
     let options = &input.options;
     let (flag, path) = input.path();
     match flag {
-        "--fasta" => load_fasta(path, sequence_options(options)?),
+        "--fasta" => load_fasta(
+            path,
+            sequence_options(options)?,
+            options.abundance.as_deref(),
+        ),
         "--vcf" => load_vcf(path, &vcf_options(options, seed)),
         "--matrix" => load_matrix(path, options.transpose, Some(options)),
         "--mtx" => load_mtx(path, Some(options)),
@@ -132,8 +142,21 @@ pub fn load_like(input: &InputArgs, saved: &Featurization, seed: u64) -> Result<
                 features,
                 alphabet,
                 min_length,
+                abundance,
             },
         ) => {
+            let depths = input.options.abundance.as_deref();
+            if *abundance != depths.is_some() {
+                return Err(BadInput(if *abundance {
+                    format!(
+                        "{}: the model was trained with --abundance — give the depth table of these contigs",
+                        path.display()
+                    )
+                } else {
+                    "--abundance: the model was trained on composition alone — leave it out".into()
+                })
+                .into());
+            }
             let mut options = SequenceOptions {
                 features: parse_features(features)?,
                 alphabet: Some(if alphabet == "protein" {
@@ -146,7 +169,7 @@ pub fn load_like(input: &InputArgs, saved: &Featurization, seed: u64) -> Result<
             if let Some(min) = input.options.min_length {
                 options.min_length = Some(min);
             }
-            load_fasta(path, options)
+            load_fasta(path, options, depths)
         }
         ("--vcf", Featurization::Vcf { min_maf, .. }) => {
             let mut options = vcf_options(&input.options, seed);
@@ -231,10 +254,15 @@ fn sequence_options(options: &FeatureOptions) -> Result<SequenceOptions> {
     })
 }
 
-fn load_fasta(path: &Path, options: SequenceOptions) -> Result<Loaded> {
+fn load_fasta(path: &Path, options: SequenceOptions, depths: Option<&Path>) -> Result<Loaded> {
     options.validate()?;
+    // The depth table is read first: it is small, and a bad one should fail before the
+    // (long) composition pass.
+    let depths = depths
+        .map(|file| Ok::<_, anyhow::Error>((file, read_depths(file)?)))
+        .transpose()?;
     let reader = vaebio_io::SequenceReader::open(path)?;
-    let (matrix, report) = vaebio_io::composition::featurize_sequences(reader, &options)?;
+    let (mut matrix, report) = vaebio_io::composition::featurize_sequences(reader, &options)?;
     let protein = report.alphabet == Alphabet::Protein;
     let mut summary = vec![format!(
         "{}: {} records, {} residues; {} featurized as {}",
@@ -256,8 +284,18 @@ fn load_fasta(path: &Path, options: SequenceOptions) -> Result<Loaded> {
             report.skipped_no_kmers
         ));
     }
+    let mut abundance_columns = 0;
+    if let Some((file, depths)) = &depths {
+        matrix = append_abundance(&matrix, depths, &file.display().to_string())?;
+        abundance_columns = depths.n_cols();
+        summary.push(format!(
+            "{}: {abundance_columns} abundance columns appended",
+            file.display()
+        ));
+    }
     Ok(Loaded {
         matrix,
+        abundance_columns,
         kind: if protein {
             DataKind::Protein
         } else {
@@ -270,6 +308,7 @@ fn load_fasta(path: &Path, options: SequenceOptions) -> Result<Loaded> {
             features: features_name(report.features),
             alphabet: if protein { "protein" } else { "dna" }.to_string(),
             min_length: report.min_length,
+            abundance: abundance_columns > 0,
         },
         summary,
     })
@@ -328,6 +367,7 @@ fn load_vcf(path: &Path, options: &VcfOptions) -> Result<Loaded> {
         weights: None,
         n_states: None,
         ploidy: Some(genotypes.ploidy),
+        abundance_columns: 0,
         featurization: Featurization::Vcf {
             missing: format!("{:?}", options.missing).to_lowercase(),
             min_maf: options.min_maf,
@@ -378,6 +418,7 @@ fn load_msa(path: &Path, max_gap_frac: f64, theta: f64) -> Result<Loaded> {
         weights: Some(alignment.weights),
         n_states: Some(alignment.n_states),
         ploidy: None,
+        abundance_columns: 0,
         featurization: Featurization::Msa {
             max_gap_frac,
             theta,
@@ -433,6 +474,7 @@ fn expression_loaded(
         weights: None,
         n_states: None,
         ploidy: None,
+        abundance_columns: 0,
         featurization,
         summary,
     })

@@ -2,7 +2,9 @@
 //! tools (see README "Recipes"), then overridden by explicit flags.
 
 use anyhow::Result;
-use vaebio_model::{Activation, EarlyStopping, KlWarmup, Likelihood, Norm, TrainConfig, VaeConfig};
+use vaebio_model::{
+    Activation, EarlyStopping, FeatureGroup, KlWarmup, Likelihood, Norm, TrainConfig, VaeConfig,
+};
 
 use crate::cli::{LikelihoodArg, ModelArgs, PresetArg};
 use crate::commands::BadInput;
@@ -26,6 +28,9 @@ pub fn configure(
         (DataKind::Genotypes, _) => genotypes(&mut vae, &mut train),
         (DataKind::Alignment, _) => eve(&mut vae, &mut train),
         (DataKind::Protein | DataKind::Values, _) => generic(&mut vae, &mut train),
+    }
+    if loaded.abundance_columns > 0 {
+        vae.feature_groups = vamb_feature_groups(loaded.matrix.n_cols(), loaded.abundance_columns);
     }
     vae.standardize = matches!(likelihood, Likelihood::Gaussian { .. });
     vae.n_batches = n_batches;
@@ -92,6 +97,27 @@ fn contigs(vae: &mut VaeConfig, train: &mut TrainConfig) {
     vae.hidden = vec![256, 256];
     vae.latent = 16;
     train.beta = 1.0;
+}
+
+/// VAMB's α: the share of the reconstruction loss given to composition (`sse_weight =
+/// α/ntnf`), the rest to abundance.
+const VAMB_ALPHA: f64 = 0.15;
+
+/// Per-feature weights so that composition carries α and abundance 1 − α of the
+/// reconstruction loss (VAMB 5's weighting), keeping the mean weight per feature at 1.
+fn vamb_feature_groups(n_features: usize, n_abundance: usize) -> Vec<FeatureGroup> {
+    let n_composition = n_features - n_abundance;
+    let total = n_features as f64;
+    vec![
+        FeatureGroup {
+            n_features: n_composition,
+            weight: VAMB_ALPHA * total / n_composition as f64,
+        },
+        FeatureGroup {
+            n_features: n_abundance,
+            weight: (1.0 - VAMB_ALPHA) * total / n_abundance as f64,
+        },
+    ]
 }
 
 /// popvae's settings (`popvae.py`, kr-colab/popvae): six layers of 128, ELU, latent 2,

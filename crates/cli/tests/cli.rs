@@ -90,7 +90,10 @@ fn embed_fasta_writes_one_latent_row_per_contig() {
     // awk on testdata/contigs.fa).
     assert_eq!(rows.len(), 27);
     assert_eq!(rows[0].0, "genome1_contig1");
-    assert!(rows.iter().all(|(id, _)| id != "genome1_contig3"), "1,419 bp: skipped");
+    assert!(
+        rows.iter().all(|(id, _)| id != "genome1_contig3"),
+        "1,419 bp: skipped"
+    );
     assert!(rows.iter().all(|(_, v)| v.iter().all(|x| x.is_finite())));
 }
 
@@ -580,4 +583,91 @@ fn labels_are_checked_before_training_and_reported_after() {
         "wrong.tsv",
     );
     assert!(!out.exists());
+}
+
+#[test]
+fn abundance_columns_join_tnf_and_are_required_again_by_encode() {
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = testdata("contigs.fa");
+    let depth = testdata("contigs_depth.txt");
+    let features = dir.path().join("features.tsv");
+    ok(&[
+        "featurize",
+        "--fasta",
+        s(&fasta),
+        "--abundance",
+        s(&depth),
+        "-q",
+        "-o",
+        s(&features),
+    ]);
+    let (header, rows) = read_tsv(&features);
+    // 103 TNF dimensions, then the two per-sample depths (the -var columns dropped).
+    assert_eq!(header.len(), 1 + 103 + 2);
+    assert_eq!(&header[104..], ["abundance:s1.bam", "abundance:s2.bam"]);
+    // genome1_contig1's depths in testdata/contigs_depth.txt: 9.9596 and 1.8366.
+    assert_eq!(rows[0].0, "genome1_contig1");
+    assert!((rows[0].1[103] - 9.9596).abs() < 1e-4 && (rows[0].1[104] - 1.8366).abs() < 1e-4);
+
+    let model = dir.path().join("model");
+    ok(&[
+        "train",
+        "--fasta",
+        s(&fasta),
+        "--abundance",
+        s(&depth),
+        "--epochs",
+        "3",
+        "-q",
+        "-o",
+        s(&model),
+    ]);
+    let latent = dir.path().join("latent.tsv");
+    fails(
+        &[
+            "encode",
+            "--model",
+            s(&model),
+            "--fasta",
+            s(&fasta),
+            "-o",
+            s(&latent),
+        ],
+        2,
+        "trained with --abundance",
+    );
+    ok(&[
+        "encode",
+        "--model",
+        s(&model),
+        "--fasta",
+        s(&fasta),
+        "--abundance",
+        s(&depth),
+        "-q",
+        "-o",
+        s(&latent),
+    ]);
+    assert_eq!(read_tsv(&latent).1.len(), 27);
+
+    let partial = dir.path().join("partial.txt");
+    let text = fs::read_to_string(&depth).unwrap();
+    fs::write(
+        &partial,
+        text.lines().take(10).collect::<Vec<_>>().join("\n"),
+    )
+    .unwrap();
+    fails(
+        &[
+            "featurize",
+            "--fasta",
+            s(&fasta),
+            "--abundance",
+            s(&partial),
+            "-o",
+            s(&features),
+        ],
+        2,
+        "partial.txt: ",
+    );
 }

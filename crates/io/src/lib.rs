@@ -25,6 +25,7 @@
 
 pub mod alignment;
 pub mod composition;
+pub mod depth;
 pub mod error;
 pub mod expression;
 pub mod fasta;
