@@ -2,71 +2,12 @@
 //! subcommand, and on bad input checks the exit code, the one-line message and that no
 //! output file is left behind.
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
-fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(name)
-}
-
-fn vaebio(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vaebio"))
-        .args(args)
-        .output()
-        .expect("the vaebio binary runs")
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = vaebio(args);
-    assert!(
-        out.status.success(),
-        "vaebio {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// Parses a TSV written by vaebio into (header, rows of values).
-fn read_tsv(path: &Path) -> (Vec<String>, Vec<(String, Vec<f64>)>) {
-    let text = fs::read_to_string(path).expect("output exists");
-    let mut lines = text.lines();
-    let header = lines
-        .next()
-        .expect("header")
-        .split('\t')
-        .map(str::to_string)
-        .collect();
-    let rows = lines
-        .map(|line| {
-            let mut fields = line.split('\t');
-            let id = fields.next().expect("id").to_string();
-            let values = fields.map(|v| v.parse().expect("number")).collect();
-            (id, values)
-        })
-        .collect();
-    (header, rows)
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().expect("utf-8 temp path")
-}
-
-/// Asserts a failure with `code`, a single `error:` line mentioning `needle`, no panic.
-fn fails(args: &[&str], code: i32, needle: &str) {
-    let out = vaebio(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(code), "vaebio {args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
-    assert_eq!(errors.len(), 1, "{stderr}");
-    assert!(
-        errors[0].contains(needle),
-        "expected '{needle}' in: {stderr}"
-    );
-}
+use common::{fails, ok, read_tsv, s, testdata};
 
 #[test]
 fn embed_fasta_writes_one_latent_row_per_contig() {

@@ -1,39 +1,14 @@
 //! End-to-end `vaebio bin` on the committed synthetic contigs (`testdata/contigs.fa`: 3 genomes
 //! × 12 contigs, 27 of them at least 2,000 bp; true genomes in `testdata/contigs_labels.tsv`).
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(name)
-}
+use common::{ok, s, testdata, vaebio};
 
-fn vaebio(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vaebio"))
-        .args(args)
-        .output()
-        .expect("the vaebio binary runs")
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = vaebio(args);
-    assert!(
-        out.status.success(),
-        "vaebio {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().expect("utf-8 temp path")
-}
-
-/// `contig -> bin` from a bin table, checking its header.
 fn read_bins(path: &Path) -> BTreeMap<String, String> {
     let text = fs::read_to_string(path).expect("bin table exists");
     let mut lines = text.lines();

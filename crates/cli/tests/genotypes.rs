@@ -3,32 +3,12 @@
 //! (origin in testdata/README.md): output shapes, `--pca`, history, and that the latent
 //! separates the two populations far better than chance (0.5 for two equal groups).
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(name)
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_vaebio"))
-        .args(args)
-        .output()
-        .expect("the vaebio binary runs");
-    assert!(
-        out.status.success(),
-        "vaebio {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().expect("utf-8 temp path")
-}
+use common::{ok, s, testdata};
 
 /// Header fields and (id, number of values) per row of a TSV written by vaebio.
 fn shape(path: &Path) -> (Vec<String>, Vec<(String, usize)>) {

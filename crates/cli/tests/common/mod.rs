@@ -1,0 +1,73 @@
+//! Helpers shared by the end-to-end tests: locate testdata, run the built binary, read its
+//! tables. (Each test file compiles this module on its own and uses only some of it.)
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A file or directory under the workspace's `testdata/`.
+pub fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(name)
+}
+
+/// Runs `vaebio` with `args`.
+pub fn vaebio(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vaebio"))
+        .args(args)
+        .output()
+        .expect("the vaebio binary runs")
+}
+
+/// Runs `vaebio` and asserts success.
+pub fn ok(args: &[&str]) -> Output {
+    let out = vaebio(args);
+    assert!(
+        out.status.success(),
+        "vaebio {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A path as `&str` (temporary paths are UTF-8).
+pub fn s(path: &Path) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+/// Parses a TSV written by vaebio into (header, rows of id and values).
+pub fn read_tsv(path: &Path) -> (Vec<String>, Vec<(String, Vec<f64>)>) {
+    let text = fs::read_to_string(path).expect("output exists");
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .expect("header")
+        .split('\t')
+        .map(str::to_string)
+        .collect();
+    let rows = lines
+        .map(|line| {
+            let mut fields = line.split('\t');
+            let id = fields.next().expect("id").to_string();
+            let values = fields.map(|v| v.parse().expect("number")).collect();
+            (id, values)
+        })
+        .collect();
+    (header, rows)
+}
+
+/// Asserts a failure with `code`, a single `error:` line mentioning `needle`, no panic.
+pub fn fails(args: &[&str], code: i32, needle: &str) {
+    let out = vaebio(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "vaebio {args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains(needle),
+        "expected '{needle}' in: {stderr}"
+    );
+}
