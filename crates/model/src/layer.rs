@@ -5,6 +5,7 @@ use candle_core::{D, Tensor, Var};
 use candle_nn::VarBuilder;
 use candle_nn::init::Init;
 
+use crate::bias_op::add_bias;
 use crate::config::{Activation, Norm};
 
 /// scVI's batch-norm momentum and ε (PyTorch defaults are 0.1 and 1e-5).
@@ -58,7 +59,7 @@ impl Affine {
         x: &Tensor,
         batches: Option<&Tensor>,
     ) -> candle_core::Result<Tensor> {
-        let y = x.matmul(&self.weight.t()?)?.broadcast_add(&self.bias)?;
+        let y = add_bias(&x.matmul(&self.weight.t()?)?, &self.bias)?;
         match (&self.covariate, batches) {
             (Some(covariate), Some(batches)) => y + covariate.index_select(batches, 0)?,
             _ => Ok(y),
