@@ -460,7 +460,8 @@ impl Alignment {
             let bytes = part.as_bytes();
             let parsed = (bytes.len() >= 3)
                 .then(|| {
-                    let position = part[1..part.len() - 1].parse::<usize>().ok()?;
+                    // `get` refuses a multi-byte first or last character instead of panicking.
+                    let position = part.get(1..part.len() - 1)?.parse::<usize>().ok()?;
                     Some(Mutation {
                         wild_type: bytes[0].to_ascii_uppercase(),
                         position,
@@ -637,6 +638,26 @@ mod tests {
             "{error}"
         );
         assert!(alignment.encode_mutant("K11").is_err());
+    }
+
+    /// Found by `fuzz/` (alignment target): a multi-byte first or last character used to
+    /// panic on a string slice that was not a character boundary.
+    #[test]
+    fn non_ascii_mutations_are_errors_not_panics() {
+        let alignment = read(">focus/10-14\nMKVLA\n", &no_filters()).unwrap();
+        for text in [
+            "é11R",
+            "K11é",
+            "\u{fffd}\u{fffd}\u{fffd}",
+            "K11R:Ω1Ω",
+            "K1\u{fffd}1R",
+        ] {
+            let error = alignment.encode_mutant(text).unwrap_err();
+            assert!(
+                error.to_string().contains("is not a substitution"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

@@ -142,6 +142,17 @@ impl<R: Read> BcfSites<R> {
     }
 }
 
+/// Reads exactly `length` bytes into `buffer`, growing it only as bytes arrive, so a corrupt
+/// length field cannot reserve gigabytes before the read fails (found by `fuzz/` vcf).
+fn read_block(reader: &mut impl Read, buffer: &mut Vec<u8>, length: usize) -> std::io::Result<()> {
+    buffer.clear();
+    let read = reader.by_ref().take(length as u64).read_to_end(buffer)?;
+    if read < length {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(())
+}
+
 impl<R: Read> SiteSource for BcfSites<R> {
     fn samples(&self) -> &[String] {
         &self.samples
@@ -172,14 +183,10 @@ impl<R: Read> SiteSource for BcfSites<R> {
             u32::from_le_bytes([lengths[0], lengths[1], lengths[2], lengths[3]]) as usize;
         let l_individual =
             u32::from_le_bytes([lengths[4], lengths[5], lengths[6], lengths[7]]) as usize;
-        self.shared.resize(l_shared, 0);
-        self.individual.resize(l_individual, 0);
         let mut shared = std::mem::take(&mut self.shared);
         let mut individual = std::mem::take(&mut self.individual);
-        let read = self
-            .reader
-            .read_exact(&mut shared)
-            .and_then(|()| self.reader.read_exact(&mut individual));
+        let read = read_block(&mut self.reader, &mut shared, l_shared)
+            .and_then(|()| read_block(&mut self.reader, &mut individual, l_individual));
         self.shared = shared;
         self.individual = individual;
         read.map_err(|e| self.read_error(e))?;
@@ -395,5 +402,22 @@ impl<'a> Cursor<'a> {
         let bytes = self.take(width * count)?;
         let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
         Some(&bytes[..end])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by `fuzz/` (vcf target): a corrupt record length of gigabytes used to be
+    /// allocated (zero-filled) before the read failed.
+    #[test]
+    fn corrupt_record_length_fails_without_reserving_it() {
+        let mut buffer = Vec::new();
+        let error = read_block(&mut &b"abc"[..], &mut buffer, 1 << 40).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::UnexpectedEof);
+        assert!(buffer.capacity() < 1 << 20, "{}", buffer.capacity());
+        read_block(&mut &b"abcdef"[..], &mut buffer, 4).unwrap();
+        assert_eq!(buffer, b"abcd");
     }
 }

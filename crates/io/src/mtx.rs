@@ -17,7 +17,7 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result, Where};
-use crate::input;
+use crate::input::{self, Input};
 use crate::matrix::FeatureMatrix;
 
 /// Options for [`read_10x_mtx`].
@@ -41,16 +41,32 @@ pub fn read_10x_mtx(dir: impl AsRef<Path>, options: &MtxOptions) -> Result<Featu
         ],
     )?;
     let barcodes_path = find(dir, &["barcodes.tsv.gz", "barcodes.tsv"])?;
+    read_10x_mtx_from(
+        input::open(matrix_path)?,
+        input::open(features_path)?,
+        input::open(barcodes_path)?,
+        options,
+    )
+}
 
-    let barcodes: Vec<String> = read_column(&barcodes_path, 0)?;
+/// Like [`read_10x_mtx`] for the three files already opened (e.g. bytes in memory); each
+/// input's name is used in its errors.
+pub fn read_10x_mtx_from(
+    matrix: Input,
+    features: Input,
+    barcodes: Input,
+    options: &MtxOptions,
+) -> Result<FeatureMatrix> {
+    let features_name = features.name().to_string();
+    let barcodes_name = barcodes.name().to_string();
+    let barcodes: Vec<String> = read_column(barcodes, 0)?;
     let column = if options.gene_ids { 0 } else { 1 };
-    let features = read_column(&features_path, column)?;
+    let features = read_column(features, column)?;
     let features = if options.gene_ids {
         features
     } else {
         make_unique(features)
     };
-    let barcodes_name = barcodes_path.display().to_string();
     let mut seen = HashSet::with_capacity(barcodes.len());
     for (line, barcode) in barcodes.iter().enumerate() {
         if !seen.insert(barcode.as_str()) {
@@ -62,8 +78,8 @@ pub fn read_10x_mtx(dir: impl AsRef<Path>, options: &MtxOptions) -> Result<Featu
         }
     }
     drop(seen);
-    let triplets = read_triplets(&matrix_path)?;
-    let matrix_name = matrix_path.display().to_string();
+    let matrix_name = matrix.name().to_string();
+    let triplets = read_triplets(matrix)?;
     if triplets.n_features != features.len() || triplets.n_barcodes != barcodes.len() {
         return Err(Error::invalid(
             Where::line(matrix_name, triplets.size_line),
@@ -71,7 +87,7 @@ pub fn read_10x_mtx(dir: impl AsRef<Path>, options: &MtxOptions) -> Result<Featu
                 "matrix is {} features × {} barcodes, but {} lists {} and {} lists {}",
                 triplets.n_features,
                 triplets.n_barcodes,
-                features_path.display(),
+                features_name,
                 features.len(),
                 barcodes_name,
                 barcodes.len()
@@ -129,9 +145,8 @@ fn find(dir: &Path, names: &[&str]) -> Result<PathBuf> {
 }
 
 /// The `column`-th tab-separated field of every line (the first if the line has fewer).
-fn read_column(path: &Path, column: usize) -> Result<Vec<String>> {
-    let name = path.display().to_string();
-    let reader = input::open(path)?;
+fn read_column(reader: Input, column: usize) -> Result<Vec<String>> {
+    let name = reader.name().to_string();
     let mut names = Vec::new();
     for (index, line) in reader.lines().enumerate() {
         let line =
@@ -197,9 +212,8 @@ struct Triplets {
     entries: Vec<Entry>,
 }
 
-fn read_triplets(path: &Path) -> Result<Triplets> {
-    let name = path.display().to_string();
-    let reader = input::open(path)?;
+fn read_triplets(reader: Input) -> Result<Triplets> {
+    let name = reader.name().to_string();
     let mut lines = reader.lines();
     let mut line_number = 0u64;
     let mut next_line = |lines: &mut std::io::Lines<_>| -> Result<Option<String>> {
@@ -249,7 +263,9 @@ fn read_triplets(path: &Path) -> Result<Triplets> {
             )
         })?;
     let (n_features, n_barcodes, n_entries) = (dims[0], dims[1], dims[2]);
-    let mut entries = Vec::with_capacity(n_entries);
+    // The size line is a promise, not a fact: reserve at most a million entries up front so
+    // a corrupt count cannot allocate (or overflow) before the entries are read.
+    let mut entries = Vec::with_capacity(n_entries.min(1 << 20));
     let mut line = size_line;
     while let Some(text) = next_line(&mut lines)? {
         line += 1;
@@ -401,6 +417,50 @@ mod tests {
                 .to_string()
                 .contains("1 entries, the size line promises 2"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn absurd_entry_count_is_an_error_not_an_allocation() {
+        let matrix = format!(
+            "%%MatrixMarket matrix coordinate integer general\n3 2 {}\n1 1 4\n",
+            usize::MAX
+        );
+        let dir = write_dir(&matrix, FEATURES, "AAAC-1\nAAAG-1\n");
+        let error = read_10x_mtx(dir.path(), &MtxOptions::default()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("1 entries, the size line promises {}", usize::MAX)),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn reader_level_entry_point_names_each_input() {
+        let open = |name: &str, text: &str| {
+            input::from_reader(name, std::io::Cursor::new(text.as_bytes().to_vec())).unwrap()
+        };
+        let matrix = "%%MatrixMarket matrix coordinate integer general\n3 2 1\n2 2 7\n";
+        let counts = read_10x_mtx_from(
+            open("m.mtx", matrix),
+            open("f.tsv", FEATURES),
+            open("b.tsv", "AAAC-1\nAAAG-1\n"),
+            &MtxOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(counts.to_dense(), [0.0, 0.0, 0.0, 0.0, 7.0, 0.0]);
+        let error = read_10x_mtx_from(
+            open("m.mtx", matrix),
+            open("f.tsv", FEATURES),
+            open("b.tsv", "AAAC-1\n"),
+            &MtxOptions::default(),
+        )
+        .unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.starts_with("m.mtx:line 2: matrix is 3 features × 2 barcodes, but f.tsv lists 3 and b.tsv lists 1"),
+            "{message}"
         );
     }
 
