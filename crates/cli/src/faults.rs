@@ -23,7 +23,7 @@ use crate::covariate::Covariate;
 use crate::fit::{save, write_history};
 use crate::load::{Loaded, align_features, load_like};
 use crate::model_dir::open_model;
-use crate::progress::{TrainingBar, summarize};
+use crate::progress::{TrainingBar, reading_bar, summarize};
 use crate::rows::Rows;
 
 /// Exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
@@ -247,7 +247,10 @@ pub fn resume(args: &TrainArgs, dir: &Path, quiet: bool) -> Result<()> {
         config.epochs = epochs;
     }
     let (_, input) = args.input.path();
-    let mut loaded = load_like(&args.input, &featurization, vae.config().seed)?;
+    let bar = reading_bar(quiet);
+    let loaded = load_like(&args.input, &featurization, vae.config().seed, &bar);
+    bar.finish_and_clear();
+    let mut loaded = loaded?;
     summarize(&loaded.summary, quiet);
     loaded.matrix = align_features(loaded.matrix, &vae.metadata().feature_names, input)?;
     let batch = Covariate::from_args(args.input.options.batch.as_deref(), &loaded.matrix)?;

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 use vaebio_io::FeatureMatrix;
 use vaebio_io::alignment::{Alignment, AlignmentOptions};
@@ -17,6 +18,7 @@ use vaebio_io::vcf::{MissingPolicy, VcfOptions};
 
 use crate::cli::{FeatureOptions, InputArgs, MissingArg};
 use crate::commands::BadInput;
+use crate::progress::open_input;
 
 /// What kind of data the matrix holds; picks the likelihood and the recipe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,26 +117,46 @@ impl InputArgs {
     }
 }
 
-/// Reads and featurizes the input as the flags say.
-pub fn load(input: &InputArgs, seed: u64) -> Result<Loaded> {
+/// Reads and featurizes the input as the flags say, showing bytes read on `bar`.
+pub fn load(input: &InputArgs, seed: u64, bar: &ProgressBar) -> Result<Loaded> {
     let options = &input.options;
     let (flag, path) = input.path();
+    let source = Source { path, bar };
     match flag {
         "--fasta" => load_fasta(
-            path,
+            source,
             sequence_options(options)?,
             options.abundance.as_deref(),
         ),
-        "--vcf" => load_vcf(path, &vcf_options(options, seed)),
-        "--matrix" => load_matrix(path, options.transpose, Some(options)),
+        "--vcf" => load_vcf(source, &vcf_options(options, seed)),
+        "--matrix" => load_matrix(source, options.transpose, Some(options)),
         "--mtx" => load_mtx(path, Some(options)),
-        _ => load_msa(path, options.max_gap_frac, options.theta),
+        _ => load_msa(source, options.max_gap_frac, options.theta),
+    }
+}
+
+/// The input file and the bar that counts its bytes.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    path: &'a Path,
+    bar: &'a ProgressBar,
+}
+
+impl Source<'_> {
+    fn open(&self) -> Result<vaebio_io::Input> {
+        open_input(self.path, self.bar)
     }
 }
 
 /// Reads new input with the featurization a model was trained with.
-pub fn load_like(input: &InputArgs, saved: &Featurization, seed: u64) -> Result<Loaded> {
+pub fn load_like(
+    input: &InputArgs,
+    saved: &Featurization,
+    seed: u64,
+    bar: &ProgressBar,
+) -> Result<Loaded> {
     let (flag, path) = input.path();
+    let source = Source { path, bar };
     match (flag, saved) {
         (
             "--fasta",
@@ -169,14 +191,14 @@ pub fn load_like(input: &InputArgs, saved: &Featurization, seed: u64) -> Result<
             if let Some(min) = input.options.min_length {
                 options.min_length = Some(min);
             }
-            load_fasta(path, options, depths)
+            load_fasta(source, options, depths)
         }
         ("--vcf", Featurization::Vcf { min_maf, .. }) => {
             let mut options = vcf_options(&input.options, seed);
             options.min_maf = *min_maf;
-            load_vcf(path, &options)
+            load_vcf(source, &options)
         }
-        ("--matrix", Featurization::Matrix { transpose }) => load_matrix(path, *transpose, None),
+        ("--matrix", Featurization::Matrix { transpose }) => load_matrix(source, *transpose, None),
         ("--mtx", Featurization::Mtx) => load_mtx(path, None),
         (
             "--msa",
@@ -184,7 +206,7 @@ pub fn load_like(input: &InputArgs, saved: &Featurization, seed: u64) -> Result<
                 max_gap_frac,
                 theta,
             },
-        ) => load_msa(path, *max_gap_frac, *theta),
+        ) => load_msa(source, *max_gap_frac, *theta),
         _ => Err(BadInput(format!(
             "{}: the model was trained on {} input — give the same kind of input",
             path.display(),
@@ -254,14 +276,20 @@ fn sequence_options(options: &FeatureOptions) -> Result<SequenceOptions> {
     })
 }
 
-fn load_fasta(path: &Path, options: SequenceOptions, depths: Option<&Path>) -> Result<Loaded> {
+fn load_fasta(
+    source: Source<'_>,
+    options: SequenceOptions,
+    depths: Option<&Path>,
+) -> Result<Loaded> {
+    let path = source.path;
     options.validate()?;
     // The depth table is read first: it is small, and a bad one should fail before the
     // (long) composition pass.
     let depths = depths
         .map(|file| Ok::<_, anyhow::Error>((file, read_depths(file)?)))
         .transpose()?;
-    let reader = vaebio_io::SequenceReader::open(path)?;
+    let input = source.open()?;
+    let reader = vaebio_io::SequenceReader::new(input.name().to_string(), input);
     let (mut matrix, report) = vaebio_io::composition::featurize_sequences(reader, &options)?;
     let protein = report.alphabet == Alphabet::Protein;
     let mut summary = vec![format!(
@@ -328,8 +356,10 @@ fn vcf_options(options: &FeatureOptions, seed: u64) -> VcfOptions {
     }
 }
 
-fn load_vcf(path: &Path, options: &VcfOptions) -> Result<Loaded> {
-    let genotypes = vaebio_io::vcf::read_genotypes(path, options)?;
+fn load_vcf(source: Source<'_>, options: &VcfOptions) -> Result<Loaded> {
+    let path = source.path;
+    options.validate()?;
+    let genotypes = vaebio_io::vcf::read_genotypes_from(source.open()?, options)?;
     let report = &genotypes.report;
     let mut summary = vec![format!(
         "{}: {} samples, {} records, {} sites kept",
@@ -380,17 +410,29 @@ fn load_vcf(path: &Path, options: &VcfOptions) -> Result<Loaded> {
 
 /// Reads an aligned family with the given column and weight thresholds.
 pub fn read_msa(path: &Path, max_gap_frac: f64, theta: f64) -> Result<Alignment> {
+    read_alignment(
+        open_input(path, &ProgressBar::hidden())?,
+        max_gap_frac,
+        theta,
+    )
+}
+
+fn read_alignment(input: vaebio_io::Input, max_gap_frac: f64, theta: f64) -> Result<Alignment> {
     let options = AlignmentOptions {
         max_gap_frac,
         theta,
         ..AlignmentOptions::default()
     };
     options.validate()?;
-    Ok(vaebio_io::alignment::read_alignment(path, &options)?)
+    let reader = vaebio_io::SequenceReader::new(input.name().to_string(), input);
+    Ok(vaebio_io::alignment::alignment_from_reader(
+        reader, &options,
+    )?)
 }
 
-fn load_msa(path: &Path, max_gap_frac: f64, theta: f64) -> Result<Loaded> {
-    let alignment = read_msa(path, max_gap_frac, theta)?;
+fn load_msa(source: Source<'_>, max_gap_frac: f64, theta: f64) -> Result<Loaded> {
+    let path = source.path;
+    let alignment = read_alignment(source.open()?, max_gap_frac, theta)?;
     let report = &alignment.report;
     let mut summary = vec![format!(
         "{}: {} sequences, focus {} with {} of {} aligned columns kept; effective sequences {:.1} (theta {theta})",
@@ -428,12 +470,17 @@ fn load_msa(path: &Path, max_gap_frac: f64, theta: f64) -> Result<Loaded> {
     })
 }
 
-fn load_matrix(path: &Path, transpose: bool, filters: Option<&FeatureOptions>) -> Result<Loaded> {
+fn load_matrix(
+    source: Source<'_>,
+    transpose: bool,
+    filters: Option<&FeatureOptions>,
+) -> Result<Loaded> {
+    let path = source.path;
     let expression = ExpressionOptions {
         transpose,
         ..ExpressionOptions::default()
     };
-    let matrix = vaebio_io::expression::read_expression(path, &expression)?;
+    let matrix = vaebio_io::expression::read_expression_from(source.open()?, &expression)?;
     expression_loaded(path, matrix, Featurization::Matrix { transpose }, filters)
 }
 

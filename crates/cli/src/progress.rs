@@ -1,5 +1,7 @@
 //! Progress on stderr (indicatif), silent under `--quiet`.
 
+use std::path::Path;
+
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use vaebio_model::Progress;
 
@@ -47,15 +49,38 @@ impl TrainingBar {
     }
 }
 
-/// A spinner for featurization, cleared when done.
-pub fn spinner(message: &str, quiet: bool) -> ProgressBar {
+/// A bar for reading input: bytes read (of the file size, when known) and the rate; the
+/// loaders wrap their file in it with [`open_input`]. Cleared when done.
+pub fn reading_bar(quiet: bool) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new_spinner();
-    bar.set_message(message.to_string());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "featurizing {spinner} {bytes}/{total_bytes} {bytes_per_sec} [{elapsed}]",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
+}
+
+/// Opens `path` (`-` for stdin) like `vaebio_io::input::open`, counting the bytes read
+/// (before decompression) on `bar`.
+pub fn open_input(path: &Path, bar: &ProgressBar) -> anyhow::Result<vaebio_io::Input> {
+    if path == Path::new("-") {
+        return Ok(vaebio_io::input::from_reader(
+            "<stdin>",
+            bar.wrap_read(std::io::stdin()),
+        )?);
+    }
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| vaebio_io::Error::io(name.clone(), e))?;
+    if let Ok(meta) = file.metadata() {
+        bar.set_length(meta.len());
+    }
+    Ok(vaebio_io::input::from_reader(name, bar.wrap_read(file))?)
 }
 
 /// Prints summary lines to stderr unless quiet.

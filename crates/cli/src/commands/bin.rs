@@ -22,7 +22,7 @@ use crate::fit::fit;
 use crate::latent::LatentTable;
 use crate::load::{DataKind, load};
 use crate::output::{latent_names, write_table};
-use crate::progress::{spinner, summarize};
+use crate::progress::{reading_bar, summarize};
 use crate::rows::Rows;
 
 /// Bin FASTA files written per pass over the contigs (keeps open files bounded).
@@ -115,8 +115,8 @@ fn train_and_embed(
         .min_length
         // VAMB's minimum contig length (`-m`), whatever the features.
         .get_or_insert(vaebio_io::composition::TNF_MIN_LENGTH);
-    let bar = spinner("featurizing", quiet);
-    let loaded = load(&args.input, args.model.seed);
+    let bar = reading_bar(quiet);
+    let loaded = load(&args.input, args.model.seed, &bar);
     bar.finish_and_clear();
     let loaded = loaded?;
     if loaded.kind != DataKind::Dna {

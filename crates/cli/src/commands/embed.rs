@@ -7,15 +7,15 @@ use crate::covariate::Covariate;
 use crate::fit::{fit, read_labels, report_labels, save};
 use crate::load::load;
 use crate::output::{latent_names, write_pca, write_table};
-use crate::progress::{spinner, summarize};
+use crate::progress::{reading_bar, summarize};
 use crate::rows::Rows;
 
 /// Runs `vaebio embed`.
 pub fn run(args: EmbedArgs, quiet: bool) -> Result<()> {
     // Checked first, so an unavailable device fails before any work.
     let device = vaebio_model::device(&args.model.device)?;
-    let bar = spinner("featurizing", quiet);
-    let loaded = load(&args.input, args.model.seed);
+    let bar = reading_bar(quiet);
+    let loaded = load(&args.input, args.model.seed, &bar);
     bar.finish_and_clear();
     let loaded = loaded?;
     summarize(&loaded.summary, quiet);

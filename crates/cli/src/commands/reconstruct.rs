@@ -10,13 +10,16 @@ use crate::covariate::Covariate;
 use crate::load::{align_features, load_like};
 use crate::model_dir::open_model;
 use crate::output::write_table;
-use crate::progress::summarize;
+use crate::progress::{reading_bar, summarize};
 use crate::rows::Rows;
 
 /// Runs `vaebio reconstruct`.
 pub fn run(args: ReconstructArgs, quiet: bool) -> Result<()> {
     let (vae, featurization) = open_model(&args.model, "cpu")?;
-    let mut loaded = load_like(&args.input, &featurization, vae.config().seed)?;
+    let bar = reading_bar(quiet);
+    let loaded = load_like(&args.input, &featurization, vae.config().seed, &bar);
+    bar.finish_and_clear();
+    let mut loaded = loaded?;
     summarize(&loaded.summary, quiet);
     let source = args.input.path().1;
     loaded.matrix = align_features(loaded.matrix, &vae.metadata().feature_names, source)?;
