@@ -506,16 +506,10 @@ pub(crate) fn check_unique(names: &[String], file: &str, line: u64, kind: &str) 
 #[cfg(test)]
 mod tests {
     use std::io::Cursor;
-    use std::path::PathBuf;
 
     use super::*;
     use crate::matrix::Storage;
-
-    fn testdata(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata")
-            .join(name)
-    }
+    use crate::testdata::testdata;
 
     fn read(text: &str, options: &ExpressionOptions) -> Result<FeatureMatrix> {
         let input = input::from_reader("t.tsv", Cursor::new(text.as_bytes().to_vec()))?;

@@ -36,6 +36,8 @@ pub mod kmer;
 pub mod matrix;
 pub mod mtx;
 pub mod table;
+#[cfg(test)]
+mod testdata;
 pub mod tnf;
 pub mod vcf;
 

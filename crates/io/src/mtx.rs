@@ -342,12 +342,7 @@ mod tests {
     use std::io::Write;
 
     use super::*;
-
-    fn testdata(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata")
-            .join(name)
-    }
+    use crate::testdata::testdata;
 
     fn write_dir(matrix: &str, features: &str, barcodes: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();

@@ -216,15 +216,9 @@ fn list(names: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use std::io::Cursor;
-    use std::path::PathBuf;
 
     use super::*;
-
-    fn testdata(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata")
-            .join(name)
-    }
+    use crate::testdata::testdata;
 
     fn read(text: &str) -> Result<LabelTable> {
         read_labels_from(input::from_reader(

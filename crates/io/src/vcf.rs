@@ -514,16 +514,10 @@ fn transpose(
 #[cfg(test)]
 mod tests {
     use std::io::{Cursor, Read};
-    use std::path::PathBuf;
 
     use super::*;
     use crate::matrix::Storage;
-
-    fn testdata(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata")
-            .join(name)
-    }
+    use crate::testdata::testdata;
 
     fn from_text(text: &str, options: &VcfOptions) -> Result<Genotypes> {
         let input = input::from_reader("test.vcf", Cursor::new(text.as_bytes().to_vec()))?;
