@@ -5,6 +5,7 @@ use candle_core::{D, Tensor, Var};
 use candle_nn::VarBuilder;
 use candle_nn::init::Init;
 
+use crate::batch_norm_op::batch_norm_train;
 use crate::bias_op::add_bias;
 use crate::config::{Activation, Norm};
 
@@ -107,6 +108,28 @@ impl BatchNorm {
             return x.broadcast_mul(&scale)?.broadcast_add(&shift);
         }
         let rows = x.dim(0)?;
+        // Running statistics as PyTorch keeps them: unbiased variance, momentum-weighted.
+        let unbiased = if rows > 1 {
+            rows as f64 / (rows - 1) as f64
+        } else {
+            1.0
+        };
+        let m = BATCH_NORM_MOMENTUM;
+        if let Some(normed) = batch_norm_train(x, &self.weight, &self.bias, BATCH_NORM_EPS)? {
+            let blend = |running: &Var, batch: &[f32], scale: f64| -> candle_core::Result<()> {
+                let next: Vec<f32> = running
+                    .as_tensor()
+                    .to_vec1::<f32>()?
+                    .iter()
+                    .zip(batch)
+                    .map(|(&r, &b)| (f64::from(r) * (1.0 - m) + f64::from(b) * scale) as f32)
+                    .collect();
+                running.set(&Tensor::from_vec(next, batch.len(), x.device())?)
+            };
+            blend(&self.running_mean, &normed.mean, m)?;
+            blend(&self.running_var, &normed.variance, m * unbiased)?;
+            return Ok(normed.output);
+        }
         let mean = x.mean_keepdim(0)?;
         let centred = x.broadcast_sub(&mean)?;
         let var = centred.sqr()?.mean_keepdim(0)?;
@@ -115,13 +138,6 @@ impl BatchNorm {
             .unsqueeze(0)?
             .div(&(&var + BATCH_NORM_EPS)?.sqrt()?)?;
         let y = centred.broadcast_mul(&scale)?.broadcast_add(&self.bias)?;
-        // Running statistics as PyTorch keeps them: unbiased variance, momentum-weighted.
-        let unbiased = if rows > 1 {
-            rows as f64 / (rows - 1) as f64
-        } else {
-            1.0
-        };
-        let m = BATCH_NORM_MOMENTUM;
         let next_mean =
             ((self.running_mean.as_tensor() * (1.0 - m))? + (mean.detach().squeeze(0)? * m)?)?;
         let next_var = ((self.running_var.as_tensor() * (1.0 - m))?

@@ -36,6 +36,7 @@
 //! dropout and noise) give bit-identical results on the CPU.
 #![warn(missing_docs)]
 
+mod batch_norm_op;
 mod bias_op;
 pub mod checkpoint;
 pub mod cluster;
