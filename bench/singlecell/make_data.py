@@ -15,7 +15,8 @@ sim2  Splatter-like simulation (numpy), two batches: gamma gene means, log-norma
       type proportions that differ between batches, negative-binomial counts with per-gene
       dispersion. 2,000 genes are simulated; the 1,000 most highly variable (scanpy,
       flavour 'seurat', on normalize_total + log1p) are written, so both tools see the
-      same cells and genes.
+      same cells and genes. `sim2_truth.tsv`: the true expression share of each HVG per
+      cell type and batch (rows `type1_A`..`type6_B`), to score batch-corrected output.
 
     bench/.venv/bin/python bench/singlecell/make_data.py --out bench/out/singlecell
 
@@ -98,12 +99,14 @@ def simulate(rng, n_cells, n_genes):
             rows.append(rng.negative_binomial(theta, theta / (theta + mu)))
             cell_type.append(f"type{type_index + 1}")
             cell_batch.append("AB"[b])
-    return np.array(rows), cell_type, cell_batch
+    truth = {f"type{t + 1}_{'AB'[b]}": gene_mean * types[t] * batch_factor[b]
+             for b in range(2) for t in range(6)}
+    return np.array(rows), cell_type, cell_batch, truth
 
 
 def tiny(prefix, n_cells, n_genes, seed):
     rng = np.random.default_rng(seed)
-    counts, cell_type, cell_batch = simulate(rng, n_cells, n_genes)
+    counts, cell_type, cell_batch, _ = simulate(rng, n_cells, n_genes)
     cells = [f"cell{i}" for i in range(len(cell_type))]
     write_counts(prefix + ".tsv", counts, cells, [f"gene{j}" for j in range(n_genes)])
     write_table(prefix + "_labels.tsv", "cell_type", cells, cell_type)
@@ -115,7 +118,7 @@ def sim2(out, n_cells, n_genes, n_top, seed):
     import scanpy as sc
 
     rng = np.random.default_rng(seed)
-    counts, cell_type, cell_batch = simulate(rng, n_cells, n_genes)
+    counts, cell_type, cell_batch, truth = simulate(rng, n_cells, n_genes)
     cells = [f"cell{i}" for i in range(len(cell_type))]
     genes = np.array([f"gene{j}" for j in range(n_genes)])
     adata = anndata.AnnData(counts.astype(np.float32))
@@ -128,6 +131,11 @@ def sim2(out, n_cells, n_genes, n_top, seed):
     write_counts(os.path.join(out, "sim2.tsv"), counts[:, chosen], cells, list(genes[chosen]))
     write_table(os.path.join(out, "sim2_labels.tsv"), "cell_type", cells, cell_type)
     write_table(os.path.join(out, "sim2_batches.tsv"), "batch", cells, cell_batch)
+    with open(os.path.join(out, "sim2_truth.tsv"), "w") as table:
+        table.write("id\t" + "\t".join(genes[chosen]) + "\n")
+        for name, profile in truth.items():
+            share = profile[chosen] / profile[chosen].sum()
+            table.write(name + "\t" + "\t".join(f"{v:.6g}" for v in share) + "\n")
     print(f"sim2: {len(cells)} cells x {len(chosen)} HVGs (of {n_genes}), 6 types x 2 batches, "
           f"zeros {np.mean(counts[:, chosen] == 0):.2f}, "
           f"median UMIs in these genes {np.median(counts[:, chosen].sum(1)):.0f}")

@@ -14,9 +14,9 @@ normalised expression of both tools is compared (`vaebio reconstruct` vs
     bench/.venv/bin/python bench/singlecell/run.py --vaebio target/release/vaebio \
         --out bench/out/singlecell --seeds 0,1,2
 
-scVI outputs are cached in OUT/runs (delete them to re-run); vaebio runs are keyed by
-`--tag`, so a changed recipe can be compared against the same scVI runs. Extra vaebio
-flags: `--flags '--epochs 200'`.
+Runs are cached in OUT/runs (`*.json` hold their times; delete them to re-run); vaebio runs
+are keyed by `--tag`, so a changed recipe or binary can be compared against the same scVI
+runs. Extra vaebio flags: `--flags '--epochs 200'`.
 """
 
 import argparse
@@ -69,6 +69,17 @@ def batch_gap(expression, labels, batches):
         a = expression[(in_type & (batches == "A")).to_numpy()].mean(0)
         b = expression[(in_type & (batches == "B")).to_numpy()].mean(0)
         logs.append(np.log((b + 1e-8) / (a + 1e-8)))
+    return float(np.sqrt(np.mean(np.square(logs))))
+
+
+def truth_error(expression, labels, truth):
+    """RMS over (cell type, gene) of log(mean expression share of the type's cells, both
+    batches / the simulation's true share of that type in batch A): how far output decoded
+    as batch A is from the truth (normalised counts carry batch B's effect and noise)."""
+    logs = []
+    for cell_type in sorted(labels.unique()):
+        mean = expression[(labels == cell_type).to_numpy()].mean(0)
+        logs.append(np.log((mean + 1e-8) / truth.loc[f"{cell_type}_A"].to_numpy()))
     return float(np.sqrt(np.mean(np.square(logs))))
 
 
@@ -129,11 +140,19 @@ def main():
                 command = [args.vaebio, "embed", "--matrix", counts, "-q", "--seed", seed,
                            *batch_flags, *shlex.split(args.flags), "-o", stem + ".tsv",
                            "--save-model", model]
-                start, cpu_start = time.time(), children_cpu()
-                subprocess.run(command, check=True)
-                seconds, cpu_seconds = time.time() - start, children_cpu() - cpu_start
-                with open(os.path.join(model, "history.tsv")) as history:
-                    epochs = sum(1 for _ in history) - 1
+                cached = stem + ".json"
+                if not os.path.exists(cached):
+                    start, cpu_start = time.time(), children_cpu()
+                    subprocess.run(command, check=True)
+                    seconds, cpu_seconds = time.time() - start, children_cpu() - cpu_start
+                    with open(os.path.join(model, "history.tsv")) as history:
+                        epochs = sum(1 for _ in history) - 1
+                    with open(cached, "w") as f:
+                        json.dump({"seconds": seconds, "cpu_seconds": cpu_seconds,
+                                   "epochs": epochs, "command": command}, f)
+                with open(cached) as f:
+                    info = json.load(f)
+                seconds, cpu_seconds, epochs = info["seconds"], info["cpu_seconds"], info["epochs"]
                 name = f"vaebio {args.tag} {variant}".strip()
                 rows.append((data, name, seed, epochs, seconds, cpu_seconds,
                              *evaluate(args.vaebio, stem + ".tsv", labels, batches)))
@@ -163,17 +182,21 @@ def main():
                     theirs_a = read_matrix(scvi_prefix + "_norm_A.tsv").loc[ours_a.index]
                     raw = read_matrix(counts).T.loc[ours.index]
                     raw = raw.div(raw.sum(1), axis=0)
-                    labels_in, batches_in = (label_series.loc[ours.index],
-                                             batch_series.loc[ours.index])
-                    record.update({
-                        "corrected_r": per_gene_correlation(ours_a, theirs_a),
-                        "gap_raw": batch_gap(raw.to_numpy(), labels_in, batches_in),
-                        "gap_vaebio": batch_gap(ours.to_numpy(), labels_in, batches_in),
-                        "gap_vaebio_A": batch_gap(ours_a.to_numpy(), labels_in, batches_in),
-                        "gap_scvi": batch_gap(theirs.loc[ours.index].to_numpy(), labels_in,
-                                              batches_in),
-                        "gap_scvi_A": batch_gap(theirs_a.to_numpy(), labels_in, batches_in),
-                    })
+                    labels_in = label_series.loc[ours.index]
+                    batches_in = batch_series.loc[ours.index]
+                    truth = read_matrix(os.path.join(out, f"{data}_truth.tsv"))[ours.columns]
+                    record["corrected_r"] = per_gene_correlation(ours_a, theirs_a)
+                    if first_scvi != scvi_prefix + "_norm.tsv":
+                        record["scvi_seed_corrected_r"] = per_gene_correlation(
+                            theirs_a, read_matrix(first_scvi.replace("_norm", "_norm_A")))
+                    for key, table in (("raw", raw), ("vaebio", ours),
+                                       ("vaebio_A", ours_a),
+                                       ("scvi", theirs.loc[ours.index]), ("scvi_A", theirs_a)):
+                        record["gap_" + key] = batch_gap(table.to_numpy(), labels_in,
+                                                         batches_in)
+                        if key in ("raw", "vaebio_A", "scvi_A"):
+                            record["truth_" + key] = truth_error(table.to_numpy(), labels_in,
+                                                                 truth)
                 expression_rows.append(record)
                 print(record, file=sys.stderr, flush=True)
 
@@ -186,13 +209,18 @@ def main():
               f"| {knn:.3f} | {ari:.3f} | {mixing} |")
     if expression_rows:
         print()
-        print("| data | seed | normalised r | scVI vs scVI r | corrected r | batch gap: counts "
-              "| vaebio | vaebio →A | scVI | scVI →A |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        columns = [
+            ("normalised r", "norm_r"), ("scVI–scVI r", "scvi_seed_r"),
+            ("corrected r", "corrected_r"), ("scVI–scVI corrected r", "scvi_seed_corrected_r"),
+            ("gap counts", "gap_raw"), ("gap vaebio", "gap_vaebio"),
+            ("gap vaebio →A", "gap_vaebio_A"), ("gap scVI", "gap_scvi"),
+            ("gap scVI →A", "gap_scvi_A"), ("truth err counts", "truth_raw"),
+            ("truth err vaebio →A", "truth_vaebio_A"), ("truth err scVI →A", "truth_scvi_A"),
+        ]
+        print("| data | seed | " + " | ".join(title for title, _ in columns) + " |")
+        print("| --- | --- |" + " --- |" * len(columns))
         for r in expression_rows:
-            cells = [f"{r[key]:.3f}" if key in r else "" for key in
-                     ("norm_r", "scvi_seed_r", "corrected_r", "gap_raw", "gap_vaebio", "gap_vaebio_A",
-                      "gap_scvi", "gap_scvi_A")]
+            cells = [f"{r[key]:.3f}" if key in r else "" for _, key in columns]
             print(f"| {r['data']} | {r['seed']} | " + " | ".join(cells) + " |")
 
 
