@@ -8,27 +8,16 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{ok, s, testdata};
+use common::{ok, read_tsv, s, testdata};
 
 /// Header fields and (id, number of values) per row of a TSV written by vaebio.
 fn shape(path: &Path) -> (Vec<String>, Vec<(String, usize)>) {
-    let text = fs::read_to_string(path).expect("output exists");
-    let mut lines = text.lines();
-    let header = lines
-        .next()
-        .expect("header")
-        .split('\t')
-        .map(str::to_string)
-        .collect();
-    let rows = lines
-        .map(|line| {
-            let mut fields = line.split('\t');
-            let id = fields.next().expect("id").to_string();
-            for value in fields.clone() {
-                let value: f64 = value.parse().expect("number");
-                assert!(value.is_finite());
-            }
-            (id, fields.count())
+    let (header, rows) = read_tsv(path);
+    let rows = rows
+        .into_iter()
+        .map(|(id, values)| {
+            assert!(values.iter().all(|v| v.is_finite()), "{id}");
+            (id, values.len())
         })
         .collect();
     (header, rows)

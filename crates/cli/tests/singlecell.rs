@@ -4,33 +4,13 @@
 //! shapes, finite values, and that `--transform-batch` decodes every cell as if from the
 //! named batch — unchanged for the cells already in it, different for the others.
 
+mod common;
+
 use std::collections::HashMap;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(name)
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_vaebio"))
-        .args(args)
-        .output()
-        .expect("the vaebio binary runs");
-    assert!(
-        out.status.success(),
-        "vaebio {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().expect("utf-8 temp path")
-}
+use common::{ok, read_tsv, s, testdata};
 
 /// A TSV written by vaebio: header fields, and row id -> finite values.
 struct Table {
@@ -39,24 +19,14 @@ struct Table {
 }
 
 fn read_table(path: &Path) -> Table {
-    let text = fs::read_to_string(path).expect("output exists");
-    let mut lines = text.lines();
-    let header = lines
-        .next()
-        .expect("header")
-        .split('\t')
-        .map(str::to_string)
-        .collect();
-    let rows = lines
-        .map(|line| {
-            let mut fields = line.split('\t');
-            let id = fields.next().expect("id").to_string();
-            let values: Vec<f64> = fields.map(|v| v.parse().expect("number")).collect();
-            assert!(values.iter().all(|v| v.is_finite()), "{id}: {values:?}");
-            (id, values)
-        })
-        .collect();
-    Table { header, rows }
+    let (header, rows) = read_tsv(path);
+    for (id, values) in &rows {
+        assert!(values.iter().all(|v| v.is_finite()), "{id}: {values:?}");
+    }
+    Table {
+        header,
+        rows: rows.into_iter().collect(),
+    }
 }
 
 /// Cell id -> batch name, from `testdata/counts2batch_batches.tsv`.
