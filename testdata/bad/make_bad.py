@@ -152,6 +152,8 @@ mtx_dir("mtx_no_banner", mtx(banner=""))
 mtx_dir("mtx_missing_barcodes", bars=None)
 mtx_dir("mtx_short_entries", mtx(nnz=9))
 mtx_dir("mtx_negative_count", mtx(body=entries[:2] + [(3, 2, -5)] + entries[3:]))
+# Found while writing the fuzz/ mtx target: the promised entry count was reserved up front.
+mtx_dir("mtx_absurd_entry_count", mtx(nnz=2**64 - 1))
 
 # ---- label / batch tables (ids of matrix_ok.tsv: cell0..cell4)
 put("labels_no_match.tsv", "id\tbatch\n" + "".join(f"other{j}\tb{j % 2}\n" for j in range(5)))
@@ -166,6 +168,7 @@ put("crlf_matrix.csv", matrix(counts, sep=",", eol="\r\n"))
 put("crlf_fasta.fa", "".join(f">c{i} some description\r\n{seq(60)}\r\n{seq(60)}\r\n" for i in range(4)))
 put("crlf_reads.fq", "".join(f"@r{i}\r\n{seq(40)}\r\n+\r\n{'I' * 40}\r\n" for i in range(4)))
 put("crlf_family.a2m", "".join(f">{n}\r\n{s}\r\n" for n, s in aln))
+put("mutations_ok.txt", "mutant\nM1A\nK2R:V3I\n")  # for model_msa_ok/, trained on crlf_family.a2m
 put("crlf_variants.vcf", (vcf_head + good_sites).replace("\n", "\r\n"))
 put("crlf_labels.tsv", "id\tbatch\r\n" + "".join(f"cell{j}\tb{j % 2}\r\n" for j in range(5)))
 mtx_dir("crlf_mtx", mtx().replace("\n", "\r\n"), features.replace("\n", "\r\n"), barcodes.replace("\n", "\r\n"))
