@@ -1,12 +1,15 @@
 //! AdamW with decoupled weight decay (Loshchilov & Hutter), as `candle_nn::AdamW` computes it.
 //!
-//! On the CPU the update of each variable runs as one fused loop over host buffers instead
-//! of candle's dozen element-wise tensor ops (each of which allocates a full-size buffer);
+//! On the CPU the update of each variable runs as one fused loop, in place on the variable's
+//! storage, instead of candle's dozen element-wise tensor ops (each of which allocates a
+//! full-size buffer);
 //! on other devices the same update runs as tensor ops. Both expose their moments and step
 //! count, so a checkpoint can resume training with the exact optimiser state.
 
+use std::cell::RefCell;
+
 use candle_core::backprop::GradStore;
-use candle_core::{Tensor, Var};
+use candle_core::{CpuStorage, InplaceOp2, Layout, Tensor, Var};
 use candle_nn::ParamsAdamW;
 
 /// The optimiser's state: its step count and each variable's first and second moments, in
@@ -115,12 +118,80 @@ fn bias_corrections(params: &ParamsAdamW, step: u64) -> (f64, f64) {
     )
 }
 
+/// The scalars of one AdamW step.
+struct Update {
+    beta1: f32,
+    beta2: f32,
+    /// Bias corrections 1 / (1 − β^t).
+    scale_m: f32,
+    scale_v: f32,
+    /// 1 − lr·weight decay.
+    decay: f32,
+    lr: f32,
+    eps: f32,
+}
+
+impl Update {
+    /// θ ← θ·decay − lr·m̂/(√v̂ + ε) after updating the moments with gradient `g`.
+    fn apply(&self, theta: &mut [f32], m: &mut [f32], v: &mut [f32], grad: &[f32]) {
+        let values = theta
+            .iter_mut()
+            .zip(m.iter_mut())
+            .zip(v.iter_mut())
+            .zip(grad);
+        for (((theta, m), v), g) in values {
+            *m = self.beta1 * *m + (1.0 - self.beta1) * g;
+            *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
+            let step = (*m * self.scale_m) / ((*v * self.scale_v).sqrt() + self.eps);
+            *theta = *theta * self.decay - self.lr * step;
+        }
+    }
+}
+
+/// One variable's update as a candle in-place op on its CPU storage.
+struct InPlaceUpdate<'a> {
+    update: &'a Update,
+    moments: RefCell<(&'a mut Vec<f32>, &'a mut Vec<f32>)>,
+}
+
+impl InplaceOp2 for InPlaceUpdate<'_> {
+    fn name(&self) -> &'static str {
+        "adamw-update"
+    }
+
+    fn cpu_fwd(
+        &self,
+        theta: &mut CpuStorage,
+        theta_layout: &Layout,
+        grad: &CpuStorage,
+        grad_layout: &Layout,
+    ) -> candle_core::Result<()> {
+        let (Some((t0, t1)), Some((g0, g1))) = (
+            theta_layout.contiguous_offsets(),
+            grad_layout.contiguous_offsets(),
+        ) else {
+            candle_core::bail!("adamw: variable and gradient must be contiguous")
+        };
+        let theta = match theta {
+            CpuStorage::F32(values) => &mut values[t0..t1],
+            _ => candle_core::bail!("adamw: f32 variables only"),
+        };
+        let grad = &grad.as_slice::<f32>()?[g0..g1];
+        let mut moments = self.moments.borrow_mut();
+        let (m, v) = &mut *moments;
+        if grad.len() != theta.len() || m.len() != theta.len() || v.len() != theta.len() {
+            candle_core::bail!("adamw: gradient or moments do not match the variable")
+        }
+        self.update.apply(theta, m, v, grad);
+        Ok(())
+    }
+}
+
 /// Per-variable first and second moments on the host.
 pub(crate) struct HostAdamW {
     vars: Vec<(Var, Vec<f32>, Vec<f32>)>,
     params: ParamsAdamW,
     step_t: u64,
-    theta: Vec<f32>,
 }
 
 impl HostAdamW {
@@ -136,7 +207,6 @@ impl HostAdamW {
             vars,
             params,
             step_t: 0,
-            theta: Vec::new(),
         }
     }
 
@@ -145,31 +215,25 @@ impl HostAdamW {
         let p = &self.params;
         let (beta1, beta2) = (p.beta1 as f32, p.beta2 as f32);
         let (scale_m, scale_v) = bias_corrections(p, self.step_t);
-        let (scale_m, scale_v) = (scale_m as f32, scale_v as f32);
-        let decay = (1.0 - p.lr * p.weight_decay) as f32;
-        let lr = p.lr as f32;
-        let eps = p.eps as f32;
+        let update = Update {
+            beta1,
+            beta2,
+            scale_m: scale_m as f32,
+            scale_v: scale_v as f32,
+            decay: (1.0 - p.lr * p.weight_decay) as f32,
+            lr: p.lr as f32,
+            eps: p.eps as f32,
+        };
         for (var, m, v) in &mut self.vars {
             let Some(grad) = grads.get(var) else {
                 continue;
             };
-            let grad = grad.flatten_all()?.to_vec1::<f32>()?;
-            self.theta.clear();
-            self.theta
-                .extend(var.as_tensor().flatten_all()?.to_vec1::<f32>()?);
-            for (((theta, m), v), g) in self
-                .theta
-                .iter_mut()
-                .zip(m.iter_mut())
-                .zip(v.iter_mut())
-                .zip(&grad)
-            {
-                *m = beta1 * *m + (1.0 - beta1) * g;
-                *v = beta2 * *v + (1.0 - beta2) * g * g;
-                let step = (*m * scale_m) / ((*v * scale_v).sqrt() + eps);
-                *theta = *theta * decay - lr * step;
-            }
-            var.set(&Tensor::from_slice(&self.theta, var.shape(), var.device())?)?;
+            // in place on the variable's storage: no copies of the weights to and from the host
+            let op = InPlaceUpdate {
+                update: &update,
+                moments: RefCell::new((m, v)),
+            };
+            var.as_tensor().inplace_op2(&grad.contiguous()?, &op)?;
         }
         Ok(())
     }
