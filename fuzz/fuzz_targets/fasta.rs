@@ -4,8 +4,8 @@
 use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
-use vaebio_io::composition::{SequenceFeatures, SequenceOptions, featurize_sequences};
 use vaebio_io::SequenceReader;
+use vaebio_io::composition::{SequenceFeatures, SequenceOptions, featurize_sequences};
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks the featurization so every path sees the same records.
@@ -15,10 +15,19 @@ fuzz_target!(|data: &[u8]| {
     let features = match choice % 4 {
         0 => SequenceFeatures::Auto,
         1 => SequenceFeatures::Tnf,
-        2 => SequenceFeatures::Kmer { k: 1 + (choice / 4 % 5) as usize, canonical: choice & 0x80 != 0 },
-        _ => SequenceFeatures::AminoAcid { k: 1 + (choice / 4 % 2) as usize },
+        2 => SequenceFeatures::Kmer {
+            k: 1 + (choice / 4 % 5) as usize,
+            canonical: choice & 0x80 != 0,
+        },
+        _ => SequenceFeatures::AminoAcid {
+            k: 1 + (choice / 4 % 2) as usize,
+        },
     };
-    let options = SequenceOptions { features, min_length: Some(0), ..SequenceOptions::default() };
+    let options = SequenceOptions {
+        features,
+        min_length: Some(0),
+        ..SequenceOptions::default()
+    };
     // Through the opener, as files are read: plain or gzip detected from the bytes.
     if let Ok(input) = vaebio_io::input::from_reader("fuzz.fa", Cursor::new(bytes.to_vec())) {
         let _ = featurize_sequences(SequenceReader::new("fuzz.fa", input), &options);

@@ -28,6 +28,8 @@ fuzz_target!(|data: &[u8]| {
     ) else {
         return;
     };
-    let options = MtxOptions { gene_ids: choice & 1 != 0 };
+    let options = MtxOptions {
+        gene_ids: choice & 1 != 0,
+    };
     let _ = read_10x_mtx_from(matrix, features, barcodes, &options);
 });

@@ -20,7 +20,11 @@ fuzz_target!(|data: &[u8]| {
         seed: u64::from(choice),
         min_maf: if choice & 0x08 != 0 { 0.05 } else { 0.0 },
         max_sites: (choice & 0x10 != 0).then_some(1 + usize::from(choice >> 6)),
-        thinning: if choice & 0x20 != 0 { Thinning::Random } else { Thinning::EvenlySpaced },
+        thinning: if choice & 0x20 != 0 {
+            Thinning::Random
+        } else {
+            Thinning::EvenlySpaced
+        },
         snps_only: choice & 0x04 == 0,
     };
     if let Ok(input) = vaebio_io::input::from_reader("fuzz.vcf", Cursor::new(bytes.to_vec())) {
