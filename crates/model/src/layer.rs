@@ -6,8 +6,8 @@ use candle_nn::VarBuilder;
 use candle_nn::init::Init;
 
 use crate::batch_norm_op::batch_norm_train;
-use crate::bias_op::add_bias;
 use crate::config::{Activation, Norm};
+use crate::linear_op::linear;
 
 /// scVI's batch-norm momentum and ε (PyTorch defaults are 0.1 and 1e-5).
 const BATCH_NORM_MOMENTUM: f64 = 0.01;
@@ -60,7 +60,7 @@ impl Affine {
         x: &Tensor,
         batches: Option<&Tensor>,
     ) -> candle_core::Result<Tensor> {
-        let y = add_bias(&x.matmul(&self.weight.t()?)?, &self.bias)?;
+        let y = linear(x, &self.weight, &self.bias)?;
         match (&self.covariate, batches) {
             (Some(covariate), Some(batches)) => y + covariate.index_select(batches, 0)?,
             _ => Ok(y),

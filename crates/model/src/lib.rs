@@ -37,7 +37,6 @@
 #![warn(missing_docs)]
 
 mod batch_norm_op;
-mod bias_op;
 pub mod checkpoint;
 pub mod cluster;
 pub mod config;
@@ -52,6 +51,7 @@ mod init;
 mod layer;
 pub mod likelihood;
 pub mod likelihood_error;
+mod linear_op;
 pub mod loss;
 pub mod metrics;
 mod negative_binomial_op;
