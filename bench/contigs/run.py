@@ -9,8 +9,16 @@ writes) is the baseline. The bins are scored by their adjusted Rand index agains
 and the number of genomes recovered (a bin of precision >= 0.9 and recall >= 0.5 in bp).
 Prints one markdown row per setting and seed.
 
+With `--abundance DEPTH` (a jgi depth table, e.g. from simulate_depth.py) every vaebio run gets
+`--abundance DEPTH`, and PCA is of the same table `vaebio featurize --abundance` writes (TNF
+plus raw depths), z-scored per column, once unweighted and once weighed as vaebio's loss
+weighs it (composition 0.15, abundance 0.85). `--tag` keeps the output files of runs apart.
+`VAEBIO=/path/to/binary` runs another build.
+
     python3 bench/contigs/run.py --seeds 1,2,3 \
         --setting 'default=' --setting 'vamb=--preset vamb'
+    python3 bench/contigs/run.py --seeds 1,2,3 --setting 'default=' \
+        --abundance bench/out/contigs/depth_s6.txt --tag s6
 """
 import argparse
 import json
@@ -22,7 +30,7 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "bench", "out", "contigs")
-VAEBIO = os.path.join(ROOT, "target", "release", "vaebio")
+VAEBIO = os.environ.get("VAEBIO", os.path.join(ROOT, "target", "release", "vaebio"))
 
 
 def evaluate(latent, labels, seed):
@@ -84,35 +92,47 @@ def main():
                    help="NAME=FLAGS for `vaebio embed` (repeatable)")
     p.add_argument("--pca", default="10,32", help="PCA components to report")
     p.add_argument("--seeds", default="1")
+    p.add_argument("--abundance", help="depth table passed to vaebio and added to PCA's input")
+    p.add_argument("--tag", default="", help="suffix for the output file names")
     args = p.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    tnf = os.path.join(OUT, "tnf.tsv")
-    subprocess.run([VAEBIO, "-q", "featurize", "--fasta", args.fasta, "-o", tnf], check=True)
+    depth = ["--abundance", args.abundance] if args.abundance else []
+    tag = f"_{args.tag}" if args.tag else ""
+    tnf = os.path.join(OUT, f"tnf{tag}.tsv")
+    subprocess.run([VAEBIO, "-q", "featurize", "--fasta", args.fasta, *depth, "-o", tnf],
+                   check=True)
+    # (name, pca.py flags): the PCA baselines.
+    baselines = [("z-scored TNF", [])]
+    if args.abundance:
+        baselines = [("z-scored TNF + depths", []),
+                     ("z-scored TNF + depths, weighed 0.15/0.85", ["--alpha", "0.15"])]
     print("| setting | seed | kNN accuracy (k=15) | k-means ARI | k-means NMI "
           "| bins | bin ARI | genomes recovered | seconds |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for k in [int(c) for c in args.pca.split(",") if c]:
-        latent = os.path.join(OUT, f"pca{k}.tsv")
-        subprocess.run([sys.executable, os.path.join(ROOT, "bench", "contigs", "pca.py"), tnf,
-                        "--components", str(k), "-o", latent], check=True)
-        m = evaluate(latent, args.labels, 42)
-        # The same medoid clustering on the PCA scores (`bin --latent` skips training).
-        bins = os.path.join(OUT, f"bins_pca{k}.tsv")
-        subprocess.run([VAEBIO, "-q", "bin", "--fasta", args.fasta, "--latent", latent,
-                        "-o", bins], check=True)
-        ari, recovered, n_bins = bin_scores(bins, args.labels, args.fasta)
-        print(f"| PCA {k} of z-scored TNF | - | {m['knn_accuracy']:.4f} | {m['kmeans_ari']:.4f}"
-              f" | {m['kmeans_nmi']:.4f} | {n_bins} | {ari:.4f} | {recovered} | - |", flush=True)
+        for b, (what, pca_flags) in enumerate(baselines):
+            latent = os.path.join(OUT, f"pca{k}{tag}{'w' * b}.tsv")
+            subprocess.run([sys.executable, os.path.join(ROOT, "bench", "contigs", "pca.py"),
+                            tnf, "--components", str(k), *pca_flags, "-o", latent], check=True)
+            m = evaluate(latent, args.labels, 42)
+            # The same medoid clustering on the PCA scores (`bin --latent` skips training).
+            bins = os.path.join(OUT, f"bins_pca{k}{tag}{'w' * b}.tsv")
+            subprocess.run([VAEBIO, "-q", "bin", "--fasta", args.fasta, "--latent", latent,
+                            "-o", bins], check=True)
+            ari, recovered, n_bins = bin_scores(bins, args.labels, args.fasta)
+            print(f"| PCA {k} of {what} | - | {m['knn_accuracy']:.4f} | "
+                  f"{m['kmeans_ari']:.4f} | {m['kmeans_nmi']:.4f} | {n_bins} | {ari:.4f} | "
+                  f"{recovered} | - |", flush=True)
     for setting in args.setting:
         name, _, flags = setting.partition("=")
         for seed in seeds:
-            latent = os.path.join(OUT, f"latent_{name}_{seed}.tsv")
-            bins = os.path.join(OUT, f"bins_{name}_{seed}.tsv")
+            latent = os.path.join(OUT, f"latent_{name}{tag}_{seed}.tsv")
+            bins = os.path.join(OUT, f"bins_{name}{tag}_{seed}.tsv")
             start = time.time()
             # `bin` trains exactly as `embed` would (all contigs here are >= 2,000 bp), writes
             # the latent means and clusters them.
             subprocess.run([VAEBIO, "-q", "bin", "--fasta", args.fasta, "--seed", str(seed),
-                            *shlex.split(flags), "--latent-out", latent, "-o", bins],
+                            *depth, *shlex.split(flags), "--latent-out", latent, "-o", bins],
                            check=True)
             seconds = time.time() - start
             m = evaluate(latent, args.labels, 42)
