@@ -46,12 +46,13 @@ pub fn configure(
     Ok((vae, train))
 }
 
-/// scvi-tools 1.4 `SCVI` defaults: 128 hidden, 10 latent, dropout 0.1, batch-norm, ReLU;
-/// Adam lr 1e-3, eps 0.01, weight decay 1e-6; batch 128; KL warm-up over 400 epochs;
+/// scvi-tools 1.4 `SCVI` defaults: 128 hidden, 10 latent, dropout 0.1, batch-norm, ReLU,
+/// posterior variance exp(·) + 1e-4 (`var_eps`); Adam lr 1e-3, eps 0.01, weight decay 1e-6; batch 128; KL warm-up over 400 epochs;
 /// epochs from data size; no early stopping.
 fn scvi(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
     vae.hidden = vec![128];
     vae.latent = 10;
+    vae.posterior_variance_floor = 1e-4;
     train.epochs = TrainConfig::scvi_epochs(n_rows);
     train.kl_warmup = Some(KlWarmup::Epochs(400));
 }

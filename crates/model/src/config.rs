@@ -80,6 +80,9 @@ pub struct VaeConfig {
     /// Weights of consecutive groups of features in the reconstruction loss, in column order
     /// (VAMB weighs abundance against TNF this way); empty: every feature weighs 1.
     pub feature_groups: Vec<FeatureGroup>,
+    /// Floor added to the posterior variance, σ² = exp(encoder output) + floor (scVI's
+    /// `var_eps`, 1e-4); 0 leaves σ² = exp(output).
+    pub posterior_variance_floor: f64,
     /// Seed for the weight initialisation.
     pub seed: u64,
 }
@@ -111,6 +114,7 @@ impl Default for VaeConfig {
             input_transform: InputTransform::Auto,
             standardize: false,
             feature_groups: Vec::new(),
+            posterior_variance_floor: 0.0,
             seed: 0,
         }
     }
@@ -183,6 +187,15 @@ impl VaeConfig {
                 format!(
                     "{} is outside [0, 1) — use e.g. 0.1, or 0 for none",
                     self.dropout
+                ),
+            ));
+        }
+        if !(self.posterior_variance_floor.is_finite() && self.posterior_variance_floor >= 0.0) {
+            return Err(invalid(
+                "posterior_variance_floor",
+                format!(
+                    "{} is not a finite number ≥ 0 — use 1e-4 (scVI) or 0 for none",
+                    self.posterior_variance_floor
                 ),
             ));
         }

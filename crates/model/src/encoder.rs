@@ -14,6 +14,7 @@ pub(crate) struct Encoder {
     mean: Affine,
     log_var: Affine,
     dropout: f32,
+    variance_floor: f64,
 }
 
 impl Encoder {
@@ -38,6 +39,7 @@ impl Encoder {
             mean: Affine::new(n_in, config.latent, 0, vb.pp("mean"))?,
             log_var: Affine::new(n_in, config.latent, 0, vb.pp("log_var"))?,
             dropout: config.dropout as f32,
+            variance_floor: config.posterior_variance_floor,
         })
     }
 
@@ -59,10 +61,13 @@ impl Encoder {
                 h = (h * noise.dropout_mask(rows, cols, self.dropout, x.device())?)?;
             }
         }
-        Ok((
-            self.mean.forward(&h, None)?,
-            self.log_var.forward(&h, None)?,
-        ))
+        let log_var = self.log_var.forward(&h, None)?;
+        let log_var = if self.variance_floor > 0.0 {
+            (log_var.exp()? + self.variance_floor)?.log()?
+        } else {
+            log_var
+        };
+        Ok((self.mean.forward(&h, None)?, log_var))
     }
 
     /// The weight matrices that L1/L2 penalties act on.

@@ -231,3 +231,45 @@ fn feature_groups_scale_the_reconstruction_term() {
     }]);
     assert_eq!(ignored, 0.0);
 }
+
+#[test]
+fn posterior_variance_floor_adds_to_the_variance() {
+    // scVI's q(z|x) variance is exp(encoder output) + var_eps: with the same seed (so the
+    // same weights) the floored model's σ² is the plain model's σ² plus the floor.
+    let nb = Likelihood::NegativeBinomial;
+    let values = data_for(nb, 5, 6);
+    let view = DenseView::new(&values, 5).unwrap();
+    let variances = |floor: f64| {
+        let config = VaeConfig {
+            hidden: vec![8],
+            latent: 3,
+            posterior_variance_floor: floor,
+            ..VaeConfig::new(5, nb)
+        };
+        let vae = Vae::new(config, &Device::Cpu).unwrap();
+        let posterior = vae.encode(Dataset::new(&view).rows()).unwrap();
+        let variances: Vec<f64> = posterior
+            .log_var
+            .values()
+            .iter()
+            .map(|&v| f64::from(v).exp())
+            .collect();
+        (posterior.mean.values().to_vec(), variances)
+    };
+    let (plain_mean, plain) = variances(0.0);
+    let (floored_mean, floored) = variances(0.5);
+    assert_eq!(plain_mean, floored_mean);
+    for (p, f) in plain.iter().zip(&floored) {
+        assert!((f - (p + 0.5)).abs() < 1e-5 * f, "{p} + 0.5 vs {f}");
+    }
+    let bad = VaeConfig {
+        posterior_variance_floor: -1e-4,
+        ..VaeConfig::new(5, nb)
+    };
+    assert!(
+        bad.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("posterior_variance_floor")
+    );
+}
