@@ -16,7 +16,7 @@ def main():
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--alpha", type=float, default=None,
                    help="with `abundance:` columns: weigh the z-scored columns as vaebio's loss "
-                        "does (composition share ALPHA, abundance 1 - ALPHA; vaebio: 0.15)")
+                        "does (composition share ALPHA, abundance 1 - ALPHA; vaebio: 0.85)")
     args = p.parse_args()
     with open(args.features) as handle:
         header = handle.readline().rstrip("\n").split("\t")[1:]

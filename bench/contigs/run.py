@@ -11,8 +11,9 @@ Prints one markdown row per setting and seed.
 
 With `--abundance DEPTH` (a jgi depth table, e.g. from simulate_depth.py) every vaebio run gets
 `--abundance DEPTH`, and PCA is of the same table `vaebio featurize --abundance` writes (TNF
-plus raw depths), z-scored per column, once unweighted and once weighed as vaebio's loss
-weighs it (composition 0.15, abundance 0.85). `--tag` keeps the output files of runs apart.
+plus the abundance features vaebio makes of the depths: VAMB-style profile and log total
+depth), z-scored per column, once unweighted and once weighed as vaebio's loss weighs it
+(composition 0.85, abundance 0.15). `--tag` keeps the output files of runs apart.
 `VAEBIO=/path/to/binary` runs another build.
 
     python3 bench/contigs/run.py --seeds 1,2,3 \
@@ -105,7 +106,7 @@ def main():
     baselines = [("z-scored TNF", [])]
     if args.abundance:
         baselines = [("z-scored TNF + depths", []),
-                     ("z-scored TNF + depths, weighed 0.15/0.85", ["--alpha", "0.15"])]
+                     ("z-scored TNF + depths, weighed 0.85/0.15", ["--alpha", "0.85"])]
     print("| setting | seed | kNN accuracy (k=15) | k-means ARI | k-means NMI "
           "| bins | bin ARI | genomes recovered | seconds |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Rewrite a jgi depth table as a plain `id<TAB>sample...` table after a transform, to test how
-vaebio's `--abundance` would do with another depth transform without changing vaebio (vaebio
-z-scores each abundance column and gives them together 0.85 of the reconstruction loss).
+vaebio's `--abundance` would do with another depth transform. Written for vaebio before
+`vaebio_io::abundance` (which fed `--abundance` columns as given); vaebio now applies the `vamb`
+transform itself (and refuses negative values), so use these tables with a build of an
+earlier commit, or with PCA (`pca.py`).
 
 - `raw`: the per-sample mean depths as they are (what vaebio uses now).
 - `log`: log(depth + PSEUDO) per sample (PSEUDO 1 by default).

@@ -117,8 +117,9 @@ pub struct FeatureOptions {
     /// Sequences: skip records shorter than this many residues.
     #[arg(long, value_name = "N", help_heading = "Sequences")]
     pub min_length: Option<usize>,
-    /// Sequences: contig depths to append to TNF (jgi_summarize_bam_contig_depths output, or
-    /// a TSV of contig × sample), z-scored and weighed against TNF as VAMB does (α = 0.15).
+    /// Sequences: contig depths to add to TNF (jgi_summarize_bam_contig_depths output, or a
+    /// TSV of contig × sample), fed as VAMB does (samples scaled to equal totals, each
+    /// contig's profile across samples, ln total depth); composition keeps 0.85 of the loss.
     #[arg(long, value_name = "FILE", help_heading = "Sequences")]
     pub abundance: Option<PathBuf>,
     /// Alignments: drop focus columns with more than this fraction of gaps.

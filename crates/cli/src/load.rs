@@ -38,6 +38,10 @@ pub enum DataKind {
     Values,
 }
 
+/// The `--abundance` transform of this version: VAMB 5's per-sample scaling, per-contig
+/// profile and log total depth (`vaebio_io::abundance::vamb_abundance`).
+const ABUNDANCE_TRANSFORM: &str = "vamb";
+
 /// How the features were made: stored in the model directory and replayed by `encode` and
 /// `reconstruct`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,9 +55,13 @@ pub enum Featurization {
         alphabet: String,
         /// Records shorter than this were skipped.
         min_length: usize,
-        /// Depth columns from `--abundance` were appended.
+        /// Abundance features from `--abundance` were appended (`vaebio_io::abundance`).
         #[serde(default)]
         abundance: bool,
+        /// How the depths became features: [`ABUNDANCE_TRANSFORM`]. Empty in models from
+        /// vaebio versions that used raw depths; those cannot be replayed.
+        #[serde(default)]
+        abundance_transform: String,
     },
     /// `--msa`.
     Msa {
@@ -165,9 +173,17 @@ pub fn load_like(
                 alphabet,
                 min_length,
                 abundance,
+                abundance_transform,
             },
         ) => {
             let depths = input.options.abundance.as_deref();
+            if *abundance && abundance_transform != ABUNDANCE_TRANSFORM {
+                return Err(BadInput(format!(
+                    "{}: the model was trained on raw depths by an older vaebio, which no longer feeds depths that way — train it again with this version",
+                    path.display()
+                ))
+                .into());
+            }
             if *abundance != depths.is_some() {
                 return Err(BadInput(if *abundance {
                     format!(
@@ -314,11 +330,14 @@ fn load_fasta(
     }
     let mut abundance_columns = 0;
     if let Some((file, depths)) = &depths {
+        let n_composition = matrix.n_cols();
         matrix = append_abundance(&matrix, depths, &file.display().to_string())?;
-        abundance_columns = depths.n_cols();
+        abundance_columns = matrix.n_cols() - n_composition;
         summary.push(format!(
-            "{}: {abundance_columns} abundance columns appended",
-            file.display()
+            "{}: {} samples → {abundance_columns} abundance columns appended (VAMB-style: \
+             depth profile across samples + log total depth)",
+            file.display(),
+            depths.n_cols()
         ));
     }
     Ok(Loaded {
@@ -337,6 +356,11 @@ fn load_fasta(
             alphabet: if protein { "protein" } else { "dna" }.to_string(),
             min_length: report.min_length,
             abundance: abundance_columns > 0,
+            abundance_transform: if abundance_columns > 0 {
+                ABUNDANCE_TRANSFORM.to_string()
+            } else {
+                String::new()
+            },
         },
         summary,
     })

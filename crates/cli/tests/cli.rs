@@ -543,12 +543,25 @@ fn abundance_columns_join_tnf_and_are_required_again_by_encode() {
         s(&features),
     ]);
     let (header, rows) = read_tsv(&features);
-    // 103 TNF dimensions, then the two per-sample depths (the -var columns dropped).
-    assert_eq!(header.len(), 1 + 103 + 2);
-    assert_eq!(&header[104..], ["abundance:s1.bam", "abundance:s2.bam"]);
-    // genome1_contig1's depths in testdata/contigs_depth.txt: 9.9596 and 1.8366.
+    // 103 TNF dimensions, then VAMB-style abundance: the profile over the two samples (the
+    // -var columns dropped) and the log total depth.
+    assert_eq!(header.len(), 1 + 103 + 3);
+    assert_eq!(
+        &header[104..],
+        [
+            "abundance:s1.bam",
+            "abundance:s2.bam",
+            "abundance:log_total_depth"
+        ]
+    );
+    // genome1_contig1, computed with numpy from testdata/contigs_depth.txt over the 27
+    // contigs of ≥ 2,000 bp: samples scaled to sum 10⁶, profile (0.794340, 0.205660),
+    // ln(total) 11.025427.
     assert_eq!(rows[0].0, "genome1_contig1");
-    assert!((rows[0].1[103] - 9.9596).abs() < 1e-4 && (rows[0].1[104] - 1.8366).abs() < 1e-4);
+    let want = [0.794_340, 0.205_660, 11.025_427];
+    for (got, want) in rows[0].1[103..].iter().zip(want) {
+        assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+    }
 
     let model = dir.path().join("model");
     ok(&[
@@ -590,6 +603,32 @@ fn abundance_columns_join_tnf_and_are_required_again_by_encode() {
         s(&latent),
     ]);
     assert_eq!(read_tsv(&latent).1.len(), 27);
+
+    // A model from a vaebio that fed raw depths has no abundance_transform in config.json:
+    // replaying it with the new features would be silently wrong, so encode refuses.
+    let config = model.join("config.json");
+    let text = fs::read_to_string(&config).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["featurization"]
+        .as_object_mut()
+        .unwrap()
+        .remove("abundance_transform");
+    fs::write(&config, json.to_string()).unwrap();
+    fails(
+        &[
+            "encode",
+            "--model",
+            s(&model),
+            "--fasta",
+            s(&fasta),
+            "--abundance",
+            s(&depth),
+            "-o",
+            s(&latent),
+        ],
+        2,
+        "trained on raw depths by an older vaebio",
+    );
 
     let partial = dir.path().join("partial.txt");
     let text = fs::read_to_string(&depth).unwrap();

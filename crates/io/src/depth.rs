@@ -1,5 +1,6 @@
 //! Contig abundance tables for binning: `jgi_summarize_bam_contig_depths` output (MetaBAT 2,
-//! as VAMB reads it) or a plain TSV of contigs × samples, joined onto a composition matrix.
+//! as VAMB reads it) or a plain TSV of contigs × samples, turned into VAMB 5's abundance
+//! features ([`crate::abundance`]) and joined onto a composition matrix.
 //!
 //! ```no_run
 //! use vaebio_io::depth::{append_abundance, read_depths};
@@ -12,6 +13,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::abundance::vamb_abundance;
 use crate::error::{Error, Result, Where};
 use crate::expression::{ExpressionOptions, read_expression};
 use crate::matrix::FeatureMatrix;
@@ -49,9 +51,12 @@ pub fn read_depths(path: impl AsRef<Path>) -> Result<FeatureMatrix> {
     table.select_cols(&samples)
 }
 
-/// Appends the depth columns (named `abundance:<sample>`) to `composition`, matching rows
-/// by contig name. Every composition row needs a depth row; extra depth rows are ignored.
-/// `file` names the depth table in errors.
+/// Appends abundance features to `composition`, matching rows by contig name: the depths of
+/// the composition's contigs (every one needs a depth row; extra depth rows are ignored) go
+/// through [`vamb_abundance`] (per-sample scaling over these contigs, each contig's profile
+/// across samples, ln of its total), and its columns are added as `abundance:<sample>` and
+/// `abundance:log_total_depth` (only the latter with one sample). `file` names the depth
+/// table in errors.
 pub fn append_abundance(
     composition: &FeatureMatrix,
     depths: &FeatureMatrix,
@@ -84,7 +89,7 @@ pub fn append_abundance(
             "compute depths for the same contigs, named as in the FASTA headers",
         ));
     }
-    let depths = depths.select_rows(&rows)?;
+    let depths = vamb_abundance(&depths.select_rows(&rows)?, file)?;
     let (n_left, n_right) = (composition.n_cols(), depths.n_cols());
     let left = composition.to_dense();
     let right = depths.to_dense();
@@ -141,10 +146,37 @@ mod tests {
         )
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let path = write(&dir, "d.tsv", "id\ts1\nc1\t4\nc2\t7\nc3\t1\n");
+        let path = write(
+            &dir,
+            "d.tsv",
+            "id\ts1\ts2\nc1\t4\t1\nc2\t6\t3\nc3\t100\t100\n",
+        );
         let joined = append_abundance(&composition, &read_depths(&path).unwrap(), "d.tsv").unwrap();
-        assert_eq!(joined.col_names(), ["t1", "abundance:s1"]);
-        assert_eq!(joined.to_dense(), [0.2, 7.0, 0.1, 4.0]);
+        assert_eq!(
+            joined.col_names(),
+            [
+                "t1",
+                "abundance:s1",
+                "abundance:s2",
+                "abundance:log_total_depth"
+            ]
+        );
+        // By hand, over c1 and c2 only (c3 is not in the composition): sample sums 10 and 4,
+        // c2 scaled (600 000, 750 000), total 1 350 000 → profile (4/9, 5/9);
+        // c1 (400 000, 250 000), total 650 000 → (8/13, 5/13).
+        let want = [
+            0.2,
+            4.0 / 9.0,
+            5.0 / 9.0,
+            1_350_000f64.ln(),
+            0.1,
+            8.0 / 13.0,
+            5.0 / 13.0,
+            650_000f64.ln(),
+        ];
+        for (got, want) in joined.to_dense().iter().zip(want) {
+            assert!((f64::from(*got) - want).abs() < 1e-5, "{got} vs {want}");
+        }
 
         let path = write(&dir, "short.tsv", "id\ts1\nc1\t4\n");
         let error = append_abundance(&composition, &read_depths(&path).unwrap(), "short.tsv")

@@ -23,6 +23,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod abundance;
 pub mod alignment;
 pub mod composition;
 pub mod depth;
