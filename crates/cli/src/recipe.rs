@@ -54,7 +54,6 @@ fn scvi(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
     vae.hidden = vec![128];
     vae.latent = 10;
     vae.posterior_variance_floor = 1e-4;
-    vae.batch_in_output = true;
     train.epochs = TrainConfig::scvi_epochs(n_rows);
     train.kl_warmup = Some(KlWarmup::Epochs(400));
 }
