@@ -67,22 +67,30 @@ fn likelihood_step(c: &mut Criterion) {
     let x = Tensor::from_vec(counts, (BATCH, GENES), &device).expect("x");
     let loc = Var::rand(-1f32, 1f32, (BATCH, GENES), &device).expect("loc");
     let log_theta = Var::rand(-1f32, 1f32, GENES, &device).expect("theta");
+    let zero_logits = Var::rand(-3f32, 1f32, (BATCH, GENES), &device).expect("zero logits");
     let library = x.sum_keepdim(1).expect("library");
     let mut group = c.benchmark_group("likelihood");
     group.throughput(Throughput::Elements(BATCH as u64));
-    group.bench_function("nb_forward_backward_128x1000", |b| {
-        b.iter(|| {
-            let output = DecoderOutput {
-                loc: loc.as_tensor().clone(),
-                log_scale: Some(log_theta.as_tensor().clone()),
-                zero_logits: None,
-            };
-            Likelihood::NegativeBinomial
-                .log_prob(&x, &output, Some(&library))
-                .and_then(|lp| Ok(lp.sum_all()?.backward()?))
-                .expect("nb")
-        })
-    });
+    let count_likelihoods = [
+        ("nb", Likelihood::NegativeBinomial),
+        ("zinb", Likelihood::ZeroInflatedNegativeBinomial),
+    ];
+    for (name, likelihood) in count_likelihoods {
+        group.bench_function(format!("{name}_forward_backward_128x1000"), |b| {
+            b.iter(|| {
+                let output = DecoderOutput {
+                    loc: loc.as_tensor().clone(),
+                    log_scale: Some(log_theta.as_tensor().clone()),
+                    zero_logits: (likelihood.decoder_heads() > 1)
+                        .then(|| zero_logits.as_tensor().clone()),
+                };
+                likelihood
+                    .log_prob(&x, &output, Some(&library))
+                    .and_then(|lp| Ok(lp.sum_all()?.backward()?))
+                    .expect(name)
+            })
+        });
+    }
     let shifted = (&x + 0.5).expect("x + 0.5");
     group.bench_function("lgamma_128x1000", |b| {
         b.iter(|| lgamma(&shifted).expect("lgamma"))

@@ -4,6 +4,7 @@
 
 use crate::negative_binomial_op::NegativeBinomialOp;
 use crate::special::{lgamma, softplus};
+use crate::zero_inflated_negative_binomial_op::ZeroInflatedNegativeBinomialOp;
 use candle_core::{D, DType, Result, Tensor};
 use candle_nn::ops::softmax;
 
@@ -112,8 +113,73 @@ pub fn zero_inflated_negative_binomial_log_prob(
     is_zero.where_cond(&case_zero, &case_non_zero)
 }
 
+/// [`zero_inflated_negative_binomial_log_prob`] with μ = softmax(logits) × library size
+/// (scVI's decoder): x, logits and `zero_logits` [batch, features], `library` [batch] or
+/// [batch, 1], θ [features].
+///
+/// f32 on the CPU runs the fused `ZeroInflatedNegativeBinomialOp` (the NB op's passes plus
+/// one mixing pass, see `zero_inflated_negative_binomial_op.rs`); other devices and dtypes
+/// use candle tensor ops.
+pub fn zero_inflated_negative_binomial_log_prob_from_logits(
+    x: &Tensor,
+    logits: &Tensor,
+    library: &Tensor,
+    theta: &Tensor,
+    zero_logits: &Tensor,
+) -> Result<Tensor> {
+    zero_inflated_from_logits(x, logits, library, theta, zero_logits, false)
+}
+
+/// [`zero_inflated_negative_binomial_log_prob_from_logits`] summed over the features of each
+/// row: log p(x | z) per observation, [batch]; the fused CPU op sums as it goes.
+pub fn zero_inflated_negative_binomial_row_log_prob_from_logits(
+    x: &Tensor,
+    logits: &Tensor,
+    library: &Tensor,
+    theta: &Tensor,
+    zero_logits: &Tensor,
+) -> Result<Tensor> {
+    zero_inflated_from_logits(x, logits, library, theta, zero_logits, true)
+}
+
+fn zero_inflated_from_logits(
+    x: &Tensor,
+    logits: &Tensor,
+    library: &Tensor,
+    theta: &Tensor,
+    zero_logits: &Tensor,
+    sum_rows: bool,
+) -> Result<Tensor> {
+    let fused = logits.device().is_cpu()
+        && [
+            x.dtype(),
+            logits.dtype(),
+            theta.dtype(),
+            zero_logits.dtype(),
+        ] == [DType::F32; 4]
+        && logits.rank() == 2
+        && theta.rank() == 1
+        && x.dims() == logits.dims()
+        && zero_logits.dims() == logits.dims();
+    if fused {
+        let library = library
+            .flatten_all()?
+            .to_dtype(DType::F32)?
+            .to_vec1::<f32>()?;
+        let op = ZeroInflatedNegativeBinomialOp::new(x, library, sum_rows)?;
+        logits
+            .contiguous()?
+            .apply_op3(&theta.contiguous()?, &zero_logits.contiguous()?, op)
+    } else {
+        let rows = logits.dim(0)?;
+        let mu = softmax(logits, D::Minus1)?.broadcast_mul(&library.reshape((rows, 1))?)?;
+        let values = zero_inflated_negative_binomial_log_prob(x, &mu, theta, zero_logits)?;
+        if sum_rows { values.sum(1) } else { Ok(values) }
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use candle_core::{DType, Device};
 
@@ -134,10 +200,22 @@ mod tests {
         }
     }
 
-    const COUNTS: [f64; 6] = [0.0, 0.0, 1.0, 3.0, 17.0, 250.0];
-    const MU: [f64; 6] = [0.2, 5.0, 0.7, 3.0, 12.5, 300.0];
-    const THETA: [f64; 6] = [0.5, 2.0, 10.0, 0.05, 3.0, 40.0];
-    const ZERO_LOGITS: [f64; 6] = [-1.0, 0.5, 2.0, -3.0, 0.0, 1.5];
+    pub(crate) const COUNTS: [f64; 6] = [0.0, 0.0, 1.0, 3.0, 17.0, 250.0];
+    pub(crate) const MU: [f64; 6] = [0.2, 5.0, 0.7, 3.0, 12.5, 300.0];
+    pub(crate) const THETA: [f64; 6] = [0.5, 2.0, 10.0, 0.05, 3.0, 40.0];
+    pub(crate) const ZERO_LOGITS: [f64; 6] = [-1.0, 0.5, 2.0, -3.0, 0.0, 1.5];
+
+    /// ZINB log p of the values above, a mixture by hand with scipy 1.17.1: π = expit(logit);
+    /// x = 0: log(π + (1−π)·nbinom.pmf(0, θ, θ/(θ+μ))); x > 0: log(1−π) +
+    /// nbinom.logpmf(x, θ, θ/(θ+μ)); float64, pasted.
+    pub(crate) const ZINB_SCIPY: [f64; 6] = [
+        -0.12013727896443123,
+        -0.42575101638522195,
+        -3.227848088193666,
+        -4.324580736098337,
+        -4.135060283316634,
+        -6.922084515558332,
+    ];
 
     /// scipy 1.17.1 `poisson.logpmf(x, mu)`, float64, pasted.
     #[test]
@@ -183,25 +261,16 @@ mod tests {
         Ok(())
     }
 
-    /// ZINB mixture by hand with scipy 1.17.1: π = expit(logit);
-    /// x = 0: log(π + (1−π)·nbinom.pmf(0, θ, θ/(θ+μ))); x > 0: log(1−π) + nbinom.logpmf(...).
+    /// [`ZINB_SCIPY`], the scipy mixture.
     #[test]
     fn zero_inflated_negative_binomial_matches_scipy_mixture() -> Result<()> {
-        let expected = [
-            -0.12013727896443123,
-            -0.42575101638522195,
-            -3.227848088193666,
-            -4.324580736098337,
-            -4.135060283316634,
-            -6.922084515558332,
-        ];
         let log_prob = zero_inflated_negative_binomial_log_prob(
             &tensor(&COUNTS),
             &tensor(&MU),
             &tensor(&THETA),
             &tensor(&ZERO_LOGITS),
         )?;
-        assert_close(&log_prob, &expected, 1e-6);
+        assert_close(&log_prob, &ZINB_SCIPY, 1e-6);
         Ok(())
     }
 

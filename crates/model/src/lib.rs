@@ -62,6 +62,7 @@ pub mod resume;
 pub mod special;
 pub mod train;
 pub mod vae;
+mod zero_inflated_negative_binomial_op;
 
 pub use likelihood::{DecoderOutput, Likelihood};
 pub use likelihood_error::LikelihoodError;

@@ -16,7 +16,8 @@
 
 use crate::count_likelihood::{
     negative_binomial_log_prob_from_logits, negative_binomial_row_log_prob_from_logits,
-    poisson_log_prob, zero_inflated_negative_binomial_log_prob,
+    poisson_log_prob, zero_inflated_negative_binomial_log_prob_from_logits,
+    zero_inflated_negative_binomial_row_log_prob_from_logits,
 };
 use crate::likelihood_error::LikelihoodError;
 use crate::special::{lgamma, log1p, softplus};
@@ -172,18 +173,24 @@ impl Likelihood {
         output: &DecoderOutput,
         library_size: Option<&Tensor>,
     ) -> Result<Tensor, LikelihoodError> {
-        if let Likelihood::NegativeBinomial = self {
-            // the fused CPU op sums each row itself
-            let theta = self.log_scale(output)?.exp()?;
-            let library = library(x, library_size)?;
-            return Ok(negative_binomial_row_log_prob_from_logits(
+        // the fused CPU ops of NB and ZINB sum each row themselves
+        let zero_logits = match self {
+            Likelihood::NegativeBinomial => None,
+            Likelihood::ZeroInflatedNegativeBinomial => Some(self.zero_logits(output)?),
+            _ => return Ok(self.log_prob_elements(x, output, library_size)?.sum(1)?),
+        };
+        let (loc, theta) = (&output.loc, self.log_scale(output)?.exp()?);
+        let library = library(x, library_size)?;
+        Ok(match zero_logits {
+            None => negative_binomial_row_log_prob_from_logits(x, loc, &library, &theta)?,
+            Some(zero_logits) => zero_inflated_negative_binomial_row_log_prob_from_logits(
                 x,
-                &output.loc,
+                loc,
                 &library,
                 &theta,
-            )?);
-        }
-        Ok(self.log_prob_elements(x, output, library_size)?.sum(1)?)
+                zero_logits,
+            )?,
+        })
     }
 
     /// log p(x | decoder output) per value, [batch, features] (for categorical, the one-hot
@@ -231,18 +238,14 @@ impl Likelihood {
                 negative_binomial_log_prob_from_logits(x, loc, &library(x, library_size)?, &theta)?
             }
             Likelihood::ZeroInflatedNegativeBinomial => {
-                let mu = softmax(loc, D::Minus1)?.broadcast_mul(&library(x, library_size)?)?;
                 let theta = self.log_scale(output)?.exp()?;
-                let zero_logits =
-                    output
-                        .zero_logits
-                        .as_ref()
-                        .ok_or(LikelihoodError::MissingOutput {
-                            likelihood: self.name(),
-                            field: "zero_logits",
-                            hint: "decoder_heads",
-                        })?;
-                zero_inflated_negative_binomial_log_prob(x, &mu, &theta, zero_logits)?
+                zero_inflated_negative_binomial_log_prob_from_logits(
+                    x,
+                    loc,
+                    &library(x, library_size)?,
+                    &theta,
+                    self.zero_logits(output)?,
+                )?
             }
         };
         Ok(elements)
@@ -282,17 +285,10 @@ impl Likelihood {
                     Some(size) => {
                         let (batch, _) = loc.dims2()?;
                         let mu = scale.broadcast_mul(&size.reshape((batch, 1))?)?;
-                        match (self, &output.zero_logits) {
-                            (Likelihood::ZeroInflatedNegativeBinomial, Some(logits)) => {
+                        match self {
+                            Likelihood::ZeroInflatedNegativeBinomial => {
                                 // 1 − σ(l) = σ(−l)
-                                mu.mul(&sigmoid(&logits.neg()?)?)?
-                            }
-                            (Likelihood::ZeroInflatedNegativeBinomial, None) => {
-                                return Err(LikelihoodError::MissingOutput {
-                                    likelihood: self.name(),
-                                    field: "zero_logits",
-                                    hint: "decoder_heads",
-                                });
+                                mu.mul(&sigmoid(&self.zero_logits(output)?.neg()?)?)?
                             }
                             _ => mu,
                         }
@@ -399,16 +395,29 @@ impl Likelihood {
         }
     }
 
+    /// `output.zero_logits`, or the error naming it.
+    fn zero_logits<'a>(&self, output: &'a DecoderOutput) -> Result<&'a Tensor, LikelihoodError> {
+        self.required(output.zero_logits.as_ref(), "zero_logits", "decoder_heads")
+    }
+
     /// `output.log_scale`, or the error naming it.
     fn log_scale<'a>(&self, output: &'a DecoderOutput) -> Result<&'a Tensor, LikelihoodError> {
-        output
-            .log_scale
-            .as_ref()
-            .ok_or(LikelihoodError::MissingOutput {
-                likelihood: self.name(),
-                field: "log_scale",
-                hint: "needs_log_scale",
-            })
+        self.required(output.log_scale.as_ref(), "log_scale", "needs_log_scale")
+    }
+
+    /// `tensor`, or the error naming its `field` and the method (`hint`) that says when the
+    /// decoder produces it.
+    fn required<'a>(
+        &self,
+        tensor: Option<&'a Tensor>,
+        field: &'static str,
+        hint: &'static str,
+    ) -> Result<&'a Tensor, LikelihoodError> {
+        tensor.ok_or(LikelihoodError::MissingOutput {
+            likelihood: self.name(),
+            field,
+            hint,
+        })
     }
 }
 

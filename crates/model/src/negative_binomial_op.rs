@@ -24,6 +24,9 @@
 //!
 //! The dense loops are f32 and branch-free so the compiler vectorises them; the forward
 //! pass keeps μ, ln1p(μ/(θ+ε)) and the non-zero positions for the backward pass.
+//!
+//! The row passes ([`Dispersions::row_log_prob`], [`Dispersions::row_gradients`]) are also
+//! the NB part of `zero_inflated_negative_binomial_op`.
 
 use std::sync::{Mutex, OnceLock};
 
@@ -174,7 +177,7 @@ fn push_nonzero(row: &[f32], out: &mut Vec<u32>) {
 }
 
 /// Σ values in f64, over eight interleaved partial sums so the loop vectorises.
-fn sum_f64(values: &[f32]) -> f64 {
+pub(crate) fn sum_f64(values: &[f32]) -> f64 {
     let mut lanes = [0f64; 8];
     let mut chunks = values.chunks_exact(8);
     for chunk in &mut chunks {
@@ -199,15 +202,18 @@ fn row_means(logits: &[f32], library: f32, mu: &mut [f32]) {
 }
 
 /// A contiguous f32 view of CPU storage.
-fn f32_slice<'a>(storage: &'a CpuStorage, layout: &Layout) -> candle_core::Result<&'a [f32]> {
+pub(crate) fn f32_slice<'a>(
+    storage: &'a CpuStorage,
+    layout: &Layout,
+) -> candle_core::Result<&'a [f32]> {
     let Some((start, end)) = layout.contiguous_offsets() else {
-        bail!("negative binomial op: inputs must be contiguous")
+        bail!("count likelihood op: inputs must be contiguous")
     };
     Ok(&storage.as_slice::<f32>()?[start..end])
 }
 
 /// The f32 values of a contiguous CPU tensor, as an owned buffer's read guard.
-fn with_f32<R>(
+pub(crate) fn with_f32<R>(
     tensor: &Tensor,
     f: impl FnOnce(&[f32]) -> candle_core::Result<R>,
 ) -> candle_core::Result<R> {
@@ -215,12 +221,12 @@ fn with_f32<R>(
     let (storage, layout) = tensor.storage_and_layout();
     match &*storage {
         Storage::Cpu(cpu) => f(f32_slice(cpu, layout)?),
-        _ => bail!("negative binomial op: CPU tensors only"),
+        _ => bail!("count likelihood op: CPU tensors only"),
     }
 }
 
 /// What the forward pass keeps for the backward one.
-struct Saved {
+pub(crate) struct Saved {
     /// μ of every value.
     mu: Vec<f32>,
     /// ln1p(μ/(θ+ε)) of every value.
@@ -229,6 +235,157 @@ struct Saved {
     nonzero: Vec<u32>,
     /// Where each row's positions start in `nonzero` (one more entry than rows).
     nonzero_starts: Vec<usize>,
+}
+
+impl Saved {
+    /// Buffers for `n_values` values in `rows` rows.
+    pub(crate) fn new(n_values: usize, rows: usize) -> Self {
+        let mut nonzero_starts = Vec::with_capacity(rows + 1);
+        nonzero_starts.push(0);
+        Self {
+            mu: vec![0f32; n_values],
+            log_ratios: vec![0f32; n_values],
+            nonzero: Vec::new(),
+            nonzero_starts,
+        }
+    }
+}
+
+/// ∂/∂logits and the two parts of ∂/∂θ, accumulated row by row.
+pub(crate) struct Gradients {
+    /// ∂/∂logits, [batch, genes] row-major.
+    pub(crate) logits: Vec<f32>,
+    /// ∂/∂θ from the dense f32 pass (all values).
+    theta_dense: Vec<f32>,
+    /// ∂/∂θ from the non-zero counts, f64.
+    theta_sparse: Vec<f64>,
+}
+
+impl Gradients {
+    /// Zeros for `n_values` values over `n_genes` genes.
+    pub(crate) fn new(n_values: usize, n_genes: usize) -> Self {
+        Self {
+            logits: vec![0f32; n_values],
+            theta_dense: vec![0f32; n_genes],
+            theta_sparse: vec![0f64; n_genes],
+        }
+    }
+
+    /// ∂/∂θ, the two parts added.
+    pub(crate) fn theta(&self) -> Vec<f32> {
+        self.theta_dense
+            .iter()
+            .zip(&self.theta_sparse)
+            .map(|(&dense, &sparse)| (f64::from(dense) + sparse) as f32)
+            .collect()
+    }
+}
+
+/// Everything per gene that the row passes read, built from θ once per pass.
+pub(crate) struct Dispersions {
+    genes: Vec<Gene>,
+    columns: GeneColumns,
+}
+
+impl Dispersions {
+    /// The per-gene quantities of these θ.
+    pub(crate) fn new(theta: &[f32]) -> Self {
+        Self {
+            genes: theta.iter().map(|&t| Gene::new(t)).collect(),
+            columns: GeneColumns::new(theta),
+        }
+    }
+
+    /// The number of genes.
+    pub(crate) fn len(&self) -> usize {
+        self.genes.len()
+    }
+
+    /// NB log p of row `row` into `values` ([genes]), from the full `x` and `logits`; keeps
+    /// μ, ln1p(μ/(θ+ε)) and the row's non-zero positions in `saved`.
+    pub(crate) fn row_log_prob(
+        &self,
+        x: &[f32],
+        logits: &[f32],
+        library: f32,
+        row: usize,
+        saved: &mut Saved,
+        values: &mut [f32],
+    ) {
+        let range = row * self.len()..(row + 1) * self.len();
+        let (x, mu) = (&x[range.clone()], &mut saved.mu[range.clone()]);
+        let log_ratios = &mut saved.log_ratios[range.clone()];
+        row_means(&logits[range], library, mu);
+        let columns = &self.columns;
+        let dense = log_ratios
+            .iter_mut()
+            .zip(values.iter_mut())
+            .zip(mu.iter().zip(&columns.inverse).zip(&columns.theta));
+        for ((log_ratio, value), ((&m, &inverse), &theta)) in dense {
+            *log_ratio = log1p_nonnegative_f32(m * inverse);
+            *value = -theta * *log_ratio;
+        }
+        let genes = &self.genes;
+        if mu.iter().all(|m| m.is_finite()) {
+            push_nonzero(x, &mut saved.nonzero);
+            for &j in &saved.nonzero[saved.nonzero_starts[row]..] {
+                let j = j as usize;
+                values[j] = genes[j].log_prob(f64::from(x[j]), f64::from(mu[j])) as f32;
+            }
+        } else {
+            // overflowed or NaN logits: every value through f64, which propagates them
+            for (j, value) in values.iter_mut().enumerate() {
+                *value = genes[j].log_prob(f64::from(x[j]), f64::from(mu[j])) as f32;
+            }
+        }
+        saved.nonzero_starts.push(saved.nonzero.len());
+    }
+
+    /// Adds the gradients of Σ `upstream` · NB log p over row `row` ([genes] upstream) to
+    /// `gradients`, from the full `x` and what [`Dispersions::row_log_prob`] saved.
+    pub(crate) fn row_gradients(
+        &self,
+        x: &[f32],
+        saved: &Saved,
+        row: usize,
+        library: f32,
+        upstream: &[f32],
+        gradients: &mut Gradients,
+    ) {
+        let range = row * self.len()..(row + 1) * self.len();
+        let (mu, log_ratios) = (&saved.mu[range.clone()], &saved.log_ratios[range.clone()]);
+        let (x, d_logits) = (&x[range.clone()], &mut gradients.logits[range]);
+        let per_gene = self.columns.theta.iter().zip(&self.columns.share);
+        let per_value = mu.iter().zip(x).zip(log_ratios).zip(upstream);
+        let dense = d_logits
+            .iter_mut()
+            .zip(gradients.theta_dense.iter_mut())
+            .zip(per_gene.zip(per_value));
+        for ((w, d_theta), ((&theta, &share), (((&m, &x), &log_ratio), &g))) in dense {
+            let q = 1.0 / (theta + m + EPS_F32);
+            *w = g * theta * m * (x - m - EPS_F32) * q / (m + EPS_F32);
+            *d_theta += g * (share * m * q - log_ratio);
+        }
+        // Σᵢ pᵢ wᵢ-free form: ∂/∂logit_j = wⱼ − μⱼ Σᵢ wᵢ / library
+        let total = sum_f64(d_logits);
+        let scale = if library > 0.0 {
+            (total / f64::from(library)) as f32
+        } else {
+            0.0
+        };
+        for (w, &m) in d_logits.iter_mut().zip(mu) {
+            *w -= m * scale;
+        }
+        let nonzero = &saved.nonzero[saved.nonzero_starts[row]..saved.nonzero_starts[row + 1]];
+        for &j in nonzero {
+            let j = j as usize;
+            let gene = &self.genes[j];
+            let (x, m) = (f64::from(x[j]), f64::from(mu[j]));
+            let q = 1.0 / (gene.theta + m + LOG_EPS);
+            gradients.theta_sparse[j] +=
+                f64::from(upstream[j]) * (gene.digamma_difference(x) - x * q);
+        }
+    }
 }
 
 /// log p(x | softmax(logits) × library, θ) on the CPU, per value [batch, genes] or summed
@@ -252,16 +409,21 @@ impl NegativeBinomialOp {
             saved: Mutex::new(None),
         }
     }
+}
 
-    fn check(&self, n_values: usize, n_genes: usize) -> candle_core::Result<()> {
-        if n_genes == 0 || n_values != self.library.len() * n_genes {
-            bail!(
-                "negative binomial op: {n_values} values for {} rows of {n_genes} genes",
-                self.library.len()
-            )
-        }
-        Ok(())
+/// Fails unless `n_values` is `library.len()` rows of `n_genes` genes.
+pub(crate) fn check_shape(
+    library: &[f32],
+    n_values: usize,
+    n_genes: usize,
+) -> candle_core::Result<()> {
+    if n_genes == 0 || n_values != library.len() * n_genes {
+        bail!(
+            "count likelihood op: {n_values} values for {} rows of {n_genes} genes",
+            library.len()
+        )
     }
+    Ok(())
 }
 
 impl CustomOp3 for NegativeBinomialOp {
@@ -279,65 +441,29 @@ impl CustomOp3 for NegativeBinomialOp {
         theta_layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, logits) = (f32_slice(x, x_layout)?, f32_slice(logits, logits_layout)?);
-        let theta = f32_slice(theta, theta_layout)?;
-        let n = theta.len();
-        self.check(logits.len(), n)?;
+        let dispersions = Dispersions::new(f32_slice(theta, theta_layout)?);
+        let n = dispersions.len();
+        check_shape(&self.library, logits.len(), n)?;
         if x.len() != logits.len() {
             bail!("negative binomial op: x and logits differ in shape")
         }
-        let genes: Vec<Gene> = theta.iter().map(|&t| Gene::new(t)).collect();
-        let columns = GeneColumns::new(theta);
         let rows = self.library.len();
-        let mut mu = vec![0f32; x.len()];
-        let mut log_ratios = vec![0f32; x.len()];
+        let mut saved = Saved::new(x.len(), rows);
         let mut values = vec![0f32; if self.sum_rows { n } else { x.len() }];
         let mut sums = Vec::with_capacity(if self.sum_rows { rows } else { 0 });
-        let mut nonzero = Vec::new();
-        let mut nonzero_starts = Vec::with_capacity(rows + 1);
         for (row, &library) in self.library.iter().enumerate() {
-            let range = row * n..(row + 1) * n;
-            let (x, mu) = (&x[range.clone()], &mut mu[range.clone()]);
-            let log_ratios = &mut log_ratios[range.clone()];
             let values = if self.sum_rows {
                 &mut values[..]
             } else {
-                &mut values[range.clone()]
+                &mut values[row * n..(row + 1) * n]
             };
-            row_means(&logits[range], library, mu);
-            let dense = log_ratios
-                .iter_mut()
-                .zip(values.iter_mut())
-                .zip(mu.iter().zip(&columns.inverse).zip(&columns.theta));
-            for ((log_ratio, value), ((&m, &inverse), &theta)) in dense {
-                *log_ratio = log1p_nonnegative_f32(m * inverse);
-                *value = -theta * *log_ratio;
-            }
-            nonzero_starts.push(nonzero.len());
-            if mu.iter().all(|m| m.is_finite()) {
-                push_nonzero(x, &mut nonzero);
-                for &j in &nonzero[nonzero_starts[row]..] {
-                    let j = j as usize;
-                    let value = genes[j].log_prob(f64::from(x[j]), f64::from(mu[j]));
-                    values[j] = value as f32;
-                }
-            } else {
-                // overflowed or NaN logits: every value through f64, which propagates them
-                for (j, value) in values.iter_mut().enumerate() {
-                    *value = genes[j].log_prob(f64::from(x[j]), f64::from(mu[j])) as f32;
-                }
-            }
+            dispersions.row_log_prob(x, logits, library, row, &mut saved, values);
             if self.sum_rows {
                 sums.push(sum_f64(values) as f32);
             }
         }
-        nonzero_starts.push(nonzero.len());
-        if let Ok(mut saved) = self.saved.lock() {
-            *saved = Some(Saved {
-                mu,
-                log_ratios,
-                nonzero,
-                nonzero_starts,
-            });
+        if let Ok(mut slot) = self.saved.lock() {
+            *slot = Some(saved);
         }
         if self.sum_rows {
             Ok((CpuStorage::F32(sums), Shape::from(rows)))
@@ -358,83 +484,44 @@ impl CustomOp3 for NegativeBinomialOp {
         let Some(saved) = saved else {
             bail!("negative binomial op: backward pass without a forward pass")
         };
-        let (d_logits, d_theta) = with_f32(theta, |theta| {
+        let gradients = with_f32(theta, |theta| {
             with_f32(x, |x| {
                 with_f32(grad_res, |grad| self.gradients(x, theta, grad, &saved))
             })
         })?;
-        let d_logits = Tensor::from_vec(d_logits, logits.shape(), logits.device())?;
-        let d_theta = Tensor::from_vec(d_theta, theta.shape(), theta.device())?;
+        let d_theta = Tensor::from_vec(gradients.theta(), theta.shape(), theta.device())?;
+        let d_logits = Tensor::from_vec(gradients.logits, logits.shape(), logits.device())?;
         Ok((None, Some(d_logits), Some(d_theta)))
     }
 }
 
 impl NegativeBinomialOp {
-    /// (∂/∂logits, ∂/∂θ) of Σ upstream · log p.
+    /// ∂/∂logits and ∂/∂θ of Σ upstream · log p.
     fn gradients(
         &self,
         x: &[f32],
         theta: &[f32],
         grad: &[f32],
         saved: &Saved,
-    ) -> candle_core::Result<(Vec<f32>, Vec<f32>)> {
-        let n = theta.len();
-        self.check(x.len(), n)?;
+    ) -> candle_core::Result<Gradients> {
+        let dispersions = Dispersions::new(theta);
+        let n = dispersions.len();
+        check_shape(&self.library, x.len(), n)?;
         let rows = self.library.len();
         if grad.len() != if self.sum_rows { rows } else { x.len() } {
             bail!("negative binomial op: upstream gradient of the wrong size")
         }
-        let genes: Vec<Gene> = theta.iter().map(|&t| Gene::new(t)).collect();
-        let columns = GeneColumns::new(theta);
-        let mut d_logits = vec![0f32; x.len()];
-        let mut d_theta_dense = vec![0f32; n];
-        let mut d_theta_sparse = vec![0f64; n];
+        let mut gradients = Gradients::new(x.len(), n);
         let mut upstream = vec![0f32; n];
         for (row, &library) in self.library.iter().enumerate() {
-            let range = row * n..(row + 1) * n;
             if self.sum_rows {
                 upstream.fill(grad[row]);
             } else {
-                upstream.copy_from_slice(&grad[range.clone()]);
+                upstream.copy_from_slice(&grad[row * n..(row + 1) * n]);
             }
-            let (mu, log_ratios) = (&saved.mu[range.clone()], &saved.log_ratios[range.clone()]);
-            let (x, d_logits) = (&x[range.clone()], &mut d_logits[range]);
-            let per_gene = columns.theta.iter().zip(&columns.share);
-            let per_value = mu.iter().zip(x).zip(log_ratios).zip(&upstream);
-            let dense = d_logits
-                .iter_mut()
-                .zip(d_theta_dense.iter_mut())
-                .zip(per_gene.zip(per_value));
-            for ((w, d_theta), ((&theta, &share), (((&m, &x), &log_ratio), &g))) in dense {
-                let q = 1.0 / (theta + m + EPS_F32);
-                *w = g * theta * m * (x - m - EPS_F32) * q / (m + EPS_F32);
-                *d_theta += g * (share * m * q - log_ratio);
-            }
-            // Σᵢ pᵢ wᵢ-free form: ∂/∂logit_j = wⱼ − μⱼ Σᵢ wᵢ / library
-            let total = sum_f64(d_logits);
-            let scale = if library > 0.0 {
-                (total / f64::from(library)) as f32
-            } else {
-                0.0
-            };
-            for (w, &m) in d_logits.iter_mut().zip(mu) {
-                *w -= m * scale;
-            }
-            let nonzero = &saved.nonzero[saved.nonzero_starts[row]..saved.nonzero_starts[row + 1]];
-            for &j in nonzero {
-                let j = j as usize;
-                let gene = &genes[j];
-                let (x, m) = (f64::from(x[j]), f64::from(mu[j]));
-                let q = 1.0 / (gene.theta + m + LOG_EPS);
-                d_theta_sparse[j] += f64::from(upstream[j]) * (gene.digamma_difference(x) - x * q);
-            }
+            dispersions.row_gradients(x, saved, row, library, &upstream, &mut gradients);
         }
-        let d_theta = d_theta_dense
-            .iter()
-            .zip(&d_theta_sparse)
-            .map(|(&dense, &sparse)| (f64::from(dense) + sparse) as f32)
-            .collect();
-        Ok((d_logits, d_theta))
+        Ok(gradients)
     }
 }
 
