@@ -30,6 +30,8 @@ def main():
     parser.add_argument("--batch", help="id<TAB>batch table")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--prefix", required=True)
+    parser.add_argument("--gene-likelihood", help="SCVI's gene_likelihood (its default: zinb); "
+                        "'nb' matches vaebio's default")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (0: torch default). 1, like vaebio's default: on the "
                         "shared 2-core machine torch's 2 OpenMP threads ran ~25x slower")
@@ -54,7 +56,8 @@ def main():
     scvi.settings.seed = args.seed
     start, cpu_start = time.time(), time.process_time()
     scvi.model.SCVI.setup_anndata(adata, batch_key=batch_key)
-    model = scvi.model.SCVI(adata)
+    model = scvi.model.SCVI(adata, **({"gene_likelihood": args.gene_likelihood}
+                                      if args.gene_likelihood else {}))
     model.train()
     seconds, cpu_seconds = time.time() - start, time.process_time() - cpu_start
     epochs = len(model.history["elbo_train"])
