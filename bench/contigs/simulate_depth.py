@@ -28,23 +28,7 @@ import sys
 
 import numpy as np
 
-
-def fasta_lengths(path):
-    lengths, name = {}, None
-    with open(path) as handle:
-        for line in handle:
-            if line.startswith(">"):
-                name = line[1:].split()[0]
-                lengths[name] = 0
-            elif name is not None:
-                lengths[name] += len(line.strip())
-    return lengths
-
-
-def read_labels(path):
-    with open(path) as handle:
-        handle.readline()
-        return dict(line.rstrip("\n").split("\t")[:2] for line in handle if line.strip())
+from bins import fasta_lengths, read_table as read_labels
 
 
 def main():
