@@ -66,25 +66,49 @@ fn from_logits(
     theta: &Tensor,
     sum_rows: bool,
 ) -> Result<Tensor> {
-    let fused = logits.device().is_cpu()
-        && [x.dtype(), logits.dtype(), theta.dtype()] == [DType::F32; 3]
-        && logits.rank() == 2
-        && theta.rank() == 1
-        && x.dims() == logits.dims();
-    if fused {
-        let library = library
-            .flatten_all()?
-            .to_dtype(DType::F32)?
-            .to_vec1::<f32>()?;
-        let op = NegativeBinomialOp::new(library, sum_rows);
+    if fused_applies(x, logits, theta, None) {
+        let op = NegativeBinomialOp::new(host_library(library)?, sum_rows);
         x.contiguous()?
             .apply_op3(&logits.contiguous()?, &theta.contiguous()?, op)
     } else {
-        let rows = logits.dim(0)?;
-        let mu = softmax(logits, D::Minus1)?.broadcast_mul(&library.reshape((rows, 1))?)?;
-        let values = negative_binomial_log_prob(x, &mu, theta)?;
-        if sum_rows { values.sum(1) } else { Ok(values) }
+        let mu = mean_from_logits(logits, library)?;
+        summed(negative_binomial_log_prob(x, &mu, theta)?, sum_rows)
     }
+}
+
+/// Whether the fused CPU ops apply: f32 tensors on the CPU, logits [batch, features] shaped
+/// like x (and like `zero_logits`, for ZINB), θ [features].
+fn fused_applies(
+    x: &Tensor,
+    logits: &Tensor,
+    theta: &Tensor,
+    zero_logits: Option<&Tensor>,
+) -> bool {
+    logits.device().is_cpu()
+        && [x.dtype(), logits.dtype(), theta.dtype()] == [DType::F32; 3]
+        && logits.rank() == 2
+        && theta.rank() == 1
+        && x.dims() == logits.dims()
+        && zero_logits.is_none_or(|z| z.dtype() == DType::F32 && z.dims() == logits.dims())
+}
+
+/// The library sizes, [batch] or [batch, 1], on the host as the fused ops take them.
+fn host_library(library: &Tensor) -> Result<Vec<f32>> {
+    library
+        .flatten_all()?
+        .to_dtype(DType::F32)?
+        .to_vec1::<f32>()
+}
+
+/// μ = softmax(logits) × library size, the mean of the composite (tensor-op) path.
+fn mean_from_logits(logits: &Tensor, library: &Tensor) -> Result<Tensor> {
+    let rows = logits.dim(0)?;
+    softmax(logits, D::Minus1)?.broadcast_mul(&library.reshape((rows, 1))?)
+}
+
+/// Per-value log-likelihoods, or their sums over each row.
+fn summed(values: Tensor, sum_rows: bool) -> Result<Tensor> {
+    if sum_rows { values.sum(1) } else { Ok(values) }
 }
 
 /// ZINB log p(x | μ, θ, π) exactly as scVI's `log_zinb_positive`, with `zero_logits` the
@@ -150,31 +174,17 @@ fn zero_inflated_from_logits(
     zero_logits: &Tensor,
     sum_rows: bool,
 ) -> Result<Tensor> {
-    let fused = logits.device().is_cpu()
-        && [
-            x.dtype(),
-            logits.dtype(),
-            theta.dtype(),
-            zero_logits.dtype(),
-        ] == [DType::F32; 4]
-        && logits.rank() == 2
-        && theta.rank() == 1
-        && x.dims() == logits.dims()
-        && zero_logits.dims() == logits.dims();
-    if fused {
-        let library = library
-            .flatten_all()?
-            .to_dtype(DType::F32)?
-            .to_vec1::<f32>()?;
-        let op = ZeroInflatedNegativeBinomialOp::new(x, library, sum_rows)?;
+    if fused_applies(x, logits, theta, Some(zero_logits)) {
+        let op = ZeroInflatedNegativeBinomialOp::new(x, host_library(library)?, sum_rows)?;
         logits
             .contiguous()?
             .apply_op3(&theta.contiguous()?, &zero_logits.contiguous()?, op)
     } else {
-        let rows = logits.dim(0)?;
-        let mu = softmax(logits, D::Minus1)?.broadcast_mul(&library.reshape((rows, 1))?)?;
-        let values = zero_inflated_negative_binomial_log_prob(x, &mu, theta, zero_logits)?;
-        if sum_rows { values.sum(1) } else { Ok(values) }
+        let mu = mean_from_logits(logits, library)?;
+        summed(
+            zero_inflated_negative_binomial_log_prob(x, &mu, theta, zero_logits)?,
+            sum_rows,
+        )
     }
 }
 
