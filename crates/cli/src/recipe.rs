@@ -48,8 +48,8 @@ pub fn configure(
 }
 
 /// scvi-tools 1.4 `SCVI` defaults: 128 hidden, 10 latent, dropout 0.1, batch-norm, ReLU,
-/// posterior variance exp(·) + 1e-4 (`var_eps`); Adam lr 1e-3, eps 0.01, weight decay 1e-6; batch 128; KL warm-up over 400 epochs;
-/// epochs from data size; no early stopping.
+/// posterior variance exp(·) + 1e-4 (`var_eps`); Adam lr 1e-3, eps 0.01, weight decay 1e-6;
+/// batch 128; KL warm-up over 400 epochs; epochs from data size; no early stopping.
 fn scvi(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
     vae.hidden = vec![128];
     vae.latent = 10;
