@@ -5,7 +5,7 @@ vaebio's `--abundance` would do with another depth transform. Written for vaebio
 transform itself (and refuses negative values), so use these tables with a build of an
 earlier commit, or with PCA (`pca.py`).
 
-- `raw`: the per-sample mean depths as they are (what vaebio uses now).
+- `raw`: the per-sample mean depths as they are (what vaebio fed before `vaebio_io::abundance`).
 - `log`: log(depth + PSEUDO) per sample (PSEUDO 1 by default).
 - `vamb`: VAMB 5's input (`vamb/encode.py`, `make_dataloader`): each sample scaled to a total
   of 10^6, each contig's row divided by its sum (a profile summing to 1), plus one column
