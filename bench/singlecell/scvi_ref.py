@@ -32,6 +32,8 @@ def main():
     parser.add_argument("--prefix", required=True)
     parser.add_argument("--gene-likelihood", help="SCVI's gene_likelihood (its default: zinb); "
                         "'nb' matches vaebio's default")
+    parser.add_argument("--kl-warmup", type=int, help="n_epochs_kl_warmup of the training "
+                        "plan (its default: 400); 200 is vaebio's half-of-training ramp")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (0: torch default). 1, like vaebio's default: on the "
                         "shared 2-core machine torch's 2 OpenMP threads ran ~25x slower")
@@ -58,7 +60,8 @@ def main():
     scvi.model.SCVI.setup_anndata(adata, batch_key=batch_key)
     model = scvi.model.SCVI(adata, **({"gene_likelihood": args.gene_likelihood}
                                       if args.gene_likelihood else {}))
-    model.train()
+    model.train(**({"plan_kwargs": {"n_epochs_kl_warmup": args.kl_warmup}}
+                   if args.kl_warmup else {}))
     seconds, cpu_seconds = time.time() - start, time.process_time() - cpu_start
     epochs = len(model.history["elbo_train"])
 

@@ -216,6 +216,8 @@ pub enum PresetArg {
     Popvae,
     /// VAMB 5's exact settings (contigs).
     Vamb,
+    /// scvi-tools 1.4 `SCVI`'s exact settings (counts): ZINB, KL warm-up over 400 epochs.
+    Scvi,
 }
 
 /// Model and optimisation settings for `train` and `embed`.
@@ -250,7 +252,8 @@ pub struct ModelArgs {
     /// Weight of the KL term.
     #[arg(long, value_name = "F", help_heading = "Training")]
     pub beta: Option<f64>,
-    /// Epochs over which the KL weight rises linearly from 0 to beta.
+    /// Epochs over which the KL weight rises linearly from 0 to beta (counts: the first half
+    /// of training by default; 0 for no warm-up).
     #[arg(long, value_name = "EPOCHS", help_heading = "Training")]
     pub kl_warmup: Option<usize>,
     /// L1 penalty on weights.

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
-use common::{ok, read_tsv, s, testdata};
+use common::{fails, ok, read_tsv, s, testdata};
 
 /// A TSV written by vaebio: header fields, and row id -> finite values.
 struct Table {
@@ -70,6 +70,16 @@ fn batch_aware_embedding_and_batch_corrected_expression() {
     // scVI's latent size.
     assert_eq!(latent.header.len(), 1 + 10);
     assert!(latent.rows.values().all(|z| z.len() == 10));
+    // The recipe as saved: scVI's network, the KL warm-up over the first half of the (here
+    // explicit) 20 epochs, so ceil(0.5 * 20) = 10 epochs.
+    let config: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["vae"]["hidden"], serde_json::json!([128]));
+    assert_eq!(config["train"]["epochs"], 20);
+    assert_eq!(
+        config["train"]["kl_warmup"],
+        serde_json::json!({"fraction": 0.5})
+    );
 
     let reconstruct = |name: &str, transform: Option<&str>| {
         let path = dir.path().join(name);
@@ -121,5 +131,61 @@ fn batch_aware_embedding_and_batch_corrected_expression() {
         max_change[1] > 1e-4,
         "batch B unchanged ({})",
         max_change[1]
+    );
+}
+
+#[test]
+fn scvi_preset_keeps_scvis_own_likelihood_and_warm_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    ok(&[
+        "train",
+        "--matrix",
+        s(&testdata("counts2batch.tsv")),
+        "--preset",
+        "scvi",
+        "--epochs",
+        "2",
+        "-q",
+        "-o",
+        s(&model),
+    ]);
+    let config: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    assert_eq!(
+        config["vae"]["likelihood"]["kind"],
+        "zero_inflated_negative_binomial"
+    );
+    assert_eq!(
+        config["train"]["kl_warmup"],
+        serde_json::json!({"epochs": 400})
+    );
+}
+
+#[test]
+fn a_preset_for_another_kind_of_data_is_refused() {
+    fails(
+        &[
+            "embed",
+            "--fasta",
+            s(&testdata("contigs.fa")),
+            "--preset",
+            "scvi",
+            "-q",
+        ],
+        2,
+        "--preset scvi is for integer counts",
+    );
+    fails(
+        &[
+            "embed",
+            "--matrix",
+            s(&testdata("counts2batch.tsv")),
+            "--preset",
+            "popvae",
+            "-q",
+        ],
+        2,
+        "--preset popvae is for genotypes",
     );
 }

@@ -246,13 +246,16 @@ impl VaeConfig {
 }
 
 /// When the KL weight reaches β: it grows linearly from 0 over this span.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KlWarmup {
     /// Over this many epochs (scVI: 400).
     Epochs(usize),
     /// Over this many optimiser steps.
     Steps(usize),
+    /// Over this fraction of the training epochs (`TrainConfig::epochs`), rounded up to whole
+    /// epochs: 0.5 trains the second half at the full KL weight, whatever the epoch count.
+    Fraction(f64),
 }
 
 /// Stop when the validation loss has not improved by `min_delta` for `patience` epochs.
@@ -368,6 +371,12 @@ impl TrainConfig {
                 return Err(invalid(
                     "kl_warmup",
                     "a warm-up of 0 is no warm-up — leave it out or give ≥ 1",
+                ));
+            }
+            Some(KlWarmup::Fraction(f)) if !(f > 0.0 && f <= 1.0) => {
+                return Err(invalid(
+                    "kl_warmup",
+                    format!("fraction {f} is outside (0, 1] — use e.g. 0.5 for half the epochs"),
                 ));
             }
             _ => {}
@@ -496,6 +505,15 @@ mod tests {
             }),
             "kl_warmup"
         );
+        for fraction in [0.0, 1.5, f64::NAN] {
+            assert_eq!(
+                train_field(TrainConfig {
+                    kl_warmup: Some(KlWarmup::Fraction(fraction)),
+                    ..TrainConfig::default()
+                }),
+                "kl_warmup"
+            );
+        }
     }
 
     #[test]
@@ -508,6 +526,9 @@ mod tests {
         assert!(serde_json::from_str::<VaeConfig>(r#"{"n_feature": 5}"#).is_err());
         let train: TrainConfig = serde_json::from_str(r#"{"kl_warmup": {"epochs": 400}}"#).unwrap();
         assert_eq!(train.kl_warmup, Some(KlWarmup::Epochs(400)));
+        let train: TrainConfig =
+            serde_json::from_str(r#"{"kl_warmup": {"fraction": 0.5}}"#).unwrap();
+        assert_eq!(train.kl_warmup, Some(KlWarmup::Fraction(0.5)));
         assert_eq!(TrainConfig::scvi_epochs(20_000), 400);
         assert_eq!(TrainConfig::scvi_epochs(40_000), 200);
     }

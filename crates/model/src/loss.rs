@@ -55,6 +55,10 @@ pub fn kl_weight(config: &TrainConfig, epoch: usize, step: usize) -> f64 {
         None => 1.0,
         Some(KlWarmup::Epochs(n)) => (epoch as f64 / n as f64).min(1.0),
         Some(KlWarmup::Steps(n)) => (step as f64 / n as f64).min(1.0),
+        Some(KlWarmup::Fraction(f)) => {
+            let n = (f * config.epochs as f64).ceil().max(1.0);
+            (epoch as f64 / n).min(1.0)
+        }
     };
     config.beta * ramp
 }
@@ -127,6 +131,14 @@ mod tests {
             ..TrainConfig::default()
         };
         assert_eq!(kl_weight(&config, 5, 5), 0.5);
+        // Half of 7 epochs rounds up to 4: 0, ¼, ½, ¾, then β.
+        let config = TrainConfig {
+            epochs: 7,
+            kl_warmup: Some(KlWarmup::Fraction(0.5)),
+            ..TrainConfig::default()
+        };
+        let weights: Vec<f64> = (0..7).map(|epoch| kl_weight(&config, epoch, 0)).collect();
+        assert_eq!(weights, [0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0]);
         assert_eq!(kl_weight(&TrainConfig::default(), 0, 0), 1.0);
     }
 
