@@ -13,10 +13,13 @@ samples=(${@:-20 50})
 repo=${EVE_REPO:-/work/.mirror/OATML-Markslab+EVE/repo}
 py=${PYTHON:-bench/.venv/bin/python}
 out=bench/out/protein/p53
-bin=target/release/vaebio
+# VAEBIO=/path/to/vaebio runs a fixed binary (e.g. a copy, while the tree is being edited);
+# otherwise target/release/vaebio, rebuilt when the sources are newer.
+bin=${VAEBIO:-target/release/vaebio}
 mkdir -p "$out"
 
-if [ ! -x "$bin" ] || [ -n "$(find crates Cargo.toml Cargo.lock -newer "$bin" -print -quit)" ]; then
+if [ -z "${VAEBIO:-}" ] && { [ ! -x "$bin" ] ||
+    [ -n "$(find crates Cargo.toml Cargo.lock -newer "$bin" -print -quit)" ]; }; then
     cargo build --release -q -p vaebio
 fi
 
