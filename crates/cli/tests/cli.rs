@@ -423,6 +423,17 @@ fn msa_train_and_score_mutations() {
         "-o",
         s(&model),
     ]);
+    // The EVE recipe stops on the held-out sequences and keeps the best epoch's weights.
+    let config: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    let stopping = &config["train"]["early_stopping"];
+    assert_eq!(
+        (
+            stopping["patience"].as_u64(),
+            stopping["restore_best"].as_bool()
+        ),
+        (Some(20), Some(true))
+    );
     let mutations = dir.path().join("muts.txt");
     // Focus SYNTH_HUMAN/5-127 starts QREV...: Q5, R6, E7, V8.
     fs::write(&mutations, "mutant\nQ5A\n# a comment\nR6K\nE7D:V8I\n").unwrap();
