@@ -2,6 +2,7 @@
 //! tools (see README "Recipes"), then overridden by explicit flags.
 
 use anyhow::Result;
+use clap::ValueEnum;
 use vaebio_model::{
     Activation, EarlyStopping, FeatureGroup, KlWarmup, Likelihood, Norm, TrainConfig, VaeConfig,
 };
@@ -294,19 +295,23 @@ fn likelihood(loaded: &Loaded, choice: LikelihoodArg, preset: PresetArg) -> Resu
 
 /// A reference tool's preset applies to its own kind of data only.
 fn check_preset(kind: DataKind, preset: PresetArg) -> Result<()> {
-    let (fits, name, input) = match preset {
+    let (fits, input) = match preset {
         PresetArg::Default => return Ok(()),
-        PresetArg::Popvae => (kind == DataKind::Genotypes, "popvae", "genotypes (--vcf)"),
-        PresetArg::Vamb => (kind == DataKind::Dna, "vamb", "DNA contigs (--fasta)"),
+        PresetArg::Popvae => (kind == DataKind::Genotypes, "genotypes (--vcf)"),
+        PresetArg::Vamb => (kind == DataKind::Dna, "DNA contigs (--fasta)"),
         PresetArg::Scvi => (
             kind == DataKind::Counts,
-            "scvi",
             "integer counts (--matrix or --mtx)",
         ),
     };
     if fits {
         return Ok(());
     }
+    // The name as the user typed it, from clap's own value list.
+    let name = preset
+        .to_possible_value()
+        .map(|value| value.get_name().to_string())
+        .unwrap_or_default();
     Err(BadInput(format!(
         "--preset {name} is for {input}, not this input — leave --preset out to use the \
          default recipe for it"

@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 use std::path::PathBuf;
 
-use common::{fails, ok, read_tsv, s, testdata};
+use common::{fails, model_config, ok, read_tsv, s, testdata};
 
 #[test]
 fn embed_fasta_writes_one_latent_row_per_contig() {
@@ -424,8 +424,7 @@ fn msa_train_and_score_mutations() {
         s(&model),
     ]);
     // The EVE recipe stops on the held-out sequences and keeps the best epoch's weights.
-    let config: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    let config = model_config(&model);
     let stopping = &config["train"]["early_stopping"];
     assert_eq!(
         (
@@ -617,14 +616,12 @@ fn abundance_columns_join_tnf_and_are_required_again_by_encode() {
 
     // A model from a vaebio that fed raw depths has no abundance_transform in config.json:
     // replaying it with the new features would be silently wrong, so encode refuses.
-    let config = model.join("config.json");
-    let text = fs::read_to_string(&config).unwrap();
-    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut json = model_config(&model);
     json["featurization"]
         .as_object_mut()
         .unwrap()
         .remove("abundance_transform");
-    fs::write(&config, json.to_string()).unwrap();
+    fs::write(model.join("config.json"), json.to_string()).unwrap();
     fails(
         &[
             "encode",

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
-use common::{fails, ok, read_tsv, s, testdata};
+use common::{fails, model_config, ok, read_tsv, s, testdata};
 
 /// A TSV written by vaebio: header fields, and row id -> finite values.
 struct Table {
@@ -72,8 +72,7 @@ fn batch_aware_embedding_and_batch_corrected_expression() {
     assert!(latent.rows.values().all(|z| z.len() == 10));
     // The recipe as saved: scVI's network, the KL warm-up over the first half of the (here
     // explicit) 20 epochs, so ceil(0.5 * 20) = 10 epochs.
-    let config: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    let config = model_config(&model);
     assert_eq!(config["vae"]["hidden"], serde_json::json!([128]));
     assert_eq!(config["train"]["epochs"], 20);
     assert_eq!(
@@ -150,8 +149,7 @@ fn scvi_preset_keeps_scvis_own_likelihood_and_warm_up() {
         "-o",
         s(&model),
     ]);
-    let config: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    let config = model_config(&model);
     assert_eq!(
         config["vae"]["likelihood"]["kind"],
         "zero_inflated_negative_binomial"

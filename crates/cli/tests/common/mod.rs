@@ -32,6 +32,11 @@ pub fn ok(args: &[&str]) -> Output {
     out
 }
 
+/// The `config.json` of a saved model directory, parsed.
+pub fn model_config(model: &Path) -> serde_json::Value {
+    serde_json::from_str(&fs::read_to_string(model.join("config.json")).unwrap()).unwrap()
+}
+
 /// A path as `&str` (temporary paths are UTF-8).
 pub fn s(path: &Path) -> &str {
     path.to_str().expect("utf-8 temp path")
