@@ -216,7 +216,8 @@ pub enum PresetArg {
     Popvae,
     /// VAMB 5's exact settings (contigs).
     Vamb,
-    /// scvi-tools 1.4 `SCVI`'s exact settings (counts): ZINB, KL warm-up over 400 epochs.
+    /// scvi-tools 1.4 `SCVI`'s exact settings (counts): ZINB, batch-norm, KL warm-up over 400
+    /// epochs.
     Scvi,
 }
 

@@ -70,10 +70,11 @@ fn batch_aware_embedding_and_batch_corrected_expression() {
     // scVI's latent size.
     assert_eq!(latent.header.len(), 1 + 10);
     assert!(latent.rows.values().all(|z| z.len() == 10));
-    // The recipe as saved: scVI's network, the KL warm-up over the first half of the (here
-    // explicit) 20 epochs, so ceil(0.5 * 20) = 10 epochs.
+    // The recipe as saved: scVI's network without its batch-norm, the KL warm-up over the
+    // first half of the (here explicit) 20 epochs, so ceil(0.5 * 20) = 10 epochs.
     let config = model_config(&model);
     assert_eq!(config["vae"]["hidden"], serde_json::json!([128]));
+    assert_eq!(config["vae"]["norm"], "none");
     assert_eq!(config["train"]["epochs"], 20);
     assert_eq!(
         config["train"]["kl_warmup"],
@@ -158,6 +159,7 @@ fn scvi_preset_keeps_scvis_own_likelihood_and_warm_up() {
         config["train"]["kl_warmup"],
         serde_json::json!({"epochs": 400})
     );
+    assert_eq!(config["vae"]["norm"], "batch");
 }
 
 #[test]
