@@ -232,6 +232,7 @@ def main():
           "batch mixing |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for data, name, seed, epochs, seconds, cpu_seconds, knn, ari, mixing in rows:
+        # + 0.0 turns PCA's -0.0 mixing (no neighbour from the other batch) into 0.000.
         mixing = "" if mixing is None else f"{mixing + 0.0:.3f}"
         timing = ("| | | " if np.isnan(seconds) else
                   f"| {epochs} | {seconds:.0f} | {cpu_seconds:.0f} ")
