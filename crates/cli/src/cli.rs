@@ -221,6 +221,15 @@ pub enum PresetArg {
     Scvi,
 }
 
+/// How the learning rate moves over training.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LrScheduleArg {
+    /// The same rate throughout (scVI).
+    Constant,
+    /// Half a cosine from the rate at the first epoch towards 0 after the last.
+    Cosine,
+}
+
 /// Model and optimisation settings for `train` and `embed`.
 #[derive(Debug, Args, Clone)]
 pub struct ModelArgs {
@@ -241,15 +250,22 @@ pub struct ModelArgs {
         help_heading = "Model"
     )]
     pub hidden: Option<Vec<usize>>,
+    /// Dropout on the encoder's input while training, a denoising encoder (counts: 0.2 by
+    /// default; 0 for none).
+    #[arg(long, value_name = "P", help_heading = "Model")]
+    pub input_dropout: Option<f64>,
     /// Training epochs (default per data kind).
     #[arg(long, value_name = "N", help_heading = "Training")]
     pub epochs: Option<usize>,
     /// Minibatch size (default per data kind).
     #[arg(long, value_name = "N", help_heading = "Training")]
     pub batch_size: Option<usize>,
-    /// Adam learning rate.
+    /// Adam learning rate (the peak, under a schedule).
     #[arg(long, value_name = "F", help_heading = "Training")]
     pub lr: Option<f64>,
+    /// Learning-rate schedule over the epochs (counts: cosine by default).
+    #[arg(long, value_enum, help_heading = "Training")]
+    pub lr_schedule: Option<LrScheduleArg>,
     /// Weight of the KL term.
     #[arg(long, value_name = "F", help_heading = "Training")]
     pub beta: Option<f64>,

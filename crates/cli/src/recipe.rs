@@ -4,10 +4,11 @@
 use anyhow::Result;
 use clap::ValueEnum;
 use vaebio_model::{
-    Activation, EarlyStopping, FeatureGroup, KlWarmup, Likelihood, Norm, TrainConfig, VaeConfig,
+    Activation, EarlyStopping, FeatureGroup, KlWarmup, Likelihood, LrSchedule, Norm, TrainConfig,
+    VaeConfig,
 };
 
-use crate::cli::{LikelihoodArg, ModelArgs, PresetArg};
+use crate::cli::{LikelihoodArg, LrScheduleArg, ModelArgs, PresetArg};
 use crate::commands::BadInput;
 use crate::load::{DataKind, Loaded};
 
@@ -63,7 +64,8 @@ fn scvi(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
 }
 
 /// vaebio's default for counts: scVI's recipe with a negative-binomial likelihood, the KL
-/// warm-up over the first half of training and no batch-norm. Measured on the two-batch
+/// warm-up over the first half of training, no batch-norm, dropout mostly moved from the
+/// hidden layer to the input, and a cosine learning rate. Measured on the two-batch
 /// simulation and PBMC (bench/README.md, "Recipes: single-cell counts"):
 /// - scVI's ramp spans 400 epochs whatever the epoch count, so its KL weight reaches 1 only at
 ///   the last of 400 epochs (and never with fewer); the second half at the full ELBO mixes
@@ -72,9 +74,17 @@ fn scvi(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
 /// - Without batch-norm every metric rises on both data sets: simulation mixing 0.903 vs
 ///   0.895, kNN 0.993 vs 0.991, ARI 0.985 vs 0.977 (12 seeds, each difference's bootstrap
 ///   interval above 0); PBMC (12 seeds) kNN 0.812 vs 0.807, ARI 0.475 vs 0.455.
+/// - Input dropout 0.2 (a denoising encoder) with hidden dropout 0.05 instead of 0.1, and the
+///   learning rate annealed along a cosine, lift PBMC's k-means ARI from 0.472 to 0.509 (24
+///   seeds; PCA 0.508) and its kNN from 0.810 to 0.813 (PCA 0.817), and separate the
+///   simulated cell types further (kNN 0.998, ARI 0.995); the simulated batches mix less
+///   (0.884, was 0.903) but still more than scVI's (0.869).
 fn singlecell(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
     scvi(vae, train, n_rows);
     vae.norm = Norm::None;
+    vae.dropout = 0.05;
+    vae.input_dropout = 0.2;
+    train.lr_schedule = LrSchedule::Cosine;
     train.kl_warmup = Some(KlWarmup::Fraction(0.5));
 }
 
@@ -230,6 +240,9 @@ fn apply_flags(args: &ModelArgs, vae: &mut VaeConfig, train: &mut TrainConfig) {
     if let Some(hidden) = &args.hidden {
         vae.hidden = hidden.clone();
     }
+    if let Some(input_dropout) = args.input_dropout {
+        vae.input_dropout = input_dropout;
+    }
     if let Some(epochs) = args.epochs {
         train.epochs = epochs;
     }
@@ -238,6 +251,12 @@ fn apply_flags(args: &ModelArgs, vae: &mut VaeConfig, train: &mut TrainConfig) {
     }
     if let Some(lr) = args.lr {
         train.learning_rate = lr;
+    }
+    if let Some(schedule) = args.lr_schedule {
+        train.lr_schedule = match schedule {
+            LrScheduleArg::Constant => LrSchedule::Constant,
+            LrScheduleArg::Cosine => LrSchedule::Cosine,
+        };
     }
     if let Some(beta) = args.beta {
         train.beta = beta;

@@ -70,11 +70,15 @@ fn batch_aware_embedding_and_batch_corrected_expression() {
     // scVI's latent size.
     assert_eq!(latent.header.len(), 1 + 10);
     assert!(latent.rows.values().all(|z| z.len() == 10));
-    // The recipe as saved: scVI's network without its batch-norm, the KL warm-up over the
-    // first half of the (here explicit) 20 epochs, so ceil(0.5 * 20) = 10 epochs.
+    // The recipe as saved: scVI's network without its batch-norm, most of the dropout moved
+    // from the hidden layer to the input, a cosine learning rate, the KL warm-up over the first half
+    // of the (here explicit) 20 epochs, so ceil(0.5 * 20) = 10 epochs.
     let config = model_config(&model);
     assert_eq!(config["vae"]["hidden"], serde_json::json!([128]));
     assert_eq!(config["vae"]["norm"], "none");
+    assert_eq!(config["vae"]["dropout"], 0.05);
+    assert_eq!(config["vae"]["input_dropout"], 0.2);
+    assert_eq!(config["train"]["lr_schedule"], "cosine");
     assert_eq!(config["train"]["epochs"], 20);
     assert_eq!(
         config["train"]["kl_warmup"],
@@ -160,6 +164,9 @@ fn scvi_preset_keeps_scvis_own_likelihood_and_warm_up() {
         serde_json::json!({"epochs": 400})
     );
     assert_eq!(config["vae"]["norm"], "batch");
+    assert_eq!(config["vae"]["dropout"], 0.1);
+    assert_eq!(config["vae"]["input_dropout"], 0.0);
+    assert_eq!(config["train"]["lr_schedule"], "constant");
 }
 
 #[test]

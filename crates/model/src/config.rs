@@ -65,6 +65,10 @@ pub struct VaeConfig {
     pub activation: Activation,
     /// Dropout probability after each encoder hidden layer (the decoder has none, as in scVI).
     pub dropout: f64,
+    /// Dropout probability on the encoder's input while training (a denoising encoder,
+    /// Vincent et al. 2008): each value the encoder sees is zeroed with this probability and
+    /// the rest scaled by 1 / (1 − p); the reconstruction target stays whole. 0 for none.
+    pub input_dropout: f64,
     /// Hidden-layer normalisation.
     pub norm: Norm,
     /// The distribution p(x | z).
@@ -106,6 +110,7 @@ impl Default for VaeConfig {
             latent: 10,
             activation: Activation::Relu,
             dropout: 0.1,
+            input_dropout: 0.0,
             norm: Norm::Batch,
             likelihood: Likelihood::Gaussian {
                 learned_variance: false,
@@ -181,15 +186,8 @@ impl VaeConfig {
         if self.latent == 0 {
             return Err(invalid("latent", "must be at least 1 (e.g. 10)"));
         }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return Err(invalid(
-                "dropout",
-                format!(
-                    "{} is outside [0, 1) — use e.g. 0.1, or 0 for none",
-                    self.dropout
-                ),
-            ));
-        }
+        dropout_probability("dropout", self.dropout, "0.1")?;
+        dropout_probability("input_dropout", self.input_dropout, "0.2")?;
         if !(self.posterior_variance_floor.is_finite() && self.posterior_variance_floor >= 0.0) {
             return Err(invalid(
                 "posterior_variance_floor",
@@ -258,6 +256,19 @@ pub enum KlWarmup {
     Fraction(f64),
 }
 
+/// How the learning rate moves over training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LrSchedule {
+    /// `learning_rate` throughout (scVI).
+    #[default]
+    Constant,
+    /// Half a cosine from `learning_rate` at the first epoch towards 0 after the last
+    /// (Loshchilov & Hutter's annealing, without restarts), set per epoch:
+    /// lr · ½(1 + cos(π · epoch / epochs)), epochs counted from 0.
+    Cosine,
+}
+
 /// Stop when the validation loss has not improved by `min_delta` for `patience` epochs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -289,8 +300,10 @@ pub struct TrainConfig {
     pub epochs: usize,
     /// Rows per minibatch.
     pub batch_size: usize,
-    /// AdamW learning rate.
+    /// AdamW learning rate (the peak, under a schedule).
     pub learning_rate: f64,
+    /// How the learning rate moves over the epochs.
+    pub lr_schedule: LrSchedule,
     /// AdamW (decoupled) weight decay.
     pub weight_decay: f64,
     /// AdamW ε (scVI uses 0.01, far above PyTorch's 1e-8, for stability).
@@ -319,6 +332,7 @@ impl Default for TrainConfig {
             epochs: 100,
             batch_size: 128,
             learning_rate: 1e-3,
+            lr_schedule: LrSchedule::Constant,
             weight_decay: 1e-6,
             adam_eps: 0.01,
             beta: 1.0,
@@ -341,6 +355,18 @@ impl TrainConfig {
         }
         let epochs = (20_000.0 / n_rows as f64 * 400.0).round() as usize;
         epochs.clamp(1, 400)
+    }
+
+    /// The learning rate of `epoch` (counted from 0) under the schedule. Past `epochs` (a
+    /// resumed run given more) the cosine stays at its end.
+    pub fn learning_rate_at(&self, epoch: usize) -> f64 {
+        match self.lr_schedule {
+            LrSchedule::Constant => self.learning_rate,
+            LrSchedule::Cosine => {
+                let progress = (epoch as f64 / self.epochs.max(1) as f64).min(1.0);
+                self.learning_rate * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
+            }
+        }
     }
 
     /// Check every field; the error names the field and the fix.
@@ -391,6 +417,17 @@ impl TrainConfig {
             positive_finite("grad_clip", clip, "e.g. 10")?;
         }
         Ok(())
+    }
+}
+
+fn dropout_probability(field: &'static str, value: f64, example: &str) -> Result<()> {
+    if (0.0..1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("{value} is outside [0, 1) — use e.g. {example}, or 0 for none"),
+        ))
     }
 }
 
@@ -471,6 +508,15 @@ mod tests {
             }),
             "dropout"
         );
+        for input_dropout in [1.0, -0.1, f64::NAN] {
+            assert_eq!(
+                field(VaeConfig {
+                    input_dropout,
+                    ..base.clone()
+                }),
+                "input_dropout"
+            );
+        }
 
         let train_field = |config: TrainConfig| match config.validate() {
             Err(crate::Error::InvalidConfig { field, .. }) => field,
@@ -529,7 +575,30 @@ mod tests {
         let train: TrainConfig =
             serde_json::from_str(r#"{"kl_warmup": {"fraction": 0.5}}"#).unwrap();
         assert_eq!(train.kl_warmup, Some(KlWarmup::Fraction(0.5)));
+        let train: TrainConfig = serde_json::from_str(r#"{"lr_schedule": "cosine"}"#).unwrap();
+        assert_eq!(train.lr_schedule, LrSchedule::Cosine);
         assert_eq!(TrainConfig::scvi_epochs(20_000), 400);
         assert_eq!(TrainConfig::scvi_epochs(40_000), 200);
+    }
+
+    #[test]
+    fn cosine_schedule_falls_from_the_rate_towards_zero() {
+        let constant = TrainConfig {
+            learning_rate: 0.01,
+            epochs: 4,
+            ..TrainConfig::default()
+        };
+        assert!((0..6).all(|epoch| constant.learning_rate_at(epoch) == 0.01));
+        let cosine = TrainConfig {
+            lr_schedule: LrSchedule::Cosine,
+            ..constant
+        };
+        // 0.01 · ½(1 + cos(π e / 4)) for e = 0..3, by hand: 0.01, 0.0085355, 0.005, 0.0014645;
+        // a resumed run past its epochs stays at the end, 0.
+        let expected = [0.01, 0.008_535_534, 0.005, 0.001_464_466, 0.0, 0.0];
+        for (epoch, want) in expected.into_iter().enumerate() {
+            let got = cosine.learning_rate_at(epoch);
+            assert!((got - want).abs() < 1e-9, "epoch {epoch}: {got} vs {want}");
+        }
     }
 }

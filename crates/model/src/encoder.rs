@@ -14,6 +14,7 @@ pub(crate) struct Encoder {
     mean: Affine,
     log_var: Affine,
     dropout: f32,
+    input_dropout: f32,
     variance_floor: f64,
 }
 
@@ -39,12 +40,14 @@ impl Encoder {
             mean: Affine::new(n_in, config.latent, 0, vb.pp("mean"))?,
             log_var: Affine::new(n_in, config.latent, 0, vb.pp("log_var"))?,
             dropout: config.dropout as f32,
+            input_dropout: config.input_dropout as f32,
             variance_floor: config.posterior_variance_floor,
         })
     }
 
     /// Posterior mean and log-variance, each [rows, latent]. With `noise` (training), dropout
-    /// is applied after each hidden layer and batch-norm uses minibatch statistics.
+    /// is applied to the input (if configured) and after each hidden layer, and batch-norm
+    /// uses minibatch statistics.
     pub(crate) fn forward(
         &self,
         x: &Tensor,
@@ -52,6 +55,12 @@ impl Encoder {
     ) -> candle_core::Result<(Tensor, Tensor)> {
         let train = noise.is_some();
         let mut h = x.clone();
+        if let Some(noise) = noise.as_deref_mut()
+            && self.input_dropout > 0.0
+        {
+            let (rows, cols) = h.dims2()?;
+            h = (h * noise.dropout_mask(rows, cols, self.input_dropout, x.device())?)?;
+        }
         for layer in &self.layers {
             h = layer.forward(&h, None, train)?;
             if let Some(noise) = noise.as_deref_mut()
@@ -77,5 +86,59 @@ impl Encoder {
         }
         self.mean.push_penalised(out);
         self.log_var.push_penalised(out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{Device, Tensor};
+    use candle_nn::VarMap;
+
+    use super::Encoder;
+    use crate::config::VaeConfig;
+    use crate::init::SeededVarMap;
+    use crate::likelihood::Likelihood;
+    use crate::noise::Noise;
+
+    /// Input dropout while training equals encoding the input times the seed's dropout mask;
+    /// at inference the input is whole.
+    #[test]
+    fn input_dropout_masks_the_input_while_training_only() {
+        let config = VaeConfig {
+            hidden: vec![],
+            latent: 2,
+            input_dropout: 0.5,
+            ..VaeConfig::new(6, Likelihood::Poisson)
+        };
+        let varmap = VarMap::new();
+        let vb = SeededVarMap::builder(&varmap, 3, &Device::Cpu);
+        let encoder = Encoder::new(&config, vb.pp("encoder")).unwrap();
+        let values: Vec<f32> = (1..=24).map(|v| v as f32 / 4.0).collect();
+        let x = Tensor::from_vec(values, (4, 6), &Device::Cpu).unwrap();
+        let mean = |input: &Tensor, noise: Option<&mut Noise>| {
+            let (mean, _) = encoder.forward(input, noise).unwrap();
+            mean.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+        };
+
+        let trained = mean(&x, Some(&mut Noise::new(11)));
+        let mask = Noise::new(11)
+            .dropout_mask(4, 6, 0.5, &Device::Cpu)
+            .unwrap();
+        let mask_values = mask.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert!(mask_values.iter().all(|&m| m == 0.0 || m == 2.0));
+        assert!(mask_values.contains(&0.0) && mask_values.contains(&2.0));
+        let by_hand = mean(&(&x * &mask).unwrap(), None);
+        for (a, b) in trained.iter().zip(&by_hand) {
+            assert!((a - b).abs() < 1e-5, "{trained:?} vs {by_hand:?}");
+        }
+
+        let inferred = mean(&x, None);
+        assert_eq!(inferred, mean(&x, None));
+        assert!(
+            inferred
+                .iter()
+                .zip(&trained)
+                .any(|(a, b)| (a - b).abs() > 1e-3)
+        );
     }
 }

@@ -70,7 +70,8 @@ pub use likelihood_error::LikelihoodError;
 /// The compute device type, re-exported so callers need not depend on candle directly.
 pub use candle_core::Device;
 pub use config::{
-    Activation, EarlyStopping, FeatureGroup, InputTransform, KlWarmup, Norm, TrainConfig, VaeConfig,
+    Activation, EarlyStopping, FeatureGroup, InputTransform, KlWarmup, LrSchedule, Norm,
+    TrainConfig, VaeConfig,
 };
 pub use data::{Dataset, DenseMatrix, DenseView, RowSource};
 pub use device::device;

@@ -48,6 +48,14 @@ impl AdamW {
         }
     }
 
+    /// Use `lr` from the next step on (a learning-rate schedule).
+    pub(crate) fn set_learning_rate(&mut self, lr: f64) {
+        match self {
+            Self::Host(adam) => adam.params.lr = lr,
+            Self::Device(adam) => adam.params.lr = lr,
+        }
+    }
+
     /// A copy of the step count and moments.
     pub(crate) fn state(&self) -> candle_core::Result<AdamState> {
         match self {

@@ -262,6 +262,8 @@ impl<'a> Trainer<'a> {
             self.vae.config.norm == Norm::Batch,
         );
         let epoch_kl_weight = kl_weight(&self.config, self.epochs_done, self.steps_done);
+        self.optimizer
+            .set_learning_rate(self.config.learning_rate_at(self.epochs_done));
         let mut sums = Losses::default();
         let mut weight_total = 0.0;
         let rows = std::mem::take(&mut self.train_rows);

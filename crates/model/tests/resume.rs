@@ -8,8 +8,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use vaebio_model::{
-    Dataset, DenseView, EarlyStopping, Error, KlWarmup, Likelihood, Norm, Progress, TrainConfig,
-    TrainEnd, TrainState, Vae, VaeConfig,
+    Dataset, DenseView, EarlyStopping, Error, KlWarmup, Likelihood, LrSchedule, Norm, Progress,
+    TrainConfig, TrainEnd, TrainState, Vae, VaeConfig,
 };
 
 /// 60 rows × 6 features of N(row % 3, 1) noise.
@@ -21,13 +21,14 @@ fn data() -> Vec<f32> {
         .collect()
 }
 
-/// Every source of state in play: dropout and batch-norm (RNG, running statistics), a
-/// validation split, a step-based KL warm-up, early stopping bookkeeping.
+/// Every source of state in play: input and hidden dropout and batch-norm (RNG, running
+/// statistics), a validation split, a step-based KL warm-up, early stopping bookkeeping.
 fn model() -> Vae {
     let config = VaeConfig {
         hidden: vec![8],
         latent: 2,
         dropout: 0.2,
+        input_dropout: 0.1,
         norm: Norm::Batch,
         standardize: true,
         ..VaeConfig::new(
@@ -64,6 +65,24 @@ fn weights(vae: &Vae) -> Vec<(String, Vec<f32>)> {
             (name, values)
         })
         .collect()
+}
+
+/// Save `vae` with its training `state`, load both back and train on to the end of `config`.
+fn save_load_and_finish(
+    vae: &Vae,
+    state: &TrainState,
+    data: &Dataset,
+    config: &TrainConfig,
+) -> Vae {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model");
+    vae.save_with_state(&path, state).unwrap();
+    let mut resumed = Vae::load(&path, &Device::Cpu).unwrap();
+    let state = TrainState::load(&path, &resumed).unwrap();
+    resumed
+        .train_resumable(data, config, Some(state), None, |_| {})
+        .unwrap();
+    resumed
 }
 
 #[test]
@@ -123,14 +142,41 @@ fn a_stop_request_keeps_the_last_completed_epoch_and_resumes_exactly() {
     assert_eq!(training.history.epochs.len(), 3);
     assert_eq!(weights(&interrupted), weights(&three));
 
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("model");
-    interrupted.save_with_state(&path, &training.state).unwrap();
-    let mut resumed = Vae::load(&path, &Device::Cpu).unwrap();
-    let state = TrainState::load(&path, &resumed).unwrap();
-    resumed
-        .train_resumable(&data, &self::training(6), Some(state), None, |_| {})
+    let resumed = save_load_and_finish(&interrupted, &training.state, &data, &self::training(6));
+    assert_eq!(weights(&resumed), weights(&straight));
+}
+
+/// The cosine learning rate is a function of the epoch, so a run stopped in epoch 4 and
+/// resumed still follows the uninterrupted run's schedule.
+#[test]
+fn a_cosine_schedule_resumes_exactly() {
+    let values = data();
+    let view = DenseView::new(&values, 6).unwrap();
+    let data = Dataset::new(&view);
+    let cosine = TrainConfig {
+        lr_schedule: LrSchedule::Cosine,
+        ..training(6)
+    };
+    let mut straight = model();
+    straight.train(&data, &cosine, |_| {}).unwrap();
+    let mut constant = model();
+    constant.train(&data, &training(6), |_| {}).unwrap();
+    assert_ne!(weights(&straight), weights(&constant));
+
+    let stop = AtomicBool::new(false);
+    let mut interrupted = model();
+    let training = interrupted
+        .train_resumable(&data, &cosine, None, Some(&stop), |progress| {
+            if let Progress::Step {
+                epoch: 4, step: 2, ..
+            } = progress
+            {
+                stop.store(true, Ordering::Relaxed);
+            }
+        })
         .unwrap();
+    assert_eq!(training.state.epochs_done(), 3);
+    let resumed = save_load_and_finish(&interrupted, &training.state, &data, &cosine);
     assert_eq!(weights(&resumed), weights(&straight));
 }
 
