@@ -48,7 +48,8 @@ fn open_cuda(name: &str, ordinal: usize) -> Result<Device> {
     Device::new_cuda(ordinal).map_err(|e| Error::DeviceUnavailable {
         name: name.to_string(),
         reason: format!(
-            "CUDA could not open GPU {ordinal} ({e}) — check the driver and `nvidia-smi`"
+            "CUDA could not open GPU {ordinal} ({}) — check the driver and `nvidia-smi`",
+            without_backtrace(e)
         ),
     })
 }
@@ -66,7 +67,10 @@ fn open_cuda(name: &str, _ordinal: usize) -> Result<Device> {
 fn open_metal(name: &str, ordinal: usize) -> Result<Device> {
     Device::new_metal(ordinal).map_err(|e| Error::DeviceUnavailable {
         name: name.to_string(),
-        reason: format!("Metal could not open GPU {ordinal} ({e})"),
+        reason: format!(
+            "Metal could not open GPU {ordinal} ({})",
+            without_backtrace(e)
+        ),
     })
 }
 
@@ -77,6 +81,16 @@ fn open_metal(name: &str, _ordinal: usize) -> Result<Device> {
         reason: "this build has no Metal support — rebuild with `--features metal`, or use `cpu`"
             .to_string(),
     })
+}
+
+/// candle's error without the backtrace it attaches when `RUST_BACKTRACE` is set, so the
+/// message stays one line.
+#[cfg(any(feature = "cuda", feature = "metal"))]
+fn without_backtrace(error: candle_core::Error) -> candle_core::Error {
+    match error {
+        candle_core::Error::WithBacktrace { inner, .. } => *inner,
+        other => other,
+    }
 }
 
 #[cfg(test)]
