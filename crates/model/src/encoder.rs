@@ -54,21 +54,10 @@ impl Encoder {
         mut noise: Option<&mut Noise>,
     ) -> candle_core::Result<(Tensor, Tensor)> {
         let train = noise.is_some();
-        let mut h = x.clone();
-        if let Some(noise) = noise.as_deref_mut()
-            && self.input_dropout > 0.0
-        {
-            let (rows, cols) = h.dims2()?;
-            h = (h * noise.dropout_mask(rows, cols, self.input_dropout, x.device())?)?;
-        }
+        let mut h = dropped(x.clone(), noise.as_deref_mut(), self.input_dropout)?;
         for layer in &self.layers {
             h = layer.forward(&h, None, train)?;
-            if let Some(noise) = noise.as_deref_mut()
-                && self.dropout > 0.0
-            {
-                let (rows, cols) = h.dims2()?;
-                h = (h * noise.dropout_mask(rows, cols, self.dropout, x.device())?)?;
-            }
+            h = dropped(h, noise.as_deref_mut(), self.dropout)?;
         }
         let log_var = self.log_var.forward(&h, None)?;
         let log_var = if self.variance_floor > 0.0 {
@@ -86,6 +75,19 @@ impl Encoder {
         }
         self.mean.push_penalised(out);
         self.log_var.push_penalised(out);
+    }
+}
+
+/// `h` times an inverted-dropout mask of probability `p` while training (`noise` given);
+/// `h` itself otherwise or when `p` is 0.
+fn dropped(h: Tensor, noise: Option<&mut Noise>, p: f32) -> candle_core::Result<Tensor> {
+    match noise {
+        Some(noise) if p > 0.0 => {
+            let (rows, cols) = h.dims2()?;
+            let mask = noise.dropout_mask(rows, cols, p, h.device())?;
+            h * mask
+        }
+        _ => Ok(h),
     }
 }
 

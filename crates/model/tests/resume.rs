@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use vaebio_model::{
     Dataset, DenseView, EarlyStopping, Error, KlWarmup, Likelihood, LrSchedule, Norm, Progress,
-    TrainConfig, TrainEnd, TrainState, Vae, VaeConfig,
+    TrainConfig, TrainEnd, TrainState, Training, Vae, VaeConfig,
 };
 
 /// 60 rows × 6 features of N(row % 3, 1) noise.
@@ -85,6 +85,20 @@ fn save_load_and_finish(
     resumed
 }
 
+/// Train `vae` on `config`, asking it to stop in the middle of epoch 4 as Ctrl-C would.
+fn stopped_in_epoch_4(vae: &mut Vae, data: &Dataset, config: &TrainConfig) -> Training {
+    let stop = AtomicBool::new(false);
+    vae.train_resumable(data, config, None, Some(&stop), |progress| {
+        if let Progress::Step {
+            epoch: 4, step: 2, ..
+        } = progress
+        {
+            stop.store(true, Ordering::Relaxed);
+        }
+    })
+    .unwrap()
+}
+
 #[test]
 fn three_epochs_saved_and_resumed_for_three_more_equal_six_uninterrupted() {
     let values = data();
@@ -124,19 +138,8 @@ fn a_stop_request_keeps_the_last_completed_epoch_and_resumes_exactly() {
     let mut three = model();
     three.train(&data, &training(3), |_| {}).unwrap();
 
-    let stop = AtomicBool::new(false);
     let mut interrupted = model();
-    let training = interrupted
-        .train_resumable(&data, &training(6), None, Some(&stop), |progress| {
-            // As Ctrl-C would, in the middle of epoch 4.
-            if let Progress::Step {
-                epoch: 4, step: 2, ..
-            } = progress
-            {
-                stop.store(true, Ordering::Relaxed);
-            }
-        })
-        .unwrap();
+    let training = stopped_in_epoch_4(&mut interrupted, &data, &training(6));
     assert!(matches!(training.end, TrainEnd::Interrupted));
     assert_eq!(training.state.epochs_done(), 3);
     assert_eq!(training.history.epochs.len(), 3);
@@ -163,18 +166,8 @@ fn a_cosine_schedule_resumes_exactly() {
     constant.train(&data, &training(6), |_| {}).unwrap();
     assert_ne!(weights(&straight), weights(&constant));
 
-    let stop = AtomicBool::new(false);
     let mut interrupted = model();
-    let training = interrupted
-        .train_resumable(&data, &cosine, None, Some(&stop), |progress| {
-            if let Progress::Step {
-                epoch: 4, step: 2, ..
-            } = progress
-            {
-                stop.store(true, Ordering::Relaxed);
-            }
-        })
-        .unwrap();
+    let training = stopped_in_epoch_4(&mut interrupted, &data, &cosine);
     assert_eq!(training.state.epochs_done(), 3);
     let resumed = save_load_and_finish(&interrupted, &training.state, &data, &cosine);
     assert_eq!(weights(&resumed), weights(&straight));
