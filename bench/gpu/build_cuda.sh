@@ -6,6 +6,7 @@
 # instead. cudarc links the CUDA libraries: the toolkit's own stubs (libcuda, libcublas,
 # libcublasLt, libcurand) and stubs generated here from the exported symbols of libcudart
 # and libnvrtc serve at link time; the real libraries load on the GPU machine.
+# TESTS=1 builds the model crate's test executables instead of the binary (see below).
 set -euo pipefail
 PRE=${PRE:?set PRE to the unpacked kernels.tgz}
 W=${W:-/tmp/gpu}
@@ -51,8 +52,27 @@ PY
 rm -rf "$W/ws" && git clone -q "$REPO" "$W/ws"
 printf '\n[patch.crates-io]\ncandle-kernels = { path = "%s/candle-kernels" }\n' "$W" >> "$W/ws/Cargo.toml"
 cd "$W/ws"
-CUDARC_CUDA_VERSION=13000 CUDA_ROOT="$W/cuda" VAEBIO_PREBUILT_KERNELS="$PRE" \
-  cargo build --release -p vaebio --features cuda --target-dir "$W/target"
-strip "$W/target/release/vaebio"
+export CUDARC_CUDA_VERSION=13000 CUDA_ROOT="$W/cuda" VAEBIO_PREBUILT_KERNELS="$PRE"
 mkdir -p "$REPO/.gpu"
+if [ "${TESTS:-0}" = 1 ]; then
+  # The model crate's test executables under `--features cuda` (tests/cuda.rs is compiled only
+  # then), for bench/gpu/cudatests.sh: there is no cargo on the GPU machine. Stripped and
+  # xz-compressed they are ~15 MB each.
+  mkdir -p "$REPO/.gpu/tests"
+  cargo test --release -p vaebio-model --features cuda --no-run --lib --test cuda --test training \
+    --target-dir "$W/target" --message-format=json 2>/dev/null |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
+        print(m["target"]["name"], m["executable"])' |
+    while read -r name exe; do
+      strip -o "$W/$name.test" "$exe"
+      xz -9 -T2 -c "$W/$name.test" > "$REPO/.gpu/tests/$name.xz"
+    done
+  ls -l "$REPO/.gpu/tests"
+  exit 0
+fi
+cargo build --release -p vaebio --features cuda --target-dir "$W/target"
+strip "$W/target/release/vaebio"
 gzip -9 -c "$W/target/release/vaebio" > "$REPO/.gpu/vaebio.gz"   # 23 MB; the tree that travels is capped at 64 MiB
