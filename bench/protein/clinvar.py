@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""EVE's published ClinVar check on TP53, for `vaebio score` (driven by bench/protein/clinvar.sh).
+"""EVE's published ClinVar check (TP53, SCN5A, ...), for `vaebio score` (driven by bench/protein/clinvar.sh).
 
     python3 clinvar.py prepare  MSA.a2m LABELS.csv OUT_DIR
     python3 clinvar.py evaluate OUT_DIR MODEL_DIR CLINVAR_SCORES.tsv [...] [--random RANDOM_SCORES.tsv]
@@ -15,7 +15,7 @@ prepare:
   - Also states what EVE's own MSA_processing would keep (it upper-cases the whole alignment
     and re-derives the focus columns from gap fractions), to show which labelled variants the
     two codes can score.
-  - Keeps ClinVar variants of P53_HUMAN at kept focus positions whose stated wild type matches
+  - Keeps ClinVar variants of the focus's protein (its name before the '/', e.g. P53_HUMAN) at kept focus positions whose stated wild type matches
     the focus; writes clinvar_mutations.txt (mutation<TAB>label), random_mutations.txt (all 19
     substitutions at 60 random kept positions, seed 0), site_scores.tsv (independent-site
     log-odds of every single substitution: weighted column frequencies over 21 states with
@@ -125,9 +125,10 @@ def prepare(msa, labels_csv, out):
     neff = float(w.sum())
     wild_type = {p: STATES[c] for p, c in zip(positions, codes[0])}
     lines = [f"alignment {msa}: {json.dumps(report)}; effective sequences {neff:.1f}"]
+    first = int(names[0].rsplit("/", 1)[1].split("-")[0]) if "/" in names[0] else 1
     lines.append(
         f"focus positions kept: {len(positions)} ({positions[0]}..{positions[-1]}); "
-        f"focus residues not in them: {sorted(set(range(1, len(seqs[0].replace('.', '').replace('-', '')) + 1)) - set(positions))}"
+        f"focus residues not in them: {sorted(set(range(first, first + len(seqs[0].replace('.', '').replace('-', '')))) - set(positions))}"
     )
     eve_positions = eve_focus_positions(names, seqs)
 
@@ -149,7 +150,8 @@ def prepare(msa, labels_csv, out):
     pd.DataFrame({"position": positions, "entropy": entropy}).to_csv(out / "column_entropy.tsv", sep="\t", index=False)
 
     labels = pd.read_csv(labels_csv)
-    labels = labels[labels.protein_name == "P53_HUMAN"].copy()
+    protein = names[0].split("/")[0]
+    labels = labels[labels.protein_name == protein].copy()
     labels["wt"] = labels.mutations.str[0]
     labels["pos"] = labels.mutations.str[1:-1].astype(int)
     reason = np.where(
@@ -159,7 +161,7 @@ def prepare(msa, labels_csv, out):
     )
     labels["dropped"] = reason
     lines.append(
-        f"ClinVar P53_HUMAN: {len(labels)} variants ({(labels.ClinVar_labels == 1).sum()} pathogenic, "
+        f"ClinVar {protein}: {len(labels)} variants ({(labels.ClinVar_labels == 1).sum()} pathogenic, "
         f"{(labels.ClinVar_labels == 0).sum()} benign)"
     )
     for why, group in labels[labels.dropped != ""].groupby("dropped"):

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# EVE's published evaluation on real data: TP53 ClinVar variants (pathogenic vs benign),
-# scored by vaebio's default EVE recipe and by an independent-site model on the same alignment.
-#   bash bench/protein/clinvar.sh [EPOCHS [SAMPLES...]]      (defaults: 70 epochs; 20 50 samples)
+# EVE's published evaluation on real data: ClinVar variants (pathogenic vs benign) of one of
+# EVE's alignments, scored by vaebio's default EVE recipe and by an independent-site model on
+# the same alignment.
+#   [MSA=SCN5A_HUMAN_b1.0] bash bench/protein/clinvar.sh [EPOCHS [SAMPLES...]]
+# (defaults: MSA=P53_HUMAN_b0.1, 70 epochs, 20 50 samples). MSA names a file of EVE's
+# data/MSA/. Only TP53 gives an AUROC: PTEN and RASH have 2 and 3 benign variants, and
+# SCN5A's alignment covers residues 1518-1793, where its 23 scorable variants are all
+# pathogenic (the 19 benign ones lie outside; see bench/out/protein/scn5a/prepare.txt).
 # Data from EVE's repository (MIT): EVE_REPO is a git dir of github.com/OATML-Markslab/EVE
 # (default: the bare mirror below). Needs bench/.venv (numpy, pandas, scipy, scikit-learn).
-# Outputs under bench/out/protein/p53/ (git-ignored); an existing model_e<EPOCHS>/ is reused,
+# Outputs under bench/out/protein/<protein>/ (p53, scn5a; git-ignored); an existing model_e<EPOCHS>/ is reused,
 # delete it to retrain. Scoring the random mutants uses the first SAMPLES value.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,7 +17,9 @@ epochs=${1:-70}; shift || true
 samples=(${@:-20 50})
 repo=${EVE_REPO:-/work/.mirror/OATML-Markslab+EVE/repo}
 py=${PYTHON:-bench/.venv/bin/python}
-out=bench/out/protein/p53
+msa_name=${MSA:-P53_HUMAN_b0.1}
+protein=${msa_name%%_*}
+out=bench/out/protein/${protein,,}
 # VAEBIO=/path/to/vaebio runs a fixed binary (e.g. a copy, while the tree is being edited);
 # otherwise target/release/vaebio, rebuilt when the sources are newer.
 bin=${VAEBIO:-target/release/vaebio}
@@ -23,9 +30,9 @@ if [ -z "${VAEBIO:-}" ] && { [ ! -x "$bin" ] ||
     cargo build --release -q -p vaebio
 fi
 
-msa=$out/P53_HUMAN_b0.1.a2m
+msa=$out/$msa_name.a2m
 labels=$out/ClinVar_labels_P53_PTEN_RASH_SCN5A.csv
-git -C "$repo" show HEAD:data/MSA/P53_HUMAN_b0.1.a2m > "$msa"
+git -C "$repo" show "HEAD:data/MSA/$msa_name.a2m" > "$msa"
 git -C "$repo" show HEAD:data/labels/ClinVar_labels_P53_PTEN_RASH_SCN5A.csv > "$labels"
 echo "EVE commit $(git -C "$repo" log -1 --format=%H)" | tee "$out/provenance.txt"
 
