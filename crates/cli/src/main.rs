@@ -21,6 +21,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = cli::Cli::parse();
     set_thread_count(cli.global.threads);
     match commands::run(cli) {
@@ -29,6 +30,25 @@ fn main() -> ExitCode {
             eprintln!("error: {}", commands::one_line(&error));
             ExitCode::from(commands::exit_code(&error))
         }
+    }
+}
+
+/// mimalloc's `mi_option_e` values (mimalloc.h; the crate names only some of them).
+const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Training frees and re-allocates the same large tensors (activations, gradients) every
+/// step. By default mimalloc hands freed memory back to the OS after 10 ms and commits arena
+/// memory on demand, so the kernel zeroed fresh pages for those tensors at every step: a
+/// quarter of the wall time of the protein recipe (bench/README.md, "Allocator"). Keep freed
+/// memory for reuse and commit arenas up front instead; peak memory is unchanged.
+fn keep_freed_memory() {
+    // SAFETY: called first thing in `main`, before any other thread exists (mimalloc's
+    // option setters are not thread-safe); both are documented run-time options.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1);
+        libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 1);
     }
 }
 

@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use candle_core::backprop::GradStore;
 use candle_core::{CpuStorage, InplaceOp2, Layout, Tensor, Var};
 use candle_nn::ParamsAdamW;
+use rayon::prelude::*;
 
 /// The optimiser's state: its step count and each variable's first and second moments, in
 /// the order of the variables it was built with.
@@ -139,9 +140,27 @@ struct Update {
     eps: f32,
 }
 
+/// Values per parallel chunk of an update. Each value's update is independent of the others,
+/// so the result is the same for any thread count; small variables stay on one thread.
+const PARALLEL_CHUNK: usize = 1 << 16;
+
 impl Update {
-    /// θ ← θ·decay − lr·m̂/(√v̂ + ε) after updating the moments with gradient `g`.
+    /// θ ← θ·decay − lr·m̂/(√v̂ + ε) after updating the moments with gradient `g`, in chunks
+    /// on rayon's pool (the EVE recipe's 32 M weights made this loop 11% of a step on one
+    /// thread).
     fn apply(&self, theta: &mut [f32], m: &mut [f32], v: &mut [f32], grad: &[f32]) {
+        if theta.len() <= PARALLEL_CHUNK {
+            return self.apply_serial(theta, m, v, grad);
+        }
+        theta
+            .par_chunks_mut(PARALLEL_CHUNK)
+            .zip(m.par_chunks_mut(PARALLEL_CHUNK))
+            .zip(v.par_chunks_mut(PARALLEL_CHUNK))
+            .zip(grad.par_chunks(PARALLEL_CHUNK))
+            .for_each(|(((theta, m), v), grad)| self.apply_serial(theta, m, v, grad));
+    }
+
+    fn apply_serial(&self, theta: &mut [f32], m: &mut [f32], v: &mut [f32], grad: &[f32]) {
         let values = theta
             .iter_mut()
             .zip(m.iter_mut())
@@ -298,6 +317,41 @@ mod tests {
     use super::*;
     use candle_core::Device;
     use candle_nn::Optimizer;
+
+    /// A variable of several parallel chunks (and a ragged last one) gets bit-for-bit the
+    /// serial loop's update on one thread and on three.
+    #[test]
+    fn parallel_chunks_equal_the_serial_loop_for_any_thread_count() {
+        let update = Update {
+            beta1: 0.9,
+            beta2: 0.999,
+            scale_m: 10.0,
+            scale_v: 1000.0,
+            decay: 0.9999,
+            lr: 1e-3,
+            eps: 1e-8,
+        };
+        let n = 3 * PARALLEL_CHUNK + 123;
+        let wave = |k: f32| -> Vec<f32> { (0..n).map(|i| (i as f32 * k).sin()).collect() };
+        let (theta, m, v, grad) = (wave(0.37), wave(0.11), wave(0.05), wave(0.73));
+        let v: Vec<f32> = v.iter().map(|x| x.abs()).collect();
+        let run = |threads: Option<usize>| {
+            let (mut theta, mut m, mut v) = (theta.clone(), m.clone(), v.clone());
+            match threads {
+                None => update.apply_serial(&mut theta, &mut m, &mut v, &grad),
+                Some(threads) => rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap()
+                    .install(|| update.apply(&mut theta, &mut m, &mut v, &grad)),
+            }
+            (theta, m, v)
+        };
+        let serial = run(None);
+        assert_ne!(serial.0, theta);
+        assert_eq!(run(Some(1)), serial);
+        assert_eq!(run(Some(3)), serial);
+    }
 
     /// The fused loop and candle_nn's AdamW take the same steps.
     #[test]
