@@ -1,0 +1,14 @@
+#!/bin/bash
+# The protein recipe on the GPU machine's 16 CPU cores, before and after db1e510 (mimalloc
+# keeps freed memory; AdamW in parallel chunks): CPU builds of vaebio carried as
+# .gpu/vaebio_before and .gpu/vaebio_after, with .gpu/lib/ and .gpu/data/ (see protein.sh).
+export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$PWD/.gpu/lib
+M=.gpu/data/P53_HUMAN_b0.1.a2m
+TIMEFORMAT='  wall %R s, user %U s, sys %S s'
+for round in 1 2; do
+  for b in before after; do
+    echo "+ $b, round $round: train --msa P53 --epochs 5 --threads 16"
+    time .gpu/vaebio_$b train --msa $M --epochs 5 --threads 16 -q -o /tmp/m_$b
+  done
+done
+cmp /tmp/m_before/model.safetensors /tmp/m_after/model.safetensors && echo "same weights"
