@@ -5,6 +5,9 @@
 //! full-size buffer);
 //! on other devices the same update runs as tensor ops. Both expose their moments and step
 //! count, so a checkpoint can resume training with the exact optimiser state.
+//!
+//! The CPU optimiser can also take over the gradient of an L2 penalty on the weights
+//! ([`AdamW::fuse_l2`]), adding it inside the same loop with autograd's arithmetic.
 
 use std::cell::RefCell;
 
@@ -46,6 +49,25 @@ impl AdamW {
         match self {
             Self::Host(adam) => adam.step(grads),
             Self::Device(adam) => adam.step(grads),
+        }
+    }
+
+    /// Take over the gradient of the L2 penalty λ·Σw² on `penalised` (tensors of this
+    /// optimiser's variables): each step then adds (w·λ)·2 to their gradients inside the fused
+    /// update, the same arithmetic as autograd of `w.sqr().sum_all() * λ`, so the steps are
+    /// bit-for-bit those of the penalty in the loss, without its four full-size backward ops
+    /// per weight matrix. Only the CPU optimiser does; returns whether it did.
+    pub(crate) fn fuse_l2(&mut self, penalised: &[Tensor], l2: f64) -> bool {
+        match self {
+            Self::Host(adam) => {
+                for (var, coupled) in adam.vars.iter().zip(&mut adam.l2) {
+                    if penalised.iter().any(|w| w.id() == var.0.as_tensor().id()) {
+                        *coupled = l2 as f32;
+                    }
+                }
+                true
+            }
+            Self::Device(_) => false,
         }
     }
 
@@ -128,6 +150,7 @@ fn bias_corrections(params: &ParamsAdamW, step: u64) -> (f64, f64) {
 }
 
 /// The scalars of one AdamW step.
+#[derive(Clone, Copy)]
 struct Update {
     beta1: f32,
     beta2: f32,
@@ -138,6 +161,8 @@ struct Update {
     decay: f32,
     lr: f32,
     eps: f32,
+    /// λ of an L2 penalty whose gradient (θ·λ)·2 is added to the gradient here; 0 for none.
+    l2: f32,
 }
 
 /// Values per parallel chunk of an update. Each value's update is independent of the others,
@@ -166,12 +191,24 @@ impl Update {
             .zip(m.iter_mut())
             .zip(v.iter_mut())
             .zip(grad);
-        for (((theta, m), v), g) in values {
-            *m = self.beta1 * *m + (1.0 - self.beta1) * g;
-            *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
-            let step = (*m * self.scale_m) / ((*v * self.scale_v).sqrt() + self.eps);
-            *theta = *theta * self.decay - self.lr * step;
+        if self.l2 != 0.0 {
+            for (((theta, m), v), &g) in values {
+                let g = g + (*theta * self.l2) * 2.0;
+                self.apply_one(theta, m, v, g);
+            }
+        } else {
+            for (((theta, m), v), &g) in values {
+                self.apply_one(theta, m, v, g);
+            }
         }
+    }
+
+    #[inline(always)]
+    fn apply_one(&self, theta: &mut f32, m: &mut f32, v: &mut f32, g: f32) {
+        *m = self.beta1 * *m + (1.0 - self.beta1) * g;
+        *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
+        let step = (*m * self.scale_m) / ((*v * self.scale_v).sqrt() + self.eps);
+        *theta = *theta * self.decay - self.lr * step;
     }
 }
 
@@ -217,12 +254,15 @@ impl InplaceOp2 for InPlaceUpdate<'_> {
 /// Per-variable first and second moments on the host.
 pub(crate) struct HostAdamW {
     vars: Vec<(Var, Vec<f32>, Vec<f32>)>,
+    /// Per variable: λ of the L2 penalty whose gradient this optimiser adds (0: none).
+    l2: Vec<f32>,
     params: ParamsAdamW,
     step_t: u64,
 }
 
 impl HostAdamW {
     fn new(vars: Vec<Var>, params: ParamsAdamW) -> Self {
+        let l2 = vec![0.0; vars.len()];
         let vars = vars
             .into_iter()
             .map(|var| {
@@ -232,6 +272,7 @@ impl HostAdamW {
             .collect();
         Self {
             vars,
+            l2,
             params,
             step_t: 0,
         }
@@ -250,11 +291,13 @@ impl HostAdamW {
             decay: (1.0 - p.lr * p.weight_decay) as f32,
             lr: p.lr as f32,
             eps: p.eps as f32,
+            l2: 0.0,
         };
-        for (var, m, v) in &mut self.vars {
+        for ((var, m, v), &l2) in self.vars.iter_mut().zip(&self.l2) {
             let Some(grad) = grads.get(var) else {
                 continue;
             };
+            let update = Update { l2, ..update };
             // in place on the variable's storage: no copies of the weights to and from the host
             let op = InPlaceUpdate {
                 update: &update,
@@ -330,6 +373,7 @@ mod tests {
             decay: 0.9999,
             lr: 1e-3,
             eps: 1e-8,
+            l2: 1e-2,
         };
         let n = 3 * PARALLEL_CHUNK + 123;
         let wave = |k: f32| -> Vec<f32> { (0..n).map(|i| (i as f32 * k).sin()).collect() };
@@ -351,6 +395,67 @@ mod tests {
         assert_ne!(serial.0, theta);
         assert_eq!(run(Some(1)), serial);
         assert_eq!(run(Some(3)), serial);
+    }
+
+    /// With the L2 penalty's gradient taken over by the optimiser (and the penalty left out of
+    /// the loss), the steps are bit-for-bit those of the penalty differentiated by autograd;
+    /// the unpenalised variable (a bias) is left to the plain update.
+    #[test]
+    fn fused_l2_equals_the_autograd_penalty_bit_for_bit() {
+        let params = ParamsAdamW {
+            lr: 0.05,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.01,
+        };
+        let l2 = 0.37;
+        let start_w = Tensor::new(&[[1f32, -2.0, 0.5], [3.0, 0.1, -1.0]], &Device::Cpu).unwrap();
+        let start_b = Tensor::new(&[0.3f32, -0.7], &Device::Cpu).unwrap();
+        let x = Tensor::new(&[[0.2f32, 1.5], [-1.0, 0.4], [2.0, -0.3]], &Device::Cpu).unwrap();
+        let vars = || {
+            (
+                Var::from_tensor(&start_w.copy().unwrap()).unwrap(),
+                Var::from_tensor(&start_b.copy().unwrap()).unwrap(),
+            )
+        };
+        // A loss in which both variables get a gradient: Σ ((x + b)·W)².
+        let data_loss = |w: &Var, b: &Var| {
+            x.broadcast_add(b.as_tensor())
+                .unwrap()
+                .matmul(w.as_tensor())
+                .unwrap()
+                .sqr()
+                .unwrap()
+                .sum_all()
+                .unwrap()
+        };
+        let (w_auto, b_auto) = vars();
+        let mut autograd = HostAdamW::new(vec![w_auto.clone(), b_auto.clone()], params.clone());
+        let (w_fused, b_fused) = vars();
+        let mut fused = AdamW::Host(HostAdamW::new(
+            vec![w_fused.clone(), b_fused.clone()],
+            params,
+        ));
+        assert!(fused.fuse_l2(&[w_fused.as_tensor().clone()], l2));
+        for _ in 0..6 {
+            let penalty = (w_auto.as_tensor().sqr().unwrap().sum_all().unwrap() * l2).unwrap();
+            let total = (data_loss(&w_auto, &b_auto) + penalty).unwrap();
+            autograd.step(&total.backward().unwrap()).unwrap();
+            fused
+                .step(&data_loss(&w_fused, &b_fused).backward().unwrap())
+                .unwrap();
+        }
+        let values = |v: &Var| {
+            v.as_tensor()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+        };
+        assert_ne!(values(&w_auto), values(&vars().0));
+        assert_eq!(values(&w_fused), values(&w_auto));
+        assert_eq!(values(&b_fused), values(&b_auto));
     }
 
     /// The fused loop and candle_nn's AdamW take the same steps.

@@ -99,6 +99,9 @@ pub struct Trainer<'a> {
     data: Dataset<'a>,
     config: TrainConfig,
     optimizer: AdamW,
+    /// The optimiser adds the L2 penalty's gradient ([`AdamW::fuse_l2`]); the loss keeps
+    /// only its value.
+    l2_in_optimizer: bool,
     trainable: Vec<Var>,
     trainable_names: Vec<String>,
     train_rows: Vec<usize>,
@@ -143,7 +146,7 @@ impl<'a> Trainer<'a> {
             .map(|(_, var)| var)
             .collect();
         let trainable_names = trainable_names(vae);
-        let optimizer = AdamW::new(
+        let mut optimizer = AdamW::new(
             trainable.clone(),
             ParamsAdamW {
                 lr: config.learning_rate,
@@ -153,12 +156,18 @@ impl<'a> Trainer<'a> {
                 weight_decay: config.weight_decay,
             },
         )?;
+        // Gradient clipping must see the penalty's gradient, and L1 stays with autograd.
+        let l2_in_optimizer = config.l2 > 0.0
+            && config.l1 == 0.0
+            && config.grad_clip.is_none()
+            && optimizer.fuse_l2(&vae.penalised(), config.l2);
         vae.train_config = Some(config.clone());
         Ok(Self {
             vae,
             data,
             config: config.clone(),
             optimizer,
+            l2_in_optimizer,
             trainable,
             trainable_names,
             train_rows,
@@ -366,7 +375,11 @@ impl<'a> Trainer<'a> {
         let kl_mean = weighted_mean(&kl, weights)?;
         let mut total = (&recon + (&kl_mean * kl_weight)?)?;
         let mut regularizer = 0.0;
-        if let Some(penalty) = penalty(&vae.penalised(), self.config.l1, self.config.l2)? {
+        let mut penalised = vae.penalised();
+        if self.l2_in_optimizer {
+            penalised = penalised.iter().map(Tensor::detach).collect();
+        }
+        if let Some(penalty) = penalty(&penalised, self.config.l1, self.config.l2)? {
             regularizer = f64::from(penalty.to_scalar::<f32>()?);
             total = (total + penalty)?;
         }
