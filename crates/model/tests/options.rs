@@ -192,6 +192,40 @@ fn penalties_clipping_and_warmup_enter_the_losses() {
     assert_eq!(history.epochs[2].kl_weight, 1.0);
 }
 
+/// An L2 penalty alone has its gradient added by the CPU optimiser; with gradient clipping
+/// (here a bound never reached) autograd differentiates it in the loss. Both paths give the
+/// same weights and histories bit for bit, and the penalty is in both losses.
+#[test]
+fn an_l2_penalty_in_the_optimiser_equals_autograd_of_the_penalty() {
+    let values = data_for(Likelihood::NegativeBinomial, 10, 4);
+    let view = DenseView::new(&values, 10).unwrap();
+    let run = |grad_clip: Option<f64>| {
+        let config = VaeConfig {
+            hidden: vec![8],
+            latent: 2,
+            ..VaeConfig::new(10, Likelihood::NegativeBinomial)
+        };
+        let mut vae = Vae::new(config, &Device::Cpu).unwrap();
+        let train = TrainConfig {
+            l2: 0.05,
+            grad_clip,
+            ..training()
+        };
+        let history = vae.train(&Dataset::new(&view), &train, |_| {}).unwrap();
+        let weights: Vec<Vec<f32>> = vae
+            .named_variables()
+            .iter()
+            .map(|(_, var)| var.as_tensor().flatten_all().unwrap().to_vec1().unwrap())
+            .collect();
+        (history, weights)
+    };
+    let (fused_history, fused_weights) = run(None);
+    let (autograd_history, autograd_weights) = run(Some(1e30));
+    assert!(fused_history.epochs[0].train.regularizer > 0.0);
+    assert_eq!(fused_history, autograd_history);
+    assert_eq!(fused_weights, autograd_weights);
+}
+
 #[test]
 fn feature_groups_scale_the_reconstruction_term() {
     let gaussian = Likelihood::Gaussian {
