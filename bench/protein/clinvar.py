@@ -58,10 +58,15 @@ def read_a2m(path):
     return names, ["".join(s) for s in seqs]
 
 
+def focus_start(name):
+    """Residue number of the focus's first residue: the `start` of `NAME/start-end`, else 1."""
+    return int(name.rsplit("/", 1)[1].split("-")[0]) if "/" in name else 1
+
+
 def vaebio_processing(names, seqs):
     """Focus positions, kept rows' codes on kept columns, weights — as vaebio computes them."""
     focus_name, focus = names[0], seqs[0]
-    start = int(focus_name.rsplit("/", 1)[1].split("-")[0]) if "/" in focus_name else 1
+    start = focus_start(focus_name)
     aligned = [[c for c in s if not c.islower() and c != "."] for s in seqs]
     columns, positions, residues_seen, column = [], [], 0, 0
     for c in focus:
@@ -108,8 +113,7 @@ def weights(codes):
 
 def eve_focus_positions(names, seqs):
     """Focus positions EVE's MSA_processing (utils/data_utils.py, defaults) would use."""
-    focus_name = names[0]
-    start = int(focus_name.rsplit("/", 1)[1].split("-")[0])
+    start = focus_start(names[0])
     upper = np.array([list(s.replace(".", "-").upper()) for s in seqs])
     upper = upper[:, upper[0] != "-"]
     gaps = upper == "-"
@@ -125,7 +129,7 @@ def prepare(msa, labels_csv, out):
     neff = float(w.sum())
     wild_type = {p: STATES[c] for p, c in zip(positions, codes[0])}
     lines = [f"alignment {msa}: {json.dumps(report)}; effective sequences {neff:.1f}"]
-    first = int(names[0].rsplit("/", 1)[1].split("-")[0]) if "/" in names[0] else 1
+    first = focus_start(names[0])
     lines.append(
         f"focus positions kept: {len(positions)} ({positions[0]}..{positions[-1]}); "
         f"focus residues not in them: {sorted(set(range(first, first + len(seqs[0].replace('.', '').replace('-', '')))) - set(positions))}"
