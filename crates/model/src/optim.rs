@@ -191,24 +191,18 @@ impl Update {
             .zip(m.iter_mut())
             .zip(v.iter_mut())
             .zip(grad);
-        if self.l2 != 0.0 {
-            for (((theta, m), v), &g) in values {
-                let g = g + (*theta * self.l2) * 2.0;
-                self.apply_one(theta, m, v, g);
-            }
-        } else {
-            for (((theta, m), v), &g) in values {
-                self.apply_one(theta, m, v, g);
-            }
+        for (((theta, m), v), &g) in values {
+            // Without a penalty g stays as it is (not g + 0, which would turn −0 into +0).
+            let g = if self.l2 != 0.0 {
+                g + (*theta * self.l2) * 2.0
+            } else {
+                g
+            };
+            *m = self.beta1 * *m + (1.0 - self.beta1) * g;
+            *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
+            let step = (*m * self.scale_m) / ((*v * self.scale_v).sqrt() + self.eps);
+            *theta = *theta * self.decay - self.lr * step;
         }
-    }
-
-    #[inline(always)]
-    fn apply_one(&self, theta: &mut f32, m: &mut f32, v: &mut f32, g: f32) {
-        *m = self.beta1 * *m + (1.0 - self.beta1) * g;
-        *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
-        let step = (*m * self.scale_m) / ((*v * self.scale_v).sqrt() + self.eps);
-        *theta = *theta * self.decay - self.lr * step;
     }
 }
 
