@@ -243,6 +243,9 @@ fn apply_flags(args: &ModelArgs, vae: &mut VaeConfig, train: &mut TrainConfig) {
     if let Some(input_dropout) = args.input_dropout {
         vae.input_dropout = input_dropout;
     }
+    if let Some(power) = args.gene_weight_power {
+        vae.gene_weight_power = power;
+    }
     if let Some(epochs) = args.epochs {
         train.epochs = epochs;
     }

@@ -196,3 +196,76 @@ fn a_preset_for_another_kind_of_data_is_refused() {
         "--preset popvae is for genotypes",
     );
 }
+
+#[test]
+fn gene_weights_are_fitted_saved_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    ok(&[
+        "train",
+        "--matrix",
+        s(&testdata("counts2batch.tsv")),
+        "--gene-weight-power",
+        "0.5",
+        "--epochs",
+        "2",
+        "-q",
+        "-o",
+        s(&model),
+    ]);
+    let config = model_config(&model);
+    assert_eq!(config["vae"]["gene_weight_power"], 0.5);
+    let weights: Vec<f64> = config["gene_weights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_f64().unwrap())
+        .collect();
+    assert_eq!(
+        weights.len(),
+        config["vae"]["n_features"].as_u64().unwrap() as usize
+    );
+    let average = weights.iter().sum::<f64>() / weights.len() as f64;
+    assert!((average - 1.0).abs() < 1e-5, "{average}");
+    assert!(
+        weights.iter().any(|&w| (w - 1.0).abs() > 0.1),
+        "{weights:?}"
+    );
+    // The default weighs every gene 1 and saves no weights.
+    ok(&[
+        "train",
+        "--matrix",
+        s(&testdata("counts2batch.tsv")),
+        "--epochs",
+        "1",
+        "-q",
+        "-o",
+        s(&model),
+    ]);
+    assert!(model_config(&model).get("gene_weights").is_none());
+
+    fails(
+        &[
+            "embed",
+            "--matrix",
+            s(&testdata("counts2batch.tsv")),
+            "--gene-weight-power",
+            "3",
+            "-q",
+        ],
+        2,
+        "gene_weight_power",
+    );
+    fails(
+        &[
+            "embed",
+            "--fasta",
+            s(&testdata("contigs.fa")),
+            "--gene-weight-power",
+            "0.5",
+            "-q",
+        ],
+        2,
+        "need a count likelihood",
+    );
+}

@@ -39,6 +39,9 @@ pub struct CheckpointConfig {
     pub train: Option<TrainConfig>,
     /// Per-feature z-scoring fitted at training, if any.
     pub standardization: Option<Standardization>,
+    /// Per-gene reconstruction weights fitted at training for `gene_weight_power`, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gene_weights: Option<Vec<f32>>,
     /// Feature names, batch names and the caller's featurization settings.
     #[serde(flatten)]
     pub metadata: Metadata,
@@ -68,6 +71,7 @@ impl Vae {
             vae: self.config.clone(),
             train: self.train_config.clone(),
             standardization: self.standardization.clone(),
+            gene_weights: self.gene_weights.clone(),
             metadata: self.metadata.clone(),
             resume: state.map(|state| state.info().clone()),
         };
@@ -157,6 +161,19 @@ impl Vae {
                     vae.config.n_features
                 ),
             });
+        }
+        if let Some(weights) = config.gene_weights {
+            if weights.len() != vae.config.n_features {
+                return Err(Error::Checkpoint {
+                    path: config_path,
+                    message: format!(
+                        "gene_weights has {} weights for {} features",
+                        weights.len(),
+                        vae.config.n_features
+                    ),
+                });
+            }
+            vae.set_gene_weights(weights)?;
         }
         vae.standardization = config.standardization;
         vae.metadata = config.metadata;

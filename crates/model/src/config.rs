@@ -87,6 +87,12 @@ pub struct VaeConfig {
     /// Floor added to the posterior variance, σ² = exp(encoder output) + floor (scVI's
     /// `var_eps`, 1e-4); 0 leaves σ² = exp(output).
     pub posterior_variance_floor: f64,
+    /// Count likelihoods only: weigh each feature's reconstruction log-likelihood by
+    /// (its mean over the training rows + 0.01)^−power, the weights scaled to average 1
+    /// ([`crate::gene_weights`]), so weakly expressed genes count for more, as a per-gene
+    /// scaling does for PCA. 0 (the default) weighs every gene 1. It helps where weak genes
+    /// carry signal and hurts where they are noise (README, "Recipes").
+    pub gene_weight_power: f64,
     /// Seed for the weight initialisation.
     pub seed: u64,
 }
@@ -120,6 +126,7 @@ impl Default for VaeConfig {
             standardize: false,
             feature_groups: Vec::new(),
             posterior_variance_floor: 0.0,
+            gene_weight_power: 0.0,
             seed: 0,
         }
     }
@@ -195,6 +202,21 @@ impl VaeConfig {
                     "{} is not a finite number ≥ 0 — use 1e-4 (scVI) or 0 for none",
                     self.posterior_variance_floor
                 ),
+            ));
+        }
+        if !(self.gene_weight_power.is_finite() && (0.0..=2.0).contains(&self.gene_weight_power)) {
+            return Err(invalid(
+                "gene_weight_power",
+                format!(
+                    "{} is not a number from 0 to 2 — use 0.5, or 0 to weigh every gene 1",
+                    self.gene_weight_power
+                ),
+            ));
+        }
+        if self.gene_weight_power > 0.0 && !self.likelihood.is_count() {
+            return Err(invalid(
+                "gene_weight_power",
+                "gene weights from mean counts need a count likelihood (nb, zinb, poisson) — set it to 0",
             ));
         }
         if self.n_batches > 100_000 {
@@ -517,6 +539,22 @@ mod tests {
                 "input_dropout"
             );
         }
+        // out of range, and any power on a likelihood that is not for counts (base: gaussian)
+        for gene_weight_power in [-0.1, 2.5, f64::NAN, f64::INFINITY, 0.5] {
+            assert_eq!(
+                field(VaeConfig {
+                    gene_weight_power,
+                    ..base.clone()
+                }),
+                "gene_weight_power"
+            );
+        }
+        VaeConfig {
+            gene_weight_power: 0.5,
+            ..VaeConfig::new(20, Likelihood::NegativeBinomial)
+        }
+        .validate()
+        .unwrap();
 
         let train_field = |config: TrainConfig| match config.validate() {
             Err(crate::Error::InvalidConfig { field, .. }) => field,

@@ -16,7 +16,7 @@ use crate::loss::{Losses, kl_standard_normal, kl_weight, penalty, weighted_mean}
 use crate::noise::Noise;
 use crate::optim::AdamW;
 use crate::resume::{ResumeInfo, TrainState, is_trainable, trainable_names};
-use crate::vae::{Buffers, Minibatch, Standardization, Vae};
+use crate::vae::{Buffers, Minibatch, Standardization, Vae, gene_weights};
 
 /// Offset between the training seed and the seed of validation noise, so validation draws
 /// do not shift the training stream and are the same every epoch.
@@ -138,6 +138,14 @@ impl<'a> Trainer<'a> {
                 rows: &train_rows,
             };
             vae.standardization = Some(Standardization::fit(&view));
+        }
+        if vae.config.gene_weight_power > 0.0 && vae.gene_weights.is_none() {
+            let view = SelectedRows {
+                data: &data,
+                rows: &train_rows,
+            };
+            let means = Standardization::fit(&view).mean;
+            vae.set_gene_weights(gene_weights(&means, vae.config.gene_weight_power))?;
         }
         let trainable: Vec<Var> = vae
             .named_variables()

@@ -86,6 +86,21 @@ impl Standardization {
     }
 }
 
+/// Added to a feature's mean before [`gene_weights`] raises it to a negative power, so that a
+/// gene absent from every training row still gets a finite weight.
+const GENE_WEIGHT_OFFSET: f64 = 0.01;
+
+/// Reconstruction weights for [`VaeConfig::gene_weight_power`]: (mean + 0.01)^−power per
+/// feature, scaled so that they average 1 (so the loss keeps its size against the KL term).
+pub fn gene_weights(means: &[f32], power: f64) -> Vec<f32> {
+    let raw: Vec<f64> = means
+        .iter()
+        .map(|&m| (f64::from(m) + GENE_WEIGHT_OFFSET).powf(-power))
+        .collect();
+    let average = raw.iter().sum::<f64>() / raw.len().max(1) as f64;
+    raw.iter().map(|&w| (w / average) as f32).collect()
+}
+
 /// What the model knows about its inputs besides the numbers, saved in the checkpoint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -111,7 +126,10 @@ pub struct Vae {
     pub(crate) standardization: Option<Standardization>,
     pub(crate) metadata: Metadata,
     pub(crate) train_config: Option<TrainConfig>,
-    /// Per-feature reconstruction weights from `feature_groups`, [n_features].
+    /// Per-feature weights fitted for `gene_weight_power` on the training rows.
+    pub(crate) gene_weights: Option<Vec<f32>>,
+    /// Per-feature reconstruction weights, [n_features]: `feature_groups` times
+    /// `gene_weights`; `None` when every feature weighs 1.
     pub(crate) feature_weights: Option<Tensor>,
 }
 
@@ -123,16 +141,7 @@ impl Vae {
         let vb = SeededVarMap::builder(&varmap, config.seed, device);
         let encoder = Encoder::new(&config, vb.pp("encoder"))?;
         let decoder = Decoder::new(&config, vb.pp("decoder"))?;
-        let feature_weights = if config.feature_groups.is_empty() {
-            None
-        } else {
-            let weights: Vec<f32> = config
-                .feature_groups
-                .iter()
-                .flat_map(|g| std::iter::repeat_n(g.weight as f32, g.n_features))
-                .collect();
-            Some(Tensor::from_vec(weights, config.n_features, device)?)
-        };
+        let feature_weights = loss_weights(&config, None, device)?;
         Ok(Self {
             config,
             device: device.clone(),
@@ -142,8 +151,22 @@ impl Vae {
             standardization: None,
             metadata: Metadata::default(),
             train_config: None,
+            gene_weights: None,
             feature_weights,
         })
+    }
+
+    /// The per-gene reconstruction weights fitted for [`VaeConfig::gene_weight_power`], once
+    /// trained (or loaded).
+    pub fn gene_weights(&self) -> Option<&[f32]> {
+        self.gene_weights.as_deref()
+    }
+
+    /// Use fitted per-gene `weights` (one per feature) in the reconstruction loss.
+    pub(crate) fn set_gene_weights(&mut self, weights: Vec<f32>) -> Result<()> {
+        self.feature_weights = loss_weights(&self.config, Some(&weights), &self.device)?;
+        self.gene_weights = Some(weights);
+        Ok(())
     }
 
     /// The model's configuration.
@@ -358,6 +381,30 @@ impl Vae {
     }
 }
 
+/// Each feature's factor on its log-likelihood: its group's weight times its gene weight;
+/// `None` when there are neither.
+fn loss_weights(
+    config: &VaeConfig,
+    gene_weights: Option<&[f32]>,
+    device: &Device,
+) -> candle_core::Result<Option<Tensor>> {
+    if config.feature_groups.is_empty() && gene_weights.is_none() {
+        return Ok(None);
+    }
+    let mut weights = vec![1f32; config.n_features];
+    let groups = config
+        .feature_groups
+        .iter()
+        .flat_map(|g| std::iter::repeat_n(g.weight as f32, g.n_features));
+    for (w, group) in weights.iter_mut().zip(groups) {
+        *w = group;
+    }
+    for (w, gene) in weights.iter_mut().zip(gene_weights.unwrap_or_default()) {
+        *w *= gene;
+    }
+    Tensor::from_vec(weights, config.n_features, device).map(Some)
+}
+
 /// Counts below this take ln(1 + k) from a table.
 const LN_1P_TABLE: usize = 1024;
 
@@ -395,6 +442,18 @@ pub(crate) struct Minibatch {
 #[cfg(test)]
 mod tests {
     use super::ln_1p_of_count;
+
+    /// Worked by hand: means 0.99, 3.99, 0 plus 0.01 are 1, 4, 0.01; to the power −½ they
+    /// are 1, 0.5, 10, averaging 11.5 / 3, so the weights are 3/11.5, 1.5/11.5, 30/11.5.
+    #[test]
+    fn gene_weights_by_hand() {
+        let weights = super::gene_weights(&[0.99, 3.99, 0.0], 0.5);
+        let expected = [3.0 / 11.5, 1.5 / 11.5, 30.0 / 11.5];
+        for (w, e) in weights.iter().zip(expected) {
+            assert!((f64::from(*w) - e).abs() < 1e-5, "{weights:?}");
+        }
+        assert_eq!(super::gene_weights(&[0.5, 7.0], 0.0), [1.0, 1.0]);
+    }
 
     /// The table gives bit-for-bit what `f32::ln_1p` gives, inside and outside its range.
     #[test]

@@ -266,6 +266,79 @@ fn feature_groups_scale_the_reconstruction_term() {
     assert_eq!(ignored, 0.0);
 }
 
+/// Gene weights come from the training rows' means, enter the loss, and travel with the
+/// checkpoint; genes of equal mean weigh exactly 1, so training is then the unweighted one
+/// (to rounding: the weighted loss sums per-gene terms, the plain one runs the fused kernel).
+#[test]
+fn gene_weights_are_fitted_used_and_saved() {
+    let nb = Likelihood::NegativeBinomial;
+    let cols = 4;
+    let train = TrainConfig {
+        validation_fraction: 0.0,
+        ..training()
+    };
+    let run = |values: &[f32], power: f64| {
+        let view = DenseView::new(values, cols).unwrap();
+        let config = VaeConfig {
+            hidden: vec![8],
+            latent: 2,
+            gene_weight_power: power,
+            ..VaeConfig::new(cols, nb)
+        };
+        let mut vae = Vae::new(config, &Device::Cpu).unwrap();
+        let history = vae.train(&Dataset::new(&view), &train, |_| {}).unwrap();
+        let totals: Vec<f64> = history.epochs.iter().map(|r| r.train.total).collect();
+        (vae, totals)
+    };
+    // Every column holds 0, 1, 2, 3 twelve times each: equal means, weights 1.
+    let even: Vec<f32> = (0..ROWS * cols)
+        .map(|i| ((i / cols + i % cols) % 4) as f32)
+        .collect();
+    let (weighted, weighted_totals) = run(&even, 0.5);
+    assert_eq!(weighted.gene_weights().unwrap(), [1.0; 4]);
+    for (w, p) in weighted_totals.iter().zip(run(&even, 0.0).1) {
+        assert!((w - p).abs() < 1e-6 * p.abs(), "{w} {p}");
+    }
+
+    // Column j is j·(row mod 3) + 1: means 1, 2, 3, 4 (rows 0..48 hold 16 of each residue).
+    let uneven: Vec<f32> = (0..ROWS * cols)
+        .map(|i| ((i % cols) * ((i / cols) % 3) + 1) as f32)
+        .collect();
+    let (vae, totals) = run(&uneven, 0.5);
+    let raw: Vec<f64> = [1.0f64, 2.0, 3.0, 4.0]
+        .iter()
+        .map(|m| (m + 0.01).powf(-0.5))
+        .collect();
+    let average = raw.iter().sum::<f64>() / 4.0;
+    for (w, r) in vae.gene_weights().unwrap().iter().zip(&raw) {
+        assert!((f64::from(*w) - r / average).abs() < 1e-6, "{w} {r}");
+    }
+    let plain = run(&uneven, 0.0).1;
+    assert!(
+        (totals[0] - plain[0]).abs() > 1e-3 * plain[0].abs(),
+        "{totals:?} {plain:?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    vae.save(dir.path()).unwrap();
+    let loaded = Vae::load(dir.path(), &Device::Cpu).unwrap();
+    assert_eq!(loaded.gene_weights(), vae.gene_weights());
+    // A config.json whose weights do not match the features is refused with a reason.
+    let path = dir.path().join("config.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["gene_weights"] = serde_json::json!([1.0, 1.0]);
+    std::fs::write(&path, json.to_string()).unwrap();
+    let error = Vae::load(dir.path(), &Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("gene_weights has 2 weights for 4 features"),
+        "{error}"
+    );
+}
+
 #[test]
 fn posterior_variance_floor_adds_to_the_variance() {
     // scVI's q(z|x) variance is exp(encoder output) + var_eps: with the same seed (so the
