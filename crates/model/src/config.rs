@@ -89,9 +89,9 @@ pub struct VaeConfig {
     pub posterior_variance_floor: f64,
     /// Count likelihoods only: weigh each feature's reconstruction log-likelihood by
     /// (its mean over the training rows + 0.01)^−power, the weights scaled to average 1
-    /// ([`crate::gene_weights`]), so weakly expressed genes count for more, as a per-gene
-    /// scaling does for PCA. 0 (the default) weighs every gene 1. It helps where weak genes
-    /// carry signal and hurts where they are noise (README, "Recipes").
+    /// ([`crate::gene_weights_from_means`]), so weakly expressed genes count for more, as a
+    /// per-gene scaling does for PCA. 0 (the default) weighs every gene 1. It helps where
+    /// weak genes carry signal and hurts where they are noise (README, "Recipes").
     pub gene_weight_power: f64,
     /// Seed for the weight initialisation.
     pub seed: u64,

@@ -80,4 +80,4 @@ pub use inference::Posterior;
 pub use loss::Losses;
 pub use resume::TrainState;
 pub use train::{EpochRecord, History, Progress, TrainEnd, Trainer, Training};
-pub use vae::{Metadata, Standardization, Vae, gene_weights};
+pub use vae::{Metadata, Standardization, Vae, gene_weights_from_means};

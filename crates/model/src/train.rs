@@ -16,7 +16,7 @@ use crate::loss::{Losses, kl_standard_normal, kl_weight, penalty, weighted_mean}
 use crate::noise::Noise;
 use crate::optim::AdamW;
 use crate::resume::{ResumeInfo, TrainState, is_trainable, trainable_names};
-use crate::vae::{Buffers, Minibatch, Standardization, Vae, gene_weights};
+use crate::vae::{Buffers, Minibatch, Standardization, Vae, gene_weights_from_means};
 
 /// Offset between the training seed and the seed of validation noise, so validation draws
 /// do not shift the training stream and are the same every epoch.
@@ -145,7 +145,10 @@ impl<'a> Trainer<'a> {
                 rows: &train_rows,
             };
             let means = Standardization::fit(&view).mean;
-            vae.set_gene_weights(gene_weights(&means, vae.config.gene_weight_power))?;
+            vae.set_gene_weights(gene_weights_from_means(
+                &means,
+                vae.config.gene_weight_power,
+            ))?;
         }
         let trainable: Vec<Var> = vae
             .named_variables()

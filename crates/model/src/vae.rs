@@ -86,13 +86,13 @@ impl Standardization {
     }
 }
 
-/// Added to a feature's mean before [`gene_weights`] raises it to a negative power, so that a
-/// gene absent from every training row still gets a finite weight.
+/// Added to a feature's mean before [`gene_weights_from_means`] raises it to a negative
+/// power, so that a gene absent from every training row still gets a finite weight.
 const GENE_WEIGHT_OFFSET: f64 = 0.01;
 
 /// Reconstruction weights for [`VaeConfig::gene_weight_power`]: (mean + 0.01)^−power per
 /// feature, scaled so that they average 1 (so the loss keeps its size against the KL term).
-pub fn gene_weights(means: &[f32], power: f64) -> Vec<f32> {
+pub fn gene_weights_from_means(means: &[f32], power: f64) -> Vec<f32> {
     let raw: Vec<f64> = means
         .iter()
         .map(|&m| (f64::from(m) + GENE_WEIGHT_OFFSET).powf(-power))
@@ -447,12 +447,12 @@ mod tests {
     /// are 1, 0.5, 10, averaging 11.5 / 3, so the weights are 3/11.5, 1.5/11.5, 30/11.5.
     #[test]
     fn gene_weights_by_hand() {
-        let weights = super::gene_weights(&[0.99, 3.99, 0.0], 0.5);
+        let weights = super::gene_weights_from_means(&[0.99, 3.99, 0.0], 0.5);
         let expected = [3.0 / 11.5, 1.5 / 11.5, 30.0 / 11.5];
         for (w, e) in weights.iter().zip(expected) {
             assert!((f64::from(*w) - e).abs() < 1e-5, "{weights:?}");
         }
-        assert_eq!(super::gene_weights(&[0.5, 7.0], 0.0), [1.0, 1.0]);
+        assert_eq!(super::gene_weights_from_means(&[0.5, 7.0], 0.0), [1.0, 1.0]);
     }
 
     /// The table gives bit-for-bit what `f32::ln_1p` gives, inside and outside its range.
