@@ -1,6 +1,6 @@
 //! Element-wise log-likelihoods of count data: Poisson, negative binomial (NB) and
-//! zero-inflated NB, in scVI's (μ, θ) parameterisation. Inputs broadcast to [batch, features];
-//! outputs are element-wise [batch, features] (sum over features for per-observation values).
+//! zero-inflated NB, in scVI's (μ, θ) parameterisation. Inputs broadcast to `[batch, features]`;
+//! outputs are element-wise `[batch, features]` (sum over features for per-observation values).
 
 use crate::negative_binomial_op::NegativeBinomialOp;
 use crate::special::{lgamma, softplus};
@@ -20,7 +20,7 @@ pub fn poisson_log_prob(x: &Tensor, log_rate: &Tensor) -> Result<Tensor> {
 
 /// NB log p(x | μ, θ) exactly as scVI's `log_nb_positive`:
 /// θ(ln(θ+ε) − ln(θ+μ+ε)) + x(ln(μ+ε) − ln(θ+μ+ε)) + ln Γ(x+θ) − ln Γ(θ) − ln Γ(x+1), ε = 1e-8.
-/// `theta` (inverse dispersion) may be [features] and is broadcast. Candle tensor ops: any
+/// `theta` (inverse dispersion) may be `[features]` and is broadcast. Candle tensor ops: any
 /// device and float dtype.
 pub fn negative_binomial_log_prob(x: &Tensor, mu: &Tensor, theta: &Tensor) -> Result<Tensor> {
     let theta = theta.broadcast_as(mu.shape())?;
@@ -34,7 +34,7 @@ pub fn negative_binomial_log_prob(x: &Tensor, mu: &Tensor, theta: &Tensor) -> Re
 }
 
 /// [`negative_binomial_log_prob`] with μ = softmax(logits) × library size (scVI's decoder):
-/// x and logits [batch, features], `library` [batch] or [batch, 1], θ [features].
+/// x and logits `[batch, features]`, `library` `[batch]` or `[batch, 1]`, θ `[features]`.
 ///
 /// f32 on the CPU runs the fused `NegativeBinomialOp` (one pass each way, see
 /// `negative_binomial_op.rs`); other devices and dtypes use candle tensor ops.
@@ -48,8 +48,8 @@ pub fn negative_binomial_log_prob_from_logits(
 }
 
 /// [`negative_binomial_log_prob_from_logits`] summed over the features of each row:
-/// log p(x | z) per observation, [batch]. On the CPU (f32) the fused op sums as it goes,
-/// which saves the [batch, features] output, its sum and their backward passes.
+/// log p(x | z) per observation, `[batch]`. On the CPU (f32) the fused op sums as it goes,
+/// which saves the `[batch, features]` output, its sum and their backward passes.
 pub fn negative_binomial_row_log_prob_from_logits(
     x: &Tensor,
     logits: &Tensor,
@@ -76,8 +76,8 @@ fn from_logits(
     }
 }
 
-/// Whether the fused CPU ops apply: f32 tensors on the CPU, logits [batch, features] shaped
-/// like x (and like `zero_logits`, for ZINB), θ [features].
+/// Whether the fused CPU ops apply: f32 tensors on the CPU, logits `[batch, features]` shaped
+/// like x (and like `zero_logits`, for ZINB), θ `[features]`.
 fn fused_applies(
     x: &Tensor,
     logits: &Tensor,
@@ -92,7 +92,7 @@ fn fused_applies(
         && zero_logits.is_none_or(|z| z.dtype() == DType::F32 && z.dims() == logits.dims())
 }
 
-/// The library sizes, [batch] or [batch, 1], on the host as the fused ops take them.
+/// The library sizes, `[batch]` or `[batch, 1]`, on the host as the fused ops take them.
 fn host_library(library: &Tensor) -> Result<Vec<f32>> {
     library
         .flatten_all()?
@@ -138,8 +138,8 @@ pub fn zero_inflated_negative_binomial_log_prob(
 }
 
 /// [`zero_inflated_negative_binomial_log_prob`] with μ = softmax(logits) × library size
-/// (scVI's decoder): x, logits and `zero_logits` [batch, features], `library` [batch] or
-/// [batch, 1], θ [features].
+/// (scVI's decoder): x, logits and `zero_logits` `[batch, features]`, `library` `[batch]` or
+/// `[batch, 1]`, θ `[features]`.
 ///
 /// f32 on the CPU runs the fused `ZeroInflatedNegativeBinomialOp` (the NB op's passes plus
 /// one mixing pass, see `zero_inflated_negative_binomial_op.rs`); other devices and dtypes
@@ -155,7 +155,7 @@ pub fn zero_inflated_negative_binomial_log_prob_from_logits(
 }
 
 /// [`zero_inflated_negative_binomial_log_prob_from_logits`] summed over the features of each
-/// row: log p(x | z) per observation, [batch]; the fused CPU op sums as it goes.
+/// row: log p(x | z) per observation, `[batch]`; the fused CPU op sums as it goes.
 pub fn zero_inflated_negative_binomial_row_log_prob_from_logits(
     x: &Tensor,
     logits: &Tensor,
@@ -284,7 +284,7 @@ pub(crate) mod tests {
         Ok(())
     }
 
-    /// θ given per feature ([features]) broadcasts over the batch.
+    /// θ given per feature (`[features]`) broadcasts over the batch.
     #[test]
     fn dispersion_broadcasts_over_rows() -> Result<()> {
         let x = Tensor::new(&[[0f32, 4.0], [2.0, 1.0]], &Device::Cpu)?;

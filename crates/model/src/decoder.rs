@@ -77,7 +77,7 @@ impl Decoder {
         })
     }
 
-    /// Decode `z` [rows, latent]; `batches` holds one u32 category per row when the model
+    /// Decode `z` `[rows, latent]`; `batches` holds one u32 category per row when the model
     /// has a batch covariate. `train` selects batch-norm's minibatch statistics.
     pub(crate) fn forward(
         &self,

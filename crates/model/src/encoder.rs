@@ -45,7 +45,7 @@ impl Encoder {
         })
     }
 
-    /// Posterior mean and log-variance, each [rows, latent]. With `noise` (training), dropout
+    /// Posterior mean and log-variance, each `[rows, latent]`. With `noise` (training), dropout
     /// is applied to the input (if configured) and after each hidden layer, and batch-norm
     /// uses minibatch statistics.
     pub(crate) fn forward(

@@ -4,7 +4,7 @@
 //!
 //! Every likelihood reads `DecoderOutput::loc`, one value per feature:
 //!
-//! | likelihood | `loc` is | `log_scale` ([features]) | `zero_logits` |
+//! | likelihood | `loc` is | `log_scale` (`[features]`) | `zero_logits` |
 //! |---|---|---|---|
 //! | gaussian | mean | ln σ if `learned_variance` (σ = 1 otherwise) | – |
 //! | bernoulli | logit of p | – | – |
@@ -12,7 +12,7 @@
 //! | categorical | logits, softmax within each block of `n_states` columns | – | – |
 //! | poisson | logits: rate μ = softmax(loc) × library size | – | – |
 //! | negative_binomial | as poisson, NB mean μ | ln θ (inverse dispersion) | – |
-//! | zero_inflated_negative_binomial | as poisson | ln θ | logit of dropout, [batch, features] |
+//! | zero_inflated_negative_binomial | as poisson | ln θ | logit of dropout, `[batch, features]` |
 
 use crate::count_likelihood::{
     negative_binomial_log_prob_from_logits, negative_binomial_row_log_prob_from_logits,
@@ -72,10 +72,10 @@ pub enum Likelihood {
 pub struct DecoderOutput {
     /// [batch, features]: mean (gaussian) or logits (all others).
     pub loc: Tensor,
-    /// Per-feature log scale, [features] or [batch, features]: ln σ (gaussian with learned
+    /// Per-feature log scale, `[features]` or `[batch, features]`: ln σ (gaussian with learned
     /// variance) or ln θ (negative binomial, zero-inflated NB). `None` otherwise.
     pub log_scale: Option<Tensor>,
-    /// [batch, features] logit of the zero-inflation (dropout) probability; ZINB only.
+    /// `[batch, features]` logit of the zero-inflation (dropout) probability; ZINB only.
     pub zero_logits: Option<Tensor>,
 }
 
@@ -162,10 +162,10 @@ impl Likelihood {
         }
     }
 
-    /// log p(x | decoder output) per observation: a [batch] tensor, the sum over features.
+    /// log p(x | decoder output) per observation: a `[batch]` tensor, the sum over features.
     ///
-    /// `x` is [batch, features]. For count likelihoods `library_size` is each row's total
-    /// count ([batch] or [batch, 1]); `None` uses the observed row sums of `x`, as scVI does.
+    /// `x` is `[batch, features]`. For count likelihoods `library_size` is each row's total
+    /// count (`[batch]` or `[batch, 1]`); `None` uses the observed row sums of `x`, as scVI does.
     /// Other likelihoods ignore it.
     pub fn log_prob(
         &self,
@@ -193,7 +193,7 @@ impl Likelihood {
         })
     }
 
-    /// log p(x | decoder output) per value, [batch, features] (for categorical, the one-hot
+    /// log p(x | decoder output) per value, `[batch, features]` (for categorical, the one-hot
     /// weighted log-probabilities, whose sum per block is the block's log-probability).
     pub fn log_prob_elements(
         &self,
@@ -251,11 +251,11 @@ impl Likelihood {
         Ok(elements)
     }
 
-    /// Expected value of x given the decoder output, [batch, features].
+    /// Expected value of x given the decoder output, `[batch, features]`.
     ///
     /// Gaussian: the mean. Bernoulli: σ(loc). Binomial: trials·σ(loc). Categorical: the
-    /// probabilities of each block. Count likelihoods: with `library_size` ([batch] or
-    /// [batch, 1]) the distribution's mean (softmax(loc) × library, times 1 − π for ZINB);
+    /// probabilities of each block. Count likelihoods: with `library_size` (`[batch]` or
+    /// `[batch, 1]`) the distribution's mean (softmax(loc) × library, times 1 − π for ZINB);
     /// without, the normalised expression softmax(loc), rows summing to one (scVI's
     /// `get_normalized_expression`, which ignores zero inflation).
     pub fn mean(
@@ -421,7 +421,7 @@ impl Likelihood {
     }
 }
 
-/// Library sizes as a [batch, 1] column: the given ones, or the row sums of `x`.
+/// Library sizes as a `[batch, 1]` column: the given ones, or the row sums of `x`.
 fn library(x: &Tensor, library_size: Option<&Tensor>) -> candle_core::Result<Tensor> {
     let (batch, _) = x.dims2()?;
     match library_size {

@@ -40,7 +40,7 @@ impl Losses {
     }
 }
 
-/// KL(N(μ, e^{log_var}) ‖ N(0, I)) per row: ½ Σ_j (μ² + σ² − log σ² − 1), shape [rows].
+/// KL(N(μ, e^{log_var}) ‖ N(0, I)) per row: ½ Σ_j (μ² + σ² − log σ² − 1), shape `[rows]`.
 pub(crate) fn kl_standard_normal(mean: &Tensor, log_var: &Tensor) -> candle_core::Result<Tensor> {
     let latent = mean.dim(1)? as f64;
     ((mean.sqr()? + log_var.exp()?)? - log_var)?
@@ -84,7 +84,7 @@ pub(crate) fn penalty(weights: &[Tensor], l1: f64, l2: f64) -> candle_core::Resu
     Ok(total)
 }
 
-/// Mean of `per_row` [rows], weighted by `weights` (whose sum is `weight_sum`) if given.
+/// Mean of `per_row` `[rows]`, weighted by `weights` (whose sum is `weight_sum`) if given.
 pub(crate) fn weighted_mean(
     per_row: &Tensor,
     weights: Option<(&Tensor, f64)>,

@@ -340,7 +340,7 @@ impl Vae {
         })
     }
 
-    /// log p(x | z) per row [rows], with features weighted by `feature_groups` if set.
+    /// log p(x | z) per row `[rows]`, with features weighted by `feature_groups` if set.
     pub(crate) fn weighted_log_prob(
         &self,
         batch: &Minibatch,
