@@ -163,11 +163,13 @@ impl Vae {
             });
         }
         if let Some(weights) = config.gene_weights {
-            if weights.len() != vae.config.n_features {
+            if weights.len() != vae.config.n_features
+                || weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
+            {
                 return Err(Error::Checkpoint {
                     path: config_path,
                     message: format!(
-                        "gene_weights has {} weights for {} features",
+                        "gene_weights has {} weights for {} features, or one that is not a finite number ≥ 0 — save the model again",
                         weights.len(),
                         vae.config.n_features
                     ),

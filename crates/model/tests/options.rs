@@ -323,20 +323,26 @@ fn gene_weights_are_fitted_used_and_saved() {
     vae.save(dir.path()).unwrap();
     let loaded = Vae::load(dir.path(), &Device::Cpu).unwrap();
     assert_eq!(loaded.gene_weights(), vae.gene_weights());
-    // A config.json whose weights do not match the features is refused with a reason.
+    // A config.json with too few weights, or a negative one, is refused with a reason.
     let path = dir.path().join("config.json");
     let text = std::fs::read_to_string(&path).unwrap();
     let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    json["gene_weights"] = serde_json::json!([1.0, 1.0]);
-    std::fs::write(&path, json.to_string()).unwrap();
-    let error = Vae::load(dir.path(), &Device::Cpu)
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(
-        error.contains("gene_weights has 2 weights for 4 features"),
-        "{error}"
-    );
+    let bad = [
+        (serde_json::json!([1.0, 1.0]), 2),
+        (serde_json::json!([1.0, -1.0, 1.0, 1.0]), 4),
+    ];
+    for (weights, count) in bad {
+        json["gene_weights"] = weights;
+        std::fs::write(&path, json.to_string()).unwrap();
+        let error = Vae::load(dir.path(), &Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            error.contains(&format!("gene_weights has {count} weights for 4 features")),
+            "{error}"
+        );
+    }
 }
 
 #[test]
