@@ -132,19 +132,16 @@ impl<'a> Trainer<'a> {
         let n_validation = n_validation.min(n_rows - 1);
         let train_rows = rows.split_off(n_validation);
         let validation_rows = rows;
+        // What is fitted on the training rows (and kept from a loaded checkpoint).
+        let training_view = SelectedRows {
+            data: &data,
+            rows: &train_rows,
+        };
         if vae.config.standardize && vae.standardization.is_none() {
-            let view = SelectedRows {
-                data: &data,
-                rows: &train_rows,
-            };
-            vae.standardization = Some(Standardization::fit(&view));
+            vae.standardization = Some(Standardization::fit(&training_view));
         }
         if vae.config.gene_weight_power > 0.0 && vae.gene_weights.is_none() {
-            let view = SelectedRows {
-                data: &data,
-                rows: &train_rows,
-            };
-            let means = Standardization::fit(&view).mean;
+            let means = Standardization::fit(&training_view).mean;
             vae.set_gene_weights(gene_weights_from_means(
                 &means,
                 vae.config.gene_weight_power,

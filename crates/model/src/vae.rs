@@ -340,7 +340,8 @@ impl Vae {
         })
     }
 
-    /// log p(x | z) per row `[rows]`, with features weighted by `feature_groups` if set.
+    /// log p(x | z) per row `[rows]`, each feature's term times its `feature_weights` if set
+    /// (`feature_groups`, fitted gene weights).
     pub(crate) fn weighted_log_prob(
         &self,
         batch: &Minibatch,
