@@ -221,6 +221,19 @@ pub enum PresetArg {
     Scvi,
 }
 
+/// How genes are weighted in the reconstruction loss (count data).
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum GeneWeightsArg {
+    /// (mean count + 0.01)^−P times (0.05 + the gene's neighbourhood autocorrelation: how well
+    /// a cell's expression agrees with its 15 nearest neighbours' in a PCA): weak genes that
+    /// mark cell types count for more, noise genes for less.
+    Neighbours,
+    /// (mean count + 0.01)^−P alone: every weakly expressed gene counts for more.
+    Mean,
+    /// Every gene weighs 1 (scVI).
+    None,
+}
+
 /// How the learning rate moves over training.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum LrScheduleArg {
@@ -254,9 +267,12 @@ pub struct ModelArgs {
     /// default; 0 for none).
     #[arg(long, value_name = "P", help_heading = "Model")]
     pub input_dropout: Option<f64>,
-    /// Counts: weigh each gene's log-likelihood by (mean count + 0.01)^−P, scaled to average 1,
-    /// so weakly expressed genes count for more (0 to 2; default 0, every gene 1). 0.5 lifts
-    /// PBMC's cell-type kNN but hurts where weak genes are noise: see the README.
+    /// Counts: how each gene's log-likelihood is weighted in training (default `neighbours`;
+    /// `--preset scvi`: `none`). The weights average 1 and are saved with the model.
+    #[arg(long, value_name = "KIND", help_heading = "Model")]
+    pub gene_weights: Option<GeneWeightsArg>,
+    /// Counts: the P of `--gene-weights` `mean` and `neighbours`, (mean count + 0.01)^−P
+    /// (0 to 2; default 0.5).
     #[arg(long, value_name = "P", help_heading = "Model")]
     pub gene_weight_power: Option<f64>,
     /// Training epochs (default per data kind).

@@ -197,25 +197,11 @@ fn a_preset_for_another_kind_of_data_is_refused() {
     );
 }
 
-#[test]
-fn gene_weights_are_fitted_saved_and_checked() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("model");
-    ok(&[
-        "train",
-        "--matrix",
-        s(&testdata("counts2batch.tsv")),
-        "--gene-weight-power",
-        "0.5",
-        "--epochs",
-        "2",
-        "-q",
-        "-o",
-        s(&model),
-    ]);
-    let config = model_config(&model);
-    assert_eq!(config["vae"]["gene_weight_power"], 0.5);
-    let weights: Vec<f64> = config["gene_weights"]
+/// Gene weights of a trained model: (n_features, weights), checked to average 1.
+fn saved_gene_weights(model: &Path) -> Option<Vec<f64>> {
+    let config = model_config(model);
+    let weights: Vec<f64> = config
+        .get("gene_weights")?
         .as_array()
         .unwrap()
         .iter()
@@ -227,22 +213,46 @@ fn gene_weights_are_fitted_saved_and_checked() {
     );
     let average = weights.iter().sum::<f64>() / weights.len() as f64;
     assert!((average - 1.0).abs() < 1e-5, "{average}");
-    assert!(
-        weights.iter().any(|&w| (w - 1.0).abs() > 0.1),
-        "{weights:?}"
-    );
-    // The default weighs every gene 1 and saves no weights.
-    ok(&[
-        "train",
-        "--matrix",
-        s(&testdata("counts2batch.tsv")),
-        "--epochs",
-        "1",
-        "-q",
-        "-o",
-        s(&model),
-    ]);
-    assert!(model_config(&model).get("gene_weights").is_none());
+    Some(weights)
+}
+
+#[test]
+fn gene_weights_are_fitted_saved_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    let counts = testdata("counts2batch.tsv");
+    let train = |extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--matrix",
+            s(&counts),
+            "--epochs",
+            "1",
+            "-q",
+            "-o",
+            s(&model),
+        ];
+        args.extend_from_slice(extra);
+        ok(&args);
+        saved_gene_weights(&model)
+    };
+    // The default: mean^−½ times (neighbourhood autocorrelation + 0.05), so weights differ.
+    let neighbours = train(&[]).expect("the count default saves gene weights");
+    let config = model_config(&model);
+    assert_eq!(config["vae"]["gene_weight_power"], 0.5);
+    assert_eq!(config["vae"]["gene_weight_neighbours"], true);
+    assert!(neighbours.iter().any(|&w| (w - 1.0).abs() > 0.1));
+    // The mean alone: every weight positive, and not the default's.
+    let mean = train(&["--gene-weights", "mean"]).unwrap();
+    assert!(mean.iter().all(|&w| w > 0.0), "{mean:?}");
+    assert_ne!(mean, neighbours);
+    assert_eq!(model_config(&model)["vae"]["gene_weight_neighbours"], false);
+    // A power of 0 leaves the neighbourhood score alone.
+    let score = train(&["--gene-weight-power", "0"]).unwrap();
+    assert_ne!(score, neighbours);
+    // scVI's weighting (every gene 1) saves none, from the flag or the preset.
+    assert!(train(&["--gene-weights", "none"]).is_none());
+    assert!(train(&["--preset", "scvi"]).is_none());
 
     fails(
         &[
@@ -259,13 +269,34 @@ fn gene_weights_are_fitted_saved_and_checked() {
     fails(
         &[
             "embed",
-            "--fasta",
-            s(&testdata("contigs.fa")),
+            "--matrix",
+            s(&testdata("counts2batch.tsv")),
+            "--gene-weights",
+            "none",
             "--gene-weight-power",
             "0.5",
             "-q",
         ],
         2,
-        "need a count likelihood",
+        "--gene-weight-power 0.5 has no effect with --gene-weights none",
     );
+    for flag in ["--gene-weight-power", "--gene-weights"] {
+        let value = if flag == "--gene-weights" {
+            "mean"
+        } else {
+            "0.5"
+        };
+        fails(
+            &[
+                "embed",
+                "--fasta",
+                s(&testdata("contigs.fa")),
+                flag,
+                value,
+                "-q",
+            ],
+            2,
+            "need a count likelihood",
+        );
+    }
 }

@@ -90,9 +90,17 @@ pub struct VaeConfig {
     /// Count likelihoods only: weigh each feature's reconstruction log-likelihood by
     /// (its mean over the training rows + 0.01)^−power, the weights scaled to average 1
     /// ([`crate::gene_weights_from_means`]), so weakly expressed genes count for more, as a
-    /// per-gene scaling does for PCA. 0 (the default) weighs every gene 1. It helps where
-    /// weak genes carry signal and hurts where they are noise (README, "Recipes").
+    /// per-gene scaling does for PCA. 0 (the default) weighs every gene 1. On its own it helps
+    /// where weak genes carry signal and hurts where they are noise (README, "Recipes");
+    /// [`Self::gene_weight_neighbours`] tells the two apart.
     pub gene_weight_power: f64,
+    /// Count likelihoods only: also multiply each gene's weight by its neighbourhood
+    /// autocorrelation on the training rows plus 0.05 ([`crate::neighbour_autocorrelation`]:
+    /// how well a cell's log-normalised expression agrees with its 15 nearest neighbours' in
+    /// a PCA; [`crate::gene_weights_with_autocorrelation`]), so genes that vary with cell
+    /// identity count and genes whose variation is noise count little. The weights again
+    /// average 1. `false` (the default) leaves the mean weights alone.
+    pub gene_weight_neighbours: bool,
     /// Seed for the weight initialisation.
     pub seed: u64,
 }
@@ -127,6 +135,7 @@ impl Default for VaeConfig {
             feature_groups: Vec::new(),
             posterior_variance_floor: 0.0,
             gene_weight_power: 0.0,
+            gene_weight_neighbours: false,
             seed: 0,
         }
     }
@@ -217,6 +226,12 @@ impl VaeConfig {
             return Err(invalid(
                 "gene_weight_power",
                 "gene weights from mean counts need a count likelihood (nb, zinb, poisson) — set it to 0",
+            ));
+        }
+        if self.gene_weight_neighbours && !self.likelihood.is_count() {
+            return Err(invalid(
+                "gene_weight_neighbours",
+                "neighbourhood gene weights need a count likelihood (nb, zinb, poisson) — set it to false",
             ));
         }
         if self.n_batches > 100_000 {
@@ -549,8 +564,17 @@ mod tests {
                 "gene_weight_power"
             );
         }
+        // neighbourhood weights need counts too
+        assert_eq!(
+            field(VaeConfig {
+                gene_weight_neighbours: true,
+                ..base.clone()
+            }),
+            "gene_weight_neighbours"
+        );
         VaeConfig {
             gene_weight_power: 0.5,
+            gene_weight_neighbours: true,
             ..VaeConfig::new(20, Likelihood::NegativeBinomial)
         }
         .validate()

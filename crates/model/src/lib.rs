@@ -46,6 +46,7 @@ mod decoder;
 pub mod device;
 mod encoder;
 pub mod error;
+pub mod gene_weights;
 pub mod inference;
 mod init;
 mod layer;
@@ -76,8 +77,11 @@ pub use config::{
 pub use data::{Dataset, DenseMatrix, DenseView, RowSource};
 pub use device::device;
 pub use error::{Error, Result};
+pub use gene_weights::{
+    gene_weights_from_means, gene_weights_with_autocorrelation, neighbour_autocorrelation,
+};
 pub use inference::Posterior;
 pub use loss::Losses;
 pub use resume::TrainState;
 pub use train::{EpochRecord, History, Progress, TrainEnd, Trainer, Training};
-pub use vae::{Metadata, Standardization, Vae, gene_weights_from_means};
+pub use vae::{Metadata, Standardization, Vae};

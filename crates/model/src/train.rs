@@ -12,11 +12,14 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Norm, TrainConfig};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::gene_weights::{
+    gene_weights_from_means, gene_weights_with_autocorrelation, neighbour_autocorrelation,
+};
 use crate::loss::{Losses, kl_standard_normal, kl_weight, penalty, weighted_mean};
 use crate::noise::Noise;
 use crate::optim::AdamW;
 use crate::resume::{ResumeInfo, TrainState, is_trainable, trainable_names};
-use crate::vae::{Buffers, Minibatch, Standardization, Vae, gene_weights_from_means};
+use crate::vae::{Buffers, Minibatch, Standardization, Vae};
 
 /// Offset between the training seed and the seed of validation noise, so validation draws
 /// do not shift the training stream and are the same every epoch.
@@ -140,12 +143,17 @@ impl<'a> Trainer<'a> {
         if vae.config.standardize && vae.standardization.is_none() {
             vae.standardization = Some(Standardization::fit(&training_view));
         }
-        if vae.config.gene_weight_power > 0.0 && vae.gene_weights.is_none() {
+        let weighted = vae.config.gene_weight_power > 0.0 || vae.config.gene_weight_neighbours;
+        if weighted && vae.gene_weights.is_none() {
             let means = Standardization::fit(&training_view).mean;
-            vae.set_gene_weights(gene_weights_from_means(
-                &means,
-                vae.config.gene_weight_power,
-            ))?;
+            let power = vae.config.gene_weight_power;
+            let weights = if vae.config.gene_weight_neighbours {
+                let autocorrelation = neighbour_autocorrelation(&training_view, config.seed);
+                gene_weights_with_autocorrelation(&means, power, &autocorrelation)
+            } else {
+                gene_weights_from_means(&means, power)
+            };
+            vae.set_gene_weights(weights)?;
         }
         let trainable: Vec<Var> = vae
             .named_variables()

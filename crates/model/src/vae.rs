@@ -86,21 +86,6 @@ impl Standardization {
     }
 }
 
-/// Added to a feature's mean before [`gene_weights_from_means`] raises it to a negative
-/// power, so that a gene absent from every training row still gets a finite weight.
-const GENE_WEIGHT_OFFSET: f64 = 0.01;
-
-/// Reconstruction weights for [`VaeConfig::gene_weight_power`]: (mean + 0.01)^−power per
-/// feature, scaled so that they average 1 (so the loss keeps its size against the KL term).
-pub fn gene_weights_from_means(means: &[f32], power: f64) -> Vec<f32> {
-    let raw: Vec<f64> = means
-        .iter()
-        .map(|&m| (f64::from(m) + GENE_WEIGHT_OFFSET).powf(-power))
-        .collect();
-    let average = raw.iter().sum::<f64>() / raw.len().max(1) as f64;
-    raw.iter().map(|&w| (w / average) as f32).collect()
-}
-
 /// What the model knows about its inputs besides the numbers, saved in the checkpoint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -126,7 +111,8 @@ pub struct Vae {
     pub(crate) standardization: Option<Standardization>,
     pub(crate) metadata: Metadata,
     pub(crate) train_config: Option<TrainConfig>,
-    /// Per-feature weights fitted for `gene_weight_power` on the training rows.
+    /// Per-feature weights fitted for `gene_weight_power` / `gene_weight_neighbours` on the
+    /// training rows.
     pub(crate) gene_weights: Option<Vec<f32>>,
     /// Per-feature reconstruction weights, [n_features]: `feature_groups` times
     /// `gene_weights`; `None` when every feature weighs 1.
@@ -443,18 +429,6 @@ pub(crate) struct Minibatch {
 #[cfg(test)]
 mod tests {
     use super::ln_1p_of_count;
-
-    /// Worked by hand: means 0.99, 3.99, 0 plus 0.01 are 1, 4, 0.01; to the power −½ they
-    /// are 1, 0.5, 10, averaging 11.5 / 3, so the weights are 3/11.5, 1.5/11.5, 30/11.5.
-    #[test]
-    fn gene_weights_by_hand() {
-        let weights = super::gene_weights_from_means(&[0.99, 3.99, 0.0], 0.5);
-        let expected = [3.0 / 11.5, 1.5 / 11.5, 30.0 / 11.5];
-        for (w, e) in weights.iter().zip(expected) {
-            assert!((f64::from(*w) - e).abs() < 1e-5, "{weights:?}");
-        }
-        assert_eq!(super::gene_weights_from_means(&[0.5, 7.0], 0.0), [1.0, 1.0]);
-    }
 
     /// The table gives bit-for-bit what `f32::ln_1p` gives, inside and outside its range.
     #[test]

@@ -345,6 +345,55 @@ fn gene_weights_are_fitted_used_and_saved() {
     }
 }
 
+/// With `gene_weight_neighbours` the fitted weights are the mean weights times each gene's
+/// neighbourhood autocorrelation on the training rows (here every row), with the training
+/// seed. Genes 0–3 follow the rows' groups (row mod 3), genes 4–5 alternate with the row's
+/// parity (noise), so the groups' genes score higher.
+#[test]
+fn neighbourhood_gene_weights_are_fitted_on_the_training_rows() {
+    let cols = 6;
+    let train = TrainConfig {
+        validation_fraction: 0.0,
+        ..training()
+    };
+    let values: Vec<f32> = (0..ROWS)
+        .flat_map(|row| {
+            let (group, even) = ((row % 3) as f32, (row % 2) as f32);
+            [
+                1.0,
+                group + 1.0,
+                2.0 * group + 1.0,
+                3.0 * group + 1.0,
+                3.0 * even,
+                3.0 - 3.0 * even,
+            ]
+        })
+        .collect();
+    let view = DenseView::new(&values, cols).unwrap();
+    let config = VaeConfig {
+        hidden: vec![8],
+        latent: 2,
+        gene_weight_power: 0.5,
+        gene_weight_neighbours: true,
+        ..VaeConfig::new(cols, Likelihood::NegativeBinomial)
+    };
+    let mut vae = Vae::new(config, &Device::Cpu).unwrap();
+    vae.train(&Dataset::new(&view), &train, |_| {}).unwrap();
+    let autocorrelation = vaebio_model::neighbour_autocorrelation(&view, train.seed);
+    let weakest_marker = autocorrelation[..4].iter().copied().fold(1.0, f32::min);
+    let noise = autocorrelation[4].max(autocorrelation[5]);
+    assert!(weakest_marker > noise, "{autocorrelation:?}");
+    let means = [1.0, 2.0, 3.0, 4.0, 1.5, 1.5];
+    let expected = vaebio_model::gene_weights_with_autocorrelation(&means, 0.5, &autocorrelation);
+    for (w, e) in vae.gene_weights().unwrap().iter().zip(&expected) {
+        assert!(
+            (w - e).abs() < 1e-6,
+            "{:?} {expected:?}",
+            vae.gene_weights()
+        );
+    }
+}
+
 #[test]
 fn posterior_variance_floor_adds_to_the_variance() {
     // scVI's q(z|x) variance is exp(encoder output) + var_eps: with the same seed (so the
