@@ -39,7 +39,7 @@ pub struct CheckpointConfig {
     pub train: Option<TrainConfig>,
     /// Per-feature z-scoring fitted at training, if any.
     pub standardization: Option<Standardization>,
-    /// Per-gene reconstruction weights fitted at training for `gene_weight_power`, if any.
+    /// Per-gene reconstruction weights fitted at training (`gene_weight_power`, `gene_weight_neighbours`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gene_weights: Option<Vec<f32>>,
     /// Feature names, batch names and the caller's featurization settings.

@@ -142,8 +142,8 @@ impl Vae {
         })
     }
 
-    /// The per-gene reconstruction weights fitted for [`VaeConfig::gene_weight_power`], once
-    /// trained (or loaded).
+    /// The per-gene reconstruction weights fitted for [`VaeConfig::gene_weight_power`] and
+    /// [`VaeConfig::gene_weight_neighbours`], once trained (or loaded).
     pub fn gene_weights(&self) -> Option<&[f32]> {
         self.gene_weights.as_deref()
     }
