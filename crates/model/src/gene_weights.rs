@@ -282,6 +282,29 @@ mod tests {
         assert_eq!(&r[6..], [0.0; 3], "{r:?}");
     }
 
+    /// Against numpy (2.x, float64): for 6 genes the 6 components span every direction, so the
+    /// neighbours are those of the clipped z-scores themselves. Reference:
+    /// `L = log1p(C / C.sum(1) * 1e4)`; `Z = min((L - L.mean(0)) / L.std(0), 10)`; the 15
+    /// nearest rows of `Z` (Euclidean, self excluded; no near-ties: the 15th and 16th squared
+    /// distances differ by at least 0.02); `r_g = corrcoef(L[:, g], L[idx].mean(1)[:, g])`.
+    #[test]
+    fn autocorrelation_matches_numpy() {
+        let (n, d) = (30, 6);
+        let values: Vec<f32> = (0..n * d)
+            .map(|k| {
+                let (i, j) = (k / d, k % d);
+                let base = (i * 7 + j * 13 + i * j) % 11;
+                (base + if i % 3 == j % 3 { 6 } else { 0 }) as f32
+            })
+            .collect();
+        let matrix = DenseMatrix::new(values, n, d).unwrap();
+        let r = neighbour_autocorrelation(&matrix, 0);
+        let numpy = [0.878444, 0.585065, 0.819595, 0.850017, 0.864343, 0.845144];
+        for (got, want) in r.iter().zip(numpy) {
+            assert!((got - want).abs() < 1e-4, "{r:?}");
+        }
+    }
+
     /// Too few rows for 15 neighbours: every gene scores 0 (and the mean weights stand).
     #[test]
     fn too_few_rows_score_zero() {
