@@ -16,9 +16,10 @@ use rand::SeedableRng;
 use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
 
-use crate::data::{DenseMatrix, RowSource};
+use crate::data::{DenseMatrix, DenseView, RowSource};
 use crate::metrics::{Points, nearest_neighbours};
 use crate::pca::pca_scores_approximate;
+use crate::vae::column_moments;
 
 /// Added to a feature's mean before [`gene_weights_from_means`] raises it to a negative
 /// power, so that a gene absent from every training row still gets a finite weight.
@@ -115,9 +116,10 @@ pub fn neighbour_autocorrelation(rows: &dyn RowSource, seed: u64) -> Vec<f32> {
     let mut expression = vec![0.0f32; n * n_genes];
     rows.fill_rows(&chosen, &mut expression);
     log_normalise(&mut expression, n_genes);
-    let scaled = z_scores(&expression, n_genes);
     let components = COMPONENTS.min(n_genes);
-    let Ok(matrix) = DenseMatrix::new(scaled, n, n_genes) else {
+    let Ok(matrix) = DenseView::new(&expression, n_genes)
+        .and_then(|view| DenseMatrix::new(z_scores(&view), n, n_genes))
+    else {
         return vec![0.0; n_genes];
     };
     let scores = pca_scores_approximate(&matrix, components, seed, PCA_ITERATIONS);
@@ -160,24 +162,10 @@ fn log_normalise(values: &mut [f32], n_cols: usize) {
 
 /// Per-column z-scores (population standard deviation; a constant column becomes 0), clipped
 /// above at [`MAX_Z`].
-fn z_scores(values: &[f32], n_cols: usize) -> Vec<f32> {
-    let n = (values.len() / n_cols) as f64;
-    let mut sum = vec![0f64; n_cols];
-    let mut sum_sq = vec![0f64; n_cols];
-    for row in values.chunks_exact(n_cols) {
-        for ((s, q), &v) in sum.iter_mut().zip(sum_sq.iter_mut()).zip(row) {
-            *s += f64::from(v);
-            *q += f64::from(v) * f64::from(v);
-        }
-    }
-    let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
-    let std: Vec<f64> = sum_sq
-        .iter()
-        .zip(&mean)
-        .map(|(q, m)| (q / n - m * m).max(0.0).sqrt())
-        .collect();
-    let mut out = values.to_vec();
-    for row in out.chunks_exact_mut(n_cols) {
+fn z_scores(view: &DenseView<'_>) -> Vec<f32> {
+    let (mean, std) = column_moments(view);
+    let mut out = view.values().to_vec();
+    for row in out.chunks_exact_mut(mean.len()) {
         for ((v, m), s) in row.iter_mut().zip(&mean).zip(&std) {
             *v = if *s > 0.0 {
                 (((f64::from(*v) - m) / s) as f32).min(MAX_Z)

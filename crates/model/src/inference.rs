@@ -10,7 +10,7 @@ use crate::data::{Dataset, DenseMatrix, RowSource};
 use crate::error::{Error, Result};
 use crate::loss::kl_standard_normal;
 use crate::noise::Noise;
-use crate::vae::{Buffers, CHUNK_ROWS, Vae};
+use crate::vae::{Buffers, Vae, for_chunks};
 
 /// The approximate posterior q(z | x) = N(mean, exp(log_var)) of each row.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,7 +30,7 @@ impl Vae {
         let mut means = Vec::with_capacity(rows.n_rows() * latent);
         let mut log_vars = Vec::with_capacity(rows.n_rows() * latent);
         let mut buffers = Buffers::default();
-        for_chunks(rows.n_rows(), |chunk| {
+        for_chunks::<Error>(rows.n_rows(), |chunk| {
             let batch = self.assemble(&data, chunk, &mut buffers)?;
             let (mean, log_var) = self.encoder.forward(&batch.input, None)?;
             means.extend(Vae::host(&mean)?);
@@ -51,7 +51,7 @@ impl Vae {
         let mut noise = Noise::new(seed);
         let mut samples = Vec::with_capacity(rows.n_rows() * latent);
         let mut buffers = Buffers::default();
-        for_chunks(rows.n_rows(), |chunk| {
+        for_chunks::<Error>(rows.n_rows(), |chunk| {
             let batch = self.assemble(&data, chunk, &mut buffers)?;
             let (mean, log_var) = self.encoder.forward(&batch.input, None)?;
             let z = self.reparameterise(&mean, &log_var, &mut noise)?;
@@ -68,7 +68,7 @@ impl Vae {
         let mut noise = Noise::new(seed);
         let n_features = self.config.n_features;
         let mut values = Vec::with_capacity(n * n_features);
-        for_chunks(n, |chunk| {
+        for_chunks::<Error>(n, |chunk| {
             let z = noise.standard_normal(chunk.len(), self.config.latent, &self.device)?;
             let batches = self.constant_batch(chunk.len(), batch.unwrap_or(0))?;
             values.extend(self.decode_mean(&z, batches.as_ref())?);
@@ -87,7 +87,7 @@ impl Vae {
         let n_features = self.config.n_features;
         let mut values = Vec::with_capacity(data.n_rows() * n_features);
         let mut buffers = Buffers::default();
-        for_chunks(data.n_rows(), |chunk| {
+        for_chunks::<Error>(data.n_rows(), |chunk| {
             let batch = self.assemble(data, chunk, &mut buffers)?;
             let (mean, _) = self.encoder.forward(&batch.input, None)?;
             let batches = self.batch_tensor(data, chunk, transform_batch)?;
@@ -112,7 +112,7 @@ impl Vae {
         let mut noise = Noise::new(seed);
         let mut elbo = Vec::with_capacity(data.n_rows());
         let mut buffers = Buffers::default();
-        for_chunks(data.n_rows(), |chunk| {
+        for_chunks::<Error>(data.n_rows(), |chunk| {
             let batch = self.assemble(data, chunk, &mut buffers)?;
             let (mean, log_var) = self.encoder.forward(&batch.input, None)?;
             let mut log_px_sum: Option<Tensor> = None;
@@ -180,18 +180,4 @@ impl Vae {
             )))
         }
     }
-}
-
-/// Call `f` on consecutive chunks of row indices covering 0..n.
-fn for_chunks(n: usize, mut f: impl FnMut(&[usize]) -> Result<()>) -> Result<()> {
-    let mut chunk = Vec::with_capacity(CHUNK_ROWS.min(n));
-    let mut start = 0;
-    while start < n {
-        let end = (start + CHUNK_ROWS).min(n);
-        chunk.clear();
-        chunk.extend(start..end);
-        f(&chunk)?;
-        start = end;
-    }
-    Ok(())
 }

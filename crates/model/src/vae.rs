@@ -1,5 +1,6 @@
 //! The model: encoder, decoder, fitted input normalisation and descriptive metadata.
 
+use std::convert::Infallible;
 use std::sync::OnceLock;
 
 use candle_core::{DType, Device, Tensor, Var};
@@ -16,6 +17,54 @@ use crate::init::SeededVarMap;
 /// Rows per chunk when scanning or running inference over a whole data set.
 pub(crate) const CHUNK_ROWS: usize = 1024;
 
+/// Call `f` on consecutive chunks of row indices covering `0..n`, at most [`CHUNK_ROWS`]
+/// each, in order; stops at the first error.
+pub(crate) fn for_chunks<E>(
+    n: usize,
+    mut f: impl FnMut(&[usize]) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let mut chunk = Vec::with_capacity(CHUNK_ROWS.min(n));
+    let mut start = 0;
+    while start < n {
+        let end = (start + CHUNK_ROWS).min(n);
+        chunk.clear();
+        chunk.extend(start..end);
+        f(&chunk)?;
+        start = end;
+    }
+    Ok(())
+}
+
+/// Mean and population standard deviation of every column of `rows`, read in chunks and
+/// accumulated in f64 (the standard deviation from the sums of values and of squares).
+pub(crate) fn column_moments(rows: &dyn RowSource) -> (Vec<f64>, Vec<f64>) {
+    let n_cols = rows.n_cols();
+    let n_rows = rows.n_rows();
+    let mut sum = vec![0f64; n_cols];
+    let mut sum_sq = vec![0f64; n_cols];
+    let mut buffer = Vec::new();
+    let Ok(()) = for_chunks::<Infallible>(n_rows, |chunk| {
+        buffer.resize(chunk.len() * n_cols, 0.0);
+        rows.fill_rows(chunk, &mut buffer);
+        for row in buffer.chunks_exact(n_cols) {
+            for ((s, q), &v) in sum.iter_mut().zip(sum_sq.iter_mut()).zip(row) {
+                let v = f64::from(v);
+                *s += v;
+                *q += v * v;
+            }
+        }
+        Ok(())
+    });
+    let n = n_rows.max(1) as f64;
+    let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+    let std = sum_sq
+        .iter()
+        .zip(&mean)
+        .map(|(q, m)| (q / n - m * m).max(0.0).sqrt())
+        .collect();
+    (mean, std)
+}
+
 /// Per-feature z-scoring fitted on training rows (population standard deviation; a feature
 /// with standard deviation 0 is divided by 1, as VAMB does).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,34 +78,12 @@ pub struct Standardization {
 impl Standardization {
     /// Fit on every row of `rows`, in chunks, accumulating in f64.
     pub fn fit(rows: &dyn RowSource) -> Self {
-        let n_cols = rows.n_cols();
-        let n_rows = rows.n_rows();
-        let mut sum = vec![0f64; n_cols];
-        let mut sum_sq = vec![0f64; n_cols];
-        let mut buffer = Vec::new();
-        let mut start = 0;
-        while start < n_rows {
-            let end = (start + CHUNK_ROWS).min(n_rows);
-            let chunk: Vec<usize> = (start..end).collect();
-            buffer.resize(chunk.len() * n_cols, 0.0);
-            rows.fill_rows(&chunk, &mut buffer);
-            for row in buffer.chunks_exact(n_cols) {
-                for ((s, q), &v) in sum.iter_mut().zip(sum_sq.iter_mut()).zip(row) {
-                    let v = f64::from(v);
-                    *s += v;
-                    *q += v * v;
-                }
-            }
-            start = end;
-        }
-        let n = n_rows.max(1) as f64;
-        let mean: Vec<f32> = sum.iter().map(|s| (s / n) as f32).collect();
-        let std = sum
+        let (mean, std) = column_moments(rows);
+        let mean = mean.iter().map(|&m| m as f32).collect();
+        let std = std
             .iter()
-            .zip(&sum_sq)
-            .map(|(s, q)| {
-                let m = s / n;
-                let std = (q / n - m * m).max(0.0).sqrt() as f32;
+            .map(|&s| {
+                let std = s as f32;
                 if std > 0.0 && std.is_finite() {
                     std
                 } else {
@@ -223,20 +250,15 @@ impl Vae {
                 )));
             }
         }
-        let n_rows = data.n_rows();
         let mut buffer = Vec::new();
-        let mut start = 0;
-        while start < n_rows {
-            let end = (start + CHUNK_ROWS).min(n_rows);
-            let chunk: Vec<usize> = (start..end).collect();
+        for_chunks(data.n_rows(), |chunk| {
             buffer.resize(chunk.len() * n_cols, 0.0);
-            data.rows().fill_rows(&chunk, &mut buffer);
+            data.rows().fill_rows(chunk, &mut buffer);
             self.config
                 .likelihood
-                .validate_data(&buffer, n_cols, start)?;
-            start = end;
-        }
-        Ok(())
+                .validate_data(&buffer, n_cols, chunk[0])?;
+            Ok(())
+        })
     }
 
     /// The batch category tensor for `rows`: `transform_batch` for all, else each row's own.
