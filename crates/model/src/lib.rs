@@ -49,6 +49,7 @@ pub mod error;
 pub mod gene_weights;
 pub mod inference;
 mod init;
+pub mod kmeans;
 mod layer;
 pub mod likelihood;
 pub mod likelihood_error;

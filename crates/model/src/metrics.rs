@@ -4,8 +4,6 @@
 //! with arithmetic normalisation, `silhouette_score` on Euclidean distance), so figures are
 //! comparable with scanpy/scib reports; the tests check values computed with scikit-learn 1.9.
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 /// Why a metric cannot be computed.
@@ -202,126 +200,6 @@ fn entropy(counts: &[usize], total: usize) -> f64 {
         .sum()
 }
 
-/// k-means (k-means++ seeding, Lloyd iterations), best inertia of `n_init` seeded runs.
-/// Returns the cluster of each point.
-pub fn kmeans(
-    points: Points<'_>,
-    n_clusters: usize,
-    seed: u64,
-    n_init: usize,
-) -> Result<Vec<usize>, MetricsError> {
-    let n = points.len();
-    if n_clusters == 0 || n_clusters > n {
-        return Err(MetricsError::TooFew {
-            what: "k-means",
-            needed: n_clusters.saturating_sub(1),
-            got: n,
-        });
-    }
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut best: Option<(f64, Vec<usize>)> = None;
-    for _ in 0..n_init.max(1) {
-        let run_seed = rng.random::<u64>();
-        let (inertia, assignment) = kmeans_once(points, n_clusters, run_seed);
-        if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
-            best = Some((inertia, assignment));
-        }
-    }
-    Ok(best.map(|(_, a)| a).unwrap_or_default())
-}
-
-fn kmeans_once(points: Points<'_>, n_clusters: usize, seed: u64) -> (f64, Vec<usize>) {
-    let n = points.len();
-    let d = points.n_dims();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    // k-means++ seeding.
-    let mut centres: Vec<f64> = Vec::with_capacity(n_clusters * d);
-    let first = rng.random_range(0..n);
-    centres.extend(points.row(first).iter().map(|&v| f64::from(v)));
-    let mut closest: Vec<f64> = (0..n)
-        .map(|i| squared_distance_f64(points.row(i), &centres[0..d]))
-        .collect();
-    while centres.len() < n_clusters * d {
-        let total: f64 = closest.iter().sum();
-        let next = if total > 0.0 {
-            let mut target = rng.random::<f64>() * total;
-            let mut pick = n - 1;
-            for (i, &c) in closest.iter().enumerate() {
-                if target < c {
-                    pick = i;
-                    break;
-                }
-                target -= c;
-            }
-            pick
-        } else {
-            rng.random_range(0..n)
-        };
-        let start = centres.len();
-        centres.extend(points.row(next).iter().map(|&v| f64::from(v)));
-        for (i, c) in closest.iter_mut().enumerate() {
-            *c = c.min(squared_distance_f64(
-                points.row(i),
-                &centres[start..start + d],
-            ));
-        }
-    }
-    let mut assignment = vec![0usize; n];
-    let mut inertia = f64::INFINITY;
-    for _ in 0..300 {
-        let mut changed = false;
-        inertia = 0.0;
-        for (i, slot) in assignment.iter_mut().enumerate() {
-            let (best, dist) = (0..n_clusters)
-                .map(|c| {
-                    (
-                        c,
-                        squared_distance_f64(points.row(i), &centres[c * d..(c + 1) * d]),
-                    )
-                })
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-                .unwrap_or((0, 0.0));
-            inertia += dist;
-            if *slot != best {
-                *slot = best;
-                changed = true;
-            }
-        }
-        let mut sums = vec![0.0f64; n_clusters * d];
-        let mut sizes = vec![0usize; n_clusters];
-        for (i, &c) in assignment.iter().enumerate() {
-            sizes[c] += 1;
-            for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(points.row(i)) {
-                *s += f64::from(v);
-            }
-        }
-        for c in 0..n_clusters {
-            if sizes[c] > 0 {
-                for (centre, s) in centres[c * d..(c + 1) * d]
-                    .iter_mut()
-                    .zip(&sums[c * d..(c + 1) * d])
-                {
-                    *centre = s / sizes[c] as f64;
-                }
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    (inertia, assignment)
-}
-
-fn squared_distance_f64(a: &[f32], b: &[f64]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| {
-            let d = f64::from(*x) - y;
-            d * d
-        })
-        .sum()
-}
-
 /// Contingency table of two labelings (rows: `a`, columns: `b`).
 fn contingency(a: &[usize], b: &[usize]) -> (Vec<Vec<usize>>, Vec<usize>, Vec<usize>) {
     let na = a.iter().max().map_or(0, |m| m + 1);
@@ -471,13 +349,6 @@ mod tests {
         // Against NOISY, by hand: the points whose label is the majority of their group
         // (indices 0, 1, 3, 4, 5, 6, 8, 9, 11) are predicted correctly, the three others not.
         assert!((knn_accuracy(&nbrs, &NOISY).unwrap() - 9.0 / 12.0).abs() < 1e-12);
-    }
-
-    #[test]
-    fn kmeans_recovers_separated_groups() {
-        let points = Points::new(&X, 2).unwrap();
-        let clusters = kmeans(points, 3, 7, 10).unwrap();
-        assert_eq!(adjusted_rand_index(&TRUTH, &clusters).unwrap(), 1.0);
     }
 
     #[test]

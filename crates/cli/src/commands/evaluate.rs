@@ -2,8 +2,9 @@
 
 use anyhow::Result;
 use serde::Serialize;
+use vaebio_model::kmeans::{DEFAULT_STARTS, kmeans};
 use vaebio_model::metrics::{
-    Points, adjusted_rand_index, batch_mixing_entropy, kmeans, knn_accuracy, nearest_neighbours,
+    Points, adjusted_rand_index, batch_mixing_entropy, knn_accuracy, nearest_neighbours,
     normalized_mutual_information, silhouette,
 };
 
@@ -38,7 +39,7 @@ impl Report {
         let points = Points::new(values, n_dims)?;
         let codes: Vec<usize> = labels.codes.iter().map(|&c| c as usize).collect();
         let neighbours = nearest_neighbours(points, k.min(points.len().saturating_sub(1)))?;
-        let clusters = kmeans(points, labels.names.len(), seed, 10)?;
+        let clusters = kmeans(points, labels.names.len(), seed, DEFAULT_STARTS)?.assignment;
         let batch_mixing = match batches {
             Some(batches) => {
                 let codes: Vec<usize> = batches.codes.iter().map(|&c| c as usize).collect();
