@@ -216,24 +216,29 @@ fn saved_gene_weights(model: &Path) -> Option<Vec<f64>> {
     Some(weights)
 }
 
+/// `vaebio train --matrix counts --epochs 1 -o model` plus `extra` flags, which must succeed.
+fn train_one_epoch(counts: &Path, model: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "train",
+        "--matrix",
+        s(counts),
+        "--epochs",
+        "1",
+        "-q",
+        "-o",
+        s(model),
+    ];
+    args.extend_from_slice(extra);
+    ok(&args);
+}
+
 #[test]
 fn gene_weights_are_fitted_saved_and_checked() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model");
     let counts = testdata("counts2batch.tsv");
     let train = |extra: &[&str]| {
-        let mut args = vec![
-            "train",
-            "--matrix",
-            s(&counts),
-            "--epochs",
-            "1",
-            "-q",
-            "-o",
-            s(&model),
-        ];
-        args.extend_from_slice(extra);
-        ok(&args);
+        train_one_epoch(&counts, &model, extra);
         saved_gene_weights(&model)
     };
     // The default: mean^−½ times (neighbourhood autocorrelation + 0.05), so weights differ.
@@ -299,4 +304,46 @@ fn gene_weights_are_fitted_saved_and_checked() {
             "need a count likelihood",
         );
     }
+}
+
+#[test]
+fn library_weights_default_on_for_counts_and_off_for_scvi() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    let counts = testdata("counts2batch.tsv");
+    let power = |extra: &[&str]| {
+        train_one_epoch(&counts, &model, extra);
+        model_config(&model)["vae"]["library_weight_power"].as_f64()
+    };
+    assert_eq!(power(&[]), Some(1.0));
+    assert_eq!(power(&["--library-weight", "0.5"]), Some(0.5));
+    assert_eq!(power(&["--preset", "scvi"]), Some(0.0));
+    assert_eq!(
+        power(&["--preset", "scvi", "--library-weight", "1"]),
+        Some(1.0)
+    );
+    fails(
+        &[
+            "embed",
+            "--matrix",
+            s(&counts),
+            "--library-weight",
+            "3",
+            "-q",
+        ],
+        2,
+        "library_weight_power",
+    );
+    fails(
+        &[
+            "embed",
+            "--fasta",
+            s(&testdata("contigs.fa")),
+            "--library-weight",
+            "1",
+            "-q",
+        ],
+        2,
+        "library-size weights need a count likelihood",
+    );
 }

@@ -101,6 +101,12 @@ pub struct VaeConfig {
     /// identity count and genes whose variation is noise count little. The weights again
     /// average 1. `false` (the default) leaves the mean weights alone.
     pub gene_weight_neighbours: bool,
+    /// Count likelihoods only: weigh each cell's reconstruction log-likelihood by its library
+    /// size (total count, at least 1) to the power −`library_weight_power`, the weights scaled
+    /// to average 1 over the training rows ([`crate::library_weights`]), so deeply and
+    /// shallowly sequenced cells pull alike on the model, as PCA's per-cell normalisation
+    /// lets them. 0 (the default) weighs every cell 1.
+    pub library_weight_power: f64,
     /// Seed for the weight initialisation.
     pub seed: u64,
 }
@@ -136,6 +142,7 @@ impl Default for VaeConfig {
             posterior_variance_floor: 0.0,
             gene_weight_power: 0.0,
             gene_weight_neighbours: false,
+            library_weight_power: 0.0,
             seed: 0,
         }
     }
@@ -232,6 +239,23 @@ impl VaeConfig {
             return Err(invalid(
                 "gene_weight_neighbours",
                 "neighbourhood gene weights need a count likelihood (nb, zinb, poisson) — set it to false",
+            ));
+        }
+        if !(self.library_weight_power.is_finite()
+            && (0.0..=2.0).contains(&self.library_weight_power))
+        {
+            return Err(invalid(
+                "library_weight_power",
+                format!(
+                    "{} is not a number from 0 to 2 — use 1, or 0 to weigh every cell 1",
+                    self.library_weight_power
+                ),
+            ));
+        }
+        if self.library_weight_power > 0.0 && !self.likelihood.is_count() {
+            return Err(invalid(
+                "library_weight_power",
+                "library-size weights need a count likelihood (nb, zinb, poisson) — set it to 0",
             ));
         }
         if self.n_batches > 100_000 {
@@ -572,9 +596,20 @@ mod tests {
             }),
             "gene_weight_neighbours"
         );
+        // library-size weights: in range, and for counts only (base: gaussian)
+        for library_weight_power in [-0.1, 2.5, f64::NAN, f64::INFINITY, 1.0] {
+            assert_eq!(
+                field(VaeConfig {
+                    library_weight_power,
+                    ..base.clone()
+                }),
+                "library_weight_power"
+            );
+        }
         VaeConfig {
             gene_weight_power: 0.5,
             gene_weight_neighbours: true,
+            library_weight_power: 1.0,
             ..VaeConfig::new(20, Likelihood::NegativeBinomial)
         }
         .validate()

@@ -51,6 +51,7 @@ pub mod inference;
 mod init;
 pub mod kmeans;
 mod layer;
+pub mod library_weights;
 pub mod likelihood;
 pub mod likelihood_error;
 mod linear_op;

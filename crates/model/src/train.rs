@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::gene_weights::{
     gene_weights_from_means, gene_weights_with_autocorrelation, neighbour_autocorrelation,
 };
+use crate::library_weights::{library_weight_scales, library_weights};
 use crate::loss::{Losses, kl_standard_normal, kl_weight, penalty, weighted_mean};
 use crate::noise::Noise;
 use crate::optim::AdamW;
@@ -109,6 +110,9 @@ pub struct Trainer<'a> {
     trainable_names: Vec<String>,
     train_rows: Vec<usize>,
     validation_rows: Vec<usize>,
+    /// [`library_weight_scales`] of the training rows per batch `[n_batches]`, when cells are
+    /// weighted by library size.
+    library_weight_scales: Option<Tensor>,
     noise: Noise,
     buffers: Buffers,
     epochs_done: usize,
@@ -155,6 +159,23 @@ impl<'a> Trainer<'a> {
             };
             vae.set_gene_weights(weights)?;
         }
+        let library_weight_scales = if vae.config.library_weight_power > 0.0 {
+            let groups: Vec<u32> = match data.batches() {
+                Some(batches) if vae.config.uses_batches() => {
+                    train_rows.iter().map(|&r| batches[r]).collect()
+                }
+                _ => Vec::new(),
+            };
+            let n_groups = vae.config.n_batches.max(1);
+            let power = vae.config.library_weight_power;
+            let scales: Vec<f32> = library_weight_scales(&training_view, &groups, n_groups, power)
+                .into_iter()
+                .map(|s| s as f32)
+                .collect();
+            Some(Tensor::new(scales.as_slice(), &vae.device)?)
+        } else {
+            None
+        };
         let trainable: Vec<Var> = vae
             .named_variables()
             .into_iter()
@@ -188,11 +209,20 @@ impl<'a> Trainer<'a> {
             trainable_names,
             train_rows,
             validation_rows,
+            library_weight_scales,
             noise,
             buffers: Buffers::default(),
             epochs_done: 0,
             steps_done: 0,
         })
+    }
+
+    /// The divisors of the library-size weights per batch, fitted on the training rows
+    /// ([`crate::library_weights`]); `None` when every cell weighs 1.
+    pub fn library_weight_scales(&self) -> Option<Vec<f32>> {
+        self.library_weight_scales
+            .as_ref()
+            .and_then(|scales| scales.to_vec1().ok())
     }
 
     /// Row indices used for training.
@@ -385,6 +415,14 @@ impl<'a> Trainer<'a> {
         let z = (&mean + (&log_var * 0.5)?.exp()?.mul(&epsilon)?)?;
         let output = vae.decoder.forward(&z, batch.batches.as_ref(), train)?;
         let log_px = vae.weighted_log_prob(batch, &output)?;
+        let log_px = match (&self.library_weight_scales, batch.library.as_ref()) {
+            (Some(scales), Some(library)) => {
+                let power = vae.config.library_weight_power;
+                let groups = batch.batches.as_ref();
+                log_px.mul(&library_weights(library, power, scales, groups)?)?
+            }
+            _ => log_px,
+        };
         let kl = kl_standard_normal(&mean, &log_var)?;
         let weights = batch.weights.as_ref().map(|(w, sum)| (w, *sum));
         let recon = weighted_mean(&log_px.neg()?, weights)?;

@@ -266,29 +266,34 @@ fn feature_groups_scale_the_reconstruction_term() {
     assert_eq!(ignored, 0.0);
 }
 
+/// A negative-binomial model (hidden [8], latent 2) over `cols` columns, `adjust`ed, trained
+/// on every row of `values`; the model and each epoch's training loss.
+fn small_nb(values: &[f32], cols: usize, adjust: impl FnOnce(&mut VaeConfig)) -> (Vae, Vec<f64>) {
+    let mut config = VaeConfig {
+        hidden: vec![8],
+        latent: 2,
+        ..VaeConfig::new(cols, Likelihood::NegativeBinomial)
+    };
+    adjust(&mut config);
+    let train = TrainConfig {
+        validation_fraction: 0.0,
+        ..training()
+    };
+    let view = DenseView::new(values, cols).unwrap();
+    let mut vae = Vae::new(config, &Device::Cpu).unwrap();
+    let history = vae.train(&Dataset::new(&view), &train, |_| {}).unwrap();
+    let totals = history.epochs.iter().map(|r| r.train.total).collect();
+    (vae, totals)
+}
+
 /// Gene weights come from the training rows' means, enter the loss, and travel with the
 /// checkpoint; genes of equal mean weigh exactly 1, so training is then the unweighted one
 /// (to rounding: the weighted loss sums per-gene terms, the plain one runs the fused kernel).
 #[test]
 fn gene_weights_are_fitted_used_and_saved() {
-    let nb = Likelihood::NegativeBinomial;
     let cols = 4;
-    let train = TrainConfig {
-        validation_fraction: 0.0,
-        ..training()
-    };
     let run = |values: &[f32], power: f64| {
-        let view = DenseView::new(values, cols).unwrap();
-        let config = VaeConfig {
-            hidden: vec![8],
-            latent: 2,
-            gene_weight_power: power,
-            ..VaeConfig::new(cols, nb)
-        };
-        let mut vae = Vae::new(config, &Device::Cpu).unwrap();
-        let history = vae.train(&Dataset::new(&view), &train, |_| {}).unwrap();
-        let totals: Vec<f64> = history.epochs.iter().map(|r| r.train.total).collect();
-        (vae, totals)
+        small_nb(values, cols, |config| config.gene_weight_power = power)
     };
     // Every column holds 0, 1, 2, 3 twelve times each: equal means, weights 1.
     let even: Vec<f32> = (0..ROWS * cols)
@@ -392,6 +397,82 @@ fn neighbourhood_gene_weights_are_fitted_on_the_training_rows() {
             vae.gene_weights()
         );
     }
+}
+
+/// Library-size weights: the training rows' scale is fitted, cells of equal library weigh
+/// exactly 1 (training is then the unweighted one), and unequal libraries change the loss.
+#[test]
+fn library_weights_are_fitted_and_used() {
+    let cols = 4;
+    let run = |values: &[f32], power: f64| {
+        let (vae, totals) = small_nb(values, cols, |config| config.library_weight_power = power);
+        // The scale a new training session fits on the same rows.
+        let mut fresh = Vae::new(vae.config().clone(), &Device::Cpu).unwrap();
+        let view = DenseView::new(values, cols).unwrap();
+        let train = TrainConfig {
+            validation_fraction: 0.0,
+            ..training()
+        };
+        let scale = vaebio_model::Trainer::new(&mut fresh, Dataset::new(&view), &train)
+            .unwrap()
+            .library_weight_scales();
+        (scale, totals)
+    };
+    // Every row holds 0, 1, 2, 3 in some order: library 6 everywhere, weights 1.
+    let even: Vec<f32> = (0..ROWS * cols)
+        .map(|i| ((i / cols + i % cols) % 4) as f32)
+        .collect();
+    let (scale, weighted) = run(&even, 1.0);
+    assert!(
+        (f64::from(scale.as_ref().unwrap()[0]) - 1.0 / 6.0).abs() < 1e-7,
+        "{scale:?}"
+    );
+    let (none, plain) = run(&even, 0.0);
+    assert_eq!(none, None);
+    for (w, p) in weighted.iter().zip(&plain) {
+        assert!((w - p).abs() < 1e-6 * p.abs(), "{w} {p}");
+    }
+    // Row r holds (r mod 3) + 1 in every column: libraries 4, 8, 12, a third of rows each.
+    let uneven: Vec<f32> = (0..ROWS * cols)
+        .map(|i| ((i / cols) % 3 + 1) as f32)
+        .collect();
+    let (scale, weighted) = run(&uneven, 1.0);
+    let expected = (1.0 / 4.0 + 1.0 / 8.0 + 1.0 / 12.0) / 3.0;
+    assert!(
+        (f64::from(scale.as_ref().unwrap()[0]) - expected).abs() < 1e-7,
+        "{scale:?}"
+    );
+    let plain = run(&uneven, 0.0).1;
+    assert!(
+        (weighted[0] - plain[0]).abs() > 1e-3 * plain[0].abs(),
+        "{weighted:?} {plain:?}"
+    );
+
+    // With a batch covariate each batch gets its own scale: even rows (batch 0) have
+    // library 4, odd rows (batch 1) library 12.
+    let by_batch: Vec<f32> = (0..ROWS * cols)
+        .map(|i| if (i / cols) % 2 == 0 { 1.0 } else { 3.0 })
+        .collect();
+    let batches: Vec<u32> = (0..ROWS as u32).map(|r| r % 2).collect();
+    let view = DenseView::new(&by_batch, cols).unwrap();
+    let config = VaeConfig {
+        hidden: vec![8],
+        latent: 2,
+        n_batches: 2,
+        library_weight_power: 1.0,
+        ..VaeConfig::new(cols, Likelihood::NegativeBinomial)
+    };
+    let mut vae = Vae::new(config, &Device::Cpu).unwrap();
+    let data = Dataset::new(&view).with_batches(&batches).unwrap();
+    let train = TrainConfig {
+        validation_fraction: 0.0,
+        ..training()
+    };
+    let scales = vaebio_model::Trainer::new(&mut vae, data, &train)
+        .unwrap()
+        .library_weight_scales()
+        .unwrap();
+    assert!((scales[0] - 0.25).abs() < 1e-7 && (scales[1] - 1.0 / 12.0).abs() < 1e-7);
 }
 
 #[test]
