@@ -78,7 +78,7 @@ fn seed_centres(points: Points<'_>, n_clusters: usize, seed: u64) -> Vec<f64> {
     let mut closest = distances_to(points, &centres);
     let mut potential: f64 = closest.iter().sum();
     while centres.len() < n_clusters * d {
-        let mut best: Option<(f64, usize, Vec<f64>)> = None;
+        let mut best: Option<(f64, Vec<f64>, Vec<f64>)> = None;
         for _ in 0..trials {
             let candidate = draw_by_weight(&closest, potential, &mut rng);
             let centre: Vec<f64> = points
@@ -93,13 +93,13 @@ fn seed_centres(points: Points<'_>, n_clusters: usize, seed: u64) -> Vec<f64> {
                 .collect();
             let total = updated.iter().sum();
             if best.as_ref().is_none_or(|(b, _, _)| total < *b) {
-                best = Some((total, candidate, updated));
+                best = Some((total, centre, updated));
             }
         }
-        let Some((total, candidate, updated)) = best else {
+        let Some((total, centre, updated)) = best else {
             break;
         };
-        centres.extend(points.row(candidate).iter().map(|&v| f64::from(v)));
+        centres.extend(centre);
         closest = updated;
         potential = total;
     }

@@ -14,7 +14,7 @@ use std::convert::Infallible;
 use candle_core::Tensor;
 
 use crate::data::RowSource;
-use crate::vae::for_chunks;
+use crate::vae::for_row_chunks;
 
 /// Library sizes below this count as it: a cell without counts adds nothing to a count
 /// likelihood, and its weight must stay finite.
@@ -36,11 +36,8 @@ pub fn library_weight_scales(
     let n_groups = n_groups.max(1);
     let mut totals = vec![0.0f64; n_groups];
     let mut counts = vec![0usize; n_groups];
-    let mut buffer = Vec::new();
-    let Ok(()) = for_chunks::<Infallible>(rows.n_rows(), |chunk| {
-        buffer.resize(chunk.len() * n_cols, 0.0);
-        rows.fill_rows(chunk, &mut buffer);
-        for (&row, values) in chunk.iter().zip(buffer.chunks_exact(n_cols.max(1))) {
+    let Ok(()) = for_row_chunks::<Infallible>(rows, |chunk, values| {
+        for (&row, values) in chunk.iter().zip(values.chunks_exact(n_cols.max(1))) {
             let library: f64 = values.iter().map(|&v| f64::from(v)).sum();
             let group = groups.get(row).map_or(0, |&g| g as usize).min(n_groups - 1);
             totals[group] += library.max(MIN_LIBRARY).powf(-power);

@@ -35,6 +35,21 @@ pub(crate) fn for_chunks<E>(
     Ok(())
 }
 
+/// Call `f` on consecutive chunks of `rows`: the chunk's row indices (as [`for_chunks`]) and
+/// its values, row-major, read into one reused buffer; stops at the first error.
+pub(crate) fn for_row_chunks<E>(
+    rows: &dyn RowSource,
+    mut f: impl FnMut(&[usize], &[f32]) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let n_cols = rows.n_cols();
+    let mut buffer = Vec::new();
+    for_chunks(rows.n_rows(), |chunk| {
+        buffer.resize(chunk.len() * n_cols, 0.0);
+        rows.fill_rows(chunk, &mut buffer);
+        f(chunk, &buffer)
+    })
+}
+
 /// Mean and population standard deviation of every column of `rows`, read in chunks and
 /// accumulated in f64 (the standard deviation from the sums of values and of squares).
 pub(crate) fn column_moments(rows: &dyn RowSource) -> (Vec<f64>, Vec<f64>) {
@@ -42,11 +57,8 @@ pub(crate) fn column_moments(rows: &dyn RowSource) -> (Vec<f64>, Vec<f64>) {
     let n_rows = rows.n_rows();
     let mut sum = vec![0f64; n_cols];
     let mut sum_sq = vec![0f64; n_cols];
-    let mut buffer = Vec::new();
-    let Ok(()) = for_chunks::<Infallible>(n_rows, |chunk| {
-        buffer.resize(chunk.len() * n_cols, 0.0);
-        rows.fill_rows(chunk, &mut buffer);
-        for row in buffer.chunks_exact(n_cols) {
+    let Ok(()) = for_row_chunks::<Infallible>(rows, |_, values| {
+        for row in values.chunks_exact(n_cols) {
             for ((s, q), &v) in sum.iter_mut().zip(sum_sq.iter_mut()).zip(row) {
                 let v = f64::from(v);
                 *s += v;
@@ -250,13 +262,10 @@ impl Vae {
                 )));
             }
         }
-        let mut buffer = Vec::new();
-        for_chunks(data.n_rows(), |chunk| {
-            buffer.resize(chunk.len() * n_cols, 0.0);
-            data.rows().fill_rows(chunk, &mut buffer);
+        for_row_chunks(data.rows(), |chunk, values| {
             self.config
                 .likelihood
-                .validate_data(&buffer, n_cols, chunk[0])?;
+                .validate_data(values, n_cols, chunk[0])?;
             Ok(())
         })
     }
