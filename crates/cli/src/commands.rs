@@ -67,12 +67,18 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 model,
                 vaebio_model::Error::InvalidConfig { .. }
                     | vaebio_model::Error::Data(_)
-                    | vaebio_model::Error::Likelihood(_)
+                    | vaebio_model::Error::Analysis(_)
+                    | vaebio_model::Error::LikelihoodSetting { .. }
+                    | vaebio_model::Error::OutsideSupport { .. }
+                    | vaebio_model::Error::RaggedRows { .. }
+                    | vaebio_model::Error::MissingDecoderOutput { .. }
                     | vaebio_model::Error::Checkpoint { .. }
                     | vaebio_model::Error::DeviceUnavailable { .. }
             );
         }
-        cause.downcast_ref::<BadInput>().is_some()
+        // Points an analysis cannot use (too few for k, a label per point missing) are the
+        // user's to fix, like the settings it refuses.
+        cause.is::<vaebio_analysis::Error>() || cause.is::<BadInput>()
     });
     let interrupted = error.chain().any(|cause| {
         cause.is::<crate::faults::Interrupted>()

@@ -13,8 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use vaebio_model::{
-    Dataset, History, LikelihoodError, Progress, RowSource, TrainConfig, TrainEnd, TrainState, Vae,
-    VaeConfig,
+    Dataset, History, Progress, RowSource, TrainConfig, TrainEnd, TrainState, Vae, VaeConfig,
 };
 
 use crate::cli::TrainArgs;
@@ -168,14 +167,14 @@ pub fn explain(
         Err(error) => error,
     };
     let invalid = error.chain().find_map(|cause| match cause.downcast_ref::<vaebio_model::Error>() {
-        Some(vaebio_model::Error::Likelihood(LikelihoodError::InvalidValue {
+        Some(vaebio_model::Error::OutsideSupport {
             row,
             col,
             problem,
             likelihood,
             fix,
             ..
-        })) => Some(format!(
+        }) => Some(format!(
             "{}: observation '{}', feature '{}': {problem} for the {likelihood} likelihood — {fix}",
             input.display(),
             loaded.matrix.row_names().get(*row).map_or("?", String::as_str),

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use vaebio_analysis::pca_scores;
 use vaebio_io::FeatureMatrix;
 use vaebio_model::DenseMatrix;
-use vaebio_model::pca::pca_scores;
 
 use crate::rows::Rows;
 

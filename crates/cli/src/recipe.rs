@@ -81,14 +81,14 @@ fn scvi(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
 ///   types further (kNN 0.998, ARI 0.995); the simulated batches mix less (0.884, was 0.903)
 ///   but still more than scVI's (0.869).
 /// - Each gene's log-likelihood weighted by (mean count + 0.01)^−½ times (its neighbourhood
-///   autocorrelation + 0.05) ([`vaebio_model::gene_weights`]): weak marker genes count as
+///   autocorrelation + 0.05) ([`vaebio_model::train::gene_weights`]): weak marker genes count as
 ///   PCA's scaling lets them, weak noise genes do not. PBMC's kNN rises from 0.813 to 0.821
 ///   (24 seeds, paired interval +0.004 to +0.010; PCA 0.817), its ARI from 0.498 to 0.505
 ///   (−0.001 to +0.015; PCA 0.510); the simulation keeps its types apart (kNN 0.997, ARI
 ///   0.992) and mixes its batches as before (0.887 vs 0.884; scVI 0.869) (bench/README.md,
 ///   "Gene weights from neighbourhood autocorrelation").
 /// - Each cell's log-likelihood weighted by its library size^−1, scaled to average 1 within
-///   each batch ([`vaebio_model::library_weights`]): deep and shallow cells pull alike, as
+///   each batch ([`vaebio_model::train::library_weights`]): deep and shallow cells pull alike, as
 ///   after PCA's per-cell normalisation. PBMC's ARI rises from 0.505 to 0.511 (24 seeds,
 ///   −0.002 to +0.014; PCA 0.510), kNN 0.8195 (0.8207 before; PCA 0.8171); the simulation
 ///   keeps mixing as before (0.887; scVI 0.869) at a small cost in type separation (kNN 0.994,

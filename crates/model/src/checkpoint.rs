@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{TrainConfig, VaeConfig};
 use crate::error::{Error, Result};
-use crate::resume::{ResumeInfo, STATE_FILE, TrainState};
+use crate::train::resume::{ResumeInfo, STATE_FILE, TrainState};
 use crate::vae::{Metadata, Standardization, Vae};
 
 /// Name of the weights file inside a checkpoint directory.

@@ -103,7 +103,7 @@ pub struct VaeConfig {
     pub gene_weight_neighbours: bool,
     /// Count likelihoods only: weigh each cell's reconstruction log-likelihood by its library
     /// size (total count, at least 1) to the power −`library_weight_power`, the weights scaled
-    /// to average 1 over the training rows ([`crate::library_weights`]), so deeply and
+    /// to average 1 over the training rows ([`crate::train::library_weights`]), so deeply and
     /// shallowly sequenced cells pull alike on the model, as PCA's per-cell normalisation
     /// lets them. 0 (the default) weighs every cell 1.
     pub library_weight_power: f64,

@@ -2,132 +2,12 @@
 //!
 //! The model reads rows through [`RowSource`], so any matrix type can feed it without a copy:
 //! [`DenseView`] borrows a row-major slice; [`DenseMatrix`] owns one (inference results are
-//! returned as `DenseMatrix`). [`Dataset`] adds the optional per-row batch category and weight.
+//! returned as `DenseMatrix`). The three come from `vaebio-analysis`, the one matrix type of
+//! the workspace. [`Dataset`] adds the optional per-row batch category and weight.
+
+pub use vaebio_analysis::{DenseMatrix, DenseView, RowSource};
 
 use crate::error::{Error, Result};
-
-/// A matrix of observations (rows) × features (columns) that can copy chosen rows out as f32.
-pub trait RowSource {
-    /// Number of observations.
-    fn n_rows(&self) -> usize;
-    /// Number of features per observation.
-    fn n_cols(&self) -> usize;
-    /// Write `rows` (in that order) row-major into `out`; `out.len() == rows.len() * n_cols()`.
-    fn fill_rows(&self, rows: &[usize], out: &mut [f32]);
-}
-
-/// A borrowed dense row-major matrix.
-#[derive(Debug, Clone, Copy)]
-pub struct DenseView<'a> {
-    values: &'a [f32],
-    n_cols: usize,
-}
-
-impl<'a> DenseView<'a> {
-    /// View `values` as rows of `n_cols` features; the length must be a multiple of `n_cols`.
-    pub fn new(values: &'a [f32], n_cols: usize) -> Result<Self> {
-        if n_cols == 0 {
-            return Err(Error::Data(
-                "a matrix needs at least one column — check the feature selection".to_string(),
-            ));
-        }
-        if !values.len().is_multiple_of(n_cols) {
-            return Err(Error::Data(format!(
-                "{} values do not fill rows of {n_cols} columns — check the column count",
-                values.len()
-            )));
-        }
-        Ok(Self { values, n_cols })
-    }
-
-    /// The row-major values.
-    pub fn values(&self) -> &'a [f32] {
-        self.values
-    }
-
-    /// One row.
-    pub fn row(&self, row: usize) -> &'a [f32] {
-        &self.values[row * self.n_cols..(row + 1) * self.n_cols]
-    }
-}
-
-impl RowSource for DenseView<'_> {
-    fn n_rows(&self) -> usize {
-        self.values.len() / self.n_cols
-    }
-
-    fn n_cols(&self) -> usize {
-        self.n_cols
-    }
-
-    fn fill_rows(&self, rows: &[usize], out: &mut [f32]) {
-        for (chunk, &row) in out.chunks_exact_mut(self.n_cols).zip(rows) {
-            chunk.copy_from_slice(self.row(row));
-        }
-    }
-}
-
-/// An owned dense row-major matrix; the type inference results come back in.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DenseMatrix {
-    values: Vec<f32>,
-    n_rows: usize,
-    n_cols: usize,
-}
-
-impl DenseMatrix {
-    /// Wrap row-major `values` of `n_rows` × `n_cols`.
-    pub fn new(values: Vec<f32>, n_rows: usize, n_cols: usize) -> Result<Self> {
-        if values.len() != n_rows * n_cols {
-            return Err(Error::Data(format!(
-                "{} values given for a {n_rows} × {n_cols} matrix — check the shape",
-                values.len()
-            )));
-        }
-        Ok(Self {
-            values,
-            n_rows,
-            n_cols,
-        })
-    }
-
-    /// The row-major values.
-    pub fn values(&self) -> &[f32] {
-        &self.values
-    }
-
-    /// Take the row-major values.
-    pub fn into_values(self) -> Vec<f32> {
-        self.values
-    }
-
-    /// One row.
-    pub fn row(&self, row: usize) -> &[f32] {
-        &self.values[row * self.n_cols..(row + 1) * self.n_cols]
-    }
-
-    /// Borrow as a [`DenseView`].
-    pub fn view(&self) -> DenseView<'_> {
-        DenseView {
-            values: &self.values,
-            n_cols: self.n_cols,
-        }
-    }
-}
-
-impl RowSource for DenseMatrix {
-    fn n_rows(&self) -> usize {
-        self.n_rows
-    }
-
-    fn n_cols(&self) -> usize {
-        self.n_cols
-    }
-
-    fn fill_rows(&self, rows: &[usize], out: &mut [f32]) {
-        self.view().fill_rows(rows, out);
-    }
-}
 
 /// Rows plus what the model may know about each: a batch category (scVI's batch covariate,
 /// injected into the decoder) and a weight that scales the row's loss (EVE's sequence weights).
@@ -218,20 +98,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dense_view_fills_chosen_rows_in_order() {
-        let values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
-        let view = DenseView::new(&values, 2).unwrap();
-        assert_eq!((view.n_rows(), view.n_cols()), (3, 2));
-        let mut out = [0.0; 4];
-        view.fill_rows(&[2, 0], &mut out);
-        assert_eq!(out, [5.0, 6.0, 1.0, 2.0]);
-    }
-
-    #[test]
-    fn shapes_and_side_data_are_checked() {
-        assert!(DenseView::new(&[1.0, 2.0, 3.0], 2).is_err());
-        assert!(DenseView::new(&[], 0).is_err());
-        assert!(DenseMatrix::new(vec![1.0; 5], 2, 3).is_err());
+    fn side_data_are_checked() {
         let values = [0.0; 6];
         let view = DenseView::new(&values, 2).unwrap();
         assert!(Dataset::new(&view).with_batches(&[0, 1]).is_err());

@@ -18,6 +18,9 @@ pub enum Error {
     /// The input rows do not fit the model or each other.
     #[error("input data: {0}")]
     Data(String),
+    /// Points that an analysis (PCA, neighbours) fitted inside training cannot use.
+    #[error("input data: {0}")]
+    Analysis(#[from] vaebio_analysis::Error),
     /// Training produced a NaN or infinite loss.
     #[error(
         "training stopped at epoch {epoch}, step {step}: the loss became {value} — {likely_cause}"
@@ -57,9 +60,59 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// Input values outside the likelihood's support, or a likelihood setting out of range.
-    #[error(transparent)]
-    Likelihood(#[from] crate::likelihood_error::LikelihoodError),
+    /// A likelihood setting is out of range for the data (e.g. `trials: 0`).
+    #[error("{likelihood} likelihood: {problem} — {fix}")]
+    LikelihoodSetting {
+        /// The likelihood's name as written in configs (e.g. `binomial`).
+        likelihood: &'static str,
+        /// What is wrong.
+        problem: String,
+        /// What to do about it.
+        fix: String,
+    },
+    /// A data value outside the likelihood's support. `row` and `col` are 0-based indices
+    /// into the matrix given to the model; Display shows them 1-based.
+    #[error(
+        "observation {} feature {} (1-based): {problem} for the {likelihood} likelihood — {fix}",
+        .row + 1,
+        .col + 1
+    )]
+    OutsideSupport {
+        /// 0-based row (observation) index.
+        row: usize,
+        /// 0-based column (feature) index.
+        col: usize,
+        /// The offending value.
+        value: f32,
+        /// The likelihood's name as written in configs.
+        likelihood: &'static str,
+        /// What is wrong with the value.
+        problem: String,
+        /// What to do about it.
+        fix: &'static str,
+    },
+    /// The data buffer does not hold whole rows of the stated width.
+    #[error(
+        "data has {len} values, not a multiple of {n_cols} columns — pass row-major rows of {n_cols} values"
+    )]
+    RaggedRows {
+        /// Number of values in the buffer.
+        len: usize,
+        /// Expected row width.
+        n_cols: usize,
+    },
+    /// The decoder output lacks a tensor this likelihood needs.
+    #[error(
+        "{likelihood} likelihood needs decoder output `{field}` — set it as Likelihood::{hint}() says"
+    )]
+    MissingDecoderOutput {
+        /// The likelihood's name as written in configs.
+        likelihood: &'static str,
+        /// The missing `DecoderOutput` field.
+        field: &'static str,
+        /// The `Likelihood` method describing the field.
+        hint: &'static str,
+    },
     /// A tensor operation failed inside Candle (a bug or an out-of-memory device).
     #[error("tensor operation failed: {0}")]
     Candle(#[from] candle_core::Error),

@@ -8,8 +8,8 @@ use candle_core::Tensor;
 
 use crate::data::{Dataset, DenseMatrix, RowSource};
 use crate::error::{Error, Result};
-use crate::loss::kl_standard_normal;
 use crate::noise::Noise;
+use crate::train::loss::kl_standard_normal;
 use crate::vae::{Buffers, Vae, for_chunks};
 
 /// The approximate posterior q(z | x) = N(mean, exp(log_var)) of each row.
@@ -58,7 +58,7 @@ impl Vae {
             samples.extend(Vae::host(&z)?);
             Ok(())
         })?;
-        DenseMatrix::new(samples, rows.n_rows(), latent)
+        Ok(DenseMatrix::new(samples, rows.n_rows(), latent)?)
     }
 
     /// `n` rows decoded from z ~ N(0, I) drawn from `seed`: expected values in input units
@@ -75,7 +75,7 @@ impl Vae {
             Ok(())
         })?;
         self.destandardize(&mut values);
-        DenseMatrix::new(values, n, n_features)
+        Ok(DenseMatrix::new(values, n, n_features)?)
     }
 
     /// Decode each row's posterior mean: the expected value in input units (normalised
@@ -95,7 +95,7 @@ impl Vae {
             Ok(())
         })?;
         self.destandardize(&mut values);
-        DenseMatrix::new(values, data.n_rows(), n_features)
+        Ok(DenseMatrix::new(values, data.n_rows(), n_features)?)
     }
 
     /// Per-row evidence lower bound E_q[log p(x | z)] − KL(q(z | x) ‖ p(z)), the expectation

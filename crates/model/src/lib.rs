@@ -36,39 +36,21 @@
 //! dropout and noise) give bit-identical results on the CPU.
 #![warn(missing_docs)]
 
-mod batch_norm_op;
 pub mod checkpoint;
-pub mod cluster;
 pub mod config;
-pub mod count_likelihood;
 pub mod data;
-mod decoder;
 pub mod device;
-mod encoder;
 pub mod error;
-pub mod gene_weights;
 pub mod inference;
-mod init;
-pub mod kmeans;
-mod layer;
-pub mod library_weights;
 pub mod likelihood;
-pub mod likelihood_error;
-mod linear_op;
-pub mod loss;
-pub mod metrics;
-mod negative_binomial_op;
+mod nn;
 mod noise;
-mod optim;
-pub mod pca;
-pub mod resume;
-pub mod special;
+mod ops;
 pub mod train;
 pub mod vae;
-mod zero_inflated_negative_binomial_op;
 
 pub use likelihood::{DecoderOutput, Likelihood};
-pub use likelihood_error::LikelihoodError;
+pub use ops::special;
 
 /// The compute device type, re-exported so callers need not depend on candle directly.
 pub use candle_core::Device;
@@ -79,11 +61,11 @@ pub use config::{
 pub use data::{Dataset, DenseMatrix, DenseView, RowSource};
 pub use device::device;
 pub use error::{Error, Result};
-pub use gene_weights::{
+pub use inference::Posterior;
+pub use train::gene_weights::{
     gene_weights_from_means, gene_weights_with_autocorrelation, neighbour_autocorrelation,
 };
-pub use inference::Posterior;
-pub use loss::Losses;
-pub use resume::TrainState;
+pub use train::loss::Losses;
+pub use train::resume::TrainState;
 pub use train::{EpochRecord, History, Progress, TrainEnd, Trainer, Training};
 pub use vae::{Metadata, Standardization, Vae};

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{TrainConfig, VaeConfig};
 use crate::data::{Dataset, RowSource};
-use crate::decoder::Decoder;
-use crate::encoder::Encoder;
 use crate::error::{Error, Result};
-use crate::init::SeededVarMap;
+use crate::nn::decoder::Decoder;
+use crate::nn::encoder::Encoder;
+use crate::nn::init::SeededVarMap;
 
 /// Rows per chunk when scanning or running inference over a whole data set.
 pub(crate) const CHUNK_ROWS: usize = 1024;

@@ -239,7 +239,7 @@ fn bad_settings_and_data_fail_before_training() {
     let err = counts_model
         .train(&Dataset::new(&view), &quick_training(1), |_| {})
         .unwrap_err();
-    assert!(matches!(err, Error::Likelihood(_)), "{err}");
+    assert!(matches!(err, Error::OutsideSupport { .. }), "{err}");
 }
 
 #[test]

@@ -11,10 +11,9 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use vaebio_analysis::{DenseView, MedoidParams, assignments, iterative_medoids};
 use vaebio_io::{SequenceReader, SequenceRecord};
 use vaebio_model::DenseMatrix;
-use vaebio_model::cluster::{MedoidParams, assignments, iterative_medoids};
-use vaebio_model::metrics::Points;
 
 use crate::cli::BinArgs;
 use crate::commands::BadInput;
@@ -63,7 +62,7 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
         seed: args.model.seed,
         ..MedoidParams::default()
     };
-    let clusters = iterative_medoids(Points::new(latent.values(), n_dims)?, &lengths, &params)?;
+    let clusters = iterative_medoids(DenseView::new(latent.values(), n_dims)?, &lengths, &params)?;
     let bin_of = assignments(&clusters, contigs.len());
     write_bins(&args.output, &contigs, &bin_of)?;
 

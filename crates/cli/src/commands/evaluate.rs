@@ -2,10 +2,9 @@
 
 use anyhow::Result;
 use serde::Serialize;
-use vaebio_model::kmeans::{DEFAULT_STARTS, kmeans};
-use vaebio_model::metrics::{
-    Points, adjusted_rand_index, batch_mixing_entropy, knn_accuracy, nearest_neighbours,
-    normalized_mutual_information, silhouette,
+use vaebio_analysis::{
+    DEFAULT_STARTS, DenseView, RowSource, adjusted_rand_index, batch_mixing_entropy, kmeans,
+    knn_accuracy, nearest_neighbours, normalized_mutual_information, silhouette,
 };
 
 use crate::cli::EvaluateArgs;
@@ -36,9 +35,9 @@ impl Report {
         k: usize,
         seed: u64,
     ) -> Result<Self> {
-        let points = Points::new(values, n_dims)?;
+        let points = DenseView::new(values, n_dims)?;
         let codes: Vec<usize> = labels.codes.iter().map(|&c| c as usize).collect();
-        let neighbours = nearest_neighbours(points, k.min(points.len().saturating_sub(1)))?;
+        let neighbours = nearest_neighbours(points, k.min(points.n_rows().saturating_sub(1)))?;
         let clusters = kmeans(points, labels.names.len(), seed, DEFAULT_STARTS)?.assignment;
         let batch_mixing = match batches {
             Some(batches) => {
@@ -48,7 +47,7 @@ impl Report {
             None => None,
         };
         Ok(Self {
-            observations: points.len(),
+            observations: points.n_rows(),
             labels: labels.names.len(),
             k: neighbours.first().map_or(0, Vec::len),
             knn_accuracy: knn_accuracy(&neighbours, &codes)?,

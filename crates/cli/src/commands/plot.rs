@@ -2,8 +2,8 @@
 
 use anyhow::{Context, Result, anyhow};
 use plotters::prelude::*;
+use vaebio_analysis::pca_scores;
 use vaebio_model::DenseView;
-use vaebio_model::pca::pca_scores;
 
 use crate::cli::PlotArgs;
 use crate::commands::BadInput;

@@ -2,9 +2,9 @@
 //! zero-inflated NB, in scVI's (μ, θ) parameterisation. Inputs broadcast to `[batch, features]`;
 //! outputs are element-wise `[batch, features]` (sum over features for per-observation values).
 
-use crate::negative_binomial_op::NegativeBinomialOp;
-use crate::special::{lgamma, softplus};
-use crate::zero_inflated_negative_binomial_op::ZeroInflatedNegativeBinomialOp;
+use crate::ops::negative_binomial::NegativeBinomialOp;
+use crate::ops::special::{lgamma, softplus};
+use crate::ops::zero_inflated_negative_binomial::ZeroInflatedNegativeBinomialOp;
 use candle_core::{D, DType, Result, Tensor};
 use candle_nn::ops::softmax;
 

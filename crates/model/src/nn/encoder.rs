@@ -4,7 +4,7 @@ use candle_core::Tensor;
 use candle_nn::VarBuilder;
 
 use crate::config::VaeConfig;
-use crate::layer::{Affine, Hidden};
+use crate::nn::layer::{Affine, Hidden};
 use crate::noise::Noise;
 
 /// The inference network. Tensor names: `encoder.layers.{i}.…`, `encoder.mean.…`,
@@ -98,8 +98,8 @@ mod tests {
 
     use super::Encoder;
     use crate::config::VaeConfig;
-    use crate::init::SeededVarMap;
     use crate::likelihood::Likelihood;
+    use crate::nn::init::SeededVarMap;
     use crate::noise::Noise;
 
     /// Input dropout while training equals encoding the input times the seed's dropout mask;

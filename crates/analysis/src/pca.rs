@@ -5,7 +5,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::data::RowSource;
+use crate::matrix::RowSource;
 
 /// Principal-component scores of every row of `rows` (centred, not scaled), `n_components`
 /// per row, row-major. Component signs are fixed so the largest-magnitude loading of each
@@ -153,7 +153,7 @@ fn sign_of_largest(m: &[f64], d: usize, w: usize, c: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::DenseView;
+    use crate::matrix::DenseView;
 
     #[test]
     fn scores_match_numpy_svd() {

@@ -24,10 +24,10 @@ use std::sync::Mutex;
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor, bail};
 
-use crate::negative_binomial_op::{
+use crate::ops::negative_binomial::{
     Dispersions, Gradients, Saved, check_shape, f32_slice, sum_f64, with_f32,
 };
-use crate::special::log1p_nonnegative_f32;
+use crate::ops::special::log1p_nonnegative_f32;
 
 /// What the forward pass keeps for the backward one.
 struct MixtureSaved {
@@ -263,10 +263,10 @@ impl ZeroInflatedNegativeBinomialOp {
 
 #[cfg(test)]
 mod tests {
-    use crate::count_likelihood::tests::{
+    use crate::likelihood::count::tests::{
         COUNTS, MU, THETA as DISPERSIONS, ZERO_LOGITS, ZINB_SCIPY,
     };
-    use crate::count_likelihood::{
+    use crate::likelihood::count::{
         negative_binomial_log_prob, zero_inflated_negative_binomial_log_prob,
         zero_inflated_negative_binomial_log_prob_from_logits,
         zero_inflated_negative_binomial_row_log_prob_from_logits,

@@ -17,9 +17,8 @@ use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::{DenseMatrix, DenseView, RowSource};
-use crate::metrics::{Points, nearest_neighbours};
-use crate::pca::pca_scores_approximate;
 use crate::vae::column_moments;
+use vaebio_analysis::{nearest_neighbours, pca_scores_approximate};
 
 /// Added to a feature's mean before [`gene_weights_from_means`] raises it to a negative
 /// power, so that a gene absent from every training row still gets a finite weight.
@@ -124,7 +123,7 @@ pub fn neighbour_autocorrelation(rows: &dyn RowSource, seed: u64) -> Vec<f32> {
     };
     let scores = pca_scores_approximate(&matrix, components, seed, PCA_ITERATIONS);
     let Ok(neighbours) =
-        Points::new(&scores, components).and_then(|p| nearest_neighbours(p, NEIGHBOURS))
+        DenseView::new(&scores, components).and_then(|p| nearest_neighbours(p, NEIGHBOURS))
     else {
         return vec![0.0; n_genes];
     };

@@ -32,8 +32,8 @@ use std::sync::{Mutex, OnceLock};
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Storage, Tensor, bail};
 
-use crate::count_likelihood::LOG_EPS;
-use crate::special::{digamma_f64, ln_gamma_f64, log1p_nonnegative_f32};
+use crate::likelihood::count::LOG_EPS;
+use crate::ops::special::{digamma_f64, ln_gamma_f64, log1p_nonnegative_f32};
 
 /// Counts up to this use the rising-factorial product (one log) instead of ln Γ.
 const MAX_PRODUCT_COUNT: f64 = 16.0;
@@ -527,7 +527,7 @@ impl NegativeBinomialOp {
 
 #[cfg(test)]
 mod tests {
-    use crate::count_likelihood::{
+    use crate::likelihood::count::{
         negative_binomial_log_prob, negative_binomial_log_prob_from_logits,
         negative_binomial_row_log_prob_from_logits,
     };

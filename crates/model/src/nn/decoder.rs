@@ -6,8 +6,8 @@ use candle_nn::VarBuilder;
 use candle_nn::init::Init;
 
 use crate::config::VaeConfig;
-use crate::layer::{Affine, Hidden};
 use crate::likelihood::{DecoderOutput, Likelihood};
+use crate::nn::layer::{Affine, Hidden};
 
 /// The generative network. Tensor names: `decoder.layers.{i}.…`, `decoder.loc.…`,
 /// `decoder.zero_logits.…` (ZINB), `decoder.log_scale` (learned σ or NB θ, per feature).

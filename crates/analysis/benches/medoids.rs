@@ -2,15 +2,14 @@
 //! dimensions from 50 Gaussian clusters of unequal size and spread, lengths 2–50 kb.
 //! Single-threaded (the search is sequential; one distance pass is O(points × dims)).
 //!
-//! Run: `cargo bench -p vaebio-model --bench cluster`
+//! Run: `cargo bench -p vaebio-analysis --bench medoids`
 
 use criterion::{Criterion, Throughput, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
-use vaebio_model::cluster::{MedoidParams, iterative_medoids};
-use vaebio_model::metrics::Points;
+use vaebio_analysis::{DenseView, MedoidParams, iterative_medoids};
 
 const POINTS: usize = 20_000;
 const DIMS: usize = 16;
@@ -42,7 +41,7 @@ fn synthetic_latent(seed: u64) -> (Vec<f32>, Vec<f64>) {
 
 fn bench_cluster(c: &mut Criterion) {
     let (values, lengths) = synthetic_latent(7);
-    let points = Points::new(&values, DIMS).expect("rows of DIMS values");
+    let points = DenseView::new(&values, DIMS).expect("rows of DIMS values");
     let params = MedoidParams::default();
     let mut group = c.benchmark_group("cluster");
     group.sample_size(10);

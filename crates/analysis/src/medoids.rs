@@ -24,7 +24,7 @@ use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result, invalid};
-use crate::metrics::Points;
+use crate::matrix::{DenseView, RowSource};
 
 /// Distance within which a point is a loner's company and the medoid search looks.
 pub const MEDOID_RADIUS: f64 = 0.05;
@@ -114,16 +114,16 @@ pub struct MedoidCluster {
 /// unknown) order the seeds and weigh the densities. Every point ends in exactly one cluster;
 /// clusters come in the order they were found.
 pub fn iterative_medoids(
-    points: Points<'_>,
+    points: DenseView<'_>,
     lengths: &[f64],
     params: &MedoidParams,
 ) -> Result<Vec<MedoidCluster>> {
     params.validate()?;
-    if lengths.len() != points.len() {
+    if lengths.len() != points.n_rows() {
         return Err(Error::Data(format!(
             "{} lengths for {} latent points — give one length per point",
             lengths.len(),
-            points.len()
+            points.n_rows()
         )));
     }
     if let Some(bad) = lengths.iter().position(|l| !(l.is_finite() && *l > 0.0)) {
@@ -186,10 +186,10 @@ struct Search<'a> {
 }
 
 impl<'a> Search<'a> {
-    fn new(points: Points<'_>, lengths: &'a [f64], params: &'a MedoidParams) -> Self {
-        let n_dims = points.n_dims();
-        let mut unit = Vec::with_capacity(points.len() * n_dims);
-        for i in 0..points.len() {
+    fn new(points: DenseView<'_>, lengths: &'a [f64], params: &'a MedoidParams) -> Self {
+        let n_dims = points.n_cols();
+        let mut unit = Vec::with_capacity(points.n_rows() * n_dims);
+        for i in 0..points.n_rows() {
             let row: Vec<f64> = points.row(i).iter().map(|&v| f64::from(v)).collect();
             // VAMB: an all-zero row becomes 1/d in every dimension, else it would sit at
             // distance 0.5 from everything, itself included.
@@ -201,7 +201,7 @@ impl<'a> Search<'a> {
             let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt() * std::f64::consts::SQRT_2;
             unit.extend(row.iter().map(|v| v / norm));
         }
-        let mut order: Vec<usize> = (0..points.len()).collect();
+        let mut order: Vec<usize> = (0..points.n_rows()).collect();
         order.sort_by(|&a, &b| lengths[b].total_cmp(&lengths[a]).then(a.cmp(&b)));
         // The density of one point at distance 0.005·k from the histogram bin: N(0, 0.01²)
         // times the bin width, so that one point's smoothed mass sums to about one.
@@ -216,8 +216,8 @@ impl<'a> Search<'a> {
             unit,
             n_dims,
             lengths,
-            alive: vec![true; points.len()],
-            remaining: points.len(),
+            alive: vec![true; points.n_rows()],
+            remaining: points.n_rows(),
             order,
             order_index: 0,
             peak_valley_ratio: 0.1,
@@ -469,7 +469,7 @@ mod tests {
     fn distances_are_half_the_cosine_distance() {
         // By hand: same direction 0, orthogonal 0.5, opposite 1; scale does not matter.
         let values = [1f32, 0.0, 0.0, 3.0, 0.0, 0.0, 0.0, 2.0, 0.0, -1.0, 0.0, 0.0];
-        let points = Points::new(&values, 3).unwrap();
+        let points = DenseView::new(&values, 3).unwrap();
         let params = MedoidParams::default();
         let lengths = [1.0; 4];
         let mut search = Search::new(points, &lengths, &params);
@@ -490,7 +490,7 @@ mod tests {
         // the histogram of each medoid has one peak at 0 and a valley right after it.
         let mut values = around_axis(0, 20);
         values.extend(around_axis(1, 20));
-        let points = Points::new(&values, 3).unwrap();
+        let points = DenseView::new(&values, 3).unwrap();
         // The longest point (25) is in group B, so B is found first.
         let mut lengths = vec![1000.0; 40];
         lengths[25] = 5000.0;
@@ -512,7 +512,7 @@ mod tests {
         // (below 0.1: threshold), ... falling to ~6e-13 at x = 15 and exactly 0 at x = 16,
         // the last new minimum: threshold = 16 · 0.005 = 0.08.
         let values = around_axis(0, 20);
-        let points = Points::new(&values, 3).unwrap();
+        let points = DenseView::new(&values, 3).unwrap();
         let lengths = vec![1.0; 20];
         let params = MedoidParams::default();
         let mut search = Search::new(points, &lengths, &params);
@@ -527,7 +527,7 @@ mod tests {
     fn a_lone_point_is_its_own_cluster() {
         let mut values = around_axis(0, 10);
         values.extend_from_slice(&[0.0, 0.0, 1.0]);
-        let points = Points::new(&values, 3).unwrap();
+        let points = DenseView::new(&values, 3).unwrap();
         let mut lengths = vec![1.0; 11];
         lengths[10] = 10.0; // tried first
         let clusters = iterative_medoids(points, &lengths, &MedoidParams::default()).unwrap();
@@ -546,7 +546,7 @@ mod tests {
                 [t.cos(), t.sin()]
             })
             .collect();
-        let points = Points::new(&values, 2).unwrap();
+        let points = DenseView::new(&values, 2).unwrap();
         let lengths = vec![1.0; 200];
         let params = MedoidParams {
             window_size: 20,
@@ -564,7 +564,7 @@ mod tests {
     #[test]
     fn bad_settings_and_lengths_are_refused() {
         let values = [1f32, 0.0];
-        let points = Points::new(&values, 2).unwrap();
+        let points = DenseView::new(&values, 2).unwrap();
         let zero_steps = MedoidParams {
             max_steps: 0,
             ..MedoidParams::default()

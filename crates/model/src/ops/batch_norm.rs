@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor, bail};
 
-use crate::linear_op::column_sums;
+use crate::ops::linear::column_sums;
 
 /// A contiguous f32 view of CPU storage.
 fn f32_slice<'a>(storage: &'a CpuStorage, layout: &Layout) -> candle_core::Result<&'a [f32]> {

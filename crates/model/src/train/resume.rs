@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::CONFIG_FILE;
 use crate::error::{Error, Result};
-use crate::optim::AdamState;
 use crate::train::History;
+use crate::train::optim::AdamState;
 use crate::vae::Vae;
 
 /// Name of the training-state file inside a model directory.

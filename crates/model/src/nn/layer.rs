@@ -5,9 +5,9 @@ use candle_core::{D, Tensor, Var};
 use candle_nn::VarBuilder;
 use candle_nn::init::Init;
 
-use crate::batch_norm_op::batch_norm_train;
 use crate::config::{Activation, Norm};
-use crate::linear_op::linear;
+use crate::ops::batch_norm::batch_norm_train;
+use crate::ops::linear::linear;
 
 /// scVI's batch-norm momentum and ε (PyTorch defaults are 0.1 and 1e-5).
 const BATCH_NORM_MOMENTUM: f64 = 0.01;

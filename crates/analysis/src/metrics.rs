@@ -6,111 +6,28 @@
 
 use rayon::prelude::*;
 
-/// Why a metric cannot be computed.
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum MetricsError {
-    /// The point array does not split into rows of `n_dims` values, or is empty.
-    #[error(
-        "latent points: {values} values do not form rows of {n_dims} dimensions — check the latent table"
-    )]
-    Shape {
-        /// Number of values given.
-        values: usize,
-        /// Dimensions per point.
-        n_dims: usize,
-    },
-    /// A label vector has another length than the number of points.
-    #[error("{what}: {got} entries for {expected} points — every point needs one")]
-    Length {
-        /// Which vector.
-        what: &'static str,
-        /// Its length.
-        got: usize,
-        /// Number of points.
-        expected: usize,
-    },
-    /// Too few points for the requested neighbourhood or clustering.
-    #[error(
-        "{what} needs more than {needed} points, got {got} — lower k or give more observations"
-    )]
-    TooFew {
-        /// Which metric.
-        what: &'static str,
-        /// Points needed (exclusive).
-        needed: usize,
-        /// Points given.
-        got: usize,
-    },
-}
+use crate::error::{Error, Result};
+use crate::matrix::{DenseView, RowSource, squared_distance};
 
-/// Points in memory: `n` rows of `n_dims` values, row-major.
-#[derive(Debug, Clone, Copy)]
-pub struct Points<'a> {
-    values: &'a [f32],
-    n_dims: usize,
-}
-
-impl<'a> Points<'a> {
-    /// Wraps row-major values; fails if they do not form at least one row of `n_dims`.
-    pub fn new(values: &'a [f32], n_dims: usize) -> Result<Self, MetricsError> {
-        if n_dims == 0 || values.is_empty() || !values.len().is_multiple_of(n_dims) {
-            return Err(MetricsError::Shape {
-                values: values.len(),
-                n_dims,
-            });
-        }
-        Ok(Self { values, n_dims })
-    }
-
-    /// Number of points.
-    pub fn len(&self) -> usize {
-        self.values.len() / self.n_dims
-    }
-
-    /// Always false: a `Points` holds at least one row.
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-
-    /// Dimensions per point.
-    pub fn n_dims(&self) -> usize {
-        self.n_dims
-    }
-
-    /// The values of point `i`.
-    pub fn row(&self, i: usize) -> &'a [f32] {
-        &self.values[i * self.n_dims..(i + 1) * self.n_dims]
-    }
-
-    fn check_len(&self, what: &'static str, got: usize) -> Result<(), MetricsError> {
-        if got == self.len() {
-            Ok(())
-        } else {
-            Err(MetricsError::Length {
-                what,
-                got,
-                expected: self.len(),
-            })
-        }
-    }
-}
-
-fn squared_distance(a: &[f32], b: &[f32]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| {
-            let d = f64::from(*x) - f64::from(*y);
-            d * d
+/// Fails unless there is one label per point.
+fn check_len(points: &DenseView<'_>, what: &'static str, got: usize) -> Result<()> {
+    if got == points.n_rows() {
+        Ok(())
+    } else {
+        Err(Error::Length {
+            what,
+            got,
+            expected: points.n_rows(),
         })
-        .sum()
+    }
 }
 
 /// The `k` nearest neighbours of every point (Euclidean, the point itself excluded), nearest
 /// first; ties are broken by index so the result is deterministic.
-pub fn nearest_neighbours(points: Points<'_>, k: usize) -> Result<Vec<Vec<usize>>, MetricsError> {
-    let n = points.len();
+pub fn nearest_neighbours(points: DenseView<'_>, k: usize) -> Result<Vec<Vec<usize>>> {
+    let n = points.n_rows();
     if k == 0 || k >= n {
-        return Err(MetricsError::TooFew {
+        return Err(Error::TooFew {
             what: "k nearest neighbours",
             needed: k,
             got: n,
@@ -133,9 +50,9 @@ pub fn nearest_neighbours(points: Points<'_>, k: usize) -> Result<Vec<Vec<usize>
 
 /// Leave-one-out kNN classification accuracy: each point gets the majority label of its `k`
 /// nearest neighbours (ties go to the label of the nearest neighbour among the tied labels).
-pub fn knn_accuracy(neighbours: &[Vec<usize>], labels: &[usize]) -> Result<f64, MetricsError> {
+pub fn knn_accuracy(neighbours: &[Vec<usize>], labels: &[usize]) -> Result<f64> {
     if neighbours.len() != labels.len() {
-        return Err(MetricsError::Length {
+        return Err(Error::Length {
             what: "labels",
             got: labels.len(),
             expected: neighbours.len(),
@@ -161,12 +78,9 @@ pub fn knn_accuracy(neighbours: &[Vec<usize>], labels: &[usize]) -> Result<f64, 
 
 /// Mean over points of the entropy of batch labels among each point's neighbours, divided by
 /// the log of the number of batches: 1 is perfect mixing, 0 is none.
-pub fn batch_mixing_entropy(
-    neighbours: &[Vec<usize>],
-    batches: &[usize],
-) -> Result<f64, MetricsError> {
+pub fn batch_mixing_entropy(neighbours: &[Vec<usize>], batches: &[usize]) -> Result<f64> {
     if neighbours.len() != batches.len() {
-        return Err(MetricsError::Length {
+        return Err(Error::Length {
             what: "batches",
             got: batches.len(),
             expected: neighbours.len(),
@@ -213,9 +127,9 @@ fn contingency(a: &[usize], b: &[usize]) -> (Vec<Vec<usize>>, Vec<usize>, Vec<us
     (table, row_sums, col_sums)
 }
 
-fn check_pair(a: &[usize], b: &[usize]) -> Result<(), MetricsError> {
+fn check_pair(a: &[usize], b: &[usize]) -> Result<()> {
     if a.len() != b.len() || a.is_empty() {
-        return Err(MetricsError::Length {
+        return Err(Error::Length {
             what: "second labeling",
             got: b.len(),
             expected: a.len(),
@@ -225,7 +139,7 @@ fn check_pair(a: &[usize], b: &[usize]) -> Result<(), MetricsError> {
 }
 
 /// Adjusted Rand index between two labelings (1: identical partitions, ~0: chance).
-pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> Result<f64, MetricsError> {
+pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> Result<f64> {
     check_pair(a, b)?;
     let pairs = |x: usize| (x as f64) * (x as f64 - 1.0) / 2.0;
     let (table, rows, cols) = contingency(a, b);
@@ -241,7 +155,7 @@ pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> Result<f64, MetricsError
 }
 
 /// Normalised mutual information with arithmetic-mean normalisation (scikit-learn's default).
-pub fn normalized_mutual_information(a: &[usize], b: &[usize]) -> Result<f64, MetricsError> {
+pub fn normalized_mutual_information(a: &[usize], b: &[usize]) -> Result<f64> {
     check_pair(a, b)?;
     let n = a.len() as f64;
     let (table, rows, cols) = contingency(a, b);
@@ -264,16 +178,16 @@ pub fn normalized_mutual_information(a: &[usize], b: &[usize]) -> Result<f64, Me
 }
 
 /// Mean silhouette coefficient on Euclidean distance; needs at least two labels.
-pub fn silhouette(points: Points<'_>, labels: &[usize]) -> Result<f64, MetricsError> {
-    points.check_len("labels", labels.len())?;
-    let n = points.len();
+pub fn silhouette(points: DenseView<'_>, labels: &[usize]) -> Result<f64> {
+    check_len(&points, "labels", labels.len())?;
+    let n = points.n_rows();
     let n_labels = labels.iter().max().map_or(0, |m| m + 1);
     let mut sizes = vec![0usize; n_labels];
     for &l in labels {
         sizes[l] += 1;
     }
     if sizes.iter().filter(|&&s| s > 0).count() < 2 {
-        return Err(MetricsError::TooFew {
+        return Err(Error::TooFew {
             what: "silhouette (labels)",
             needed: 1,
             got: sizes.iter().filter(|&&s| s > 0).count(),
@@ -333,7 +247,7 @@ mod tests {
 
     #[test]
     fn silhouette_matches_sklearn() {
-        let points = Points::new(&X, 2).unwrap();
+        let points = DenseView::new(&X, 2).unwrap();
         let s = silhouette(points, &TRUTH).unwrap();
         assert!((s - SKLEARN_SILHOUETTE).abs() < 1e-6, "{s}");
         let s = silhouette(points, &NOISY).unwrap();
@@ -342,7 +256,7 @@ mod tests {
 
     #[test]
     fn knn_accuracy_counts_majority_votes() {
-        let points = Points::new(&X, 2).unwrap();
+        let points = DenseView::new(&X, 2).unwrap();
         let nbrs = nearest_neighbours(points, 3).unwrap();
         // Groups are far apart: the 3 nearest neighbours of every point share its group.
         assert_eq!(knn_accuracy(&nbrs, &TRUTH).unwrap(), 1.0);
@@ -353,7 +267,7 @@ mod tests {
 
     #[test]
     fn batch_mixing_is_zero_for_separated_and_high_for_mixed_batches() {
-        let points = Points::new(&X, 2).unwrap();
+        let points = DenseView::new(&X, 2).unwrap();
         let nbrs = nearest_neighbours(points, 3).unwrap();
         assert_eq!(batch_mixing_entropy(&nbrs, &TRUTH).unwrap(), 0.0);
         let alternating: Vec<usize> = (0..12).map(|i| i % 2).collect();
@@ -363,9 +277,11 @@ mod tests {
 
     #[test]
     fn bad_shapes_are_errors() {
-        assert!(Points::new(&X[..5], 2).is_err());
-        assert!(Points::new(&[], 2).is_err());
-        let points = Points::new(&X, 2).unwrap();
+        assert!(DenseView::new(&X[..5], 2).is_err());
+        let empty = DenseView::new(&[], 2).unwrap();
+        assert!(nearest_neighbours(empty, 1).is_err());
+        assert!(silhouette(empty, &[]).is_err());
+        let points = DenseView::new(&X, 2).unwrap();
         assert!(nearest_neighbours(points, 12).is_err());
         assert!(silhouette(points, &TRUTH[..3]).is_err());
         assert!(adjusted_rand_index(&TRUTH, &NOISY[..4]).is_err());

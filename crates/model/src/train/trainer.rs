@@ -1,0 +1,671 @@
+//! Minibatch training: seeded split and shuffling, AdamW, KL warm-up, gradient clipping,
+//! validation, early stopping and a per-epoch history; stopping on request or on a
+//! non-finite loss at the last completed epoch, and resuming from there bit-for-bit.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use candle_core::{Tensor, Var};
+use candle_nn::ParamsAdamW;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Norm, TrainConfig};
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::noise::Noise;
+use crate::train::gene_weights::{
+    gene_weights_from_means, gene_weights_with_autocorrelation, neighbour_autocorrelation,
+};
+use crate::train::library_weights::{library_weight_scales, library_weights};
+use crate::train::loss::{Losses, kl_standard_normal, kl_weight, penalty, weighted_mean};
+use crate::train::optim::AdamW;
+use crate::train::resume::{ResumeInfo, TrainState, is_trainable, trainable_names};
+use crate::vae::{Buffers, Minibatch, Standardization, Vae};
+
+/// Offset between the training seed and the seed of validation noise, so validation draws
+/// do not shift the training stream and are the same every epoch.
+const VALIDATION_SEED_OFFSET: u64 = 0x05ee_d0f7_a11d;
+
+/// What the progress callback is told.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    /// An optimiser step finished.
+    Step {
+        /// Epoch, from 1.
+        epoch: usize,
+        /// Step within the epoch, from 1.
+        step: usize,
+        /// Steps in each epoch.
+        steps_per_epoch: usize,
+        /// This minibatch's losses.
+        losses: &'a Losses,
+    },
+    /// An epoch finished (after validation).
+    Epoch {
+        /// The maximum number of epochs.
+        epochs: usize,
+        /// The epoch's record.
+        record: &'a EpochRecord,
+    },
+}
+
+/// Losses of one epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// Epoch, from 1.
+    pub epoch: usize,
+    /// KL weight used for training in this epoch (β times the warm-up ramp).
+    pub kl_weight: f64,
+    /// Mean over the epoch's minibatches (training mode: dropout on, KL weight as used).
+    pub train: Losses,
+    /// On the held-out rows in evaluation mode, with the full β so epochs compare.
+    pub validation: Option<Losses>,
+}
+
+/// The record of a training run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// One record per epoch run.
+    pub epochs: Vec<EpochRecord>,
+    /// The epoch with the lowest monitored loss (validation total, else training total).
+    pub best_epoch: Option<usize>,
+    /// Whether early stopping ended training before the last epoch.
+    pub stopped_early: bool,
+}
+
+/// How a [`Vae::train_resumable`] run ended.
+#[derive(Debug)]
+pub enum TrainEnd {
+    /// Every epoch ran, or early stopping ended training.
+    Finished,
+    /// The stop flag was raised; the model is back at the last completed epoch.
+    Interrupted,
+    /// The loss stopped being finite ([`Error::NonFiniteLoss`]); the model is back at the
+    /// last completed epoch.
+    Diverged(Error),
+}
+
+/// The result of [`Vae::train_resumable`].
+#[derive(Debug)]
+pub struct Training {
+    /// The epochs completed, resumed ones included.
+    pub history: History,
+    /// The state at the last completed epoch, which the model's weights are at.
+    pub state: TrainState,
+    /// Why training ended.
+    pub end: TrainEnd,
+}
+
+/// A training session over one data set, one epoch at a time. [`Vae::train`] drives it; a
+/// benchmark can call [`Trainer::run_epoch`] directly.
+pub struct Trainer<'a> {
+    vae: &'a mut Vae,
+    data: Dataset<'a>,
+    config: TrainConfig,
+    optimizer: AdamW,
+    /// The optimiser adds the L2 penalty's gradient ([`AdamW::fuse_l2`]); the loss keeps
+    /// only its value.
+    l2_in_optimizer: bool,
+    trainable: Vec<Var>,
+    trainable_names: Vec<String>,
+    train_rows: Vec<usize>,
+    validation_rows: Vec<usize>,
+    /// [`library_weight_scales`] of the training rows per batch `[n_batches]`, when cells are
+    /// weighted by library size.
+    library_weight_scales: Option<Tensor>,
+    noise: Noise,
+    buffers: Buffers,
+    epochs_done: usize,
+    steps_done: usize,
+}
+
+impl<'a> Trainer<'a> {
+    /// Validate the settings and the data, fit the standardisation if the model asks for one,
+    /// split off the validation rows and set up the optimiser.
+    pub fn new(vae: &'a mut Vae, data: Dataset<'a>, config: &TrainConfig) -> Result<Self> {
+        config.validate()?;
+        vae.check_data(&data)?;
+        let n_rows = data.n_rows();
+        // One observation trains (without validation rows); none cannot.
+        if n_rows == 0 {
+            return Err(Error::Data(
+                "0 rows — training needs at least 1 observation".to_string(),
+            ));
+        }
+        let mut noise = Noise::new(config.seed);
+        let mut rows: Vec<usize> = (0..n_rows).collect();
+        rows.shuffle(noise.rng());
+        let n_validation = ((n_rows as f64) * config.validation_fraction).floor() as usize;
+        let n_validation = n_validation.min(n_rows - 1);
+        let train_rows = rows.split_off(n_validation);
+        let validation_rows = rows;
+        // What is fitted on the training rows (and kept from a loaded checkpoint).
+        let training_view = SelectedRows {
+            data: &data,
+            rows: &train_rows,
+        };
+        if vae.config.standardize && vae.standardization.is_none() {
+            vae.standardization = Some(Standardization::fit(&training_view));
+        }
+        let weighted = vae.config.gene_weight_power > 0.0 || vae.config.gene_weight_neighbours;
+        if weighted && vae.gene_weights.is_none() {
+            let means = Standardization::fit(&training_view).mean;
+            let power = vae.config.gene_weight_power;
+            let weights = if vae.config.gene_weight_neighbours {
+                let autocorrelation = neighbour_autocorrelation(&training_view, config.seed);
+                gene_weights_with_autocorrelation(&means, power, &autocorrelation)
+            } else {
+                gene_weights_from_means(&means, power)
+            };
+            vae.set_gene_weights(weights)?;
+        }
+        let library_weight_scales = if vae.config.library_weight_power > 0.0 {
+            let groups: Vec<u32> = match data.batches() {
+                Some(batches) if vae.config.uses_batches() => {
+                    train_rows.iter().map(|&r| batches[r]).collect()
+                }
+                _ => Vec::new(),
+            };
+            let n_groups = vae.config.n_batches.max(1);
+            let power = vae.config.library_weight_power;
+            let scales: Vec<f32> = library_weight_scales(&training_view, &groups, n_groups, power)
+                .into_iter()
+                .map(|s| s as f32)
+                .collect();
+            Some(Tensor::new(scales.as_slice(), &vae.device)?)
+        } else {
+            None
+        };
+        let trainable: Vec<Var> = vae
+            .named_variables()
+            .into_iter()
+            .filter(|(name, _)| is_trainable(name))
+            .map(|(_, var)| var)
+            .collect();
+        let trainable_names = trainable_names(vae);
+        let mut optimizer = AdamW::new(
+            trainable.clone(),
+            ParamsAdamW {
+                lr: config.learning_rate,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: config.adam_eps,
+                weight_decay: config.weight_decay,
+            },
+        )?;
+        // Gradient clipping must see the penalty's gradient, and L1 stays with autograd.
+        let l2_in_optimizer = config.l2 > 0.0
+            && config.l1 == 0.0
+            && config.grad_clip.is_none()
+            && optimizer.fuse_l2(&vae.penalised(), config.l2);
+        vae.train_config = Some(config.clone());
+        Ok(Self {
+            vae,
+            data,
+            config: config.clone(),
+            optimizer,
+            l2_in_optimizer,
+            trainable,
+            trainable_names,
+            train_rows,
+            validation_rows,
+            library_weight_scales,
+            noise,
+            buffers: Buffers::default(),
+            epochs_done: 0,
+            steps_done: 0,
+        })
+    }
+
+    /// The divisors of the library-size weights per batch, fitted on the training rows
+    /// ([`crate::train::library_weights`]); `None` when every cell weighs 1.
+    pub fn library_weight_scales(&self) -> Option<Vec<f32>> {
+        self.library_weight_scales
+            .as_ref()
+            .and_then(|scales| scales.to_vec1().ok())
+    }
+
+    /// Row indices used for training.
+    pub fn train_rows(&self) -> &[usize] {
+        &self.train_rows
+    }
+
+    /// Row indices held out for validation.
+    pub fn validation_rows(&self) -> &[usize] {
+        &self.validation_rows
+    }
+
+    /// One pass over the training rows in a fresh seeded order, then validation.
+    pub fn run_epoch(&mut self, progress: &mut dyn FnMut(&Progress)) -> Result<EpochRecord> {
+        let record = self.run_epoch_until(progress, None)?;
+        record.ok_or_else(|| Error::Data("training was stopped".to_string()))
+    }
+
+    /// The state at this epoch boundary, with the caller's early-stopping bookkeeping.
+    fn state(
+        &mut self,
+        history: &History,
+        best: f64,
+        since_best: usize,
+        best_weights: Option<&Vec<(String, Tensor)>>,
+    ) -> Result<TrainState> {
+        let to_u32 = |rows: &[usize]| rows.iter().map(|&r| r as u32).collect();
+        let optimizer = self.optimizer.state()?;
+        Ok(TrainState {
+            info: ResumeInfo {
+                epochs_done: self.epochs_done,
+                steps_done: self.steps_done,
+                optimizer_step: optimizer.step,
+                rng_word_pos: self.noise.rng().get_word_pos().to_string(),
+                n_rows: self.data.n_rows(),
+                best_loss: best.is_finite().then_some(best),
+                epochs_since_best: since_best,
+                restored_best: false,
+                history: history.clone(),
+            },
+            train_rows: to_u32(&self.train_rows),
+            validation_rows: to_u32(&self.validation_rows),
+            optimizer,
+            trainable: self.trainable_names.clone(),
+            weights: self.vae.variables_copy()?,
+            best_weights: best_weights.cloned(),
+        })
+    }
+
+    /// Continue from `state`: row order, RNG position, counters and optimiser moments.
+    fn restore(&mut self, state: &TrainState) -> Result<()> {
+        let info = &state.info;
+        if info.n_rows != self.data.n_rows() {
+            return Err(Error::Data(format!(
+                "{} rows, the interrupted run trained on {} — resume with the same input",
+                self.data.n_rows(),
+                info.n_rows
+            )));
+        }
+        if state.trainable != self.trainable_names {
+            return Err(Error::Data(
+                "the saved optimizer state does not match the model's variables — resume with the model it was saved with".to_string(),
+            ));
+        }
+        let word_pos: u128 = info.rng_word_pos.parse().map_err(|_| {
+            Error::Data(format!(
+                "RNG position `{}` is not a number — the saved state is corrupt",
+                info.rng_word_pos
+            ))
+        })?;
+        self.noise.rng().set_word_pos(word_pos);
+        self.train_rows = state.train_rows.iter().map(|&r| r as usize).collect();
+        self.validation_rows = state.validation_rows.iter().map(|&r| r as usize).collect();
+        self.epochs_done = info.epochs_done;
+        self.steps_done = info.steps_done;
+        self.optimizer.set_state(&state.optimizer)?;
+        Ok(())
+    }
+
+    /// [`Trainer::run_epoch`], giving up after the current step when `stop` is raised
+    /// (`Ok(None)`; the model is then mid-epoch).
+    fn run_epoch_until(
+        &mut self,
+        progress: &mut dyn FnMut(&Progress),
+        stop: Option<&AtomicBool>,
+    ) -> Result<Option<EpochRecord>> {
+        let epoch = self.epochs_done + 1;
+        self.train_rows.shuffle(self.noise.rng());
+        let bounds = minibatch_bounds(
+            self.train_rows.len(),
+            self.config.batch_size,
+            self.vae.config.norm == Norm::Batch,
+        );
+        let epoch_kl_weight = kl_weight(&self.config, self.epochs_done, self.steps_done);
+        self.optimizer
+            .set_learning_rate(self.config.learning_rate_at(self.epochs_done));
+        let mut sums = Losses::default();
+        let mut weight_total = 0.0;
+        let rows = std::mem::take(&mut self.train_rows);
+        let result = (|| {
+            for (index, &(start, end)) in bounds.iter().enumerate() {
+                let step_kl_weight = kl_weight(&self.config, self.epochs_done, self.steps_done);
+                let batch = self
+                    .vae
+                    .assemble(&self.data, &rows[start..end], &mut self.buffers)?;
+                let (total, losses) = self.loss(&batch, step_kl_weight, true)?;
+                if !losses.total.is_finite() {
+                    return Err(self.diverged(epoch, index + 1, losses.total));
+                }
+                let mut grads = total.backward()?;
+                if let Some(clip) = self.config.grad_clip {
+                    clip_gradients(&self.trainable, &mut grads, clip)?;
+                }
+                self.optimizer.step(&grads)?;
+                self.steps_done += 1;
+                let rows_weight = batch
+                    .weights
+                    .as_ref()
+                    .map_or(batch.rows as f64, |(_, sum)| *sum);
+                sums.accumulate(&losses, rows_weight);
+                weight_total += rows_weight;
+                progress(&Progress::Step {
+                    epoch,
+                    step: index + 1,
+                    steps_per_epoch: bounds.len(),
+                    losses: &losses,
+                });
+                if stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        })();
+        self.train_rows = rows;
+        if !result? {
+            return Ok(None);
+        }
+        let validation = self.validate()?;
+        self.epochs_done += 1;
+        let record = EpochRecord {
+            epoch,
+            kl_weight: epoch_kl_weight,
+            train: sums.averaged(weight_total),
+            validation,
+        };
+        progress(&Progress::Epoch {
+            epochs: self.config.epochs,
+            record: &record,
+        });
+        Ok(Some(record))
+    }
+
+    /// Losses on the validation rows in evaluation mode (None without validation rows).
+    fn validate(&mut self) -> Result<Option<Losses>> {
+        if self.validation_rows.is_empty() {
+            return Ok(None);
+        }
+        let mut noise = Noise::new(self.config.seed.wrapping_add(VALIDATION_SEED_OFFSET));
+        std::mem::swap(&mut noise, &mut self.noise);
+        let rows = std::mem::take(&mut self.validation_rows);
+        let result = (|| {
+            let mut sums = Losses::default();
+            let mut weight_total = 0.0;
+            for chunk in rows.chunks(self.config.batch_size.max(256)) {
+                let batch = self.vae.assemble(&self.data, chunk, &mut self.buffers)?;
+                let (_, losses) = self.loss(&batch, self.config.beta, false)?;
+                let rows_weight = batch
+                    .weights
+                    .as_ref()
+                    .map_or(batch.rows as f64, |(_, sum)| *sum);
+                sums.accumulate(&losses, rows_weight);
+                weight_total += rows_weight;
+            }
+            Ok(sums.averaged(weight_total))
+        })();
+        self.validation_rows = rows;
+        std::mem::swap(&mut noise, &mut self.noise);
+        result.map(Some)
+    }
+
+    /// The minimised loss as a tensor (for backward) and its parts as numbers.
+    fn loss(&mut self, batch: &Minibatch, kl_weight: f64, train: bool) -> Result<(Tensor, Losses)> {
+        let vae = &*self.vae;
+        let noise = &mut self.noise;
+        let (mean, log_var) = vae
+            .encoder
+            .forward(&batch.input, if train { Some(&mut *noise) } else { None })?;
+        let (rows, latent) = mean.dims2()?;
+        let epsilon = noise.standard_normal(rows, latent, &vae.device)?;
+        let z = (&mean + (&log_var * 0.5)?.exp()?.mul(&epsilon)?)?;
+        let output = vae.decoder.forward(&z, batch.batches.as_ref(), train)?;
+        let log_px = vae.weighted_log_prob(batch, &output)?;
+        let log_px = match (&self.library_weight_scales, batch.library.as_ref()) {
+            (Some(scales), Some(library)) => {
+                let power = vae.config.library_weight_power;
+                let groups = batch.batches.as_ref();
+                log_px.mul(&library_weights(library, power, scales, groups)?)?
+            }
+            _ => log_px,
+        };
+        let kl = kl_standard_normal(&mean, &log_var)?;
+        let weights = batch.weights.as_ref().map(|(w, sum)| (w, *sum));
+        let recon = weighted_mean(&log_px.neg()?, weights)?;
+        let kl_mean = weighted_mean(&kl, weights)?;
+        let mut total = (&recon + (&kl_mean * kl_weight)?)?;
+        let mut regularizer = 0.0;
+        let mut penalised = vae.penalised();
+        if self.l2_in_optimizer {
+            penalised = penalised.iter().map(Tensor::detach).collect();
+        }
+        if let Some(penalty) = penalty(&penalised, self.config.l1, self.config.l2)? {
+            regularizer = f64::from(penalty.to_scalar::<f32>()?);
+            total = (total + penalty)?;
+        }
+        let losses = Losses {
+            recon: f64::from(recon.to_scalar::<f32>()?),
+            kl: f64::from(kl_mean.to_scalar::<f32>()?),
+            regularizer,
+            total: f64::from(total.to_scalar::<f32>()?),
+        };
+        Ok((total, losses))
+    }
+
+    fn diverged(&self, epoch: usize, step: usize, value: f64) -> Error {
+        let mut cause = format!(
+            "the learning rate {} is probably too high: lower it (e.g. ÷10) or set grad_clip",
+            self.config.learning_rate
+        );
+        let likelihood = &self.vae.config.likelihood;
+        if likelihood.is_count() {
+            cause.push_str(
+                "; for count likelihoods also check that the input is raw counts, not normalised or log values",
+            );
+        } else if matches!(likelihood, crate::Likelihood::Gaussian { .. })
+            && !self.vae.config.standardize
+        {
+            cause.push_str("; features on very different scales also diverge: set standardize");
+        }
+        Error::NonFiniteLoss {
+            epoch,
+            step,
+            value: value as f32,
+            likely_cause: cause,
+        }
+    }
+}
+
+impl Vae {
+    /// Train on `data` with `config`, calling `progress` after every step and epoch.
+    ///
+    /// Early stopping (if configured) monitors the validation total (the training total
+    /// without validation rows) and can restore the best epoch's weights. A non-finite loss
+    /// is an [`Error::NonFiniteLoss`]; the model is then at the last completed epoch.
+    pub fn train(
+        &mut self,
+        data: &Dataset,
+        config: &TrainConfig,
+        progress: impl FnMut(&Progress),
+    ) -> Result<History> {
+        let training = self.train_resumable(data, config, None, None, progress)?;
+        match training.end {
+            TrainEnd::Diverged(error) => Err(error),
+            TrainEnd::Finished | TrainEnd::Interrupted => Ok(training.history),
+        }
+    }
+
+    /// [`Vae::train`], continuing from `resume` (a state saved with this model and the same
+    /// data) and checking `stop` after every step. When `stop` is raised or the loss stops
+    /// being finite, the model goes back to the last completed epoch and the returned
+    /// [`Training`] says so; its state can be saved ([`Vae::save_with_state`]) and resumed,
+    /// giving the same weights as a run that never stopped (same device and threads).
+    /// With `resume`, `config.epochs` is the total, epochs already run included.
+    pub fn train_resumable(
+        &mut self,
+        data: &Dataset,
+        config: &TrainConfig,
+        resume: Option<TrainState>,
+        stop: Option<&AtomicBool>,
+        mut progress: impl FnMut(&Progress),
+    ) -> Result<Training> {
+        let mut trainer = Trainer::new(self, *data, config)?;
+        let (mut history, mut best, mut since_best, mut best_weights) = match &resume {
+            Some(state) => {
+                trainer.restore(state)?;
+                (
+                    state.info.history.clone(),
+                    state.info.best_loss.unwrap_or(f64::INFINITY),
+                    state.info.epochs_since_best,
+                    state.best_weights.clone(),
+                )
+            }
+            None => (History::default(), f64::INFINITY, 0, None),
+        };
+        let restore_best = config.early_stopping.is_some_and(|s| s.restore_best);
+        let mut last = trainer.state(&history, best, since_best, best_weights.as_ref())?;
+        let mut end = TrainEnd::Finished;
+        while trainer.epochs_done < config.epochs && !history.stopped_early {
+            if stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+                end = TrainEnd::Interrupted;
+                break;
+            }
+            let record = match trainer.run_epoch_until(&mut progress, stop) {
+                Ok(Some(record)) => record,
+                Ok(None) => {
+                    end = TrainEnd::Interrupted;
+                    break;
+                }
+                Err(error @ Error::NonFiniteLoss { .. }) => {
+                    end = TrainEnd::Diverged(error);
+                    break;
+                }
+                Err(error) => return Err(error),
+            };
+            let monitored = record
+                .validation
+                .as_ref()
+                .map_or(record.train.total, |v| v.total);
+            let min_delta = config.early_stopping.map_or(0.0, |s| s.min_delta);
+            if monitored < best - min_delta {
+                best = monitored;
+                history.best_epoch = Some(record.epoch);
+                since_best = 0;
+                if restore_best {
+                    best_weights = Some(trainer.vae.variables_copy()?);
+                }
+            } else {
+                since_best += 1;
+            }
+            history.epochs.push(record);
+            if config
+                .early_stopping
+                .is_some_and(|stop| since_best >= stop.patience)
+            {
+                history.stopped_early = true;
+            }
+            last = trainer.state(&history, best, since_best, best_weights.as_ref())?;
+        }
+        drop(trainer);
+        match end {
+            TrainEnd::Finished => {
+                if restore_best && let Some(weights) = &best_weights {
+                    self.set_variables(weights)?;
+                    last.info.restored_best = true;
+                }
+            }
+            TrainEnd::Interrupted | TrainEnd::Diverged(_) => self.set_variables(&last.weights)?,
+        }
+        last.info.history.clone_from(&history);
+        Ok(Training {
+            history,
+            state: last,
+            end,
+        })
+    }
+
+    /// A copy of every variable's current value, by name.
+    pub(crate) fn variables_copy(&self) -> Result<Vec<(String, Tensor)>> {
+        self.named_variables()
+            .into_iter()
+            .map(|(name, var)| Ok((name, var.as_tensor().copy()?)))
+            .collect()
+    }
+
+    /// Put back values taken with [`Vae::variables_copy`].
+    fn set_variables(&self, values: &[(String, Tensor)]) -> Result<()> {
+        for ((name, var), (saved_name, value)) in self.named_variables().iter().zip(values) {
+            debug_assert_eq!(name, saved_name);
+            var.set(value)?;
+        }
+        Ok(())
+    }
+}
+
+/// Minibatch [start, end) ranges over `n` rows; with batch-norm a trailing single row joins
+/// the previous minibatch (batch statistics of one row are meaningless).
+fn minibatch_bounds(n: usize, batch_size: usize, batch_norm: bool) -> Vec<(usize, usize)> {
+    let mut bounds: Vec<(usize, usize)> = (0..n)
+        .step_by(batch_size)
+        .map(|start| (start, (start + batch_size).min(n)))
+        .collect();
+    if batch_norm && bounds.len() > 1 && bounds.last().is_some_and(|(s, e)| e - s == 1) {
+        bounds.pop();
+        if let Some(last) = bounds.last_mut() {
+            last.1 = n;
+        }
+    }
+    bounds
+}
+
+/// Scale all gradients down together when their global L2 norm exceeds `max_norm`.
+fn clip_gradients(
+    vars: &[Var],
+    grads: &mut candle_core::backprop::GradStore,
+    max_norm: f64,
+) -> Result<()> {
+    let mut sum_sq = 0.0f64;
+    for var in vars {
+        if let Some(grad) = grads.get(var) {
+            sum_sq += f64::from(grad.sqr()?.sum_all()?.to_scalar::<f32>()?);
+        }
+    }
+    let norm = sum_sq.sqrt();
+    if norm > max_norm {
+        let scale = max_norm / (norm + 1e-6);
+        for var in vars {
+            if let Some(grad) = grads.remove(var) {
+                grads.insert(var, (grad * scale)?);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The training rows of a data set, as a row source (for fitting the standardisation).
+struct SelectedRows<'a> {
+    data: &'a Dataset<'a>,
+    rows: &'a [usize],
+}
+
+impl crate::data::RowSource for SelectedRows<'_> {
+    fn n_rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn n_cols(&self) -> usize {
+        self.data.n_cols()
+    }
+
+    fn fill_rows(&self, rows: &[usize], out: &mut [f32]) {
+        let mapped: Vec<usize> = rows.iter().map(|&r| self.rows[r]).collect();
+        self.data.rows().fill_rows(&mapped, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lone_trailing_row_joins_the_previous_minibatch_under_batch_norm() {
+        assert_eq!(minibatch_bounds(5, 2, true), vec![(0, 2), (2, 5)]);
+        assert_eq!(minibatch_bounds(5, 2, false), vec![(0, 2), (2, 4), (4, 5)]);
+        assert_eq!(minibatch_bounds(4, 2, true), vec![(0, 2), (2, 4)]);
+        assert_eq!(minibatch_bounds(1, 2, true), vec![(0, 1)]);
+    }
+}
