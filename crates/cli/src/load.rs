@@ -20,23 +20,7 @@ use crate::cli::{FeatureOptions, InputArgs, MissingArg};
 use crate::commands::BadInput;
 use crate::progress::open_input;
 
-/// What kind of data the matrix holds; picks the likelihood and the recipe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DataKind {
-    /// DNA composition (TNF or k-mer frequencies).
-    Dna,
-    /// Amino-acid composition.
-    Protein,
-    /// One-hot aligned family.
-    Alignment,
-    /// Alternate-allele dosages.
-    Genotypes,
-    /// Non-negative integer counts (expression).
-    Counts,
-    /// Any other real values.
-    Values,
-}
+pub use vaebio_model::recipes::DataKind;
 
 /// The `--abundance` transform of this version: VAMB 5's per-sample scaling, per-contig
 /// profile and log total depth (`vaebio_io::abundance::vamb_abundance`).

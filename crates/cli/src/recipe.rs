@@ -1,16 +1,14 @@
-//! Default model and training settings per kind of data, taken from the field's reference
-//! tools (see README "Recipes"), then overridden by explicit flags.
+//! The recipe for the loaded data (`vaebio_model::recipes`, the per-kind defaults a library
+//! user gets too), then overridden by explicit flags.
 
 use anyhow::Result;
 use clap::ValueEnum;
-use vaebio_model::{
-    Activation, EarlyStopping, FeatureGroup, KlWarmup, Likelihood, LrSchedule, Norm, TrainConfig,
-    VaeConfig,
-};
+use vaebio_model::recipes::{DEFAULT_GENE_WEIGHT_POWER, DataDescription, DataKind, Preset, Recipe};
+use vaebio_model::{EarlyStopping, KlWarmup, Likelihood, LrSchedule, TrainConfig, VaeConfig};
 
 use crate::cli::{GeneWeightsArg, LikelihoodArg, LrScheduleArg, ModelArgs, PresetArg};
 use crate::commands::BadInput;
-use crate::load::{DataKind, Loaded};
+use crate::load::Loaded;
 
 /// Model and training configuration for `loaded`, validated.
 pub fn configure(
@@ -19,96 +17,31 @@ pub fn configure(
     n_batches: usize,
 ) -> Result<(VaeConfig, TrainConfig)> {
     check_preset(loaded.kind, args.preset)?;
-    let n_rows = loaded.matrix.n_rows();
-    let likelihood = likelihood(loaded, args.likelihood, args.preset)?;
-    let mut vae = VaeConfig::new(loaded.matrix.n_cols(), likelihood);
-    let mut train = TrainConfig::default();
-    match (loaded.kind, args.preset) {
-        (DataKind::Counts, PresetArg::Scvi) => scvi(&mut vae, &mut train, n_rows),
-        (DataKind::Counts, _) => singlecell(&mut vae, &mut train, n_rows),
-        (DataKind::Dna, PresetArg::Vamb) => vamb(&mut vae, &mut train),
-        (DataKind::Dna, _) => contigs(&mut vae, &mut train),
-        (DataKind::Genotypes, PresetArg::Popvae) => popvae(&mut vae, &mut train),
-        (DataKind::Genotypes, _) => genotypes(&mut vae, &mut train),
-        (DataKind::Alignment, _) => eve(&mut vae, &mut train),
-        (DataKind::Protein | DataKind::Values, _) => generic(&mut vae, &mut train),
-    }
-    if loaded.abundance_columns > 0 {
-        vae.feature_groups =
-            abundance_feature_groups(loaded.matrix.n_cols(), loaded.abundance_columns);
-    }
-    vae.standardize = matches!(likelihood, Likelihood::Gaussian { .. });
-    vae.n_batches = n_batches;
-    vae.seed = args.seed;
-    train.seed = args.seed;
-    apply_flags(args, &mut vae, &mut train);
-    gene_weights(args, &mut vae)?;
-    if n_rows < 10 {
-        // Too few observations to hold any out.
-        train.validation_fraction = 0.0;
-    }
-    vae.validate()?;
-    train.validate()?;
-    Ok((vae, train))
+    let data = DataDescription {
+        abundance_columns: loaded.abundance_columns,
+        ploidy: loaded.ploidy,
+        n_states: loaded.n_states,
+        n_batches,
+        ..DataDescription::new(loaded.kind, loaded.matrix.n_rows(), loaded.matrix.n_cols())
+    };
+    let preset = preset(args.preset);
+    let likelihood = likelihood(&data, args.likelihood)?;
+    let mut recipe = Recipe::new(&data, preset, likelihood)?.with_seed(args.seed);
+    apply_flags(args, &mut recipe.vae, &mut recipe.train);
+    gene_weights(args, &mut recipe.vae)?;
+    recipe.fit_to_rows(data.n_rows);
+    recipe.validate()?;
+    Ok((recipe.vae, recipe.train))
 }
 
-/// scvi-tools 1.4 `SCVI` defaults: 128 hidden, 10 latent, dropout 0.1, batch-norm, ReLU,
-/// posterior variance exp(·) + 1e-4 (`var_eps`); Adam lr 1e-3, eps 0.01, weight decay 1e-6;
-/// batch 128; KL warm-up over 400 epochs; epochs from data size; no early stopping. (Its
-/// default likelihood, ZINB, is chosen in `likelihood`.)
-fn scvi(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
-    vae.hidden = vec![128];
-    vae.latent = 10;
-    vae.posterior_variance_floor = 1e-4;
-    train.epochs = TrainConfig::scvi_epochs(n_rows);
-    train.kl_warmup = Some(KlWarmup::Epochs(400));
-}
-
-/// vaebio's default for counts: scVI's recipe with a negative-binomial likelihood, the KL
-/// warm-up over the first half of training, no batch-norm, dropout mostly moved from the
-/// hidden layer to the input, and a cosine learning rate. Measured on the two-batch
-/// simulation and PBMC (bench/README.md, "Recipes: single-cell counts"):
-/// - scVI's ramp spans 400 epochs whatever the epoch count, so its KL weight reaches 1 only at
-///   the last of 400 epochs (and never with fewer); the second half at the full ELBO mixes
-///   the batches better (0.895 against 0.869 with the 400-epoch ramp, scVI 0.869; 12 seeds)
-///   and keeps cell types as separate.
-/// - Without batch-norm every metric rises on both data sets: simulation mixing 0.903 vs
-///   0.895, kNN 0.993 vs 0.991, ARI 0.985 vs 0.977 (12 seeds, each difference's bootstrap
-///   interval above 0); PBMC (12 seeds) kNN 0.812 vs 0.807, ARI 0.480 vs 0.470.
-/// - Input dropout 0.2 (a denoising encoder) with hidden dropout 0.05 instead of 0.1, and the
-///   learning rate annealed along a cosine, lift PBMC's k-means ARI from 0.480 to 0.498 (12
-///   seeds) and its kNN from 0.810 to 0.813 (PCA 0.817), and separate the simulated cell
-///   types further (kNN 0.998, ARI 0.995); the simulated batches mix less (0.884, was 0.903)
-///   but still more than scVI's (0.869).
-/// - Each gene's log-likelihood weighted by (mean count + 0.01)^−½ times (its neighbourhood
-///   autocorrelation + 0.05) ([`vaebio_model::train::gene_weights`]): weak marker genes count as
-///   PCA's scaling lets them, weak noise genes do not. PBMC's kNN rises from 0.813 to 0.821
-///   (24 seeds, paired interval +0.004 to +0.010; PCA 0.817), its ARI from 0.498 to 0.505
-///   (−0.001 to +0.015; PCA 0.510); the simulation keeps its types apart (kNN 0.997, ARI
-///   0.992) and mixes its batches as before (0.887 vs 0.884; scVI 0.869) (bench/README.md,
-///   "Gene weights from neighbourhood autocorrelation").
-/// - Each cell's log-likelihood weighted by its library size^−1, scaled to average 1 within
-///   each batch ([`vaebio_model::train::library_weights`]): deep and shallow cells pull alike, as
-///   after PCA's per-cell normalisation. PBMC's ARI rises from 0.505 to 0.511 (24 seeds,
-///   −0.002 to +0.014; PCA 0.510), kNN 0.8195 (0.8207 before; PCA 0.8171); the simulation
-///   keeps mixing as before (0.887; scVI 0.869) at a small cost in type separation (kNN 0.994,
-///   ARI 0.988) (bench/README.md, "Library-size weights").
-fn singlecell(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
-    scvi(vae, train, n_rows);
-    if vae.likelihood.is_count() {
-        vae.gene_weight_power = DEFAULT_GENE_WEIGHT_POWER;
-        vae.gene_weight_neighbours = true;
-        vae.library_weight_power = 1.0;
+fn preset(arg: PresetArg) -> Preset {
+    match arg {
+        PresetArg::Default => Preset::Default,
+        PresetArg::Scvi => Preset::Scvi,
+        PresetArg::Vamb => Preset::Vamb,
+        PresetArg::Popvae => Preset::Popvae,
     }
-    vae.norm = Norm::None;
-    vae.dropout = 0.05;
-    vae.input_dropout = 0.2;
-    train.lr_schedule = LrSchedule::Cosine;
-    train.kl_warmup = Some(KlWarmup::Fraction(0.5));
 }
-
-/// The power of the mean in count data's gene weights, when they are on.
-const DEFAULT_GENE_WEIGHT_POWER: f64 = 0.5;
 
 /// `--gene-weights` and `--gene-weight-power` over the recipe's choice.
 fn gene_weights(args: &ModelArgs, vae: &mut VaeConfig) -> Result<()> {
@@ -135,151 +68,6 @@ fn gene_weights(args: &ModelArgs, vae: &mut VaeConfig) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// VAMB 5.0.4 on TNF (`vamb/encode.py`, `vamb/__main__.py`): two layers of 512, latent 32,
-/// dropout 0.2, batch-norm, leaky ReLU, batch 256, 300 epochs, z-scored features, every
-/// contig trained on (no validation split), Adam without weight decay and ε 1e-8
-/// (VAMB's `DAdaptAdam` defaults; D-Adaptation's own step size is replaced by lr 1e-3).
-///
-/// VAMB minimises α/103·SSE + ½Σμ²/(latent·200) per contig (α = 0.15, the TNF share of its
-/// loss); ours is ½·SSE + β·KL, so the same balance is β = 103 / (2·α·latent·200) ≈ 0.054.
-/// What this build cannot copy: VAMB fixes the posterior σ at 1 (ours is learned), orders
-/// each layer Linear → LeakyReLU → dropout → batch-norm (ours: Linear → batch-norm →
-/// activation → dropout, encoder only), doubles the batch size at epochs 25, 75, 150 and
-/// 225, and weighs contigs by log(length).
-fn vamb(vae: &mut VaeConfig, train: &mut TrainConfig) {
-    const ALPHA: f64 = 0.15;
-    const VAMB_BETA: f64 = 200.0;
-    const N_TNF: f64 = 103.0;
-    vae.hidden = vec![512, 512];
-    vae.latent = 32;
-    vae.dropout = 0.2;
-    vae.activation = Activation::LeakyRelu;
-    vae.norm = Norm::Batch;
-    train.batch_size = 256;
-    train.epochs = 300;
-    train.beta = N_TNF / (2.0 * ALPHA * vae.latent as f64 * VAMB_BETA);
-    train.validation_fraction = 0.0;
-    train.learning_rate = 1e-3;
-    train.adam_eps = 1e-8;
-    train.weight_decay = 0.0;
-}
-
-/// vaebio's default for DNA composition (TNF-only contigs): VAMB's recipe with VAMB's own
-/// single-sample network width (two layers of 256), latent 16 and the full KL (β = 1).
-/// VAMB's balance (β ≈ 0.054 here) leaves every latent dimension in use, so contigs of one
-/// genome spread in angle and its cosine clustering finds only singletons; on the five-genome
-/// harness (bench/README.md, "Recipes: contigs") this default beats PCA of the same TNF on
-/// 15-NN genome accuracy and k-means ARI for each of three seeds, and its bins recover 4–5
-/// of the 5 genomes.
-fn contigs(vae: &mut VaeConfig, train: &mut TrainConfig) {
-    vamb(vae, train);
-    vae.hidden = vec![256, 256];
-    vae.latent = 16;
-    train.beta = 1.0;
-}
-
-/// Share of the reconstruction loss given to composition (TNF) when `--abundance` adds depth
-/// features; the abundance columns share the rest. This is vaebio's own balance, found by
-/// measurement, not VAMB's α = 0.15: VAMB's α is defined on its own loss scale (a softmax
-/// cross-entropy over the depth profile), which does not carry over to vaebio's z-scored,
-/// squared-error features. On simulated coverage over seven settings (bench/README.md,
-/// "Recipes: contigs", "With abundance (simulated coverage)"), 0.85 with VAMB-style depths
-/// gives a mean bin ARI of 0.78 (96 of 105 genomes recovered) where 0.15 gave 0.63 (0.66 with
-/// raw depths) and TNF alone 0.71.
-const COMPOSITION_SHARE: f64 = 0.85;
-
-/// Per-feature weights so that composition carries [`COMPOSITION_SHARE`] and abundance the
-/// rest of the reconstruction loss, each split evenly over its columns, keeping the mean
-/// weight per feature at 1.
-fn abundance_feature_groups(n_features: usize, n_abundance: usize) -> Vec<FeatureGroup> {
-    let n_composition = n_features - n_abundance;
-    let total = n_features as f64;
-    vec![
-        FeatureGroup {
-            n_features: n_composition,
-            weight: COMPOSITION_SHARE * total / n_composition as f64,
-        },
-        FeatureGroup {
-            n_features: n_abundance,
-            weight: (1.0 - COMPOSITION_SHARE) * total / n_abundance as f64,
-        },
-    ]
-}
-
-/// popvae's settings (`popvae.py`, kr-colab/popvae): six layers of 128, ELU, latent 2,
-/// batch 32, validation 10%, early-stopping patience 50 (min_delta 0, best weights
-/// restored), up to 500 epochs, Keras Adam (lr 1e-3, ε 1e-7, no weight decay).
-///
-/// popvae minimises BCE(dosage/2)·sites + KL. Binomial(2) log-likelihood of a dosage is
-/// twice the Bernoulli log-likelihood of dosage/2 (plus a constant), so the same balance of
-/// reconstruction and KL is β = 2 here. What this build cannot copy: popvae's
-/// ReduceLROnPlateau (factor 0.5 after 12 flat epochs), its linear first decoder layer, its
-/// z = μ + exp(log σ²)·ε sampling, its encoder input dosage/2 (ours sees the dosage), and
-/// its dropping of sites with derived-allele count ≤ 2 (use `--min-maf`).
-fn popvae(vae: &mut VaeConfig, train: &mut TrainConfig) {
-    vae.hidden = vec![128; 6];
-    vae.latent = 2;
-    vae.activation = Activation::Elu;
-    vae.norm = Norm::None;
-    vae.dropout = 0.0;
-    train.batch_size = 32;
-    train.epochs = 500;
-    train.early_stopping = Some(EarlyStopping {
-        patience: 50,
-        ..EarlyStopping::default()
-    });
-    train.adam_eps = 1e-7;
-    train.weight_decay = 0.0;
-    train.beta = 2.0;
-}
-
-/// vaebio's default for genotypes: popvae's recipe with one hidden layer of 128 instead of
-/// six, a 10-dimensional latent instead of 2, and the plain binomial ELBO (β = 1). On
-/// msprime island models (bench/popgen, README "Genotypes") popvae's six-layer network
-/// reaches a worse validation loss than one layer on a few hundred samples and its 2-D
-/// latent falls below PCA's k-means ARI (six demes do not fit in two dimensions); this
-/// recipe beats PCA with as many components in 15-NN population accuracy and k-means ARI.
-fn genotypes(vae: &mut VaeConfig, train: &mut TrainConfig) {
-    popvae(vae, train);
-    vae.hidden = vec![128];
-    vae.latent = 10;
-    train.beta = 1.0;
-}
-
-/// EVE: encoder [2000, 1000, 300], latent 50, decoder mirrored, L2 on weights; sequence
-/// weights enter the loss through the dataset.
-///
-/// Up to 300 epochs, stopped when the held-out 10% has not improved for 20 epochs, keeping
-/// the best epoch's weights. EVE trains far longer but regularises with a Bayesian decoder
-/// (a KL term on its weights), which L2 does not replace: on EVE's TP53 alignment
-/// (bench/README.md, "Real data: TP53 ClinVar variants") the validation loss is lowest at
-/// epoch 47, and by epoch 150 the model has memorised the family: per-position mean scores
-/// no longer follow column conservation (Spearman with entropy 0.40 at 40 epochs, −0.02 at
-/// 150) and the ClinVar AUROC has dropped.
-fn eve(vae: &mut VaeConfig, train: &mut TrainConfig) {
-    vae.hidden = vec![2000, 1000, 300];
-    vae.latent = 50;
-    vae.dropout = 0.0;
-    vae.norm = Norm::None;
-    train.epochs = 300;
-    train.early_stopping = Some(EarlyStopping {
-        patience: 20,
-        ..EarlyStopping::default()
-    });
-    train.l2 = 1e-4;
-    train.adam_eps = 1e-8;
-    train.weight_decay = 0.0;
-}
-
-/// Real-valued features and protein composition: a small scVI-shaped network on z-scored
-/// input with early stopping.
-fn generic(vae: &mut VaeConfig, train: &mut TrainConfig) {
-    vae.hidden = vec![128];
-    vae.latent = 10;
-    train.epochs = 200;
-    train.early_stopping = Some(EarlyStopping::default());
 }
 
 fn apply_flags(args: &ModelArgs, vae: &mut VaeConfig, train: &mut TrainConfig) {
@@ -333,28 +121,17 @@ fn apply_flags(args: &ModelArgs, vae: &mut VaeConfig, train: &mut TrainConfig) {
     }
 }
 
-fn likelihood(loaded: &Loaded, choice: LikelihoodArg, preset: PresetArg) -> Result<Likelihood> {
-    let trials = u32::from(loaded.ploidy.unwrap_or(2));
-    Ok(match choice {
-        LikelihoodArg::Auto => match loaded.kind {
-            DataKind::Counts if preset == PresetArg::Scvi => {
-                Likelihood::ZeroInflatedNegativeBinomial
-            }
-            DataKind::Counts => Likelihood::NegativeBinomial,
-            DataKind::Genotypes => Likelihood::Binomial { trials },
-            DataKind::Alignment => Likelihood::Categorical {
-                n_states: loaded.n_states.unwrap_or(21),
-            },
-            DataKind::Dna | DataKind::Protein | DataKind::Values => Likelihood::Gaussian {
-                learned_variance: false,
-            },
-        },
+/// `--likelihood` over the recipe's choice (`None`: the recipe picks).
+fn likelihood(data: &DataDescription, choice: LikelihoodArg) -> Result<Option<Likelihood>> {
+    let trials = u32::from(data.ploidy.unwrap_or(2));
+    Ok(Some(match choice {
+        LikelihoodArg::Auto => return Ok(None),
         LikelihoodArg::Gaussian => Likelihood::Gaussian {
             learned_variance: false,
         },
         LikelihoodArg::Bernoulli => Likelihood::Bernoulli,
         LikelihoodArg::Binomial => Likelihood::Binomial { trials },
-        LikelihoodArg::Categorical => match loaded.n_states {
+        LikelihoodArg::Categorical => match data.n_states {
             Some(n_states) => Likelihood::Categorical { n_states },
             None => {
                 return Err(BadInput(
@@ -366,7 +143,7 @@ fn likelihood(loaded: &Loaded, choice: LikelihoodArg, preset: PresetArg) -> Resu
         LikelihoodArg::Poisson => Likelihood::Poisson,
         LikelihoodArg::Nb => Likelihood::NegativeBinomial,
         LikelihoodArg::Zinb => Likelihood::ZeroInflatedNegativeBinomial,
-    })
+    }))
 }
 
 /// A reference tool's preset applies to its own kind of data only.
@@ -393,22 +170,4 @@ fn check_preset(kind: DataKind, preset: PresetArg) -> Result<()> {
          default recipe for it"
     ))
     .into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn composition_carries_its_share_of_the_loss() {
-        // By hand: 103 TNF + 3 abundance columns = 106; TNF weight 0.85·106/103 ≈ 0.874757,
-        // abundance 0.15·106/3 = 5.3; TNF total 0.85·106 = 90.1 of 106.
-        let groups = abundance_feature_groups(106, 3);
-        assert_eq!(groups[0].n_features, 103);
-        assert_eq!(groups[1].n_features, 3);
-        assert!((groups[0].weight - 0.874_757).abs() < 1e-6);
-        assert!((groups[1].weight - 5.3).abs() < 1e-12);
-        let sum = groups[0].weight * 103.0 + groups[1].weight * 3.0;
-        assert!((sum - 106.0).abs() < 1e-9);
-    }
 }

@@ -46,6 +46,7 @@ pub mod likelihood;
 mod nn;
 mod noise;
 mod ops;
+pub mod recipes;
 pub mod train;
 pub mod vae;
 
