@@ -89,9 +89,9 @@ impl Vae {
         let temp = temp_sibling(dir)?;
         let written = (|| {
             fs::create_dir_all(&temp).map_err(|e| io_error(&temp, e))?;
-            candle_core::safetensors::save(&tensors, temp.join(WEIGHTS_FILE))?;
+            write_tensors(&tensors, &temp.join(WEIGHTS_FILE))?;
             if let Some(state_tensors) = &state_tensors {
-                candle_core::safetensors::save(state_tensors, temp.join(STATE_FILE))?;
+                write_tensors(state_tensors, &temp.join(STATE_FILE))?;
             }
             fs::write(temp.join(CONFIG_FILE), json).map_err(|e| io_error(&temp, e))?;
             replace_dir(&temp, dir)
@@ -236,6 +236,14 @@ pub(crate) fn read_config(path: &Path) -> Result<CheckpointConfig> {
     Ok(config)
 }
 
+/// Writes `tensors` as a safetensors file with the permissions the umask gives (the
+/// safetensors crate's own writer goes through an owner-only temporary file); the whole
+/// directory is renamed into place afterwards, so the file needs no atomic write of its own.
+fn write_tensors(tensors: &HashMap<String, Tensor>, path: &Path) -> Result<()> {
+    let bytes = safetensors::serialize(tensors, None).map_err(candle_core::Error::from)?;
+    fs::write(path, bytes).map_err(|e| io_error(path, e))
+}
+
 /// A fresh directory name next to `dir`.
 fn temp_sibling(dir: &Path) -> Result<PathBuf> {
     let name = dir
@@ -287,5 +295,46 @@ fn io_error(path: &Path, source: std::io::Error) -> Error {
     Error::Io {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::{Likelihood, VaeConfig};
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn saved_files_get_the_permissions_the_umask_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file created the ordinary way shows what the umask allows.
+        let reference = dir.path().join("reference");
+        fs::write(&reference, b"x").unwrap();
+        let vae = Vae::new(
+            VaeConfig {
+                hidden: vec![3],
+                latent: 2,
+                ..VaeConfig::new(
+                    4,
+                    Likelihood::Gaussian {
+                        learned_variance: false,
+                    },
+                )
+            },
+            &Device::Cpu,
+        )
+        .unwrap();
+        let model = dir.path().join("model");
+        vae.save(&model).unwrap();
+        for file in [WEIGHTS_FILE, CONFIG_FILE] {
+            assert_eq!(mode(&model.join(file)), mode(&reference), "{file}");
+        }
+        fs::create_dir(dir.path().join("reference_dir")).unwrap();
+        assert_eq!(mode(&model), mode(&dir.path().join("reference_dir")));
     }
 }
