@@ -133,49 +133,14 @@ impl<'a> Trainer<'a> {
             ));
         }
         let mut noise = Noise::new(config.seed);
-        let mut rows: Vec<usize> = (0..n_rows).collect();
-        rows.shuffle(noise.rng());
-        let n_validation = ((n_rows as f64) * config.validation_fraction).floor() as usize;
-        let n_validation = n_validation.min(n_rows - 1);
-        let train_rows = rows.split_off(n_validation);
-        let validation_rows = rows;
+        let (train_rows, validation_rows) = split_rows(n_rows, config, &mut noise);
         // What is fitted on the training rows (and kept from a loaded checkpoint).
         let training_view = SelectedRows {
             data: &data,
             rows: &train_rows,
         };
-        if vae.config.standardize && vae.standardization.is_none() {
-            vae.standardization = Some(Standardization::fit(&training_view));
-        }
-        let weighted = vae.config.gene_weight_power > 0.0 || vae.config.gene_weight_neighbours;
-        if weighted && vae.gene_weights.is_none() {
-            let means = Standardization::fit(&training_view).mean;
-            let power = vae.config.gene_weight_power;
-            let weights = if vae.config.gene_weight_neighbours {
-                let autocorrelation = neighbour_autocorrelation(&training_view, config.seed);
-                gene_weights_with_autocorrelation(&means, power, &autocorrelation)
-            } else {
-                gene_weights_from_means(&means, power)
-            };
-            vae.set_gene_weights(weights)?;
-        }
-        let library_weight_scales = if vae.config.library_weight_power > 0.0 {
-            let groups: Vec<u32> = match data.batches() {
-                Some(batches) if vae.config.uses_batches() => {
-                    train_rows.iter().map(|&r| batches[r]).collect()
-                }
-                _ => Vec::new(),
-            };
-            let n_groups = vae.config.n_batches.max(1);
-            let power = vae.config.library_weight_power;
-            let scales: Vec<f32> = library_weight_scales(&training_view, &groups, n_groups, power)
-                .into_iter()
-                .map(|s| s as f32)
-                .collect();
-            Some(Tensor::new(scales.as_slice(), &vae.device)?)
-        } else {
-            None
-        };
+        fit_input_scaling(vae, &training_view, config.seed)?;
+        let library_weight_scales = library_scales(vae, &data, &training_view, &train_rows)?;
         let trainable: Vec<Var> = vae
             .named_variables()
             .into_iter()
@@ -655,6 +620,64 @@ impl crate::data::RowSource for SelectedRows<'_> {
         let mapped: Vec<usize> = rows.iter().map(|&r| self.rows[r]).collect();
         self.data.rows().fill_rows(&mapped, out);
     }
+}
+
+/// The seeded split of `0..n_rows` into training and validation rows (at least one row
+/// trains).
+fn split_rows(n_rows: usize, config: &TrainConfig, noise: &mut Noise) -> (Vec<usize>, Vec<usize>) {
+    let mut rows: Vec<usize> = (0..n_rows).collect();
+    rows.shuffle(noise.rng());
+    let n_validation = ((n_rows as f64) * config.validation_fraction).floor() as usize;
+    let n_validation = n_validation.min(n_rows - 1);
+    let train_rows = rows.split_off(n_validation);
+    (train_rows, rows)
+}
+
+/// Fits what the model asks for on the training rows, unless a loaded checkpoint brought it:
+/// the z-scoring of Gaussian input and the per-gene likelihood weights of count data.
+fn fit_input_scaling(vae: &mut Vae, training: &SelectedRows, seed: u64) -> Result<()> {
+    if vae.config.standardize && vae.standardization.is_none() {
+        vae.standardization = Some(Standardization::fit(training));
+    }
+    let weighted = vae.config.gene_weight_power > 0.0 || vae.config.gene_weight_neighbours;
+    if weighted && vae.gene_weights.is_none() {
+        let means = Standardization::fit(training).mean;
+        let power = vae.config.gene_weight_power;
+        let weights = if vae.config.gene_weight_neighbours {
+            let autocorrelation = neighbour_autocorrelation(training, seed);
+            gene_weights_with_autocorrelation(&means, power, &autocorrelation)
+        } else {
+            gene_weights_from_means(&means, power)
+        };
+        vae.set_gene_weights(weights)?;
+    }
+    Ok(())
+}
+
+/// The per-batch divisors of the library-size weights, fitted on the training rows; `None`
+/// when the model does not weight cells by library size.
+fn library_scales(
+    vae: &Vae,
+    data: &Dataset,
+    training: &SelectedRows,
+    train_rows: &[usize],
+) -> Result<Option<Tensor>> {
+    if vae.config.library_weight_power <= 0.0 {
+        return Ok(None);
+    }
+    let groups: Vec<u32> = match data.batches() {
+        Some(batches) if vae.config.uses_batches() => {
+            train_rows.iter().map(|&r| batches[r]).collect()
+        }
+        _ => Vec::new(),
+    };
+    let n_groups = vae.config.n_batches.max(1);
+    let power = vae.config.library_weight_power;
+    let scales: Vec<f32> = library_weight_scales(training, &groups, n_groups, power)
+        .into_iter()
+        .map(|s| s as f32)
+        .collect();
+    Ok(Some(Tensor::new(scales.as_slice(), &vae.device)?))
 }
 
 #[cfg(test)]
