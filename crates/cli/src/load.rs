@@ -7,14 +7,14 @@ use anyhow::{Context, Result};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 use vaebio_io::FeatureMatrix;
-use vaebio_io::alignment::{Alignment, AlignmentOptions};
-use vaebio_io::composition::{Alphabet, SequenceFeatures, SequenceOptions};
-use vaebio_io::depth::{append_abundance, read_depths};
-use vaebio_io::expression::ExpressionOptions;
-use vaebio_io::gene_filter::{CountFilter, filter_counts};
-use vaebio_io::hvg::{HvgOptions, highly_variable_genes};
-use vaebio_io::mtx::MtxOptions;
-use vaebio_io::vcf::{MissingPolicy, VcfOptions};
+use vaebio_io::features::composition::{Alphabet, SequenceFeatures, SequenceOptions};
+use vaebio_io::features::gene_filter::{CountFilter, filter_counts};
+use vaebio_io::features::hvg::{HvgOptions, highly_variable_genes};
+use vaebio_io::formats::alignment::{Alignment, AlignmentOptions};
+use vaebio_io::formats::depth::{append_abundance, read_depths};
+use vaebio_io::formats::mtx::MtxOptions;
+use vaebio_io::formats::table::ExpressionOptions;
+use vaebio_io::formats::vcf::{MissingPolicy, VcfOptions};
 
 use crate::cli::{FeatureOptions, InputArgs, MissingArg};
 use crate::commands::BadInput;
@@ -39,7 +39,7 @@ pub enum DataKind {
 }
 
 /// The `--abundance` transform of this version: VAMB 5's per-sample scaling, per-contig
-/// profile and log total depth (`vaebio_io::abundance::vamb_abundance`).
+/// profile and log total depth (`vaebio_io::features::abundance::vamb_abundance`).
 const ABUNDANCE_TRANSFORM: &str = "vamb";
 
 /// How the features were made: stored in the model directory and replayed by `encode` and
@@ -55,7 +55,7 @@ pub enum Featurization {
         alphabet: String,
         /// Records shorter than this were skipped.
         min_length: usize,
-        /// Abundance features from `--abundance` were appended (`vaebio_io::abundance`).
+        /// Abundance features from `--abundance` were appended (`vaebio_io::features::abundance`).
         #[serde(default)]
         abundance: bool,
         /// How the depths became features: [`ABUNDANCE_TRANSFORM`]. Empty in models from
@@ -306,7 +306,8 @@ fn load_fasta(
         .transpose()?;
     let input = source.open()?;
     let reader = vaebio_io::SequenceReader::new(input.name().to_string(), input);
-    let (mut matrix, report) = vaebio_io::composition::featurize_sequences(reader, &options)?;
+    let (mut matrix, report) =
+        vaebio_io::features::composition::featurize_sequences(reader, &options)?;
     let protein = report.alphabet == Alphabet::Protein;
     let mut summary = vec![format!(
         "{}: {} records, {} residues; {} featurized as {}",
@@ -383,7 +384,7 @@ fn vcf_options(options: &FeatureOptions, seed: u64) -> VcfOptions {
 fn load_vcf(source: Source<'_>, options: &VcfOptions) -> Result<Loaded> {
     let path = source.path;
     options.validate()?;
-    let genotypes = vaebio_io::vcf::read_genotypes_from(source.open()?, options)?;
+    let genotypes = vaebio_io::formats::vcf::read_genotypes_from(source.open()?, options)?;
     let report = &genotypes.report;
     let mut summary = vec![format!(
         "{}: {} samples, {} records, {} sites kept",
@@ -449,7 +450,7 @@ fn read_alignment(input: vaebio_io::Input, max_gap_frac: f64, theta: f64) -> Res
     };
     options.validate()?;
     let reader = vaebio_io::SequenceReader::new(input.name().to_string(), input);
-    Ok(vaebio_io::alignment::alignment_from_reader(
+    Ok(vaebio_io::formats::alignment::alignment_from_reader(
         reader, &options,
     )?)
 }
@@ -504,12 +505,12 @@ fn load_matrix(
         transpose,
         ..ExpressionOptions::default()
     };
-    let matrix = vaebio_io::expression::read_expression_from(source.open()?, &expression)?;
+    let matrix = vaebio_io::formats::table::read_expression_from(source.open()?, &expression)?;
     expression_loaded(path, matrix, Featurization::Matrix { transpose }, filters)
 }
 
 fn load_mtx(path: &Path, filters: Option<&FeatureOptions>) -> Result<Loaded> {
-    let matrix = vaebio_io::mtx::read_10x_mtx(path, &MtxOptions::default())?;
+    let matrix = vaebio_io::formats::mtx::read_10x_mtx(path, &MtxOptions::default())?;
     expression_loaded(path, matrix, Featurization::Mtx, filters)
 }
 

@@ -114,7 +114,7 @@ fn train_and_embed(
         .options
         .min_length
         // VAMB's minimum contig length (`-m`), whatever the features.
-        .get_or_insert(vaebio_io::composition::TNF_MIN_LENGTH);
+        .get_or_insert(vaebio_io::features::composition::TNF_MIN_LENGTH);
     let bar = reading_bar(quiet);
     let loaded = load(&args.input, args.model.seed, &bar);
     bar.finish_and_clear();
@@ -250,7 +250,7 @@ fn write_bin_fastas(
                 continue;
             };
             if let Some((path, out)) = files.get_mut(bin) {
-                vaebio_io::fasta::write_fasta(out, &record, 80)
+                vaebio_io::formats::fasta::write_fasta(out, &record, 80)
                     .with_context(|| format!("{}: cannot write", path.display()))?;
             }
         }

@@ -14,7 +14,7 @@
 //! `max_sites` comes last.
 //!
 //! ```no_run
-//! use vaebio_io::vcf::{read_genotypes, MissingPolicy, VcfOptions};
+//! use vaebio_io::formats::vcf::{read_genotypes, MissingPolicy, VcfOptions};
 //! let options = VcfOptions { missing: MissingPolicy::Binomial, seed: 7, ..VcfOptions::default() };
 //! let genotypes = read_genotypes("cohort.vcf.gz", &options)?;
 //! eprintln!("{} samples × {} sites, ploidy {}", genotypes.matrix.n_rows(),
@@ -29,11 +29,14 @@ use std::path::Path;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::bcf::BcfSites;
+use self::bcf::BcfSites;
+use self::text::TextVcf;
 use crate::error::{Error, Result, Where};
 use crate::input::{self, Input};
 use crate::matrix::{DOSAGE_MISSING, FeatureMatrix};
-use crate::vcf_text::TextVcf;
+
+mod bcf;
+mod text;
 
 /// What to do with missing genotypes (`./.`, `.`, or a partly missing call like `0/.`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -6,8 +6,8 @@
 //! is held whole, so the longest record also counts.
 //!
 //! ```
-//! use vaebio_io::composition::{featurize_sequences, SequenceFeatures, SequenceOptions};
-//! use vaebio_io::fasta::SequenceReader;
+//! use vaebio_io::features::composition::{featurize_sequences, SequenceFeatures, SequenceOptions};
+//! use vaebio_io::formats::fasta::SequenceReader;
 //!
 //! let text = b">c1\nACGTACGTAA\n>c2\nNNNN\n>c3\nAC\n";
 //! let options = SequenceOptions {
@@ -27,10 +27,10 @@ use std::io::BufRead;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result, Where};
-use crate::fasta::{SequenceReader, SequenceRecord, shown};
-use crate::kmer::{self, InvalidResidue};
+use crate::features::kmer::{self, InvalidResidue};
+use crate::features::tnf::{self, TETRAMERS, TNF_DIM};
+use crate::formats::fasta::{SequenceReader, SequenceRecord, shown};
 use crate::matrix::FeatureMatrix;
-use crate::tnf::{self, TETRAMERS, TNF_DIM};
 
 /// Sequence bytes per chunk handed to the thread pool; 4 MiB halves page faults against
 /// 16 MiB with no loss of parallelism on contigs.

@@ -1,9 +1,9 @@
 //! Contig abundance tables for binning: `jgi_summarize_bam_contig_depths` output (MetaBAT 2,
 //! as VAMB reads it) or a plain TSV of contigs × samples, turned into VAMB 5's abundance
-//! features ([`crate::abundance`]) and joined onto a composition matrix.
+//! features ([`crate::features::abundance`]) and joined onto a composition matrix.
 //!
 //! ```no_run
-//! use vaebio_io::depth::{append_abundance, read_depths};
+//! use vaebio_io::formats::depth::{append_abundance, read_depths};
 //! # let tnf = vaebio_io::FeatureMatrix::from_dense(vec![], vec![], vec![])?;
 //! let depths = read_depths("depth.txt")?;
 //! let features = append_abundance(&tnf, &depths, "depth.txt")?;
@@ -13,9 +13,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::abundance::vamb_abundance;
 use crate::error::{Error, Result, Where};
-use crate::expression::{ExpressionOptions, read_expression};
+use crate::features::abundance::vamb_abundance;
+use crate::formats::table::{ExpressionOptions, read_expression};
 use crate::matrix::FeatureMatrix;
 
 /// Prefix of the abundance columns [`append_abundance`] adds.

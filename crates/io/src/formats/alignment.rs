@@ -27,10 +27,10 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::composition::Alphabet;
 use crate::error::{Error, Result, Where};
-use crate::fasta::{SequenceReader, SequenceRecord, shown};
-use crate::kmer::{AMINO_ACIDS, DNA_BASES, looks_like_dna};
+use crate::features::composition::Alphabet;
+use crate::features::kmer::{AMINO_ACIDS, DNA_BASES, looks_like_dna};
+use crate::formats::fasta::{SequenceReader, SequenceRecord, shown};
 use crate::matrix::FeatureMatrix;
 
 /// Code for an ambiguous residue (X, B, N, ...) before filtering.
