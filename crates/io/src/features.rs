@@ -7,4 +7,6 @@ pub mod composition;
 pub mod gene_filter;
 pub mod hvg;
 pub mod kmer;
+pub mod one_hot;
+pub mod sequence_weights;
 pub mod tnf;
