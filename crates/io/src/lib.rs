@@ -12,6 +12,7 @@
 //!   TSV/CSV tables, 10x Matrix Market, depth tables, label tables);
 //! - [`features`]: what turns records into features (k-mers, TNF, composition, abundance,
 //!   one-hot, sequence weights) and the count-matrix filters (cells/genes, HVG);
+//! - [`featurization`]: [`Featurization`], how a matrix was made, saved with a model;
 //! - [`input`] opens files (plain, gzip, BGZF, stdin), [`matrix`] holds [`FeatureMatrix`],
 //!   [`error`] the one error type.
 //!
@@ -33,6 +34,7 @@
 
 pub mod error;
 pub mod features;
+pub mod featurization;
 pub mod formats;
 pub mod input;
 pub mod matrix;
@@ -43,6 +45,7 @@ pub use error::{Error, Location, Result, Where};
 pub use features::composition::{
     Alphabet, SequenceFeatures, SequenceOptions, SequenceReport, featurize_sequences,
 };
+pub use featurization::{AbundanceTransform, Featurization};
 pub use formats::alignment::{
     Alignment, AlignmentOptions, AlignmentReport, Mutation, read_alignment,
 };

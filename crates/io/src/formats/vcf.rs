@@ -28,6 +28,7 @@ use std::path::Path;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
 use self::bcf::BcfSites;
 use self::sites::{SiteTable, intern};
@@ -41,7 +42,11 @@ mod sites;
 mod text;
 
 /// What to do with missing genotypes (`./.`, `.`, or a partly missing call like `0/.`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// In a saved [`Featurization`](crate::Featurization) it is written `mean`, `binomial` or
+/// `dropsites` (as vaebio always has); `drop-sites`, the command-line spelling, is read too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum MissingPolicy {
     /// Read as the site's mean dosage among called genotypes (stored as a per-site fill
     /// value, so the byte storage is kept).
@@ -50,6 +55,7 @@ pub enum MissingPolicy {
     /// Draw Binomial(ploidy, alternate-allele frequency) with a seeded RNG, as popvae does.
     Binomial,
     /// Drop every site with a missing genotype.
+    #[serde(alias = "drop-sites")]
     DropSites,
 }
 
