@@ -19,6 +19,7 @@ use vaebio_model::metrics::Points;
 use crate::cli::BinArgs;
 use crate::commands::BadInput;
 use crate::fit::fit;
+use crate::input::InputSource;
 use crate::latent::LatentTable;
 use crate::load::{DataKind, load};
 use crate::output::{latent_names, write_table};
@@ -30,18 +31,18 @@ const FILES_PER_PASS: usize = 256;
 
 /// Runs `vaebio bin`.
 pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
-    let fasta = match (&args.input.fasta, args.input.path().0) {
-        (Some(path), "--fasta") if path != Path::new("-") => path.clone(),
-        (Some(_), _) => {
+    let fasta = match args.input.source() {
+        InputSource::Fasta(path) if path != Path::new("-") => path,
+        InputSource::Fasta(_) => {
             return Err(BadInput(
                 "--fasta -: vaebio bin reads the contigs twice (features, then lengths and bins) — give a file, not stdin".into(),
             )
             .into());
         }
-        _ => {
+        other => {
             return Err(BadInput(format!(
                 "{}: vaebio bin clusters contigs — give them with --fasta FILE",
-                args.input.path().0
+                other.flag()
             ))
             .into());
         }
