@@ -79,7 +79,8 @@ pub enum Command {
     Plot(PlotArgs),
 }
 
-/// Which file to read, and how to featurize it. Exactly one input flag is required.
+/// Which file to read, and how to featurize it. Exactly one input flag is required;
+/// `InputArgs::source` gives it as one [`InputSource`](crate::input::InputSource).
 #[derive(Debug, Args, Clone)]
 #[group(id = "input", required = true, multiple = false)]
 pub struct InputArgs {

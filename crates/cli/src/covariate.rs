@@ -32,7 +32,7 @@ impl Covariate {
 
     /// Reads a table and takes `column` (default: the first after the id) for each id.
     pub fn read(path: &Path, column: Option<&str>, ids: &[String]) -> Result<Self> {
-        let table = vaebio_io::table::read_labels(path)?;
+        let table = vaebio_io::formats::labels::read_labels(path)?;
         let joined = table.join(ids)?;
         let name = match column {
             Some(name) => name,

@@ -245,7 +245,8 @@ pub fn resume(args: &TrainArgs, dir: &Path, quiet: bool) -> Result<()> {
     if let Some(epochs) = args.model.epochs {
         config.epochs = epochs;
     }
-    let (_, input) = args.input.path();
+    let source = args.input.source();
+    let input = source.path();
     let bar = reading_bar(quiet);
     let loaded = load_like(&args.input, &featurization, vae.config().seed, &bar);
     bar.finish_and_clear();

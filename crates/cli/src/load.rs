@@ -1,76 +1,28 @@
 //! Turns the input flags into a feature matrix, remembering how, so a saved model can
 //! featurize new input the same way.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
-use vaebio_io::FeatureMatrix;
-use vaebio_io::alignment::{Alignment, AlignmentOptions};
-use vaebio_io::composition::{Alphabet, SequenceFeatures, SequenceOptions};
-use vaebio_io::depth::{append_abundance, read_depths};
-use vaebio_io::expression::ExpressionOptions;
-use vaebio_io::gene_filter::{CountFilter, filter_counts};
-use vaebio_io::hvg::{HvgOptions, highly_variable_genes};
-use vaebio_io::mtx::MtxOptions;
-use vaebio_io::vcf::{MissingPolicy, VcfOptions};
+use vaebio_io::features::abundance::append_abundance;
+use vaebio_io::features::composition::{Alphabet, SequenceFeatures, SequenceOptions};
+use vaebio_io::features::gene_filter::{CountFilter, filter_counts};
+use vaebio_io::features::hvg::{HvgOptions, highly_variable_genes};
+use vaebio_io::formats::alignment::{Alignment, AlignmentOptions};
+use vaebio_io::formats::depth::read_depths;
+use vaebio_io::formats::mtx::MtxOptions;
+use vaebio_io::formats::table::ExpressionOptions;
+use vaebio_io::formats::vcf::{MissingPolicy, VcfOptions};
+use vaebio_io::{AbundanceTransform, FeatureMatrix, Featurization};
 
 use crate::cli::{FeatureOptions, InputArgs, MissingArg};
 use crate::commands::BadInput;
+use crate::input::InputSource;
 use crate::progress::open_input;
 
 pub use vaebio_model::recipes::DataKind;
-
-/// The `--abundance` transform of this version: VAMB 5's per-sample scaling, per-contig
-/// profile and log total depth (`vaebio_io::abundance::vamb_abundance`).
-const ABUNDANCE_TRANSFORM: &str = "vamb";
-
-/// How the features were made: stored in the model directory and replayed by `encode` and
-/// `reconstruct`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "input", rename_all = "kebab-case")]
-pub enum Featurization {
-    /// `--fasta`.
-    Fasta {
-        /// Resolved feature kind (`tnf`, `kmer:4`, `kmer:4:canonical`, `aa:2`).
-        features: String,
-        /// `dna` or `protein`.
-        alphabet: String,
-        /// Records shorter than this were skipped.
-        min_length: usize,
-        /// Abundance features from `--abundance` were appended (`vaebio_io::abundance`).
-        #[serde(default)]
-        abundance: bool,
-        /// How the depths became features: [`ABUNDANCE_TRANSFORM`]. Empty in models from
-        /// vaebio versions that used raw depths; those cannot be replayed.
-        #[serde(default)]
-        abundance_transform: String,
-    },
-    /// `--msa`.
-    Msa {
-        /// Gap-fraction threshold for focus columns.
-        max_gap_frac: f64,
-        /// Sequence-weight threshold.
-        theta: f64,
-    },
-    /// `--vcf`.
-    Vcf {
-        /// Missing-genotype policy.
-        missing: String,
-        /// Minimum minor-allele frequency.
-        min_maf: f64,
-        /// Alleles per genotype.
-        ploidy: u8,
-    },
-    /// `--matrix`.
-    Matrix {
-        /// Observations were in rows.
-        transpose: bool,
-    },
-    /// `--mtx`.
-    Mtx,
-}
 
 /// A featurized input.
 pub struct Loaded {
@@ -92,38 +44,23 @@ pub struct Loaded {
     pub summary: Vec<String>,
 }
 
-impl InputArgs {
-    /// The input file and its flag name.
-    pub fn path(&self) -> (&'static str, &Path) {
-        let pairs: [(&'static str, &Option<PathBuf>); 5] = [
-            ("--fasta", &self.fasta),
-            ("--msa", &self.msa),
-            ("--vcf", &self.vcf),
-            ("--matrix", &self.matrix),
-            ("--mtx", &self.mtx),
-        ];
-        pairs
-            .into_iter()
-            .find_map(|(flag, path)| path.as_deref().map(|p| (flag, p)))
-            .unwrap_or(("--fasta", Path::new("-")))
-    }
-}
-
 /// Reads and featurizes the input as the flags say, showing bytes read on `bar`.
 pub fn load(input: &InputArgs, seed: u64, bar: &ProgressBar) -> Result<Loaded> {
     let options = &input.options;
-    let (flag, path) = input.path();
-    let source = Source { path, bar };
-    match flag {
-        "--fasta" => load_fasta(
-            source,
+    match &input.source() {
+        InputSource::Fasta(path) => load_fasta(
+            Source { path, bar },
             sequence_options(options)?,
             options.abundance.as_deref(),
         ),
-        "--vcf" => load_vcf(source, &vcf_options(options, seed)),
-        "--matrix" => load_matrix(source, options.transpose, Some(options)),
-        "--mtx" => load_mtx(path, Some(options)),
-        _ => load_msa(source, options.max_gap_frac, options.theta),
+        InputSource::Msa(path) => {
+            load_msa(Source { path, bar }, options.max_gap_frac, options.theta)
+        }
+        InputSource::Vcf(path) => load_vcf(Source { path, bar }, &vcf_options(options, seed)),
+        InputSource::Matrix(path) => {
+            load_matrix(Source { path, bar }, options.transpose, Some(options))
+        }
+        InputSource::Mtx(path) => load_mtx(path, Some(options)),
     }
 }
 
@@ -147,75 +84,75 @@ pub fn load_like(
     seed: u64,
     bar: &ProgressBar,
 ) -> Result<Loaded> {
-    let (flag, path) = input.path();
-    let source = Source { path, bar };
-    match (flag, saved) {
+    match (&input.source(), saved) {
         (
-            "--fasta",
+            InputSource::Fasta(path),
             Featurization::Fasta {
                 features,
                 alphabet,
                 min_length,
                 abundance,
-                abundance_transform,
             },
         ) => {
             let depths = input.options.abundance.as_deref();
-            if *abundance && abundance_transform != ABUNDANCE_TRANSFORM {
-                return Err(BadInput(format!(
-                    "{}: the model was trained on raw depths by an older vaebio, which no longer feeds depths that way — train it again with this version",
-                    path.display()
-                ))
-                .into());
-            }
-            if *abundance != depths.is_some() {
-                return Err(BadInput(if *abundance {
-                    format!(
-                        "{}: the model was trained with --abundance — give the depth table of these contigs",
-                        path.display()
-                    )
-                } else {
-                    "--abundance: the model was trained on composition alone — leave it out".into()
-                })
-                .into());
-            }
-            let mut options = SequenceOptions {
-                features: parse_features(features)?,
-                alphabet: Some(if alphabet == "protein" {
-                    Alphabet::Protein
-                } else {
-                    Alphabet::Dna
-                }),
-                min_length: Some(*min_length),
+            check_abundance(path, *abundance, depths)?;
+            let options = SequenceOptions {
+                features: *features,
+                alphabet: Some(*alphabet),
+                min_length: Some(input.options.min_length.unwrap_or(*min_length)),
             };
-            if let Some(min) = input.options.min_length {
-                options.min_length = Some(min);
-            }
-            load_fasta(source, options, depths)
+            load_fasta(Source { path, bar }, options, depths)
         }
-        ("--vcf", Featurization::Vcf { min_maf, .. }) => {
-            let mut options = vcf_options(&input.options, seed);
-            options.min_maf = *min_maf;
-            load_vcf(source, &options)
-        }
-        ("--matrix", Featurization::Matrix { transpose }) => load_matrix(source, *transpose, None),
-        ("--mtx", Featurization::Mtx) => load_mtx(path, None),
         (
-            "--msa",
+            InputSource::Msa(path),
             Featurization::Msa {
                 max_gap_frac,
                 theta,
             },
-        ) => load_msa(source, *max_gap_frac, *theta),
-        _ => Err(BadInput(format!(
+        ) => load_msa(Source { path, bar }, *max_gap_frac, *theta),
+        (InputSource::Vcf(path), Featurization::Vcf { min_maf, .. }) => {
+            let mut options = vcf_options(&input.options, seed);
+            options.min_maf = *min_maf;
+            load_vcf(Source { path, bar }, &options)
+        }
+        (InputSource::Matrix(path), Featurization::Matrix { transpose }) => {
+            load_matrix(Source { path, bar }, *transpose, None)
+        }
+        (InputSource::Mtx(path), Featurization::Mtx) => load_mtx(path, None),
+        (source, saved) => Err(BadInput(format!(
             "{}: the model was trained on {} input — give the same kind of input",
-            path.display(),
+            source.path().display(),
             saved_flag(saved)
         ))
         .into()),
     }
 }
 
+/// A model trained with `--abundance` needs depths for new contigs, and one trained
+/// without refuses them.
+fn check_abundance(
+    path: &Path,
+    saved: Option<AbundanceTransform>,
+    depths: Option<&Path>,
+) -> Result<()> {
+    let message = match (saved, depths) {
+        (Some(AbundanceTransform::RawDepths), _) => format!(
+            "{}: the model was trained on raw depths by an older vaebio, which no longer feeds depths that way — train it again with this version",
+            path.display()
+        ),
+        (Some(AbundanceTransform::Vamb), None) => format!(
+            "{}: the model was trained with --abundance — give the depth table of these contigs",
+            path.display()
+        ),
+        (None, Some(_)) => {
+            "--abundance: the model was trained on composition alone — leave it out".into()
+        }
+        (Some(AbundanceTransform::Vamb), Some(_)) | (None, None) => return Ok(()),
+    };
+    Err(BadInput(message).into())
+}
+
+/// The flag of the input a model was trained on.
 fn saved_flag(saved: &Featurization) -> &'static str {
     match saved {
         Featurization::Fasta { .. } => "--fasta",
@@ -227,44 +164,13 @@ fn saved_flag(saved: &Featurization) -> &'static str {
 }
 
 /// Parses `--features`: `auto`, `tnf`, `kmer:K`, `kmer:K:canonical`, `aa:K`.
-pub fn parse_features(text: &str) -> Result<SequenceFeatures> {
-    let parts: Vec<&str> = text.split(':').collect();
-    let k = |s: &str| {
-        s.parse::<usize>().map_err(|_| {
-            BadInput(format!(
-                "--features {text}: '{s}' is not a k-mer length — use e.g. kmer:4 or aa:2"
-            ))
-        })
-    };
-    Ok(match parts.as_slice() {
-        ["auto"] => SequenceFeatures::Auto,
-        ["tnf"] => SequenceFeatures::Tnf,
-        ["kmer", n] => SequenceFeatures::Kmer {
-            k: k(n)?,
-            canonical: false,
-        },
-        ["kmer", n, "canonical"] => SequenceFeatures::Kmer {
-            k: k(n)?,
-            canonical: true,
-        },
-        ["aa", n] => SequenceFeatures::AminoAcid { k: k(n)? },
-        _ => {
-            return Err(BadInput(format!(
-                "--features {text}: unknown kind — use auto, tnf, kmer:K, kmer:K:canonical or aa:K"
-            ))
-            .into());
+fn parse_features(text: &str) -> Result<SequenceFeatures> {
+    text.parse().map_err(|error| match error {
+        vaebio_io::Error::InvalidOption { what, fix, .. } => {
+            BadInput(format!("--features {text}: {what} — {fix}")).into()
         }
+        other => other.into(),
     })
-}
-
-fn features_name(features: SequenceFeatures) -> String {
-    match features {
-        SequenceFeatures::Auto | SequenceFeatures::Tnf => "tnf".to_string(),
-        SequenceFeatures::Kmer { k, canonical } => {
-            format!("kmer:{k}{}", if canonical { ":canonical" } else { "" })
-        }
-        SequenceFeatures::AminoAcid { k } => format!("aa:{k}"),
-    }
 }
 
 fn sequence_options(options: &FeatureOptions) -> Result<SequenceOptions> {
@@ -290,7 +196,8 @@ fn load_fasta(
         .transpose()?;
     let input = source.open()?;
     let reader = vaebio_io::SequenceReader::new(input.name().to_string(), input);
-    let (mut matrix, report) = vaebio_io::composition::featurize_sequences(reader, &options)?;
+    let (mut matrix, report) =
+        vaebio_io::features::composition::featurize_sequences(reader, &options)?;
     let protein = report.alphabet == Alphabet::Protein;
     let mut summary = vec![format!(
         "{}: {} records, {} residues; {} featurized as {}",
@@ -298,7 +205,7 @@ fn load_fasta(
         report.records,
         report.residues,
         report.kept,
-        features_name(report.features)
+        report.features
     )];
     if report.skipped_short > 0 {
         summary.push(format!(
@@ -336,15 +243,10 @@ fn load_fasta(
         n_states: None,
         ploidy: None,
         featurization: Featurization::Fasta {
-            features: features_name(report.features),
-            alphabet: if protein { "protein" } else { "dna" }.to_string(),
+            features: report.features,
+            alphabet: report.alphabet,
             min_length: report.min_length,
-            abundance: abundance_columns > 0,
-            abundance_transform: if abundance_columns > 0 {
-                ABUNDANCE_TRANSFORM.to_string()
-            } else {
-                String::new()
-            },
+            abundance: (abundance_columns > 0).then_some(AbundanceTransform::Vamb),
         },
         summary,
     })
@@ -367,7 +269,7 @@ fn vcf_options(options: &FeatureOptions, seed: u64) -> VcfOptions {
 fn load_vcf(source: Source<'_>, options: &VcfOptions) -> Result<Loaded> {
     let path = source.path;
     options.validate()?;
-    let genotypes = vaebio_io::vcf::read_genotypes_from(source.open()?, options)?;
+    let genotypes = vaebio_io::formats::vcf::read_genotypes_from(source.open()?, options)?;
     let report = &genotypes.report;
     let mut summary = vec![format!(
         "{}: {} samples, {} records, {} sites kept",
@@ -407,7 +309,7 @@ fn load_vcf(source: Source<'_>, options: &VcfOptions) -> Result<Loaded> {
         ploidy: Some(genotypes.ploidy),
         abundance_columns: 0,
         featurization: Featurization::Vcf {
-            missing: format!("{:?}", options.missing).to_lowercase(),
+            missing: options.missing,
             min_maf: options.min_maf,
             ploidy: genotypes.ploidy,
         },
@@ -433,7 +335,7 @@ fn read_alignment(input: vaebio_io::Input, max_gap_frac: f64, theta: f64) -> Res
     };
     options.validate()?;
     let reader = vaebio_io::SequenceReader::new(input.name().to_string(), input);
-    Ok(vaebio_io::alignment::alignment_from_reader(
+    Ok(vaebio_io::formats::alignment::alignment_from_reader(
         reader, &options,
     )?)
 }
@@ -488,12 +390,12 @@ fn load_matrix(
         transpose,
         ..ExpressionOptions::default()
     };
-    let matrix = vaebio_io::expression::read_expression_from(source.open()?, &expression)?;
+    let matrix = vaebio_io::formats::table::read_expression_from(source.open()?, &expression)?;
     expression_loaded(path, matrix, Featurization::Matrix { transpose }, filters)
 }
 
 fn load_mtx(path: &Path, filters: Option<&FeatureOptions>) -> Result<Loaded> {
-    let matrix = vaebio_io::mtx::read_10x_mtx(path, &MtxOptions::default())?;
+    let matrix = vaebio_io::formats::mtx::read_10x_mtx(path, &MtxOptions::default())?;
     expression_loaded(path, matrix, Featurization::Mtx, filters)
 }
 

@@ -5,6 +5,7 @@ mod commands;
 mod covariate;
 mod faults;
 mod fit;
+mod input;
 mod latent;
 mod load;
 mod model_dir;

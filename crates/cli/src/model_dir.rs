@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use vaebio_io::Featurization;
 use vaebio_model::Vae;
 
 use crate::commands::BadInput;
-use crate::load::Featurization;
 
 /// Loads the model and the featurization it was trained with.
 pub fn open_model(dir: &Path, device: &str) -> Result<(Vae, Featurization)> {

@@ -6,7 +6,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use vaebio_io::alignment::sequence_weights;
+use vaebio_io::features::sequence_weights::sequence_weights;
 
 fn weights(c: &mut Criterion) {
     let (n, length, gap) = (4_000, 500, 20u8);

@@ -7,7 +7,7 @@ use std::io::Cursor;
 use criterion::{Criterion, Throughput, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use vaebio_io::expression::{ExpressionOptions, read_expression_from};
+use vaebio_io::formats::table::{ExpressionOptions, read_expression_from};
 use vaebio_io::input;
 
 fn synthetic_counts(genes: usize, cells: usize) -> Vec<u8> {

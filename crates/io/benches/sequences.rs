@@ -5,7 +5,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use vaebio_io::kmer::{count_dna_kmers, dna_count_len};
+use vaebio_io::features::kmer::{count_dna_kmers, dna_count_len};
 use vaebio_io::{
     SequenceFeatures, SequenceOptions, SequenceReader, SequenceRecord, featurize_sequences,
 };

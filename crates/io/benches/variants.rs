@@ -8,8 +8,8 @@ use criterion::{Criterion, Throughput, criterion_main};
 use flate2::{Compression, write::GzEncoder};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use vaebio_io::formats::vcf::{VcfOptions, read_genotypes_from};
 use vaebio_io::input;
-use vaebio_io::vcf::{VcfOptions, read_genotypes_from};
 
 /// Phased diploid genotypes with 1% missing and a few multi-allelic sites.
 fn synthetic_vcf(samples: usize, sites: usize) -> Vec<u8> {

@@ -5,8 +5,8 @@
 
 use std::time::Instant;
 
-use vaebio_io::expression::{ExpressionOptions, read_expression};
-use vaebio_io::vcf::{VcfOptions, read_genotypes};
+use vaebio_io::formats::table::{ExpressionOptions, read_expression};
+use vaebio_io::formats::vcf::{VcfOptions, read_genotypes};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

@@ -7,6 +7,15 @@
 //! Inputs may be plain or gzip/BGZF (detected from magic bytes) and `-` reads stdin;
 //! every error is one line naming the file, the line or record, and the fix.
 //!
+//! The crate is laid out by concept:
+//! - [`formats`]: one reader per file format (FASTA/FASTQ, aligned families, VCF/BCF,
+//!   TSV/CSV tables, 10x Matrix Market, depth tables, label tables);
+//! - [`features`]: what turns records into features (k-mers, TNF, composition, abundance,
+//!   one-hot, sequence weights) and the count-matrix filters (cells/genes, HVG);
+//! - [`featurization`]: [`Featurization`], how a matrix was made, saved with a model;
+//! - [`input`] opens files (plain, gzip, BGZF, stdin), [`matrix`] holds [`FeatureMatrix`],
+//!   [`error`] the one error type.
+//!
 //! ```
 //! use vaebio_io::FeatureMatrix;
 //!
@@ -23,33 +32,23 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod abundance;
-pub mod alignment;
-pub mod composition;
-pub mod depth;
 pub mod error;
-pub mod expression;
-pub mod fasta;
-pub mod gene_filter;
-pub mod hvg;
+pub mod features;
+pub mod featurization;
+pub mod formats;
 pub mod input;
-pub mod kmer;
 pub mod matrix;
-pub mod mtx;
-pub mod table;
 #[cfg(test)]
 mod testdata;
-pub mod tnf;
-pub mod vcf;
 
-mod bcf;
-mod vcf_text;
-
-pub use alignment::{Alignment, AlignmentOptions, AlignmentReport, Mutation, read_alignment};
-pub use composition::{
+pub use error::{Error, Location, Result, Where};
+pub use features::composition::{
     Alphabet, SequenceFeatures, SequenceOptions, SequenceReport, featurize_sequences,
 };
-pub use error::{Error, Location, Result, Where};
-pub use fasta::{SequenceReader, SequenceRecord};
+pub use featurization::{AbundanceTransform, Featurization};
+pub use formats::alignment::{
+    Alignment, AlignmentOptions, AlignmentReport, Mutation, read_alignment,
+};
+pub use formats::fasta::{SequenceReader, SequenceRecord};
 pub use input::{Compression, Input};
 pub use matrix::{Csr, DOSAGE_MISSING, Dosage, FeatureMatrix, Storage};

@@ -18,6 +18,7 @@ use vaebio_model::DenseMatrix;
 use crate::cli::BinArgs;
 use crate::commands::BadInput;
 use crate::fit::fit;
+use crate::input::InputSource;
 use crate::latent::LatentTable;
 use crate::load::{DataKind, load};
 use crate::output::{latent_names, write_table};
@@ -29,18 +30,18 @@ const FILES_PER_PASS: usize = 256;
 
 /// Runs `vaebio bin`.
 pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
-    let fasta = match (&args.input.fasta, args.input.path().0) {
-        (Some(path), "--fasta") if path != Path::new("-") => path.clone(),
-        (Some(_), _) => {
+    let fasta = match args.input.source() {
+        InputSource::Fasta(path) if path != Path::new("-") => path,
+        InputSource::Fasta(_) => {
             return Err(BadInput(
                 "--fasta -: vaebio bin reads the contigs twice (features, then lengths and bins) — give a file, not stdin".into(),
             )
             .into());
         }
-        _ => {
+        other => {
             return Err(BadInput(format!(
                 "{}: vaebio bin clusters contigs — give them with --fasta FILE",
-                args.input.path().0
+                other.flag()
             ))
             .into());
         }
@@ -113,7 +114,7 @@ fn train_and_embed(
         .options
         .min_length
         // VAMB's minimum contig length (`-m`), whatever the features.
-        .get_or_insert(vaebio_io::composition::TNF_MIN_LENGTH);
+        .get_or_insert(vaebio_io::features::composition::TNF_MIN_LENGTH);
     let bar = reading_bar(quiet);
     let loaded = load(&args.input, args.model.seed, &bar);
     bar.finish_and_clear();
@@ -249,7 +250,7 @@ fn write_bin_fastas(
                 continue;
             };
             if let Some((path, out)) = files.get_mut(bin) {
-                vaebio_io::fasta::write_fasta(out, &record, 80)
+                vaebio_io::formats::fasta::write_fasta(out, &record, 80)
                     .with_context(|| format!("{}: cannot write", path.display()))?;
             }
         }

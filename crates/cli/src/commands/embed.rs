@@ -23,7 +23,12 @@ pub fn run(args: EmbedArgs, quiet: bool) -> Result<()> {
     let labels = read_labels(&args.input.options, &loaded)?;
     let (vae, history) =
         fit(&loaded, batch.as_ref(), &args.model, &device, quiet).map_err(|e| {
-            crate::faults::explain(e, &loaded, args.input.path().1, args.save_model.as_deref())
+            crate::faults::explain(
+                e,
+                &loaded,
+                args.input.source().path(),
+                args.save_model.as_deref(),
+            )
         })?;
     let posterior = vae.encode(&Rows(&loaded.matrix))?;
     report_labels(&posterior.mean, labels.as_ref(), batch.as_ref(), quiet)?;

@@ -20,7 +20,7 @@ pub fn run(args: EncodeArgs, quiet: bool) -> Result<()> {
     loaded.matrix = align_features(
         loaded.matrix,
         &vae.metadata().feature_names,
-        args.input.path().1,
+        args.input.source().path(),
     )?;
     let posterior = vae.encode(&Rows(&loaded.matrix))?;
     write_table(

@@ -21,8 +21,8 @@ pub fn run(args: ReconstructArgs, quiet: bool) -> Result<()> {
     bar.finish_and_clear();
     let mut loaded = loaded?;
     summarize(&loaded.summary, quiet);
-    let source = args.input.path().1;
-    loaded.matrix = align_features(loaded.matrix, &vae.metadata().feature_names, source)?;
+    let source = args.input.source();
+    loaded.matrix = align_features(loaded.matrix, &vae.metadata().feature_names, source.path())?;
     let batch_names = &vae.metadata().batch_names;
     let transform = match &args.transform_batch {
         None => None,

@@ -3,11 +3,12 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use vaebio_io::Featurization;
 use vaebio_model::{Dataset, DenseMatrix};
 
 use crate::cli::ScoreArgs;
 use crate::commands::BadInput;
-use crate::load::{Featurization, read_msa};
+use crate::load::read_msa;
 use crate::model_dir::open_model;
 use crate::output::write_table;
 

@@ -24,8 +24,10 @@ pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
     summarize(&loaded.summary, quiet);
     let batch = Covariate::from_args(args.input.options.batch.as_deref(), &loaded.matrix)?;
     let labels = read_labels(&args.input.options, &loaded)?;
-    let (vae, history) = fit(&loaded, batch.as_ref(), &args.model, &device, quiet)
-        .map_err(|e| crate::faults::explain(e, &loaded, args.input.path().1, Some(&args.output)))?;
+    let (vae, history) =
+        fit(&loaded, batch.as_ref(), &args.model, &device, quiet).map_err(|e| {
+            crate::faults::explain(e, &loaded, args.input.source().path(), Some(&args.output))
+        })?;
     save(&vae, &history, &args.output)?;
     if labels.is_some() {
         let posterior = vae.encode(&Rows(&loaded.matrix))?;

@@ -7,7 +7,7 @@
 //! lines (an empty read, as trimming leaves, is fine).
 //!
 //! ```
-//! use vaebio_io::fasta::{SequenceReader, SequenceRecord};
+//! use vaebio_io::formats::fasta::{SequenceReader, SequenceRecord};
 //!
 //! let text = b">contig_1 sample A\nACGT\nacgt\n>contig_2\nGGCC\n";
 //! let mut reader = SequenceReader::new("in-memory.fa", &text[..]);

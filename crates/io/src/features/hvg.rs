@@ -15,7 +15,7 @@
 //! Computed in `f64` on the counts, so results match scanpy to about 1e-6 relative.
 
 use crate::error::{Error, Result};
-use crate::gene_filter::for_each_nonzero;
+use crate::features::gene_filter::for_each_nonzero;
 use crate::matrix::FeatureMatrix;
 
 /// Options for [`highly_variable_genes`].
@@ -233,7 +233,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::expression::{ExpressionOptions, read_expression};
+    use crate::formats::table::{ExpressionOptions, read_expression};
 
     const NAN: f64 = f64::NAN;
 

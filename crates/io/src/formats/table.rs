@@ -12,7 +12,7 @@
 //! Lines are parsed in parallel, block by block, while the next block is read.
 //!
 //! ```no_run
-//! use vaebio_io::expression::{read_expression, ExpressionOptions};
+//! use vaebio_io::formats::table::{read_expression, ExpressionOptions};
 //! let counts = read_expression("counts.tsv.gz", &ExpressionOptions::default())?;
 //! assert!(counts.is_integer_counts());
 //! # Ok::<(), vaebio_io::Error>(())

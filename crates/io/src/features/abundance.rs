@@ -17,7 +17,7 @@
 //! contigs that are binned together, in one call.
 //!
 //! ```
-//! use vaebio_io::{FeatureMatrix, abundance::vamb_abundance};
+//! use vaebio_io::{FeatureMatrix, features::abundance::vamb_abundance};
 //!
 //! let depths = FeatureMatrix::from_dense(
 //!     vec!["c1".into(), "c2".into()],
@@ -29,8 +29,13 @@
 //! # Ok::<(), vaebio_io::Error>(())
 //! ```
 
+use std::collections::HashMap;
+
 use crate::error::{Error, Result, Where};
 use crate::matrix::FeatureMatrix;
+
+/// Prefix of the abundance columns [`append_abundance`] adds.
+pub const ABUNDANCE_PREFIX: &str = "abundance:";
 
 /// Name of the column holding ln(total scaled depth) of each contig.
 pub const LOG_TOTAL_COLUMN: &str = "log_total_depth";
@@ -116,9 +121,71 @@ pub fn vamb_abundance(depths: &FeatureMatrix, file: &str) -> Result<FeatureMatri
     FeatureMatrix::from_dense(contigs.to_vec(), columns, out)
 }
 
+/// Appends abundance features to `composition`, matching rows by contig name: the depths of
+/// the composition's contigs (every one needs a depth row; extra depth rows are ignored) go
+/// through [`vamb_abundance`] (per-sample scaling over these contigs, each contig's profile
+/// across samples, ln of its total), and its columns are added as `abundance:<sample>` and
+/// `abundance:log_total_depth` (only the latter with one sample). `file` names the depth
+/// table in errors.
+pub fn append_abundance(
+    composition: &FeatureMatrix,
+    depths: &FeatureMatrix,
+    file: &str,
+) -> Result<FeatureMatrix> {
+    let index: HashMap<&str, usize> = depths
+        .row_names()
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (name.as_str(), i))
+        .collect();
+    let mut rows = Vec::with_capacity(composition.n_rows());
+    let mut missing = Vec::new();
+    for name in composition.row_names() {
+        match index.get(name.as_str()) {
+            Some(&i) => rows.push(i),
+            None => missing.push(name.as_str()),
+        }
+    }
+    if !missing.is_empty() {
+        let shown: Vec<&str> = missing.iter().take(3).copied().collect();
+        return Err(Error::invalid(
+            Where::file(file),
+            format!(
+                "{} of {} contigs have no depth row (e.g. {})",
+                missing.len(),
+                composition.n_rows(),
+                shown.join(", ")
+            ),
+            "compute depths for the same contigs, named as in the FASTA headers",
+        ));
+    }
+    let depths = vamb_abundance(&depths.select_rows(&rows)?, file)?;
+    let (n_left, n_right) = (composition.n_cols(), depths.n_cols());
+    let left = composition.to_dense();
+    let right = depths.to_dense();
+    let mut values = Vec::with_capacity(composition.n_rows() * (n_left + n_right));
+    for (a, b) in left.chunks_exact(n_left).zip(right.chunks_exact(n_right)) {
+        values.extend_from_slice(a);
+        values.extend_from_slice(b);
+    }
+    let columns = composition
+        .col_names()
+        .iter()
+        .cloned()
+        .chain(
+            depths
+                .col_names()
+                .iter()
+                .map(|s| format!("{ABUNDANCE_PREFIX}{s}")),
+        )
+        .collect();
+    FeatureMatrix::from_dense(composition.row_names().to_vec(), columns, values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::depth::read_depths;
 
     fn matrix(rows: &[&str], cols: &[&str], values: Vec<f32>) -> FeatureMatrix {
         FeatureMatrix::from_dense(
@@ -199,6 +266,63 @@ mod tests {
         let error = vamb_abundance(&depths, "d.tsv").unwrap_err().to_string();
         assert!(
             error.starts_with("d.tsv: contig c1 has depth -1 in sample s1"),
+            "{error}"
+        );
+    }
+
+    fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn abundance_is_joined_by_contig_name() {
+        let composition = FeatureMatrix::from_dense(
+            vec!["c2".into(), "c1".into()],
+            vec!["t1".into()],
+            vec![0.2, 0.1],
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            &dir,
+            "d.tsv",
+            "id\ts1\ts2\nc1\t4\t1\nc2\t6\t3\nc3\t100\t100\n",
+        );
+        let joined = append_abundance(&composition, &read_depths(&path).unwrap(), "d.tsv").unwrap();
+        assert_eq!(
+            joined.col_names(),
+            [
+                "t1",
+                "abundance:s1",
+                "abundance:s2",
+                "abundance:log_total_depth"
+            ]
+        );
+        // By hand, over c1 and c2 only (c3 is not in the composition): sample sums 10 and 4,
+        // c2 scaled (600 000, 750 000), total 1 350 000 → profile (4/9, 5/9);
+        // c1 (400 000, 250 000), total 650 000 → (8/13, 5/13).
+        let want = [
+            0.2,
+            4.0 / 9.0,
+            5.0 / 9.0,
+            1_350_000f64.ln(),
+            0.1,
+            8.0 / 13.0,
+            5.0 / 13.0,
+            650_000f64.ln(),
+        ];
+        for (got, want) in joined.to_dense().iter().zip(want) {
+            assert!((f64::from(*got) - want).abs() < 1e-5, "{got} vs {want}");
+        }
+
+        let path = write(&dir, "short.tsv", "id\ts1\nc1\t4\n");
+        let error = append_abundance(&composition, &read_depths(&path).unwrap(), "short.tsv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("short.tsv: 1 of 2 contigs have no depth row (e.g. c2)"),
             "{error}"
         );
     }

@@ -13,24 +13,21 @@
 //!   `max_gap_frac` gaps (default 0.3) among the kept sequences are dropped; then
 //!   sequences with an ambiguous residue (`X`, `B`, `Z`, `J`, `U`, `O`; `N` etc. for DNA)
 //!   in a kept column are dropped, all counted in [`AlignmentReport`].
-//! - Weight of sequence `i` = 1 / #{j : matches(i, j) / residues(i) > 1 − θ}, where
-//!   matches count columns holding the same residue (gaps never match) and residues(i)
-//!   counts `i`'s non-gap columns — exactly EVE's `np.dot(list_seq, seq) / np.dot(seq, seq)
-//!   > 1 - theta` on its gap-free one-hot. A sequence with no residues gets weight 0.
-//!
-//! The one-hot has `n_states` = 21 (20 amino acids + gap) or 5 (ACGT + gap) columns per
-//! focus position, named `position:state` (e.g. `23:A`, `23:-`), stored sparse.
+//! - The kept sequences are weighted as DeepSequence/EVE do
+//!   ([`crate::features::sequence_weights`]) and one-hot encoded on the kept columns
+//!   ([`crate::features::one_hot`]: 21 states per position for protein, 5 for DNA, the
+//!   last one the gap).
 
 use std::collections::HashSet;
 use std::io::BufRead;
 use std::path::Path;
 
-use rayon::prelude::*;
-
-use crate::composition::Alphabet;
 use crate::error::{Error, Result, Where};
-use crate::fasta::{SequenceReader, SequenceRecord, shown};
-use crate::kmer::{AMINO_ACIDS, DNA_BASES, looks_like_dna};
+use crate::features::composition::Alphabet;
+use crate::features::kmer::looks_like_dna;
+use crate::features::one_hot::{self, encode_residues, gap_state, letters, one_hot_matrix};
+use crate::features::sequence_weights::sequence_weights;
+use crate::formats::fasta::{SequenceReader, SequenceRecord, shown};
 use crate::matrix::FeatureMatrix;
 
 /// Code for an ambiguous residue (X, B, N, ...) before filtering.
@@ -141,221 +138,139 @@ pub fn read_alignment(path: impl AsRef<Path>, options: &AlignmentOptions) -> Res
     alignment_from_reader(SequenceReader::open(path)?, options)
 }
 
-/// Featurizes the records of an already-open reader.
+/// Featurizes the records of an already-open reader: finds the focus columns, codes every
+/// record on them, drops fragments, gappy columns and ambiguous sequences, then weighs and
+/// one-hot encodes what is kept.
 pub fn alignment_from_reader<R: BufRead>(
     reader: SequenceReader<R>,
     options: &AlignmentOptions,
 ) -> Result<Alignment> {
     options.validate()?;
     let source = reader.name().to_string();
-    let records: Vec<SequenceRecord> = reader.collect::<Result<_>>()?;
-    let Some(focus) = records.first() else {
-        return Err(Error::Empty {
-            at: Where::file(source),
-            what: "aligned sequences".into(),
-        });
-    };
-    let mut seen = HashSet::with_capacity(records.len());
-    for record in &records {
-        if !seen.insert(record.id.as_str()) {
-            return Err(Error::DuplicateName {
-                at: Where::record(&source, record.id.clone()),
-                kind: "sequence".into(),
-                name: record.id.clone(),
-            });
-        }
-    }
-
-    // Aligned columns: upper-case letters and '-' (insertions are lower case or '.').
-    let aligned = |record: &SequenceRecord| -> Vec<u8> {
-        record
-            .sequence
-            .iter()
-            .copied()
-            .filter(|&b| !b.is_ascii_lowercase() && b != b'.')
-            .collect()
-    };
-    let focus_aligned = aligned(focus);
-    if focus_aligned.is_empty() {
-        return Err(Error::invalid(
-            Where::record(&source, focus.id.clone()),
-            "the focus sequence has no aligned (upper-case or '-') columns",
-            "A2M/A3M mark insertions in lower case; convert an all-lower-case alignment to upper case",
-        ));
-    }
-    // Focus columns and their numbering.
-    let start = focus_start(&focus.id);
-    let mut focus_columns = Vec::new();
-    let mut positions = Vec::new();
-    let mut residues_seen = 0;
-    let mut column = 0;
-    for &byte in &focus.sequence {
-        let is_residue = byte.is_ascii_alphabetic();
-        let is_aligned = !byte.is_ascii_lowercase() && byte != b'.';
-        if is_aligned {
-            if is_residue {
-                focus_columns.push(column);
-                positions.push(start + residues_seen);
-            }
-            column += 1;
-        }
-        if is_residue {
-            residues_seen += 1;
-        }
-    }
-
-    let alphabet = options.alphabet.unwrap_or_else(|| {
-        let sample: Vec<u8> = records
-            .iter()
-            .flat_map(|r| r.sequence.iter().copied())
-            .take(1 << 20)
-            .collect();
-        if looks_like_dna(&sample) {
-            Alphabet::Dna
-        } else {
-            Alphabet::Protein
-        }
-    });
-    let table = state_table(alphabet);
-    let gap = match alphabet {
-        Alphabet::Dna => DNA_BASES.len() as u8,
-        Alphabet::Protein => AMINO_ACIDS.len() as u8,
-    };
-    let n_states = usize::from(gap) + 1;
-
-    // Codes on focus columns, row-major.
-    let width = focus_columns.len();
-    let mut codes = vec![0u8; records.len() * width];
-    for (record, row) in records.iter().zip(codes.chunks_exact_mut(width.max(1))) {
-        let columns = aligned(record);
-        if columns.len() != focus_aligned.len() {
-            return Err(Error::Ragged {
-                at: Where::record(&source, record.id.clone()),
-                found: columns.len(),
-                expected: focus_aligned.len(),
-                unit: "aligned columns (upper-case letters and '-')".into(),
-            });
-        }
-        for (slot, &column) in row.iter_mut().zip(&focus_columns) {
-            let byte = columns[column];
-            let code = table[usize::from(byte)];
-            if code == INVALID {
-                let expected = match alphabet {
-                    Alphabet::Dna => "a nucleotide, IUPAC code or gap",
-                    Alphabet::Protein => "an amino acid, X/B/Z/J/U/O or gap",
-                };
-                return Err(Error::invalid(
-                    Where::record(&source, record.id.clone()),
-                    format!(
-                        "{} in aligned column {} is not {expected}",
-                        shown(byte),
-                        column + 1
-                    ),
-                    "fix or remove the sequence, or set the alignment's alphabet",
-                ));
-            }
-            *slot = code;
-        }
-    }
-    let sequences_read = records.len();
-
-    // Fragments: too many gaps over the focus columns (the focus row is always kept).
-    let gap_fraction =
-        |row: &[u8]| row.iter().filter(|&&c| c == gap).count() as f64 / width.max(1) as f64;
-    let mut kept_rows: Vec<usize> = (0..sequences_read)
-        .filter(|&r| {
-            r == 0
-                || gap_fraction(&codes[r * width..(r + 1) * width]) <= options.max_sequence_gap_frac
-        })
-        .collect();
-    let dropped_fragments = sequences_read - kept_rows.len();
-
-    // Columns: gap fraction among kept sequences, and no ambiguous focus residue.
-    let kept_columns: Vec<usize> = (0..width)
-        .filter(|&c| {
-            let gaps = kept_rows
-                .iter()
-                .filter(|&&r| codes[r * width + c] == gap)
-                .count();
-            codes[c] != AMBIGUOUS && gaps as f64 / kept_rows.len() as f64 <= options.max_gap_frac
-        })
-        .collect();
-    if kept_columns.is_empty() {
-        return Err(Error::invalid(
-            Where::file(&source),
-            format!(
-                "no focus column has at most {} gaps ({} focus columns)",
-                options.max_gap_frac, width
-            ),
-            "raise the maximum gap fraction, or check that the first sequence is the focus",
-        ));
-    }
-    let before = kept_rows.len();
-    kept_rows.retain(|&r| {
-        kept_columns
-            .iter()
-            .all(|&c| codes[r * width + c] != AMBIGUOUS)
-    });
-    let dropped_ambiguous = before - kept_rows.len();
-
-    let length = kept_columns.len();
-    let codes = &codes;
-    let states: Vec<u8> = kept_rows
-        .iter()
-        .flat_map(|&r| kept_columns.iter().map(move |&c| codes[r * width + c]))
-        .collect();
-    let weights = sequence_weights(&states, length, gap, options.theta);
-
-    let letters: &[u8] = match alphabet {
-        Alphabet::Dna => DNA_BASES,
-        Alphabet::Protein => AMINO_ACIDS,
-    };
-    let positions: Vec<usize> = kept_columns.iter().map(|&c| positions[c]).collect();
+    let records = read_records(reader, &source)?;
+    let focus = Focus::of(&records[0], &source)?;
+    let alphabet = options
+        .alphabet
+        .unwrap_or_else(|| detect_alphabet(&records));
+    let codes = FocusCodes::of(&records, &focus, alphabet, &source)?;
+    let kept = Kept::filter(&codes, options, &source)?;
+    let states = kept.states(&codes);
+    let length = kept.columns.len();
+    let weights = sequence_weights(&states, length, codes.gap, options.theta);
+    let positions: Vec<usize> = kept.columns.iter().map(|&c| focus.positions[c]).collect();
     let focus_sequence: Vec<u8> = states[..length]
         .iter()
-        .map(|&s| letters[usize::from(s)])
+        .map(|&s| letters(alphabet)[usize::from(s)])
         .collect();
-    let col_names: Vec<String> = positions
-        .iter()
-        .flat_map(|&p| {
-            letters
-                .iter()
-                .chain(b"-")
-                .map(move |&l| format!("{p}:{}", l as char))
-        })
-        .collect();
-    let row_names: Vec<String> = kept_rows.iter().map(|&r| records[r].id.clone()).collect();
-    let indptr: Vec<usize> = (0..=kept_rows.len()).map(|r| r * length).collect();
-    let indices: Vec<u32> = states
-        .chunks_exact(length)
-        .flat_map(|row| {
-            row.iter()
-                .enumerate()
-                .map(|(c, &s)| (c * n_states + usize::from(s)) as u32)
-        })
-        .collect();
-    let values = vec![1.0; indices.len()];
-    let matrix = FeatureMatrix::from_csr(row_names, col_names, indptr, indices, values)?;
+    let row_names: Vec<String> = kept.rows.iter().map(|&r| records[r].id.clone()).collect();
+    let matrix = one_hot_matrix(row_names, &states, &positions, alphabet)?;
     let report = AlignmentReport {
-        sequences_read,
-        dropped_fragments,
-        dropped_ambiguous,
-        aligned_columns: focus_aligned.len(),
-        focus_columns: width,
-        dropped_columns: width - length,
+        sequences_read: records.len(),
+        dropped_fragments: kept.dropped_fragments,
+        dropped_ambiguous: kept.dropped_ambiguous,
+        aligned_columns: focus.aligned_columns,
+        focus_columns: codes.width,
+        dropped_columns: codes.width - length,
         effective_sequences: weights.iter().map(|&w| f64::from(w)).sum(),
     };
     Ok(Alignment {
         matrix,
         weights,
-        n_states,
+        n_states: one_hot::n_states(alphabet),
         alphabet,
-        focus_name: focus.id.clone(),
+        focus_name: records[0].id.clone(),
         focus_sequence,
         positions,
         report,
         source,
     })
+}
+
+/// Every record, checked to be at least one and uniquely named.
+fn read_records<R: BufRead>(
+    reader: SequenceReader<R>,
+    source: &str,
+) -> Result<Vec<SequenceRecord>> {
+    let records: Vec<SequenceRecord> = reader.collect::<Result<_>>()?;
+    if records.is_empty() {
+        return Err(Error::Empty {
+            at: Where::file(source),
+            what: "aligned sequences".into(),
+        });
+    }
+    let mut seen = HashSet::with_capacity(records.len());
+    for record in &records {
+        if !seen.insert(record.id.as_str()) {
+            return Err(Error::DuplicateName {
+                at: Where::record(source, record.id.clone()),
+                kind: "sequence".into(),
+                name: record.id.clone(),
+            });
+        }
+    }
+    Ok(records)
+}
+
+/// Whether `byte` is an aligned column: upper-case letters and '-' (insertions are lower
+/// case or '.').
+fn is_aligned(byte: u8) -> bool {
+    !byte.is_ascii_lowercase() && byte != b'.'
+}
+
+/// The aligned columns of a record.
+fn aligned(record: &SequenceRecord) -> Vec<u8> {
+    record
+        .sequence
+        .iter()
+        .copied()
+        .filter(|&b| is_aligned(b))
+        .collect()
+}
+
+/// The focus (first) sequence's view of the alignment.
+struct Focus {
+    /// Aligned columns, the same count in every record.
+    aligned_columns: usize,
+    /// Aligned columns where the focus has a residue.
+    columns: Vec<usize>,
+    /// Focus numbering of each of those columns.
+    positions: Vec<usize>,
+}
+
+impl Focus {
+    fn of(focus: &SequenceRecord, source: &str) -> Result<Self> {
+        let aligned_columns = aligned(focus).len();
+        if aligned_columns == 0 {
+            return Err(Error::invalid(
+                Where::record(source, focus.id.clone()),
+                "the focus sequence has no aligned (upper-case or '-') columns",
+                "A2M/A3M mark insertions in lower case; convert an all-lower-case alignment to upper case",
+            ));
+        }
+        let start = focus_start(&focus.id);
+        let mut columns = Vec::new();
+        let mut positions = Vec::new();
+        let mut residues_seen = 0;
+        let mut column = 0;
+        for &byte in &focus.sequence {
+            let is_residue = byte.is_ascii_alphabetic();
+            if is_aligned(byte) {
+                if is_residue {
+                    columns.push(column);
+                    positions.push(start + residues_seen);
+                }
+                column += 1;
+            }
+            if is_residue {
+                residues_seen += 1;
+            }
+        }
+        Ok(Self {
+            aligned_columns,
+            columns,
+            positions,
+        })
+    }
 }
 
 /// `start` from a focus name `NAME/start-end`, else 1.
@@ -366,94 +281,203 @@ fn focus_start(name: &str) -> usize {
         .map_or(1, |(start, _)| start)
 }
 
+/// DNA when the first MiB of residues looks like nucleotides, else protein.
+fn detect_alphabet(records: &[SequenceRecord]) -> Alphabet {
+    let sample: Vec<u8> = records
+        .iter()
+        .flat_map(|r| r.sequence.iter().copied())
+        .take(1 << 20)
+        .collect();
+    if looks_like_dna(&sample) {
+        Alphabet::Dna
+    } else {
+        Alphabet::Protein
+    }
+}
+
 /// Byte → state code (letters 0.., gap = number of letters), [`AMBIGUOUS`] or [`INVALID`].
 fn state_table(alphabet: Alphabet) -> [u8; 256] {
     let mut table = [INVALID; 256];
-    let (letters, ambiguous): (&[u8], &[u8]) = match alphabet {
-        Alphabet::Dna => (DNA_BASES, b"NRYSWKMBDHV"),
-        Alphabet::Protein => (AMINO_ACIDS, b"XBZJUO"),
+    let ambiguous: &[u8] = match alphabet {
+        Alphabet::Dna => b"NRYSWKMBDHV",
+        Alphabet::Protein => b"XBZJUO",
     };
     for &byte in ambiguous {
         table[usize::from(byte)] = AMBIGUOUS;
     }
-    for (code, &byte) in letters.iter().enumerate() {
+    for (code, &byte) in letters(alphabet).iter().enumerate() {
         table[usize::from(byte)] = code as u8;
     }
     if alphabet == Alphabet::Dna {
         table[usize::from(b'U')] = 3;
     }
-    table[usize::from(b'-')] = letters.len() as u8;
+    table[usize::from(b'-')] = gap_state(alphabet);
     table
 }
 
-/// DeepSequence/EVE weights for `states` (row-major, `length` columns, `gap` = gap code):
-/// weight(i) = 1 / #{j : matches(i, j) / residues(i) > 1 − theta}, gaps never matching,
-/// 0 for a sequence without residues. Pairs are compared once, in parallel.
-pub fn sequence_weights(states: &[u8], length: usize, gap: u8, theta: f64) -> Vec<f32> {
-    let n = states.len().checked_div(length).unwrap_or(0);
-    // A second copy with gaps recoded so that comparing the copies never matches gaps.
-    let other_gap = gap.wrapping_add(1);
-    let recoded: Vec<u8> = states
-        .iter()
-        .map(|&s| if s == gap { other_gap } else { s })
-        .collect();
-    let residues: Vec<u32> = states
-        .chunks_exact(length.max(1))
-        .map(|row| row.iter().filter(|&&s| s != gap).count() as u32)
-        .collect();
-    let threshold = 1.0 - theta;
-    let similar =
-        |m: u32, i: usize| residues[i] > 0 && f64::from(m) / f64::from(residues[i]) > threshold;
-    let neighbours = (0..n)
-        .into_par_iter()
-        .with_min_len(8)
-        .fold(
-            || vec![0u32; n],
-            |mut counts, i| {
-                let row = &states[i * length..(i + 1) * length];
-                counts[i] += u32::from(residues[i] > 0);
-                for j in i + 1..n {
-                    let m = matches(row, &recoded[j * length..(j + 1) * length]);
-                    counts[i] += u32::from(similar(m, i));
-                    counts[j] += u32::from(similar(m, j));
-                }
-                counts
-            },
-        )
-        .reduce(
-            || vec![0u32; n],
-            |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                a
-            },
-        );
-    neighbours
-        .iter()
-        .map(|&count| if count == 0 { 0.0 } else { 1.0 / count as f32 })
+/// State codes of every record on the focus columns, row-major.
+struct FocusCodes {
+    codes: Vec<u8>,
+    /// Rows, one per record.
+    n_rows: usize,
+    /// Focus columns per row.
+    width: usize,
+    /// The gap's code.
+    gap: u8,
+}
+
+impl FocusCodes {
+    /// Codes every record, checking its aligned length and characters.
+    fn of(
+        records: &[SequenceRecord],
+        focus: &Focus,
+        alphabet: Alphabet,
+        source: &str,
+    ) -> Result<Self> {
+        let table = state_table(alphabet);
+        let width = focus.columns.len();
+        let mut codes = vec![0u8; records.len() * width];
+        for (record, row) in records.iter().zip(codes.chunks_exact_mut(width.max(1))) {
+            let columns = aligned(record);
+            if columns.len() != focus.aligned_columns {
+                return Err(Error::Ragged {
+                    at: Where::record(source, record.id.clone()),
+                    found: columns.len(),
+                    expected: focus.aligned_columns,
+                    unit: "aligned columns (upper-case letters and '-')".into(),
+                });
+            }
+            for (slot, &column) in row.iter_mut().zip(&focus.columns) {
+                *slot = code_of(&table, columns[column], column, alphabet)
+                    .map_err(|what| invalid_residue(source, record, what))?;
+            }
+        }
+        Ok(Self {
+            codes,
+            n_rows: records.len(),
+            width,
+            gap: gap_state(alphabet),
+        })
+    }
+
+    fn row(&self, row: usize) -> &[u8] {
+        &self.codes[row * self.width..(row + 1) * self.width]
+    }
+
+    fn code(&self, row: usize, column: usize) -> u8 {
+        self.codes[row * self.width + column]
+    }
+}
+
+/// The state code of `byte` in aligned `column`, or what is wrong with it.
+fn code_of(
+    table: &[u8; 256],
+    byte: u8,
+    column: usize,
+    alphabet: Alphabet,
+) -> std::result::Result<u8, String> {
+    let code = table[usize::from(byte)];
+    if code != INVALID {
+        return Ok(code);
+    }
+    let expected = match alphabet {
+        Alphabet::Dna => "a nucleotide, IUPAC code or gap",
+        Alphabet::Protein => "an amino acid, X/B/Z/J/U/O or gap",
+    };
+    Err(format!(
+        "{} in aligned column {} is not {expected}",
+        shown(byte),
+        column + 1
+    ))
+}
+
+fn invalid_residue(source: &str, record: &SequenceRecord, what: String) -> Error {
+    Error::invalid(
+        Where::record(source, record.id.clone()),
+        what,
+        "fix or remove the sequence, or set the alignment's alphabet",
+    )
+}
+
+/// The rows and focus columns that pass EVE's filters, in order.
+struct Kept {
+    rows: Vec<usize>,
+    columns: Vec<usize>,
+    dropped_fragments: usize,
+    dropped_ambiguous: usize,
+}
+
+impl Kept {
+    /// Drops fragments, then gappy columns, then sequences ambiguous in a kept column.
+    fn filter(codes: &FocusCodes, options: &AlignmentOptions, source: &str) -> Result<Self> {
+        let mut rows = drop_fragments(codes, options.max_sequence_gap_frac);
+        let dropped_fragments = codes.n_rows - rows.len();
+        let columns = keep_columns(codes, &rows, options.max_gap_frac, source)?;
+        let before = rows.len();
+        rows.retain(|&r| columns.iter().all(|&c| codes.code(r, c) != AMBIGUOUS));
+        Ok(Self {
+            dropped_ambiguous: before - rows.len(),
+            rows,
+            columns,
+            dropped_fragments,
+        })
+    }
+
+    /// State codes of the kept rows on the kept columns, row-major.
+    fn states(&self, codes: &FocusCodes) -> Vec<u8> {
+        self.rows
+            .iter()
+            .flat_map(|&r| self.columns.iter().map(move |&c| codes.code(r, c)))
+            .collect()
+    }
+}
+
+/// Rows with at most `max_gap_frac` gaps over the focus columns (the focus row is always
+/// kept).
+fn drop_fragments(codes: &FocusCodes, max_gap_frac: f64) -> Vec<usize> {
+    let gap_fraction = |row: &[u8]| {
+        row.iter().filter(|&&c| c == codes.gap).count() as f64 / codes.width.max(1) as f64
+    };
+    (0..codes.n_rows)
+        .filter(|&r| r == 0 || gap_fraction(codes.row(r)) <= max_gap_frac)
         .collect()
 }
 
-/// Positions where `a` and `b` hold the same byte, in blocks the compiler vectorizes.
-fn matches(a: &[u8], b: &[u8]) -> u32 {
-    let mut total = 0u32;
-    for (block_a, block_b) in a.chunks(255).zip(b.chunks(255)) {
-        let block: u8 = block_a
-            .iter()
-            .zip(block_b)
-            .fold(0u8, |sum, (x, y)| sum + u8::from(x == y));
-        total += u32::from(block);
+/// Focus columns with at most `max_gap_frac` gaps among `rows` and an unambiguous focus
+/// residue; an error when none is left.
+fn keep_columns(
+    codes: &FocusCodes,
+    rows: &[usize],
+    max_gap_frac: f64,
+    source: &str,
+) -> Result<Vec<usize>> {
+    let columns: Vec<usize> = (0..codes.width)
+        .filter(|&c| {
+            let gaps = rows
+                .iter()
+                .filter(|&&r| codes.code(r, c) == codes.gap)
+                .count();
+            codes.code(0, c) != AMBIGUOUS && gaps as f64 / rows.len() as f64 <= max_gap_frac
+        })
+        .collect();
+    if columns.is_empty() {
+        return Err(Error::invalid(
+            Where::file(source),
+            format!(
+                "no focus column has at most {max_gap_frac} gaps ({} focus columns)",
+                codes.width
+            ),
+            "raise the maximum gap fraction, or check that the first sequence is the focus",
+        ));
     }
-    total
+    Ok(columns)
 }
 
 impl Alignment {
     /// Parses `A23V` or `A23V:G45D` in focus numbering, checking that each position is a
     /// kept focus column and that the stated wild type matches the focus sequence.
     pub fn parse_mutations(&self, text: &str) -> Result<Vec<Mutation>> {
-        let letters: &[u8] = match self.alphabet {
-            Alphabet::Dna => DNA_BASES,
-            Alphabet::Protein => AMINO_ACIDS,
-        };
+        let letters = letters(self.alphabet);
         let at = || Where::other(&self.source, format!("mutation '{text}'"));
         let mut mutations = Vec::new();
         for part in text.split(':').map(str::trim) {
@@ -516,23 +540,13 @@ impl Alignment {
     /// One-hot row (length `matrix.n_cols()`) of the focus sequence carrying `mutations`
     /// (e.g. `A23V:G45D`), ready to score against the wild type.
     pub fn encode_mutant(&self, mutations: &str) -> Result<Vec<f32>> {
-        let letters: &[u8] = match self.alphabet {
-            Alphabet::Dna => DNA_BASES,
-            Alphabet::Protein => AMINO_ACIDS,
-        };
         let mut sequence = self.focus_sequence.clone();
         for mutation in self.parse_mutations(mutations)? {
             if let Some(column) = self.positions.iter().position(|&p| p == mutation.position) {
                 sequence[column] = mutation.mutant;
             }
         }
-        let mut row = vec![0.0; self.positions.len() * self.n_states];
-        for (column, residue) in sequence.iter().enumerate() {
-            if let Some(state) = letters.iter().position(|l| l == residue) {
-                row[column * self.n_states + state] = 1.0;
-            }
-        }
-        Ok(row)
+        Ok(encode_residues(&sequence, self.alphabet))
     }
 }
 

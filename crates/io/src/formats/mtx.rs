@@ -7,7 +7,7 @@
 //! does (`TBCE`, `TBCE-1`, ...), or by gene id with [`MtxOptions::gene_ids`].
 //!
 //! ```no_run
-//! use vaebio_io::mtx::{read_10x_mtx, MtxOptions};
+//! use vaebio_io::formats::mtx::{read_10x_mtx, MtxOptions};
 //! let counts = read_10x_mtx("filtered_feature_bc_matrix", &MtxOptions::default())?;
 //! # Ok::<(), vaebio_io::Error>(())
 //! ```
@@ -372,9 +372,9 @@ mod tests {
     #[test]
     fn committed_gzip_directory_reads() {
         let counts = read_10x_mtx(testdata("counts_10x"), &MtxOptions::default()).unwrap();
-        let tsv = crate::expression::read_expression(
+        let tsv = crate::formats::table::read_expression(
             testdata("counts.tsv"),
-            &crate::expression::ExpressionOptions::default(),
+            &crate::formats::table::ExpressionOptions::default(),
         )
         .unwrap();
         assert_eq!(counts.to_dense(), tsv.to_dense());

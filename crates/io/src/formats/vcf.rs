@@ -14,7 +14,7 @@
 //! `max_sites` comes last.
 //!
 //! ```no_run
-//! use vaebio_io::vcf::{read_genotypes, MissingPolicy, VcfOptions};
+//! use vaebio_io::formats::vcf::{read_genotypes, MissingPolicy, VcfOptions};
 //! let options = VcfOptions { missing: MissingPolicy::Binomial, seed: 7, ..VcfOptions::default() };
 //! let genotypes = read_genotypes("cohort.vcf.gz", &options)?;
 //! eprintln!("{} samples × {} sites, ploidy {}", genotypes.matrix.n_rows(),
@@ -28,15 +28,25 @@ use std::path::Path;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
-use crate::bcf::BcfSites;
+use self::bcf::BcfSites;
+use self::sites::{SiteTable, intern};
+use self::text::TextVcf;
 use crate::error::{Error, Result, Where};
 use crate::input::{self, Input};
 use crate::matrix::{DOSAGE_MISSING, FeatureMatrix};
-use crate::vcf_text::TextVcf;
+
+mod bcf;
+mod sites;
+mod text;
 
 /// What to do with missing genotypes (`./.`, `.`, or a partly missing call like `0/.`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// In a saved [`Featurization`](crate::Featurization) it is written `mean`, `binomial` or
+/// `dropsites` (as vaebio always has); `drop-sites`, the command-line spelling, is read too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum MissingPolicy {
     /// Read as the site's mean dosage among called genotypes (stored as a per-site fill
     /// value, so the byte storage is kept).
@@ -45,6 +55,7 @@ pub enum MissingPolicy {
     /// Draw Binomial(ploidy, alternate-allele frequency) with a seeded RNG, as popvae does.
     Binomial,
     /// Drop every site with a missing genotype.
+    #[serde(alias = "drop-sites")]
     DropSites,
 }
 
@@ -211,17 +222,7 @@ pub(crate) trait SiteSource {
 
 fn load<S: SiteSource>(mut source: S, name: &str, options: &VcfOptions) -> Result<Genotypes> {
     let samples = source.samples().to_vec();
-    let mut seen = HashSet::with_capacity(samples.len());
-    for sample in &samples {
-        if !seen.insert(sample.as_str()) {
-            return Err(Error::DuplicateName {
-                at: Where::other(name, "header"),
-                kind: "sample".into(),
-                name: sample.clone(),
-            });
-        }
-    }
-    drop(seen);
+    check_unique_samples(&samples, name)?;
     let n_samples = samples.len();
     let mut report = VcfReport::default();
     let mut table = SiteTable::new(n_samples, options);
@@ -296,34 +297,14 @@ fn load<S: SiteSource>(mut source: S, name: &str, options: &VcfOptions) -> Resul
     }
 
     let (Some(ploidy), false) = (ploidy, table.is_empty()) else {
-        return Err(Error::invalid(
-            Where::file(name),
-            format!(
-                "no site passed the filters ({} records: {} multi-allelic, {} not SNPs, {} monomorphic, {} without calls, {} with missing genotypes dropped, {} below min_maf)",
-                report.records,
-                report.multiallelic,
-                report.not_snp,
-                report.monomorphic,
-                report.all_missing,
-                report.dropped_missing,
-                report.low_maf
-            ),
-            "give a VCF with polymorphic biallelic sites, or relax min_maf / snps_only / the missing policy",
-        ));
+        return Err(no_passing_site(&report, name));
     };
     let (col_names, codes, fill, imputed, thinned) = table.finish(&contigs);
     report.kept = col_names.len();
     report.imputed = imputed;
     report.thinned = thinned;
-    let matrix = FeatureMatrix::from_dosage(samples, col_names, codes, fill).map_err(|error| match error {
-        // Repeats next to each other were skipped above; these are apart (unsorted input).
-        Error::DuplicateName { name: site, .. } => Error::invalid(
-            Where::file(name),
-            format!("site {site} appears twice, apart from each other"),
-            "sort the file (bcftools sort) and remove duplicate records (bcftools norm -d exact)",
-        ),
-        other => other,
-    })?;
+    let matrix = FeatureMatrix::from_dosage(samples, col_names, codes, fill)
+        .map_err(|error| unsorted(error, name))?;
     Ok(Genotypes {
         matrix,
         ploidy,
@@ -331,184 +312,50 @@ fn load<S: SiteSource>(mut source: S, name: &str, options: &VcfOptions) -> Resul
     })
 }
 
-/// Index of `contig` in `contigs`, appended if new (records are grouped by contig, so the
-/// last entry is checked first).
-fn intern(contigs: &mut Vec<Vec<u8>>, contig: &[u8]) -> u32 {
-    if let Some(last) = contigs.last()
-        && last == contig
-    {
-        return (contigs.len() - 1) as u32;
+/// Sample names must be unique: they name the rows.
+fn check_unique_samples(samples: &[String], name: &str) -> Result<()> {
+    let mut seen = HashSet::with_capacity(samples.len());
+    for sample in samples {
+        if !seen.insert(sample.as_str()) {
+            return Err(Error::DuplicateName {
+                at: Where::other(name, "header"),
+                kind: "sample".into(),
+                name: sample.clone(),
+            });
+        }
     }
-    if let Some(index) = contigs.iter().position(|c| c == contig) {
-        return index as u32;
-    }
-    contigs.push(contig.to_vec());
-    (contigs.len() - 1) as u32
+    Ok(())
 }
 
-/// Bytes per block of site-major codes: above glibc's largest mmap threshold (32 MiB), so a
-/// block freed during the transpose goes back to the OS and peak memory stays near one byte
-/// per kept genotype plus one block.
-const BLOCK_BYTES: usize = 64 << 20;
-
-/// Passing sites, site-major (one row of `n_samples` bytes per site) in blocks of
-/// `block_sites` sites, plus what names them.
-struct SiteTable {
-    n_samples: usize,
-    block_sites: usize,
-    blocks: Vec<Vec<u8>>,
-    fill: Vec<f32>,
-    missing: Vec<u32>,
-    contig: Vec<u32>,
-    position: Vec<u64>,
-    /// Rank of each stored site among passing sites (reservoir slots are out of order).
-    rank: Vec<u64>,
-    passed: u64,
-    max_sites: Option<usize>,
-    thinning: Thinning,
-    rng: ChaCha8Rng,
+/// The error when every site was skipped, with the counts by reason.
+fn no_passing_site(report: &VcfReport, name: &str) -> Error {
+    Error::invalid(
+        Where::file(name),
+        format!(
+            "no site passed the filters ({} records: {} multi-allelic, {} not SNPs, {} monomorphic, {} without calls, {} with missing genotypes dropped, {} below min_maf)",
+            report.records,
+            report.multiallelic,
+            report.not_snp,
+            report.monomorphic,
+            report.all_missing,
+            report.dropped_missing,
+            report.low_maf
+        ),
+        "give a VCF with polymorphic biallelic sites, or relax min_maf / snps_only / the missing policy",
+    )
 }
 
-impl SiteTable {
-    fn new(n_samples: usize, options: &VcfOptions) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-        // A separate stream, so thinning does not change which genotypes imputation draws.
-        rng.set_stream(1);
-        Self {
-            n_samples,
-            block_sites: (BLOCK_BYTES / n_samples.max(1)).max(1),
-            blocks: Vec::new(),
-            fill: Vec::new(),
-            missing: Vec::new(),
-            contig: Vec::new(),
-            position: Vec::new(),
-            rank: Vec::new(),
-            passed: 0,
-            max_sites: options.max_sites,
-            thinning: options.thinning,
-            rng,
-        }
+/// Repeats next to each other are skipped while reading; a duplicate site name left in the
+/// matrix means the repeats are apart (unsorted input).
+fn unsorted(error: Error, name: &str) -> Error {
+    match error {
+        Error::DuplicateName { name: site, .. } => Error::invalid(
+            Where::file(name),
+            format!("site {site} appears twice, apart from each other"),
+            "sort the file (bcftools sort) and remove duplicate records (bcftools norm -d exact)",
+        ),
+        other => other,
     }
-
-    fn is_empty(&self) -> bool {
-        self.rank.is_empty()
-    }
-
-    fn push(&mut self, contig: u32, position: u64, row: &[u8], fill: f32, missing: u32) {
-        let rank = self.passed;
-        self.passed += 1;
-        let slot = match (self.max_sites, self.thinning) {
-            (Some(max), Thinning::Random) if self.rank.len() >= max => {
-                let pick = self.rng.random_range(0..self.passed) as usize;
-                if pick >= max {
-                    return;
-                }
-                pick
-            }
-            _ => self.rank.len(),
-        };
-        if slot == self.rank.len() {
-            let block_bytes = self.block_sites * self.n_samples;
-            if self
-                .blocks
-                .last()
-                .is_none_or(|block| block.len() == block_bytes)
-            {
-                self.blocks.push(Vec::with_capacity(block_bytes));
-            }
-            if let Some(block) = self.blocks.last_mut() {
-                block.extend_from_slice(row);
-            }
-            self.fill.push(fill);
-            self.missing.push(missing);
-            self.contig.push(contig);
-            self.position.push(position);
-            self.rank.push(rank);
-        } else {
-            let start = (slot % self.block_sites) * self.n_samples;
-            self.blocks[slot / self.block_sites][start..start + self.n_samples]
-                .copy_from_slice(row);
-            self.fill[slot] = fill;
-            self.missing[slot] = missing;
-            self.contig[slot] = contig;
-            self.position[slot] = position;
-            self.rank[slot] = rank;
-        }
-    }
-
-    /// Picks the kept sites in file order and transposes them to samples × sites.
-    /// Returns column names, codes, fill values, missing genotypes kept, sites thinned out.
-    fn finish(self, contigs: &[Vec<u8>]) -> (Vec<String>, Vec<u8>, Vec<f32>, u64, u64) {
-        let stored = self.rank.len();
-        let mut slots: Vec<usize> = (0..stored).collect();
-        slots.sort_unstable_by_key(|&slot| self.rank[slot]);
-        if let (Some(max), Thinning::EvenlySpaced) = (self.max_sites, self.thinning)
-            && stored > max
-        {
-            slots = (0..max).map(|i| slots[i * stored / max]).collect();
-        }
-        let thinned = self.passed - slots.len() as u64;
-        let contig_names: Vec<String> = contigs
-            .iter()
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect();
-        let col_names = slots
-            .iter()
-            .map(|&slot| {
-                format!(
-                    "{}:{}",
-                    contig_names[self.contig[slot] as usize], self.position[slot]
-                )
-            })
-            .collect();
-        let fill = slots.iter().map(|&slot| self.fill[slot]).collect();
-        let imputed = slots
-            .iter()
-            .map(|&slot| u64::from(self.missing[slot]))
-            .sum();
-        let codes = transpose(self.blocks, self.block_sites, self.n_samples, &slots);
-        (col_names, codes, fill, imputed, thinned)
-    }
-}
-
-/// Site-major blocks (`blocks[slot / block_sites]`, row `slot % block_sites`) for the given
-/// slots → samples × slots row-major, in cache-sized tiles. When slots increase (no random
-/// thinning) each block is freed once its sites are copied, and the zeroed output is
-/// committed page by page as it is written, so the two never both hold everything.
-fn transpose(
-    mut blocks: Vec<Vec<u8>>,
-    block_sites: usize,
-    n_samples: usize,
-    slots: &[usize],
-) -> Vec<u8> {
-    const TILE: usize = 64;
-    let n_sites = slots.len();
-    let increasing = slots.windows(2).all(|pair| pair[0] < pair[1]);
-    let mut out = vec![0u8; n_samples * n_sites];
-    let mut freed = 0;
-    for site_start in (0..n_sites).step_by(TILE) {
-        let site_end = (site_start + TILE).min(n_sites);
-        for sample_start in (0..n_samples).step_by(TILE) {
-            let sample_end = (sample_start + TILE).min(n_samples);
-            for (k, &slot) in slots[site_start..site_end].iter().enumerate() {
-                let offset = (slot % block_sites) * n_samples;
-                let source = &blocks[slot / block_sites][offset..offset + n_samples];
-                for sample in sample_start..sample_end {
-                    out[sample * n_sites + site_start + k] = source[sample];
-                }
-            }
-        }
-        if increasing {
-            let next_block = slots
-                .get(site_end)
-                .map_or(blocks.len(), |slot| slot / block_sites);
-            while freed < next_block {
-                blocks[freed] = Vec::new();
-                freed += 1;
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -803,25 +650,6 @@ mod tests {
         let error = read_genotypes_from(input, &VcfOptions::default()).unwrap_err();
         assert!(matches!(error, Error::Truncated { .. }), "{error}");
         assert!(error.to_string().starts_with("cut.bcf:record 8"), "{error}");
-    }
-
-    #[test]
-    fn transpose_across_blocks_in_any_slot_order() {
-        // 5 sites × 3 samples in blocks of 2 sites; site s, sample j holds 10·s + j.
-        let blocks = vec![
-            vec![0, 1, 2, 10, 11, 12],
-            vec![20, 21, 22, 30, 31, 32],
-            vec![40, 41, 42],
-        ];
-        assert_eq!(
-            transpose(blocks.clone(), 2, 3, &[0, 1, 2, 3, 4]),
-            [0, 10, 20, 30, 40, 1, 11, 21, 31, 41, 2, 12, 22, 32, 42]
-        );
-        assert_eq!(
-            transpose(blocks.clone(), 2, 3, &[1, 4]),
-            [10, 40, 11, 41, 12, 42]
-        );
-        assert_eq!(transpose(blocks, 2, 3, &[4, 0]), [40, 0, 41, 1, 42, 2]);
     }
 
     #[test]

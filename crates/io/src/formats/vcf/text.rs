@@ -8,9 +8,9 @@ use std::io::BufRead;
 
 use memchr::memchr;
 
+use super::{AlleleKind, SiteSource};
 use crate::error::{Error, Result, Where};
 use crate::matrix::DOSAGE_MISSING;
-use crate::vcf::{AlleleKind, SiteSource};
 
 /// Reads sites from a text VCF stream positioned at its first byte.
 pub(crate) struct TextVcf<R> {

@@ -7,10 +7,10 @@ use std::io::Read;
 use noodles::bcf;
 use noodles::vcf;
 
+use super::text::classify_alleles;
+use super::{AlleleKind, SiteSource};
 use crate::error::{Error, Result, Where};
 use crate::matrix::DOSAGE_MISSING;
-use crate::vcf::{AlleleKind, SiteSource};
-use crate::vcf_text::classify_alleles;
 
 /// Reads sites from a decompressed BCF stream positioned at its magic bytes.
 pub(crate) struct BcfSites<R> {

@@ -3,7 +3,7 @@
 //! cells). CRLF line ends and a UTF-8 byte-order mark are accepted.
 //!
 //! ```no_run
-//! use vaebio_io::table::read_labels;
+//! use vaebio_io::formats::labels::read_labels;
 //! # let row_names: Vec<String> = vec![];
 //! let labels = read_labels("populations.tsv")?.join(&row_names)?;
 //! let (populations, codes) = labels.categories("population").expect("column exists");

@@ -6,8 +6,8 @@
 //! is held whole, so the longest record also counts.
 //!
 //! ```
-//! use vaebio_io::composition::{featurize_sequences, SequenceFeatures, SequenceOptions};
-//! use vaebio_io::fasta::SequenceReader;
+//! use vaebio_io::features::composition::{featurize_sequences, SequenceFeatures, SequenceOptions};
+//! use vaebio_io::formats::fasta::SequenceReader;
 //!
 //! let text = b">c1\nACGTACGTAA\n>c2\nNNNN\n>c3\nAC\n";
 //! let options = SequenceOptions {
@@ -22,15 +22,18 @@
 //! ```
 
 use std::collections::HashSet;
+use std::fmt;
 use std::io::BufRead;
+use std::str::FromStr;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result, Where};
-use crate::fasta::{SequenceReader, SequenceRecord, shown};
-use crate::kmer::{self, InvalidResidue};
+use crate::features::kmer::{self, InvalidResidue};
+use crate::features::tnf::{self, TETRAMERS, TNF_DIM};
+use crate::formats::fasta::{SequenceReader, SequenceRecord, shown};
 use crate::matrix::FeatureMatrix;
-use crate::tnf::{self, TETRAMERS, TNF_DIM};
 
 /// Sequence bytes per chunk handed to the thread pool; 4 MiB halves page faults against
 /// 16 MiB with no loss of parallelism on contigs.
@@ -40,8 +43,9 @@ const CHUNK_RECORDS: usize = 16_384;
 /// Residues inspected to detect the alphabet.
 const DETECT_RESIDUES: usize = 1 << 20;
 
-/// The residue alphabet of the sequences.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The residue alphabet of the sequences (`dna` or `protein` in a saved featurization).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Alphabet {
     /// Nucleotides (ACGT/U, IUPAC codes skipped).
     Dna,
@@ -50,6 +54,18 @@ pub enum Alphabet {
 }
 
 /// Which features to compute per record.
+///
+/// Written and read as text (`auto`, `tnf`, `kmer:K`, `kmer:K:canonical`, `aa:K`), the
+/// spelling of the cli's `--features` and of a saved featurization:
+///
+/// ```
+/// use vaebio_io::SequenceFeatures;
+///
+/// let features: SequenceFeatures = "kmer:4:canonical".parse()?;
+/// assert_eq!(features, SequenceFeatures::Kmer { k: 4, canonical: true });
+/// assert_eq!(features.to_string(), "kmer:4:canonical");
+/// # Ok::<(), vaebio_io::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SequenceFeatures {
     /// TNF for DNA, dipeptide (k = 2) composition for protein.
@@ -68,6 +84,72 @@ pub enum SequenceFeatures {
         /// k-mer length.
         k: usize,
     },
+}
+
+impl fmt::Display for SequenceFeatures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SequenceFeatures::Auto => f.write_str("auto"),
+            SequenceFeatures::Tnf => f.write_str("tnf"),
+            SequenceFeatures::Kmer { k, canonical } => {
+                write!(f, "kmer:{k}{}", if *canonical { ":canonical" } else { "" })
+            }
+            SequenceFeatures::AminoAcid { k } => write!(f, "aa:{k}"),
+        }
+    }
+}
+
+impl FromStr for SequenceFeatures {
+    type Err = Error;
+
+    /// Parses `auto`, `tnf`, `kmer:K`, `kmer:K:canonical` or `aa:K`; the error is an
+    /// [`Error::InvalidOption`] for `features`. k is range-checked by
+    /// [`SequenceOptions::validate`], not here.
+    fn from_str(text: &str) -> Result<Self> {
+        let parts: Vec<&str> = text.split(':').collect();
+        let k = |s: &str| {
+            s.parse::<usize>().map_err(|_| {
+                Error::option(
+                    "features",
+                    format!("'{s}' is not a k-mer length"),
+                    "use e.g. kmer:4 or aa:2",
+                )
+            })
+        };
+        Ok(match parts.as_slice() {
+            ["auto"] => SequenceFeatures::Auto,
+            ["tnf"] => SequenceFeatures::Tnf,
+            ["kmer", n] => SequenceFeatures::Kmer {
+                k: k(n)?,
+                canonical: false,
+            },
+            ["kmer", n, "canonical"] => SequenceFeatures::Kmer {
+                k: k(n)?,
+                canonical: true,
+            },
+            ["aa", n] => SequenceFeatures::AminoAcid { k: k(n)? },
+            _ => {
+                return Err(Error::option(
+                    "features",
+                    "unknown kind",
+                    "use auto, tnf, kmer:K, kmer:K:canonical or aa:K",
+                ));
+            }
+        })
+    }
+}
+
+impl Serialize for SequenceFeatures {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for SequenceFeatures {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// Options for [`featurize_sequences`]; check them with [`SequenceOptions::validate`].
@@ -452,6 +534,23 @@ impl Featurizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn features_text_round_trips_and_names_what_is_wrong() {
+        for text in ["auto", "tnf", "kmer:4", "kmer:4:canonical", "aa:2"] {
+            let features: SequenceFeatures = text.parse().unwrap();
+            assert_eq!(features.to_string(), text);
+        }
+        let error = "kmer:four".parse::<SequenceFeatures>().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "option features: 'four' is not a k-mer length — use e.g. kmer:4 or aa:2"
+        );
+        assert!(matches!(
+            "tetra".parse::<SequenceFeatures>(),
+            Err(Error::InvalidOption { .. })
+        ));
+    }
 
     fn run(text: &[u8], options: &SequenceOptions) -> Result<(FeatureMatrix, SequenceReport)> {
         featurize_sequences(SequenceReader::new("t.fa", text), options)

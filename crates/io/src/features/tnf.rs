@@ -15,7 +15,7 @@
 
 use std::sync::OnceLock;
 
-use crate::kmer::reverse_complement;
+use crate::features::kmer::reverse_complement;
 
 /// Number of tetramers.
 pub const TETRAMERS: usize = 256;
@@ -218,7 +218,7 @@ mod tests {
             .iter()
             .map(|sequence| {
                 let mut counts = vec![0; TETRAMERS];
-                crate::kmer::count_dna_kmers(sequence, 4, &mut counts).unwrap();
+                crate::features::kmer::count_dna_kmers(sequence, 4, &mut counts).unwrap();
                 let mut out = vec![0.0; TNF_DIM];
                 assert!(project_counts(&counts, &mut out));
                 out

@@ -1,0 +1,11 @@
+//! File formats, one module per format: each reads a file the biologist already has into
+//! records or a [`FeatureMatrix`](crate::FeatureMatrix), and does no featurization beyond
+//! what the format itself defines (see [`crate::features`] for k-mers, one-hot, weights).
+
+pub mod alignment;
+pub mod depth;
+pub mod fasta;
+pub mod labels;
+pub mod mtx;
+pub mod table;
+pub mod vcf;
