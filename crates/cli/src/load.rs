@@ -5,7 +5,6 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use indicatif::ProgressBar;
-use serde::{Deserialize, Serialize};
 use vaebio_io::features::abundance::append_abundance;
 use vaebio_io::features::composition::{Alphabet, SequenceFeatures, SequenceOptions};
 use vaebio_io::features::gene_filter::{CountFilter, filter_counts};
