@@ -20,9 +20,10 @@ use crate::cli::TrainArgs;
 use crate::commands::BadInput;
 use crate::covariate::Covariate;
 use crate::fit::{save, write_history};
-use crate::load::{Loaded, align_features, load_like};
+use crate::load::Loaded;
 use crate::model_dir::open_model;
-use crate::progress::{TrainingBar, reading_bar, summarize};
+use crate::pipeline::read_for_model;
+use crate::progress::{TrainingBar, summarize};
 use crate::rows::Rows;
 
 /// Exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
@@ -247,12 +248,7 @@ pub fn resume(args: &TrainArgs, dir: &Path, quiet: bool) -> Result<()> {
     }
     let source = args.input.source();
     let input = source.path();
-    let bar = reading_bar(quiet);
-    let loaded = load_like(&args.input, &featurization, vae.config().seed, &bar);
-    bar.finish_and_clear();
-    let mut loaded = loaded?;
-    summarize(&loaded.summary, quiet);
-    loaded.matrix = align_features(loaded.matrix, &vae.metadata().feature_names, input)?;
+    let loaded = read_for_model(&args.input, &vae, &featurization, quiet)?;
     let batch = Covariate::from_args(args.input.options.batch.as_deref(), &loaded.matrix)?;
     let batch_names = batch.as_ref().map(|b| b.names.clone()).unwrap_or_default();
     if batch_names != vae.metadata().batch_names {

@@ -10,6 +10,7 @@ mod latent;
 mod load;
 mod model_dir;
 mod output;
+mod pipeline;
 mod progress;
 mod recipe;
 mod rows;

@@ -20,9 +20,10 @@ use crate::commands::BadInput;
 use crate::fit::fit;
 use crate::input::InputSource;
 use crate::latent::LatentTable;
-use crate::load::{DataKind, load};
+use crate::load::DataKind;
 use crate::output::{latent_names, write_table};
-use crate::progress::{reading_bar, summarize};
+use crate::pipeline::read;
+use crate::progress::summarize;
 use crate::rows::Rows;
 
 /// Bin FASTA files written per pass over the contigs (keeps open files bounded).
@@ -115,10 +116,7 @@ fn train_and_embed(
         .min_length
         // VAMB's minimum contig length (`-m`), whatever the features.
         .get_or_insert(vaebio_io::features::composition::TNF_MIN_LENGTH);
-    let bar = reading_bar(quiet);
-    let loaded = load(&args.input, args.model.seed, &bar);
-    bar.finish_and_clear();
-    let loaded = loaded?;
+    let loaded = read(&args.input, args.model.seed, quiet)?;
     if loaded.kind != DataKind::Dna {
         return Err(BadInput(format!(
             "{}: these are not DNA sequences — vaebio bin clusters contigs",
@@ -126,7 +124,6 @@ fn train_and_embed(
         ))
         .into());
     }
-    summarize(&loaded.summary, quiet);
     let (vae, _history) = fit(&loaded, None, &args.model, &device, quiet)?;
     let latent = vae.encode(&Rows(&loaded.matrix))?.mean;
     Ok((

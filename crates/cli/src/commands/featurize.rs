@@ -3,17 +3,11 @@
 use anyhow::Result;
 
 use crate::cli::FeaturizeArgs;
-use crate::load::load;
 use crate::output::write_matrix;
-use crate::progress::{reading_bar, summarize};
+use crate::pipeline::read;
 
 /// Runs `vaebio featurize`.
 pub fn run(args: FeaturizeArgs, quiet: bool) -> Result<()> {
-    let bar = reading_bar(quiet);
-    let loaded = load(&args.input, 0, &bar);
-    bar.finish_and_clear();
-    let loaded = loaded?;
-    write_matrix(&args.output, &loaded.matrix)?;
-    summarize(&loaded.summary, quiet);
-    Ok(())
+    let loaded = read(&args.input, 0, quiet)?;
+    write_matrix(&args.output, &loaded.matrix)
 }

@@ -7,22 +7,15 @@ use vaebio_model::Dataset;
 use crate::cli::ReconstructArgs;
 use crate::commands::BadInput;
 use crate::covariate::Covariate;
-use crate::load::{align_features, load_like};
 use crate::model_dir::open_model;
 use crate::output::write_table;
-use crate::progress::{reading_bar, summarize};
+use crate::pipeline::read_for_model;
 use crate::rows::Rows;
 
 /// Runs `vaebio reconstruct`.
 pub fn run(args: ReconstructArgs, quiet: bool) -> Result<()> {
     let (vae, featurization) = open_model(&args.model, "cpu")?;
-    let bar = reading_bar(quiet);
-    let loaded = load_like(&args.input, &featurization, vae.config().seed, &bar);
-    bar.finish_and_clear();
-    let mut loaded = loaded?;
-    summarize(&loaded.summary, quiet);
-    let source = args.input.source();
-    loaded.matrix = align_features(loaded.matrix, &vae.metadata().feature_names, source.path())?;
+    let loaded = read_for_model(&args.input, &vae, &featurization, quiet)?;
     let batch_names = &vae.metadata().batch_names;
     let transform = match &args.transform_batch {
         None => None,
