@@ -3,7 +3,7 @@
 Builds the kernel exactly as VAMB's src/create_kernel.py does (scipy.linalg.null_space of
 the 185 constraints, times the reverse-complement averaging matrix), projects the
 tetranucleotide frequencies of a few short sequences in float32 like VAMB, and prints
-the pairwise Euclidean distances pasted into crates/io/src/tnf.rs's test.
+the pairwise Euclidean distances pasted into crates/io/src/features/tnf.rs's test.
 
     python3 bench/tnf_reference.py
 """

@@ -5,7 +5,7 @@
     python3 clinvar.py evaluate OUT_DIR MODEL_DIR CLINVAR_SCORES.tsv [...] [--random RANDOM_SCORES.tsv]
 
 prepare:
-  - Reads the A2M as vaebio does (crates/io/src/alignment.rs): lower case and '.' are
+  - Reads the A2M as vaebio does (crates/io/src/formats/alignment.rs): lower case and '.' are
     insertions and are removed; focus columns are the remaining columns where the focus
     (first) sequence has a residue, numbered from the `/start-end` of its name, counting
     every residue of the focus, lower case included (= UniProt numbering, as EVE); fragments

@@ -54,10 +54,37 @@ pub fn read_expression(
 pub fn read_expression_from(input: Input, options: &ExpressionOptions) -> Result<FeatureMatrix> {
     let name = input.name().to_string();
     let mut reader = input.into_reader();
+    let (delimiter, header_names) = read_header(&mut reader, &name)?;
+    let first = read_block(&mut reader, Vec::new())
+        .map_err(|e| Error::from_read(Where::line(name.clone(), 2), e))?;
+    let column_names = column_names(header_names, &first.0, delimiter);
+    check_unique(&column_names, &name, 1, "column")?;
+    let table = Table {
+        name: &name,
+        delimiter,
+        column_names: &column_names,
+        transpose: options.transpose,
+    };
+    let rows = table.read_rows(&mut reader, first)?;
+    if rows.names.is_empty() || column_names.is_empty() {
+        return Err(Error::Empty {
+            at: Where::file(name),
+            what: "data rows".into(),
+        });
+    }
+    table.check_unique_rows(&rows)?;
+    if options.require_counts && !rows.integral {
+        return Err(table.not_whole(&rows));
+    }
+    into_matrix(rows, column_names, options.transpose)
+}
+
+/// The header row (a UTF-8 byte-order mark dropped): its delimiter and names.
+fn read_header(reader: &mut (dyn BufRead + Send), name: &str) -> Result<(u8, Vec<String>)> {
     let mut header = Vec::new();
     reader
         .read_until(b'\n', &mut header)
-        .map_err(|e| Error::from_read(Where::line(name.clone(), 1), e))?;
+        .map_err(|e| Error::from_read(Where::line(name, 1), e))?;
     trim_line_end(&mut header);
     let header = header
         .strip_prefix(b"\xef\xbb\xbf")
@@ -80,122 +107,174 @@ pub fn read_expression_from(input: Input, options: &ExpressionOptions) -> Result
             "give a tab- or comma-separated table whose first row names the columns",
         ));
     };
-    let mut header_names = Vec::new();
+    let mut names = Vec::new();
     for field in header.split(|&b| b == delimiter) {
-        header_names.push(name_text(field).ok_or_else(|| {
+        names.push(name_text(field).ok_or_else(|| {
             Error::invalid(
-                Where::line(name.clone(), 1),
+                Where::line(name, 1),
                 "a column name is not UTF-8 text",
                 "convert the file to UTF-8",
             )
         })?);
     }
+    Ok((delimiter, names))
+}
 
-    let (mut block, mut carry, mut at_end) = read_block(&mut reader, Vec::new())
-        .map_err(|e| Error::from_read(Where::line(name.clone(), 2), e))?;
-    // The first data row tells whether the header has a corner cell.
-    let first_line_end = memchr(b'\n', &block).unwrap_or(block.len());
+/// The value columns' names: the header minus its corner cell, unless the first data row
+/// (at the start of `block`) has one field more than the header (R's `write.table`).
+fn column_names(mut header_names: Vec<String>, block: &[u8], delimiter: u8) -> Vec<String> {
+    let first_line_end = memchr(b'\n', block).unwrap_or(block.len());
     let first_fields = memchr_iter(delimiter, &block[..first_line_end]).count() + 1;
-    let column_names: Vec<String> = if first_fields == header_names.len() + 1 {
+    if first_fields == header_names.len() + 1 {
         header_names
     } else {
         header_names.split_off(1)
-    };
-    let n_values = column_names.len();
-    check_unique(&column_names, &name, 1, "column")?;
+    }
+}
 
-    let mut row_names: Vec<String> = Vec::new();
-    let mut row_lines: Vec<u64> = Vec::new();
-    let mut row_ends: Vec<usize> = vec![0];
-    let mut indices: Vec<u32> = Vec::new();
-    let mut values: Vec<f32> = Vec::new();
-    let mut integral = true;
-    let mut line_base = 1u64;
-    loop {
-        let pieces = split_pieces(&block);
-        let (parsed, next) = rayon::join(
-            || {
-                pieces
-                    .par_iter()
-                    .map(|range| parse_piece(&block[range.clone()], delimiter, n_values))
-                    .collect::<Vec<_>>()
+/// The data rows in file order, sparse.
+struct Rows {
+    names: Vec<String>,
+    /// 1-based line of each row.
+    lines: Vec<u64>,
+    sparse: SparseLines,
+    /// Every value is a non-negative whole number.
+    integral: bool,
+}
+
+/// What parsing and its error messages need to know of the table.
+struct Table<'a> {
+    name: &'a str,
+    delimiter: u8,
+    column_names: &'a [String],
+    transpose: bool,
+}
+
+impl Table<'_> {
+    /// Parses the data rows block by block, the next block read while this one is parsed
+    /// in parallel; `first` is the first block as [`read_block`] returned it.
+    fn read_rows(
+        &self,
+        reader: &mut (dyn BufRead + Send),
+        first: (Vec<u8>, Vec<u8>, bool),
+    ) -> Result<Rows> {
+        let (mut block, mut carry, mut at_end) = first;
+        let n_values = self.column_names.len();
+        let mut rows = Rows {
+            names: Vec::new(),
+            lines: Vec::new(),
+            sparse: SparseLines {
+                row_ends: vec![0],
+                indices: Vec::new(),
+                values: Vec::new(),
             },
-            || {
-                if at_end {
-                    Ok((Vec::new(), Vec::new(), true))
-                } else {
-                    read_block(&mut reader, std::mem::take(&mut carry))
-                }
-            },
-        );
-        for piece in parsed {
-            let piece = piece.map_err(|(line, problem)| {
-                problem.into_error(&name, line_base + line, &column_names, options.transpose)
-            })?;
-            let offset = indices.len();
-            row_names.extend(piece.names);
-            row_lines.extend(piece.lines.iter().map(|&l| line_base + l));
-            row_ends.extend(piece.row_ends.iter().map(|&end| offset + end));
-            indices.extend_from_slice(&piece.indices);
-            values.extend_from_slice(&piece.values);
-            integral &= piece.integral;
-            line_base += piece.line_count;
-        }
-        if at_end {
-            break;
-        }
-        let (next_block, next_carry, next_end) =
-            next.map_err(|e| Error::from_read(Where::line(name.clone(), line_base + 1), e))?;
-        block = next_block;
-        carry = next_carry;
-        at_end = next_end;
-    }
-    if row_names.is_empty() || n_values == 0 {
-        return Err(Error::Empty {
-            at: Where::file(name),
-            what: "data rows".into(),
-        });
-    }
-    let mut seen = HashSet::with_capacity(row_names.len());
-    for (row, line) in row_names.iter().zip(&row_lines) {
-        if !seen.insert(row.as_str()) {
-            return Err(Error::DuplicateName {
-                at: Where::line(name.clone(), *line),
-                kind: if options.transpose {
-                    "observation"
-                } else {
-                    "feature"
-                }
-                .into(),
-                name: row.clone(),
-            });
+            integral: true,
+        };
+        let mut line_base = 1u64;
+        loop {
+            let pieces = split_pieces(&block);
+            let (parsed, next) = rayon::join(
+                || {
+                    pieces
+                        .par_iter()
+                        .map(|range| parse_piece(&block[range.clone()], self.delimiter, n_values))
+                        .collect::<Vec<_>>()
+                },
+                || {
+                    if at_end {
+                        Ok((Vec::new(), Vec::new(), true))
+                    } else {
+                        read_block(reader, std::mem::take(&mut carry))
+                    }
+                },
+            );
+            for piece in parsed {
+                let piece = piece.map_err(|(line, problem)| {
+                    problem.into_error(
+                        self.name,
+                        line_base + line,
+                        self.column_names,
+                        self.transpose,
+                    )
+                })?;
+                line_base += rows.append(piece, line_base);
+            }
+            if at_end {
+                return Ok(rows);
+            }
+            (block, carry, at_end) =
+                next.map_err(|e| Error::from_read(Where::line(self.name, line_base + 1), e))?;
         }
     }
-    drop(seen);
-    if options.require_counts && !integral {
-        let at = values.iter().position(|v| v.fract() != 0.0).unwrap_or(0);
-        let row = row_ends.partition_point(|&end| end <= at) - 1;
-        return Err(Error::invalid(
-            Where::line(name, row_lines[row]),
+
+    /// Row names must be unique: they name features (or observations, transposed).
+    fn check_unique_rows(&self, rows: &Rows) -> Result<()> {
+        let mut seen = HashSet::with_capacity(rows.names.len());
+        for (row, line) in rows.names.iter().zip(&rows.lines) {
+            if !seen.insert(row.as_str()) {
+                return Err(Error::DuplicateName {
+                    at: Where::line(self.name, *line),
+                    kind: if self.transpose {
+                        "observation"
+                    } else {
+                        "feature"
+                    }
+                    .into(),
+                    name: row.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The error for counts required but a fraction found, naming the first one.
+    fn not_whole(&self, rows: &Rows) -> Error {
+        let sparse = &rows.sparse;
+        let at = sparse
+            .values
+            .iter()
+            .position(|v| v.fract() != 0.0)
+            .unwrap_or(0);
+        let row = sparse.row_ends.partition_point(|&end| end <= at) - 1;
+        Error::invalid(
+            Where::line(self.name, rows.lines[row]),
             format!(
                 "value {} in column '{}' is not a whole number",
-                values[at], column_names[indices[at] as usize]
+                sparse.values[at], self.column_names[sparse.indices[at] as usize]
             ),
             "give raw integer counts (not normalised values) for count likelihoods",
-        ));
+        )
     }
-    let sparse = SparseLines {
-        row_ends,
-        indices,
-        values,
-    };
-    let (row_names, col_names, sparse) = if options.transpose {
-        (row_names, column_names, sparse)
+}
+
+impl Rows {
+    /// Appends a parsed piece whose lines are counted from `line_base`; returns its line
+    /// count.
+    fn append(&mut self, piece: Piece, line_base: u64) -> u64 {
+        let sparse = &mut self.sparse;
+        let offset = sparse.indices.len();
+        self.names.extend(piece.names);
+        self.lines
+            .extend(piece.lines.iter().map(|&l| line_base + l));
+        sparse
+            .row_ends
+            .extend(piece.row_ends.iter().map(|&end| offset + end));
+        sparse.indices.extend_from_slice(&piece.indices);
+        sparse.values.extend_from_slice(&piece.values);
+        self.integral &= piece.integral;
+        piece.line_count
+    }
+}
+
+/// Observations × features: sparse CSR for whole numbers, dense otherwise.
+fn into_matrix(rows: Rows, column_names: Vec<String>, transpose: bool) -> Result<FeatureMatrix> {
+    let n_values = column_names.len();
+    let (row_names, col_names, sparse) = if transpose {
+        (rows.names, column_names, rows.sparse)
     } else {
-        let turned = sparse.transpose(n_values);
-        (column_names, row_names, turned)
+        (column_names, rows.names, rows.sparse.transpose(n_values))
     };
-    if integral {
+    if rows.integral {
         FeatureMatrix::from_csr(
             row_names,
             col_names,
