@@ -1,7 +1,6 @@
 //! Training shared by `train` and `embed`: configure from the recipe, train with a progress
 //! bar, and keep what a later `encode` needs in the model's metadata.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -11,7 +10,6 @@ use crate::cli::{FeatureOptions, ModelArgs};
 use crate::commands::evaluate::Report;
 use crate::covariate::Covariate;
 use crate::load::Loaded;
-use crate::output::temp_beside;
 use crate::progress::{TrainingBar, summarize};
 use crate::recipe;
 use crate::rows::Rows;
@@ -99,24 +97,24 @@ pub fn save(vae: &Vae, history: &History, dir: &Path) -> Result<()> {
 /// Writes `history.tsv` (one line per epoch) into the model directory `dir`.
 pub fn write_history(history: &History, dir: &Path) -> Result<()> {
     let path = dir.join("history.tsv");
-    let mut file = temp_beside(&path)?;
-    writeln!(
-        file,
-        "epoch\tkl_weight\ttrain_recon\ttrain_kl\ttrain_regularizer\ttrain_total\tvalidation_recon\tvalidation_kl\tvalidation_total"
-    )?;
-    for record in &history.epochs {
-        let t = &record.train;
-        let (vr, vk, vt) = record
-            .validation
-            .as_ref()
-            .map_or((f64::NAN, f64::NAN, f64::NAN), |v| (v.recon, v.kl, v.total));
+    vaebio_fs::write_atomic(&path, |file| {
         writeln!(
             file,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{vr}\t{vk}\t{vt}",
-            record.epoch, record.kl_weight, t.recon, t.kl, t.regularizer, t.total
+            "epoch\tkl_weight\ttrain_recon\ttrain_kl\ttrain_regularizer\ttrain_total\tvalidation_recon\tvalidation_kl\tvalidation_total"
         )?;
-    }
-    file.persist(&path)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    Ok(())
+        for record in &history.epochs {
+            let t = &record.train;
+            let (vr, vk, vt) = record
+                .validation
+                .as_ref()
+                .map_or((f64::NAN, f64::NAN, f64::NAN), |v| (v.recon, v.kl, v.total));
+            writeln!(
+                file,
+                "{}\t{}\t{}\t{}\t{}\t{}\t{vr}\t{vk}\t{vt}",
+                record.epoch, record.kl_weight, t.recon, t.kl, t.regularizer, t.total
+            )?;
+        }
+        Ok(())
+    })
+    .with_context(|| format!("{}: cannot write", path.display()))
 }

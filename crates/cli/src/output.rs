@@ -33,30 +33,6 @@ pub fn write_matrix(path: &Path, matrix: &FeatureMatrix) -> Result<()> {
     Ok(())
 }
 
-/// A temporary file beside `path`, to be persisted over it once complete, readable by
-/// others like any file the user creates (tempfile's default is owner-only).
-pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    // Same extension as the target: some writers (image encoders) pick the format by it.
-    let suffix = path
-        .extension()
-        .map(|ext| format!(".{}", ext.to_string_lossy()))
-        .unwrap_or_default();
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".vaebio-").suffix(&suffix);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    builder
-        .tempfile_in(dir)
-        .with_context(|| format!("{}: cannot create a file in this directory", dir.display()))
-}
-
 /// Column names `z1..zK` of a latent table.
 pub fn latent_names(latent: usize) -> Vec<String> {
     (1..=latent).map(|i| format!("z{i}")).collect()

@@ -5,9 +5,8 @@
 //! as dense `f32` rows on demand through [`FeatureMatrix::fill_rows`].
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
+use std::path::Path;
 
 use crate::error::{Error, Result, Where};
 
@@ -521,54 +520,21 @@ fn check_indices(indices: &[usize], len: usize, kind: &str) -> Result<()> {
     Ok(())
 }
 
-/// Removes the temporary file unless it was renamed into place.
-struct TempFile(Option<PathBuf>);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if let Some(path) = self.0.take() {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
-/// Writes `path` through `body` into a temporary file beside it, then renames it into
-/// place, so readers never see a half-written file; `-` writes to standard output.
+/// Writes `path` through `body` with [`vaebio_fs::write_atomic`] (whole or not at all; `-`
+/// is standard output), naming the file in any error.
 fn write_atomic(path: &Path, body: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
     let name = path.display().to_string();
     if path == Path::new("-") {
-        let stdout = io::stdout();
-        let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
-        return body(&mut out)
-            .and_then(|()| out.flush())
-            .map_err(|e| Error::io("<stdout>", e));
+        return vaebio_fs::write_atomic(path, body).map_err(|e| Error::io("<stdout>", e));
     }
-    let file_name = path.file_name().ok_or_else(|| {
-        Error::invalid(
-            Where::file(name.clone()),
+    if path.file_name().is_none() {
+        return Err(Error::invalid(
+            Where::file(name),
             "output path names no file",
             "give a file path such as out/matrix.tsv",
-        )
-    })?;
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let temp_path = dir.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let mut guard = TempFile(Some(temp_path.clone()));
-    let file = File::create(&temp_path).map_err(|e| Error::io(name.clone(), e))?;
-    let mut out = BufWriter::with_capacity(1 << 20, file);
-    body(&mut out)
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::io(name.clone(), e))?;
-    drop(out);
-    std::fs::rename(&temp_path, path).map_err(|e| Error::io(name, e))?;
-    guard.0 = None;
-    Ok(())
+        ));
+    }
+    vaebio_fs::write_atomic(path, body).map_err(|e| Error::io(name, e))
 }
 
 #[cfg(test)]

@@ -7,10 +7,11 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
+use vaebio_fs::StagedDir;
 
 use crate::config::{TrainConfig, VaeConfig};
 use crate::error::{Error, Result};
@@ -86,21 +87,15 @@ impl Vae {
             .map(|(name, var)| (name, var.as_tensor().clone()))
             .collect();
 
-        let temp = temp_sibling(dir)?;
-        let written = (|| {
-            fs::create_dir_all(&temp).map_err(|e| io_error(&temp, e))?;
-            write_tensors(&tensors, &temp.join(WEIGHTS_FILE))?;
-            if let Some(state_tensors) = &state_tensors {
-                write_tensors(state_tensors, &temp.join(STATE_FILE))?;
-            }
-            fs::write(temp.join(CONFIG_FILE), json).map_err(|e| io_error(&temp, e))?;
-            replace_dir(&temp, dir)
-        })();
-        if written.is_err() {
-            // Best effort: the temporary directory is ours and useless after a failure.
-            let _ = fs::remove_dir_all(&temp);
+        check_replaceable(dir)?;
+        let staged = StagedDir::create(dir).map_err(|e| io_error(dir, e))?;
+        let temp = staged.path();
+        write_tensors(&tensors, &temp.join(WEIGHTS_FILE))?;
+        if let Some(state_tensors) = &state_tensors {
+            write_tensors(state_tensors, &temp.join(STATE_FILE))?;
         }
-        written
+        fs::write(temp.join(CONFIG_FILE), json).map_err(|e| io_error(temp, e))?;
+        staged.commit().map_err(|e| io_error(dir, e))
     }
 
     /// Read a checkpoint directory written by [`Vae::save`] onto `device`.
@@ -244,29 +239,14 @@ fn write_tensors(tensors: &HashMap<String, Tensor>, path: &Path) -> Result<()> {
     fs::write(path, bytes).map_err(|e| io_error(path, e))
 }
 
-/// A fresh directory name next to `dir`.
-fn temp_sibling(dir: &Path) -> Result<PathBuf> {
-    let name = dir
-        .file_name()
-        .ok_or_else(|| Error::Checkpoint {
+/// A model directory may replace an existing model directory or an empty directory, never
+/// a directory of other files.
+fn check_replaceable(dir: &Path) -> Result<()> {
+    if dir.file_name().is_none() {
+        return Err(Error::Checkpoint {
             path: dir.to_path_buf(),
             message: "not a directory name — give a path such as `model/`".to_string(),
-        })?
-        .to_string_lossy();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let temp_name = format!(".{name}.tmp-{}-{nanos}", std::process::id());
-    Ok(match dir.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.join(temp_name),
-        _ => PathBuf::from(temp_name),
-    })
-}
-
-/// Move `temp` to `dir`; an existing `dir` is moved aside first and removed afterwards.
-fn replace_dir(temp: &Path, dir: &Path) -> Result<()> {
-    if !dir.exists() {
-        return fs::rename(temp, dir).map_err(|e| io_error(dir, e));
+        });
     }
     if dir.is_dir()
         && !dir.join(CONFIG_FILE).exists()
@@ -281,14 +261,7 @@ fn replace_dir(temp: &Path, dir: &Path) -> Result<()> {
                 .to_string(),
         });
     }
-    let old = temp.with_extension("old");
-    fs::rename(dir, &old).map_err(|e| io_error(dir, e))?;
-    if let Err(e) = fs::rename(temp, dir) {
-        // Put the previous checkpoint back.
-        let _ = fs::rename(&old, dir);
-        return Err(io_error(dir, e));
-    }
-    fs::remove_dir_all(&old).map_err(|e| io_error(&old, e))
+    Ok(())
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> Error {

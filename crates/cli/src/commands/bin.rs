@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use vaebio_analysis::{DenseView, MedoidParams, assignments, iterative_medoids};
+use vaebio_fs::StagedDir;
 use vaebio_io::{SequenceReader, SequenceRecord};
 use vaebio_model::DenseMatrix;
 
@@ -164,30 +165,16 @@ fn contig_lengths(fasta: &Path, contigs: &[String]) -> Result<Vec<f64>> {
     Ok(lengths)
 }
 
-/// `contig<TAB>bin` with a header line, atomically (temp file + rename); `-` is stdout.
+/// `contig<TAB>bin` with a header line, atomically; `-` is stdout.
 fn write_bins(path: &Path, contigs: &[String], bin_of: &[usize]) -> Result<()> {
-    let write = |out: &mut dyn Write| -> std::io::Result<()> {
+    vaebio_fs::write_atomic(path, |out| {
         writeln!(out, "contig\tbin")?;
         for (contig, &bin) in contigs.iter().zip(bin_of) {
             writeln!(out, "{contig}\t{}", bin_name(bin))?;
         }
-        out.flush()
-    };
-    if path == Path::new("-") {
-        let stdout = std::io::stdout();
-        return Ok(write(&mut stdout.lock())?);
-    }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("{}: cannot create the bin table", path.display()))?;
-    write(&mut BufWriter::new(file.as_file_mut()))
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    file.persist(path)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    Ok(())
+        Ok(())
+    })
+    .with_context(|| format!("{}: cannot write", path.display()))
 }
 
 /// Fails early, before training, if `dir` exists and is not empty.
@@ -215,15 +202,9 @@ fn write_bin_fastas(
     bin_sizes: &[u64],
     min_bin_size: u64,
 ) -> Result<usize> {
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).with_context(|| format!("{}: cannot create", parent.display()))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".vaebio-bins")
-        .tempdir_in(parent)
-        .with_context(|| format!("{}: cannot create a temporary directory", parent.display()))?;
+    // A non-empty `dir` was refused before training; an empty one is replaced.
+    let staging = StagedDir::create(dir)
+        .with_context(|| format!("{}: cannot create a directory beside it", dir.display()))?;
     let bin_by_contig: HashMap<&str, usize> = contigs
         .iter()
         .zip(bin_of)
@@ -256,16 +237,8 @@ fn write_bin_fastas(
                 .with_context(|| format!("{}: cannot write", path.display()))?;
         }
     }
-    // An existing empty directory is replaced; a non-empty one was refused before training.
-    if dir.exists() {
-        fs::remove_dir(dir).with_context(|| {
-            format!(
-                "{}: --fasta-out directory is no longer empty — give a new directory",
-                dir.display()
-            )
-        })?;
-    }
-    let staged = staging.keep();
-    fs::rename(&staged, dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    staging
+        .commit()
+        .with_context(|| format!("{}: cannot create", dir.display()))?;
     Ok(kept.len())
 }

@@ -8,7 +8,7 @@ use vaebio_model::DenseView;
 use crate::cli::PlotArgs;
 use crate::commands::BadInput;
 use crate::latent::LatentTable;
-use crate::output::temp_beside;
+use vaebio_fs::AtomicFile;
 
 /// Runs `vaebio plot`.
 pub fn run(args: PlotArgs) -> Result<()> {
@@ -39,12 +39,12 @@ pub fn run(args: PlotArgs) -> Result<()> {
         ))
         .into());
     }
-    let temp = temp_beside(&args.output)?;
-    draw(&xy, labels.as_ref(), axes, args.size, temp.path())
+    let file = AtomicFile::create(&args.output)
+        .with_context(|| format!("{}: cannot create", args.output.display()))?;
+    draw(&xy, labels.as_ref(), axes, args.size, file.temp_path())
         .map_err(|e| anyhow!("{}: drawing failed ({e})", args.output.display()))?;
-    temp.persist(&args.output)
-        .with_context(|| format!("{}: cannot write", args.output.display()))?;
-    Ok(())
+    file.commit()
+        .with_context(|| format!("{}: cannot write", args.output.display()))
 }
 
 fn draw(
