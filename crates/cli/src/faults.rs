@@ -12,9 +12,7 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
-use vaebio_model::{
-    Dataset, History, Progress, RowSource, TrainConfig, TrainEnd, TrainState, Vae, VaeConfig,
-};
+use vaebio_model::{Dataset, History, Progress, TrainConfig, TrainEnd, TrainState, Vae, VaeConfig};
 
 use crate::cli::TrainArgs;
 use crate::commands::BadInput;
@@ -24,7 +22,6 @@ use crate::load::Loaded;
 use crate::model_dir::open_model;
 use crate::pipeline::read_for_model;
 use crate::progress::{TrainingBar, summarize};
-use crate::rows::Rows;
 
 /// Exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
 pub const INTERRUPTED_EXIT: u8 = 130;
@@ -76,7 +73,7 @@ pub fn check_observations(loaded: &Loaded, config: &VaeConfig) -> Result<()> {
     if !config.likelihood.is_count() {
         return Ok(());
     }
-    let rows = Rows(&loaded.matrix);
+    let rows = &loaded.matrix;
     let n_cols = rows.n_cols();
     let mut empty = Vec::new();
     let mut buffer = Vec::new();
@@ -260,8 +257,8 @@ pub fn resume(args: &TrainArgs, dir: &Path, quiet: bool) -> Result<()> {
         ))
         .into());
     }
-    let rows = Rows(&loaded.matrix);
-    let mut data = Dataset::new(&rows);
+    let rows = &loaded.matrix;
+    let mut data = Dataset::new(rows);
     if let Some(batch) = &batch {
         data = data.with_batches(&batch.codes)?;
     }

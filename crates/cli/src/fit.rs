@@ -12,7 +12,6 @@ use crate::covariate::Covariate;
 use crate::load::Loaded;
 use crate::progress::{TrainingBar, summarize};
 use crate::recipe;
-use crate::rows::Rows;
 
 /// Trains a model on `loaded` (with an optional batch covariate).
 pub fn fit(
@@ -31,8 +30,8 @@ pub fn fit(
     metadata.batch_names = batch.map(|b| b.names.clone()).unwrap_or_default();
     metadata.featurization = serde_json::to_value(&loaded.featurization)?;
 
-    let rows = Rows(&loaded.matrix);
-    let mut data = Dataset::new(&rows);
+    let rows = &loaded.matrix;
+    let mut data = Dataset::new(rows);
     if let Some(batch) = batch {
         data = data.with_batches(&batch.codes)?;
     }

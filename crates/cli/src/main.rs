@@ -13,7 +13,6 @@ mod output;
 mod pipeline;
 mod progress;
 mod recipe;
-mod rows;
 
 use std::process::ExitCode;
 

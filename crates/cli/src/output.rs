@@ -8,8 +8,6 @@ use vaebio_analysis::pca_scores;
 use vaebio_io::FeatureMatrix;
 use vaebio_model::DenseMatrix;
 
-use crate::rows::Rows;
-
 /// Writes `values` with row and column names to `path`.
 pub fn write_table(
     path: &Path,
@@ -46,7 +44,7 @@ pub fn write_pca(
     n_components: usize,
     seed: u64,
 ) -> Result<()> {
-    let scores = pca_scores(&Rows(matrix), n_components, seed);
+    let scores = pca_scores(matrix, n_components, seed);
     let names = (1..=n_components).map(|i| format!("PC{i}")).collect();
     let values = DenseMatrix::new(scores, matrix.n_rows(), n_components)
         .context("shaping the PCA scores")?;

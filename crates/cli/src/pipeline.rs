@@ -14,7 +14,6 @@ use crate::fit::{fit, read_labels, report_labels};
 use crate::load::{Loaded, align_features, load, load_like};
 use crate::output::write_pca;
 use crate::progress::{reading_bar, summarize};
-use crate::rows::Rows;
 
 /// Reads and featurizes the input (weights and imputation seeded with `seed`) behind a
 /// progress bar, then prints what was read and skipped.
@@ -90,7 +89,7 @@ pub fn train(
 impl Trained {
     /// The latent means of the training input.
     pub fn encode(&self) -> Result<DenseMatrix> {
-        Ok(self.vae.encode(&Rows(&self.loaded.matrix))?.mean)
+        Ok(self.vae.encode(&self.loaded.matrix)?.mean)
     }
 
     /// Prints how well `latent` separates `--labels` (and mixes `--batch`).

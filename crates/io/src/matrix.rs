@@ -537,6 +537,22 @@ fn write_atomic(path: &Path, body: impl FnOnce(&mut dyn Write) -> io::Result<()>
     vaebio_fs::write_atomic(path, body).map_err(|e| Error::io(name, e))
 }
 
+/// The model and the analyses read rows straight out of the matrix (dense, sparse or
+/// dosage) without densifying all of it.
+impl vaebio_analysis::RowSource for FeatureMatrix {
+    fn n_rows(&self) -> usize {
+        FeatureMatrix::n_rows(self)
+    }
+
+    fn n_cols(&self) -> usize {
+        FeatureMatrix::n_cols(self)
+    }
+
+    fn fill_rows(&self, rows: &[usize], out: &mut [f32]) {
+        FeatureMatrix::fill_rows(self, rows, out);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,6 +34,14 @@
 //!
 //! Same seeds (`VaeConfig::seed` for the weights, `TrainConfig::seed` for split, order,
 //! dropout and noise) give bit-identical results on the CPU.
+//!
+//! [`recipes`] holds the per-kind defaults the `vaebio` binary starts from (scVI for counts,
+//! VAMB for contigs, popvae for genotypes, EVE for alignments), so a program gets exactly
+//! what `vaebio embed` uses; `examples/embed_contigs.rs` goes from a FASTA file to a latent
+//! table with them. The crate's modules follow the model's parts: `nn` (encoder, decoder,
+//! layers), [`likelihood`], fused CPU kernels (`ops`), [`train`] (loop, optimiser, loss,
+//! likelihood weights, resume), [`checkpoint`] and [`inference`]. PCA, k-means, metrics and
+//! medoid clustering live in `vaebio-analysis`, which also owns the matrix types.
 #![warn(missing_docs)]
 
 pub mod checkpoint;

@@ -25,7 +25,6 @@ use crate::load::DataKind;
 use crate::output::{latent_names, write_table};
 use crate::pipeline::read;
 use crate::progress::summarize;
-use crate::rows::Rows;
 
 /// Bin FASTA files written per pass over the contigs (keeps open files bounded).
 const FILES_PER_PASS: usize = 256;
@@ -126,7 +125,7 @@ fn train_and_embed(
         .into());
     }
     let (vae, _history) = fit(&loaded, None, &args.model, &device, quiet)?;
-    let latent = vae.encode(&Rows(&loaded.matrix))?.mean;
+    let latent = vae.encode(&loaded.matrix)?.mean;
     Ok((
         loaded.matrix.row_names().to_vec(),
         latent,

@@ -10,7 +10,6 @@ use crate::covariate::Covariate;
 use crate::model_dir::open_model;
 use crate::output::write_table;
 use crate::pipeline::read_for_model;
-use crate::rows::Rows;
 
 /// Runs `vaebio reconstruct`.
 pub fn run(args: ReconstructArgs, quiet: bool) -> Result<()> {
@@ -32,9 +31,9 @@ pub fn run(args: ReconstructArgs, quiet: bool) -> Result<()> {
         }
         None => None,
     };
-    let rows = Rows(&loaded.matrix);
+    let rows = &loaded.matrix;
     let codes;
-    let mut data = Dataset::new(&rows);
+    let mut data = Dataset::new(rows);
     if let Some(batch) = batch {
         codes = batch.codes;
         data = data.with_batches(&codes)?;
