@@ -5,7 +5,7 @@
 //!
 //! One start lands in a local optimum often enough to move an adjusted Rand index by ±0.05
 //! on 700 PBMC cells; [`DEFAULT_STARTS`] greedy starts reach the same partition from any seed
-//! there (bench/README.md, "k-means that converges").
+//! there (bench/notes/log-2026-11.md, "k-means that converges").
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

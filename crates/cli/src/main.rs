@@ -41,7 +41,7 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// Training frees and re-allocates the same large tensors (activations, gradients) every
 /// step. By default mimalloc hands freed memory back to the OS after 10 ms and commits arena
 /// memory on demand, so the kernel zeroed fresh pages for those tensors at every step: a
-/// quarter of the wall time of the protein recipe (bench/README.md, "Allocator"). Keep freed
+/// quarter of the wall time of the protein recipe (bench/notes/log-2026-11.md, "Allocator and AdamW on the protein model"). Keep freed
 /// memory for reuse and commit arenas up front instead; peak memory is unchanged.
 fn keep_freed_memory() {
     // SAFETY: called first thing in `main`, before any other thread exists (mimalloc's

@@ -239,14 +239,14 @@ fn scvi(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
 ///   PCA's scaling lets them, weak noise genes do not. PBMC's kNN rises from 0.813 to 0.821
 ///   (24 seeds, paired interval +0.004 to +0.010; PCA 0.817), its ARI from 0.498 to 0.505
 ///   (−0.001 to +0.015; PCA 0.510); the simulation keeps its types apart (kNN 0.997, ARI
-///   0.992) and mixes its batches as before (0.887 vs 0.884; scVI 0.869) (bench/README.md,
+///   0.992) and mixes its batches as before (0.887 vs 0.884; scVI 0.869) (bench/notes/log-2026-11.md,
 ///   "Gene weights from neighbourhood autocorrelation").
 /// - Each cell's log-likelihood weighted by its library size^−1, scaled to average 1 within
 ///   each batch ([`vaebio_model::train::library_weights`]): deep and shallow cells pull alike, as
 ///   after PCA's per-cell normalisation. PBMC's ARI rises from 0.505 to 0.511 (24 seeds,
 ///   −0.002 to +0.014; PCA 0.510), kNN 0.8195 (0.8207 before; PCA 0.8171); the simulation
 ///   keeps mixing as before (0.887; scVI 0.869) at a small cost in type separation (kNN 0.994,
-///   ARI 0.988) (bench/README.md, "Library-size weights").
+///   ARI 0.988) (bench/notes/log-2026-11.md, "Library-size weights").
 fn singlecell(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
     scvi(vae, train, n_rows);
     if vae.likelihood.is_count() {
@@ -311,7 +311,7 @@ fn contigs(vae: &mut VaeConfig, train: &mut TrainConfig) {
 /// features; the abundance columns share the rest. This is vaebio's own balance, found by
 /// measurement, not VAMB's α = 0.15: VAMB's α is defined on its own loss scale (a softmax
 /// cross-entropy over the depth profile), which does not carry over to vaebio's z-scored,
-/// squared-error features. On simulated coverage over seven settings (bench/README.md,
+/// squared-error features. On simulated coverage over seven settings (bench/notes/log-2026-11.md,
 /// "Recipes: contigs", "With abundance (simulated coverage)"), 0.85 with VAMB-style depths
 /// gives a mean bin ARI of 0.78 (96 of 105 genomes recovered) where 0.15 gave 0.63 (0.66 with
 /// raw depths) and TNF alone 0.71.

@@ -3,7 +3,7 @@
 //! A count likelihood's log-likelihood grows with a cell's library size, so deeply sequenced
 //! cells pull harder on the model than shallow ones, and the prior shrinks their posteriors
 //! less. On PBMC this spreads the deep monocytes over the latent space and crowds the shallower
-//! NK and CD8 T cells together (bench/README.md, "Library-size weights"). Weighting each cell's
+//! NK and CD8 T cells together (bench/notes/log-2026-11.md, "Library-size weights"). Weighting each cell's
 //! term by library^−power, the weights scaled to average 1 over the training cells, evens the
 //! pull out, as PCA's per-cell normalisation (scanpy's `normalize_total`) does.
 //!
