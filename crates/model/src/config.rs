@@ -183,6 +183,17 @@ impl VaeConfig {
 
     /// Check every field; the error names the field and the fix.
     pub fn validate(&self) -> Result<()> {
+        self.validate_shape()?;
+        self.validate_regularisation()?;
+        self.validate_weights()?;
+        self.validate_input()?;
+        self.likelihood
+            .validate(self.n_features)
+            .map_err(|e| invalid("likelihood", e.to_string()))
+    }
+
+    /// Layer sizes: input, hidden and latent.
+    fn validate_shape(&self) -> Result<()> {
         if self.n_features == 0 {
             return Err(invalid(
                 "n_features",
@@ -209,6 +220,11 @@ impl VaeConfig {
         if self.latent == 0 {
             return Err(invalid("latent", "must be at least 1 (e.g. 10)"));
         }
+        Ok(())
+    }
+
+    /// Dropout and the posterior variance floor.
+    fn validate_regularisation(&self) -> Result<()> {
         dropout_probability("dropout", self.dropout, "0.1")?;
         dropout_probability("input_dropout", self.input_dropout, "0.2")?;
         if !(self.posterior_variance_floor.is_finite() && self.posterior_variance_floor >= 0.0) {
@@ -220,6 +236,11 @@ impl VaeConfig {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// Gene and library-size weights (count likelihoods only).
+    fn validate_weights(&self) -> Result<()> {
         if !(self.gene_weight_power.is_finite() && (0.0..=2.0).contains(&self.gene_weight_power)) {
             return Err(invalid(
                 "gene_weight_power",
@@ -258,6 +279,11 @@ impl VaeConfig {
                 "library-size weights need a count likelihood (nb, zinb, poisson) — set it to 0",
             ));
         }
+        Ok(())
+    }
+
+    /// Batches, z-scoring and feature groups.
+    fn validate_input(&self) -> Result<()> {
         if self.n_batches > 100_000 {
             return Err(invalid(
                 "n_batches",
@@ -298,9 +324,7 @@ impl VaeConfig {
                 ));
             }
         }
-        self.likelihood
-            .validate(self.n_features)
-            .map_err(|e| invalid("likelihood", e.to_string()))
+        Ok(())
     }
 }
 
