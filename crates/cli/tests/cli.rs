@@ -474,6 +474,32 @@ fn msa_train_and_score_mutations() {
         "muts.txt:line 2",
     );
     assert!(!bad.exists());
+    // Outside the focus columns; a double mutant with one part on an insert column; the
+    // same mutation twice: each a one-line error naming the line, before any scoring.
+    for (lines, needle) in [
+        ("Q5A\nA500V\n", "muts.txt:line 2:"),
+        // Focus residues 36-38 (lower case, `kad`) are insert columns, not modelled.
+        ("E7D:K36A\n", "position 36 is not a focus column"),
+        (
+            "Q5A\nR6K\nQ5A\n",
+            "muts.txt:line 3: 'Q5A' was given before, on line 1",
+        ),
+    ] {
+        fs::write(&mutations, lines).unwrap();
+        let args = [
+            "score",
+            "--model",
+            s(&model),
+            "--msa",
+            s(&msa),
+            "--mutations",
+            s(&mutations),
+            "-o",
+            s(&bad),
+        ];
+        fails(&args, 2, needle);
+        assert!(!bad.exists());
+    }
 }
 
 #[test]

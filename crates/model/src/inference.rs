@@ -119,11 +119,13 @@ impl Vae {
             for _ in 0..n_samples {
                 let z = self.reparameterise(&mean, &log_var, &mut noise)?;
                 let output = self.decoder.forward(&z, batch.batches.as_ref(), false)?;
-                let log_px = self.config.likelihood.log_prob(
-                    &batch.target,
-                    &output,
-                    batch.library.as_ref(),
-                )?;
+                // Detached: the running sum would otherwise hold every sample's decoder
+                // graph (activations of all layers) alive until the chunk ends.
+                let log_px = self
+                    .config
+                    .likelihood
+                    .log_prob(&batch.target, &output, batch.library.as_ref())?
+                    .detach();
                 log_px_sum = Some(match log_px_sum {
                     None => log_px,
                     Some(sum) => (sum + log_px)?,

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use vaebio_io::Featurization;
-use vaebio_model::{Dataset, DenseMatrix};
+use vaebio_io::{Alignment, Featurization};
+use vaebio_model::{Dataset, DenseMatrix, RowSource};
 
 use crate::cli::ScoreArgs;
 use crate::commands::BadInput;
@@ -40,18 +40,17 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         .into());
     }
     let mutations = read_mutations(&args.mutations)?;
-    let n_cols = alignment.matrix.n_cols();
-    // Row 0: the wild type (the focus sequence, first row of the alignment); then mutants.
-    let mut rows = vec![0.0f32; n_cols];
-    alignment.matrix.fill_rows(&[0], &mut rows);
+    // Every mutation is checked before any work, so a bad line fails in microseconds.
     for (line, text) in &mutations {
-        let row = alignment
+        alignment
             .encode_mutant(text)
             .map_err(|e| BadInput(format!("{}:line {line}: {e}", args.mutations.display())))?;
-        rows.extend(row);
     }
-    let matrix = DenseMatrix::new(rows, mutations.len() + 1, n_cols)?;
-    let elbo = vae.elbo(&Dataset::new(&matrix), args.samples, args.seed)?;
+    let rows = MutantRows {
+        alignment: &alignment,
+        mutations: &mutations,
+    };
+    let elbo = vae.elbo(&Dataset::new(&rows), args.samples, args.seed)?;
     let wild_type = elbo[0];
     let deltas: Vec<f32> = elbo[1..].iter().map(|e| e - wild_type).collect();
     write_table(
@@ -60,6 +59,38 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         vec!["delta_elbo".to_string()],
         DenseMatrix::new(deltas.clone(), deltas.len(), 1)?,
     )
+}
+
+/// The wild type (row 0, the focus sequence: the alignment's first row) and then one row per
+/// mutant, one-hot encoded when the model asks for it, so that memory does not grow with the
+/// number of mutants.
+struct MutantRows<'a> {
+    alignment: &'a Alignment,
+    mutations: &'a [(usize, String)],
+}
+
+impl RowSource for MutantRows<'_> {
+    fn n_rows(&self) -> usize {
+        self.mutations.len() + 1
+    }
+
+    fn n_cols(&self) -> usize {
+        self.alignment.matrix.n_cols()
+    }
+
+    fn fill_rows(&self, rows: &[usize], out: &mut [f32]) {
+        for (&row, values) in rows.iter().zip(out.chunks_exact_mut(self.n_cols())) {
+            match row.checked_sub(1) {
+                None => self.alignment.matrix.fill_rows(&[0], values),
+                // Each mutation was encoded once before scoring, so this cannot fail; were
+                // it to, NaN would fail the model's data check with a clear error.
+                Some(i) => match self.alignment.encode_mutant(&self.mutations[i].1) {
+                    Ok(encoded) => values.copy_from_slice(&encoded),
+                    Err(_) => values.fill(f32::NAN),
+                },
+            }
+        }
+    }
 }
 
 /// Mutation lines with their 1-based line numbers; `#` comments and blanks skipped, and a
@@ -88,6 +119,16 @@ fn read_mutations(path: &Path) -> Result<Vec<(usize, String)>> {
                 .then(|| (i + 1, field.to_string()))
         })
         .collect();
+    let mut first_line = std::collections::HashMap::new();
+    for (line, text) in &mutations {
+        if let Some(first) = first_line.insert(text.as_str(), *line) {
+            return Err(BadInput(format!(
+                "{}:line {line}: '{text}' was given before, on line {first} — give each mutation once",
+                path.display()
+            ))
+            .into());
+        }
+    }
     if mutations.is_empty() {
         return Err(BadInput(format!(
             "{}: no mutations found — give one per line, like A23V or A23V:G45D",
