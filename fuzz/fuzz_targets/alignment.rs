@@ -4,7 +4,7 @@
 use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
-use vaebio_io::alignment::{AlignmentOptions, alignment_from_reader};
+use vaebio_io::formats::alignment::{AlignmentOptions, alignment_from_reader};
 use vaebio_io::{Alphabet, SequenceReader};
 
 fuzz_target!(|data: &[u8]| {

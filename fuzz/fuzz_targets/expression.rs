@@ -4,7 +4,7 @@
 use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
-use vaebio_io::expression::{ExpressionOptions, read_expression_from};
+use vaebio_io::formats::table::{ExpressionOptions, read_expression_from};
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks the orientation and whether counts are required.

@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
 use vaebio_io::SequenceReader;
-use vaebio_io::composition::{SequenceFeatures, SequenceOptions, featurize_sequences};
+use vaebio_io::features::composition::{SequenceFeatures, SequenceOptions, featurize_sequences};
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks the featurization so every path sees the same records.

@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
 use vaebio_io::input::from_reader;
-use vaebio_io::mtx::{MtxOptions, read_10x_mtx_from};
+use vaebio_io::formats::mtx::{MtxOptions, read_10x_mtx_from};
 
 /// Separates the three files in one input (a byte that never occurs in them).
 const SEPARATOR: u8 = 0x00;

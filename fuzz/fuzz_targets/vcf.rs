@@ -4,7 +4,7 @@
 use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
-use vaebio_io::vcf::{MissingPolicy, Thinning, VcfOptions, read_genotypes_from};
+use vaebio_io::formats::vcf::{MissingPolicy, Thinning, VcfOptions, read_genotypes_from};
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks the missing-data policy, thinning and filters.
