@@ -10,13 +10,16 @@ seed() { # target file prefix-byte
     local out=corpus/$1/$(basename "$2").$3
     { printf "\\x$3"; cat "$2"; } > "$out"
 }
-for target in fasta alignment vcf expression mtx; do mkdir -p "corpus/$target"; done
+for target in fasta alignment stockholm vcf expression mtx; do mkdir -p "corpus/$target"; done
 for f in $testdata/*.fa $testdata/*.fa.gz $testdata/*.fastq* $testdata/bad/fasta_* $testdata/bad/fastq_* \
          $testdata/bad/crlf_fasta.fa $testdata/bad/crlf_reads.fq; do
     for byte in 00 01 02 03; do seed fasta "$f" $byte; done
 done
 for f in $testdata/*.a2m $testdata/bad/msa_* $testdata/bad/crlf_family.a2m; do
     for byte in 00 01 02; do seed alignment "$f" $byte; done
+done
+for f in $testdata/*.sto $testdata/*.a2m $testdata/*.afa $testdata/bad/sto_* $testdata/bad/afa_*; do
+    for byte in 00 01 02 03 04; do seed stockholm "$f" $byte; done
 done
 for f in $testdata/*.vcf $testdata/*.vcf.gz $testdata/*.bcf $testdata/bad/vcf_* $testdata/bad/bcf_* \
          $testdata/bad/crlf_variants.vcf; do
@@ -38,4 +41,4 @@ done
 dir=$testdata/counts_10x
 { printf '\x00'; gzip -dc "$dir/matrix.mtx.gz"; printf '\0'; gzip -dc "$dir"/features.tsv.gz; printf '\0';
   gzip -dc "$dir/barcodes.tsv.gz"; } > corpus/mtx/counts_10x.00
-for target in fasta alignment vcf expression mtx; do echo "$target: $(ls corpus/$target | wc -l) seeds"; done
+for target in fasta alignment stockholm vcf expression mtx; do echo "$target: $(ls corpus/$target | wc -l) seeds"; done

@@ -191,3 +191,29 @@ put("model_config_garbage/config.json", garbage)
 put("model_config_garbage/model.safetensors", weights)
 put("model_shape_mismatch/config.json", config.replace('"latent": 2,', '"latent": 3,', 1))
 put("model_shape_mismatch/model.safetensors", weights)
+
+# ---- alignment formats and genotype cases of issue 21 (no rng: the files above keep their bytes)
+sto_rows = [(n, s) for n, s in aln[:3]]
+
+
+def sto(blocks, rf=True, end="//\n"):
+    """A Stockholm file with `blocks` column ranges of the first three rows of `aln`."""
+    text = "# STOCKHOLM 1.0\n#=GF ID bad_case\n"
+    for lo, hi in blocks:
+        text += "\n" + "".join(f"{n:<12} {s[lo:hi]}\n" for n, s in sto_rows)
+        if rf:
+            text += f"{'#=GC RF':<12} {'x' * (hi - lo)}\n"
+    return text + end
+
+
+put("sto_no_terminator.sto", sto([(0, 15), (15, 30)], end=""))
+put("sto_ragged.sto", sto([(0, 15), (15, 30)]).replace(sto_rows[1][1][15:30] + "\n", sto_rows[1][1][15:26] + "\n", 1))
+put("sto_rf_length.sto", sto([(0, 15), (15, 30)]).replace("x" * 15 + "\n//", "x" * 12 + "\n//"))
+put("sto_two_families.sto", sto([(0, 30)]) + sto([(0, 30)]))
+put("sto_bad_row.sto", sto([(0, 30)]).replace(sto_rows[2][1], sto_rows[2][1][:10] + " " + sto_rows[2][1][10:], 1))
+put("afa_ragged.afa", "".join(f">{n}\n{s.lower()}\n" for n, s in aln[:2]) + f">{aln[2][0]}\n{aln[2][1][:-4].lower()}\n")
+put("msa_all_lower.a2m", "".join(f">{n}\n{s.lower()}\n" for n, s in aln))
+gl_head = ("##fileformat=VCFv4.2\n##contig=<ID=chr1,length=10000>\n"
+           '##FORMAT=<ID=GL,Number=G,Type=Float,Description="Genotype likelihoods">\n'
+           "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\ts2\ts3\n")
+put("vcf_gl_only.vcf", gl_head + "".join(site(100 * i, "GL", ["-0.1,-1,-5", "-1,-0.1,-5", "-5,-1,-0.1"]) for i in range(1, 4)))

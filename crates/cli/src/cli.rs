@@ -87,7 +87,8 @@ pub struct InputArgs {
     /// FASTA/FASTQ sequences (plain or gzip; `-` for stdin) -> k-mer or TNF profiles.
     #[arg(long, value_name = "FILE", group = "input")]
     pub fasta: Option<PathBuf>,
-    /// Aligned family (aligned FASTA / A2M / A3M) -> one-hot focus columns + sequence weights.
+    /// Aligned family (aligned FASTA / A2M / A3M / Stockholm; format from the content, or
+    /// `--msa-format`) -> one-hot focus columns + sequence weights.
     #[arg(long, value_name = "FILE", group = "input")]
     pub msa: Option<PathBuf>,
     /// Variants (VCF/BCF, plain, gzip or bgzip; `-` for stdin) -> alternate-allele dosages.
@@ -139,6 +140,11 @@ pub struct FeatureOptions {
         help_heading = "Alignments"
     )]
     pub theta: f64,
+    /// Alignments: the file's format, instead of deciding from the content (`# STOCKHOLM`
+    /// header -> sto; rows of equal length without '.' -> afa, every column aligned whatever
+    /// the case; else a2m/a3m, lower case and '.' are insertions). Saved with the model.
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Alignments")]
+    pub msa_format: Option<MsaFormatArg>,
     /// Variants: missing-genotype policy.
     #[arg(long, value_enum, default_value_t = MissingArg::Binomial, help_heading = "Variants")]
     pub missing: MissingArg,
@@ -184,6 +190,30 @@ pub enum MissingArg {
     Binomial,
     /// Drop every site with a missing genotype.
     DropSites,
+}
+
+/// Alignment formats for `--msa-format`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum MsaFormatArg {
+    /// Aligned FASTA (FAMSA, MAFFT, Clustal Omega): every column aligned, case ignored.
+    Afa,
+    /// A2M: upper case and '-' aligned; lower case and '.' insertions.
+    A2m,
+    /// A3M: as A2M, insertions without '.' padding.
+    A3m,
+    /// Stockholm: `#=GC RF` marks the aligned columns (every column without it).
+    Sto,
+}
+
+impl From<MsaFormatArg> for vaebio_io::MsaFormat {
+    fn from(format: MsaFormatArg) -> Self {
+        match format {
+            MsaFormatArg::Afa => Self::Afa,
+            MsaFormatArg::A2m => Self::A2m,
+            MsaFormatArg::A3m => Self::A3m,
+            MsaFormatArg::Sto => Self::Sto,
+        }
+    }
 }
 
 /// Likelihood choices for `--likelihood`.
@@ -469,7 +499,8 @@ pub struct ScoreArgs {
     /// Model directory trained on this family (`vaebio train --msa`).
     #[arg(long, value_name = "DIR")]
     pub model: PathBuf,
-    /// The aligned family the model was trained on (A2M / A3M / aligned FASTA).
+    /// The aligned family the model was trained on (A2M / A3M / aligned FASTA / Stockholm,
+    /// read in the format the model was trained with).
     #[arg(long, value_name = "FILE")]
     pub msa: PathBuf,
     /// Mutations, one per line: `A23V`, or several joined by ':' (`A23V:G45D`), positions in

@@ -9,7 +9,7 @@ use vaebio_io::features::abundance::append_abundance;
 use vaebio_io::features::composition::{Alphabet, SequenceFeatures, SequenceOptions};
 use vaebio_io::features::gene_filter::{CountFilter, filter_counts};
 use vaebio_io::features::hvg::{HvgOptions, highly_variable_genes};
-use vaebio_io::formats::alignment::{Alignment, AlignmentOptions};
+use vaebio_io::formats::alignment::{Alignment, AlignmentOptions, MsaFormat, alignment_from_input};
 use vaebio_io::formats::depth::read_depths;
 use vaebio_io::formats::mtx::MtxOptions;
 use vaebio_io::formats::table::ExpressionOptions;
@@ -52,9 +52,14 @@ pub fn load(input: &InputArgs, seed: u64, bar: &ProgressBar) -> Result<Loaded> {
             sequence_options(options)?,
             options.abundance.as_deref(),
         ),
-        InputSource::Msa(path) => {
-            load_msa(Source { path, bar }, options.max_gap_frac, options.theta)
-        }
+        InputSource::Msa(path) => load_msa(
+            Source { path, bar },
+            MsaSettings {
+                max_gap_frac: options.max_gap_frac,
+                theta: options.theta,
+                format: options.msa_format.map(Into::into),
+            },
+        ),
         InputSource::Vcf(path) => load_vcf(Source { path, bar }, &vcf_options(options, seed)),
         InputSource::Matrix(path) => {
             load_matrix(Source { path, bar }, options.transpose, Some(options))
@@ -107,8 +112,17 @@ pub fn load_like(
             Featurization::Msa {
                 max_gap_frac,
                 theta,
+                format,
             },
-        ) => load_msa(Source { path, bar }, *max_gap_frac, *theta),
+        ) => load_msa(
+            Source { path, bar },
+            MsaSettings {
+                max_gap_frac: *max_gap_frac,
+                theta: *theta,
+                // A format given now is for this file; else the one given in training.
+                format: input.options.msa_format.map(Into::into).or(*format),
+            },
+        ),
         (InputSource::Vcf(path), Featurization::Vcf { min_maf, .. }) => {
             let mut options = vcf_options(&input.options, seed);
             options.min_maf = *min_maf;
@@ -280,6 +294,7 @@ fn load_vcf(source: Source<'_>, options: &VcfOptions) -> Result<Loaded> {
     let skipped = [
         (report.multiallelic, "multi-allelic"),
         (report.not_snp, "indel/symbolic"),
+        (report.no_genotype, "without GT"),
         (report.monomorphic, "monomorphic"),
         (report.all_missing, "all-missing"),
         (
@@ -301,6 +316,13 @@ fn load_vcf(source: Source<'_>, options: &VcfOptions) -> Result<Loaded> {
     if report.imputed > 0 {
         summary.push(format!("imputed {} missing genotypes", report.imputed));
     }
+    if report.lower_ploidy > 0 {
+        summary.push(format!(
+            "{} genotypes have ploidy below {} (e.g. haploid chrX calls): their dosages count \
+             their own alleles, but the model's binomial still has n = {} for every genotype",
+            report.lower_ploidy, genotypes.ploidy, genotypes.ploidy
+        ));
+    }
     Ok(Loaded {
         kind: DataKind::Genotypes,
         weights: None,
@@ -317,35 +339,59 @@ fn load_vcf(source: Source<'_>, options: &VcfOptions) -> Result<Loaded> {
     })
 }
 
-/// Reads an aligned family with the given column and weight thresholds.
-pub fn read_msa(path: &Path, max_gap_frac: f64, theta: f64) -> Result<Alignment> {
-    read_alignment(
-        open_input(path, &ProgressBar::hidden())?,
-        max_gap_frac,
-        theta,
-    )
+/// How an aligned family is read: column and weight thresholds, and the format (`None`
+/// decides it from the content).
+#[derive(Clone, Copy)]
+struct MsaSettings {
+    max_gap_frac: f64,
+    theta: f64,
+    format: Option<MsaFormat>,
 }
 
-fn read_alignment(input: vaebio_io::Input, max_gap_frac: f64, theta: f64) -> Result<Alignment> {
-    let options = AlignmentOptions {
+/// Reads an aligned family with the given column and weight thresholds, in `format` (or the
+/// one its content shows).
+pub fn read_msa(
+    path: &Path,
+    max_gap_frac: f64,
+    theta: f64,
+    format: Option<MsaFormat>,
+) -> Result<Alignment> {
+    let settings = MsaSettings {
         max_gap_frac,
         theta,
+        format,
+    };
+    read_alignment(open_input(path, &ProgressBar::hidden())?, settings)
+}
+
+fn read_alignment(input: vaebio_io::Input, settings: MsaSettings) -> Result<Alignment> {
+    let options = AlignmentOptions {
+        max_gap_frac: settings.max_gap_frac,
+        theta: settings.theta,
+        format: settings.format,
         ..AlignmentOptions::default()
     };
     options.validate()?;
-    let reader = vaebio_io::SequenceReader::new(input.name().to_string(), input);
-    Ok(vaebio_io::formats::alignment::alignment_from_reader(
-        reader, &options,
+    Ok(alignment_from_input(
+        input.name().to_string(),
+        input,
+        &options,
     )?)
 }
 
-fn load_msa(source: Source<'_>, max_gap_frac: f64, theta: f64) -> Result<Loaded> {
+fn load_msa(source: Source<'_>, settings: MsaSettings) -> Result<Loaded> {
     let path = source.path;
-    let alignment = read_alignment(source.open()?, max_gap_frac, theta)?;
+    let MsaSettings {
+        max_gap_frac,
+        theta,
+        format,
+    } = settings;
+    let alignment = read_alignment(source.open()?, settings)?;
     let report = &alignment.report;
     let mut summary = vec![format!(
-        "{}: {} sequences, focus {} with {} of {} aligned columns kept; effective sequences {:.1} (theta {theta})",
+        "{} ({}): {} sequences, focus {} with {} of {} aligned columns kept; effective sequences {:.1} (theta {theta})",
         path.display(),
+        alignment.format,
         report.sequences_read,
         alignment.focus_name,
         alignment.positions.len(),
@@ -373,6 +419,7 @@ fn load_msa(source: Source<'_>, max_gap_frac: f64, theta: f64) -> Result<Loaded>
         featurization: Featurization::Msa {
             max_gap_frac,
             theta,
+            format,
         },
         summary,
         matrix: alignment.matrix,

@@ -25,6 +25,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::features::composition::{Alphabet, SequenceFeatures};
+use crate::formats::alignment::MsaFormat;
 use crate::formats::vcf::MissingPolicy;
 
 /// How a feature matrix was made: the input kind and the settings that decide its columns.
@@ -51,6 +52,11 @@ pub enum Featurization {
         max_gap_frac: f64,
         /// Sequence-weight threshold: neighbours share identity above `1 − theta`.
         theta: f64,
+        /// The format given (`--msa-format`), replayed on new input; `None` decides each
+        /// file's format from its content. Written as `msa_format` only when given, so a
+        /// model directory reads the same as before formats were told apart (earlier
+        /// versions, which always read A2M/A3M, load as `None`).
+        format: Option<MsaFormat>,
     },
     /// VCF/BCF → alternate-allele dosages
     /// ([`read_genotypes`](crate::formats::vcf::read_genotypes)).
@@ -101,6 +107,7 @@ mod wire {
 
     use super::AbundanceTransform;
     use crate::features::composition::{Alphabet, SequenceFeatures};
+    use crate::formats::alignment::MsaFormat;
     use crate::formats::vcf::MissingPolicy;
 
     #[derive(Serialize, Deserialize)]
@@ -118,6 +125,8 @@ mod wire {
         Msa {
             max_gap_frac: f64,
             theta: f64,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            msa_format: Option<MsaFormat>,
         },
         Vcf {
             missing: MissingPolicy,
@@ -148,9 +157,11 @@ mod wire {
                 super::Featurization::Msa {
                     max_gap_frac,
                     theta,
+                    format,
                 } => Featurization::Msa {
                     max_gap_frac,
                     theta,
+                    msa_format: format,
                 },
                 super::Featurization::Vcf {
                     missing,
@@ -189,9 +200,11 @@ mod wire {
                 Featurization::Msa {
                     max_gap_frac,
                     theta,
+                    msa_format,
                 } => super::Featurization::Msa {
                     max_gap_frac,
                     theta,
+                    format: msa_format,
                 },
                 Featurization::Vcf {
                     missing,
@@ -262,6 +275,7 @@ mod tests {
                 Featurization::Msa {
                     max_gap_frac: 0.3,
                     theta: 0.2,
+                    format: None,
                 },
             ),
             (
@@ -297,6 +311,30 @@ mod tests {
             let old: serde_json::Value = serde_json::from_str(json).unwrap();
             assert_eq!(written, old, "{json}");
         }
+    }
+
+    #[test]
+    fn a_given_msa_format_is_written_and_read_back() {
+        let json = r#"{"input": "msa", "max_gap_frac": 0.3, "theta": 0.2, "msa_format": "sto"}"#;
+        let featurization: Featurization = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            featurization,
+            Featurization::Msa {
+                max_gap_frac: 0.3,
+                theta: 0.2,
+                format: Some(MsaFormat::Sto),
+            }
+        );
+        let written = serde_json::to_value(&featurization).unwrap();
+        assert_eq!(
+            written,
+            serde_json::from_str::<serde_json::Value>(json).unwrap()
+        );
+        let error = serde_json::from_str::<Featurization>(
+            r#"{"input": "msa", "max_gap_frac": 0.3, "theta": 0.2, "msa_format": "clustal"}"#,
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("clustal"), "{error}");
     }
 
     #[test]

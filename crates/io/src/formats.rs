@@ -7,5 +7,6 @@ pub mod depth;
 pub mod fasta;
 pub mod labels;
 pub mod mtx;
+pub mod stockholm;
 pub mod table;
 pub mod vcf;

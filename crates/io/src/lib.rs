@@ -47,7 +47,7 @@ pub use features::composition::{
 };
 pub use featurization::{AbundanceTransform, Featurization};
 pub use formats::alignment::{
-    Alignment, AlignmentOptions, AlignmentReport, Mutation, read_alignment,
+    Alignment, AlignmentOptions, AlignmentReport, MsaFormat, Mutation, read_alignment,
 };
 pub use formats::fasta::{SequenceReader, SequenceRecord};
 pub use input::{Compression, Input};

@@ -23,6 +23,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     let Featurization::Msa {
         max_gap_frac,
         theta,
+        format,
     } = featurization
     else {
         return Err(BadInput(format!(
@@ -31,7 +32,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         ))
         .into());
     };
-    let alignment = read_msa(&args.msa, max_gap_frac, theta)?;
+    let alignment = read_msa(&args.msa, max_gap_frac, theta, format)?;
     if alignment.matrix.col_names() != vae.metadata().feature_names.as_slice() {
         return Err(BadInput(format!(
             "{}: its focus columns differ from the model's — score with the alignment the model was trained on",

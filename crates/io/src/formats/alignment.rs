@@ -1,10 +1,17 @@
-//! Aligned families (aligned FASTA, A2M, A3M) → one-hot matrix on focus columns, with
-//! DeepSequence/EVE sequence weights.
+//! Aligned families (aligned FASTA, A2M, A3M, Stockholm) → one-hot matrix on focus
+//! columns, with DeepSequence/EVE sequence weights.
+//!
+//! The format comes from the content unless [`AlignmentOptions::format`] gives it
+//! ([`MsaFormat`]): a file starting `# STOCKHOLM` is Stockholm (`#=GC RF` marks the aligned
+//! columns, [`crate::formats::stockholm`]); FASTA rows of equal length without `.` are
+//! aligned FASTA, where every column is aligned whatever the letter case (FAMSA writes
+//! lower case inside aligned columns, MAFFT writes nucleotides in lower case); anything
+//! else is A2M/A3M. Every format is first brought to A2M's convention, then:
 //!
 //! The recipe follows EVE's `utils/data_utils.py` (`MSA_processing`):
 //! - Lower-case letters and `.` are insertions (A2M/A3M) and are removed; what remains
 //!   (upper-case letters and `-`) are the aligned columns, which must have the same count
-//!   in every record. Plain aligned FASTA in upper case keeps every column.
+//!   in every record.
 //! - Focus columns are aligned columns where the first (focus) sequence has a residue.
 //!   Positions number the focus sequence's residues from 1, or from `start` when its name
 //!   ends in `/start-end` (as EVE does, giving UniProt numbering).
@@ -19,7 +26,7 @@
 //!   last one the gap).
 
 use std::collections::HashSet;
-use std::io::BufRead;
+use std::io::{BufRead, Cursor, Read};
 use std::path::Path;
 
 use crate::error::{Error, Result, Where};
@@ -28,7 +35,12 @@ use crate::features::kmer::looks_like_dna;
 use crate::features::one_hot::{self, encode_residues, gap_state, letters, one_hot_matrix};
 use crate::features::sequence_weights::sequence_weights;
 use crate::formats::fasta::{SequenceReader, SequenceRecord, shown};
+use crate::formats::stockholm::{looks_like_stockholm, read_stockholm};
 use crate::matrix::FeatureMatrix;
+
+pub mod msa_format;
+
+pub use msa_format::MsaFormat;
 
 /// Code for an ambiguous residue (X, B, N, ...) before filtering.
 const AMBIGUOUS: u8 = 0xfe;
@@ -46,6 +58,8 @@ pub struct AlignmentOptions {
     pub theta: f64,
     /// Alphabet; `None` detects it (≥ 90% ACGTUN letters → DNA).
     pub alphabet: Option<Alphabet>,
+    /// File format; `None` decides it from the content.
+    pub format: Option<MsaFormat>,
 }
 
 impl Default for AlignmentOptions {
@@ -55,6 +69,7 @@ impl Default for AlignmentOptions {
             max_sequence_gap_frac: 0.5,
             theta: 0.2,
             alphabet: None,
+            format: None,
         }
     }
 }
@@ -109,6 +124,8 @@ pub struct Alignment {
     pub n_states: usize,
     /// Residue alphabet.
     pub alphabet: Alphabet,
+    /// The format the file was read as (given, or decided from the content).
+    pub format: MsaFormat,
     /// Focus sequence name (first record).
     pub focus_name: String,
     /// Focus residues at the kept columns (upper case).
@@ -132,22 +149,88 @@ pub struct Mutation {
     pub mutant: u8,
 }
 
-/// Reads and featurizes an alignment file (path or `-`, plain or gzip).
+/// Reads and featurizes an alignment file in any format (path or `-`, plain or gzip).
 pub fn read_alignment(path: impl AsRef<Path>, options: &AlignmentOptions) -> Result<Alignment> {
     options.validate()?;
-    alignment_from_reader(SequenceReader::open(path)?, options)
+    let input = crate::input::open(path)?;
+    alignment_from_input(input.name().to_string(), input, options)
 }
 
-/// Featurizes the records of an already-open reader: finds the focus columns, codes every
-/// record on them, drops fragments, gappy columns and ambiguous sequences, then weighs and
-/// one-hot encodes what is kept.
+/// Featurizes an already-open alignment in any format: Stockholm when the options say so
+/// or the input starts with `# STOCKHOLM`, else FASTA-style ([`alignment_from_reader`]).
+pub fn alignment_from_input<R: BufRead>(
+    name: String,
+    reader: R,
+    options: &AlignmentOptions,
+) -> Result<Alignment> {
+    options.validate()?;
+    let (head, reader) = first_line(reader, &name)?;
+    let stockholm = looks_like_stockholm(head.get_ref());
+    let reader = head.chain(reader);
+    match options.format {
+        Some(MsaFormat::Sto) => {}
+        None if stockholm => {}
+        Some(format) if stockholm => {
+            return Err(Error::invalid(
+                Where::line(name, 1),
+                format!("the file is Stockholm ('# STOCKHOLM'), not {format}"),
+                "read it as Stockholm (--msa-format sto, or leave the format out)",
+            ));
+        }
+        _ => return alignment_from_reader(SequenceReader::new(name, reader), options),
+    }
+    let records = read_stockholm(reader, &name)?.into_a2m();
+    check_names(&records, &name)?;
+    featurize(records, MsaFormat::Sto, name, options)
+}
+
+/// The input up to its first non-blank line, to be read again before the rest.
+fn first_line<R: BufRead>(mut reader: R, name: &str) -> Result<(Cursor<Vec<u8>>, R)> {
+    let mut head = Vec::new();
+    loop {
+        let start = head.len();
+        let read = reader
+            .read_until(b'\n', &mut head)
+            .map_err(|e| Error::from_read(Where::file(name), e))?;
+        if read == 0 || !head[start..].iter().all(u8::is_ascii_whitespace) {
+            return Ok((Cursor::new(head), reader));
+        }
+    }
+}
+
+/// Featurizes FASTA-style records (aligned FASTA, A2M, A3M) of an already-open reader: finds
+/// the focus columns, codes every record on them, drops fragments, gappy columns and
+/// ambiguous sequences, then weighs and one-hot encodes what is kept.
 pub fn alignment_from_reader<R: BufRead>(
     reader: SequenceReader<R>,
     options: &AlignmentOptions,
 ) -> Result<Alignment> {
     options.validate()?;
     let source = reader.name().to_string();
-    let records = read_records(reader, &source)?;
+    let mut records = read_records(reader, &source)?;
+    let format = match options.format {
+        Some(MsaFormat::Sto) => {
+            return Err(Error::invalid(
+                Where::line(source, 1),
+                "Stockholm was asked for, but this is FASTA-style input",
+                "read Stockholm with alignment_from_input, or give afa, a2m or a3m",
+            ));
+        }
+        Some(format) => format,
+        None => msa_format::detect(&records),
+    };
+    msa_format::to_a2m(&mut records, format, &source)?;
+    featurize(records, format, source, options)
+}
+
+/// Featurizes records in A2M's convention (upper case and '-' aligned, lower case and '.'
+/// insertions), at least one, uniquely named.
+fn featurize(
+    records: Vec<SequenceRecord>,
+    format: MsaFormat,
+    source: String,
+    options: &AlignmentOptions,
+) -> Result<Alignment> {
     let focus = Focus::of(&records[0], &source)?;
     let alphabet = options
         .alphabet
@@ -178,6 +261,7 @@ pub fn alignment_from_reader<R: BufRead>(
         weights,
         n_states: one_hot::n_states(alphabet),
         alphabet,
+        format,
         focus_name: records[0].id.clone(),
         focus_sequence,
         positions,
@@ -198,8 +282,14 @@ fn read_records<R: BufRead>(
             what: "aligned sequences".into(),
         });
     }
+    check_names(&records, source)?;
+    Ok(records)
+}
+
+/// Sequence names must be unique: they name the rows.
+fn check_names(records: &[SequenceRecord], source: &str) -> Result<()> {
     let mut seen = HashSet::with_capacity(records.len());
-    for record in &records {
+    for record in records {
         if !seen.insert(record.id.as_str()) {
             return Err(Error::DuplicateName {
                 at: Where::record(source, record.id.clone()),
@@ -208,7 +298,7 @@ fn read_records<R: BufRead>(
             });
         }
     }
-    Ok(records)
+    Ok(())
 }
 
 /// Whether `byte` is an aligned column: upper-case letters and '-' (insertions are lower
@@ -240,13 +330,6 @@ struct Focus {
 impl Focus {
     fn of(focus: &SequenceRecord, source: &str) -> Result<Self> {
         let aligned_columns = aligned(focus).len();
-        if aligned_columns == 0 {
-            return Err(Error::invalid(
-                Where::record(source, focus.id.clone()),
-                "the focus sequence has no aligned (upper-case or '-') columns",
-                "A2M/A3M mark insertions in lower case; convert an all-lower-case alignment to upper case",
-            ));
-        }
         let start = focus_start(&focus.id);
         let mut columns = Vec::new();
         let mut positions = Vec::new();
@@ -264,6 +347,13 @@ impl Focus {
             if is_residue {
                 residues_seen += 1;
             }
+        }
+        if columns.is_empty() {
+            return Err(Error::invalid(
+                Where::record(source, focus.id.clone()),
+                "the focus sequence has no residue in an aligned (upper-case) column",
+                "A2M/A3M mark insertions in lower case; read an alignment whose letter case means nothing as aligned FASTA (--msa-format afa)",
+            ));
         }
         Ok(Self {
             aligned_columns,
@@ -551,172 +641,4 @@ impl Alignment {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn read(text: &str, options: &AlignmentOptions) -> Result<Alignment> {
-        alignment_from_reader(SequenceReader::new("fam.a2m", text.as_bytes()), options)
-    }
-
-    fn no_filters() -> AlignmentOptions {
-        AlignmentOptions {
-            max_gap_frac: 1.0,
-            max_sequence_gap_frac: 1.0,
-            theta: 0.2,
-            alphabet: Some(Alphabet::Protein),
-        }
-    }
-
-    /// Five focus columns. Identities by hand (matches / own residues, > 0.8 counts):
-    /// focus MKVLA; s1 MKVLA (5/5 with focus); s2 MKVLC (4/5 = 0.8, not > 0.8);
-    /// s3 MK--- (2/2 = 1 vs focus, s1 and s2; 3 residues of focus match 2 → 2/5);
-    /// focus: self, s1 → 1/2. s1: 1/2. s2: only itself → 1.
-    /// s3: itself, focus, s1, s2 (each 2/2) → 1/4. The same weights come from EVE's
-    /// numpy expression `1/np.sum(L @ s / (s @ s) > 1 - 0.2)` on the gap-free one-hot.
-    #[test]
-    fn weights_by_hand() {
-        let text = ">focus/10-14\nMKVLA\n>s1\nMKVLA\n>s2\nMKVLC\n>s3\nMK---\n";
-        let alignment = read(text, &no_filters()).unwrap();
-        assert_eq!(alignment.weights, vec![0.5, 0.5, 1.0, 0.25]);
-        assert_eq!(alignment.positions, vec![10, 11, 12, 13, 14]);
-        assert!((alignment.report.effective_sequences - 2.25).abs() < 1e-9);
-    }
-
-    #[test]
-    fn a2m_a3m_insertions_focus_columns_and_one_hot() {
-        // Lower case and '.' are insertions. Aligned columns: focus M - A, s1 (A2M) M C G,
-        // s2 (A3M, insertion "aa" without dots) M D A. Focus columns 1 and 3; the focus
-        // insertion 'k' is residue 2, so positions are 1 and 3.
-        let text = ">focus\nMk-A\n>s1\nM.CG\n>s2\nMaaDA\n";
-        let alignment = read(text, &no_filters()).unwrap();
-        assert_eq!(alignment.report.aligned_columns, 3);
-        assert_eq!(alignment.focus_sequence, b"MA");
-        assert_eq!(alignment.positions, vec![1, 3]);
-        let names = alignment.matrix.col_names();
-        let dense = alignment.matrix.to_dense();
-        let hot: Vec<&str> = dense[42..84]
-            .iter()
-            .zip(names)
-            .filter(|(v, _)| **v == 1.0)
-            .map(|(_, n)| n.as_str())
-            .collect();
-        assert_eq!(hot, ["1:M", "3:G"]);
-    }
-
-    #[test]
-    fn gappy_columns_fragments_and_ambiguous_sequences_are_dropped() {
-        let text = ">f\nMKVLAG\n>a\nMKVLA-\n>b\nMKV-A-\n>frag\n-K----\n>x\nMXVLAG\n";
-        let options = AlignmentOptions {
-            alphabet: Some(Alphabet::Protein),
-            ..AlignmentOptions::default()
-        };
-        let alignment = read(text, &options).unwrap();
-        // frag has 5/6 gaps > 0.5 → dropped. Among f, a, b, x: column 6 has 2/4 gaps > 0.3
-        // → dropped; column 4 has 1/4 → kept. x holds X in column 2 → dropped.
-        assert_eq!(alignment.report.dropped_fragments, 1);
-        assert_eq!(alignment.report.dropped_columns, 1);
-        assert_eq!(alignment.report.dropped_ambiguous, 1);
-        assert_eq!(alignment.matrix.row_names(), ["f", "a", "b"]);
-        assert_eq!(alignment.focus_sequence, b"MKVLA");
-        assert_eq!(alignment.matrix.n_cols(), 5 * 21);
-        assert_eq!(alignment.matrix.col_names()[20], "1:-");
-    }
-
-    #[test]
-    fn mutations_encode_and_check_wild_type() {
-        let text = ">focus/10-14\nMKVLA\n>s1\nMKVLA\n";
-        let alignment = read(text, &no_filters()).unwrap();
-        let row = alignment.encode_mutant("K11R:A14G").unwrap();
-        let state = |c: &str| {
-            alignment
-                .matrix
-                .col_names()
-                .iter()
-                .position(|n| n == c)
-                .unwrap()
-        };
-        assert_eq!(row[state("11:R")], 1.0);
-        assert_eq!(row[state("11:K")], 0.0);
-        assert_eq!(row[state("14:G")], 1.0);
-        assert_eq!(row.iter().sum::<f32>(), 5.0);
-        let error = alignment.encode_mutant("A11R").unwrap_err();
-        assert!(
-            error.to_string().contains("wild type at 11 is K, not A"),
-            "{error}"
-        );
-        let error = alignment.encode_mutant("K30R").unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .contains("position 30 is not a focus column"),
-            "{error}"
-        );
-        assert!(alignment.encode_mutant("K11").is_err());
-    }
-
-    /// Found by `fuzz/` (alignment target): a multi-byte first or last character used to
-    /// panic on a string slice that was not a character boundary.
-    #[test]
-    fn non_ascii_mutations_are_errors_not_panics() {
-        let alignment = read(">focus/10-14\nMKVLA\n", &no_filters()).unwrap();
-        for text in [
-            "é11R",
-            "K11é",
-            "\u{fffd}\u{fffd}\u{fffd}",
-            "K11R:Ω1Ω",
-            "K1\u{fffd}1R",
-        ] {
-            let error = alignment.encode_mutant(text).unwrap_err();
-            assert!(
-                error.to_string().contains("is not a substitution"),
-                "{error}"
-            );
-        }
-    }
-
-    #[test]
-    fn ragged_rows_and_bad_characters_name_the_record() {
-        let error = read(">f\nMKV\n>s\nMK\n", &no_filters()).unwrap_err();
-        assert!(matches!(error, Error::Ragged { .. }));
-        assert!(
-            error
-                .to_string()
-                .starts_with("fam.a2m:record 's': 2 aligned columns"),
-            "{error}"
-        );
-        let error = read(">f\nMKV\n>s\nM1V\n", &no_filters()).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .starts_with("fam.a2m:record 's': '1' in aligned column 2"),
-            "{error}"
-        );
-        assert!(matches!(read("", &no_filters()), Err(Error::Empty { .. })));
-    }
-
-    #[test]
-    fn options_outside_unit_interval_are_rejected() {
-        let options = AlignmentOptions {
-            theta: 1.5,
-            ..AlignmentOptions::default()
-        };
-        let error = read(">f\nMKV\n", &options).unwrap_err();
-        assert!(matches!(error, Error::InvalidOption { .. }), "{error}");
-        assert!(
-            error
-                .to_string()
-                .starts_with("option theta: 1.5 is outside [0, 1]")
-        );
-    }
-
-    #[test]
-    fn dna_alignments_have_five_states() {
-        let alignment = read(">f\nACGT\n>s\nACGU\n", &AlignmentOptions::default()).unwrap();
-        assert_eq!(alignment.alphabet, Alphabet::Dna);
-        assert_eq!(alignment.n_states, 5);
-        assert_eq!(
-            alignment.matrix.to_dense()[5 * 3..5 * 4],
-            [0.0, 0.0, 0.0, 1.0, 0.0]
-        );
-    }
-}
+mod tests;

@@ -206,7 +206,7 @@ impl<R: Read> SiteSource for BcfSites<R> {
         self.alleles
     }
 
-    fn genotypes(&mut self, dosages: &mut [u8], ploidy: &mut Option<u8>) -> Result<()> {
+    fn genotypes(&mut self, dosages: &mut [u8], ploidies: &mut [u8]) -> Result<bool> {
         let mut cursor = Cursor::new(&self.individual);
         for _ in 0..self.n_format {
             let key = cursor
@@ -231,81 +231,21 @@ impl<R: Read> SiteSource for BcfSites<R> {
             if !matches!(kind, 1..=3) || count == 0 {
                 return Err(self.corrupt("GT values are not integers"));
             }
-            let fast_diploid = width == 1 && count == 2 && *ploidy == Some(2);
-            for (sample, dosage) in dosages.iter_mut().enumerate() {
-                let vector = &bytes[sample * width * count..(sample + 1) * width * count];
-                if fast_diploid {
-                    let sum = INT8_ALLELE[vector[0] as usize] + INT8_ALLELE[vector[1] as usize];
-                    if sum <= 2 {
-                        *dosage = sum;
-                        continue;
-                    }
-                    if (MISSING_ALLELE..=2 * MISSING_ALLELE).contains(&sum) {
-                        *dosage = DOSAGE_MISSING;
-                        continue;
-                    }
-                }
-                let mut alleles = 0u8;
-                let mut alternate = 0u8;
-                let mut missing = false;
-                for value in vector.chunks_exact(width) {
-                    let value = match width {
-                        1 => i32::from(value[0] as i8),
-                        2 => i32::from(i16::from_le_bytes([value[0], value[1]])),
-                        _ => i32::from_le_bytes([value[0], value[1], value[2], value[3]]),
-                    };
-                    // End-of-vector pads shorter (e.g. haploid) genotypes; missing is int-min.
-                    let end_of_vector = match width {
-                        1 => i32::from(i8::MIN) + 1,
-                        2 => i32::from(i16::MIN) + 1,
-                        _ => i32::MIN + 1,
-                    };
-                    let missing_value = end_of_vector - 1;
-                    if value == end_of_vector {
-                        break;
-                    }
-                    alleles = alleles.saturating_add(1);
-                    if value == missing_value || (value >> 1) == 0 {
-                        missing = true;
-                        continue;
-                    }
-                    match (value >> 1) - 1 {
-                        0 => {}
-                        1 => alternate += 1,
-                        _ => {
-                            return Err(self.corrupt(format!(
-                                "sample '{}' has allele {} at a biallelic site",
-                                self.samples[sample],
-                                (value >> 1) - 1
-                            )));
-                        }
-                    }
-                }
-                *dosage = if missing { DOSAGE_MISSING } else { alternate };
-                if !(missing && alleles <= 1) && alleles > 0 {
-                    match *ploidy {
-                        None => *ploidy = Some(alleles),
-                        Some(expected) if expected != alleles => {
-                            return Err(Error::invalid(
-                                self.here(),
-                                format!(
-                                    "sample '{}' has ploidy {alleles}, earlier genotypes have ploidy {expected}",
-                                    self.samples[sample]
-                                ),
-                                "mixed ploidy (e.g. chrX in males) is not supported; split the file by ploidy (bcftools view -r) first",
-                            ));
-                        }
-                        Some(_) => {}
-                    }
-                }
+            let vectors = bytes.chunks_exact(width * count);
+            for (sample, (vector, (dosage, ploidy))) in vectors
+                .zip(dosages.iter_mut().zip(ploidies.iter_mut()))
+                .enumerate()
+            {
+                (*dosage, *ploidy) = decode_gt(vector, width).map_err(|allele| {
+                    self.corrupt(format!(
+                        "sample '{}' has allele {allele} at a biallelic site",
+                        self.samples[sample]
+                    ))
+                })?;
             }
-            return Ok(());
+            return Ok(true);
         }
-        Err(Error::invalid(
-            self.here(),
-            "record has no GT field",
-            "give a BCF with genotypes (GT); sites-only or likelihood-only files hold no dosages",
-        ))
+        Ok(false)
     }
 
     fn here(&self) -> Where {
@@ -320,6 +260,52 @@ impl<R: Read> SiteSource for BcfSites<R> {
             format!("record {}{site}", self.record_number),
         )
     }
+}
+
+/// One sample's GT vector (`width`-byte integers): the dosage ([`DOSAGE_MISSING`] when an
+/// allele is missing) and the ploidy (alleles before the end-of-vector padding), or the
+/// allele index that is neither REF nor ALT.
+fn decode_gt(vector: &[u8], width: usize) -> std::result::Result<(u8, u8), i32> {
+    if width == 1 && vector.len() == 2 {
+        let sum = INT8_ALLELE[vector[0] as usize] + INT8_ALLELE[vector[1] as usize];
+        if sum <= 2 {
+            return Ok((sum, 2));
+        }
+        if (MISSING_ALLELE..=2 * MISSING_ALLELE).contains(&sum) {
+            return Ok((DOSAGE_MISSING, 2));
+        }
+    }
+    // End-of-vector pads shorter (e.g. haploid) genotypes; missing is int-min.
+    let end_of_vector = match width {
+        1 => i32::from(i8::MIN) + 1,
+        2 => i32::from(i16::MIN) + 1,
+        _ => i32::MIN + 1,
+    };
+    let (mut alleles, mut alternate, mut missing) = (0u8, 0u8, false);
+    for value in vector.chunks_exact(width) {
+        let value = match width {
+            1 => i32::from(value[0] as i8),
+            2 => i32::from(i16::from_le_bytes([value[0], value[1]])),
+            _ => i32::from_le_bytes([value[0], value[1], value[2], value[3]]),
+        };
+        if value == end_of_vector {
+            break;
+        }
+        alleles = alleles
+            .checked_add(1)
+            .filter(|&n| n < DOSAGE_MISSING)
+            .ok_or(value)?;
+        if value == end_of_vector - 1 || (value >> 1) == 0 {
+            missing = true;
+            continue;
+        }
+        match (value >> 1) - 1 {
+            0 => {}
+            1 => alternate += 1,
+            other => return Err(other),
+        }
+    }
+    Ok((if missing { DOSAGE_MISSING } else { alternate }, alleles))
 }
 
 /// Diploid int8 fast path: allele code of a GT byte ((allele + 1) << 1 | phased) — 0 for
@@ -419,5 +405,20 @@ mod tests {
         assert!(buffer.capacity() < 1 << 20, "{}", buffer.capacity());
         read_block(&mut &b"abcdef"[..], &mut buffer, 4).unwrap();
         assert_eq!(buffer, b"abcd");
+    }
+
+    /// GT vectors as BCF encodes them: (allele + 1) << 1 | phased, 0x80 missing, 0x81
+    /// end-of-vector padding a haploid call in a diploid-width vector.
+    #[test]
+    fn gt_vectors_give_dosage_and_ploidy() {
+        assert_eq!(decode_gt(&[0x02, 0x05], 1), Ok((1, 2)));
+        assert_eq!(decode_gt(&[0x04, 0x04], 1), Ok((2, 2)));
+        assert_eq!(decode_gt(&[0x00, 0x00], 1), Ok((DOSAGE_MISSING, 2)));
+        assert_eq!(decode_gt(&[0x04, 0x81], 1), Ok((1, 1)));
+        assert_eq!(decode_gt(&[0x02, 0x81], 1), Ok((0, 1)));
+        assert_eq!(decode_gt(&[0x80, 0x81], 1), Ok((DOSAGE_MISSING, 1)));
+        assert_eq!(decode_gt(&[0x04], 1), Ok((1, 1)));
+        assert_eq!(decode_gt(&[0x02, 0x00, 0x01, 0x80], 2), Ok((0, 1)));
+        assert_eq!(decode_gt(&[0x02, 0x06], 1), Err(2));
     }
 }

@@ -27,6 +27,72 @@ pub(super) fn intern(contigs: &mut Vec<Vec<u8>>, contig: &[u8]) -> u32 {
 /// per kept genotype plus one block.
 const BLOCK_BYTES: usize = 64 << 20;
 
+/// The ploidy of a site's genotypes: one value for all, or one per sample.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum SitePloidy {
+    /// Every genotype has this ploidy.
+    Uniform(u8),
+    /// Ploidy per sample (chrX in males: 1 among 2s).
+    Mixed(Box<[u8]>),
+}
+
+impl SitePloidy {
+    /// `Uniform` when every entry of `ploidies` is the same.
+    pub(super) fn of(ploidies: &[u8]) -> Self {
+        match ploidies.split_first() {
+            Some((&first, rest)) if rest.iter().any(|&p| p != first) => {
+                SitePloidy::Mixed(ploidies.into())
+            }
+            Some((&first, _)) => SitePloidy::Uniform(first),
+            None => SitePloidy::Uniform(0),
+        }
+    }
+
+    fn max(&self) -> u8 {
+        match self {
+            SitePloidy::Uniform(ploidy) => *ploidy,
+            SitePloidy::Mixed(ploidies) => ploidies.iter().copied().max().unwrap_or(0),
+        }
+    }
+
+    fn get(&self, sample: usize) -> u8 {
+        match self {
+            SitePloidy::Uniform(ploidy) => *ploidy,
+            SitePloidy::Mixed(ploidies) => ploidies[sample],
+        }
+    }
+}
+
+/// One site that passed the filters.
+pub(super) struct PassingSite<'a> {
+    pub(super) contig: u32,
+    pub(super) position: u64,
+    /// Dosage per sample.
+    pub(super) row: &'a [u8],
+    pub(super) ploidy: SitePloidy,
+    /// Value read for a missing genotype.
+    pub(super) fill: f32,
+    /// Missing genotypes.
+    pub(super) missing: u32,
+}
+
+/// The kept sites, samples × sites, in file order.
+pub(super) struct KeptSites {
+    pub(super) col_names: Vec<String>,
+    /// Dosages, row-major.
+    pub(super) codes: Vec<u8>,
+    /// Fill value per site.
+    pub(super) fill: Vec<f32>,
+    /// Missing genotypes kept (filled).
+    pub(super) imputed: u64,
+    /// Passing sites left out by `max_sites`.
+    pub(super) thinned: u64,
+    /// The largest ploidy of a kept genotype.
+    pub(super) ploidy: u8,
+    /// Ploidy per genotype (like `codes`), when not every one is `ploidy`.
+    pub(super) ploidies: Option<Vec<u8>>,
+}
+
 /// Passing sites, site-major (one row of `n_samples` bytes per site) in blocks of
 /// `block_sites` sites, plus what names them.
 pub(super) struct SiteTable {
@@ -35,6 +101,7 @@ pub(super) struct SiteTable {
     blocks: Vec<Vec<u8>>,
     fill: Vec<f32>,
     missing: Vec<u32>,
+    ploidy: Vec<SitePloidy>,
     contig: Vec<u32>,
     position: Vec<u64>,
     /// Rank of each stored site among passing sites (reservoir slots are out of order).
@@ -56,6 +123,7 @@ impl SiteTable {
             blocks: Vec::new(),
             fill: Vec::new(),
             missing: Vec::new(),
+            ploidy: Vec::new(),
             contig: Vec::new(),
             position: Vec::new(),
             rank: Vec::new(),
@@ -70,7 +138,15 @@ impl SiteTable {
         self.rank.is_empty()
     }
 
-    pub(super) fn push(&mut self, contig: u32, position: u64, row: &[u8], fill: f32, missing: u32) {
+    pub(super) fn push(&mut self, site: PassingSite<'_>) {
+        let PassingSite {
+            contig,
+            position,
+            row,
+            ploidy,
+            fill,
+            missing,
+        } = site;
         let rank = self.passed;
         self.passed += 1;
         let slot = match (self.max_sites, self.thinning) {
@@ -97,6 +173,7 @@ impl SiteTable {
             }
             self.fill.push(fill);
             self.missing.push(missing);
+            self.ploidy.push(ploidy);
             self.contig.push(contig);
             self.position.push(position);
             self.rank.push(rank);
@@ -106,6 +183,7 @@ impl SiteTable {
                 .copy_from_slice(row);
             self.fill[slot] = fill;
             self.missing[slot] = missing;
+            self.ploidy[slot] = ploidy;
             self.contig[slot] = contig;
             self.position[slot] = position;
             self.rank[slot] = rank;
@@ -113,8 +191,7 @@ impl SiteTable {
     }
 
     /// Picks the kept sites in file order and transposes them to samples × sites.
-    /// Returns column names, codes, fill values, missing genotypes kept, sites thinned out.
-    pub(super) fn finish(self, contigs: &[Vec<u8>]) -> (Vec<String>, Vec<u8>, Vec<f32>, u64, u64) {
+    pub(super) fn finish(self, contigs: &[Vec<u8>]) -> KeptSites {
         let stored = self.rank.len();
         let mut slots: Vec<usize> = (0..stored).collect();
         slots.sort_unstable_by_key(|&slot| self.rank[slot]);
@@ -142,9 +219,34 @@ impl SiteTable {
             .iter()
             .map(|&slot| u64::from(self.missing[slot]))
             .sum();
+        let (ploidy, ploidies) = ploidies(&self.ploidy, &slots, self.n_samples);
         let codes = transpose(self.blocks, self.block_sites, self.n_samples, &slots);
-        (col_names, codes, fill, imputed, thinned)
+        KeptSites {
+            col_names,
+            codes,
+            fill,
+            imputed,
+            thinned,
+            ploidy,
+            ploidies,
+        }
     }
+}
+
+/// The largest ploidy of the kept sites, and the ploidy of every genotype (samples × kept
+/// sites) unless each is that largest one.
+fn ploidies(sites: &[SitePloidy], slots: &[usize], n_samples: usize) -> (u8, Option<Vec<u8>>) {
+    let ploidy = slots.iter().map(|&s| sites[s].max()).max().unwrap_or(0);
+    if slots
+        .iter()
+        .all(|&s| sites[s] == SitePloidy::Uniform(ploidy))
+    {
+        return (ploidy, None);
+    }
+    let per_genotype = (0..n_samples)
+        .flat_map(|sample| slots.iter().map(move |&s| sites[s].get(sample)))
+        .collect();
+    (ploidy, Some(per_genotype))
 }
 
 /// Site-major blocks (`blocks[slot / block_sites]`, row `slot % block_sites`) for the given

@@ -170,20 +170,13 @@ impl<R: BufRead> SiteSource for TextVcf<R> {
         classify_alleles(self.field(3), self.field(4))
     }
 
-    fn genotypes(&mut self, dosages: &mut [u8], ploidy: &mut Option<u8>) -> Result<()> {
+    fn genotypes(&mut self, dosages: &mut [u8], ploidies: &mut [u8]) -> Result<bool> {
         let format = self.field(8);
-        let gt_index = match format.split(|&b| b == b':').position(|key| key == b"GT") {
-            Some(index) => index,
-            None => {
-                return Err(Error::invalid(
-                    self.here(),
-                    "FORMAT has no GT field",
-                    "give a VCF with genotypes (GT); likelihood-only or sites-only VCFs hold no dosages",
-                ));
-            }
+        let Some(gt_index) = format.split(|&b| b == b':').position(|key| key == b"GT") else {
+            return Ok(false);
         };
         let samples_start = self.field_ends[8] + 1;
-        parse_genotypes(&self.line[samples_start..], gt_index, dosages, ploidy).map_err(
+        parse_genotypes(&self.line[samples_start..], gt_index, dosages, ploidies).map_err(
             |problem| match problem {
                 GenotypeProblem::SampleCount(found) => Error::Ragged {
                     at: self.here(),
@@ -195,20 +188,9 @@ impl<R: BufRead> SiteSource for TextVcf<R> {
                     "sample '{}' has a GT that is not alleles 0/1 or '.' joined by '/' or '|' (at a biallelic site)",
                     self.samples[sample]
                 )),
-                GenotypeProblem::MixedPloidy {
-                    sample,
-                    found,
-                    expected,
-                } => Error::invalid(
-                    self.here(),
-                    format!(
-                        "sample '{}' has ploidy {found}, earlier genotypes have ploidy {expected}",
-                        self.samples[sample]
-                    ),
-                    "mixed ploidy (e.g. chrX in males) is not supported; split the file by ploidy (bcftools view -r) first",
-                ),
             },
-        )
+        )?;
+        Ok(true)
     }
 
     fn here(&self) -> Where {
@@ -252,17 +234,9 @@ pub(crate) fn classify_alleles(reference: &[u8], alternate: &[u8]) -> AlleleKind
 pub(crate) enum GenotypeProblem {
     /// The line holds this many sample columns, not the header's count.
     SampleCount(usize),
-    /// The sample at this index has an unparsable GT or an allele other than 0/1.
+    /// The sample at this index has an unparsable GT, an allele other than 0/1, or 255
+    /// alleles or more.
     BadAllele(usize),
-    /// A sample's ploidy differs from the ploidy seen so far.
-    MixedPloidy {
-        /// Index of the sample.
-        sample: usize,
-        /// Its ploidy.
-        found: u8,
-        /// The ploidy of earlier genotypes.
-        expected: u8,
-    },
 }
 
 /// Allele codes for the diploid fast path: two codes sum to the dosage (0–2), to 4–8 when
@@ -280,24 +254,25 @@ fn allele_code(byte: u8) -> u8 {
 }
 
 /// Decodes the GT sub-field (the `gt_index`-th `:`-separated key) of each tab-separated
-/// sample column into alternate-allele dosages at a biallelic site. A genotype with any
-/// missing allele (`./.`, `0/.`, `.`) or an absent GT becomes [`DOSAGE_MISSING`].
+/// sample column into alternate-allele dosages at a biallelic site, and each genotype's
+/// ploidy (its number of alleles; 0 when the sample has no GT value). A genotype with any
+/// missing allele (`./.`, `0/.`, `.`) or an absent GT becomes [`DOSAGE_MISSING`]. VCF 4.4's
+/// explicit phasing of the first allele (`|0|1`, `/1`) is read too.
 pub(crate) fn parse_genotypes(
     columns: &[u8],
     gt_index: usize,
     dosages: &mut [u8],
-    ploidy: &mut Option<u8>,
+    ploidies: &mut [u8],
 ) -> std::result::Result<(), GenotypeProblem> {
     let n_samples = dosages.len();
     let end = columns.len();
     let mut at = 0usize;
-    let fast_diploid = gt_index == 0 && *ploidy == Some(2);
-    for (sample, dosage) in dosages.iter_mut().enumerate() {
+    for (sample, (dosage, ploidy)) in dosages.iter_mut().zip(ploidies.iter_mut()).enumerate() {
         if at > end {
             return Err(GenotypeProblem::SampleCount(sample));
         }
         // Fast path for the common diploid `a/b` or `a|b` column holding only GT.
-        if fast_diploid && at + 3 <= end {
+        if gt_index == 0 && at + 3 <= end {
             let after = columns.get(at + 3).copied().unwrap_or(b'\t');
             let separator = columns[at + 1];
             if after == b'\t' && (separator == b'|' || separator == b'/') {
@@ -308,56 +283,22 @@ pub(crate) fn parse_genotypes(
                     } else {
                         sum
                     };
+                    *ploidy = 2;
                     at += 4;
                     continue;
                 }
             }
         }
-        // Skip to the GT sub-field when GT is not the first key.
-        let mut skipped = 0;
-        while skipped < gt_index && at < end && columns[at] != b'\t' {
-            if columns[at] == b':' {
-                skipped += 1;
-            }
-            at += 1;
-        }
-        let mut alleles = 0u8;
-        let mut alternate = 0u8;
-        let mut missing = false;
-        if skipped == gt_index {
-            loop {
-                match columns.get(at) {
-                    Some(b'0') => {}
-                    Some(b'1') => alternate += 1,
-                    Some(b'.') => missing = true,
-                    _ => return Err(GenotypeProblem::BadAllele(sample)),
-                }
-                at += 1;
-                alleles = alleles.saturating_add(1);
-                match columns.get(at) {
-                    Some(b'/' | b'|') => at += 1,
-                    Some(b'\t' | b':') | None => break,
-                    _ => return Err(GenotypeProblem::BadAllele(sample)),
-                }
-            }
+        let (has_gt, gt_at) = skip_to_key(columns, at, gt_index);
+        at = gt_at;
+        (*dosage, *ploidy) = if has_gt {
+            let (dosage, ploidy, next) =
+                parse_gt(columns, at).ok_or(GenotypeProblem::BadAllele(sample))?;
+            at = next;
+            (dosage, ploidy)
         } else {
-            missing = true;
-        }
-        *dosage = if missing { DOSAGE_MISSING } else { alternate };
-        // A lone '.' says nothing about ploidy; every other genotype must agree.
-        if !(missing && alleles <= 1) && alleles > 0 {
-            match *ploidy {
-                None => *ploidy = Some(alleles),
-                Some(expected) if expected != alleles => {
-                    return Err(GenotypeProblem::MixedPloidy {
-                        sample,
-                        found: alleles,
-                        expected,
-                    });
-                }
-                Some(_) => {}
-            }
-        }
+            (DOSAGE_MISSING, 0)
+        };
         // Move past the rest of this column (usually just the tab after GT).
         match columns.get(at) {
             Some(b'\t') => at += 1,
@@ -378,92 +319,119 @@ pub(crate) fn parse_genotypes(
     Ok(())
 }
 
+/// Whether the sample column starting at `at` has a `key`-th `:`-separated value, and its
+/// offset (else the offset of the tab or end that ends the column).
+fn skip_to_key(columns: &[u8], mut at: usize, key: usize) -> (bool, usize) {
+    let mut skipped = 0;
+    while skipped < key && at < columns.len() && columns[at] != b'\t' {
+        if columns[at] == b':' {
+            skipped += 1;
+        }
+        at += 1;
+    }
+    (skipped == key, at)
+}
+
+/// One GT value starting at `at`: (dosage or [`DOSAGE_MISSING`], alleles, offset after it),
+/// or `None` when it is not alleles 0/1/'.' joined by '/' or '|'.
+fn parse_gt(columns: &[u8], mut at: usize) -> Option<(u8, u8, usize)> {
+    if matches!(columns.get(at), Some(b'/' | b'|')) {
+        at += 1;
+    }
+    let (mut alleles, mut alternate, mut missing) = (0u8, 0u8, false);
+    loop {
+        match columns.get(at) {
+            Some(b'0') => {}
+            Some(b'1') => alternate += 1,
+            Some(b'.') => missing = true,
+            _ => return None,
+        }
+        at += 1;
+        alleles = alleles.checked_add(1).filter(|&n| n < DOSAGE_MISSING)?;
+        match columns.get(at) {
+            Some(b'/' | b'|') => at += 1,
+            Some(b'\t' | b':') | None => break,
+            _ => return None,
+        }
+    }
+    Some((
+        if missing { DOSAGE_MISSING } else { alternate },
+        alleles,
+        at,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse(columns: &str, n: usize, gt_index: usize) -> (Vec<u8>, Option<u8>) {
+    fn parse(columns: &str, n: usize, gt_index: usize) -> (Vec<u8>, Vec<u8>) {
         let mut dosages = vec![0; n];
-        let mut ploidy = None;
-        parse_genotypes(columns.as_bytes(), gt_index, &mut dosages, &mut ploidy).unwrap();
-        (dosages, ploidy)
+        let mut ploidies = vec![0; n];
+        parse_genotypes(columns.as_bytes(), gt_index, &mut dosages, &mut ploidies).unwrap();
+        (dosages, ploidies)
+    }
+
+    fn problem(columns: &str, n: usize) -> GenotypeProblem {
+        let (mut dosages, mut ploidies) = (vec![0; n], vec![0; n]);
+        parse_genotypes(columns.as_bytes(), 0, &mut dosages, &mut ploidies).unwrap_err()
     }
 
     #[test]
     fn diploid_phased_unphased_and_missing() {
-        let (dosages, ploidy) = parse("0|0\t0|1\t1/0\t1/1\t./.\t.|1\t.", 7, 0);
-        assert_eq!(dosages, [0, 1, 1, 2, 255, 255, 255]);
-        assert_eq!(ploidy, Some(2));
+        let (dosages, ploidies) = parse("0|0\t0|1\t1/0\t1/1\t./.\t.|1\t.\t0/.", 8, 0);
+        assert_eq!(dosages, [0, 1, 1, 2, 255, 255, 255, 255]);
+        assert_eq!(ploidies, [2, 2, 2, 2, 2, 2, 1, 2]);
     }
 
     #[test]
-    fn diploid_fast_path_agrees_with_the_general_parser() {
-        let mut dosages = vec![0; 8];
-        let mut ploidy = Some(2);
-        parse_genotypes(
-            b"0|0\t0|1\t1/0\t1/1\t./.\t.|1\t0/.\t1|1",
+    fn fast_path_and_general_parser_agree() {
+        // With a second key every column takes the general path.
+        let fast = parse("0|0\t0|1\t1/0\t1/1\t./.\t.|1\t0/.\t1|1", 8, 0);
+        let general = parse(
+            "0|0:1\t0|1:1\t1/0:1\t1/1:1\t./.:1\t.|1:1\t0/.:1\t1|1:1",
+            8,
             0,
-            &mut dosages,
-            &mut ploidy,
-        )
-        .unwrap();
-        assert_eq!(dosages, [0, 1, 1, 2, 255, 255, 255, 2]);
-        let mut two = vec![0; 2];
-        assert_eq!(
-            parse_genotypes(b"0|0\t0|2", 0, &mut two, &mut ploidy),
-            Err(GenotypeProblem::BadAllele(1))
         );
-        assert_eq!(
-            parse_genotypes(b"0|0\t1", 0, &mut two, &mut ploidy),
-            Err(GenotypeProblem::MixedPloidy {
-                sample: 1,
-                found: 1,
-                expected: 2
-            })
-        );
-        assert_eq!(
-            parse_genotypes(b"0|0\t1|1\t0|0", 0, &mut two, &mut ploidy),
-            Err(GenotypeProblem::SampleCount(3))
-        );
-        assert_eq!(
-            parse_genotypes(b"0|0", 0, &mut two, &mut ploidy),
-            Err(GenotypeProblem::SampleCount(1))
-        );
+        assert_eq!(fast, general);
+        assert_eq!(fast.0, [0, 1, 1, 2, 255, 255, 255, 2]);
+    }
+
+    /// chrX in males: haploid calls among diploid ones, each with its own ploidy.
+    #[test]
+    fn mixed_ploidy_is_read_per_genotype() {
+        let (dosages, ploidies) = parse("0/1\t1\t0\t1|1\t.\t0/0/1", 6, 0);
+        assert_eq!(dosages, [1, 1, 0, 2, 255, 1]);
+        assert_eq!(ploidies, [2, 1, 1, 2, 1, 3]);
     }
 
     #[test]
-    fn haploid_and_extra_format_keys() {
-        let (dosages, ploidy) = parse("0:35\t1:20\t.:0", 3, 0);
+    fn haploid_extra_format_keys_and_vcf44_phasing() {
+        let (dosages, ploidies) = parse("0:35\t1:20\t.:0", 3, 0);
         assert_eq!(dosages, [0, 1, 255]);
-        assert_eq!(ploidy, Some(1));
-        let (dosages, _) = parse("12:0/1\t3:1|1\t4", 3, 1);
+        assert_eq!(ploidies, [1, 1, 1]);
+        let (dosages, ploidies) = parse("12:0/1\t3:1|1\t4", 3, 1);
         assert_eq!(dosages, [1, 2, 255]);
+        assert_eq!(ploidies, [2, 2, 0]);
+        let (dosages, ploidies) = parse("|0|1\t/1\t/0/0", 3, 0);
+        assert_eq!(dosages, [1, 1, 0]);
+        assert_eq!(ploidies, [2, 1, 2]);
     }
 
     #[test]
     fn wrong_sample_count_and_alleles() {
-        let mut dosages = vec![0; 3];
-        let mut ploidy = None;
+        assert_eq!(problem("0/0\t0/1", 3), GenotypeProblem::SampleCount(2));
         assert_eq!(
-            parse_genotypes(b"0/0\t0/1", 0, &mut dosages, &mut ploidy),
-            Err(GenotypeProblem::SampleCount(2))
+            problem("0/0\t0/1\t0/0\t1/1", 3),
+            GenotypeProblem::SampleCount(4)
         );
-        assert_eq!(
-            parse_genotypes(b"0/0\t0/1\t0/0\t1/1", 0, &mut dosages, &mut ploidy),
-            Err(GenotypeProblem::SampleCount(4))
-        );
-        assert_eq!(
-            parse_genotypes(b"0/0\t0/2\t0/0", 0, &mut dosages, &mut ploidy),
-            Err(GenotypeProblem::BadAllele(1))
-        );
-        assert_eq!(
-            parse_genotypes(b"0/0\t1\t0/0", 0, &mut dosages, &mut ploidy),
-            Err(GenotypeProblem::MixedPloidy {
-                sample: 1,
-                found: 1,
-                expected: 2
-            })
-        );
+        assert_eq!(problem("0/0\t0/2\t0/0", 3), GenotypeProblem::BadAllele(1));
+        assert_eq!(problem("0|0\t0|2", 2), GenotypeProblem::BadAllele(1));
+        assert_eq!(problem("0|0\t:3", 2), GenotypeProblem::BadAllele(1));
+        let too_many = vec!["1"; 255].join("/");
+        assert_eq!(problem(&too_many, 1), GenotypeProblem::BadAllele(0));
+        let most = vec!["1"; 254].join("/");
+        assert_eq!(parse(&most, 1, 0), (vec![254], vec![254]));
     }
 
     #[test]
