@@ -108,7 +108,16 @@ impl AnnData {
                 "give an AnnData .h5ad file written by anndata/scanpy (`adata.write_h5ad(...)`)",
             ));
         }
+        let size = bytes.len() as u64;
         let file = File::from_bytes(bytes).map_err(|error| hdf5_error(&name, "/", &error))?;
+        let end = file.superblock().eof_address;
+        if end > size {
+            return Err(Error::invalid(
+                Where::file(name),
+                format!("truncated: the file is {size} bytes, its HDF5 superblock says {end}"),
+                "the file is incomplete; download or copy it again",
+            ));
+        }
         let data = Self { name, file };
         data.check_is_anndata()?;
         Ok(data)
@@ -388,28 +397,27 @@ fn attr_text(value: &AttrValue) -> Option<String> {
     }
 }
 
-/// An `hdf5-pure` error while reading `element`: a short file is truncated, anything else
-/// corrupt or unsupported.
+/// An `hdf5-pure` error while reading `element`: the file is short, corrupt, or uses an HDF5
+/// feature the reader lacks.
 fn hdf5_error(file: &str, element: &str, error: &hdf5_pure::Error) -> Error {
     let at = if element == "/" {
         Where::file(file)
     } else {
         Where::other(file, element)
     };
-    let truncated = matches!(
+    let short = matches!(
         error,
         hdf5_pure::Error::Format(FormatError::UnexpectedEof { .. })
-    ) || error.to_string().contains("EOF");
-    if truncated {
-        return Error::Truncated {
-            at,
-            detail: error.to_string(),
-        };
-    }
+    );
+    let what = if short {
+        format!("truncated or corrupt HDF5 ({error})")
+    } else {
+        format!("unreadable HDF5 ({error})")
+    };
     Error::invalid(
         at,
-        format!("unreadable HDF5 ({error})"),
-        "the file is corrupt or uses an HDF5 feature this reader lacks; re-write it with anndata (`adata.write_h5ad(...)`)",
+        what,
+        "the file is incomplete, corrupt or uses an HDF5 feature this reader lacks; copy it again or re-write it with anndata (`adata.write_h5ad(...)`)",
     )
 }
 

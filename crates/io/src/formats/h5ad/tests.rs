@@ -104,7 +104,7 @@ fn bad_files_are_one_line_errors_naming_the_file() {
     let bad = |name: &str| testdata(&format!("bad/{name}"));
     let cases = [
         ("h5ad_not_hdf5.h5ad", "not an HDF5 file"),
-        ("h5ad_truncated.h5ad", "h5ad_truncated.h5ad"),
+        ("h5ad_truncated.h5ad", "truncated: the file is "),
         (
             "h5ad_shape_mismatch.h5ad",
             "X: shape 6 × 4, but obs has 5 names and var 4",
