@@ -315,12 +315,16 @@ impl AnnData {
     /// Refuses HDF5 files that are not AnnData ≥ 0.8 (no `obs`/`var` dataframes).
     fn check_is_anndata(&self) -> Result<()> {
         for frame in ["obs", "var"] {
-            if self.file.group(frame).is_err() {
-                return Err(Error::invalid(
-                    Where::file(self.name.clone()),
-                    format!("an HDF5 file without an AnnData '{frame}' group"),
-                    "give an AnnData .h5ad file written by anndata/scanpy (`adata.write_h5ad(...)`)",
-                ));
+            match self.file.group(frame) {
+                Ok(_) => {}
+                Err(hdf5_pure::Error::Format(FormatError::PathNotFound(_))) => {
+                    return Err(Error::invalid(
+                        Where::file(self.name.clone()),
+                        format!("an HDF5 file without an AnnData '{frame}' group"),
+                        "give an AnnData .h5ad file written by anndata/scanpy (`adata.write_h5ad(...)`)",
+                    ));
+                }
+                Err(error) => return Err(hdf5_error(&self.name, frame, &error)),
             }
         }
         Ok(())
