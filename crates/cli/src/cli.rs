@@ -16,6 +16,25 @@ pub struct Cli {
     pub global: GlobalArgs,
 }
 
+impl Cli {
+    /// Turns `--batch-key COL` / `--labels-key COL` into `--batch FILE.h5ad:COL` /
+    /// `--labels FILE.h5ad:COL` on the `--h5ad` input, which every command already joins onto
+    /// its observations (see `InputArgs::resolve_obs_keys`).
+    pub fn with_obs_keys(mut self) -> Self {
+        let input = match &mut self.command {
+            Command::Featurize(args) => &mut args.input,
+            Command::Train(args) => &mut args.input,
+            Command::Embed(args) => &mut args.input,
+            Command::Bin(args) => &mut args.input,
+            Command::Encode(args) => &mut args.input,
+            Command::Reconstruct(args) => &mut args.input,
+            _ => return self,
+        };
+        input.resolve_obs_keys();
+        self
+    }
+}
+
 /// Flags accepted by every subcommand.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -100,10 +119,17 @@ pub struct InputArgs {
     /// 10x Matrix Market directory (matrix.mtx[.gz], features.tsv[.gz], barcodes.tsv[.gz]).
     #[arg(long, value_name = "DIR", group = "input")]
     pub mtx: Option<PathBuf>,
+    /// AnnData file (scanpy, scvi-tools, CELLxGENE): X or `--layer`, cells × genes.
+    #[arg(long, value_name = "FILE", group = "input")]
+    pub h5ad: Option<PathBuf>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub options: FeatureOptions,
 }
+
+/// The inputs the AnnData flags refuse. (`requires = "h5ad"` would not do: clap waives a
+/// requirement on an argument that conflicts with one given, as the input group's members do.)
+const NOT_H5AD: [&str; 5] = ["fasta", "msa", "vcf", "matrix", "mtx"];
 
 /// Featurization options for every input kind (each applies to its own kind only).
 #[derive(Debug, Args, Clone)]
@@ -171,6 +197,18 @@ pub struct FeatureOptions {
     /// Matrices: drop observations with fewer than N detected features.
     #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Matrices")]
     pub min_genes: usize,
+    /// AnnData: read this layer instead of X (scanpy keeps raw counts in `counts`).
+    #[arg(long, value_name = "NAME", conflicts_with_all = NOT_H5AD, help_heading = "AnnData")]
+    pub layer: Option<String>,
+    /// AnnData: train on the genes where this boolean var column is true (`highly_variable`).
+    #[arg(long, value_name = "COL", conflicts_with_all = NOT_H5AD, help_heading = "AnnData")]
+    pub var_mask: Option<String>,
+    /// AnnData: the batch covariate from this obs column (as `--batch FILE.h5ad:COL`).
+    #[arg(long, value_name = "COL", conflicts_with_all = NOT_H5AD, conflicts_with = "batch", help_heading = "AnnData")]
+    pub batch_key: Option<String>,
+    /// AnnData: the labels from this obs column (as `--labels FILE.h5ad:COL`).
+    #[arg(long, value_name = "COL", conflicts_with_all = NOT_H5AD, conflicts_with = "labels", help_heading = "AnnData")]
+    pub labels_key: Option<String>,
     /// Labels table (`id<TAB>label`, header line) joined by id; checked before training, and
     /// `train`/`embed` report how well the latent space separates the labels.
     #[arg(long, value_name = "FILE[:COLUMN]")]

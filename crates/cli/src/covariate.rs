@@ -1,6 +1,8 @@
 //! Per-observation categories from a table joined by id: the batch covariate (`--batch`)
-//! and labels (`--labels`).
+//! and labels (`--labels`). The table may also be an obs column of an AnnData file,
+//! `FILE.h5ad:COLUMN` (what `--batch-key` / `--labels-key` become), joined by obs name.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::Result;
@@ -32,6 +34,9 @@ impl Covariate {
 
     /// Reads a table and takes `column` (default: the first after the id) for each id.
     pub fn read(path: &Path, column: Option<&str>, ids: &[String]) -> Result<Self> {
+        if vaebio_io::formats::h5ad::is_hdf5(path) {
+            return Self::read_obs(path, column, ids);
+        }
         let table = vaebio_io::formats::labels::read_labels(path)?;
         let joined = table.join(ids)?;
         let name = match column {
@@ -54,6 +59,39 @@ impl Covariate {
             }
         };
         Ok(Self::from_values(&values))
+    }
+
+    /// Takes obs column `column` of an AnnData file for each id (an obs name).
+    fn read_obs(path: &Path, column: Option<&str>, ids: &[String]) -> Result<Self> {
+        let file = vaebio_io::AnnData::open(path)?;
+        let Some(column) = column else {
+            return Err(BadInput(format!(
+                "{}: an AnnData file needs the obs column: FILE.h5ad:COLUMN (or --batch-key / --labels-key COLUMN) — the file has {}",
+                path.display(),
+                file.obs_columns()?.join(", ")
+            ))
+            .into());
+        };
+        let values = file.obs_column(column)?;
+        let by_name: HashMap<String, String> = file.obs_names()?.into_iter().zip(values).collect();
+        let mut joined = Vec::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for id in ids {
+            match by_name.get(id) {
+                Some(value) => joined.push(value.clone()),
+                None => missing.push(id.as_str()),
+            }
+        }
+        if let Some(first) = missing.first() {
+            return Err(BadInput(format!(
+                "{}: {} of {} observations are not in obs (e.g. '{first}') — give the AnnData file these observations came from",
+                path.display(),
+                missing.len(),
+                ids.len()
+            ))
+            .into());
+        }
+        Ok(Self::from_values(&joined))
     }
 
     /// Codes values by their sorted distinct names.
@@ -92,8 +130,14 @@ impl Covariate {
 }
 
 /// Splits `FILE[:COLUMN]`; a colon that belongs to the path (no column after it, or a
-/// Windows drive letter) is kept.
+/// Windows drive letter) is kept. After `.h5ad:` the rest is the obs column, whatever it holds.
 fn split_spec(spec: &str) -> (&str, Option<&str>) {
+    if let Some(at) = spec.find(".h5ad:") {
+        let (file, column) = spec.split_at(at + ".h5ad".len());
+        if column.len() > 1 {
+            return (file, Some(&column[1..]));
+        }
+    }
     match spec.rsplit_once(':') {
         Some((file, column)) if !file.is_empty() && !column.is_empty() && !column.contains('/') => {
             (file, Some(column))
@@ -111,6 +155,11 @@ mod tests {
         assert_eq!(split_spec("b.tsv"), ("b.tsv", None));
         assert_eq!(split_spec("b.tsv:donor"), ("b.tsv", Some("donor")));
         assert_eq!(split_spec("dir:x/b.tsv"), ("dir:x/b.tsv", None));
+        assert_eq!(
+            split_spec("d.h5ad:leiden:res/1"),
+            ("d.h5ad", Some("leiden:res/1"))
+        );
+        assert_eq!(split_spec("d.h5ad"), ("d.h5ad", None));
     }
 
     #[test]

@@ -174,7 +174,7 @@ pub fn explain(
             ..
         }) => Some(format!(
             "{}: observation '{}', feature '{}': {problem} for the {likelihood} likelihood — {fix}",
-            input.display(),
+            crate::load::values_source(input, &loaded.featurization),
             loaded.matrix.row_names().get(*row).map_or("?", String::as_str),
             loaded.matrix.col_names().get(*col).map_or("?", String::as_str),
         )),

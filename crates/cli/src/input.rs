@@ -1,5 +1,5 @@
-//! The input of a command, typed: which one of `--fasta`, `--msa`, `--vcf`, `--matrix` and
-//! `--mtx` (a clap `ArgGroup`, exactly one required) was given, and its path.
+//! The input of a command, typed: which one of `--fasta`, `--msa`, `--vcf`, `--matrix`,
+//! `--mtx` and `--h5ad` (a clap `ArgGroup`, exactly one required) was given, and its path.
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +18,8 @@ pub enum InputSource {
     Matrix(PathBuf),
     /// `--mtx`: a 10x Matrix Market directory.
     Mtx(PathBuf),
+    /// `--h5ad`: an AnnData file.
+    H5ad(PathBuf),
 }
 
 impl InputSource {
@@ -28,7 +30,8 @@ impl InputSource {
             | InputSource::Msa(path)
             | InputSource::Vcf(path)
             | InputSource::Matrix(path)
-            | InputSource::Mtx(path) => path,
+            | InputSource::Mtx(path)
+            | InputSource::H5ad(path) => path,
         }
     }
 
@@ -40,6 +43,7 @@ impl InputSource {
             InputSource::Vcf(_) => "--vcf",
             InputSource::Matrix(_) => "--matrix",
             InputSource::Mtx(_) => "--mtx",
+            InputSource::H5ad(_) => "--h5ad",
         }
     }
 }
@@ -48,6 +52,9 @@ impl InputArgs {
     /// The input flag given. Clap's required, exclusive `input` group guarantees exactly
     /// one; were none set (arguments built in code), FASTA from stdin is read.
     pub fn source(&self) -> InputSource {
+        if let Some(path) = &self.h5ad {
+            return InputSource::H5ad(path.clone());
+        }
         match (&self.fasta, &self.msa, &self.vcf, &self.matrix, &self.mtx) {
             (Some(path), ..) => InputSource::Fasta(path.clone()),
             (None, Some(path), ..) => InputSource::Msa(path.clone()),
@@ -55,6 +62,24 @@ impl InputArgs {
             (None, None, None, Some(path), _) => InputSource::Matrix(path.clone()),
             (None, None, None, None, Some(path)) => InputSource::Mtx(path.clone()),
             (None, None, None, None, None) => InputSource::Fasta(PathBuf::from("-")),
+        }
+    }
+}
+
+impl InputArgs {
+    /// `--batch-key COL` / `--labels-key COL` become `--batch FILE.h5ad:COL` /
+    /// `--labels FILE.h5ad:COL` on the `--h5ad` file (clap has already refused them without
+    /// `--h5ad` or beside `--batch` / `--labels`).
+    pub fn resolve_obs_keys(&mut self) {
+        let Some(file) = &self.h5ad else {
+            return;
+        };
+        let spec = |key: &str| format!("{}:{key}", file.display());
+        if let Some(key) = &self.options.batch_key {
+            self.options.batch = Some(spec(key));
+        }
+        if let Some(key) = &self.options.labels_key {
+            self.options.labels = Some(PathBuf::from(spec(key)));
         }
     }
 }
@@ -82,6 +107,7 @@ mod tests {
             ("--vcf", InputSource::Vcf("a.fa".into())),
             ("--matrix", InputSource::Matrix("a.fa".into())),
             ("--mtx", InputSource::Mtx("a.fa".into())),
+            ("--h5ad", InputSource::H5ad("a.fa".into())),
         ];
         for (flag, expected) in cases {
             let source = source(&[flag, "a.fa"]).unwrap();
@@ -89,6 +115,32 @@ mod tests {
             assert_eq!(source.path(), Path::new("a.fa"));
             assert_eq!(source, expected);
         }
+    }
+
+    #[test]
+    fn obs_keys_become_specs_on_the_h5ad_file_and_need_it() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(["vaebio", "featurize", "-o", "o.tsv"].iter().chain(args))
+                .map(Cli::with_obs_keys)
+        };
+        let cli = parse(&[
+            "--h5ad",
+            "d.h5ad",
+            "--batch-key",
+            "donor",
+            "--labels-key",
+            "cell type",
+        ])
+        .unwrap();
+        let Command::Featurize(featurize) = cli.command else {
+            unreachable!("parsed featurize");
+        };
+        let options = featurize.input.options;
+        assert_eq!(options.batch.as_deref(), Some("d.h5ad:donor"));
+        assert_eq!(options.labels, Some(PathBuf::from("d.h5ad:cell type")));
+        assert!(parse(&["--mtx", "dir", "--batch-key", "donor"]).is_err());
+        assert!(parse(&["--mtx", "dir", "--layer", "counts"]).is_err());
+        assert!(parse(&["--h5ad", "d.h5ad", "--batch-key", "a", "--batch", "b.tsv"]).is_err());
     }
 
     #[test]

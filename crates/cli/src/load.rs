@@ -11,6 +11,7 @@ use vaebio_io::features::gene_filter::{CountFilter, filter_counts};
 use vaebio_io::features::hvg::{HvgOptions, highly_variable_genes};
 use vaebio_io::formats::alignment::{Alignment, AlignmentOptions, MsaFormat, alignment_from_input};
 use vaebio_io::formats::depth::read_depths;
+use vaebio_io::formats::h5ad::H5adOptions;
 use vaebio_io::formats::mtx::MtxOptions;
 use vaebio_io::formats::table::ExpressionOptions;
 use vaebio_io::formats::vcf::{MissingPolicy, VcfOptions};
@@ -65,6 +66,7 @@ pub fn load(input: &InputArgs, seed: u64, bar: &ProgressBar) -> Result<Loaded> {
             load_matrix(Source { path, bar }, options.transpose, Some(options))
         }
         InputSource::Mtx(path) => load_mtx(path, Some(options)),
+        InputSource::H5ad(path) => load_h5ad(path, h5ad_options(options), Some(options)),
     }
 }
 
@@ -132,6 +134,14 @@ pub fn load_like(
             load_matrix(Source { path, bar }, *transpose, None)
         }
         (InputSource::Mtx(path), Featurization::Mtx) => load_mtx(path, None),
+        // The saved layer unless --layer says otherwise; the genes a --var-mask chose are the
+        // model's features, which `align_features` selects by name, so the mask column need
+        // not exist in new files.
+        (InputSource::H5ad(path), Featurization::H5ad { layer, .. }) => {
+            let mut options = h5ad_options(&input.options);
+            options.layer = options.layer.or_else(|| layer.clone());
+            load_h5ad(path, options, None)
+        }
         (source, saved) => Err(BadInput(format!(
             "{}: the model was trained on {} input — give the same kind of input",
             source.path().display(),
@@ -173,6 +183,7 @@ fn saved_flag(saved: &Featurization) -> &'static str {
         Featurization::Vcf { .. } => "--vcf",
         Featurization::Matrix { .. } => "--matrix",
         Featurization::Mtx => "--mtx",
+        Featurization::H5ad { .. } => "--h5ad",
     }
 }
 
@@ -443,6 +454,63 @@ fn load_matrix(
 fn load_mtx(path: &Path, filters: Option<&FeatureOptions>) -> Result<Loaded> {
     let matrix = vaebio_io::formats::mtx::read_10x_mtx(path, &MtxOptions::default())?;
     expression_loaded(path, matrix, Featurization::Mtx, filters)
+}
+
+fn h5ad_options(options: &FeatureOptions) -> H5adOptions {
+    H5adOptions {
+        layer: options.layer.clone(),
+        var_mask: options.var_mask.clone(),
+    }
+}
+
+fn load_h5ad(
+    path: &Path,
+    options: H5adOptions,
+    filters: Option<&FeatureOptions>,
+) -> Result<Loaded> {
+    let file = vaebio_io::AnnData::open(path)?;
+    let matrix = file.matrix(&options)?;
+    let mut note = format!("read {}", options.element());
+    if let Some(column) = &options.var_mask {
+        note.push_str(&format!(
+            ", the {} genes where var '{column}' is true (--var-mask)",
+            matrix.n_cols()
+        ));
+    }
+    let layers = file.layers();
+    if !matrix.is_integer_counts() && options.layer.is_none() && !layers.is_empty() {
+        note.push_str(&format!(
+            "; X holds real values, and the file has layers {} — give --layer NAME for counts",
+            layers.join(", ")
+        ));
+    }
+    let featurization = Featurization::H5ad {
+        layer: options.layer,
+        var_mask: options.var_mask,
+    };
+    let mut loaded = expression_loaded(path, matrix, featurization, filters)?;
+    loaded.summary.insert(1, note);
+    Ok(loaded)
+}
+
+/// The input as errors about its values name it: for an AnnData file, with the matrix read
+/// and the layers there are (a scanpy-processed file keeps counts in a layer).
+pub fn values_source(path: &Path, featurization: &Featurization) -> String {
+    let Featurization::H5ad { layer, .. } = featurization else {
+        return path.display().to_string();
+    };
+    let element = layer
+        .as_deref()
+        .map_or("X".to_string(), |l| format!("layer '{l}'"));
+    let layers = vaebio_io::AnnData::open(path)
+        .map(|file| file.layers())
+        .unwrap_or_default();
+    let has = if layers.is_empty() {
+        "no layers".to_string()
+    } else {
+        format!("layers: {}", layers.join(", "))
+    };
+    format!("{} ({element}; the file has {has})", path.display())
 }
 
 fn expression_loaded(

@@ -23,7 +23,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     keep_freed_memory();
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse().with_obs_keys();
     set_thread_count(cli.global.threads);
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,7 +3,7 @@
 //! `encode`, `reconstruct`, `score` and `train --resume` read it back.
 //!
 //! The JSON layout is the one every vaebio version has written: an object tagged by
-//! `input` (`fasta`, `msa`, `vcf`, `matrix`, `mtx`) with the settings beside the tag, e.g.
+//! `input` (`fasta`, `msa`, `vcf`, `matrix`, `mtx`, `h5ad`) with the settings beside the tag, e.g.
 //!
 //! ```
 //! use vaebio_io::{Alphabet, Featurization, SequenceFeatures};
@@ -75,6 +75,13 @@ pub enum Featurization {
     },
     /// A 10x Matrix Market directory ([`read_10x_mtx`](crate::formats::mtx::read_10x_mtx)).
     Mtx,
+    /// An AnnData `.h5ad` file ([`read_h5ad`](crate::formats::h5ad::read_h5ad)).
+    H5ad {
+        /// The layer read (`None`: `X`).
+        layer: Option<String>,
+        /// The boolean `var` column that chose the genes (`None`: every gene).
+        var_mask: Option<String>,
+    },
 }
 
 /// How contig depths became features.
@@ -137,6 +144,12 @@ mod wire {
             transpose: bool,
         },
         Mtx,
+        H5ad {
+            #[serde(default)]
+            layer: Option<String>,
+            #[serde(default)]
+            var_mask: Option<String>,
+        },
     }
 
     impl From<super::Featurization> for Featurization {
@@ -174,6 +187,9 @@ mod wire {
                 },
                 super::Featurization::Matrix { transpose } => Featurization::Matrix { transpose },
                 super::Featurization::Mtx => Featurization::Mtx,
+                super::Featurization::H5ad { layer, var_mask } => {
+                    Featurization::H5ad { layer, var_mask }
+                }
             }
         }
     }
@@ -217,6 +233,9 @@ mod wire {
                 },
                 Featurization::Matrix { transpose } => super::Featurization::Matrix { transpose },
                 Featurization::Mtx => super::Featurization::Mtx,
+                Featurization::H5ad { layer, var_mask } => {
+                    super::Featurization::H5ad { layer, var_mask }
+                }
             })
         }
     }
@@ -364,6 +383,31 @@ mod tests {
     }
 
     #[test]
+    fn h5ad_keeps_its_layer_and_var_mask() {
+        let featurization = Featurization::H5ad {
+            layer: Some("counts".into()),
+            var_mask: Some("highly_variable".into()),
+        };
+        let json = serde_json::to_string(&featurization).unwrap();
+        assert_eq!(
+            json,
+            r#"{"input":"h5ad","layer":"counts","var_mask":"highly_variable"}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<Featurization>(&json).unwrap(),
+            featurization
+        );
+        let plain: Featurization = serde_json::from_str(r#"{"input": "h5ad"}"#).unwrap();
+        assert_eq!(
+            plain,
+            Featurization::H5ad {
+                layer: None,
+                var_mask: None
+            }
+        );
+    }
+
+    #[test]
     fn the_command_line_spelling_of_drop_sites_is_read_too() {
         let json = r#"{"input": "vcf", "min_maf": 0.0, "missing": "drop-sites", "ploidy": 1}"#;
         let featurization: Featurization = serde_json::from_str(json).unwrap();
@@ -395,7 +439,7 @@ mod tests {
                 r#"{"input": "vcf", "min_maf": 0.0, "missing": "zero", "ploidy": 2}"#,
                 "zero",
             ),
-            (r#"{"input": "h5ad"}"#, "h5ad"),
+            (r#"{"input": "zarr"}"#, "zarr"),
         ] {
             let error = serde_json::from_str::<Featurization>(json)
                 .unwrap_err()

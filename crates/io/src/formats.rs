@@ -5,6 +5,7 @@
 pub mod alignment;
 pub mod depth;
 pub mod fasta;
+pub mod h5ad;
 pub mod labels;
 pub mod mtx;
 pub mod stockholm;

@@ -9,7 +9,7 @@
 //!
 //! The crate is laid out by concept:
 //! - [`formats`]: one reader per file format (FASTA/FASTQ, aligned families, VCF/BCF,
-//!   TSV/CSV tables, 10x Matrix Market, depth tables, label tables);
+//!   TSV/CSV tables, 10x Matrix Market, AnnData `.h5ad`, depth tables, label tables);
 //! - [`features`]: what turns records into features (k-mers, TNF, composition, abundance,
 //!   one-hot, sequence weights) and the count-matrix filters (cells/genes, HVG);
 //! - [`featurization`]: [`Featurization`], how a matrix was made, saved with a model;
@@ -50,5 +50,6 @@ pub use formats::alignment::{
     Alignment, AlignmentOptions, AlignmentReport, MsaFormat, Mutation, read_alignment,
 };
 pub use formats::fasta::{SequenceReader, SequenceRecord};
+pub use formats::h5ad::{AnnData, H5adOptions, read_h5ad};
 pub use input::{Compression, Input};
 pub use matrix::{Csr, DOSAGE_MISSING, Dosage, FeatureMatrix, Storage};

@@ -1,0 +1,283 @@
+//! AnnData dataframes (`obs`, `var`): the index, the column order and the columns, each a
+//! dataset (string, numeric or boolean array) or a `categorical` group.
+
+use hdf5_pure::{AttrValue, DType, Dataset, Group};
+
+use super::{AnnData, hdf5_error, is_integer};
+use crate::error::{Error, Result};
+
+/// One dataframe of an opened file.
+pub(super) struct Frame<'a> {
+    file: &'a AnnData,
+    /// `obs` or `var`.
+    name: &'static str,
+    group: Group,
+}
+
+impl<'a> Frame<'a> {
+    pub(super) fn open(file: &'a AnnData, name: &'static str) -> Result<Self> {
+        let group = file
+            .file
+            .group(name)
+            .map_err(|error| hdf5_error(&file.name, name, &error))?;
+        let frame = Self { file, name, group };
+        match file
+            .text_attr(&frame.group, name, "encoding-type")?
+            .as_deref()
+        {
+            Some("dataframe") => Ok(frame),
+            Some(other) => Err(file.invalid(
+                name,
+                format!("unsupported encoding '{other}', expected 'dataframe'"),
+                "re-write the file with anndata ≥ 0.8",
+            )),
+            None => Err(file.invalid(
+                name,
+                "no encoding-type attribute (written by anndata < 0.8)",
+                "re-write the file with anndata ≥ 0.8 (`anndata.read_h5ad(f).write_h5ad(f2)`)",
+            )),
+        }
+    }
+
+    /// The index (`_index` names the column that holds it).
+    pub(super) fn index(&self) -> Result<Vec<String>> {
+        let column = self
+            .file
+            .text_attr(&self.group, self.name, "_index")?
+            .unwrap_or_else(|| "_index".to_string());
+        let dataset = self.dataset(&column)?;
+        self.strings(&column, &dataset)
+    }
+
+    /// Column names in `column-order` (an empty frame writes it as an empty float array).
+    pub(super) fn columns(&self) -> Result<Vec<String>> {
+        let attrs = self
+            .group
+            .attrs()
+            .map_err(|error| hdf5_error(&self.file.name, self.name, &error))?;
+        Ok(match attrs.get("column-order") {
+            Some(
+                AttrValue::VarLenStringArray(names)
+                | AttrValue::StringArray(names)
+                | AttrValue::AsciiStringArray(names),
+            ) => names.clone(),
+            Some(value) => super::attr_text(value).into_iter().collect(),
+            None => Vec::new(),
+        })
+    }
+
+    /// A column as text, one value per row.
+    pub(super) fn text_column(&self, column: &str) -> Result<Vec<String>> {
+        self.check_listed(column)?;
+        let values = self.read_text(column)?;
+        self.check_length(column, values.len())?;
+        Ok(values)
+    }
+
+    fn read_text(&self, column: &str) -> Result<Vec<String>> {
+        let element = self.element(column);
+        match self.group.group(column) {
+            Ok(group) => self.categorical_text(column, &group),
+            Err(_) => {
+                let dataset = self.dataset(column)?;
+                let dtype = dataset
+                    .dtype()
+                    .map_err(|error| hdf5_error(&self.file.name, &element, &error))?;
+                match dtype {
+                    DType::VariableLengthString | DType::String => self.strings(column, &dataset),
+                    DType::Enum(_) => Ok(self
+                        .flags(column, &dataset)?
+                        .into_iter()
+                        .map(|flag| if flag { "True" } else { "False" }.to_string())
+                        .collect()),
+                    dtype if is_integer(&dtype) => Ok(self
+                        .file
+                        .integers(&element, &dataset)?
+                        .iter()
+                        .map(i64::to_string)
+                        .collect()),
+                    DType::F32 | DType::F64 => Ok(self
+                        .read_f64(&element, &dataset)?
+                        .iter()
+                        .map(f64::to_string)
+                        .collect()),
+                    other => Err(self.file.invalid(
+                        &element,
+                        format!("holds {other} values"),
+                        "use a categorical, string, numeric or boolean column",
+                    )),
+                }
+            }
+        }
+    }
+
+    /// A boolean column (h5py writes numpy bools as an enum FALSE/TRUE; 0/1 integers pass).
+    pub(super) fn bool_column(&self, column: &str) -> Result<Vec<bool>> {
+        self.check_listed(column)?;
+        let dataset = match self.group.dataset(column) {
+            Ok(dataset) => dataset,
+            Err(_) => {
+                return Err(self.file.invalid(
+                    &self.element(column),
+                    "is not a boolean column (it is a group: categorical or nullable)",
+                    format!("choose a boolean {} column", self.name),
+                ));
+            }
+        };
+        let flags = self.flags(column, &dataset)?;
+        self.check_length(column, flags.len())?;
+        Ok(flags)
+    }
+
+    /// A column must have one value per row of the index.
+    fn check_length(&self, column: &str, found: usize) -> Result<()> {
+        let rows = self.index()?.len();
+        if found == rows {
+            return Ok(());
+        }
+        Err(self.length_mismatch(&self.element(column), found, rows))
+    }
+
+    fn flags(&self, column: &str, dataset: &Dataset) -> Result<Vec<bool>> {
+        let element = self.element(column);
+        let dtype = dataset
+            .dtype()
+            .map_err(|error| hdf5_error(&self.file.name, &element, &error))?;
+        if !matches!(dtype, DType::Enum(_)) && !is_integer(&dtype) {
+            return Err(self.file.invalid(
+                &element,
+                format!("holds {dtype} values, not booleans"),
+                format!("choose a boolean {} column", self.name),
+            ));
+        }
+        let values = dataset
+            .read_i64()
+            .map_err(|error| hdf5_error(&self.file.name, &element, &error))?;
+        values
+            .iter()
+            .map(|&value| match value {
+                0 => Ok(false),
+                1 => Ok(true),
+                other => Err(self.file.invalid(
+                    &element,
+                    format!("value {other} is not a boolean (0/1)"),
+                    format!("choose a boolean {} column", self.name),
+                )),
+            })
+            .collect()
+    }
+
+    /// `categories[codes[i]]`; code −1 (missing) is an error naming the row.
+    fn categorical_text(&self, column: &str, group: &Group) -> Result<Vec<String>> {
+        let element = self.element(column);
+        let encoding = self.file.text_attr(group, &element, "encoding-type")?;
+        if encoding.as_deref() != Some("categorical") {
+            return Err(self.file.invalid(
+                &element,
+                format!(
+                    "unsupported encoding '{}'",
+                    encoding.as_deref().unwrap_or("none")
+                ),
+                "this reader takes categorical, string, numeric and boolean columns; convert it in anndata",
+            ));
+        }
+        let categories = self.member(&element, group, "categories")?;
+        let categories = self.strings_at(&format!("{element}/categories"), &categories)?;
+        let codes = self.member(&element, group, "codes")?;
+        let codes = self.file.integers(&format!("{element}/codes"), &codes)?;
+        let index = self.index()?;
+        codes
+            .iter()
+            .zip(index.iter().chain(std::iter::repeat(&String::new())))
+            .map(|(&code, row)| {
+                usize::try_from(code)
+                    .ok()
+                    .and_then(|code| categories.get(code).cloned())
+                    .ok_or_else(|| {
+                        self.file.invalid(
+                            &element,
+                            format!("{} '{row}' has no category (code {code})", self.row_kind()),
+                            "fill the missing values or drop those rows before writing the file",
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    fn strings(&self, column: &str, dataset: &Dataset) -> Result<Vec<String>> {
+        self.strings_at(&self.element(column), dataset)
+    }
+
+    fn strings_at(&self, element: &str, dataset: &Dataset) -> Result<Vec<String>> {
+        let dtype = dataset
+            .dtype()
+            .map_err(|error| hdf5_error(&self.file.name, element, &error))?;
+        if !matches!(dtype, DType::VariableLengthString | DType::String) {
+            return Err(self.file.invalid(
+                element,
+                format!("holds {dtype} values, expected strings"),
+                "re-write the file with anndata",
+            ));
+        }
+        dataset
+            .read_string()
+            .map_err(|error| hdf5_error(&self.file.name, element, &error))
+    }
+
+    fn read_f64(&self, element: &str, dataset: &Dataset) -> Result<Vec<f64>> {
+        dataset
+            .read_f64()
+            .map_err(|error| hdf5_error(&self.file.name, element, &error))
+    }
+
+    /// A column must be one the file lists; a missing one is named with those that exist.
+    fn check_listed(&self, column: &str) -> Result<()> {
+        let columns = self.columns()?;
+        if columns.iter().any(|c| c == column) {
+            return Ok(());
+        }
+        let has = if columns.is_empty() {
+            format!("the file has no {} columns", self.name)
+        } else {
+            format!("the file has {}", columns.join(", "))
+        };
+        Err(Error::invalid(
+            crate::error::Where::file(self.file.name.clone()),
+            format!("no {} column '{column}' — {has}", self.name),
+            "choose one of them",
+        ))
+    }
+
+    fn dataset(&self, column: &str) -> Result<Dataset> {
+        let element = self.element(column);
+        self.group
+            .dataset(column)
+            .map_err(|error| hdf5_error(&self.file.name, &element, &error))
+    }
+
+    fn member(&self, element: &str, group: &Group, name: &str) -> Result<Dataset> {
+        group
+            .dataset(name)
+            .map_err(|error| hdf5_error(&self.file.name, &format!("{element}/{name}"), &error))
+    }
+
+    fn length_mismatch(&self, element: &str, found: usize, rows: usize) -> Error {
+        self.file.invalid(
+            element,
+            format!("{found} values, but {} has {rows} rows", self.name),
+            "the columns and the index disagree; re-write the file with anndata",
+        )
+    }
+
+    fn element(&self, column: &str) -> String {
+        format!("{}/{column}", self.name)
+    }
+
+    fn row_kind(&self) -> &'static str {
+        if self.name == "obs" {
+            "observation"
+        } else {
+            "feature"
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! AnnData `.h5ad` files (HDF5) from arbitrary bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use vaebio_io::formats::h5ad::{AnnData, H5adOptions};
+
+fuzz_target!(|data: &[u8]| {
+    // First byte: options (bit 0: read layers/counts instead of X; bit 1: mask genes by
+    // var/highly_variable); the rest is the file.
+    let Some((&choice, bytes)) = data.split_first() else {
+        return;
+    };
+    let Ok(file) = AnnData::from_bytes("fuzz.h5ad", bytes.to_vec()) else {
+        return;
+    };
+    let options = H5adOptions {
+        layer: (choice & 1 != 0).then(|| "counts".to_string()),
+        var_mask: (choice & 2 != 0).then(|| "highly_variable".to_string()),
+    };
+    let _ = file.matrix(&options);
+    let _ = file.layers();
+    let _ = file.obs_columns();
+    let _ = file.obs_column("batch");
+    let _ = file.obs_column("note");
+});
