@@ -685,3 +685,47 @@ fn abundance_columns_join_tnf_and_are_required_again_by_encode() {
         "partial.txt: ",
     );
 }
+
+#[test]
+fn stockholm_alignment_trains_and_scores_with_its_format_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    let sto = testdata("family_rf.sto");
+    ok(&[
+        "train",
+        "--msa",
+        s(&sto),
+        "--msa-format",
+        "sto",
+        "--epochs",
+        "2",
+        "-q",
+        "-o",
+        s(&model),
+    ]);
+    assert_eq!(
+        model_config(&model)["featurization"]["msa_format"],
+        "sto"
+    );
+    // Focus SYN1_HUMAN/3-16 starts MKVLA: M3, K4, V5.
+    let mutations = dir.path().join("muts.txt");
+    fs::write(&mutations, "K4R\nM3A:V5I\n").unwrap();
+    let scores = dir.path().join("scores.tsv");
+    ok(&[
+        "score",
+        "--model",
+        s(&model),
+        "--msa",
+        s(&sto),
+        "--mutations",
+        s(&mutations),
+        "--samples",
+        "2",
+        "-o",
+        s(&scores),
+    ]);
+    let (_, rows) = read_tsv(&scores);
+    let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(names, ["K4R", "M3A:V5I"]);
+    assert!(rows.iter().all(|(_, v)| v[0].is_finite()));
+}
