@@ -44,6 +44,36 @@ def evaluate(vaebio, table, labels):
     return report["knn_accuracy"], report["kmeans_ari"]
 
 
+def simulate(flags, prefix):
+    """Write PREFIX.vcf and PREFIX_labels.tsv with simulate.py FLAGS, unless they exist."""
+    if os.path.exists(prefix + ".vcf") and os.path.exists(prefix + "_labels.tsv"):
+        return
+    subprocess.run(
+        [sys.executable, os.path.join(HERE, "simulate.py"), *flags, "--out", prefix],
+        check=True, stdout=sys.stderr,
+    )
+
+
+def embed_and_score(vaebio, vcf, labels, stem, seed, flags):
+    """`vaebio embed` VCF (writing STEM.tsv, STEM_pca.tsv, STEM_model/), then score the latent
+    and the PCA table (as many components as the latent, same dosages) with `vaebio evaluate`.
+    Returns dims, epochs, embed seconds, and kNN / ARI for both."""
+    latent, pca, model = stem + ".tsv", stem + "_pca.tsv", stem + "_model"
+    command = [vaebio, "embed", "--vcf", vcf, "-q", "--seed", str(seed),
+               *shlex.split(flags), "-o", latent, "--pca", pca, "--save-model", model]
+    start = time.time()
+    subprocess.run(command, check=True)
+    seconds = time.time() - start
+    with open(os.path.join(model, "history.tsv")) as history:
+        epochs = sum(1 for _ in history) - 1
+    with open(latent) as table:
+        dims = len(table.readline().split("\t")) - 1
+    knn, ari = evaluate(vaebio, latent, labels)
+    pca_knn, pca_ari = evaluate(vaebio, pca, labels)
+    return {"dims": dims, "epochs": epochs, "seconds": seconds, "knn": knn, "ari": ari,
+            "pca_knn": pca_knn, "pca_ari": pca_ari}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--vaebio", default="target/release/vaebio")
@@ -64,30 +94,14 @@ def main():
     for scenario in args.scenarios.split(","):
         prefix = os.path.join(args.out, scenario)
         vcf, labels = prefix + ".vcf", prefix + "_labels.tsv"
-        if not os.path.exists(vcf):
-            subprocess.run(
-                [sys.executable, os.path.join(HERE, "simulate.py"), *SCENARIOS[scenario],
-                 "--out", prefix],
-                check=True, stdout=sys.stderr,
-            )
+        simulate(SCENARIOS[scenario], prefix)
         for name, flags in configs.items():
             for seed in args.seeds.split(","):
-                stem = f"{prefix}_{name}_s{seed}"
-                latent, pca, model = stem + ".tsv", stem + "_pca.tsv", stem + "_model"
-                command = [args.vaebio, "embed", "--vcf", vcf, "-q", "--seed", seed,
-                           *shlex.split(flags), "-o", latent, "--pca", pca,
-                           "--save-model", model]
-                start = time.time()
-                subprocess.run(command, check=True)
-                seconds = time.time() - start
-                with open(os.path.join(model, "history.tsv")) as history:
-                    epochs = sum(1 for _ in history) - 1
-                with open(latent) as table:
-                    dims = len(table.readline().split("\t")) - 1
-                knn, ari = evaluate(args.vaebio, latent, labels)
-                pca_knn, pca_ari = evaluate(args.vaebio, pca, labels)
-                print(f"| {scenario} | {name} | {seed} | {dims} | {epochs} | {seconds:.0f} | "
-                      f"{knn:.3f} | {ari:.3f} | {pca_knn:.3f} | {pca_ari:.3f} |", flush=True)
+                r = embed_and_score(args.vaebio, vcf, labels, f"{prefix}_{name}_s{seed}",
+                                    seed, flags)
+                print(f"| {scenario} | {name} | {seed} | {r['dims']} | {r['epochs']} | "
+                      f"{r['seconds']:.0f} | {r['knn']:.3f} | {r['ari']:.3f} | "
+                      f"{r['pca_knn']:.3f} | {r['pca_ari']:.3f} |", flush=True)
 
 
 if __name__ == "__main__":
