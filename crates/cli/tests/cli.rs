@@ -703,10 +703,7 @@ fn stockholm_alignment_trains_and_scores_with_its_format_replayed() {
         "-o",
         s(&model),
     ]);
-    assert_eq!(
-        model_config(&model)["featurization"]["msa_format"],
-        "sto"
-    );
+    assert_eq!(model_config(&model)["featurization"]["msa_format"], "sto");
     // Focus SYN1_HUMAN/3-16 starts MKVLA: M3, K4, V5.
     let mutations = dir.path().join("muts.txt");
     fs::write(&mutations, "K4R\nM3A:V5I\n").unwrap();
