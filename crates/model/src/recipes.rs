@@ -152,12 +152,11 @@ impl Recipe {
         preset: Preset,
         likelihood: Option<Likelihood>,
     ) -> Result<Self> {
-        if !preset.fits(data.kind) {
+        if let Some(own) = preset.kind().filter(|&own| own != data.kind) {
             return Err(invalid(
                 "preset",
                 format!(
-                    "{preset:?} is for {:?} data, not {:?}",
-                    preset.kind(),
+                    "{preset:?} is for {own:?} data, not {:?} — use Preset::Default for it",
                     data.kind
                 ),
             ));
@@ -420,6 +419,13 @@ mod tests {
         assert!(Preset::Default.fits(DataKind::Alignment));
         let dna = DataDescription::new(DataKind::Dna, 100, 103);
         assert!(Recipe::new(&dna, Preset::Popvae, None).is_err());
+        let error = Recipe::new(&dna, Preset::Popvae, None).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("Popvae is for Genotypes data, not Dna"),
+            "{error}"
+        );
         let recipe = Recipe::new(&dna, Preset::Vamb, None).unwrap();
         assert_eq!(
             (recipe.vae.hidden.as_slice(), recipe.vae.latent),
