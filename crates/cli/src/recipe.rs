@@ -147,21 +147,19 @@ fn likelihood(data: &DataDescription, choice: LikelihoodArg) -> Result<Option<Li
 }
 
 /// A reference tool's preset applies to its own kind of data only.
-fn check_preset(kind: DataKind, preset: PresetArg) -> Result<()> {
-    let (fits, input) = match preset {
-        PresetArg::Default => return Ok(()),
-        PresetArg::Popvae => (kind == DataKind::Genotypes, "genotypes (--vcf)"),
-        PresetArg::Vamb => (kind == DataKind::Dna, "DNA contigs (--fasta)"),
-        PresetArg::Scvi => (
-            kind == DataKind::Counts,
-            "integer counts (--matrix or --mtx)",
-        ),
-    };
-    if fits {
+fn check_preset(kind: DataKind, arg: PresetArg) -> Result<()> {
+    // Which kind a preset is for is the library's (`Preset::kind`); here only its wording.
+    let Some(own) = preset(arg).kind().filter(|&own| own != kind) else {
         return Ok(());
-    }
+    };
+    let input = match own {
+        DataKind::Genotypes => "genotypes (--vcf)",
+        DataKind::Dna => "DNA contigs (--fasta)",
+        // Counts: no preset is for the other kinds.
+        _ => "integer counts (--matrix, --mtx or --h5ad)",
+    };
     // The name as the user typed it, from clap's own value list.
-    let name = preset
+    let name = arg
         .to_possible_value()
         .map(|value| value.get_name().to_string())
         .unwrap_or_default();
