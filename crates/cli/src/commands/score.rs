@@ -44,7 +44,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     // Every mutation is checked before any work, so a bad line fails in microseconds.
     for (line, text) in &mutations {
         alignment
-            .encode_mutant(text)
+            .parse_mutations(text)
             .map_err(|e| BadInput(format!("{}:line {line}: {e}", args.mutations.display())))?;
     }
     let rows = MutantRows {
@@ -83,8 +83,8 @@ impl RowSource for MutantRows<'_> {
         for (&row, values) in rows.iter().zip(out.chunks_exact_mut(self.n_cols())) {
             match row.checked_sub(1) {
                 None => self.alignment.matrix.fill_rows(&[0], values),
-                // Each mutation was encoded once before scoring, so this cannot fail; were
-                // it to, NaN would fail the model's data check with a clear error.
+                // Each mutation was parsed and checked before scoring, so this cannot fail;
+                // were it to, NaN would fail the model's data check with a clear error.
                 Some(i) => match self.alignment.encode_mutant(&self.mutations[i].1) {
                     Ok(encoded) => values.copy_from_slice(&encoded),
                     Err(_) => values.fill(f32::NAN),
