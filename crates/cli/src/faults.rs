@@ -257,14 +257,7 @@ pub fn resume(args: &TrainArgs, dir: &Path, quiet: bool) -> Result<()> {
         ))
         .into());
     }
-    let rows = &loaded.matrix;
-    let mut data = Dataset::new(rows);
-    if let Some(batch) = &batch {
-        data = data.with_batches(&batch.codes)?;
-    }
-    if let Some(weights) = &loaded.weights {
-        data = data.with_weights(weights)?;
-    }
+    let data = loaded.dataset(batch.as_ref().map(|b| b.codes.as_slice()))?;
     summarize(
         &[format!(
             "resuming {} after epoch {} of {}",

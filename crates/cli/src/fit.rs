@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use vaebio_model::{Dataset, DenseMatrix, Device, History, RowSource, Vae};
+use vaebio_model::{DenseMatrix, Device, History, RowSource, Vae};
 
 use crate::cli::{FeatureOptions, ModelArgs};
 use crate::commands::evaluate::Report;
@@ -30,14 +30,7 @@ pub fn fit(
     metadata.batch_names = batch.map(|b| b.names.clone()).unwrap_or_default();
     metadata.featurization = serde_json::to_value(&loaded.featurization)?;
 
-    let rows = &loaded.matrix;
-    let mut data = Dataset::new(rows);
-    if let Some(batch) = batch {
-        data = data.with_batches(&batch.codes)?;
-    }
-    if let Some(weights) = &loaded.weights {
-        data = data.with_weights(weights)?;
-    }
+    let data = loaded.dataset(batch.map(|b| b.codes.as_slice()))?;
     let bar = TrainingBar::new(train_config.epochs, quiet);
     let trained = crate::faults::train(vae, &data, &train_config, None, &bar);
     bar.finish();

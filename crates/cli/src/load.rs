@@ -16,6 +16,7 @@ use vaebio_io::formats::mtx::MtxOptions;
 use vaebio_io::formats::table::ExpressionOptions;
 use vaebio_io::formats::vcf::{MissingPolicy, VcfOptions};
 use vaebio_io::{AbundanceTransform, FeatureMatrix, Featurization};
+use vaebio_model::Dataset;
 
 use crate::cli::{FeatureOptions, InputArgs, MissingArg};
 use crate::commands::BadInput;
@@ -34,14 +35,35 @@ pub struct Loaded {
     pub weights: Option<Vec<f32>>,
     /// One-hot states per alignment column.
     pub n_states: Option<usize>,
-    /// Alleles per genotype (VCF).
+    /// Alleles per genotype (VCF), the largest when they differ.
     pub ploidy: Option<u8>,
+    /// Each genotype's ploidy, row-major like the matrix, when not every one is `ploidy`
+    /// (haploid chrX calls of males beside diploid ones): the binomial's n per genotype.
+    pub ploidies: Option<Vec<u8>>,
     /// Trailing `--abundance` columns (0 when none).
     pub abundance_columns: usize,
     /// How to featurize new input the same way.
     pub featurization: Featurization,
     /// What was read and skipped, for the closing summary.
     pub summary: Vec<String>,
+}
+
+impl Loaded {
+    /// The rows as the model reads them: with the batch codes (`--batch`, when given), the
+    /// sequence weights and each genotype's ploidy as its binomial trials.
+    pub fn dataset<'a>(&'a self, batch_codes: Option<&'a [u32]>) -> Result<Dataset<'a>> {
+        let mut data = Dataset::new(&self.matrix);
+        if let Some(codes) = batch_codes {
+            data = data.with_batches(codes)?;
+        }
+        if let Some(weights) = &self.weights {
+            data = data.with_weights(weights)?;
+        }
+        if let Some(ploidies) = &self.ploidies {
+            data = data.with_trials(ploidies)?;
+        }
+        Ok(data)
+    }
 }
 
 /// Reads and featurizes the input as the flags say, showing bytes read on `bar`.
@@ -266,6 +288,7 @@ fn load_fasta(
         weights: None,
         n_states: None,
         ploidy: None,
+        ploidies: None,
         featurization: Featurization::Fasta {
             features: report.features,
             alphabet: report.alphabet,
@@ -329,9 +352,9 @@ fn load_vcf(source: Source<'_>, options: &VcfOptions) -> Result<Loaded> {
     }
     if report.lower_ploidy > 0 {
         summary.push(format!(
-            "{} genotypes have ploidy below {} (e.g. haploid chrX calls): their dosages count \
-             their own alleles, but the model's binomial still has n = {} for every genotype",
-            report.lower_ploidy, genotypes.ploidy, genotypes.ploidy
+            "{} genotypes have ploidy below {} (e.g. haploid chrX calls): each counts its own \
+             alleles, with the binomial's n its own ploidy",
+            report.lower_ploidy, genotypes.ploidy
         ));
     }
     Ok(Loaded {
@@ -339,6 +362,7 @@ fn load_vcf(source: Source<'_>, options: &VcfOptions) -> Result<Loaded> {
         weights: None,
         n_states: None,
         ploidy: Some(genotypes.ploidy),
+        ploidies: genotypes.ploidies,
         abundance_columns: 0,
         featurization: Featurization::Vcf {
             missing: options.missing,
@@ -426,6 +450,7 @@ fn load_msa(source: Source<'_>, settings: MsaSettings) -> Result<Loaded> {
         weights: Some(alignment.weights),
         n_states: Some(alignment.n_states),
         ploidy: None,
+        ploidies: None,
         abundance_columns: 0,
         featurization: Featurization::Msa {
             max_gap_frac,
@@ -545,6 +570,7 @@ fn expression_loaded(
         weights: None,
         n_states: None,
         ploidy: None,
+        ploidies: None,
         abundance_columns: 0,
         featurization,
         summary,
@@ -600,13 +626,10 @@ fn filter_expression(
 }
 
 /// Reorders (and checks) the columns of `matrix` to match a model's feature names.
-pub fn align_features(
-    matrix: FeatureMatrix,
-    expected: &[String],
-    source: &Path,
-) -> Result<FeatureMatrix> {
+pub fn align_features(loaded: &mut Loaded, expected: &[String], source: &Path) -> Result<()> {
+    let matrix = &loaded.matrix;
     if matrix.col_names() == expected {
-        return Ok(matrix);
+        return Ok(());
     }
     let index: std::collections::HashMap<&str, usize> = matrix
         .col_names()
@@ -633,7 +656,16 @@ pub fn align_features(
         ))
         .into());
     }
-    matrix
+    if let Some(ploidies) = &loaded.ploidies {
+        let n_cols = matrix.n_cols();
+        let selected = ploidies
+            .chunks_exact(n_cols)
+            .flat_map(|row| columns.iter().map(|&c| row[c]))
+            .collect();
+        loaded.ploidies = Some(selected);
+    }
+    loaded.matrix = matrix
         .select_cols(&columns)
-        .with_context(|| format!("{}: selecting the model's features", source.display()))
+        .with_context(|| format!("{}: selecting the model's features", source.display()))?;
+    Ok(())
 }

@@ -39,8 +39,8 @@ pub fn read_for_model(
     bar.finish_and_clear();
     let mut loaded = loaded?;
     summarize(&loaded.summary, quiet);
-    loaded.matrix = align_features(
-        loaded.matrix,
+    align_features(
+        &mut loaded,
         &vae.metadata().feature_names,
         input.source().path(),
     )?;

@@ -131,3 +131,65 @@ fn popvae_preset_writes_a_two_dimensional_latent_and_pca_on_request() {
     let (pca_knn, _) = scores(&pca);
     assert!(pca_knn >= 0.9, "PCA 15-NN accuracy {pca_knn}");
 }
+
+/// `testdata/ploidy_chrx.vcf`: females f1, f2 diploid, males m1, m2 haploid on chrX (m1's
+/// chrX:300 is missing, written `.`, and imputed as diploid). Each genotype's binomial has its
+/// own n, so a haploid genotype's expected dosage is one allele probability, below 1 (with n = 2
+/// for all, as before, these came out near 1), and a diploid's lies in (0, 2).
+#[test]
+fn haploid_genotypes_have_their_own_binomial_n() {
+    let dir = tempfile::tempdir().unwrap();
+    let vcf = testdata("ploidy_chrx.vcf");
+    let model = dir.path().join("model");
+    let trained = ok(&[
+        "train",
+        "--vcf",
+        s(&vcf),
+        "--epochs",
+        "5",
+        "--seed",
+        "3",
+        "-o",
+        s(&model),
+    ]);
+    let stderr = String::from_utf8_lossy(&trained.stderr);
+    assert!(
+        stderr.contains("5 genotypes have ploidy below 2")
+            && stderr.contains("with the binomial's n its own ploidy"),
+        "{stderr}"
+    );
+    let expected = dir.path().join("dosages.tsv");
+    ok(&[
+        "reconstruct",
+        "--model",
+        s(&model),
+        "--vcf",
+        s(&vcf),
+        "-o",
+        s(&expected),
+        "-q",
+    ]);
+    let (header, rows) = read_tsv(&expected);
+    assert_eq!(
+        header,
+        ["id", "chr7:100", "chrX:200", "chrX:300", "chrX:400"]
+    );
+    for (id, values) in rows {
+        for (site, value) in header[1..].iter().zip(values) {
+            let haploid = id.starts_with('m')
+                && site.starts_with("chrX")
+                && !(id == "m1" && site == "chrX:300");
+            let most = if haploid { 1.0 } else { 2.0 };
+            assert!(
+                value > 0.0 && value < most,
+                "{id} {site}: {value} outside (0, {most})"
+            );
+            if !haploid {
+                assert!(
+                    value > 0.2,
+                    "{id} {site}: a diploid's expected dosage {value}"
+                );
+            }
+        }
+    }
+}

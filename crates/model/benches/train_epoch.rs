@@ -14,7 +14,7 @@ use rand_distr::{Distribution, Poisson};
 use candle_core::{Device, Tensor, Var};
 use vaebio_model::special::lgamma;
 use vaebio_model::{
-    Dataset, DecoderOutput, DenseView, Likelihood, TrainConfig, Trainer, Vae, VaeConfig,
+    Dataset, DecoderOutput, DenseView, Exposure, Likelihood, TrainConfig, Trainer, Vae, VaeConfig,
 };
 
 /// candle allocates a buffer per op; mimalloc reuses them where glibc returns them to the OS.
@@ -85,7 +85,7 @@ fn likelihood_step(c: &mut Criterion) {
                         .then(|| zero_logits.as_tensor().clone()),
                 };
                 likelihood
-                    .log_prob(&x, &output, Some(&library))
+                    .log_prob(&x, &output, Exposure::library(Some(&library)))
                     .and_then(|lp| Ok(lp.sum_all()?.backward()?))
                     .expect(name)
             })

@@ -10,12 +10,15 @@ pub use vaebio_analysis::{DenseMatrix, DenseView, RowSource};
 use crate::error::{Error, Result};
 
 /// Rows plus what the model may know about each: a batch category (scVI's batch covariate,
-/// injected into the decoder) and a weight that scales the row's loss (EVE's sequence weights).
+/// injected into the decoder), a weight that scales the row's loss (EVE's sequence weights) and
+/// the binomial trials of each value (each genotype's ploidy where haploid and diploid calls
+/// mix).
 #[derive(Clone, Copy)]
 pub struct Dataset<'a> {
     rows: &'a dyn RowSource,
     batches: Option<&'a [u32]>,
     weights: Option<&'a [f32]>,
+    trials: Option<&'a [u8]>,
 }
 
 impl<'a> Dataset<'a> {
@@ -25,6 +28,7 @@ impl<'a> Dataset<'a> {
             rows,
             batches: None,
             weights: None,
+            trials: None,
         }
     }
 
@@ -61,6 +65,23 @@ impl<'a> Dataset<'a> {
         Ok(self)
     }
 
+    /// Attach the binomial trials of every value, row-major like the rows (e.g. 1 for a
+    /// haploid genotype, 2 for a diploid one); without them every value has the likelihood's
+    /// `trials`. Checked against the values and the likelihood when training or scoring.
+    pub fn with_trials(mut self, trials: &'a [u8]) -> Result<Self> {
+        let expected = self.rows.n_rows() * self.rows.n_cols();
+        if trials.len() != expected {
+            return Err(Error::Data(format!(
+                "{} trial counts for {} rows × {} features — give one per value",
+                trials.len(),
+                self.rows.n_rows(),
+                self.rows.n_cols()
+            )));
+        }
+        self.trials = Some(trials);
+        Ok(self)
+    }
+
     /// The rows.
     pub fn rows(&self) -> &'a dyn RowSource {
         self.rows
@@ -85,6 +106,11 @@ impl<'a> Dataset<'a> {
     pub fn weights(&self) -> Option<&'a [f32]> {
         self.weights
     }
+
+    /// The binomial trials of each value, row-major, if given.
+    pub fn trials(&self) -> Option<&'a [u8]> {
+        self.trials
+    }
 }
 
 impl<'a> From<&'a dyn RowSource> for Dataset<'a> {
@@ -103,6 +129,8 @@ mod tests {
         let view = DenseView::new(&values, 2).unwrap();
         assert!(Dataset::new(&view).with_batches(&[0, 1]).is_err());
         assert!(Dataset::new(&view).with_weights(&[1.0, -1.0, 1.0]).is_err());
+        assert!(Dataset::new(&view).with_trials(&[2; 5]).is_err());
+        assert!(Dataset::new(&view).with_trials(&[2; 6]).is_ok());
         let data = Dataset::new(&view)
             .with_batches(&[0, 1, 0])
             .unwrap()

@@ -8,6 +8,7 @@ use candle_core::Tensor;
 
 use crate::data::{Dataset, DenseMatrix, RowSource};
 use crate::error::{Error, Result};
+use crate::likelihood::Exposure;
 use crate::noise::Noise;
 use crate::train::loss::kl_standard_normal;
 use crate::vae::{Buffers, Vae, for_chunks};
@@ -71,7 +72,7 @@ impl Vae {
         for_chunks::<Error>(n, |chunk| {
             let z = noise.standard_normal(chunk.len(), self.config.latent, &self.device)?;
             let batches = self.constant_batch(chunk.len(), batch.unwrap_or(0))?;
-            values.extend(self.decode_mean(&z, batches.as_ref())?);
+            values.extend(self.decode_mean(&z, batches.as_ref(), None)?);
             Ok(())
         })?;
         self.destandardize(&mut values);
@@ -91,7 +92,7 @@ impl Vae {
             let batch = self.assemble(data, chunk, &mut buffers)?;
             let (mean, _) = self.encoder.forward(&batch.input, None)?;
             let batches = self.batch_tensor(data, chunk, transform_batch)?;
-            values.extend(self.decode_mean(&mean, batches.as_ref())?);
+            values.extend(self.decode_mean(&mean, batches.as_ref(), batch.trials.as_ref())?);
             Ok(())
         })?;
         self.destandardize(&mut values);
@@ -124,7 +125,7 @@ impl Vae {
                 let log_px = self
                     .config
                     .likelihood
-                    .log_prob(&batch.target, &output, batch.library.as_ref())?
+                    .log_prob(&batch.target, &output, batch.exposure())?
                     .detach();
                 log_px_sum = Some(match log_px_sum {
                     None => log_px,
@@ -148,10 +149,20 @@ impl Vae {
         Ok((mean + (log_var * 0.5)?.exp()?.mul(&epsilon)?)?)
     }
 
-    /// Decode `z` in evaluation mode to the likelihood's expected value, on the host.
-    fn decode_mean(&self, z: &Tensor, batches: Option<&Tensor>) -> Result<Vec<f32>> {
+    /// Decode `z` in evaluation mode to the likelihood's expected value (with each value's
+    /// own binomial `trials` when given), on the host.
+    fn decode_mean(
+        &self,
+        z: &Tensor,
+        batches: Option<&Tensor>,
+        trials: Option<&Tensor>,
+    ) -> Result<Vec<f32>> {
         let output = self.decoder.forward(z, batches, false)?;
-        let mean = self.config.likelihood.mean(&output, None)?;
+        let exposure = Exposure {
+            library_size: None,
+            trials,
+        };
+        let mean = self.config.likelihood.mean(&output, exposure)?;
         Vae::host(&mean)
     }
 

@@ -58,7 +58,7 @@ pub mod recipes;
 pub mod train;
 pub mod vae;
 
-pub use likelihood::{DecoderOutput, Likelihood};
+pub use likelihood::{DecoderOutput, Exposure, Likelihood};
 pub use ops::special;
 
 /// The compute device type, re-exported so callers need not depend on candle directly.

@@ -34,6 +34,29 @@ const HALF_LN_TWO_PI: f64 = 0.918_938_533_204_672_8;
 /// Tolerance for a categorical block of one-hot columns summing to one.
 const BLOCK_SUM_TOLERANCE: f32 = 1e-3;
 
+/// What is known of each observation besides its values: the library size of a count row and
+/// the number of binomial trials of each value. `Exposure::default()` knows neither: count
+/// likelihoods then use the observed row sums (in [`Likelihood::mean`], the normalised
+/// expression), the binomial its configured `trials` for every value.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Exposure<'a> {
+    /// Each row's total count, `[batch]` or `[batch, 1]`; count likelihoods only.
+    pub library_size: Option<&'a Tensor>,
+    /// The trials of each value, `[batch, features]` (e.g. each genotype's own ploidy where
+    /// haploid and diploid calls mix); binomial only.
+    pub trials: Option<&'a Tensor>,
+}
+
+impl<'a> Exposure<'a> {
+    /// Only the library sizes.
+    pub fn library(library_size: Option<&'a Tensor>) -> Self {
+        Self {
+            library_size,
+            trials: None,
+        }
+    }
+}
+
 /// The distribution of each feature given the latent code. Serialised with a `kind` tag in
 /// snake_case, e.g. `{"kind":"binomial","trials":2}`; `nb` and `zinb` are accepted aliases.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,20 +189,21 @@ impl Likelihood {
 
     /// log p(x | decoder output) per observation: a `[batch]` tensor, the sum over features.
     ///
-    /// `x` is `[batch, features]`. For count likelihoods `library_size` is each row's total
-    /// count (`[batch]` or `[batch, 1]`); `None` uses the observed row sums of `x`, as scVI does.
-    /// Other likelihoods ignore it.
+    /// `x` is `[batch, features]`. For count likelihoods `exposure.library_size` is each row's
+    /// total count (`[batch]` or `[batch, 1]`); `None` uses the observed row sums of `x`, as
+    /// scVI does. For the binomial `exposure.trials` gives each value's own n.
     pub fn log_prob(
         &self,
         x: &Tensor,
         output: &DecoderOutput,
-        library_size: Option<&Tensor>,
+        exposure: Exposure<'_>,
     ) -> Result<Tensor, Error> {
+        let library_size = exposure.library_size;
         // the fused CPU ops of NB and ZINB sum each row themselves
         let zero_logits = match self {
             Likelihood::NegativeBinomial => None,
             Likelihood::ZeroInflatedNegativeBinomial => Some(self.zero_logits(output)?),
-            _ => return Ok(self.log_prob_elements(x, output, library_size)?.sum(1)?),
+            _ => return Ok(self.log_prob_elements(x, output, exposure)?.sum(1)?),
         };
         let (loc, theta) = (&output.loc, self.log_scale(output)?.exp()?);
         let library = library(x, library_size)?;
@@ -201,9 +225,10 @@ impl Likelihood {
         &self,
         x: &Tensor,
         output: &DecoderOutput,
-        library_size: Option<&Tensor>,
+        exposure: Exposure<'_>,
     ) -> Result<Tensor, Error> {
         let loc = &output.loc;
+        let library_size = exposure.library_size;
         let elements = match *self {
             Likelihood::Gaussian { learned_variance } => {
                 let residual = x.sub(loc)?;
@@ -217,13 +242,21 @@ impl Likelihood {
             }
             // x·l − softplus(l) = x ln p + (1 − x) ln(1 − p) with p = σ(l)
             Likelihood::Bernoulli => (x.mul(loc)? - softplus(loc)?)?,
-            Likelihood::Binomial { trials } => {
-                let n = f64::from(trials);
-                let ln_choose = ((lgamma(&x.ones_like()?.affine(0.0, n + 1.0)?)?
-                    - lgamma(&(x + 1.0)?)?)?
-                    - lgamma(&x.affine(-1.0, n + 1.0)?)?)?;
-                ((x.mul(loc)? - (softplus(loc)? * n)?)? + ln_choose)?
-            }
+            // x·l − n·softplus(l) + ln C(n, x) = x ln p + (n − x) ln(1 − p) + ln C(n, x)
+            Likelihood::Binomial { trials } => match exposure.trials {
+                Some(n) => {
+                    let ln_choose = ((lgamma(&(n + 1.0)?)? - lgamma(&(x + 1.0)?)?)?
+                        - lgamma(&(n - x)?.affine(1.0, 1.0)?)?)?;
+                    ((x.mul(loc)? - softplus(loc)?.mul(n)?)? + ln_choose)?
+                }
+                None => {
+                    let n = f64::from(trials);
+                    let ln_choose = ((lgamma(&x.ones_like()?.affine(0.0, n + 1.0)?)?
+                        - lgamma(&(x + 1.0)?)?)?
+                        - lgamma(&x.affine(-1.0, n + 1.0)?)?)?;
+                    ((x.mul(loc)? - (softplus(loc)? * n)?)? + ln_choose)?
+                }
+            },
             Likelihood::Categorical { n_states } => {
                 let (batch, features) = loc.dims2()?;
                 let blocks = features / n_states;
@@ -255,21 +288,22 @@ impl Likelihood {
 
     /// Expected value of x given the decoder output, `[batch, features]`.
     ///
-    /// Gaussian: the mean. Bernoulli: σ(loc). Binomial: trials·σ(loc). Categorical: the
-    /// probabilities of each block. Count likelihoods: with `library_size` (`[batch]` or
-    /// `[batch, 1]`) the distribution's mean (softmax(loc) × library, times 1 − π for ZINB);
-    /// without, the normalised expression softmax(loc), rows summing to one (scVI's
+    /// Gaussian: the mean. Bernoulli: σ(loc). Binomial: n·σ(loc), n each value's
+    /// `exposure.trials` or else `trials`. Categorical: the probabilities of each block. Count
+    /// likelihoods: with `exposure.library_size` (`[batch]` or `[batch, 1]`) the
+    /// distribution's mean (softmax(loc) × library, times 1 − π for ZINB); without, the
+    /// normalised expression softmax(loc), rows summing to one (scVI's
     /// `get_normalized_expression`, which ignores zero inflation).
-    pub fn mean(
-        &self,
-        output: &DecoderOutput,
-        library_size: Option<&Tensor>,
-    ) -> Result<Tensor, Error> {
+    pub fn mean(&self, output: &DecoderOutput, exposure: Exposure<'_>) -> Result<Tensor, Error> {
         let loc = &output.loc;
+        let library_size = exposure.library_size;
         let mean = match *self {
             Likelihood::Gaussian { .. } => loc.clone(),
             Likelihood::Bernoulli => sigmoid(loc)?,
-            Likelihood::Binomial { trials } => (sigmoid(loc)? * f64::from(trials))?,
+            Likelihood::Binomial { trials } => match exposure.trials {
+                Some(n) => sigmoid(loc)?.mul(n)?,
+                None => (sigmoid(loc)? * f64::from(trials))?,
+            },
             Likelihood::Categorical { n_states } => {
                 let (batch, features) = loc.dims2()?;
                 softmax(
@@ -352,6 +386,38 @@ impl Likelihood {
             }
         }
         Ok(())
+    }
+
+    /// Checks that no value exceeds its own binomial trials (`trials`, like `values`); a
+    /// haploid genotype holds at most one allele.
+    pub fn validate_trials(
+        &self,
+        values: &[f32],
+        trials: &[u8],
+        n_cols: usize,
+        first_row: usize,
+    ) -> Result<(), Error> {
+        if n_cols == 0 || values.len() != trials.len() || !values.len().is_multiple_of(n_cols) {
+            return Err(Error::RaggedRows {
+                len: trials.len(),
+                n_cols,
+            });
+        }
+        match values
+            .iter()
+            .zip(trials)
+            .position(|(&value, &n)| value > f32::from(n))
+        {
+            None => Ok(()),
+            Some(at) => Err(Error::OutsideSupport {
+                row: first_row + at / n_cols,
+                col: at % n_cols,
+                value: values[at],
+                likelihood: self.name(),
+                problem: format!("value {} exceeds its own {} trials", values[at], trials[at]),
+                fix: "give each value's trials as its ploidy (a haploid call holds at most 1 allele)",
+            }),
+        }
     }
 
     /// Why `value` is outside the support, with the fix; `None` when it is fine.

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{TrainConfig, VaeConfig};
 use crate::data::{Dataset, RowSource};
 use crate::error::{Error, Result};
+use crate::likelihood::{Exposure, Likelihood};
 use crate::nn::decoder::Decoder;
 use crate::nn::encoder::Encoder;
 use crate::nn::init::SeededVarMap;
@@ -262,12 +263,45 @@ impl Vae {
                 )));
             }
         }
+        let trials = self.checked_trials(data)?;
         for_row_chunks(data.rows(), |chunk, values| {
-            self.config
-                .likelihood
-                .validate_data(values, n_cols, chunk[0])?;
+            let likelihood = &self.config.likelihood;
+            likelihood.validate_data(values, n_cols, chunk[0])?;
+            if let Some(trials) = trials {
+                let start = chunk[0] * n_cols;
+                likelihood.validate_trials(
+                    values,
+                    &trials[start..start + values.len()],
+                    n_cols,
+                    chunk[0],
+                )?;
+            }
             Ok(())
         })
+    }
+
+    /// The dataset's per-value trials, when it has them and the likelihood is the binomial
+    /// whose `trials` bound them; an error for per-value trials under another likelihood.
+    fn checked_trials<'a>(&self, data: &Dataset<'a>) -> Result<Option<&'a [u8]>> {
+        let Some(trials) = data.trials() else {
+            return Ok(None);
+        };
+        let Likelihood::Binomial { trials: most } = self.config.likelihood else {
+            return Err(Error::Data(format!(
+                "per-value trials are for the binomial likelihood, not {} — train with the binomial or drop them",
+                self.config.likelihood.name()
+            )));
+        };
+        if let Some(at) = trials.iter().position(|&n| n == 0 || u32::from(n) > most) {
+            let n_cols = data.n_cols();
+            return Err(Error::Data(format!(
+                "row {}, feature {}: {} trials, outside 1..={most} — set the binomial's trials to the largest ploidy",
+                at / n_cols + 1,
+                at % n_cols + 1,
+                trials[at]
+            )));
+        }
+        Ok(Some(trials))
     }
 
     /// The batch category tensor for `rows`: `transform_batch` for all, else each row's own.
@@ -336,6 +370,21 @@ impl Vae {
         } else {
             None
         };
+        let trials = match data.trials() {
+            Some(trials) => {
+                buffers.trials.clear();
+                for &row in rows {
+                    let values = &trials[row * n_cols..(row + 1) * n_cols];
+                    buffers.trials.extend(values.iter().map(|&n| f32::from(n)));
+                }
+                Some(Tensor::from_slice(
+                    &buffers.trials,
+                    (n, n_cols),
+                    &self.device,
+                )?)
+            }
+            None => None,
+        };
         let weights = match data.weights() {
             Some(weights) => {
                 let chosen: Vec<f32> = rows.iter().map(|&r| weights[r]).collect();
@@ -348,6 +397,7 @@ impl Vae {
             target,
             input,
             library,
+            trials,
             batches: match data.batches() {
                 Some(_) => self.batch_tensor(data, rows, None)?,
                 None => None,
@@ -365,11 +415,11 @@ impl Vae {
         output: &crate::likelihood::DecoderOutput,
     ) -> Result<Tensor> {
         let likelihood = &self.config.likelihood;
-        let library = batch.library.as_ref();
+        let exposure = batch.exposure();
         Ok(match &self.feature_weights {
-            None => likelihood.log_prob(&batch.target, output, library)?,
+            None => likelihood.log_prob(&batch.target, output, exposure)?,
             Some(weights) => likelihood
-                .log_prob_elements(&batch.target, output, library)?
+                .log_prob_elements(&batch.target, output, exposure)?
                 .broadcast_mul(weights)?
                 .sum(1)?,
         })
@@ -445,6 +495,7 @@ fn ln_1p_of_count(v: f32) -> f32 {
 pub(crate) struct Buffers {
     raw: Vec<f32>,
     input: Vec<f32>,
+    trials: Vec<f32>,
 }
 
 /// One minibatch on the device.
@@ -452,9 +503,21 @@ pub(crate) struct Minibatch {
     pub(crate) target: Tensor,
     pub(crate) input: Tensor,
     pub(crate) library: Option<Tensor>,
+    /// Per-value binomial trials `[rows, features]`, when the dataset has them.
+    pub(crate) trials: Option<Tensor>,
     pub(crate) batches: Option<Tensor>,
     pub(crate) weights: Option<(Tensor, f64)>,
     pub(crate) rows: usize,
+}
+
+impl Minibatch {
+    /// The library sizes and trials of the rows, for the likelihood.
+    pub(crate) fn exposure(&self) -> Exposure<'_> {
+        Exposure {
+            library_size: self.library.as_ref(),
+            trials: self.trials.as_ref(),
+        }
+    }
 }
 
 #[cfg(test)]

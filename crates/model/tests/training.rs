@@ -311,3 +311,66 @@ fn generate_is_seeded() {
     assert_ne!(a, vae.generate(7, 12, None).unwrap());
     assert_eq!(a.values().len(), 35);
 }
+
+/// Mixed ploidy: a haploid genotype's expected dosage is its allele probability times 1, a
+/// diploid's times 2, so with the same encoder input the reconstruction of a value whose trials
+/// are 1 is exactly half of the same value's with trials 2; the ELBO changes with them; and a
+/// dosage above its own trials, or trials beyond the binomial's, is refused.
+#[test]
+fn per_genotype_trials_reach_the_likelihood_and_the_expected_dosage() {
+    let dosages: Vec<f32> = (0..40 * 6).map(|i| ((i * 7 + i / 6) % 2) as f32).collect();
+    let view = DenseView::new(&dosages, 6).unwrap();
+    let config = VaeConfig {
+        hidden: vec![8],
+        latent: 2,
+        ..VaeConfig::new(6, Likelihood::Binomial { trials: 2 })
+    };
+    let mut vae = Vae::new(config, &Device::Cpu).unwrap();
+    vae.train(&Dataset::new(&view), &quick_training(3), |_| {})
+        .unwrap();
+    let diploid = &vec![2u8; dosages.len()];
+    let haploid = &vec![1u8; dosages.len()];
+    let with = |trials| Dataset::new(&view).with_trials(trials).unwrap();
+    let plain = vae.reconstruct(&Dataset::new(&view), None).unwrap();
+    let as_diploid = vae.reconstruct(&with(diploid), None).unwrap();
+    let as_haploid = vae.reconstruct(&with(haploid), None).unwrap();
+    assert_eq!(plain.values(), as_diploid.values());
+    for (h, d) in as_haploid.values().iter().zip(as_diploid.values()) {
+        assert_eq!(*h, d / 2.0, "haploid {h}, diploid {d}");
+    }
+    let elbo_diploid = vae.elbo(&with(diploid), 1, 5).unwrap();
+    let elbo_haploid = vae.elbo(&with(haploid), 1, 5).unwrap();
+    assert_eq!(elbo_diploid, vae.elbo(&Dataset::new(&view), 1, 5).unwrap());
+    assert_ne!(elbo_diploid, elbo_haploid);
+
+    let twos = vec![2.0f32; 6];
+    let two_view = DenseView::new(&twos, 6).unwrap();
+    let error = vae
+        .elbo(
+            &Dataset::new(&two_view)
+                .with_trials(&[2, 2, 1, 2, 2, 2])
+                .unwrap(),
+            1,
+            5,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("observation 1 feature 3") && error.contains("exceeds its own 1 trials"),
+        "{error}"
+    );
+    let error = vae
+        .elbo(
+            &Dataset::new(&two_view)
+                .with_trials(&[2, 2, 3, 2, 2, 2])
+                .unwrap(),
+            1,
+            5,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("row 1, feature 3: 3 trials, outside 1..=2"),
+        "{error}"
+    );
+}

@@ -2,7 +2,6 @@
 //! normalised expression), optionally decoded as if from another batch.
 
 use anyhow::Result;
-use vaebio_model::Dataset;
 
 use crate::cli::ReconstructArgs;
 use crate::commands::BadInput;
@@ -31,13 +30,7 @@ pub fn run(args: ReconstructArgs, quiet: bool) -> Result<()> {
         }
         None => None,
     };
-    let rows = &loaded.matrix;
-    let codes;
-    let mut data = Dataset::new(rows);
-    if let Some(batch) = batch {
-        codes = batch.codes;
-        data = data.with_batches(&codes)?;
-    }
+    let data = loaded.dataset(batch.as_ref().map(|b| b.codes.as_slice()))?;
     let values = vae.reconstruct(&data, transform)?;
     write_table(
         &args.output,

@@ -60,14 +60,14 @@ fn gaussian_matches_scipy() -> Result<(), Error> {
     let fixed = Likelihood::Gaussian {
         learned_variance: false,
     };
-    let log_prob = fixed.log_prob(&x, &output(loc.clone(), None, None), None)?;
+    let log_prob = fixed.log_prob(&x, &output(loc.clone(), None, None), Exposure::default())?;
     assert_close(&log_prob, &[-3.356815599614018, -3.1718155996140176]);
     let learned = Likelihood::Gaussian {
         learned_variance: true,
     };
     let out = output(loc, Some(&[-0.5, 0.2, 1.0]), None);
     assert_close(
-        &learned.log_prob(&x, &out, None)?,
+        &learned.log_prob(&x, &out, Exposure::default())?,
         &[-3.755352188429761, -3.6960854320421],
     );
     Ok(())
@@ -79,7 +79,8 @@ fn gaussian_matches_scipy() -> Result<(), Error> {
 fn bernoulli_matches_scipy() -> Result<(), Error> {
     let x = matrix(&[&[1.0, 0.0, 1.0], &[0.0, 0.25, 1.0]]);
     let logits = matrix(&[&[2.0, -1.0, 0.0], &[-3.0, 0.5, 4.0]]);
-    let log_prob = Likelihood::Bernoulli.log_prob(&x, &output(logits, None, None), None)?;
+    let log_prob =
+        Likelihood::Bernoulli.log_prob(&x, &output(logits, None, None), Exposure::default())?;
     assert_close(&log_prob, &[-1.1333368791211407, -0.9158142636716585]);
     Ok(())
 }
@@ -92,7 +93,7 @@ fn binomial_matches_scipy() -> Result<(), Error> {
     let diploid = Likelihood::Binomial { trials: 2 };
     let out = output(logits, None, None);
     assert_close(
-        &diploid.log_prob(&x, &out, None)?,
+        &diploid.log_prob(&x, &out, Exposure::default())?,
         &[-6.573526577682334, -11.388481346783372],
     );
     let mean = [
@@ -103,7 +104,44 @@ fn binomial_matches_scipy() -> Result<(), Error> {
         1.2449186624037092,
         1.964027580075817,
     ];
-    assert_close(&diploid.mean(&out, None)?, &mean);
+    assert_close(&diploid.mean(&out, Exposure::default())?, &mean);
+    Ok(())
+}
+
+/// Each value with its own trials (haploid n = 1 beside diploid n = 2): expected values from
+/// Python's `math.comb` and `math.log` term by term, ln C(n, x) + x ln p + (n − x) ln(1 − p)
+/// with p = 1 / (1 + e^−l), and mean n·p.
+#[test]
+fn binomial_with_per_value_trials_matches_hand_computation() -> Result<(), Error> {
+    let x = matrix(&[&[1.0, 0.0, 2.0], &[1.0, 1.0, 0.0]]);
+    let trials = matrix(&[&[1.0, 1.0, 2.0], &[2.0, 1.0, 2.0]]);
+    let logits = matrix(&[&[2.0, -1.0, 0.0], &[-3.0, 0.5, 4.0]]);
+    let diploid = Likelihood::Binomial { trials: 2 };
+    let out = output(logits, None, None);
+    let exposure = Exposure {
+        library_size: None,
+        trials: Some(&trials),
+    };
+    assert_close(
+        &diploid.log_prob(&x, &out, exposure)?,
+        &[-1.826484059681086, -10.914404362603266],
+    );
+    let mean = [
+        0.8807970779778823,
+        0.2689414213699951,
+        1.0,
+        0.09485174635513356,
+        0.6224593312018546,
+        1.964027580075817,
+    ];
+    assert_close(&diploid.mean(&out, exposure)?, &mean);
+    assert!(diploid.validate_trials(&[1.0, 0.0], &[1, 1], 2, 0).is_ok());
+    let error = diploid
+        .validate_trials(&[1.0, 2.0], &[2, 1], 2, 4)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("observation 5 feature 2"), "{error}");
+    assert!(error.contains("exceeds its own 1 trials"), "{error}");
     Ok(())
 }
 
@@ -121,7 +159,7 @@ fn categorical_matches_scipy() -> Result<(), Error> {
     let categorical = Likelihood::Categorical { n_states: 3 };
     let out = output(logits, None, None);
     assert_close(
-        &categorical.log_prob(&x, &out, None)?,
+        &categorical.log_prob(&x, &out, Exposure::default())?,
         &[-3.011736569781109, -2.916914538391416],
     );
     let mean = [
@@ -138,7 +176,7 @@ fn categorical_matches_scipy() -> Result<(), Error> {
         0.11419519938459449,
         0.04201006613406605,
     ];
-    assert_close(&categorical.mean(&out, None)?, &mean);
+    assert_close(&categorical.mean(&out, Exposure::default())?, &mean);
     Ok(())
 }
 
@@ -147,10 +185,11 @@ fn categorical_matches_scipy() -> Result<(), Error> {
 #[test]
 fn poisson_matches_scipy_with_library_scaling() -> Result<(), Error> {
     let out = output(count_logits(), None, None);
-    let observed = Likelihood::Poisson.log_prob(&counts(), &out, None)?;
+    let observed = Likelihood::Poisson.log_prob(&counts(), &out, Exposure::default())?;
     assert_close(&observed, &[-5.787829712451495, -3.9068483732244736]);
     let given = vector(&[20.0, 5.0]);
-    let log_prob = Likelihood::Poisson.log_prob(&counts(), &out, Some(&given))?;
+    let log_prob =
+        Likelihood::Poisson.log_prob(&counts(), &out, Exposure::library(Some(&given)))?;
     assert_close(&log_prob, &[-8.856357906852043, -4.374371501926501]);
     Ok(())
 }
@@ -162,7 +201,7 @@ fn negative_binomial_matches_scipy() -> Result<(), Error> {
     let nb = Likelihood::NegativeBinomial;
     let out = output(count_logits(), Some(&LOG_THETA), None);
     assert_close(
-        &nb.log_prob(&counts(), &out, None)?,
+        &nb.log_prob(&counts(), &out, Exposure::default())?,
         &[-6.602456342646051, -5.042023734801709],
     );
     let normalised = [
@@ -173,7 +212,7 @@ fn negative_binomial_matches_scipy() -> Result<(), Error> {
         0.11419519938459449,
         0.8437947344813395,
     ];
-    assert_close(&nb.mean(&out, None)?, &normalised);
+    assert_close(&nb.mean(&out, Exposure::default())?, &normalised);
     Ok(())
 }
 
@@ -184,7 +223,7 @@ fn zero_inflated_negative_binomial_matches_scipy() -> Result<(), Error> {
     let zinb = Likelihood::ZeroInflatedNegativeBinomial;
     let out = output(count_logits(), Some(&LOG_THETA), Some(dropout_logits()));
     assert_close(
-        &zinb.log_prob(&counts(), &out, None)?,
+        &zinb.log_prob(&counts(), &out, Exposure::default())?,
         &[-9.269629509604615, -7.004041393311762],
     );
     let mean = [
@@ -195,14 +234,17 @@ fn zero_inflated_negative_binomial_matches_scipy() -> Result<(), Error> {
         0.5029139896852625,
         1.1346567761796453,
     ];
-    assert_close(&zinb.mean(&out, Some(&vector(&[20.0, 5.0])))?, &mean);
+    assert_close(
+        &zinb.mean(&out, Exposure::library(Some(&vector(&[20.0, 5.0]))))?,
+        &mean,
+    );
     Ok(())
 }
 
 #[test]
 fn missing_outputs_are_named() {
     let out = output(count_logits(), None, None);
-    let error = Likelihood::NegativeBinomial.log_prob(&counts(), &out, None);
+    let error = Likelihood::NegativeBinomial.log_prob(&counts(), &out, Exposure::default());
     assert!(matches!(
         error,
         Err(Error::MissingDecoderOutput {
@@ -211,7 +253,8 @@ fn missing_outputs_are_named() {
         })
     ));
     let out = output(count_logits(), Some(&LOG_THETA), None);
-    let error = Likelihood::ZeroInflatedNegativeBinomial.log_prob(&counts(), &out, None);
+    let error =
+        Likelihood::ZeroInflatedNegativeBinomial.log_prob(&counts(), &out, Exposure::default());
     assert!(matches!(
         error,
         Err(Error::MissingDecoderOutput {
@@ -276,7 +319,10 @@ fn every_likelihood_backpropagates_to_its_outputs() -> Result<(), Error> {
                 .then(|| log_scale.as_tensor().clone()),
             zero_logits: (likelihood.decoder_heads() > 1).then(|| zero_logits.as_tensor().clone()),
         };
-        let grads = likelihood.log_prob(&x, &out, None)?.sum_all()?.backward()?;
+        let grads = likelihood
+            .log_prob(&x, &out, Exposure::default())?
+            .sum_all()?
+            .backward()?;
         for var in vars {
             let grad = grads
                 .get(var.as_tensor())
