@@ -22,8 +22,9 @@ use crate::likelihood::count::{
     poisson_log_prob, zero_inflated_negative_binomial_log_prob_from_logits,
     zero_inflated_negative_binomial_row_log_prob_from_logits,
 };
-use crate::ops::special::{lgamma, log1p, softplus};
-use candle_core::{D, Tensor};
+use crate::ops::binomial::{BinomialOp, Trials, composite_log_prob};
+use crate::ops::special::{log1p, softplus};
+use candle_core::{D, DType, Tensor};
 // `softmax`, not `softmax_last_dim`: the latter has no backward pass in candle-nn 0.11.1.
 use candle_nn::ops::{log_softmax, sigmoid, softmax};
 use serde::{Deserialize, Serialize};
@@ -200,9 +201,12 @@ impl Likelihood {
     ) -> Result<Tensor, Error> {
         let library_size = exposure.library_size;
         // the fused CPU ops of NB and ZINB sum each row themselves
-        let zero_logits = match self {
+        let zero_logits = match *self {
             Likelihood::NegativeBinomial => None,
             Likelihood::ZeroInflatedNegativeBinomial => Some(self.zero_logits(output)?),
+            Likelihood::Binomial { trials } => {
+                return binomial_log_prob(x, &output.loc, trials, exposure.trials, true);
+            }
             _ => return Ok(self.log_prob_elements(x, output, exposure)?.sum(1)?),
         };
         let (loc, theta) = (&output.loc, self.log_scale(output)?.exp()?);
@@ -243,20 +247,9 @@ impl Likelihood {
             // x·l − softplus(l) = x ln p + (1 − x) ln(1 − p) with p = σ(l)
             Likelihood::Bernoulli => (x.mul(loc)? - softplus(loc)?)?,
             // x·l − n·softplus(l) + ln C(n, x) = x ln p + (n − x) ln(1 − p) + ln C(n, x)
-            Likelihood::Binomial { trials } => match exposure.trials {
-                Some(n) => {
-                    let ln_choose = ((lgamma(&(n + 1.0)?)? - lgamma(&(x + 1.0)?)?)?
-                        - lgamma(&(n - x)?.affine(1.0, 1.0)?)?)?;
-                    ((x.mul(loc)? - softplus(loc)?.mul(n)?)? + ln_choose)?
-                }
-                None => {
-                    let n = f64::from(trials);
-                    let ln_choose = ((lgamma(&x.ones_like()?.affine(0.0, n + 1.0)?)?
-                        - lgamma(&(x + 1.0)?)?)?
-                        - lgamma(&x.affine(-1.0, n + 1.0)?)?)?;
-                    ((x.mul(loc)? - (softplus(loc)? * n)?)? + ln_choose)?
-                }
-            },
+            Likelihood::Binomial { trials } => {
+                binomial_log_prob(x, loc, trials, exposure.trials, false)?
+            }
             Likelihood::Categorical { n_states } => {
                 let (batch, features) = loc.dims2()?;
                 let blocks = features / n_states;
@@ -487,6 +480,37 @@ impl Likelihood {
             hint,
         })
     }
+}
+
+/// Binomial log p(x | logits) per value (or summed per row): the fused op on the CPU (f32),
+/// else tensor ops. `each` gives every value's own number of trials, else all have `trials`.
+fn binomial_log_prob(
+    x: &Tensor,
+    logits: &Tensor,
+    trials: u32,
+    each: Option<&Tensor>,
+    sum_rows: bool,
+) -> Result<Tensor, Error> {
+    let fused = logits.device().is_cpu()
+        && x.dtype() == DType::F32
+        && logits.dtype() == DType::F32
+        && logits.rank() == 2
+        && x.dims() == logits.dims()
+        && each.is_none_or(|n| n.dims() == logits.dims());
+    if fused {
+        let trials = match each {
+            Some(n) => Trials::Each(n.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?),
+            None => Trials::All(trials as f32),
+        };
+        let op = BinomialOp::new(trials, sum_rows);
+        return Ok(x.contiguous()?.apply_op2(&logits.contiguous()?, op)?);
+    }
+    let n = match each {
+        Some(n) => n.clone(),
+        None => x.ones_like()?.affine(0.0, f64::from(trials))?,
+    };
+    let values = composite_log_prob(x, logits, &n)?;
+    Ok(if sum_rows { values.sum(1)? } else { values })
 }
 
 /// Library sizes as a `[batch, 1]` column: the given ones, or the row sums of `x`.
