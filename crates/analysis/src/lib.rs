@@ -4,7 +4,8 @@
 //! baseline ([`pca_scores`]), score it against known labels and batches ([`knn_accuracy`],
 //! [`adjusted_rand_index`], [`normalized_mutual_information`], [`silhouette`],
 //! [`batch_mixing_entropy`]), partition it ([`kmeans()`]) and bin contigs in it
-//! ([`iterative_medoids`], VAMB's clustering). Every function takes points through the one
+//! ([`iterative_medoids`], VAMB's clustering) and call variants from their scores with EVE's
+//! two-component mixture ([`mixture::TwoGaussians`]). Every function takes points through the one
 //! matrix type of the workspace, [`DenseView`] (or any [`RowSource`]).
 //!
 //! ```
@@ -25,6 +26,7 @@ pub mod kmeans;
 pub mod matrix;
 pub mod medoids;
 pub mod metrics;
+pub mod mixture;
 pub mod pca;
 
 pub use error::{Error, Result};

@@ -551,7 +551,22 @@ pub struct ScoreArgs {
     /// Seed for the posterior draws.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Output table (`id<TAB>delta_elbo`, the id being the mutation); `-` for stdout.
+    /// EVE's classification: also score every single mutant of the focus, fit a
+    /// two-component Gaussian mixture to their evolutionary indices (−ΔELBO) and write, per
+    /// mutation, the pathogenic probability (`eve_score`), its uncertainty and a class.
+    #[arg(long)]
+    pub classify: bool,
+    /// With --classify: the share of variants EVE's uncertainty cut-off keeps classified; the
+    /// rest are "Uncertain" (10, 20, …, 90, 25, 75 or 100).
+    #[arg(
+        long,
+        default_value_t = 75,
+        value_name = "PERCENT",
+        requires = "classify"
+    )]
+    pub retained: u8,
+    /// Output table (`id<TAB>delta_elbo`, the id being the mutation; with --classify also
+    /// `eve_score`, `uncertainty`, `class`); `-` for stdout.
     #[arg(long, short = 'o', default_value = "-", value_name = "FILE")]
     pub output: PathBuf,
 }

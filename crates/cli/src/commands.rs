@@ -24,7 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Encode(args) => encode::run(args, quiet),
         Command::Generate(args) => generate::run(args),
         Command::Reconstruct(args) => reconstruct::run(args, quiet),
-        Command::Score(args) => score::run(args),
+        Command::Score(args) => score::run(args, quiet),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Plot(args) => plot::run(args),
     }

@@ -5,7 +5,7 @@
 mod common;
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::{fails, model_config, ok, read_tsv, s, testdata};
 
@@ -455,6 +455,7 @@ fn msa_train_and_score_mutations() {
     let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(names, ["Q5A", "R6K", "E7D:V8I"]);
     assert!(rows.iter().all(|(_, v)| v[0].is_finite()));
+    classify_with_eve_mixture(&model, &msa, &mutations, dir.path());
 
     let bad = dir.path().join("bad.tsv");
     // A wild-type mismatch (R6, not G6); outside the focus columns; a double mutant with one
@@ -485,6 +486,90 @@ fn msa_train_and_score_mutations() {
         fails(&args, 2, needle);
         assert!(!bad.exists());
     }
+}
+
+/// `score --classify`: every single mutant of the 120 focus columns (120 × 19 = 2,280) feeds
+/// the mixture (fitted as scikit-learn does: tested in vaebio-analysis); each given mutation
+/// gets a probability in [0, 1], an entropy at most ln 2, and the class EVE's cut-off gives it (75% retained: entropy above
+/// 0.6272 is Uncertain; 100%: nothing is).
+fn classify_with_eve_mixture(model: &Path, msa: &Path, mutations: &Path, dir: &Path) {
+    fs::write(mutations, "Q5A\nR6K\nE7D:V8I\nQ5W\n").unwrap();
+    let out = dir.join("classes.tsv");
+    let run_with = |retained: &str| {
+        let run = ok(&[
+            "score",
+            "--model",
+            s(model),
+            "--msa",
+            s(msa),
+            "--mutations",
+            s(mutations),
+            "--samples",
+            "4",
+            "--classify",
+            "--retained",
+            retained,
+            "-o",
+            s(&out),
+        ]);
+        let text = fs::read_to_string(&out).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some("id\tdelta_elbo\teve_score\tuncertainty\tclass")
+        );
+        let rows: Vec<(String, f64, f64, f64, String)> = lines
+            .map(|line| {
+                let f: Vec<&str> = line.split('\t').collect();
+                let num = |i: usize| f[i].parse::<f64>().unwrap();
+                (f[0].to_string(), num(1), num(2), num(3), f[4].to_string())
+            })
+            .collect();
+        (String::from_utf8_lossy(&run.stderr).to_string(), rows)
+    };
+    let (summary, rows) = run_with("75");
+    assert!(
+        summary.contains("mixture on 2280 single mutants"),
+        "{summary}"
+    );
+    assert_eq!(rows.len(), 4);
+    for (id, _, score, uncertainty, class) in &rows {
+        assert!((0.0..=1.0).contains(score), "{id}: {score}");
+        assert!(
+            *uncertainty <= std::f64::consts::LN_2 + 1e-12,
+            "{id}: {uncertainty}"
+        );
+        let expected = if *uncertainty > 0.6272364669515783 {
+            "Uncertain"
+        } else if *score > 0.5 {
+            "Pathogenic"
+        } else {
+            "Benign"
+        };
+        assert_eq!(class, expected, "{id}");
+    }
+    let (_, all) = run_with("100");
+    assert!(all.iter().all(|r| r.4 != "Uncertain"), "{all:?}");
+    fs::remove_file(&out).unwrap();
+    fails(
+        &[
+            "score",
+            "--model",
+            s(model),
+            "--msa",
+            s(msa),
+            "--mutations",
+            s(mutations),
+            "--classify",
+            "--retained",
+            "33",
+            "-o",
+            s(&out),
+        ],
+        2,
+        "--retained 33: EVE has cut-offs for 10, 20",
+    );
+    assert!(!out.exists());
 }
 
 #[test]

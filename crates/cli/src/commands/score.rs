@@ -1,8 +1,14 @@
-//! `vaebio score`: EVE-style mutation effects, ΔELBO = ELBO(mutant) − ELBO(wild type).
+//! `vaebio score`: EVE-style mutation effects, ΔELBO = ELBO(mutant) − ELBO(wild type), and
+//! with `--classify` EVE's pathogenic probability and class from a two-component mixture
+//! fitted to the evolutionary indices (−ΔELBO) of every single mutant of the focus.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use vaebio_analysis::mixture::{
+    MixtureOptions, TwoGaussians, binary_entropy, eve_uncertainty_cutoff,
+};
 use vaebio_io::{Alignment, Featurization};
 use vaebio_model::{Dataset, DenseMatrix, RowSource};
 
@@ -11,9 +17,10 @@ use crate::commands::BadInput;
 use crate::load::read_msa;
 use crate::model_dir::open_model;
 use crate::output::write_table;
+use crate::progress::summarize;
 
 /// Runs `vaebio score`.
-pub fn run(args: ScoreArgs) -> Result<()> {
+pub fn run(args: ScoreArgs, quiet: bool) -> Result<()> {
     if args.samples == 0 {
         return Err(
             BadInput("--samples 0 averages nothing — use at least 1 (EVE: 200+)".into()).into(),
@@ -40,12 +47,33 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         ))
         .into());
     }
-    let mutations = read_mutations(&args.mutations)?;
+    let retained_cutoff = match args.classify {
+        false => None,
+        true => Some(eve_uncertainty_cutoff(args.retained).ok_or_else(|| {
+            BadInput(format!(
+                "--retained {}: EVE has cut-offs for 10, 20, …, 90, 25, 75 and 100 percent — use one of those",
+                args.retained
+            ))
+        })?),
+    };
+    let mut mutations = read_mutations(&args.mutations)?;
     // Every mutation is checked before any work, so a bad line fails in microseconds.
     for (line, text) in &mutations {
         alignment
             .parse_mutations(text)
             .map_err(|e| BadInput(format!("{}:line {line}: {e}", args.mutations.display())))?;
+    }
+    let given = mutations.len();
+    if retained_cutoff.is_some() {
+        // every single mutant joins the rows once; those given keep their place
+        let known: HashSet<String> = mutations.iter().map(|(_, t)| t.clone()).collect();
+        let singles = alignment.single_mutants();
+        mutations.extend(
+            singles
+                .into_iter()
+                .filter(|s| !known.contains(s))
+                .map(|s| (0, s)),
+        );
     }
     let rows = MutantRows {
         alignment: &alignment,
@@ -54,12 +82,58 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     let elbo = vae.elbo(&Dataset::new(&rows), args.samples, args.seed)?;
     let wild_type = elbo[0];
     let deltas: Vec<f32> = elbo[1..].iter().map(|e| e - wild_type).collect();
-    write_table(
-        &args.output,
-        mutations.into_iter().map(|(_, text)| text).collect(),
-        vec!["delta_elbo".to_string()],
-        DenseMatrix::new(deltas.clone(), deltas.len(), 1)?,
-    )
+    let Some(cutoff) = retained_cutoff else {
+        return write_table(
+            &args.output,
+            mutations.into_iter().map(|(_, text)| text).collect(),
+            vec!["delta_elbo".to_string()],
+            DenseMatrix::new(deltas.clone(), deltas.len(), 1)?,
+        );
+    };
+    let is_single = |text: &str| !text.contains(':');
+    let indices: Vec<f64> = mutations
+        .iter()
+        .zip(&deltas)
+        .filter(|((_, text), _)| is_single(text))
+        .map(|(_, &delta)| -f64::from(delta))
+        .collect();
+    let mixture = TwoGaussians::fit(&indices, &MixtureOptions::default())
+        .context("fitting EVE's mixture to the evolutionary indices of the single mutants")?;
+    summarize(
+        &[format!(
+            "mixture on {} single mutants' evolutionary indices: benign mean {:.3} (sd {:.3}, weight {:.3}), pathogenic mean {:.3} (sd {:.3}, weight {:.3}){}",
+            indices.len(),
+            mixture.means[0],
+            mixture.variances[0].sqrt(),
+            mixture.weights[0],
+            mixture.means[1],
+            mixture.variances[1].sqrt(),
+            mixture.weights[1],
+            if mixture.converged {
+                ""
+            } else {
+                "; EM did not converge in 1000 iterations"
+            }
+        )],
+        quiet,
+    );
+    vaebio_fs::write_atomic(&args.output, |out| {
+        writeln!(out, "id\tdelta_elbo\teve_score\tuncertainty\tclass")?;
+        for ((_, text), &delta) in mutations.iter().zip(&deltas).take(given) {
+            let score = mixture.posterior_high(-f64::from(delta));
+            let uncertainty = binary_entropy(score);
+            let class = if uncertainty > cutoff {
+                "Uncertain"
+            } else if score > 0.5 {
+                "Pathogenic"
+            } else {
+                "Benign"
+            };
+            writeln!(out, "{text}\t{delta}\t{score}\t{uncertainty}\t{class}")?;
+        }
+        Ok(())
+    })
+    .with_context(|| format!("{}: cannot write", args.output.display()))
 }
 
 /// The wild type (row 0, the focus sequence: the alignment's first row) and then one row per

@@ -627,6 +627,20 @@ impl Alignment {
         Ok(mutations)
     }
 
+    /// Every single substitution of the focus sequence at the kept columns, in focus
+    /// numbering (`A23C`, `A23D`, …): each column's wild type to each other residue of the
+    /// alphabet, column by column. EVE fits its mixture on these.
+    pub fn single_mutants(&self) -> Vec<String> {
+        let letters = letters(self.alphabet);
+        let mut out = Vec::with_capacity(self.positions.len() * letters.len().saturating_sub(1));
+        for (&position, &wild_type) in self.positions.iter().zip(&self.focus_sequence) {
+            for &mutant in letters.iter().filter(|&&m| m != wild_type) {
+                out.push(format!("{}{position}{}", wild_type as char, mutant as char));
+            }
+        }
+        out
+    }
+
     /// One-hot row (length `matrix.n_cols()`) of the focus sequence carrying `mutations`
     /// (e.g. `A23V:G45D`), ready to score against the wild type.
     pub fn encode_mutant(&self, mutations: &str) -> Result<Vec<f32>> {

@@ -101,6 +101,21 @@ fn mutations_encode_and_check_wild_type() {
     assert!(alignment.encode_mutant("K11").is_err());
 }
 
+/// 5 focus columns × 19 other residues, in focus numbering, each one a valid mutation.
+#[test]
+fn single_mutants_cover_every_other_residue_of_every_column() {
+    let text = ">focus/10-14\nMKVLA\n>s1\nMKVLA\n";
+    let alignment = read(text, &no_filters()).unwrap();
+    let singles = alignment.single_mutants();
+    assert_eq!(singles.len(), 5 * 19);
+    assert_eq!(&singles[..2], ["M10A", "M10C"]);
+    assert!(!singles.contains(&"M10M".to_string()));
+    assert_eq!(singles.last().map(String::as_str), Some("A14Y"));
+    for single in &singles {
+        assert!(alignment.parse_mutations(single).is_ok(), "{single}");
+    }
+}
+
 /// Found by `fuzz/` (alignment target): a multi-byte first or last character used to
 /// panic on a string slice that was not a character boundary.
 #[test]
