@@ -12,7 +12,7 @@
 #              ending at the contig end, a contig shorter than 2 x 75 + 1).
 # short_reads.bam: 60 bp reads, so that jgi trims less than 75 bases off a contig.
 # *.jgi.txt:   jgi_summarize_bam_contig_depths --outputDepth for them.
-# sample1.aemb.tsv, sample2.aemb.tsv: tables in strobealign --aemb's format (contig, mean
+# aemb/sample1.tsv, aemb/sample2.tsv: tables in strobealign --aemb's format (contig, mean
 #              depth = aligned bases / length, %.6f) computed with samtools depth -a -Q 0
 #              from the BAMs (strobealign is not packaged here; the format is what matters).
 set -euo pipefail
@@ -20,11 +20,12 @@ cd "$(dirname "$0")/.."
 out=testdata/bam
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$out"
+mkdir -p "$out/aemb"
 
 for i in 1 2; do
     python3 bench/make_bam.py testdata/contigs.fa $((i - 1)) "$i" > "$tmp/reads$i.fa"
     minimap2 -ax sr --secondary=no -t 1 testdata/contigs.fa "$tmp/reads$i.fa" 2>/dev/null \
+        | grep -v '^@PG' \
         | samtools view -b --no-PG -o "$tmp/unsorted$i.bam" -
     samtools sort --no-PG -o "$tmp/sample$i.bam" "$tmp/unsorted$i.bam"
 done
@@ -37,7 +38,7 @@ for i in 1 2; do
     samtools depth -a -Q 0 -g 0 "$tmp/sample$i.bam" | awk -v OFS='\t' '
         { sum[$1] += $3; len[$1]++; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
         END { for (i = 1; i <= n; i++) printf "%s\t%.6f\n", order[i], sum[order[i]] / len[order[i]] }' \
-        > "$out/sample$i.aemb.tsv"
+        > "$out/aemb/sample$i.tsv"
 done
 
 python3 - "$tmp" <<'PY'

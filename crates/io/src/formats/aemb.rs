@@ -146,7 +146,10 @@ mod tests {
     fn bad_lines_name_the_line() {
         let cases = [
             ("c1\t1\nc2\n", "s.tsv:line 2: 1 tab-separated fields"),
-            ("c1\tNaN\n", "s.tsv:line 1: depth 'NaN' of contig c1 is not a number ≥ 0"),
+            (
+                "c1\tNaN\n",
+                "s.tsv:line 1: depth 'NaN' of contig c1 is not a number ≥ 0",
+            ),
             ("c1\t-1\n", "s.tsv:line 1: depth '-1'"),
             ("c1\tinf\n", "s.tsv:line 1: depth 'inf'"),
             ("c1\t1\nc1\t2\n", "s.tsv:line 2: duplicate contig name 'c1'"),
@@ -157,6 +160,10 @@ mod tests {
             assert!(error.starts_with(start), "{text:?}: {error}");
         }
         let error = read_aemb_from(&b"c\xff\t1\n"[..], "s.tsv").unwrap_err();
-        assert!(error.to_string().starts_with("s.tsv:line 1: the line is not UTF-8"));
+        assert!(
+            error
+                .to_string()
+                .starts_with("s.tsv:line 1: the line is not UTF-8")
+        );
     }
 }

@@ -28,10 +28,10 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use noodles::bam;
-use rayon::prelude::*;
 use noodles::sam::alignment::record::Flags;
 use noodles::sam::alignment::record::cigar::op::Kind;
 use noodles::sam::alignment::record::data::field::Tag;
+use rayon::prelude::*;
 
 use crate::error::{Error, Result, Where};
 use crate::matrix::FeatureMatrix;
@@ -121,7 +121,14 @@ impl BamDepthReader<BufReader<File>> {
         let gzip = file.seek(SeekFrom::Start(0)).is_ok()
             && file.read_exact(&mut magic).is_ok()
             && magic == [0x1f, 0x8b];
-        if gzip && !complete {
+        if !gzip {
+            return Err(Error::invalid(
+                Where::file(name),
+                "not a BAM file (it does not start with the BGZF magic bytes; SAM text, or empty?)",
+                "give a BAM file (samtools view -b converts SAM)",
+            ));
+        }
+        if !complete {
             return Err(Error::Truncated {
                 at: Where::file(name),
                 detail: "no BGZF end-of-file block".into(),
@@ -327,10 +334,7 @@ impl<R: Read + Seek> BamDepthReader<R> {
             read_len_sum += record.sequence().len() as u64;
             let flags = Flags::from(record.flags());
             let mapq = record.mapping_quality().map_or(255, u8::from);
-            let placed = match (
-                record.reference_sequence_id(),
-                record.alignment_start(),
-            ) {
+            let placed = match (record.reference_sequence_id(), record.alignment_start()) {
                 (Some(contig), Some(start)) => Some((
                     contig.map_err(|e| bad_record(name, at, e))?,
                     start.map_err(|e| bad_record(name, at, e))?,
@@ -606,7 +610,11 @@ mod tests {
     fn short_reads_trim_less_as_jgi_does() {
         // The average read length is 66 when the alignments leave c1: 66 bases are trimmed
         // off its ends (a second pass), 75 off c3's.
-        assert_jgi(&depths("short_reads.bam"), "short_reads.jgi.txt", "short_reads.bam");
+        assert_jgi(
+            &depths("short_reads.bam"),
+            "short_reads.jgi.txt",
+            "short_reads.bam",
+        );
     }
 
     #[test]
@@ -633,24 +641,40 @@ mod tests {
             error.contains("sample1.bam:record 'genome2_contig1': the contig is"),
             "{error}"
         );
-        assert!(error.contains("bp in the header but 0 bp in a.fa"), "{error}");
+        assert!(
+            error.contains("bp in the header but 0 bp in a.fa"),
+            "{error}"
+        );
         let jgi = read_depths(testdata("bam/samples.jgi.txt")).unwrap();
         let length = |name: &str| {
             let row = jgi.row_names().iter().position(|r| r == name).unwrap();
             let line = std::fs::read_to_string(testdata("bam/samples.jgi.txt")).unwrap();
-            line.lines().nth(row + 1).unwrap().split('\t').nth(1).unwrap().parse().unwrap()
+            line.lines()
+                .nth(row + 1)
+                .unwrap()
+                .split('\t')
+                .nth(1)
+                .unwrap()
+                .parse()
+                .unwrap()
         };
         let contigs: Vec<(String, u64)> = ["genome2_contig1", "genome1_contig1"]
             .iter()
             .map(|c| (c.to_string(), length(c)))
             .collect();
         let depths = bam_depth_matrix(&paths, &contigs, "a.fa", &options).unwrap();
-        assert_eq!(depths.matrix.row_names(), ["genome2_contig1", "genome1_contig1"]);
+        assert_eq!(
+            depths.matrix.row_names(),
+            ["genome2_contig1", "genome1_contig1"]
+        );
         assert_eq!(depths.matrix.col_names(), ["sample1", "sample2"]);
         assert_eq!(depths.reports[0].2, 34);
         let want = jgi.select_rows(&[12, 0]).unwrap().to_dense();
         for (got, want) in depths.matrix.to_dense().iter().zip(want) {
-            assert!((got - want).abs() <= 5e-6 * want.max(1e-3), "{got} vs {want}");
+            assert!(
+                (got - want).abs() <= 5e-6 * want.max(1e-3),
+                "{got} vs {want}"
+            );
         }
 
         let missing = vec![("genome9_contig1".to_string(), 100)];
