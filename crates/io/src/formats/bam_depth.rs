@@ -332,7 +332,7 @@ impl<R: Read + Seek> BamDepthReader<R> {
             }
             report.records += 1;
             read_len_sum += record.sequence().len() as u64;
-            let flags = Flags::from(record.flags());
+            let flags = record.flags();
             let mapq = record.mapping_quality().map_or(255, u8::from);
             let placed = match (record.reference_sequence_id(), record.alignment_start()) {
                 (Some(contig), Some(start)) => Some((
