@@ -236,3 +236,32 @@ put("aemb_negative.tsv", "".join(aemb[:3]) + aemb[3].split("\t")[0] + "\t-0.5\n"
 put("aemb_unknown_contig.tsv", "".join(line.replace("genome", "bin") for line in aemb))
 put("aemb_non_utf8.tsv", aemb[0].encode() + b"genome\xff1_contig2\t0.5\n" + "".join(aemb[2:]).encode())
 put("aemb_empty.tsv", b"")
+
+
+def bgzf_block(data):
+    """One BGZF block (gzip member with the BC extra field) holding `data` (< 64 KiB)."""
+    import struct
+    import zlib
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    body = packer.compress(data) + packer.flush()
+    head = b"\x1f\x8b\x08\x04\x00\x00\x00\x00\x00\xff\x06\x00BC\x02\x00"
+    size = len(head) + 2 + len(body) + 8
+    return head + struct.pack("<H", size - 1) + body + struct.pack("<II", zlib.crc32(data), len(data))
+
+
+def bam_header(contigs):
+    """An alignment-free BAM: header text and reference list of `(name, length)` pairs."""
+    import struct
+    text = b"@HD\tVN:1.6\tSO:coordinate\n"
+    refs = b"".join(struct.pack("<I", len(n) + 1) + n.encode() + b"\0" + struct.pack("<I", l) for n, l in contigs)
+    return bgzf_block(b"BAM\1" + struct.pack("<I", len(text)) + text + struct.pack("<I", len(contigs)) + refs) + BGZF_EOF
+
+
+fa_lengths = []
+for line in open(os.path.join(HERE, "..", "contigs.fa")):
+    if line.startswith(">"):
+        fa_lengths.append([line[1:].split()[0], 0])
+    else:
+        fa_lengths[-1][1] += len(line.strip())
+fa_lengths[0][1] += 5  # genome1_contig1: 3400 bp in the header, 3395 in contigs.fa
+put("bam_length_mismatch.bam", bam_header(fa_lengths))
