@@ -217,3 +217,51 @@ gl_head = ("##fileformat=VCFv4.2\n##contig=<ID=chr1,length=10000>\n"
            '##FORMAT=<ID=GL,Number=G,Type=Float,Description="Genotype likelihoods">\n'
            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\ts2\ts3\n")
 put("vcf_gl_only.vcf", gl_head + "".join(site(100 * i, "GL", ["-0.1,-1,-5", "-1,-0.1,-5", "-5,-1,-0.1"]) for i in range(1, 4)))
+
+# ---- contig depths: --bam and --aemb (from ../bam/, which bench/make_bam.sh wrote)
+BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+with open(os.path.join(HERE, "..", "bam", "sample1.bam"), "rb") as f:
+    bam = f.read()
+put("bam_not_bam.bam", "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:genome1_contig1\tLN:3395\n")
+put("bam_empty.bam", b"")
+put("bam_truncated.bam", bam[:6000])
+put("bam_truncated_record.bam", bam[:6000] + BGZF_EOF)
+with open(os.path.join(HERE, "..", "bam", "edge_cases.bam"), "rb") as f:
+    put("bam_missing_contig.bam", f.read())
+with open(os.path.join(HERE, "..", "bam", "aemb", "sample1.tsv")) as f:
+    aemb = f.read().splitlines(keepends=True)
+put("aemb_ragged.tsv", "".join(aemb[:2]) + aemb[2].rstrip("\n") + "\t7\n" + "".join(aemb[3:]))
+put("aemb_nan.tsv", aemb[0] + aemb[1].split("\t")[0] + "\tnan\n" + "".join(aemb[2:]))
+put("aemb_negative.tsv", "".join(aemb[:3]) + aemb[3].split("\t")[0] + "\t-0.5\n" + "".join(aemb[4:]))
+put("aemb_unknown_contig.tsv", "".join(line.replace("genome", "bin") for line in aemb))
+put("aemb_non_utf8.tsv", aemb[0].encode() + b"genome\xff1_contig2\t0.5\n" + "".join(aemb[2:]).encode())
+put("aemb_empty.tsv", b"")
+
+
+def bgzf_block(data):
+    """One BGZF block (gzip member with the BC extra field) holding `data` (< 64 KiB)."""
+    import struct
+    import zlib
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    body = packer.compress(data) + packer.flush()
+    head = b"\x1f\x8b\x08\x04\x00\x00\x00\x00\x00\xff\x06\x00BC\x02\x00"
+    size = len(head) + 2 + len(body) + 8
+    return head + struct.pack("<H", size - 1) + body + struct.pack("<II", zlib.crc32(data), len(data))
+
+
+def bam_header(contigs):
+    """An alignment-free BAM: header text and reference list of `(name, length)` pairs."""
+    import struct
+    text = b"@HD\tVN:1.6\tSO:coordinate\n"
+    refs = b"".join(struct.pack("<I", len(n) + 1) + n.encode() + b"\0" + struct.pack("<I", l) for n, l in contigs)
+    return bgzf_block(b"BAM\1" + struct.pack("<I", len(text)) + text + struct.pack("<I", len(contigs)) + refs) + BGZF_EOF
+
+
+fa_lengths = []
+for line in open(os.path.join(HERE, "..", "contigs.fa")):
+    if line.startswith(">"):
+        fa_lengths.append([line[1:].split()[0], 0])
+    else:
+        fa_lengths[-1][1] += len(line.strip())
+fa_lengths[0][1] += 5  # genome1_contig1: 3400 bp in the header, 3395 in contigs.fa
+put("bam_length_mismatch.bam", bam_header(fa_lengths))

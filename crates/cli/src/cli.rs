@@ -150,6 +150,15 @@ pub struct FeatureOptions {
     /// contig's profile across samples, ln total depth); composition keeps 0.85 of the loss.
     #[arg(long, value_name = "FILE", help_heading = "Sequences")]
     pub abundance: Option<PathBuf>,
+    /// Sequences: BAM files, one per sample (sorted or not; sample = file name stem): contig
+    /// depths computed as jgi_summarize_bam_contig_depths does (docs/formats/bam.md), then
+    /// fed as --abundance. Every featurized contig must be in each BAM header.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "abundance", help_heading = "Sequences")]
+    pub bam: Vec<PathBuf>,
+    /// Sequences: `strobealign --aemb` tables (contig, mean depth), one per sample (sample =
+    /// file name stem), fed as --abundance.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["abundance", "bam"], help_heading = "Sequences")]
+    pub aemb: Vec<PathBuf>,
     /// Alignments: drop focus columns with more than this fraction of gaps.
     #[arg(
         long,

@@ -10,7 +10,6 @@ use vaebio_io::features::composition::{Alphabet, SequenceFeatures, SequenceOptio
 use vaebio_io::features::gene_filter::{CountFilter, filter_counts};
 use vaebio_io::features::hvg::{HvgOptions, highly_variable_genes};
 use vaebio_io::formats::alignment::{Alignment, AlignmentOptions, MsaFormat, alignment_from_input};
-use vaebio_io::formats::depth::read_depths;
 use vaebio_io::formats::h5ad::H5adOptions;
 use vaebio_io::formats::mtx::MtxOptions;
 use vaebio_io::formats::table::ExpressionOptions;
@@ -20,6 +19,7 @@ use vaebio_model::Dataset;
 
 use crate::cli::{FeatureOptions, InputArgs, MissingArg};
 use crate::commands::BadInput;
+use crate::depths::DepthSource;
 use crate::input::InputSource;
 use crate::progress::open_input;
 
@@ -73,7 +73,7 @@ pub fn load(input: &InputArgs, seed: u64, bar: &ProgressBar) -> Result<Loaded> {
         InputSource::Fasta(path) => load_fasta(
             Source { path, bar },
             sequence_options(options)?,
-            options.abundance.as_deref(),
+            DepthSource::from_options(options),
         ),
         InputSource::Msa(path) => load_msa(
             Source { path, bar },
@@ -122,7 +122,7 @@ pub fn load_like(
                 abundance,
             },
         ) => {
-            let depths = input.options.abundance.as_deref();
+            let depths = DepthSource::from_options(&input.options);
             check_abundance(path, *abundance, depths)?;
             let options = SequenceOptions {
                 features: *features,
@@ -173,12 +173,12 @@ pub fn load_like(
     }
 }
 
-/// A model trained with `--abundance` needs depths for new contigs, and one trained
-/// without refuses them.
+/// A model trained with depths (`--abundance`, `--bam` or `--aemb`) needs depths for new
+/// contigs, from any of the three, and one trained without refuses them.
 fn check_abundance(
     path: &Path,
     saved: Option<AbundanceTransform>,
-    depths: Option<&Path>,
+    depths: Option<DepthSource<'_>>,
 ) -> Result<()> {
     let message = match (saved, depths) {
         (Some(AbundanceTransform::RawDepths), _) => format!(
@@ -186,12 +186,13 @@ fn check_abundance(
             path.display()
         ),
         (Some(AbundanceTransform::Vamb), None) => format!(
-            "{}: the model was trained with --abundance — give the depth table of these contigs",
+            "{}: the model was trained with contig depths — give them for these contigs (--abundance, --bam or --aemb)",
             path.display()
         ),
-        (None, Some(_)) => {
-            "--abundance: the model was trained on composition alone — leave it out".into()
-        }
+        (None, Some(depths)) => format!(
+            "{}: the model was trained on composition alone — leave it out",
+            depths.flag()
+        ),
         (Some(AbundanceTransform::Vamb), Some(_)) | (None, None) => return Ok(()),
     };
     Err(BadInput(message).into())
@@ -231,15 +232,14 @@ fn sequence_options(options: &FeatureOptions) -> Result<SequenceOptions> {
 fn load_fasta(
     source: Source<'_>,
     options: SequenceOptions,
-    depths: Option<&Path>,
+    depths: Option<DepthSource<'_>>,
 ) -> Result<Loaded> {
     let path = source.path;
     options.validate()?;
-    // The depth table is read first: it is small, and a bad one should fail before the
-    // (long) composition pass.
-    let depths = depths
-        .map(|file| Ok::<_, anyhow::Error>((file, read_depths(file)?)))
-        .transpose()?;
+    let early = match &depths {
+        Some(depths) => depths.read_early()?,
+        None => None,
+    };
     let input = source.open()?;
     let reader = vaebio_io::SequenceReader::new(input.name().to_string(), input);
     let (mut matrix, report) =
@@ -266,14 +266,16 @@ fn load_fasta(
         ));
     }
     let mut abundance_columns = 0;
-    if let Some((file, depths)) = &depths {
+    if let Some(source) = depths {
+        let (depths, notes) = source.read(early, &matrix, &report.kept_lengths, path)?;
+        summary.extend(notes);
         let n_composition = matrix.n_cols();
-        matrix = append_abundance(&matrix, depths, &file.display().to_string())?;
+        matrix = append_abundance(&matrix, &depths, &source.label())?;
         abundance_columns = matrix.n_cols() - n_composition;
         summary.push(format!(
             "{}: {} samples → {abundance_columns} abundance columns appended (VAMB-style: \
              depth profile across samples + log total depth)",
-            file.display(),
+            source.label(),
             depths.n_cols()
         ));
     }

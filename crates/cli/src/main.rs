@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod covariate;
+mod depths;
 mod faults;
 mod fit;
 mod input;

@@ -694,7 +694,7 @@ fn abundance_columns_join_tnf_and_are_required_again_by_encode() {
             s(&latent),
         ],
         2,
-        "trained with --abundance",
+        "trained with contig depths",
     );
     ok(&[
         "encode",

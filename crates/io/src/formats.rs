@@ -2,7 +2,9 @@
 //! records or a [`FeatureMatrix`](crate::FeatureMatrix), and does no featurization beyond
 //! what the format itself defines (see [`crate::features`] for k-mers, one-hot, weights).
 
+pub mod aemb;
 pub mod alignment;
+pub mod bam_depth;
 pub mod depth;
 pub mod fasta;
 pub mod h5ad;

@@ -219,6 +219,8 @@ pub struct SequenceReport {
     pub records: usize,
     /// Records featurized (matrix rows).
     pub kept: usize,
+    /// Length of each featurized record, in row order (to check contigs against a BAM header).
+    pub kept_lengths: Vec<u64>,
     /// Records shorter than `min_length`.
     pub skipped_short: usize,
     /// The minimum length applied (given, or the default for the features).
@@ -274,6 +276,7 @@ pub fn featurize_sequences<R: BufRead + Send>(
     let mut report = SequenceReport {
         records: 0,
         kept: 0,
+        kept_lengths: Vec::new(),
         skipped_short: 0,
         min_length,
         skipped_no_kmers: 0,
@@ -309,6 +312,7 @@ pub fn featurize_sequences<R: BufRead + Send>(
                     row_names.push(record.id.clone());
                     values.extend_from_slice(&row);
                     report.kept += 1;
+                    report.kept_lengths.push(record.sequence.len() as u64);
                 }
             }
         }
