@@ -436,6 +436,11 @@ pub struct TrainArgs {
     /// uninterrupted run's.
     #[arg(long, value_name = "DIR")]
     pub resume: Option<PathBuf>,
+    /// Aligned families: train N models with seeds --seed, --seed + 1, … into DIR/member_1 …
+    /// DIR/member_N; `vaebio score --model DIR` averages their ΔELBO (DeepSequence's and EVE's
+    /// ensembles).
+    #[arg(long, default_value_t = 1, value_name = "N", conflicts_with = "resume")]
+    pub ensemble: usize,
 }
 
 /// `vaebio embed`.

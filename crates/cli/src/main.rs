@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod covariate;
 mod depths;
+mod ensemble;
 mod faults;
 mod fit;
 mod input;

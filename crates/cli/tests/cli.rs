@@ -572,6 +572,112 @@ fn classify_with_eve_mixture(model: &Path, msa: &Path, mutations: &Path, dir: &P
     assert!(!out.exists());
 }
 
+/// `train --ensemble 2`: two members with seeds 5 and 6 in one directory; `score` on the
+/// ensemble writes the mean of the members' own ΔELBO; commands that need one model name a
+/// member; ensembles are for alignments only.
+#[test]
+fn an_ensemble_scores_the_mean_of_its_members() {
+    let dir = tempfile::tempdir().unwrap();
+    let msa = testdata("family.a2m");
+    let ensemble = dir.path().join("ensemble");
+    let small = [
+        "--hidden",
+        "16",
+        "--latent-dim",
+        "2",
+        "--epochs",
+        "2",
+        "--seed",
+        "5",
+        "-q",
+    ];
+    let mut args = vec![
+        "train",
+        "--msa",
+        s(&msa),
+        "--ensemble",
+        "2",
+        "-o",
+        s(&ensemble),
+    ];
+    args.extend(small);
+    ok(&args);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(ensemble.join("ensemble.json")).unwrap()).unwrap();
+    assert_eq!(manifest["seeds"], serde_json::json!([5, 6]));
+    assert_eq!(model_config(&ensemble.join("member_2"))["vae"]["seed"], 6);
+    let mutations = dir.path().join("muts.txt");
+    fs::write(&mutations, "Q5A\nR6K\nE7D:V8I\n").unwrap();
+    let score = |model: &Path, name: &str| {
+        let out = dir.path().join(name);
+        ok(&[
+            "score",
+            "--model",
+            s(model),
+            "--msa",
+            s(&msa),
+            "--mutations",
+            s(&mutations),
+            "--samples",
+            "3",
+            "-o",
+            s(&out),
+        ]);
+        read_tsv(&out).1
+    };
+    let mean = score(&ensemble, "mean.tsv");
+    let one = score(&ensemble.join("member_1"), "one.tsv");
+    let two = score(&ensemble.join("member_2"), "two.tsv");
+    for ((m, a), b) in mean.iter().zip(&one).zip(&two) {
+        let expected = (a.1[0] + b.1[0]) / 2.0;
+        assert!(
+            (m.1[0] - expected).abs() <= 1e-5 * expected.abs().max(1.0),
+            "{m:?} {a:?} {b:?}"
+        );
+    }
+    assert_ne!(one, two, "the members differ");
+    let latent = dir.path().join("latent.tsv");
+    fails(
+        &[
+            "encode",
+            "--model",
+            s(&ensemble),
+            "--msa",
+            s(&msa),
+            "-o",
+            s(&latent),
+        ],
+        2,
+        "an ensemble of models (vaebio train --ensemble)",
+    );
+    assert!(!latent.exists());
+    let contigs = testdata("contigs.fa");
+    let other = dir.path().join("other");
+    let mut args = vec![
+        "train",
+        "--fasta",
+        s(&contigs),
+        "--ensemble",
+        "2",
+        "-o",
+        s(&other),
+    ];
+    args.extend(small);
+    fails(&args, 2, "use it with --msa");
+    let mut args = vec![
+        "train",
+        "--msa",
+        s(&msa),
+        "--ensemble",
+        "0",
+        "-o",
+        s(&other),
+    ];
+    args.extend(small);
+    fails(&args, 2, "--ensemble 0: give 2 to 100 members");
+    assert!(!other.exists());
+}
+
 #[test]
 fn count_filters_and_highly_variable_genes_shrink_the_matrix() {
     let dir = tempfile::tempdir().unwrap();

@@ -14,6 +14,7 @@ use vaebio_model::{Dataset, DenseMatrix, RowSource};
 
 use crate::cli::ScoreArgs;
 use crate::commands::BadInput;
+use crate::ensemble;
 use crate::load::read_msa;
 use crate::model_dir::open_model;
 use crate::output::write_table;
@@ -26,8 +27,14 @@ pub fn run(args: ScoreArgs, quiet: bool) -> Result<()> {
             BadInput("--samples 0 averages nothing — use at least 1 (EVE: 200+)".into()).into(),
         );
     }
-    let (vae, featurization) = open_model(&args.model, "cpu")?;
-    let Featurization::Msa {
+    // One model, or every member of an ensemble (`train --ensemble`), whose ΔELBO are averaged.
+    let dirs = ensemble::members(&args.model)?.unwrap_or_else(|| vec![args.model.clone()]);
+    let models = dirs
+        .iter()
+        .map(|dir| open_model(dir, "cpu"))
+        .collect::<Result<Vec<_>>>()?;
+    let featurization = &models[0].1;
+    let &Featurization::Msa {
         max_gap_frac,
         theta,
         format,
@@ -40,12 +47,17 @@ pub fn run(args: ScoreArgs, quiet: bool) -> Result<()> {
         .into());
     };
     let alignment = read_msa(&args.msa, max_gap_frac, theta, format)?;
-    if alignment.matrix.col_names() != vae.metadata().feature_names.as_slice() {
-        return Err(BadInput(format!(
-            "{}: its focus columns differ from the model's — score with the alignment the model was trained on",
-            args.msa.display()
-        ))
-        .into());
+    for ((vae, member_featurization), dir) in models.iter().zip(&dirs) {
+        if member_featurization != featurization
+            || alignment.matrix.col_names() != vae.metadata().feature_names.as_slice()
+        {
+            return Err(BadInput(format!(
+                "{}: its focus columns differ from those of the model in {} — score with the alignment the model was trained on",
+                args.msa.display(),
+                dir.display()
+            ))
+            .into());
+        }
     }
     let retained_cutoff = match args.classify {
         false => None,
@@ -79,9 +91,13 @@ pub fn run(args: ScoreArgs, quiet: bool) -> Result<()> {
         alignment: &alignment,
         mutations: &mutations,
     };
-    let elbo = vae.elbo(&Dataset::new(&rows), args.samples, args.seed)?;
-    let wild_type = elbo[0];
-    let deltas: Vec<f32> = elbo[1..].iter().map(|e| e - wild_type).collect();
+    let mut deltas = vec![0f32; mutations.len()];
+    for (vae, _) in &models {
+        let elbo = vae.elbo(&Dataset::new(&rows), args.samples, args.seed)?;
+        for (delta, e) in deltas.iter_mut().zip(&elbo[1..]) {
+            *delta += (e - elbo[0]) / models.len() as f32;
+        }
+    }
     let Some(cutoff) = retained_cutoff else {
         return write_table(
             &args.output,

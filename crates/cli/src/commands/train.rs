@@ -12,6 +12,9 @@ pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
     if let Some(dir) = &args.resume {
         return crate::faults::resume(&args, dir, quiet);
     }
+    if args.ensemble != 1 {
+        return crate::ensemble::train(&args, quiet);
+    }
     let trained = train(&args.input, &args.model, Some(&args.output), quiet)?;
     save(&trained.vae, &trained.history, &args.output)?;
     if trained.labels.is_some() {
