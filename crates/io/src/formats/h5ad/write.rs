@@ -171,7 +171,7 @@ impl<'a> AnnDataWriter<'a> {
         file.add_group(obsm.finish());
         let mut uns = dict(file.create_group("uns"));
         for (name, value) in &self.uns {
-            write_uns(&mut uns, name, value, &types);
+            write_uns(&mut uns, name, value, &types)?;
         }
         file.add_group(uns.finish());
         for empty in ["layers", "obsp", "varm", "varp"] {
@@ -225,17 +225,16 @@ impl<'a> AnnDataWriter<'a> {
     }
 }
 
-/// An HDF5 object under construction that takes attributes.
+/// An HDF5 object under construction that takes attributes. String attributes are written
+/// fixed-width, which anndata reads as it reads Julia's files: a variable-length one would
+/// cost a 4 KiB global heap collection each (hdf5-pure gives every one its own).
 trait Element {
     fn attr(&mut self, name: &str, value: AttrValue);
 
     /// anndata's `encoding-type` and `encoding-version`, which say how to read the element.
     fn encoding(&mut self, kind: &str, version: &str) {
-        self.attr("encoding-type", AttrValue::VarLenString(kind.to_string()));
-        self.attr(
-            "encoding-version",
-            AttrValue::VarLenString(version.to_string()),
-        );
+        self.attr("encoding-type", AttrValue::String(kind.to_string()));
+        self.attr("encoding-version", AttrValue::String(version.to_string()));
     }
 }
 
@@ -274,12 +273,12 @@ fn dataframe(
     types: &Types,
 ) -> FinishedGroup {
     group.encoding("dataframe", "0.2.0");
-    group.set_attr("_index", AttrValue::VarLenString("_index".to_string()));
+    group.set_attr("_index", AttrValue::String("_index".to_string()));
     // h5py writes an empty column list as an empty float64 array; anndata reads either.
     let order = if columns.is_empty() {
         AttrValue::F64Array(Vec::new())
     } else {
-        AttrValue::VarLenStringArray(columns.iter().map(|(name, _)| name.clone()).collect())
+        AttrValue::StringArray(columns.iter().map(|(name, _)| name.clone()).collect())
     };
     group.set_attr("column-order", order);
     string_array(group.create_dataset("_index"), index);
@@ -350,7 +349,12 @@ fn numpy_bool() -> std::result::Result<Datatype, hdf5_pure::FormatError> {
         .build()
 }
 
-fn write_uns(group: &mut GroupBuilder, name: &str, value: &Uns, types: &Types) {
+fn write_uns(
+    group: &mut GroupBuilder,
+    name: &str,
+    value: &Uns,
+    types: &Types,
+) -> std::result::Result<(), hdf5_pure::FormatError> {
     let scalar = |dataset: &mut DatasetBuilder| {
         dataset.with_shape(&[]);
         dataset.encoding("numeric-scalar", "0.2.0");
@@ -358,7 +362,9 @@ fn write_uns(group: &mut GroupBuilder, name: &str, value: &Uns, types: &Types) {
     match value {
         Uns::Text(text) => {
             let dataset = group.create_dataset(name);
-            dataset.with_vlen_strings(&[text.as_str()]).with_shape(&[]);
+            // Fixed-width (h5py's `asstr` reads it as anndata does): a variable-length
+            // string would cost a 4 KiB global heap collection of its own.
+            dataset.with_strings(&[text.as_str()])?.with_shape(&[]);
             dataset.encoding("string", "0.2.0");
         }
         Uns::Integer(value) => scalar(group.create_dataset(name).with_i64_data(&[*value])),
@@ -374,9 +380,10 @@ fn write_uns(group: &mut GroupBuilder, name: &str, value: &Uns, types: &Types) {
         Uns::Dict(entries) => {
             let mut nested = dict(group.create_group(name));
             for (key, value) in entries {
-                write_uns(&mut nested, key, value, types);
+                write_uns(&mut nested, key, value, types)?;
             }
             group.add_group(nested.finish());
         }
     }
+    Ok(())
 }
