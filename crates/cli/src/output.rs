@@ -13,6 +13,8 @@ use vaebio_analysis::pca_scores;
 use vaebio_io::FeatureMatrix;
 use vaebio_model::{DenseMatrix, RowSource};
 
+use crate::commands::BadInput;
+
 /// Writes `values` with row and column names to `path`.
 pub fn write_table(
     path: &Path,
@@ -25,8 +27,16 @@ pub fn write_table(
     write_matrix(path, &matrix)
 }
 
-/// Writes a feature matrix to `path` (TSV or `.npy`).
+/// Writes a feature matrix to `path` (TSV or `.npy`). An `.h5ad` path is refused rather than
+/// given a table under an AnnData name.
 pub fn write_matrix(path: &Path, matrix: &FeatureMatrix) -> Result<()> {
+    if is_h5ad(path) {
+        return Err(BadInput(format!(
+            "{}: this output is a table; AnnData (.h5ad) is written by embed, encode and reconstruct — give a .tsv or .npy path",
+            path.display()
+        ))
+        .into());
+    }
     let npy = path.extension().is_some_and(|ext| ext == "npy");
     if npy {
         matrix.write_npy(path)?;

@@ -244,3 +244,16 @@ fn an_unwritable_output_is_one_line_and_leaves_nothing() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
     assert_eq!(left.len(), 1, "only the model: {left:?}");
 }
+
+#[test]
+fn a_table_output_refuses_an_h5ad_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("features.h5ad");
+    let input = testdata("counts.tsv");
+    fails(
+        &["featurize", "--matrix", s(&input), "--quiet", "-o", s(&out)],
+        2,
+        "features.h5ad: this output is a table; AnnData (.h5ad) is written by embed, encode and reconstruct",
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
