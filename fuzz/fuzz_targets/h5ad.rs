@@ -19,7 +19,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = file.matrix(&options);
     let _ = file.layers();
-    let _ = file.obs_columns();
     let _ = file.obs_column("batch");
     let _ = file.obs_column("note");
+    // The typed columns an `.h5ad` output carries over.
+    for column in file.obs_columns().unwrap_or_default() {
+        if let Ok(values) = file.obs_values(&column) {
+            let _ = values.into_text();
+        }
+    }
 });

@@ -452,7 +452,8 @@ pub struct EmbedArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub model: ModelArgs,
-    /// Latent table: `.tsv` or `.npy`; `-` for stdout.
+    /// Latent means: `.tsv`, `.npy`, or `.h5ad` (AnnData: the means as X and
+    /// obsm["X_vaebio"], an --h5ad input's obs columns, settings in uns["vaebio"]); `-` for stdout.
     #[arg(long, short = 'o', default_value = "-", value_name = "FILE")]
     pub output: PathBuf,
     /// Also save the trained model to this directory.
@@ -498,7 +499,8 @@ pub struct EncodeArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub input: InputArgs,
-    /// Latent table: `.tsv` or `.npy`; `-` for stdout.
+    /// Latent means: `.tsv`, `.npy`, or `.h5ad` (AnnData: the means as X and
+    /// obsm["X_vaebio"], an --h5ad input's obs columns, settings in uns["vaebio"]); `-` for stdout.
     #[arg(long, short = 'o', default_value = "-", value_name = "FILE")]
     pub output: PathBuf,
     /// Device to run on.
@@ -540,7 +542,8 @@ pub struct ReconstructArgs {
     /// Decode every observation as if it came from this batch category (batch correction).
     #[arg(long, value_name = "NAME")]
     pub transform_batch: Option<String>,
-    /// Output table: `.tsv` or `.npy`; `-` for stdout.
+    /// Output: `.tsv`, `.npy`, or `.h5ad` (AnnData: the values as X, an --h5ad input's obs
+    /// columns, settings in uns["vaebio"]); `-` for stdout.
     #[arg(long, short = 'o', default_value = "-", value_name = "FILE")]
     pub output: PathBuf,
 }

@@ -1,12 +1,19 @@
-//! Writing tables: `.npy` when the path ends so, TSV otherwise, `-` for stdout. The io
-//! writers write to a temporary file and rename it, so a failed run leaves no partial file.
+//! Writing tables: `.npy` when the path ends so, TSV otherwise, `-` for stdout; the latent
+//! means and expression values also as AnnData (`.h5ad`). The io writers write to a temporary
+//! file and rename it, so a failed run leaves no partial file.
+
+mod h5ad;
+
+pub use h5ad::Provenance;
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use vaebio_analysis::pca_scores;
 use vaebio_io::FeatureMatrix;
-use vaebio_model::DenseMatrix;
+use vaebio_model::{DenseMatrix, RowSource};
+
+use crate::commands::BadInput;
 
 /// Writes `values` with row and column names to `path`.
 pub fn write_table(
@@ -20,8 +27,16 @@ pub fn write_table(
     write_matrix(path, &matrix)
 }
 
-/// Writes a feature matrix to `path` (TSV or `.npy`).
+/// Writes a feature matrix to `path` (TSV or `.npy`). An `.h5ad` path is refused rather than
+/// given a table under an AnnData name.
 pub fn write_matrix(path: &Path, matrix: &FeatureMatrix) -> Result<()> {
+    if is_h5ad(path) {
+        return Err(BadInput(format!(
+            "{}: this output is a table; AnnData (.h5ad) is written by embed, encode and reconstruct — give a .tsv or .npy path",
+            path.display()
+        ))
+        .into());
+    }
     let npy = path.extension().is_some_and(|ext| ext == "npy");
     if npy {
         matrix.write_npy(path)?;
@@ -29,6 +44,55 @@ pub fn write_matrix(path: &Path, matrix: &FeatureMatrix) -> Result<()> {
         matrix.write_tsv(path)?;
     }
     Ok(())
+}
+
+/// Writes latent means (rows × `z1..zK`): an `.h5ad` path gets AnnData with the means as
+/// `X` and `obsm["X_vaebio"]`, any other a table as [`write_table`] writes it.
+pub fn write_latent(
+    path: &Path,
+    row_names: Vec<String>,
+    values: DenseMatrix,
+    provenance: &Provenance<'_>,
+    quiet: bool,
+) -> Result<()> {
+    let names = latent_names(values.n_cols());
+    write_values(path, row_names, names, values, true, provenance, quiet)
+}
+
+/// Writes expression values (rows × genes): an `.h5ad` path gets AnnData with them as `X`,
+/// any other a table as [`write_table`] writes it.
+pub fn write_expression(
+    path: &Path,
+    row_names: Vec<String>,
+    col_names: Vec<String>,
+    values: DenseMatrix,
+    provenance: &Provenance<'_>,
+    quiet: bool,
+) -> Result<()> {
+    write_values(path, row_names, col_names, values, false, provenance, quiet)
+}
+
+fn write_values(
+    path: &Path,
+    row_names: Vec<String>,
+    col_names: Vec<String>,
+    values: DenseMatrix,
+    latent: bool,
+    provenance: &Provenance<'_>,
+    quiet: bool,
+) -> Result<()> {
+    if !is_h5ad(path) {
+        return write_table(path, row_names, col_names, values);
+    }
+    let matrix = FeatureMatrix::from_dense(row_names, col_names, values.into_values())
+        .context("building the output table")?;
+    h5ad::write_h5ad(path, &matrix, latent, provenance, quiet)
+}
+
+/// True when `path` ends in `.h5ad` (any case).
+fn is_h5ad(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("h5ad"))
 }
 
 /// Column names `z1..zK` of a latent table.

@@ -522,7 +522,10 @@ fn check_indices(indices: &[usize], len: usize, kind: &str) -> Result<()> {
 
 /// Writes `path` through `body` with [`vaebio_fs::write_atomic`] (whole or not at all; `-`
 /// is standard output), naming the file in any error.
-fn write_atomic(path: &Path, body: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+pub(crate) fn write_atomic(
+    path: &Path,
+    body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<()> {
     let name = path.display().to_string();
     if path == Path::new("-") {
         return vaebio_fs::write_atomic(path, body).map_err(|e| Error::io("<stdout>", e));

@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use crate::cli::EmbedArgs;
 use crate::fit::save;
-use crate::output::{latent_names, write_table};
+use crate::output::{Provenance, write_latent};
 use crate::pipeline::train;
 
 /// Runs `vaebio embed`.
@@ -16,10 +16,19 @@ pub fn run(args: EmbedArgs, quiet: bool) -> Result<()> {
         save(&trained.vae, &trained.history, dir)?;
     }
     trained.write_pca(&args.model)?;
-    write_table(
+    let provenance = Provenance {
+        command: "embed",
+        input: &args.input,
+        config: trained.vae.config(),
+        featurization: &trained.loaded.featurization,
+        history: Some(&trained.history),
+        model_dir: args.save_model.as_deref(),
+    };
+    write_latent(
         &args.output,
         trained.loaded.matrix.row_names().to_vec(),
-        latent_names(trained.vae.config().latent),
         latent,
+        &provenance,
+        quiet,
     )
 }

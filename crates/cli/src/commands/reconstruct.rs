@@ -7,7 +7,7 @@ use crate::cli::ReconstructArgs;
 use crate::commands::BadInput;
 use crate::covariate::Covariate;
 use crate::model_dir::open_model;
-use crate::output::write_table;
+use crate::output::{Provenance, write_expression};
 use crate::pipeline::read_for_model;
 
 /// Runs `vaebio reconstruct`.
@@ -32,11 +32,21 @@ pub fn run(args: ReconstructArgs, quiet: bool) -> Result<()> {
     };
     let data = loaded.dataset(batch.as_ref().map(|b| b.codes.as_slice()))?;
     let values = vae.reconstruct(&data, transform)?;
-    write_table(
+    let provenance = Provenance {
+        command: "reconstruct",
+        input: &args.input,
+        config: vae.config(),
+        featurization: &featurization,
+        history: None,
+        model_dir: Some(&args.model),
+    };
+    write_expression(
         &args.output,
         loaded.matrix.row_names().to_vec(),
         loaded.matrix.col_names().to_vec(),
         values,
+        &provenance,
+        quiet,
     )
 }
 

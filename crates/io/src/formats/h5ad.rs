@@ -14,6 +14,8 @@
 //!   string, numeric or boolean arrays, and a boolean `var` column can choose the genes
 //!   ([`H5adOptions::var_mask`], e.g. `highly_variable`).
 //!
+//! [`AnnDataWriter`] writes the same layout (`-o latent.h5ad`, `reconstruct -o norm.h5ad`).
+//!
 //! Anything else is refused with a one-line error that names the file, the element and
 //! what the file does have (its layers, its obs columns, the encoding it found).
 //!
@@ -28,8 +30,13 @@
 //! # Ok::<(), vaebio_io::Error>(())
 //! ```
 
+mod column;
 mod frame;
 mod sparse;
+mod write;
+
+pub use column::Column;
+pub use write::{AnnDataWriter, Uns};
 
 use std::io::Read;
 use std::path::Path;
@@ -159,6 +166,12 @@ impl AnnData {
     /// error naming the observation.
     pub fn obs_column(&self, column: &str) -> Result<Vec<String>> {
         frame::Frame::open(self, "obs")?.text_column(column)
+    }
+
+    /// One `obs` column, typed as stored (categorical with its codes, strings, numbers,
+    /// booleans), e.g. to carry it into an output file. Missing categorical values stay code −1.
+    pub fn obs_values(&self, column: &str) -> Result<Column> {
+        frame::Frame::open(self, "obs")?.column(column)
     }
 
     /// One boolean `var` column (e.g. `highly_variable`), one value per feature.

@@ -3,7 +3,7 @@
 
 use hdf5_pure::{AttrValue, DType, Dataset, Group};
 
-use super::{AnnData, hdf5_error, is_integer};
+use super::{AnnData, Column, hdf5_error, is_integer};
 use crate::error::{Error, Result};
 
 /// One dataframe of an opened file.
@@ -66,48 +66,54 @@ impl<'a> Frame<'a> {
         })
     }
 
-    /// A column as text, one value per row.
-    pub(super) fn text_column(&self, column: &str) -> Result<Vec<String>> {
+    /// A column, typed as stored, one value per row.
+    pub(super) fn column(&self, column: &str) -> Result<Column> {
         self.check_listed(column)?;
-        let values = self.read_text(column)?;
+        let values = self.read_column(column)?;
         self.check_length(column, values.len())?;
         Ok(values)
     }
 
-    fn read_text(&self, column: &str) -> Result<Vec<String>> {
+    /// A column as text, one value per row; a missing categorical value is an error naming
+    /// the row.
+    pub(super) fn text_column(&self, column: &str) -> Result<Vec<String>> {
+        self.column(column)?.into_text().map_err(|(row, code)| {
+            let name = self.index().ok().and_then(|index| index.get(row).cloned());
+            self.file.invalid(
+                &self.element(column),
+                format!(
+                    "{} '{}' has no category (code {code})",
+                    self.row_kind(),
+                    name.unwrap_or_default()
+                ),
+                "fill the missing values or drop those rows before writing the file",
+            )
+        })
+    }
+
+    fn read_column(&self, column: &str) -> Result<Column> {
         let element = self.element(column);
-        match self.group.group(column) {
-            Ok(group) => self.categorical_text(column, &group),
-            Err(_) => {
-                let dataset = self.dataset(column)?;
-                let dtype = dataset
-                    .dtype()
-                    .map_err(|error| hdf5_error(&self.file.name, &element, &error))?;
-                match dtype {
-                    DType::VariableLengthString | DType::String => self.strings(column, &dataset),
-                    DType::Enum(_) => Ok(self
-                        .flags(column, &dataset)?
-                        .into_iter()
-                        .map(|flag| if flag { "True" } else { "False" }.to_string())
-                        .collect()),
-                    dtype if is_integer(&dtype) => Ok(self
-                        .file
-                        .integers(&element, &dataset)?
-                        .iter()
-                        .map(i64::to_string)
-                        .collect()),
-                    DType::F32 | DType::F64 => Ok(self
-                        .read_f64(&element, &dataset)?
-                        .iter()
-                        .map(f64::to_string)
-                        .collect()),
-                    other => Err(self.file.invalid(
-                        &element,
-                        format!("holds {other} values"),
-                        "use a categorical, string, numeric or boolean column",
-                    )),
-                }
+        if let Ok(group) = self.group.group(column) {
+            return self.categorical(column, &group);
+        }
+        let dataset = self.dataset(column)?;
+        let dtype = dataset
+            .dtype()
+            .map_err(|error| hdf5_error(&self.file.name, &element, &error))?;
+        match dtype {
+            DType::VariableLengthString | DType::String => {
+                self.strings(column, &dataset).map(Column::Strings)
             }
+            DType::Enum(_) => self.flags(column, &dataset).map(Column::Booleans),
+            dtype if is_integer(&dtype) => {
+                self.file.integers(&element, &dataset).map(Column::Integers)
+            }
+            DType::F32 | DType::F64 => self.read_f64(&element, &dataset).map(Column::Floats),
+            other => Err(self.file.invalid(
+                &element,
+                format!("holds {other} values"),
+                "use a categorical, string, numeric or boolean column",
+            )),
         }
     }
 
@@ -167,8 +173,8 @@ impl<'a> Frame<'a> {
             .collect()
     }
 
-    /// `categories[codes[i]]`; code −1 (missing) is an error naming the row.
-    fn categorical_text(&self, column: &str, group: &Group) -> Result<Vec<String>> {
+    /// `categories` + `codes` (−1 marks a missing value; any other code must name a category).
+    fn categorical(&self, column: &str, group: &Group) -> Result<Column> {
         let element = self.element(column);
         let encoding = self.file.text_attr(group, &element, "encoding-type")?;
         if encoding.as_deref() != Some("categorical") {
@@ -185,23 +191,27 @@ impl<'a> Frame<'a> {
         let categories = self.strings_at(&format!("{element}/categories"), &categories)?;
         let codes = self.member(&element, group, "codes")?;
         let codes = self.file.integers(&format!("{element}/codes"), &codes)?;
-        let index = self.index()?;
-        codes
+        if let Some(&code) = codes
             .iter()
-            .zip(index.iter().chain(std::iter::repeat(&String::new())))
-            .map(|(&code, row)| {
-                usize::try_from(code)
-                    .ok()
-                    .and_then(|code| categories.get(code).cloned())
-                    .ok_or_else(|| {
-                        self.file.invalid(
-                            &element,
-                            format!("{} '{row}' has no category (code {code})", self.row_kind()),
-                            "fill the missing values or drop those rows before writing the file",
-                        )
-                    })
-            })
-            .collect()
+            .find(|&&code| code < -1 || code >= categories.len() as i64)
+        {
+            return Err(self.file.invalid(
+                &format!("{element}/codes"),
+                format!("code {code} is outside the {} categories", categories.len()),
+                "the categorical is inconsistent; re-write the file with anndata",
+            ));
+        }
+        let ordered = group
+            .attrs()
+            .map_err(|error| hdf5_error(&self.file.name, &element, &error))?
+            .get("ordered")
+            .and_then(AttrValue::as_i64)
+            == Some(1);
+        Ok(Column::Categorical {
+            categories,
+            codes,
+            ordered,
+        })
     }
 
     fn strings(&self, column: &str, dataset: &Dataset) -> Result<Vec<String>> {

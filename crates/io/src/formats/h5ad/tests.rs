@@ -145,3 +145,151 @@ fn garbage_after_the_signature_is_an_error_not_a_panic() {
         }
     }
 }
+
+/// Everything `AnnDataWriter` writes of a file comes back through the reader: `X` (CSR kept
+/// CSR), obs and var names, each obs column typed as it was, `obsm` and `uns`.
+#[test]
+fn written_files_read_back_whole() {
+    let input = AnnData::open(testdata("counts.h5ad")).unwrap();
+    let counts = input.matrix(&H5adOptions::default()).unwrap();
+    let mut columns: Vec<(String, Column)> = input
+        .obs_columns()
+        .unwrap()
+        .into_iter()
+        .map(|name| {
+            let values = input.obs_values(&name).unwrap();
+            (name, values)
+        })
+        .collect();
+    let n = counts.n_rows();
+    columns.push(("size".into(), Column::Integers((0..n as i64).collect())));
+    columns.push(("depth".into(), Column::Floats(vec![0.25; n])));
+    columns.push((
+        "kept".into(),
+        Column::Booleans((0..n).map(|i| i % 3 == 0).collect()),
+    ));
+    columns.push((
+        "stage".into(),
+        Column::Categorical {
+            categories: vec!["early".into(), "late".into()],
+            codes: (0..n as i64).map(|i| i % 3 - 1).collect(),
+            ordered: true,
+        },
+    ));
+    let latent: Vec<f32> = (0..n * 2).map(|i| i as f32 / 8.0 - 1.0).collect();
+    let mut writer = AnnDataWriter::new(&counts);
+    for (name, values) in &columns {
+        writer.obs_column(name, values.clone()).unwrap();
+    }
+    writer.obsm("X_vaebio", 2, latent.clone()).unwrap();
+    writer.uns(
+        "vaebio",
+        Uns::Dict(vec![
+            ("command".into(), Uns::Text("embed".into())),
+            ("epochs".into(), Uns::Integer(7)),
+            ("final_loss".into(), Uns::Float(1.5)),
+            ("stopped_early".into(), Uns::Bool(false)),
+            ("hidden".into(), Uns::Integers(vec![128, 64])),
+        ]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.h5ad");
+    writer.write(&path).unwrap();
+
+    let output = AnnData::open(&path).unwrap();
+    let matrix = output.matrix(&H5adOptions::default()).unwrap();
+    assert_eq!(matrix.row_names(), counts.row_names());
+    assert_eq!(matrix.col_names(), counts.col_names());
+    assert_eq!(matrix.storage(), counts.storage());
+    let names: Vec<&str> = columns.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(output.obs_columns().unwrap(), names);
+    for (name, values) in &columns {
+        assert_eq!(&output.obs_values(name).unwrap(), values, "{name}");
+    }
+    assert_eq!(
+        output.obs_column("batch").unwrap(),
+        input.obs_column("batch").unwrap()
+    );
+    assert!(output.layers().is_empty());
+
+    let file = File::from_bytes(std::fs::read(&path).unwrap()).unwrap();
+    let encoding = |element: &str| {
+        let attrs = match file.group(element) {
+            Ok(group) => group.attrs().unwrap(),
+            Err(_) => file.dataset(element).unwrap().attrs().unwrap(),
+        };
+        attr_text(&attrs["encoding-type"]).unwrap()
+    };
+    assert_eq!(
+        attr_text(&file.root().attrs().unwrap()["encoding-type"]).unwrap(),
+        "anndata"
+    );
+    assert_eq!(encoding("X"), "csr_matrix");
+    assert_eq!(encoding("obsm/X_vaebio"), "array");
+    assert_eq!(encoding("uns/vaebio"), "dict");
+    assert_eq!(encoding("uns/vaebio/epochs"), "numeric-scalar");
+    assert_eq!(encoding("uns/vaebio/command"), "string");
+    let obsm = file.dataset("obsm/X_vaebio").unwrap();
+    assert_eq!(obsm.shape().unwrap(), [n as u64, 2]);
+    assert_eq!(obsm.read_f32().unwrap(), latent);
+    let epochs = file.dataset("uns/vaebio/epochs").unwrap();
+    assert!(epochs.shape().unwrap().is_empty(), "a scalar, not an array");
+    assert_eq!(epochs.read_i64().unwrap(), [7]);
+    let command = file.dataset("uns/vaebio/command").unwrap();
+    assert_eq!(command.read_string().unwrap(), ["embed"]);
+    if let Some(keep) = std::env::var_os("VAEBIO_KEEP_H5AD") {
+        std::fs::copy(&path, keep).unwrap();
+    }
+}
+
+#[test]
+fn dense_x_round_trips_and_bad_outputs_leave_nothing() {
+    let matrix = FeatureMatrix::from_dense(
+        vec!["c1".into(), "c2".into()],
+        vec!["z1".into(), "z2".into(), "z3".into()],
+        vec![0.5, -1.0, 2.0, 3.0, 0.0, -0.125],
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latent.h5ad");
+    AnnDataWriter::new(&matrix).write(&path).unwrap();
+    let back = read_h5ad(&path, &H5adOptions::default()).unwrap();
+    assert_eq!(back, matrix);
+    assert!(
+        AnnData::open(&path)
+            .unwrap()
+            .obs_columns()
+            .unwrap()
+            .is_empty()
+    );
+
+    let mut writer = AnnDataWriter::new(&matrix);
+    let error = writer
+        .obs_column("donor", Column::Strings(vec!["d1".into()]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("obs/donor: 1 values for 2 observations"),
+        "{error}"
+    );
+    assert!(writer.obsm("X_vaebio", 2, vec![0.0; 3]).is_err());
+
+    let missing = dir.path().join("no/such/dir/latent.h5ad");
+    let error = writer.write(&missing).unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains("no/such/dir/latent.h5ad") && !text.contains('\n'),
+        "{text}"
+    );
+    let bad_name = dir.path().join("bad.h5ad");
+    let mut writer = AnnDataWriter::new(&matrix);
+    writer.uns("a/b", Uns::Integer(1));
+    let error = writer.write(&bad_name).unwrap_err().to_string();
+    assert!(error.contains("cannot encode the AnnData file"), "{error}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(
+        left.len(),
+        1,
+        "only latent.h5ad, no temporary or partial file"
+    );
+}
