@@ -10,7 +10,7 @@ seed() { # target file prefix-byte
     local out=corpus/$1/$(basename "$2").$3
     { printf "\\x$3"; cat "$2"; } > "$out"
 }
-for target in fasta alignment stockholm vcf expression mtx h5ad; do mkdir -p "corpus/$target"; done
+for target in fasta alignment stockholm vcf expression mtx h5ad tenx_h5; do mkdir -p "corpus/$target"; done
 for f in $testdata/*.fa $testdata/*.fa.gz $testdata/*.fastq* $testdata/bad/fasta_* $testdata/bad/fastq_* \
          $testdata/bad/crlf_fasta.fa $testdata/bad/crlf_reads.fq; do
     for byte in 00 01 02 03; do seed fasta "$f" $byte; done
@@ -44,4 +44,7 @@ dir=$testdata/counts_10x
 for f in $testdata/*.h5ad $testdata/bad/h5ad_*; do
     for byte in 00 01 02 03; do seed h5ad "$f" $byte; done
 done
-for target in fasta alignment stockholm vcf expression mtx h5ad; do echo "$target: $(ls corpus/$target | wc -l) seeds"; done
+for f in $testdata/*.h5 $testdata/bad/tenx_*; do
+    for byte in 00 01 02 04 08; do seed tenx_h5 "$f" $byte; done
+done
+for target in fasta alignment stockholm vcf expression mtx h5ad tenx_h5; do echo "$target: $(ls corpus/$target | wc -l) seeds"; done
