@@ -3,6 +3,7 @@ Cell Ranger's layouts (fixed-width `S` strings, gzip-compressed datasets, CSC by
 
     python3 -m venv bench/.venv && bench/.venv/bin/pip install h5py numpy
     bench/.venv/bin/python bench/make_10x_h5.py
+    bench/.venv/bin/python bench/make_10x_h5.py --large OUT.h5 CELLS GENES DENSITY   (bench)
 
 testdata/ (the counts of testdata/counts.tsv and the ids of testdata/counts_10x/features.tsv.gz):
   counts_10x.h5       Cell Ranger >= 3 layout, every feature "Gene Expression"
@@ -11,10 +12,12 @@ testdata/ (the counts of testdata/counts.tsv and the ids of testdata/counts_10x/
   counts_10x_v2.h5    Cell Ranger 2 layout, one genome group "GRCh38"
 testdata/bad/: small (5 barcodes x 4 genes) files for the table of testdata/bad/README.md.
 
-Also importable: `write_v3(path, ...)` is used by bench/tenx_h5_speed.py for its large file.
+`--large` writes the Cell Ranger >= 3 file of bench/tenx_h5_speed.sh: each (cell, gene) is
+stored with probability DENSITY, its count 1 + Poisson(2) (seeded).
 """
 import gzip
 import os
+import sys
 
 import h5py
 import numpy as np
@@ -166,5 +169,26 @@ def main():
     write_bad()
 
 
+def write_large(path, n_cells, n_genes, density):
+    rng = np.random.default_rng(5)
+    data, indices, indptr = [], [], [np.zeros(1, dtype=np.int64)]
+    stored = 0
+    for start in range(0, n_cells, 10000):
+        block = rng.random((min(10000, n_cells - start), n_genes)) < density
+        rows, cols = np.nonzero(block)
+        indices.append(cols.astype(np.int64))
+        data.append((1 + rng.poisson(2.0, size=len(cols))).astype(np.int32))
+        indptr.append(stored + np.cumsum(block.sum(axis=1), dtype=np.int64))
+        stored += len(cols)
+    csc = (np.concatenate(data), np.concatenate(indices), np.concatenate(indptr))
+    ids = [f"ENSG{i:011d}" for i in range(n_genes)]
+    names = [f"gene_{i}" for i in range(n_genes)]
+    barcodes = [f"{i:016d}-1" for i in range(n_cells)]
+    write_v3(path, None, ids, names, ["Gene Expression"] * n_genes, barcodes, csc)
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "--large":
+        write_large(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
+    else:
+        main()

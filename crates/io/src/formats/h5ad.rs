@@ -261,6 +261,13 @@ impl AnnData {
 
     /// Refuses HDF5 files that are not AnnData ≥ 0.8 (no `obs`/`var` dataframes).
     fn check_is_anndata(&self) -> Result<()> {
+        if self.h5.has_group("matrix")? && !self.h5.has_group("obs")? {
+            return Err(Error::invalid(
+                Where::file(self.h5.name.clone()),
+                "a 10x Genomics matrix (/matrix), not AnnData",
+                "give it with --10x-h5",
+            ));
+        }
         for frame in ["obs", "var"] {
             if !self.h5.has_group(frame)? {
                 return Err(Error::invalid(
