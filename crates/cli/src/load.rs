@@ -510,7 +510,18 @@ fn load_mtx(
     filters: Option<&FeatureOptions>,
 ) -> Result<Loaded> {
     let matrix = vaebio_io::formats::mtx::read_10x_mtx(path, &mtx_options(feature_type.clone()))?;
-    expression_loaded(path, matrix, Featurization::Mtx { feature_type }, filters)
+    let note = feature_type_note(feature_type.as_deref());
+    let mut loaded = expression_loaded(path, matrix, Featurization::Mtx { feature_type }, filters)?;
+    loaded.summary.insert(1, note);
+    Ok(loaded)
+}
+
+/// The summary line saying which 10x features were read.
+fn feature_type_note(feature_type: Option<&str>) -> String {
+    match feature_type {
+        Some(kind) => format!("read the features of type '{kind}' (--feature-type)"),
+        None => "read every feature type".to_string(),
+    }
 }
 
 /// What to read from a 10x `.h5`: the features of `feature_type` (all when `None`), from
@@ -528,11 +539,14 @@ fn load_tenx_h5(
     filters: Option<&FeatureOptions>,
 ) -> Result<Loaded> {
     let matrix = vaebio_io::formats::tenx_h5::read_10x_h5(path, &options)?;
+    let note = feature_type_note(options.features.feature_type.as_deref());
     let featurization = Featurization::TenxH5 {
         feature_type: options.features.feature_type,
         genome: options.genome,
     };
-    expression_loaded(path, matrix, featurization, filters)
+    let mut loaded = expression_loaded(path, matrix, featurization, filters)?;
+    loaded.summary.insert(1, note);
+    Ok(loaded)
 }
 
 fn h5ad_options(options: &FeatureOptions) -> H5adOptions {

@@ -113,9 +113,8 @@ fn featurize_reads_every_feature_type_or_the_one_asked_for() {
     let dir = tempfile::tempdir().unwrap();
     let multiome = testdata("multiome_10x.h5");
     let out = dir.path().join("peaks.tsv");
-    ok(&[
+    let output = ok(&[
         "featurize",
-        "--quiet",
         "--10x-h5",
         s(&multiome),
         "--feature-type",
@@ -123,6 +122,12 @@ fn featurize_reads_every_feature_type_or_the_one_asked_for() {
         "-o",
         s(&out),
     ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("40 observations x 12 features (integer counts)")
+            && stderr.contains("read the features of type 'Peaks' (--feature-type)"),
+        "{stderr}"
+    );
     let text = fs::read_to_string(&out).unwrap();
     let header: Vec<&str> = text.lines().next().unwrap().split('\t').collect();
     assert_eq!(header.len(), 13, "{header:?}");
