@@ -65,10 +65,9 @@ pub(crate) fn read_compressed(
     let mut start = 0;
     while start < stored {
         let count = WINDOW.min(stored - start);
-        let window = |error| file.error(&indices_path, &error);
         let indices = indices_set
             .read_i64_rows(start as u64, count as u64)
-            .map_err(window)?;
+            .map_err(|error| file.error(&indices_path, &error))?;
         let values = data_set
             .read_f32_rows(start as u64, count as u64)
             .map_err(|error| file.error(&data_path, &error))?;
