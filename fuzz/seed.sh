@@ -10,7 +10,7 @@ seed() { # target file prefix-byte
     local out=corpus/$1/$(basename "$2").$3
     { printf "\\x$3"; cat "$2"; } > "$out"
 }
-for target in fasta alignment stockholm vcf expression mtx h5ad bam_depth aemb; do mkdir -p "corpus/$target"; done
+for target in fasta alignment stockholm vcf expression mtx h5ad bam_depth aemb tenx_h5; do mkdir -p "corpus/$target"; done
 for f in $testdata/*.fa $testdata/*.fa.gz $testdata/*.fastq* $testdata/bad/fasta_* $testdata/bad/fastq_* \
          $testdata/bad/crlf_fasta.fa $testdata/bad/crlf_reads.fq; do
     for byte in 00 01 02 03; do seed fasta "$f" $byte; done
@@ -48,4 +48,7 @@ for f in $testdata/bam/*.bam $testdata/bad/bam_*; do
     for byte in 00 01 02 04 08; do seed bam_depth "$f" $byte; done
 done
 for f in $testdata/bam/aemb/*.tsv $testdata/bad/aemb_*; do seed aemb "$f" 00; done
-for target in fasta alignment stockholm vcf expression mtx h5ad bam_depth aemb; do echo "$target: $(ls corpus/$target | wc -l) seeds"; done
+for f in $testdata/*.h5 $testdata/bad/tenx_*; do
+    for byte in 00 01 02 04 08; do seed tenx_h5 "$f" $byte; done
+done
+for target in fasta alignment stockholm vcf expression mtx h5ad bam_depth aemb tenx_h5; do echo "$target: $(ls corpus/$target | wc -l) seeds"; done

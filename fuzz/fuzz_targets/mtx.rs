@@ -11,7 +11,8 @@ use vaebio_io::input::from_reader;
 const SEPARATOR: u8 = 0x00;
 
 fuzz_target!(|data: &[u8]| {
-    // First byte: options; then matrix.mtx, features.tsv and barcodes.tsv split at NUL bytes.
+    // First byte: options (bit 0: name by gene id; bit 1: every feature type instead of Gene
+    // Expression); then matrix.mtx, features.tsv and barcodes.tsv split at NUL bytes.
     let Some((&choice, bytes)) = data.split_first() else {
         return;
     };
@@ -30,6 +31,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let options = MtxOptions {
         gene_ids: choice & 1 != 0,
+        feature_type: (choice & 2 == 0).then(|| "Gene Expression".to_string()),
     };
     let _ = read_10x_mtx_from(matrix, features, barcodes, &options);
 });

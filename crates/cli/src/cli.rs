@@ -122,6 +122,10 @@ pub struct InputArgs {
     /// AnnData file (scanpy, scvi-tools, CELLxGENE): X or `--layer`, cells × genes.
     #[arg(long, value_name = "FILE", group = "input")]
     pub h5ad: Option<PathBuf>,
+    /// 10x Genomics HDF5 matrix (Cell Ranger's filtered_feature_bc_matrix.h5; Cell Ranger 2
+    /// files too).
+    #[arg(long = "10x-h5", value_name = "FILE", group = "input")]
+    pub tenx_h5: Option<PathBuf>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub options: FeatureOptions,
@@ -129,7 +133,10 @@ pub struct InputArgs {
 
 /// The inputs the AnnData flags refuse. (`requires = "h5ad"` would not do: clap waives a
 /// requirement on an argument that conflicts with one given, as the input group's members do.)
-const NOT_H5AD: [&str; 5] = ["fasta", "msa", "vcf", "matrix", "mtx"];
+const NOT_H5AD: [&str; 6] = ["fasta", "msa", "vcf", "matrix", "mtx", "tenx_h5"];
+
+/// The inputs the 10x flags refuse (all but `--mtx` and `--10x-h5`).
+const NOT_10X: [&str; 5] = ["fasta", "msa", "vcf", "matrix", "h5ad"];
 
 /// Featurization options for every input kind (each applies to its own kind only).
 #[derive(Debug, Args, Clone)]
@@ -206,6 +213,13 @@ pub struct FeatureOptions {
     /// Matrices: drop observations with fewer than N detected features.
     #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Matrices")]
     pub min_genes: usize,
+    /// 10x: keep only features of this type [default: "Gene Expression"; others are e.g.
+    /// "Antibody Capture", "Peaks"]. A model replays the type it was trained with.
+    #[arg(long, value_name = "TYPE", conflicts_with_all = NOT_10X, help_heading = "10x")]
+    pub feature_type: Option<String>,
+    /// 10x: the genome group of a Cell Ranger 2 .h5 holding several (e.g. GRCh38, mm10).
+    #[arg(long, value_name = "NAME", conflicts_with_all = NOT_10X, conflicts_with = "mtx", help_heading = "10x")]
+    pub genome: Option<String>,
     /// AnnData: read this layer instead of X (scanpy keeps raw counts in `counts`).
     #[arg(long, value_name = "NAME", conflicts_with_all = NOT_H5AD, help_heading = "AnnData")]
     pub layer: Option<String>,

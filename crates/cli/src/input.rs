@@ -1,5 +1,6 @@
 //! The input of a command, typed: which one of `--fasta`, `--msa`, `--vcf`, `--matrix`,
-//! `--mtx` and `--h5ad` (a clap `ArgGroup`, exactly one required) was given, and its path.
+//! `--mtx`, `--h5ad` and `--10x-h5` (a clap `ArgGroup`, exactly one required) was given, and
+//! its path.
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +21,8 @@ pub enum InputSource {
     Mtx(PathBuf),
     /// `--h5ad`: an AnnData file.
     H5ad(PathBuf),
+    /// `--10x-h5`: a 10x Genomics HDF5 matrix.
+    TenxH5(PathBuf),
 }
 
 impl InputSource {
@@ -31,7 +34,8 @@ impl InputSource {
             | InputSource::Vcf(path)
             | InputSource::Matrix(path)
             | InputSource::Mtx(path)
-            | InputSource::H5ad(path) => path,
+            | InputSource::H5ad(path)
+            | InputSource::TenxH5(path) => path,
         }
     }
 
@@ -44,6 +48,7 @@ impl InputSource {
             InputSource::Matrix(_) => "--matrix",
             InputSource::Mtx(_) => "--mtx",
             InputSource::H5ad(_) => "--h5ad",
+            InputSource::TenxH5(_) => "--10x-h5",
         }
     }
 }
@@ -54,6 +59,9 @@ impl InputArgs {
     pub fn source(&self) -> InputSource {
         if let Some(path) = &self.h5ad {
             return InputSource::H5ad(path.clone());
+        }
+        if let Some(path) = &self.tenx_h5 {
+            return InputSource::TenxH5(path.clone());
         }
         match (&self.fasta, &self.msa, &self.vcf, &self.matrix, &self.mtx) {
             (Some(path), ..) => InputSource::Fasta(path.clone()),
@@ -108,6 +116,7 @@ mod tests {
             ("--matrix", InputSource::Matrix("a.fa".into())),
             ("--mtx", InputSource::Mtx("a.fa".into())),
             ("--h5ad", InputSource::H5ad("a.fa".into())),
+            ("--10x-h5", InputSource::TenxH5("a.fa".into())),
         ];
         for (flag, expected) in cases {
             let source = source(&[flag, "a.fa"]).unwrap();
@@ -140,6 +149,11 @@ mod tests {
         assert_eq!(options.labels, Some(PathBuf::from("d.h5ad:cell type")));
         assert!(parse(&["--mtx", "dir", "--batch-key", "donor"]).is_err());
         assert!(parse(&["--mtx", "dir", "--layer", "counts"]).is_err());
+        assert!(parse(&["--10x-h5", "m.h5", "--layer", "counts"]).is_err());
+        assert!(parse(&["--h5ad", "d.h5ad", "--feature-type", "Peaks"]).is_err());
+        assert!(parse(&["--mtx", "dir", "--genome", "mm10"]).is_err());
+        assert!(parse(&["--mtx", "dir", "--feature-type", "Peaks"]).is_ok());
+        assert!(parse(&["--10x-h5", "m.h5", "--genome", "mm10"]).is_ok());
         assert!(parse(&["--h5ad", "d.h5ad", "--batch-key", "a", "--batch", "b.tsv"]).is_err());
     }
 

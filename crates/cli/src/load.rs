@@ -11,8 +11,9 @@ use vaebio_io::features::gene_filter::{CountFilter, filter_counts};
 use vaebio_io::features::hvg::{HvgOptions, highly_variable_genes};
 use vaebio_io::formats::alignment::{Alignment, AlignmentOptions, MsaFormat, alignment_from_input};
 use vaebio_io::formats::h5ad::H5adOptions;
-use vaebio_io::formats::mtx::MtxOptions;
+use vaebio_io::formats::mtx::{GENE_EXPRESSION, MtxOptions};
 use vaebio_io::formats::table::ExpressionOptions;
+use vaebio_io::formats::tenx_h5::TenxH5Options;
 use vaebio_io::formats::vcf::{MissingPolicy, VcfOptions};
 use vaebio_io::{AbundanceTransform, FeatureMatrix, Featurization};
 use vaebio_model::Dataset;
@@ -87,8 +88,12 @@ pub fn load(input: &InputArgs, seed: u64, bar: &ProgressBar) -> Result<Loaded> {
         InputSource::Matrix(path) => {
             load_matrix(Source { path, bar }, options.transpose, Some(options))
         }
-        InputSource::Mtx(path) => load_mtx(path, Some(options)),
+        InputSource::Mtx(path) => load_mtx(path, training_feature_type(options), Some(options)),
         InputSource::H5ad(path) => load_h5ad(path, h5ad_options(options), Some(options)),
+        InputSource::TenxH5(path) => {
+            let tenx = tenx_h5_options(training_feature_type(options), options.genome.clone());
+            load_tenx_h5(path, tenx, Some(options))
+        }
     }
 }
 
@@ -155,7 +160,35 @@ pub fn load_like(
         (InputSource::Matrix(path), Featurization::Matrix { transpose }) => {
             load_matrix(Source { path, bar }, *transpose, None)
         }
-        (InputSource::Mtx(path), Featurization::Mtx) => load_mtx(path, None),
+        // The 10x formats hold the same matrices: a model trained on one reads the other, with
+        // the feature type it was trained on (unless --feature-type says otherwise).
+        (
+            InputSource::Mtx(path),
+            Featurization::Mtx { feature_type } | Featurization::TenxH5 { feature_type, .. },
+        ) => {
+            let given = input.options.feature_type.clone();
+            load_mtx(path, given.or_else(|| feature_type.clone()), None)
+        }
+        (InputSource::TenxH5(path), Featurization::Mtx { feature_type }) => {
+            let given = &input.options;
+            let feature_type = given.feature_type.clone().or(feature_type.clone());
+            let options = tenx_h5_options(feature_type, given.genome.clone());
+            load_tenx_h5(path, options, None)
+        }
+        (
+            InputSource::TenxH5(path),
+            Featurization::TenxH5 {
+                feature_type,
+                genome,
+            },
+        ) => {
+            let given = &input.options;
+            let options = tenx_h5_options(
+                given.feature_type.clone().or(feature_type.clone()),
+                given.genome.clone().or(genome.clone()),
+            );
+            load_tenx_h5(path, options, None)
+        }
         // The saved layer unless --layer says otherwise; the genes a --var-mask chose are the
         // model's features, which `align_features` selects by name, so the mask column need
         // not exist in new files.
@@ -205,8 +238,9 @@ fn saved_flag(saved: &Featurization) -> &'static str {
         Featurization::Msa { .. } => "--msa",
         Featurization::Vcf { .. } => "--vcf",
         Featurization::Matrix { .. } => "--matrix",
-        Featurization::Mtx => "--mtx",
+        Featurization::Mtx { .. } => "--mtx",
         Featurization::H5ad { .. } => "--h5ad",
+        Featurization::TenxH5 { .. } => "--10x-h5",
     }
 }
 
@@ -478,9 +512,68 @@ fn load_matrix(
     expression_loaded(path, matrix, Featurization::Matrix { transpose }, filters)
 }
 
-fn load_mtx(path: &Path, filters: Option<&FeatureOptions>) -> Result<Loaded> {
-    let matrix = vaebio_io::formats::mtx::read_10x_mtx(path, &MtxOptions::default())?;
-    expression_loaded(path, matrix, Featurization::Mtx, filters)
+/// `--feature-type` when training: the one given, else gene expression.
+fn training_feature_type(options: &FeatureOptions) -> Option<String> {
+    Some(
+        options
+            .feature_type
+            .clone()
+            .unwrap_or_else(|| GENE_EXPRESSION.to_string()),
+    )
+}
+
+/// The features a 10x matrix keeps: `None` keeps all of them (models saved before
+/// `--feature-type` read every feature).
+fn mtx_options(feature_type: Option<String>) -> MtxOptions {
+    MtxOptions {
+        feature_type,
+        ..MtxOptions::default()
+    }
+}
+
+fn load_mtx(
+    path: &Path,
+    feature_type: Option<String>,
+    filters: Option<&FeatureOptions>,
+) -> Result<Loaded> {
+    let matrix = vaebio_io::formats::mtx::read_10x_mtx(path, &mtx_options(feature_type.clone()))?;
+    let note = feature_type_note(feature_type.as_deref());
+    let mut loaded = expression_loaded(path, matrix, Featurization::Mtx { feature_type }, filters)?;
+    loaded.summary.insert(1, note);
+    Ok(loaded)
+}
+
+/// The summary line saying which 10x features were read.
+fn feature_type_note(feature_type: Option<&str>) -> String {
+    match feature_type {
+        Some(kind) => format!("read the features of type '{kind}' (--feature-type)"),
+        None => "read every feature type".to_string(),
+    }
+}
+
+/// What to read from a 10x `.h5`: the features of `feature_type` (all when `None`), from
+/// `genome` (Cell Ranger 2).
+fn tenx_h5_options(feature_type: Option<String>, genome: Option<String>) -> TenxH5Options {
+    TenxH5Options {
+        features: mtx_options(feature_type),
+        genome,
+    }
+}
+
+fn load_tenx_h5(
+    path: &Path,
+    options: TenxH5Options,
+    filters: Option<&FeatureOptions>,
+) -> Result<Loaded> {
+    let matrix = vaebio_io::formats::tenx_h5::read_10x_h5(path, &options)?;
+    let note = feature_type_note(options.features.feature_type.as_deref());
+    let featurization = Featurization::TenxH5 {
+        feature_type: options.features.feature_type,
+        genome: options.genome,
+    };
+    let mut loaded = expression_loaded(path, matrix, featurization, filters)?;
+    loaded.summary.insert(1, note);
+    Ok(loaded)
 }
 
 fn h5ad_options(options: &FeatureOptions) -> H5adOptions {

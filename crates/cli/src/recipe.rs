@@ -156,7 +156,7 @@ fn check_preset(kind: DataKind, arg: PresetArg) -> Result<()> {
         DataKind::Genotypes => "genotypes (--vcf)",
         DataKind::Dna => "DNA contigs (--fasta)",
         // Counts: no preset is for the other kinds.
-        _ => "integer counts (--matrix, --mtx or --h5ad)",
+        _ => "integer counts (--matrix, --mtx, --h5ad or --10x-h5)",
     };
     // The name as the user typed it, from clap's own value list.
     let name = arg

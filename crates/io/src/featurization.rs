@@ -3,7 +3,8 @@
 //! `encode`, `reconstruct`, `score` and `train --resume` read it back.
 //!
 //! The JSON layout is the one every vaebio version has written: an object tagged by
-//! `input` (`fasta`, `msa`, `vcf`, `matrix`, `mtx`, `h5ad`) with the settings beside the tag, e.g.
+//! `input` (`fasta`, `msa`, `vcf`, `matrix`, `mtx`, `h5ad`, `tenx-h5`) with the settings beside
+//! the tag, e.g.
 //!
 //! ```
 //! use vaebio_io::{Alphabet, Featurization, SequenceFeatures};
@@ -74,13 +75,24 @@ pub enum Featurization {
         transpose: bool,
     },
     /// A 10x Matrix Market directory ([`read_10x_mtx`](crate::formats::mtx::read_10x_mtx)).
-    Mtx,
+    Mtx {
+        /// The feature type kept (`--feature-type`); `None`: every feature, as models saved
+        /// before feature types were told apart read them.
+        feature_type: Option<String>,
+    },
     /// An AnnData `.h5ad` file ([`read_h5ad`](crate::formats::h5ad::read_h5ad)).
     H5ad {
         /// The layer read (`None`: `X`).
         layer: Option<String>,
         /// The boolean `var` column that chose the genes (`None`: every gene).
         var_mask: Option<String>,
+    },
+    /// A 10x Genomics `.h5` file ([`read_10x_h5`](crate::formats::tenx_h5::read_10x_h5)).
+    TenxH5 {
+        /// The feature type kept (`--feature-type`); `None`: every feature.
+        feature_type: Option<String>,
+        /// The genome group read from a Cell Ranger 2 file (`--genome`).
+        genome: Option<String>,
     },
 }
 
@@ -143,12 +155,21 @@ mod wire {
         Matrix {
             transpose: bool,
         },
-        Mtx,
+        Mtx {
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            feature_type: Option<String>,
+        },
         H5ad {
             #[serde(default)]
             layer: Option<String>,
             #[serde(default)]
             var_mask: Option<String>,
+        },
+        TenxH5 {
+            #[serde(default)]
+            feature_type: Option<String>,
+            #[serde(default)]
+            genome: Option<String>,
         },
     }
 
@@ -186,10 +207,17 @@ mod wire {
                     ploidy,
                 },
                 super::Featurization::Matrix { transpose } => Featurization::Matrix { transpose },
-                super::Featurization::Mtx => Featurization::Mtx,
+                super::Featurization::Mtx { feature_type } => Featurization::Mtx { feature_type },
                 super::Featurization::H5ad { layer, var_mask } => {
                     Featurization::H5ad { layer, var_mask }
                 }
+                super::Featurization::TenxH5 {
+                    feature_type,
+                    genome,
+                } => Featurization::TenxH5 {
+                    feature_type,
+                    genome,
+                },
             }
         }
     }
@@ -232,10 +260,17 @@ mod wire {
                     ploidy,
                 },
                 Featurization::Matrix { transpose } => super::Featurization::Matrix { transpose },
-                Featurization::Mtx => super::Featurization::Mtx,
+                Featurization::Mtx { feature_type } => super::Featurization::Mtx { feature_type },
                 Featurization::H5ad { layer, var_mask } => {
                     super::Featurization::H5ad { layer, var_mask }
                 }
+                Featurization::TenxH5 {
+                    feature_type,
+                    genome,
+                } => super::Featurization::TenxH5 {
+                    feature_type,
+                    genome,
+                },
             })
         }
     }
@@ -317,7 +352,10 @@ mod tests {
                 r#"{"input": "matrix", "transpose": false}"#,
                 Featurization::Matrix { transpose: false },
             ),
-            (r#"{"input": "mtx"}"#, Featurization::Mtx),
+            (
+                r#"{"input": "mtx"}"#,
+                Featurization::Mtx { feature_type: None },
+            ),
         ]
     }
 
@@ -405,6 +443,26 @@ mod tests {
                 var_mask: None
             }
         );
+    }
+
+    #[test]
+    fn tenx_inputs_keep_their_feature_type_and_genome() {
+        let mtx = Featurization::Mtx {
+            feature_type: Some("Gene Expression".into()),
+        };
+        let json = serde_json::to_string(&mtx).unwrap();
+        assert_eq!(json, r#"{"input":"mtx","feature_type":"Gene Expression"}"#);
+        assert_eq!(serde_json::from_str::<Featurization>(&json).unwrap(), mtx);
+        let h5 = Featurization::TenxH5 {
+            feature_type: Some("Peaks".into()),
+            genome: None,
+        };
+        let json = serde_json::to_string(&h5).unwrap();
+        assert_eq!(
+            json,
+            r#"{"input":"tenx-h5","feature_type":"Peaks","genome":null}"#
+        );
+        assert_eq!(serde_json::from_str::<Featurization>(&json).unwrap(), h5);
     }
 
     #[test]

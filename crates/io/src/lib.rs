@@ -9,8 +9,8 @@
 //!
 //! The crate is laid out by concept:
 //! - [`formats`]: one reader per file format (FASTA/FASTQ, aligned families, VCF/BCF,
-//!   TSV/CSV tables, 10x Matrix Market, AnnData `.h5ad`, contig depths from depth tables,
-//!   BAM files and `strobealign --aemb` tables, label tables);
+//!   TSV/CSV tables, 10x Matrix Market and `.h5`, AnnData `.h5ad`, contig depths from depth
+//!   tables, BAM files and `strobealign --aemb` tables, label tables);
 //! - [`features`]: what turns records into features (k-mers, TNF, composition, abundance,
 //!   one-hot, sequence weights) and the count-matrix filters (cells/genes, HVG);
 //! - [`featurization`]: [`Featurization`], how a matrix was made, saved with a model;

@@ -38,16 +38,25 @@ mod write;
 pub use column::Column;
 pub use write::{AnnDataWriter, Uns};
 
-use std::io::Read;
 use std::path::Path;
 
-use hdf5_pure::{AttrValue, DType, Dataset, File, FormatError, Group};
+use hdf5_pure::{Dataset, FormatError, Group};
 
-use crate::error::{Error, Location, Result, Where};
+use super::hdf5::{Flavour, Hdf5};
+use crate::error::{Error, Result, Where};
 use crate::matrix::FeatureMatrix;
 
-/// The eight bytes every HDF5 file starts with (at offset 0 unless a user block precedes).
-pub const HDF5_SIGNATURE: [u8; 8] = [0x89, b'H', b'D', b'F', b'\r', b'\n', 0x1a, b'\n'];
+pub use super::hdf5::{HDF5_SIGNATURE, is_hdf5};
+
+/// How errors speak of AnnData files.
+static ANNDATA: Flavour = Flavour {
+    expected: "give an AnnData .h5ad file written by anndata/scanpy (`adata.write_h5ad(...)`)",
+    rewrite: "re-write the file with anndata",
+    row: "obs",
+    col: "var",
+    row_noun: "observation",
+    col_noun: "gene",
+};
 
 /// What to read from an `.h5ad` file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,14 +78,6 @@ impl H5adOptions {
     }
 }
 
-/// True when the file at `path` starts with the HDF5 signature (an `.h5ad`, `.h5`, `.loom`).
-pub fn is_hdf5(path: impl AsRef<Path>) -> bool {
-    let mut magic = [0u8; 8];
-    std::fs::File::open(path)
-        .and_then(|mut file| file.read_exact(&mut magic))
-        .is_ok_and(|()| magic == HDF5_SIGNATURE)
-}
-
 /// Reads the matrix `options` choose from the `.h5ad` file at `path`.
 pub fn read_h5ad(path: impl AsRef<Path>, options: &H5adOptions) -> Result<FeatureMatrix> {
     AnnData::open(path)?.matrix(options)
@@ -84,14 +85,13 @@ pub fn read_h5ad(path: impl AsRef<Path>, options: &H5adOptions) -> Result<Featur
 
 /// An opened `.h5ad` file: its matrices, layers and obs/var columns.
 pub struct AnnData {
-    name: String,
-    file: File,
+    h5: Hdf5,
 }
 
 impl std::fmt::Debug for AnnData {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AnnData")
-            .field("name", &self.name)
+            .field("name", &self.h5.name)
             .finish_non_exhaustive()
     }
 }
@@ -99,45 +99,30 @@ impl std::fmt::Debug for AnnData {
 impl AnnData {
     /// Opens the file at `path` (its name as given is used in errors).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| Error::io(name.clone(), source))?;
-        Self::from_bytes(name, bytes)
+        let data = Self {
+            h5: Hdf5::open(path.as_ref(), &ANNDATA)?,
+        };
+        data.check_is_anndata()?;
+        Ok(data)
     }
 
     /// Parses a whole `.h5ad` file held in memory; `name` is used in errors.
     pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Result<Self> {
-        let name = name.into();
-        if !bytes.starts_with(&HDF5_SIGNATURE) {
-            return Err(Error::invalid(
-                Where::file(name),
-                "not an HDF5 file (no HDF5 signature at its start)",
-                "give an AnnData .h5ad file written by anndata/scanpy (`adata.write_h5ad(...)`)",
-            ));
-        }
-        let size = bytes.len() as u64;
-        let file = File::from_bytes(bytes).map_err(|error| hdf5_error(&name, "/", &error))?;
-        let end = file.superblock().eof_address;
-        if end > size {
-            return Err(Error::invalid(
-                Where::file(name),
-                format!("truncated: the file is {size} bytes, its HDF5 superblock says {end}"),
-                "the file is incomplete; download or copy it again",
-            ));
-        }
-        let data = Self { name, file };
+        let data = Self {
+            h5: Hdf5::from_bytes(name.into(), bytes, &ANNDATA)?,
+        };
         data.check_is_anndata()?;
         Ok(data)
     }
 
     /// The name used in errors.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.h5.name
     }
 
     /// Names of the matrices under `/layers`, sorted.
     pub fn layers(&self) -> Vec<String> {
-        let Ok(layers) = self.file.group("layers") else {
+        let Ok(layers) = self.h5.file.group("layers") else {
             return Vec::new();
         };
         let mut names = layers.groups().unwrap_or_default();
@@ -202,18 +187,19 @@ impl AnnData {
 
     /// `X` or `layers/NAME`, as a group or a dataset; a missing layer names the ones there are.
     fn element(&self, element: &str) -> Result<Element> {
-        match self.file.group(element) {
+        match self.h5.file.group(element) {
             Ok(group) => return Ok(Element::Group(group)),
             Err(hdf5_pure::Error::NotAGroup(_)) => {}
             Err(hdf5_pure::Error::Format(FormatError::PathNotFound(_))) => {
                 return Err(self.no_such_matrix(element));
             }
-            Err(error) => return Err(hdf5_error(&self.name, element, &error)),
+            Err(error) => return Err(self.h5.error(element, &error)),
         }
-        self.file
+        self.h5
+            .file
             .dataset(element)
             .map(Element::Dataset)
-            .map_err(|error| hdf5_error(&self.name, element, &error))
+            .map_err(|error| self.h5.error(element, &error))
     }
 
     fn no_such_matrix(&self, element: &str) -> Error {
@@ -228,7 +214,7 @@ impl AnnData {
             None => format!("no X matrix — {has}"),
         };
         Error::invalid(
-            Where::file(self.name.clone()),
+            Where::file(self.h5.name.clone()),
             what,
             "choose one of them with --layer NAME",
         )
@@ -244,49 +230,10 @@ impl AnnData {
     ) -> Result<FeatureMatrix> {
         let shape = dataset
             .shape()
-            .map_err(|error| hdf5_error(&self.name, element, &error))?;
+            .map_err(|error| self.h5.error(element, &error))?;
         self.check_shape(element, &shape, obs.len(), var.len())?;
-        let values = self.numbers(element, dataset)?;
-        FeatureMatrix::from_dense(obs, var, values).map_err(|error| self.locate(error, element))
-    }
-
-    /// The values of a numeric dataset as `f32` (integers and float64 converted).
-    fn numbers(&self, element: &str, dataset: &Dataset) -> Result<Vec<f32>> {
-        self.check_numeric(element, dataset)?;
-        dataset
-            .read_f32()
-            .map_err(|error| hdf5_error(&self.name, element, &error))
-    }
-
-    /// The values of an integer dataset (indices, row pointers, codes) as `i64`.
-    fn integers(&self, element: &str, dataset: &Dataset) -> Result<Vec<i64>> {
-        let dtype = dataset
-            .dtype()
-            .map_err(|error| hdf5_error(&self.name, element, &error))?;
-        if !is_integer(&dtype) {
-            return Err(self.invalid(
-                element,
-                format!("holds {dtype} values, expected integers"),
-                "re-write the file with anndata; indices, pointers and codes are integers",
-            ));
-        }
-        dataset
-            .read_i64()
-            .map_err(|error| hdf5_error(&self.name, element, &error))
-    }
-
-    fn check_numeric(&self, element: &str, dataset: &Dataset) -> Result<()> {
-        let dtype = dataset
-            .dtype()
-            .map_err(|error| hdf5_error(&self.name, element, &error))?;
-        if is_integer(&dtype) || matches!(dtype, DType::F32 | DType::F64) {
-            return Ok(());
-        }
-        Err(self.invalid(
-            element,
-            format!("holds {dtype} values, not numbers"),
-            "give a layer of counts or expression values (float32/float64/integer)",
-        ))
+        let values = self.h5.numbers(element, dataset)?;
+        FeatureMatrix::from_dense(obs, var, values).map_err(|error| self.h5.locate(error, element))
     }
 
     /// A matrix's `shape` must be obs × var.
@@ -322,62 +269,33 @@ impl AnnData {
         }
         matrix
             .select_cols(&keep)
-            .map_err(|error| self.locate(error, &format!("var/{column}")))
+            .map_err(|error| self.h5.locate(error, &format!("var/{column}")))
     }
 
     /// Refuses HDF5 files that are not AnnData ≥ 0.8 (no `obs`/`var` dataframes).
     fn check_is_anndata(&self) -> Result<()> {
+        if self.h5.has_group("matrix")? && !self.h5.has_group("obs")? {
+            return Err(Error::invalid(
+                Where::file(self.h5.name.clone()),
+                "a 10x Genomics matrix (/matrix), not AnnData",
+                "give it with --10x-h5",
+            ));
+        }
         for frame in ["obs", "var"] {
-            match self.file.group(frame) {
-                Ok(_) => {}
-                Err(hdf5_pure::Error::Format(FormatError::PathNotFound(_))) => {
-                    return Err(Error::invalid(
-                        Where::file(self.name.clone()),
-                        format!("an HDF5 file without an AnnData '{frame}' group"),
-                        "give an AnnData .h5ad file written by anndata/scanpy (`adata.write_h5ad(...)`)",
-                    ));
-                }
-                Err(error) => return Err(hdf5_error(&self.name, frame, &error)),
+            if !self.h5.has_group(frame)? {
+                return Err(Error::invalid(
+                    Where::file(self.h5.name.clone()),
+                    format!("an HDF5 file without an AnnData '{frame}' group"),
+                    ANNDATA.expected,
+                ));
             }
         }
         Ok(())
     }
 
-    /// The string attribute `name` of `group` (at `element`), if present.
-    fn text_attr(&self, group: &Group, element: &str, name: &str) -> Result<Option<String>> {
-        let attrs = group
-            .attrs()
-            .map_err(|error| hdf5_error(&self.name, element, &error))?;
-        Ok(attrs.get(name).and_then(attr_text))
-    }
-
     /// An [`Error::Invalid`] at `element` of this file.
     fn invalid(&self, element: &str, what: impl Into<String>, fix: impl Into<String>) -> Error {
-        Error::invalid(Where::other(self.name.clone(), element), what, fix)
-    }
-
-    /// Moves an error raised on the in-memory matrix into this file at `element`.
-    fn locate(&self, error: Error, element: &str) -> Error {
-        let relocate = |at: Where| {
-            let position = match at.location {
-                Location::Other(position) => format!("{element}, {position}"),
-                _ => element.to_string(),
-            };
-            Where::other(self.name.clone(), position)
-        };
-        match error {
-            Error::Invalid { at, what, fix } => Error::Invalid {
-                at: relocate(at),
-                what,
-                fix,
-            },
-            Error::DuplicateName { at, kind, name } => Error::DuplicateName {
-                at: relocate(at),
-                kind: if kind == "row" { "obs" } else { "var" }.to_string(),
-                name,
-            },
-            other => other,
-        }
+        self.h5.invalid(element, what, fix)
     }
 }
 
@@ -385,57 +303,6 @@ impl AnnData {
 enum Element {
     Group(Group),
     Dataset(Dataset),
-}
-
-fn is_integer(dtype: &DType) -> bool {
-    matches!(
-        dtype,
-        DType::I8
-            | DType::I16
-            | DType::I32
-            | DType::I64
-            | DType::U8
-            | DType::U16
-            | DType::U32
-            | DType::U64
-    )
-}
-
-/// A string attribute's text (h5py writes variable-length UTF-8; older files fixed-width).
-fn attr_text(value: &AttrValue) -> Option<String> {
-    match value {
-        AttrValue::String(text) | AttrValue::AsciiString(text) | AttrValue::VarLenString(text) => {
-            Some(text.clone())
-        }
-        AttrValue::StringSized { value, .. } | AttrValue::AsciiStringSized { value, .. } => {
-            Some(value.clone())
-        }
-        _ => None,
-    }
-}
-
-/// An `hdf5-pure` error while reading `element`: the file is short, corrupt, or uses an HDF5
-/// feature the reader lacks.
-fn hdf5_error(file: &str, element: &str, error: &hdf5_pure::Error) -> Error {
-    let at = if element == "/" {
-        Where::file(file)
-    } else {
-        Where::other(file, element)
-    };
-    let short = matches!(
-        error,
-        hdf5_pure::Error::Format(FormatError::UnexpectedEof { .. })
-    );
-    let what = if short {
-        format!("truncated or corrupt HDF5 ({error})")
-    } else {
-        format!("unreadable HDF5 ({error})")
-    };
-    Error::invalid(
-        at,
-        what,
-        "the file is incomplete, corrupt or uses an HDF5 feature this reader lacks; copy it again or re-write it with anndata (`adata.write_h5ad(...)`)",
-    )
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 //! `features.tsv[.gz]` (Cell Ranger ≥ 3: id, symbol, type) or `genes.tsv[.gz]` (Cell Ranger 2:
 //! id, symbol), and `barcodes.tsv[.gz]`. Rows of the result are barcodes, columns are
 //! features named by gene symbol made unique the way scanpy's `var_names_make_unique`
-//! does (`TBCE`, `TBCE-1`, ...), or by gene id with [`MtxOptions::gene_ids`].
+//! does (`TBCE`, `TBCE-1`, ...), or by gene id with [`MtxOptions::gene_ids`]. Only features
+//! of [`MtxOptions::feature_type`] (the third column of `features.tsv`; by default
+//! `Gene Expression`, as scanpy's `gex_only`) are kept; `genes.tsv` lists genes only.
 //!
 //! ```no_run
 //! use vaebio_io::formats::mtx::{read_10x_mtx, MtxOptions};
@@ -12,19 +14,37 @@
 //! # Ok::<(), vaebio_io::Error>(())
 //! ```
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
+pub use super::tenx::GENE_EXPRESSION;
+
+use super::tenx::Features;
 use crate::error::{Error, Result, Where};
 use crate::input::{self, Input};
 use crate::matrix::FeatureMatrix;
 
-/// Options for [`read_10x_mtx`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Which features of a 10x matrix to read, and how to name them (the Matrix Market and the
+/// HDF5 readers alike).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MtxOptions {
     /// Name features by gene id (first column, unique by construction) instead of symbol.
     pub gene_ids: bool,
+    /// Keep only features of this type (`Gene Expression`, `Antibody Capture`, `Peaks`,
+    /// ...); `None` keeps every feature. Files without types (Cell Ranger 2) hold genes
+    /// only and are read whole.
+    pub feature_type: Option<String>,
+}
+
+impl Default for MtxOptions {
+    /// Symbols, gene expression only.
+    fn default() -> Self {
+        Self {
+            gene_ids: false,
+            feature_type: Some(GENE_EXPRESSION.to_string()),
+        }
+    }
 }
 
 /// Reads a 10x Matrix Market directory into sparse counts (rows barcodes, columns features).
@@ -59,14 +79,13 @@ pub fn read_10x_mtx_from(
 ) -> Result<FeatureMatrix> {
     let features_name = features.name().to_string();
     let barcodes_name = barcodes.name().to_string();
-    let barcodes: Vec<String> = read_column(barcodes, 0)?;
-    let column = if options.gene_ids { 0 } else { 1 };
-    let features = read_column(features, column)?;
-    let features = if options.gene_ids {
-        features
-    } else {
-        make_unique(features)
-    };
+    let barcodes: Vec<String> = read_fields(barcodes)?
+        .into_iter()
+        .map(|mut fields| fields.swap_remove(0))
+        .collect();
+    let features = read_features(features)?;
+    let n_features = features.len();
+    let selection = features.select(options, Where::file(features_name.clone()))?;
     let mut seen = HashSet::with_capacity(barcodes.len());
     for (line, barcode) in barcodes.iter().enumerate() {
         if !seen.insert(barcode.as_str()) {
@@ -79,8 +98,8 @@ pub fn read_10x_mtx_from(
     }
     drop(seen);
     let matrix_name = matrix.name().to_string();
-    let triplets = read_triplets(matrix)?;
-    if triplets.n_features != features.len() || triplets.n_barcodes != barcodes.len() {
+    let mut triplets = read_triplets(matrix)?;
+    if triplets.n_features != n_features || triplets.n_barcodes != barcodes.len() {
         return Err(Error::invalid(
             Where::line(matrix_name, triplets.size_line),
             format!(
@@ -88,12 +107,23 @@ pub fn read_10x_mtx_from(
                 triplets.n_features,
                 triplets.n_barcodes,
                 features_name,
-                features.len(),
+                n_features,
                 barcodes_name,
                 barcodes.len()
             ),
             "use the features/genes and barcodes files written with this matrix (same Cell Ranger run)",
         ));
+    }
+    if let Some(keep) = &selection.keep {
+        triplets
+            .entries
+            .retain_mut(|entry| match keep[entry.feature as usize] {
+                Some(column) => {
+                    entry.feature = column;
+                    true
+                }
+                None => false,
+            });
     }
     // Counting sort by barcode; features within a barcode are then sorted.
     let mut row_ends = vec![0usize; barcodes.len() + 1];
@@ -127,7 +157,7 @@ pub fn read_10x_mtx_from(
     }
     let indices = pairs.iter().map(|p| p.0).collect();
     let values = pairs.iter().map(|p| p.1).collect();
-    FeatureMatrix::from_csr(barcodes, features, row_ends, indices, values)
+    FeatureMatrix::from_csr(barcodes, selection.names, row_ends, indices, values)
 }
 
 fn find(dir: &Path, names: &[&str]) -> Result<PathBuf> {
@@ -144,10 +174,10 @@ fn find(dir: &Path, names: &[&str]) -> Result<PathBuf> {
         })
 }
 
-/// The `column`-th tab-separated field of every line (the first if the line has fewer).
-fn read_column(reader: Input, column: usize) -> Result<Vec<String>> {
+/// The tab-separated fields of every non-empty line.
+fn read_fields(reader: Input) -> Result<Vec<Vec<String>>> {
     let name = reader.name().to_string();
-    let mut names = Vec::new();
+    let mut rows = Vec::new();
     for (index, line) in reader.lines().enumerate() {
         let line =
             line.map_err(|e| Error::from_read(Where::line(name.clone(), index as u64 + 1), e))?;
@@ -155,47 +185,41 @@ fn read_column(reader: Input, column: usize) -> Result<Vec<String>> {
         if line.is_empty() {
             continue;
         }
-        let mut fields = line.split('\t');
-        let first = fields.next().unwrap_or_default();
-        let field = fields
-            .nth(column.saturating_sub(1))
-            .filter(|_| column > 0)
-            .unwrap_or(first);
-        names.push(field.to_string());
+        rows.push(line.split('\t').map(str::to_string).collect());
     }
-    if names.is_empty() {
+    if rows.is_empty() {
         return Err(Error::Empty {
             at: Where::file(name),
             what: "names".into(),
         });
     }
-    Ok(names)
+    Ok(rows)
 }
 
-/// scanpy's `var_names_make_unique`: later repeats of a name get `-1`, `-2`, ...
-fn make_unique(names: Vec<String>) -> Vec<String> {
-    let mut seen: HashSet<String> = names.iter().cloned().collect();
-    if seen.len() == names.len() {
-        return names;
+/// `features.tsv` (id, symbol, type) or `genes.tsv` (id, symbol): a missing symbol is the
+/// id; the types are there when any line has a third column.
+fn read_features(reader: Input) -> Result<Features> {
+    let rows = read_fields(reader)?;
+    let typed = rows.iter().any(|fields| fields.len() > 2);
+    let mut features = Features {
+        ids: Vec::with_capacity(rows.len()),
+        names: Vec::with_capacity(rows.len()),
+        types: typed.then(|| Vec::with_capacity(rows.len())),
+    };
+    for mut fields in rows {
+        fields.resize(3, String::new());
+        let kind = fields.pop().unwrap_or_default();
+        let name = fields.pop().unwrap_or_default();
+        let id = fields.pop().unwrap_or_default();
+        features
+            .names
+            .push(if name.is_empty() { id.clone() } else { name });
+        features.ids.push(id);
+        if let Some(types) = &mut features.types {
+            types.push(kind);
+        }
     }
-    let mut repeats: HashMap<String, usize> = HashMap::new();
-    let mut first = HashSet::new();
-    names
-        .into_iter()
-        .map(|name| {
-            if first.insert(name.clone()) {
-                return name;
-            }
-            let counter = repeats.entry(name.clone()).or_insert(0);
-            loop {
-                *counter += 1;
-                let candidate = format!("{name}-{counter}");
-                if seen.insert(candidate.clone()) {
-                    return candidate;
-                }
-            }
-        })
-        .collect()
+    Ok(features)
 }
 
 struct Entry {
@@ -365,8 +389,41 @@ mod tests {
         assert_eq!(counts.row_names(), ["AAAC-1", "AAAG-1"]);
         assert_eq!(counts.col_names(), ["CD3E", "MS4A1", "CD3E-1"]);
         assert_eq!(counts.to_dense(), [4.0, 0.0, 1.0, 0.0, 7.0, 0.0]);
-        let ids = read_10x_mtx(dir.path(), &MtxOptions { gene_ids: true }).unwrap();
+        let options = MtxOptions {
+            gene_ids: true,
+            ..MtxOptions::default()
+        };
+        let ids = read_10x_mtx(dir.path(), &options).unwrap();
         assert_eq!(ids.col_names(), ["ENSG1", "ENSG2", "ENSG3"]);
+    }
+
+    #[test]
+    fn feature_type_keeps_its_features_and_drops_the_others_entries() {
+        let features = "ENSG1\tCD3E\tGene Expression\nchr1:10-90\tchr1:10-90\tPeaks\tchr1\t10\t90\nENSG3\tCD3E\tGene Expression\n";
+        let matrix =
+            "%%MatrixMarket matrix coordinate integer general\n3 2 4\n1 1 4\n2 1 9\n3 2 1\n2 2 5\n";
+        let dir = write_dir(matrix, features, "AAAC-1\nAAAG-1\n");
+        let genes = read_10x_mtx(dir.path(), &MtxOptions::default()).unwrap();
+        assert_eq!(genes.col_names(), ["CD3E", "CD3E-1"]);
+        assert_eq!(genes.to_dense(), [4.0, 0.0, 0.0, 1.0]);
+        let peaks = MtxOptions {
+            feature_type: Some("Peaks".into()),
+            ..MtxOptions::default()
+        };
+        let peaks = read_10x_mtx(dir.path(), &peaks).unwrap();
+        assert_eq!(peaks.col_names(), ["chr1:10-90"]);
+        assert_eq!(peaks.to_dense(), [9.0, 5.0]);
+        let antibodies = MtxOptions {
+            feature_type: Some("Antibody Capture".into()),
+            ..MtxOptions::default()
+        };
+        let error = read_10x_mtx(dir.path(), &antibodies)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("features.tsv: no features of type 'Antibody Capture' — the file has 'Gene Expression' (2), 'Peaks' (1)"),
+            "{error}"
+        );
     }
 
     #[test]

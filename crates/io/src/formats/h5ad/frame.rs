@@ -3,8 +3,9 @@
 
 use hdf5_pure::{AttrValue, DType, Dataset, Group};
 
-use super::{AnnData, Column, hdf5_error, is_integer};
+use super::{AnnData, Column};
 use crate::error::{Error, Result};
+use crate::formats::hdf5::{attr_text, is_integer};
 
 /// One dataframe of an opened file.
 pub(super) struct Frame<'a> {
@@ -17,11 +18,13 @@ pub(super) struct Frame<'a> {
 impl<'a> Frame<'a> {
     pub(super) fn open(file: &'a AnnData, name: &'static str) -> Result<Self> {
         let group = file
+            .h5
             .file
             .group(name)
-            .map_err(|error| hdf5_error(&file.name, name, &error))?;
+            .map_err(|error| file.h5.error(name, &error))?;
         let frame = Self { file, name, group };
         match file
+            .h5
             .text_attr(&frame.group, name, "encoding-type")?
             .as_deref()
         {
@@ -43,6 +46,7 @@ impl<'a> Frame<'a> {
     pub(super) fn index(&self) -> Result<Vec<String>> {
         let column = self
             .file
+            .h5
             .text_attr(&self.group, self.name, "_index")?
             .unwrap_or_else(|| "_index".to_string());
         let dataset = self.dataset(&column)?;
@@ -54,14 +58,14 @@ impl<'a> Frame<'a> {
         let attrs = self
             .group
             .attrs()
-            .map_err(|error| hdf5_error(&self.file.name, self.name, &error))?;
+            .map_err(|error| self.file.h5.error(self.name, &error))?;
         Ok(match attrs.get("column-order") {
             Some(
                 AttrValue::VarLenStringArray(names)
                 | AttrValue::StringArray(names)
                 | AttrValue::AsciiStringArray(names),
             ) => names.clone(),
-            Some(value) => super::attr_text(value).into_iter().collect(),
+            Some(value) => attr_text(value).into_iter().collect(),
             None => Vec::new(),
         })
     }
@@ -99,15 +103,17 @@ impl<'a> Frame<'a> {
         let dataset = self.dataset(column)?;
         let dtype = dataset
             .dtype()
-            .map_err(|error| hdf5_error(&self.file.name, &element, &error))?;
+            .map_err(|error| self.file.h5.error(&element, &error))?;
         match dtype {
             DType::VariableLengthString | DType::String => {
                 self.strings(column, &dataset).map(Column::Strings)
             }
             DType::Enum(_) => self.flags(column, &dataset).map(Column::Booleans),
-            dtype if is_integer(&dtype) => {
-                self.file.integers(&element, &dataset).map(Column::Integers)
-            }
+            dtype if is_integer(&dtype) => self
+                .file
+                .h5
+                .integers(&element, &dataset)
+                .map(Column::Integers),
             DType::F32 | DType::F64 => self.read_f64(&element, &dataset).map(Column::Floats),
             other => Err(self.file.invalid(
                 &element,
@@ -148,7 +154,7 @@ impl<'a> Frame<'a> {
         let element = self.element(column);
         let dtype = dataset
             .dtype()
-            .map_err(|error| hdf5_error(&self.file.name, &element, &error))?;
+            .map_err(|error| self.file.h5.error(&element, &error))?;
         if !matches!(dtype, DType::Enum(_)) && !is_integer(&dtype) {
             return Err(self.file.invalid(
                 &element,
@@ -156,9 +162,10 @@ impl<'a> Frame<'a> {
                 format!("choose a boolean {} column", self.name),
             ));
         }
+        self.file.h5.len(&element, dataset)?;
         let values = dataset
             .read_i64()
-            .map_err(|error| hdf5_error(&self.file.name, &element, &error))?;
+            .map_err(|error| self.file.h5.error(&element, &error))?;
         values
             .iter()
             .map(|&value| match value {
@@ -176,7 +183,7 @@ impl<'a> Frame<'a> {
     /// `categories` + `codes` (−1 marks a missing value; any other code must name a category).
     fn categorical(&self, column: &str, group: &Group) -> Result<Column> {
         let element = self.element(column);
-        let encoding = self.file.text_attr(group, &element, "encoding-type")?;
+        let encoding = self.file.h5.text_attr(group, &element, "encoding-type")?;
         if encoding.as_deref() != Some("categorical") {
             return Err(self.file.invalid(
                 &element,
@@ -190,7 +197,7 @@ impl<'a> Frame<'a> {
         let categories = self.member(&element, group, "categories")?;
         let categories = self.strings_at(&format!("{element}/categories"), &categories)?;
         let codes = self.member(&element, group, "codes")?;
-        let codes = self.file.integers(&format!("{element}/codes"), &codes)?;
+        let codes = self.file.h5.integers(&format!("{element}/codes"), &codes)?;
         if let Some(&code) = codes
             .iter()
             .find(|&&code| code < -1 || code >= categories.len() as i64)
@@ -203,7 +210,7 @@ impl<'a> Frame<'a> {
         }
         let ordered = group
             .attrs()
-            .map_err(|error| hdf5_error(&self.file.name, &element, &error))?
+            .map_err(|error| self.file.h5.error(&element, &error))?
             .get("ordered")
             .and_then(AttrValue::as_i64)
             == Some(1);
@@ -219,25 +226,14 @@ impl<'a> Frame<'a> {
     }
 
     fn strings_at(&self, element: &str, dataset: &Dataset) -> Result<Vec<String>> {
-        let dtype = dataset
-            .dtype()
-            .map_err(|error| hdf5_error(&self.file.name, element, &error))?;
-        if !matches!(dtype, DType::VariableLengthString | DType::String) {
-            return Err(self.file.invalid(
-                element,
-                format!("holds {dtype} values, expected strings"),
-                "re-write the file with anndata",
-            ));
-        }
-        dataset
-            .read_string()
-            .map_err(|error| hdf5_error(&self.file.name, element, &error))
+        self.file.h5.strings(element, dataset)
     }
 
     fn read_f64(&self, element: &str, dataset: &Dataset) -> Result<Vec<f64>> {
+        self.file.h5.len(element, dataset)?;
         dataset
             .read_f64()
-            .map_err(|error| hdf5_error(&self.file.name, element, &error))
+            .map_err(|error| self.file.h5.error(element, &error))
     }
 
     /// A column must be one the file lists; a missing one is named with those that exist.
@@ -252,7 +248,7 @@ impl<'a> Frame<'a> {
             format!("the file has {}", columns.join(", "))
         };
         Err(Error::invalid(
-            crate::error::Where::file(self.file.name.clone()),
+            crate::error::Where::file(self.file.h5.name.clone()),
             format!("no {} column '{column}' — {has}", self.name),
             "choose one of them",
         ))
@@ -262,13 +258,13 @@ impl<'a> Frame<'a> {
         let element = self.element(column);
         self.group
             .dataset(column)
-            .map_err(|error| hdf5_error(&self.file.name, &element, &error))
+            .map_err(|error| self.file.h5.error(&element, &error))
     }
 
     fn member(&self, element: &str, group: &Group, name: &str) -> Result<Dataset> {
         group
             .dataset(name)
-            .map_err(|error| hdf5_error(&self.file.name, &format!("{element}/{name}"), &error))
+            .map_err(|error| self.file.h5.error(&format!("{element}/{name}"), &error))
     }
 
     fn length_mismatch(&self, element: &str, found: usize, rows: usize) -> Error {

@@ -2,8 +2,9 @@
 
 use hdf5_pure::{AttrValue, Group};
 
-use super::{AnnData, hdf5_error};
+use super::AnnData;
 use crate::error::Result;
+use crate::formats::hdf5::sparse::{read_compressed, sort_rows, transpose};
 use crate::matrix::FeatureMatrix;
 
 /// Which axis a sparse group compresses.
@@ -15,13 +16,6 @@ enum Orientation {
     Csc,
 }
 
-/// One compressed axis as read: pointers, minor indices and values.
-struct Compressed {
-    indptr: Vec<usize>,
-    indices: Vec<u32>,
-    values: Vec<f32>,
-}
-
 /// Reads the sparse matrix at `element` (a group) with rows `obs` and columns `var`.
 pub(super) fn read(
     file: &AnnData,
@@ -30,7 +24,8 @@ pub(super) fn read(
     obs: Vec<String>,
     var: Vec<String>,
 ) -> Result<FeatureMatrix> {
-    let orientation = match file.text_attr(group, element, "encoding-type")?.as_deref() {
+    let h5 = &file.h5;
+    let orientation = match h5.text_attr(group, element, "encoding-type")?.as_deref() {
         Some("csr_matrix") => Orientation::Csr,
         Some("csc_matrix") => Orientation::Csc,
         other => {
@@ -43,24 +38,24 @@ pub(super) fn read(
     };
     let shape = shape(file, element, group)?;
     file.check_shape(element, &shape, obs.len(), var.len())?;
-    let (major, minor) = match orientation {
+    let axes = match orientation {
         Orientation::Csr => (obs.len(), var.len()),
         Orientation::Csc => (var.len(), obs.len()),
     };
-    let compressed = read_compressed(file, element, group, major, minor)?;
+    let compressed = read_compressed(h5, element, group, axes, None)?;
     let csr = match orientation {
-        Orientation::Csr => sort_rows(file, element, compressed)?,
-        Orientation::Csc => transpose(file, element, &compressed, minor)?,
+        Orientation::Csr => sort_rows(h5, element, compressed)?,
+        Orientation::Csc => transpose(h5, element, &compressed, axes.1)?,
     };
     FeatureMatrix::from_csr(obs, var, csr.indptr, csr.indices, csr.values)
-        .map_err(|error| file.locate(error, element))
+        .map_err(|error| h5.locate(error, element))
 }
 
 /// The `shape` attribute, `[n_obs, n_var]`.
 fn shape(file: &AnnData, element: &str, group: &Group) -> Result<Vec<u64>> {
     let attrs = group
         .attrs()
-        .map_err(|error| hdf5_error(&file.name, element, &error))?;
+        .map_err(|error| file.h5.error(element, &error))?;
     let shape = match attrs.get("shape") {
         Some(AttrValue::I64Array(shape)) => shape.iter().map(|&n| n.max(0) as u64).collect(),
         Some(AttrValue::U64Array(shape)) => shape.clone(),
@@ -75,151 +70,4 @@ fn shape(file: &AnnData, element: &str, group: &Group) -> Result<Vec<u64>> {
         }
     };
     Ok(shape)
-}
-
-/// `data`, `indices` and `indptr`, checked against each other and the axis lengths.
-fn read_compressed(
-    file: &AnnData,
-    element: &str,
-    group: &Group,
-    major: usize,
-    minor: usize,
-) -> Result<Compressed> {
-    let member = |name: &str| {
-        let path = format!("{element}/{name}");
-        group
-            .dataset(name)
-            .map_err(|error| hdf5_error(&file.name, &path, &error))
-            .map(|dataset| (path, dataset))
-    };
-    let (path, dataset) = member("indptr")?;
-    let indptr = file.integers(&path, &dataset)?;
-    let indptr = check_indptr(file, &path, &indptr, major)?;
-    let (path, dataset) = member("indices")?;
-    let indices = file.integers(&path, &dataset)?;
-    let indices = check_indices(file, &path, &indices, minor)?;
-    let (path, dataset) = member("data")?;
-    let values = file.numbers(&path, &dataset)?;
-    let stored = indptr.last().copied().unwrap_or_default();
-    if indices.len() != stored || values.len() != stored {
-        return Err(file.invalid(
-            element,
-            format!(
-                "indptr ends at {stored}, but there are {} indices and {} values",
-                indices.len(),
-                values.len()
-            ),
-            "the sparse matrix is inconsistent; re-write the file with anndata",
-        ));
-    }
-    Ok(Compressed {
-        indptr,
-        indices,
-        values,
-    })
-}
-
-fn check_indptr(file: &AnnData, path: &str, indptr: &[i64], major: usize) -> Result<Vec<usize>> {
-    let fix = "the sparse matrix is inconsistent; re-write the file with anndata";
-    if indptr.len() != major + 1 || indptr.first() != Some(&0) {
-        return Err(file.invalid(
-            path,
-            format!(
-                "{} row pointers for {major} compressed rows (expected {}, starting at 0)",
-                indptr.len(),
-                major + 1
-            ),
-            fix,
-        ));
-    }
-    if let Some(at) = indptr.windows(2).position(|pair| pair[0] > pair[1]) {
-        return Err(file.invalid(path, format!("pointers decrease at entry {}", at + 1), fix));
-    }
-    Ok(indptr.iter().map(|&p| p as usize).collect())
-}
-
-fn check_indices(file: &AnnData, path: &str, indices: &[i64], minor: usize) -> Result<Vec<u32>> {
-    indices
-        .iter()
-        .map(|&index| {
-            usize::try_from(index)
-                .ok()
-                .filter(|&index| index < minor)
-                .map(|index| index as u32)
-                .ok_or_else(|| {
-                    file.invalid(
-                        path,
-                        format!("index {index} is outside 0..{minor}"),
-                        "the sparse matrix is inconsistent; re-write the file with anndata",
-                    )
-                })
-        })
-        .collect()
-}
-
-/// CSR with each row's genes in increasing order (scipy allows unsorted indices).
-fn sort_rows(file: &AnnData, element: &str, mut csr: Compressed) -> Result<Compressed> {
-    for bounds in csr.indptr.windows(2) {
-        let (start, end) = (bounds[0], bounds[1]);
-        let row = &csr.indices[start..end];
-        if row.windows(2).all(|pair| pair[0] < pair[1]) {
-            continue;
-        }
-        let mut pairs: Vec<(u32, f32)> = row
-            .iter()
-            .copied()
-            .zip(csr.values[start..end].iter().copied())
-            .collect();
-        pairs.sort_unstable_by_key(|pair| pair.0);
-        for (slot, (index, value)) in pairs.into_iter().enumerate() {
-            csr.indices[start + slot] = index;
-            csr.values[start + slot] = value;
-        }
-    }
-    check_no_repeats(file, element, &csr)?;
-    Ok(csr)
-}
-
-/// CSC → CSR by a counting sort on the observation index; genes come out in order.
-fn transpose(file: &AnnData, element: &str, csc: &Compressed, n_obs: usize) -> Result<Compressed> {
-    let mut indptr = vec![0usize; n_obs + 1];
-    for &obs in &csc.indices {
-        indptr[obs as usize + 1] += 1;
-    }
-    for row in 0..n_obs {
-        indptr[row + 1] += indptr[row];
-    }
-    let mut next = indptr.clone();
-    let mut indices = vec![0u32; csc.indices.len()];
-    let mut values = vec![0f32; csc.values.len()];
-    for (gene, bounds) in csc.indptr.windows(2).enumerate() {
-        for entry in bounds[0]..bounds[1] {
-            let slot = &mut next[csc.indices[entry] as usize];
-            indices[*slot] = gene as u32;
-            values[*slot] = csc.values[entry];
-            *slot += 1;
-        }
-    }
-    let csr = Compressed {
-        indptr,
-        indices,
-        values,
-    };
-    check_no_repeats(file, element, &csr)?;
-    Ok(csr)
-}
-
-/// A (cell, gene) pair stored twice is ambiguous (scipy would sum them): refused.
-fn check_no_repeats(file: &AnnData, element: &str, csr: &Compressed) -> Result<()> {
-    for (row, bounds) in csr.indptr.windows(2).enumerate() {
-        let genes = &csr.indices[bounds[0]..bounds[1]];
-        if let Some(pair) = genes.windows(2).find(|pair| pair[0] == pair[1]) {
-            return Err(file.invalid(
-                element,
-                format!("observation {} stores gene {} twice", row + 1, pair[0] + 1),
-                "sum duplicates (`adata.X.sum_duplicates()`) and re-write the file",
-            ));
-        }
-    }
-    Ok(())
 }

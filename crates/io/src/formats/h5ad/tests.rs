@@ -2,10 +2,12 @@
 //! them with the same counts read from `testdata/counts.tsv` and `testdata/counts_10x/`.
 
 use super::*;
+use crate::formats::hdf5::attr_text;
 use crate::formats::mtx::{MtxOptions, read_10x_mtx};
 use crate::formats::table::{ExpressionOptions, read_expression};
 use crate::matrix::Storage;
 use crate::testdata::testdata;
+use hdf5_pure::File;
 
 fn tsv_counts() -> FeatureMatrix {
     read_expression(testdata("counts.tsv"), &ExpressionOptions::default()).unwrap()
