@@ -90,26 +90,35 @@ impl std::fmt::Debug for AnnData {
 }
 
 impl AnnData {
-    /// Opens the file at `path` (its name as given is used in errors).
+    /// Opens the file at `path` (its name as given is used in errors). Its contents are read
+    /// on demand, not loaded whole: a matrix costs its own storage, not the file's size too.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| Error::io(name.clone(), source))?;
-        Self::from_bytes(name, bytes)
+        let io_error = |source| Error::io(name.clone(), source);
+        let mut handle = std::fs::File::open(path).map_err(io_error)?;
+        let size = handle.metadata().map_err(io_error)?.len();
+        let mut magic = [0u8; 8];
+        if handle.read_exact(&mut magic).is_err() || magic != HDF5_SIGNATURE {
+            return Err(not_hdf5(name));
+        }
+        let file = File::open_streaming(path).map_err(|error| hdf5_error(&name, "/", &error))?;
+        Self::checked(name, file, size)
     }
 
     /// Parses a whole `.h5ad` file held in memory; `name` is used in errors.
     pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Result<Self> {
         let name = name.into();
         if !bytes.starts_with(&HDF5_SIGNATURE) {
-            return Err(Error::invalid(
-                Where::file(name),
-                "not an HDF5 file (no HDF5 signature at its start)",
-                "give an AnnData .h5ad file written by anndata/scanpy (`adata.write_h5ad(...)`)",
-            ));
+            return Err(not_hdf5(name));
         }
         let size = bytes.len() as u64;
         let file = File::from_bytes(bytes).map_err(|error| hdf5_error(&name, "/", &error))?;
+        Self::checked(name, file, size)
+    }
+
+    /// `file` (of `size` bytes) as AnnData, refused when truncated or not AnnData.
+    fn checked(name: String, file: File, size: u64) -> Result<Self> {
         let end = file.superblock().eof_address;
         if end > size {
             return Err(Error::invalid(
@@ -237,29 +246,100 @@ impl AnnData {
         FeatureMatrix::from_dense(obs, var, values).map_err(|error| self.locate(error, element))
     }
 
-    /// The values of a numeric dataset as `f32` (integers and float64 converted).
+    /// The values of a numeric dataset as `f32` (integers and float64 converted), read a
+    /// window at a time into the result: no copy of the whole dataset besides it.
     fn numbers(&self, element: &str, dataset: &Dataset) -> Result<Vec<f32>> {
+        let mut values = Vec::new();
+        // The shape is only a claim until the values are read: a failed reservation of it
+        // leaves the vector to grow.
+        let _ = values.try_reserve_exact(self.element_count(element, dataset)?);
+        self.numbers_in_windows(element, dataset, |window| {
+            values.extend_from_slice(window);
+            Ok(())
+        })?;
+        Ok(values)
+    }
+
+    /// Calls `each` with consecutive windows of about [`WINDOW`] values of a numeric
+    /// dataset (whole rows of a 2-D one) as `f32`, in order.
+    fn numbers_in_windows(
+        &self,
+        element: &str,
+        dataset: &Dataset,
+        mut each: impl FnMut(&[f32]) -> Result<()>,
+    ) -> Result<()> {
         self.check_numeric(element, dataset)?;
+        let shape = self.shape_of(element, dataset)?;
+        let rows = shape.first().copied().unwrap_or(1);
+        let row_len = shape.iter().skip(1).product::<u64>().max(1);
+        let step = (WINDOW / row_len).max(1);
+        for start in (0..rows).step_by(step as usize) {
+            let values = dataset
+                .read_f32_rows(start, step)
+                .map_err(|error| hdf5_error(&self.name, element, &error))?;
+            each(&values)?;
+        }
+        Ok(())
+    }
+
+    fn shape_of(&self, element: &str, dataset: &Dataset) -> Result<Vec<u64>> {
         dataset
-            .read_f32()
+            .shape()
             .map_err(|error| hdf5_error(&self.name, element, &error))
+    }
+
+    /// How many values a dataset claims to hold (its shape's product).
+    fn element_count(&self, element: &str, dataset: &Dataset) -> Result<usize> {
+        let count = self
+            .shape_of(element, dataset)?
+            .iter()
+            .fold(1u64, |n, &d| n.saturating_mul(d));
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+
+    /// The values of a 1-D integer dataset (sparse indices) mapped by `convert`, read a
+    /// window at a time.
+    fn integers_in_windows<T>(
+        &self,
+        element: &str,
+        dataset: &Dataset,
+        mut convert: impl FnMut(i64) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.check_integer(element, dataset)?;
+        let len = self.element_count(element, dataset)?;
+        let mut out = Vec::new();
+        let _ = out.try_reserve_exact(len);
+        for start in (0..len as u64).step_by(WINDOW as usize) {
+            let window = dataset
+                .read_i64_rows(start, WINDOW)
+                .map_err(|error| hdf5_error(&self.name, element, &error))?;
+            for value in window {
+                out.push(convert(value)?);
+            }
+        }
+        Ok(out)
     }
 
     /// The values of an integer dataset (indices, row pointers, codes) as `i64`.
     fn integers(&self, element: &str, dataset: &Dataset) -> Result<Vec<i64>> {
-        let dtype = dataset
-            .dtype()
-            .map_err(|error| hdf5_error(&self.name, element, &error))?;
-        if !is_integer(&dtype) {
-            return Err(self.invalid(
-                element,
-                format!("holds {dtype} values, expected integers"),
-                "re-write the file with anndata; indices, pointers and codes are integers",
-            ));
-        }
+        self.check_integer(element, dataset)?;
         dataset
             .read_i64()
             .map_err(|error| hdf5_error(&self.name, element, &error))
+    }
+
+    fn check_integer(&self, element: &str, dataset: &Dataset) -> Result<()> {
+        let dtype = dataset
+            .dtype()
+            .map_err(|error| hdf5_error(&self.name, element, &error))?;
+        if is_integer(&dtype) {
+            return Ok(());
+        }
+        Err(self.invalid(
+            element,
+            format!("holds {dtype} values, expected integers"),
+            "re-write the file with anndata; indices, pointers and codes are integers",
+        ))
     }
 
     fn check_numeric(&self, element: &str, dataset: &Dataset) -> Result<()> {
@@ -368,6 +448,10 @@ impl AnnData {
     }
 }
 
+/// Values read at a time by the windowed readers (8 MiB as `i64`): the reading buffers stay
+/// small next to the matrix they fill.
+const WINDOW: u64 = 1 << 20;
+
 /// A matrix element: sparse matrices are groups, dense ones datasets.
 enum Element {
     Group(Group),
@@ -399,6 +483,14 @@ fn attr_text(value: &AttrValue) -> Option<String> {
         }
         _ => None,
     }
+}
+
+fn not_hdf5(name: String) -> Error {
+    Error::invalid(
+        Where::file(name),
+        "not an HDF5 file (no HDF5 signature at its start)",
+        "give an AnnData .h5ad file written by anndata/scanpy (`adata.write_h5ad(...)`)",
+    )
 }
 
 /// An `hdf5-pure` error while reading `element`: the file is short, corrupt, or uses an HDF5

@@ -47,11 +47,7 @@ pub(super) fn read(
         Orientation::Csr => (obs.len(), var.len()),
         Orientation::Csc => (var.len(), obs.len()),
     };
-    let compressed = read_compressed(file, element, group, major, minor)?;
-    let csr = match orientation {
-        Orientation::Csr => sort_rows(file, element, compressed)?,
-        Orientation::Csc => transpose(file, element, &compressed, minor)?,
-    };
+    let csr = read_compressed(file, element, group, major, minor, orientation)?;
     FeatureMatrix::from_csr(obs, var, csr.indptr, csr.indices, csr.values)
         .map_err(|error| file.locate(error, element))
 }
@@ -77,13 +73,17 @@ fn shape(file: &AnnData, element: &str, group: &Group) -> Result<Vec<u64>> {
     Ok(shape)
 }
 
-/// `data`, `indices` and `indptr`, checked against each other and the axis lengths.
+/// `data`, `indices` and `indptr`, checked against each other and the axis lengths, as CSR.
+/// `indices` and `data` are read a window at a time straight into the CSR arrays (CSC
+/// through its observation indices only), so the peak is the CSR matrix plus 4 bytes per
+/// stored value for CSC.
 fn read_compressed(
     file: &AnnData,
     element: &str,
     group: &Group,
     major: usize,
     minor: usize,
+    orientation: Orientation,
 ) -> Result<Compressed> {
     let member = |name: &str| {
         let path = format!("{element}/{name}");
@@ -95,28 +95,49 @@ fn read_compressed(
     let (path, dataset) = member("indptr")?;
     let indptr = file.integers(&path, &dataset)?;
     let indptr = check_indptr(file, &path, &indptr, major)?;
-    let (path, dataset) = member("indices")?;
-    let indices = file.integers(&path, &dataset)?;
-    let indices = check_indices(file, &path, &indices, minor)?;
-    let (path, dataset) = member("data")?;
-    let values = file.numbers(&path, &dataset)?;
+    let (indices_path, indices) = member("indices")?;
+    let (values_path, values) = member("data")?;
     let stored = indptr.last().copied().unwrap_or_default();
-    if indices.len() != stored || values.len() != stored {
+    let n_indices = file.element_count(&indices_path, &indices)?;
+    let n_values = file.element_count(&values_path, &values)?;
+    if n_indices != stored || n_values != stored {
         return Err(file.invalid(
             element,
             format!(
-                "indptr ends at {stored}, but there are {} indices and {} values",
-                indices.len(),
-                values.len()
+                "indptr ends at {stored}, but there are {n_indices} indices and {n_values} values"
             ),
             "the sparse matrix is inconsistent; re-write the file with anndata",
         ));
     }
-    Ok(Compressed {
-        indptr,
-        indices,
-        values,
-    })
+    let minor_indices = file.integers_in_windows(&indices_path, &indices, |index| {
+        usize::try_from(index)
+            .ok()
+            .filter(|&index| index < minor)
+            .map(|index| index as u32)
+            .ok_or_else(|| {
+                file.invalid(
+                    &indices_path,
+                    format!("index {index} is outside 0..{minor}"),
+                    "the sparse matrix is inconsistent; re-write the file with anndata",
+                )
+            })
+    })?;
+    match orientation {
+        Orientation::Csr => {
+            let csr = Compressed {
+                indptr,
+                indices: minor_indices,
+                values: file.numbers(&values_path, &values)?,
+            };
+            sort_rows(file, element, csr)
+        }
+        Orientation::Csc => {
+            let csc_indptr = indptr;
+            transpose(file, element, &csc_indptr, &minor_indices, minor, |each| {
+                file.numbers_in_windows(&values_path, &values, each)
+            })
+        }
+    }
 }
 
 fn check_indptr(file: &AnnData, path: &str, indptr: &[i64], major: usize) -> Result<Vec<usize>> {
@@ -136,25 +157,6 @@ fn check_indptr(file: &AnnData, path: &str, indptr: &[i64], major: usize) -> Res
         return Err(file.invalid(path, format!("pointers decrease at entry {}", at + 1), fix));
     }
     Ok(indptr.iter().map(|&p| p as usize).collect())
-}
-
-fn check_indices(file: &AnnData, path: &str, indices: &[i64], minor: usize) -> Result<Vec<u32>> {
-    indices
-        .iter()
-        .map(|&index| {
-            usize::try_from(index)
-                .ok()
-                .filter(|&index| index < minor)
-                .map(|index| index as u32)
-                .ok_or_else(|| {
-                    file.invalid(
-                        path,
-                        format!("index {index} is outside 0..{minor}"),
-                        "the sparse matrix is inconsistent; re-write the file with anndata",
-                    )
-                })
-        })
-        .collect()
 }
 
 /// CSR with each row's genes in increasing order (scipy allows unsorted indices).
@@ -180,31 +182,44 @@ fn sort_rows(file: &AnnData, element: &str, mut csr: Compressed) -> Result<Compr
     Ok(csr)
 }
 
-/// CSC → CSR by a counting sort on the observation index; genes come out in order.
-fn transpose(file: &AnnData, element: &str, csc: &Compressed, n_obs: usize) -> Result<Compressed> {
+/// CSC → CSR by a counting sort on the observation index; genes come out in order. The
+/// values arrive in CSC order through `values`, which calls its argument once per window.
+fn transpose(
+    file: &AnnData,
+    element: &str,
+    csc_indptr: &[usize],
+    csc_indices: &[u32],
+    n_obs: usize,
+    values: impl FnOnce(&mut dyn FnMut(&[f32]) -> Result<()>) -> Result<()>,
+) -> Result<Compressed> {
     let mut indptr = vec![0usize; n_obs + 1];
-    for &obs in &csc.indices {
+    for &obs in csc_indices {
         indptr[obs as usize + 1] += 1;
     }
     for row in 0..n_obs {
         indptr[row + 1] += indptr[row];
     }
     let mut next = indptr.clone();
-    let mut indices = vec![0u32; csc.indices.len()];
-    let mut values = vec![0f32; csc.values.len()];
-    for (gene, bounds) in csc.indptr.windows(2).enumerate() {
-        for entry in bounds[0]..bounds[1] {
-            let slot = &mut next[csc.indices[entry] as usize];
-            indices[*slot] = gene as u32;
-            values[*slot] = csc.values[entry];
-            *slot += 1;
-        }
-    }
-    let csr = Compressed {
-        indptr,
-        indices,
-        values,
+    let mut csr = Compressed {
+        indices: vec![0u32; csc_indices.len()],
+        values: vec![0f32; csc_indices.len()],
+        indptr: Vec::new(),
     };
+    let (mut entry, mut gene) = (0usize, 0usize);
+    values(&mut |window: &[f32]| {
+        for &value in window {
+            while csc_indptr[gene + 1] <= entry {
+                gene += 1;
+            }
+            let slot = &mut next[csc_indices[entry] as usize];
+            csr.indices[*slot] = gene as u32;
+            csr.values[*slot] = value;
+            *slot += 1;
+            entry += 1;
+        }
+        Ok(())
+    })?;
+    csr.indptr = indptr;
     check_no_repeats(file, element, &csr)?;
     Ok(csr)
 }
