@@ -33,10 +33,11 @@ pub const AUTOCORRELATION_FLOOR: f64 = 0.05;
 /// At most this many rows (a seeded random subset) go into [`neighbour_autocorrelation`]...
 pub const AUTOCORRELATION_MAX_ROWS: usize = 10_000;
 
-/// ...and at most this many values (rows × genes), so that its working copies (about 24
-/// bytes per value) stay near 1.2 GB on wide inputs: 10,000 rows of 2,000 genes, 2,500 of
-/// 20,000.
-pub const AUTOCORRELATION_MAX_VALUES: usize = 50_000_000;
+/// ...and at most this many values (rows × genes), so that the fit's working memory (the
+/// PCA's f64 copy, 8 bytes per value) stays under 100 MB at any input size (issue 19): all
+/// 10,000 rows of 1,000 genes, 6,000 of 2,000, 600 of 20,000. It was 50 million (1.2 GB at
+/// 24 bytes per value) before the fit stopped copying; docs/scale.md.
+pub const AUTOCORRELATION_MAX_VALUES: usize = 12_000_000;
 
 /// Neighbours per cell in [`neighbour_autocorrelation`] (as the evaluation's 15-NN).
 const NEIGHBOURS: usize = 15;
