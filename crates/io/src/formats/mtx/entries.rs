@@ -76,8 +76,7 @@ impl Entries {
             self.rows.reserve(self.cols.len());
         }
         for (row, &count) in self.row_counts[1..].iter().enumerate() {
-            self.rows
-                .extend(std::iter::repeat_n(row as u32, count));
+            self.rows.extend(std::iter::repeat_n(row as u32, count));
         }
     }
 
@@ -152,8 +151,7 @@ mod tests {
 
     #[test]
     fn sorted_entries_become_csr_as_they_come() {
-        let (indptr, cols, values) =
-            collect(3, &[(0, 1, 1.0), (0, 4, 2.0), (2, 0, 3.0)]).unwrap();
+        let (indptr, cols, values) = collect(3, &[(0, 1, 1.0), (0, 4, 2.0), (2, 0, 3.0)]).unwrap();
         assert_eq!(indptr, [0, 2, 2, 3]);
         assert_eq!(cols, [1, 4, 0]);
         assert_eq!(values, [1.0, 2.0, 3.0]);
@@ -162,9 +160,27 @@ mod tests {
     #[test]
     fn any_order_gives_the_same_csr() {
         // Sorted by column (feature-major), and shuffled: both give the sorted result.
-        let sorted = [(0, 1, 1.0), (0, 4, 2.0), (1, 2, 5.0), (2, 0, 3.0), (2, 4, 4.0)];
-        let by_col = [(2, 0, 3.0), (0, 1, 1.0), (1, 2, 5.0), (0, 4, 2.0), (2, 4, 4.0)];
-        let shuffled = [(2, 4, 4.0), (0, 4, 2.0), (2, 0, 3.0), (1, 2, 5.0), (0, 1, 1.0)];
+        let sorted = [
+            (0, 1, 1.0),
+            (0, 4, 2.0),
+            (1, 2, 5.0),
+            (2, 0, 3.0),
+            (2, 4, 4.0),
+        ];
+        let by_col = [
+            (2, 0, 3.0),
+            (0, 1, 1.0),
+            (1, 2, 5.0),
+            (0, 4, 2.0),
+            (2, 4, 4.0),
+        ];
+        let shuffled = [
+            (2, 4, 4.0),
+            (0, 4, 2.0),
+            (2, 0, 3.0),
+            (1, 2, 5.0),
+            (0, 1, 1.0),
+        ];
         let expected = collect(3, &sorted).unwrap();
         assert_eq!(collect(3, &by_col).unwrap(), expected);
         assert_eq!(collect(3, &shuffled).unwrap(), expected);
