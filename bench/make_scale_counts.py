@@ -12,7 +12,8 @@ small at a million cells. Seeded: same arguments, same files.
 
 writes OUT/counts_10x/{matrix.mtx,features.tsv,barcodes.tsv} (Cell Ranger order: sorted
 by barcode, genes ascending within) and OUT/counts.h5ad (X = CSR float32, anndata's
-on-disk layout written with h5py, uncompressed).
+on-disk layout written with h5py, uncompressed); --h5ad-only skips the MTX text, most of
+the time at a million cells.
 """
 import argparse
 import os
@@ -67,6 +68,8 @@ def main():
     parser.add_argument("--genes", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--h5ad-only", action="store_true",
+                        help="skip the MTX directory (its text is most of the time at 1M cells)")
     args = parser.parse_args()
     tenx = os.path.join(args.out, "counts_10x")
     os.makedirs(tenx, exist_ok=True)
@@ -102,14 +105,25 @@ def main():
                 indices[stored:] = cols
                 pointers.append(indptr[1:] + stored)
                 stored += n
+                print(f"cells {start + indptr.size - 1}: {stored} stored values", flush=True)
+                if args.h5ad_only:
+                    continue
                 cells = np.repeat(np.arange(start + 1, start + indptr.size), np.diff(indptr))
                 lines = np.char.add(np.char.add(np.char.add(np.char.add(
                     (cols + 1).astype(str), " "), cells.astype(str)), " "),
                     values.astype(np.int64).astype(str))
                 mtx.write("\n".join(lines.tolist()))
                 mtx.write("\n")
-                print(f"cells {start + indptr.size - 1}: {stored} stored values", flush=True)
         x.create_dataset("indptr", data=np.concatenate(pointers))
+    if args.h5ad_only:
+        os.remove(body)
+    else:
+        write_mtx(tenx, args, stored, body)
+    print(f"{args.cells} cells x {args.genes} genes, {stored} stored values "
+          f"({stored / args.cells / args.genes:.1%})")
+
+
+def write_mtx(tenx, args, stored, body):
     with open(os.path.join(tenx, "matrix.mtx"), "w") as mtx:
         mtx.write("%%MatrixMarket matrix coordinate integer general\n")
         mtx.write(f"{args.genes} {args.cells} {stored}\n")
@@ -117,8 +131,6 @@ def main():
             while chunk := source.read(1 << 24):
                 mtx.write(chunk)
     os.remove(body)
-    print(f"{args.cells} cells x {args.genes} genes, {stored} stored values "
-          f"({stored / args.cells / args.genes:.1%})")
 
 
 if __name__ == "__main__":
