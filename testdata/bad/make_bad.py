@@ -154,6 +154,10 @@ mtx_dir("mtx_short_entries", mtx(nnz=9))
 mtx_dir("mtx_negative_count", mtx(body=entries[:2] + [(3, 2, -5)] + entries[3:]))
 # Found while writing the fuzz/ mtx target: the promised entry count was reserved up front.
 mtx_dir("mtx_absurd_entry_count", mtx(nnz=2**64 - 1))
+# A (feature, barcode) pair twice: next to each other (found while reading, with its line),
+# and apart, out of Cell Ranger's order (found when the entries are sorted, by the pair).
+mtx_dir("mtx_repeated_entry", mtx(body=entries + [(2, 4, 5)]))
+mtx_dir("mtx_repeated_entry_apart", mtx(body=entries + [(1, 1, 5)]))
 
 # ---- label / batch tables (ids of matrix_ok.tsv: cell0..cell4)
 put("labels_no_match.tsv", "id\tbatch\n" + "".join(f"other{j}\tb{j % 2}\n" for j in range(5)))

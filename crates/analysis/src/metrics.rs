@@ -41,9 +41,11 @@ pub fn nearest_neighbours(points: DenseView<'_>, k: usize) -> Result<Vec<Vec<usi
                 .map(|j| (squared_distance(points.row(i), points.row(j)), j))
                 .collect();
             dist.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            dist.truncate(k);
-            dist.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            dist.into_iter().map(|(_, j)| j).collect()
+            let nearest = &mut dist[..k];
+            nearest.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            // A fresh k-long list: collecting `dist.into_iter()` would reuse (and keep) its
+            // n-long allocation for every point, n² × 16 bytes in all (1.6 GB at 10,000).
+            nearest.iter().map(|&(_, j)| j).collect()
         })
         .collect())
 }

@@ -17,6 +17,9 @@ pub fn pca_scores(rows: &dyn RowSource, n_components: usize, seed: u64) -> Vec<f
     subspace_scores(rows, n_components, seed, MAX_ITERATIONS)
 }
 
+/// Rows read at a time into the PCA's working copy.
+const READ_BLOCK: usize = 256;
+
 /// Iterations of [`pca_scores`] at most (it stops earlier once the basis settles).
 const MAX_ITERATIONS: usize = 200;
 
@@ -45,10 +48,16 @@ fn subspace_scores(
     if k == 0 {
         return vec![0.0; n * n_components];
     }
-    let mut centred = vec![0.0f32; n * d];
-    let all: Vec<usize> = (0..n).collect();
-    rows.fill_rows(&all, &mut centred);
-    let mut x: Vec<f64> = centred.iter().map(|&v| f64::from(v)).collect();
+    // The rows are read a block at a time straight into the f64 copy: a whole f32 copy
+    // besides it would add half as much again.
+    let mut x: Vec<f64> = Vec::with_capacity(n * d);
+    let mut block = Vec::new();
+    for first in (0..n).step_by(READ_BLOCK) {
+        let chunk: Vec<usize> = (first..n.min(first + READ_BLOCK)).collect();
+        block.resize(chunk.len() * d, 0.0f32);
+        rows.fill_rows(&chunk, &mut block);
+        x.extend(block.iter().map(|&v| f64::from(v)));
+    }
     for col in 0..d {
         let mean = (0..n).map(|r| x[r * d + col]).sum::<f64>() / n as f64;
         for r in 0..n {

@@ -97,7 +97,8 @@ impl std::fmt::Debug for AnnData {
 }
 
 impl AnnData {
-    /// Opens the file at `path` (its name as given is used in errors).
+    /// Opens the file at `path` (its name as given is used in errors). Its contents are read
+    /// on demand, not loaded whole: a matrix costs its own storage, not the file's size too.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let data = Self {
             h5: Hdf5::open(path.as_ref(), &ANNDATA)?,

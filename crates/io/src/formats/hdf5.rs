@@ -1,5 +1,5 @@
-//! What the HDF5 readers (AnnData `.h5ad`, 10x Genomics `.h5`) share: opening a file held
-//! in memory with the signature and truncation checks, typed dataset reads, and the wording
+//! What the HDF5 readers (AnnData `.h5ad`, 10x Genomics `.h5`) share: opening a file (read on
+//! demand, or held in memory) with the signature and truncation checks, typed dataset reads, and the wording
 //! of their one-line errors. Each reader names its file kind in a [`Flavour`].
 
 pub(crate) mod sparse;
@@ -54,11 +54,21 @@ pub(crate) struct Hdf5 {
 const MAX_EXPANSION: u64 = 1032;
 
 impl Hdf5 {
-    /// Reads the file at `path` into memory and parses it.
+    /// Opens the file at `path`, read on demand (`hdf5-pure`'s streaming reader) rather than
+    /// loaded whole: a matrix costs its own storage, not the file's size too.
     pub(crate) fn open(path: &Path, flavour: &'static Flavour) -> Result<Self> {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| Error::io(name.clone(), source))?;
-        Self::from_bytes(name, bytes, flavour)
+        let io_error = |source| Error::io(name.clone(), source);
+        let mut handle = std::fs::File::open(path).map_err(io_error)?;
+        let size = handle.metadata().map_err(io_error)?.len();
+        let mut magic = [0u8; 8];
+        if handle.read_exact(&mut magic).is_err() || magic != HDF5_SIGNATURE {
+            return Err(not_hdf5(name, flavour));
+        }
+        drop(handle);
+        let file =
+            File::open_streaming(path).map_err(|error| hdf5_error(&name, flavour, "/", &error))?;
+        Self::checked(name, file, size, flavour)
     }
 
     /// Parses a whole HDF5 file held in memory, refusing other files and truncated ones.
@@ -68,15 +78,16 @@ impl Hdf5 {
         flavour: &'static Flavour,
     ) -> Result<Self> {
         if !bytes.starts_with(&HDF5_SIGNATURE) {
-            return Err(Error::invalid(
-                Where::file(name),
-                "not an HDF5 file (no HDF5 signature at its start)",
-                flavour.expected,
-            ));
+            return Err(not_hdf5(name, flavour));
         }
         let size = bytes.len() as u64;
         let file =
             File::from_bytes(bytes).map_err(|error| hdf5_error(&name, flavour, "/", &error))?;
+        Self::checked(name, file, size, flavour)
+    }
+
+    /// `file` (of `size` bytes), refused when its superblock says it is longer.
+    fn checked(name: String, file: File, size: u64, flavour: &'static Flavour) -> Result<Self> {
         let end = file.superblock().eof_address;
         if end > size {
             return Err(Error::invalid(
@@ -325,6 +336,15 @@ pub(crate) fn attr_text(value: &AttrValue) -> Option<String> {
 
 /// An `hdf5-pure` error while reading `element`: the file is short, corrupt, or uses an HDF5
 /// feature the reader lacks.
+/// The error for a file without HDF5's signature.
+fn not_hdf5(name: String, flavour: &Flavour) -> Error {
+    Error::invalid(
+        Where::file(name),
+        "not an HDF5 file (no HDF5 signature at its start)",
+        flavour.expected,
+    )
+}
+
 fn hdf5_error(file: &str, flavour: &Flavour, element: &str, error: &hdf5_pure::Error) -> Error {
     let at = if element == "/" {
         Where::file(file)

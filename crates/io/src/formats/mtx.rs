@@ -25,6 +25,10 @@ use crate::error::{Error, Result, Where};
 use crate::input::{self, Input};
 use crate::matrix::FeatureMatrix;
 
+mod entries;
+
+use entries::{CsrParts, Entries, Repeat};
+
 /// Which features of a 10x matrix to read, and how to name them (the Matrix Market and the
 /// HDF5 readers alike).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,67 +101,20 @@ pub fn read_10x_mtx_from(
         }
     }
     drop(seen);
-    let matrix_name = matrix.name().to_string();
-    let mut triplets = read_triplets(matrix)?;
-    if triplets.n_features != n_features || triplets.n_barcodes != barcodes.len() {
-        return Err(Error::invalid(
-            Where::line(matrix_name, triplets.size_line),
+    let expected = (n_features, barcodes.len());
+    let keep = selection.keep.as_deref();
+    let (indptr, indices, values) = read_entries(
+        matrix,
+        expected,
+        keep,
+        |(n_features, n_barcodes)| {
             format!(
-                "matrix is {} features × {} barcodes, but {} lists {} and {} lists {}",
-                triplets.n_features,
-                triplets.n_barcodes,
-                features_name,
-                n_features,
-                barcodes_name,
-                barcodes.len()
-            ),
-            "use the features/genes and barcodes files written with this matrix (same Cell Ranger run)",
-        ));
-    }
-    if let Some(keep) = &selection.keep {
-        triplets
-            .entries
-            .retain_mut(|entry| match keep[entry.feature as usize] {
-                Some(column) => {
-                    entry.feature = column;
-                    true
-                }
-                None => false,
-            });
-    }
-    // Counting sort by barcode; features within a barcode are then sorted.
-    let mut row_ends = vec![0usize; barcodes.len() + 1];
-    for entry in &triplets.entries {
-        row_ends[entry.barcode as usize + 1] += 1;
-    }
-    for row in 0..barcodes.len() {
-        row_ends[row + 1] += row_ends[row];
-    }
-    let mut next = row_ends.clone();
-    let mut pairs = vec![(0u32, 0f32, 0u64); triplets.entries.len()];
-    for entry in &triplets.entries {
-        let slot = &mut next[entry.barcode as usize];
-        pairs[*slot] = (entry.feature, entry.value, entry.line);
-        *slot += 1;
-    }
-    for (row, bounds) in row_ends.windows(2).enumerate() {
-        let span = &mut pairs[bounds[0]..bounds[1]];
-        span.sort_unstable_by_key(|pair| pair.0);
-        if let Some(pair) = span.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-            return Err(Error::invalid(
-                Where::line(matrix_name, pair[1].2),
-                format!(
-                    "second entry for feature {} and barcode {}",
-                    pair[1].0 + 1,
-                    row + 1
-                ),
-                "each (feature, barcode) pair may appear once; re-export the matrix",
-            ));
-        }
-    }
-    let indices = pairs.iter().map(|p| p.0).collect();
-    let values = pairs.iter().map(|p| p.1).collect();
-    FeatureMatrix::from_csr(barcodes, selection.names, row_ends, indices, values)
+                "matrix is {n_features} features × {n_barcodes} barcodes, but {features_name} lists {} and {barcodes_name} lists {}",
+                expected.0, expected.1
+            )
+        },
+    )?;
+    FeatureMatrix::from_csr(barcodes, selection.names, indptr, indices, values)
 }
 
 fn find(dir: &Path, names: &[&str]) -> Result<PathBuf> {
@@ -222,33 +179,32 @@ fn read_features(reader: Input) -> Result<Features> {
     Ok(features)
 }
 
-struct Entry {
-    feature: u32,
-    barcode: u32,
-    value: f32,
-    line: u64,
-}
-
-struct Triplets {
-    n_features: usize,
-    n_barcodes: usize,
-    size_line: u64,
-    entries: Vec<Entry>,
-}
-
-fn read_triplets(reader: Input) -> Result<Triplets> {
+/// Reads `matrix.mtx` (features × barcodes) into CSR arrays with barcodes as rows. The size
+/// line must match `expected` (features, barcodes); `mismatch` words the error when not.
+/// `keep` maps each feature to its column in the result, `None` dropping its entries (the
+/// feature-type filter); without it every feature keeps its own column.
+fn read_entries(
+    mut reader: Input,
+    expected: (usize, usize),
+    keep: Option<&[Option<u32>]>,
+    mismatch: impl FnOnce((usize, usize)) -> String,
+) -> Result<CsrParts> {
     let name = reader.name().to_string();
-    let mut lines = reader.lines();
+    // One line buffer for the whole file: 57 million entries are 57 million lines.
+    let mut text = String::new();
     let mut line_number = 0u64;
-    let mut next_line = |lines: &mut std::io::Lines<_>| -> Result<Option<String>> {
+    let mut next_line = |text: &mut String| -> Result<bool> {
         line_number += 1;
-        lines
-            .next()
-            .transpose()
-            .map_err(|e| Error::from_read(Where::line(name.clone(), line_number), e))
+        text.clear();
+        let read = reader
+            .read_line(text)
+            .map_err(|e| Error::from_read(Where::line(name.clone(), line_number), e))?;
+        let content = text.trim_end_matches(['\n', '\r']).len();
+        text.truncate(content);
+        Ok(read > 0)
     };
-    let banner = next_line(&mut lines)?.unwrap_or_default();
-    let banner_lower = banner.to_ascii_lowercase();
+    next_line(&mut text)?;
+    let banner_lower = text.to_ascii_lowercase();
     let fields: Vec<&str> = banner_lower.split_whitespace().collect();
     if fields.len() < 5 || fields[0] != "%%matrixmarket" || fields[2] != "coordinate" {
         return Err(Error::invalid(
@@ -259,22 +215,19 @@ fn read_triplets(reader: Input) -> Result<Triplets> {
     }
     let pattern = fields[3] == "pattern";
     let mut size_line = 1u64;
-    let size = loop {
-        match next_line(&mut lines)? {
-            None => {
-                return Err(Error::Empty {
-                    at: Where::file(name),
-                    what: "matrix size line".into(),
-                });
-            }
-            Some(line) if line.starts_with('%') || line.trim().is_empty() => size_line += 1,
-            Some(line) => {
-                size_line += 1;
-                break line;
-            }
+    loop {
+        if !next_line(&mut text)? {
+            return Err(Error::Empty {
+                at: Where::file(name),
+                what: "matrix size line".into(),
+            });
         }
-    };
-    let dims: Vec<usize> = size
+        size_line += 1;
+        if !(text.starts_with('%') || text.trim().is_empty()) {
+            break;
+        }
+    }
+    let dims: Vec<usize> = text
         .split_whitespace()
         .map(|f| f.parse().ok())
         .collect::<Option<_>>()
@@ -282,16 +235,22 @@ fn read_triplets(reader: Input) -> Result<Triplets> {
         .ok_or_else(|| {
             Error::invalid(
                 Where::line(name.clone(), size_line),
-                format!("size line '{size}' is not 'rows columns entries'"),
+                format!("size line '{text}' is not 'rows columns entries'"),
                 "repair the header of matrix.mtx",
             )
         })?;
     let (n_features, n_barcodes, n_entries) = (dims[0], dims[1], dims[2]);
-    // The size line is a promise, not a fact: reserve at most a million entries up front so
-    // a corrupt count cannot allocate (or overflow) before the entries are read.
-    let mut entries = Vec::with_capacity(n_entries.min(1 << 20));
+    if (n_features, n_barcodes) != expected {
+        return Err(Error::invalid(
+            Where::line(name, size_line),
+            mismatch((n_features, n_barcodes)),
+            "use the features/genes and barcodes files written with this matrix (same Cell Ranger run)",
+        ));
+    }
+    let possible = n_features.saturating_mul(n_barcodes);
+    let mut entries = Entries::new(n_barcodes, n_entries.min(possible));
     let mut line = size_line;
-    while let Some(text) = next_line(&mut lines)? {
+    while next_line(&mut text)? {
         line += 1;
         let mut fields = text.split_whitespace();
         let (Some(feature), Some(barcode)) = (fields.next(), fields.next()) else {
@@ -325,13 +284,17 @@ fn read_triplets(reader: Input) -> Result<Triplets> {
                 "give non-negative counts",
             ));
         }
-        if value != 0.0 {
-            entries.push(Entry {
-                feature: (feature - 1) as u32,
-                barcode: (barcode - 1) as u32,
-                value,
-                line,
-            });
+        // the feature's column in the result, or none when its type is not kept
+        let column = match keep {
+            Some(keep) => keep[feature - 1],
+            None => Some((feature - 1) as u32),
+        };
+        if let Some(column) = column
+            && value != 0.0
+        {
+            entries
+                .push((barcode - 1) as u32, column, value)
+                .map_err(|repeat| repeated(Where::line(name.clone(), line), repeat))?;
         }
     }
     if line - size_line != n_entries as u64 {
@@ -344,12 +307,23 @@ fn read_triplets(reader: Input) -> Result<Triplets> {
             "the file is incomplete; copy or export it again",
         ));
     }
-    Ok(Triplets {
-        n_features,
-        n_barcodes,
-        size_line,
-        entries,
-    })
+    entries
+        .finish()
+        .map_err(|repeat| repeated(Where::file(name), repeat))
+}
+
+/// A (feature, barcode) pair given twice; `at` is the line of the second when it follows
+/// the first, else the file.
+fn repeated(at: Where, repeat: Repeat) -> Error {
+    Error::invalid(
+        at,
+        format!(
+            "second entry for feature {} and barcode {}",
+            repeat.col + 1,
+            repeat.row + 1
+        ),
+        "each (feature, barcode) pair may appear once; re-export the matrix",
+    )
 }
 
 fn bad_entry(name: &str, line: u64, text: &str) -> Error {

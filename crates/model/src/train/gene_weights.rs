@@ -16,7 +16,7 @@ use rand::SeedableRng;
 use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
 
-use crate::data::{DenseMatrix, DenseView, RowSource};
+use crate::data::{DenseView, RowSource};
 use crate::vae::column_moments;
 use vaebio_analysis::{nearest_neighbours, pca_scores_approximate};
 
@@ -33,10 +33,11 @@ pub const AUTOCORRELATION_FLOOR: f64 = 0.05;
 /// At most this many rows (a seeded random subset) go into [`neighbour_autocorrelation`]...
 pub const AUTOCORRELATION_MAX_ROWS: usize = 10_000;
 
-/// ...and at most this many values (rows × genes), so that its working copies (about 24
-/// bytes per value) stay near 1.2 GB on wide inputs: 10,000 rows of 2,000 genes, 2,500 of
-/// 20,000.
-pub const AUTOCORRELATION_MAX_VALUES: usize = 50_000_000;
+/// ...and at most this many values (rows × genes), so that the fit's working memory (the
+/// PCA's f64 copy, 8 bytes per value) stays under 100 MB at any input size (issue 19): all
+/// 10,000 rows of 1,000 genes, 6,000 of 2,000, 600 of 20,000. It was 50 million (1.2 GB at
+/// 24 bytes per value) before the fit stopped copying; docs/scale.md.
+pub const AUTOCORRELATION_MAX_VALUES: usize = 12_000_000;
 
 /// Neighbours per cell in [`neighbour_autocorrelation`] (as the evaluation's 15-NN).
 const NEIGHBOURS: usize = 15;
@@ -112,37 +113,120 @@ pub fn neighbour_autocorrelation(rows: &dyn RowSource, seed: u64) -> Vec<f32> {
     if n <= NEIGHBOURS + 1 || n_genes == 0 {
         return vec![0.0; n_genes];
     }
-    let mut expression = vec![0.0f32; n * n_genes];
-    rows.fill_rows(&chosen, &mut expression);
-    log_normalise(&mut expression, n_genes);
-    let components = COMPONENTS.min(n_genes);
-    let Ok(matrix) = DenseView::new(&expression, n_genes)
-        .and_then(|view| DenseMatrix::new(z_scores(&view), n, n_genes))
-    else {
-        return vec![0.0; n_genes];
+    // The PCA reads its z-scores through `Normalised`, row blocks at a time: no copy of the
+    // chosen rows besides the PCA's own f64 one (8 bytes per value, the fit's peak).
+    let log_normalised = Normalised {
+        rows,
+        chosen: &chosen,
+        z_scores: None,
     };
-    let scores = pca_scores_approximate(&matrix, components, seed, PCA_ITERATIONS);
+    let (mean, std) = column_moments(&log_normalised);
+    let z_scored = Normalised {
+        z_scores: Some((&mean, &std)),
+        ..log_normalised
+    };
+    let components = COMPONENTS.min(n_genes);
+    let scores = pca_scores_approximate(&z_scored, components, seed, PCA_ITERATIONS);
     let Ok(neighbours) =
         DenseView::new(&scores, components).and_then(|p| nearest_neighbours(p, NEIGHBOURS))
     else {
         return vec![0.0; n_genes];
     };
-    let mut smoothed = vec![0.0f32; n * n_genes];
-    for (row, near) in smoothed.chunks_exact_mut(n_genes).zip(&neighbours) {
+    let mut expression = vec![0.0f32; n * n_genes];
+    log_normalised.fill_rows(&(0..n).collect::<Vec<_>>(), &mut expression);
+    neighbour_correlations(&expression, &neighbours, n_genes)
+        .into_iter()
+        .map(|r| r.max(0.0) as f32)
+        .collect()
+}
+
+/// The chosen rows of a count matrix, log-normalised and, with `z_scores` (column mean and
+/// population standard deviation of the log-normalised rows), z-scored: computed as read.
+#[derive(Clone, Copy)]
+struct Normalised<'a> {
+    rows: &'a dyn RowSource,
+    chosen: &'a [usize],
+    z_scores: Option<(&'a [f64], &'a [f64])>,
+}
+
+impl RowSource for Normalised<'_> {
+    fn n_rows(&self) -> usize {
+        self.chosen.len()
+    }
+
+    fn n_cols(&self) -> usize {
+        self.rows.n_cols()
+    }
+
+    fn fill_rows(&self, rows: &[usize], out: &mut [f32]) {
+        let mapped: Vec<usize> = rows.iter().map(|&r| self.chosen[r]).collect();
+        self.rows.fill_rows(&mapped, out);
+        log_normalise(out, self.n_cols());
+        if let Some((mean, std)) = self.z_scores {
+            z_score(out, mean, std);
+        }
+    }
+}
+
+/// Per gene, the Pearson correlation across rows between the gene's value in `expression`
+/// (row-major, `n_genes` wide) and its mean over the row's `neighbours`; 0 when either is
+/// constant. The neighbour means are recomputed a row at a time (two passes) rather than
+/// kept.
+fn neighbour_correlations(
+    expression: &[f32],
+    neighbours: &[Vec<usize>],
+    n_genes: usize,
+) -> Vec<f64> {
+    let row = |i: usize| &expression[i * n_genes..(i + 1) * n_genes];
+    let mut smoothed = vec![0.0f32; n_genes];
+    let smooth = |near: &[usize], smoothed: &mut [f32]| {
+        smoothed.fill(0.0);
         for &j in near {
-            for (s, &v) in row
-                .iter_mut()
-                .zip(&expression[j * n_genes..(j + 1) * n_genes])
-            {
+            for (s, &v) in smoothed.iter_mut().zip(row(j)) {
                 *s += v;
             }
         }
-        for s in row.iter_mut() {
+        for s in smoothed.iter_mut() {
             *s /= NEIGHBOURS as f32;
+        }
+    };
+    let (mut sum_x, mut sum_y) = (vec![0.0f64; n_genes], vec![0.0f64; n_genes]);
+    for (i, near) in neighbours.iter().enumerate() {
+        smooth(near, &mut smoothed);
+        for ((sx, sy), (&x, &y)) in sum_x
+            .iter_mut()
+            .zip(sum_y.iter_mut())
+            .zip(row(i).iter().zip(&smoothed))
+        {
+            *sx += f64::from(x);
+            *sy += f64::from(y);
+        }
+    }
+    let n = neighbours.len() as f64;
+    let mean_x: Vec<f64> = sum_x.iter().map(|s| s / n).collect();
+    let mean_y: Vec<f64> = sum_y.iter().map(|s| s / n).collect();
+    let (mut sxy, mut sxx, mut syy) = (
+        vec![0.0f64; n_genes],
+        vec![0.0f64; n_genes],
+        vec![0.0f64; n_genes],
+    );
+    for (i, near) in neighbours.iter().enumerate() {
+        smooth(near, &mut smoothed);
+        for (g, (&x, &y)) in row(i).iter().zip(&smoothed).enumerate() {
+            let (dx, dy) = (f64::from(x) - mean_x[g], f64::from(y) - mean_y[g]);
+            sxy[g] += dx * dy;
+            sxx[g] += dx * dx;
+            syy[g] += dy * dy;
         }
     }
     (0..n_genes)
-        .map(|g| correlation(&expression, &smoothed, g, n_genes).max(0.0) as f32)
+        .map(|g| {
+            if sxx[g] > 0.0 && syy[g] > 0.0 {
+                sxy[g] / (sxx[g] * syy[g]).sqrt()
+            } else {
+                0.0
+            }
+        })
         .collect()
 }
 
@@ -159,13 +243,11 @@ fn log_normalise(values: &mut [f32], n_cols: usize) {
     }
 }
 
-/// Per-column z-scores (population standard deviation; a constant column becomes 0), clipped
-/// above at [`MAX_Z`].
-fn z_scores(view: &DenseView<'_>) -> Vec<f32> {
-    let (mean, std) = column_moments(view);
-    let mut out = view.values().to_vec();
-    for row in out.chunks_exact_mut(mean.len()) {
-        for ((v, m), s) in row.iter_mut().zip(&mean).zip(&std) {
+/// Per-column z-scores in place (population standard deviation `std`; a constant column
+/// becomes 0), clipped above at [`MAX_Z`].
+fn z_score(values: &mut [f32], mean: &[f64], std: &[f64]) {
+    for row in values.chunks_exact_mut(mean.len()) {
+        for ((v, m), s) in row.iter_mut().zip(mean).zip(std) {
             *v = if *s > 0.0 {
                 (((f64::from(*v) - m) / s) as f32).min(MAX_Z)
             } else {
@@ -173,36 +255,12 @@ fn z_scores(view: &DenseView<'_>) -> Vec<f32> {
             };
         }
     }
-    out
-}
-
-/// Pearson correlation of column `col` of `a` and of `b` (row-major, `n_cols` wide); 0 when
-/// either is constant.
-fn correlation(a: &[f32], b: &[f32], col: usize, n_cols: usize) -> f64 {
-    let column = |m: &[f32]| -> Vec<f64> {
-        m.chunks_exact(n_cols)
-            .map(|row| f64::from(row[col]))
-            .collect()
-    };
-    let (x, y) = (column(a), column(b));
-    let n = x.len() as f64;
-    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (xi, yi) in x.iter().zip(&y) {
-        sxy += (xi - mx) * (yi - my);
-        sxx += (xi - mx) * (xi - mx);
-        syy += (yi - my) * (yi - my);
-    }
-    if sxx > 0.0 && syy > 0.0 {
-        sxy / (sxx * syy).sqrt()
-    } else {
-        0.0
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::DenseMatrix;
 
     /// Worked by hand: means 0.99, 3.99, 0 plus 0.01 are 1, 4, 0.01; to the power −½ they
     /// are 1, 0.5, 10, averaging 11.5 / 3, so the weights are 3/11.5, 1.5/11.5, 30/11.5.
