@@ -1,6 +1,7 @@
-//! What the HDF5 readers (AnnData `.h5ad`, 10x Genomics `.h5`) share: opening a file (read on
-//! demand, or held in memory) with the signature and truncation checks, typed dataset reads, and the wording
-//! of their one-line errors. Each reader names its file kind in a [`Flavour`].
+//! What the HDF5 readers (AnnData `.h5ad`, 10x Genomics `.h5`) share: opening a file (read
+//! on demand, or held in memory) with the signature and truncation checks, typed dataset
+//! reads, and the wording of their one-line errors. Each reader names its file kind in a
+//! [`Flavour`].
 
 pub(crate) mod sparse;
 
