@@ -6,6 +6,7 @@ use anyhow::Result;
 use crate::cli::ReconstructArgs;
 use crate::commands::BadInput;
 use crate::covariate::Covariate;
+use crate::extra_covariates::ExtraCovariates;
 use crate::model_dir::open_model;
 use crate::output::{Provenance, write_expression};
 use crate::pipeline::read_for_model;
@@ -30,7 +31,15 @@ pub fn run(args: ReconstructArgs, quiet: bool) -> Result<()> {
         }
         None => None,
     };
-    let data = loaded.dataset(batch.as_ref().map(|b| b.codes.as_slice()))?;
+    let covariates = ExtraCovariates::for_model(
+        args.input.options.covariates.as_deref(),
+        loaded.matrix.row_names(),
+        vae.metadata(),
+    )?;
+    let data = loaded.dataset(
+        batch.as_ref().map(|b| b.codes.as_slice()),
+        covariates.as_ref(),
+    )?;
     let values = vae.reconstruct(&data, transform)?;
     let provenance = Provenance {
         command: "reconstruct",
