@@ -566,6 +566,10 @@ pub struct ReconstructArgs {
     /// Decode every observation as if it came from this batch category (batch correction).
     #[arg(long, value_name = "NAME")]
     pub transform_batch: Option<String>,
+    /// Decode every observation with this value of an extra covariate, `NAME=CATEGORY` or
+    /// `NAME=NUMBER` (repeatable); the covariates must still be given.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub transform_covariate: Vec<String>,
     /// Output: `.tsv`, `.npy`, or `.h5ad` (AnnData: the values as X, an --h5ad input's obs
     /// columns, settings in uns["vaebio"]); `-` for stdout.
     #[arg(long, short = 'o', default_value = "-", value_name = "FILE")]

@@ -112,6 +112,45 @@ impl ExtraCovariates {
         given.recode(metadata, &trained).map(Some)
     }
 
+    /// `NAME=VALUE`: every observation takes this category (categorical) or number
+    /// (continuous) of covariate NAME, as `--transform-batch` does for the batch.
+    pub fn set_everywhere(&mut self, assignment: &str) -> Result<()> {
+        let bad = |why: String| BadInput(format!("--transform-covariate {assignment}: {why}"));
+        let Some((name, value)) = assignment.split_once('=') else {
+            return Err(bad("give NAME=VALUE, e.g. donor=d1 or pct_mito=0.05".into()).into());
+        };
+        if let Some(at) = self.categorical_names.iter().position(|c| c.name == name) {
+            let categories = &self.categorical_names[at].categories;
+            let Some(code) = categories.iter().position(|c| c == value) else {
+                return Err(bad(format!(
+                    "not a category of '{name}' — use one of {}",
+                    categories.join(", ")
+                ))
+                .into());
+            };
+            self.categorical[at].fill(code as u32);
+        } else if let Some(at) = self.continuous_names.iter().position(|n| n == name) {
+            let number = value.parse::<f32>().ok().filter(|v| v.is_finite());
+            let Some(number) = number else {
+                return Err(bad(format!("'{name}' is continuous: give a finite number")).into());
+            };
+            self.continuous[at].fill(number);
+        } else {
+            let known: Vec<&str> = self
+                .categorical_names
+                .iter()
+                .map(|c| c.name.as_str())
+                .chain(self.continuous_names.iter().map(String::as_str))
+                .collect();
+            return Err(bad(format!(
+                "no covariate '{name}' in the model — it has {}",
+                list(known.into_iter())
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
     /// Orders and codes these covariates as `metadata` has them.
     fn recode(&self, metadata: &Metadata, trained: &[&str]) -> Result<Self> {
         let mismatch = || {
@@ -328,6 +367,34 @@ mod tests {
             error.contains("categorical: none; continuous: donor, age"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_covariate_can_be_set_for_every_observation() {
+        let mut covariates = ExtraCovariates {
+            categorical_names: vec![CategoricalCovariate {
+                name: "donor".into(),
+                categories: names(&["d1", "d2"]),
+            }],
+            categorical: vec![vec![1, 0, 1]],
+            continuous_names: names(&["age"]),
+            continuous: vec![vec![30.0, 40.0, 50.0]],
+        };
+        covariates.set_everywhere("donor=d1").unwrap();
+        covariates.set_everywhere("age=45.5").unwrap();
+        assert_eq!(covariates.categorical, [vec![0, 0, 0]]);
+        assert_eq!(covariates.continuous, [vec![45.5; 3]]);
+        let error = |assignment| {
+            covariates
+                .clone()
+                .set_everywhere(assignment)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(error("donor=d3").ends_with("not a category of 'donor' — use one of d1, d2"));
+        assert!(error("age=old").ends_with("'age' is continuous: give a finite number"));
+        assert!(error("sex=f").ends_with("no covariate 'sex' in the model — it has donor, age"));
+        assert!(error("donor").contains("give NAME=VALUE"));
     }
 
     #[test]

@@ -68,8 +68,9 @@ fn strs(args: &[String]) -> Vec<&str> {
 }
 
 /// `--covariates`: numeric columns become continuous, the rest categorical; names,
-/// categories and kinds are saved; `reconstruct` recodes a new table onto them and refuses a
-/// missing table or an unseen category with one line, exit 2 and no output.
+/// categories and kinds are saved; `reconstruct` recodes a new table onto them (and
+/// `--transform-covariate` decodes every cell with one category), and refuses a missing table
+/// or an unseen category with one line, exit 2 and no output.
 #[test]
 fn covariates_are_saved_and_recoded() {
     let dir = tempfile::tempdir().unwrap();
@@ -130,6 +131,16 @@ fn covariates_are_saved_and_recoded() {
     let (_, rows) = read_tsv(&out);
     assert_eq!(rows.len(), 80);
     assert!(rows.iter().all(|(_, v)| v.iter().all(|x| x.is_finite())));
+
+    // Every cell decoded as donor d0: the d0 cells (every third) are unchanged, the rest not.
+    let as_d0 = dir.path().join("as_d0.tsv");
+    let mut args = reconstruct(Some(&table), &as_d0);
+    args.extend(["--transform-covariate".to_string(), "donor=d0".to_string()]);
+    ok(&strs(&args));
+    let (_, corrected) = read_tsv(&as_d0);
+    for (i, ((_, own), (_, as_d0))) in rows.iter().zip(&corrected).enumerate() {
+        assert_eq!(own == as_d0, i % 3 == 0, "cell {i}");
+    }
 
     let refused = dir.path().join("refused.tsv");
     let args = reconstruct(None, &refused);

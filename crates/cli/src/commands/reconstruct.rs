@@ -1,5 +1,6 @@
 //! `vaebio reconstruct`: expected values of the input under a saved model (for counts the
-//! normalised expression), optionally decoded as if from another batch.
+//! normalised expression), optionally decoded as if from another batch or with another value
+//! of an extra covariate.
 
 use anyhow::Result;
 
@@ -31,11 +32,20 @@ pub fn run(args: ReconstructArgs, quiet: bool) -> Result<()> {
         }
         None => None,
     };
-    let covariates = ExtraCovariates::for_model(
+    let mut covariates = ExtraCovariates::for_model(
         args.input.options.covariates.as_deref(),
         loaded.matrix.row_names(),
         vae.metadata(),
     )?;
+    for assignment in &args.transform_covariate {
+        let Some(covariates) = covariates.as_mut() else {
+            return Err(BadInput(format!(
+                "--transform-covariate {assignment}: the model was trained without --covariates"
+            ))
+            .into());
+        };
+        covariates.set_everywhere(assignment)?;
+    }
     let data = loaded.dataset(
         batch.as_ref().map(|b| b.codes.as_slice()),
         covariates.as_ref(),
