@@ -38,6 +38,18 @@ impl ExtraCovariates {
         let (file, columns) = split_spec(spec);
         let path = Path::new(file);
         let columns: Vec<&str> = columns.map(|c| c.split(',').collect()).unwrap_or_default();
+        if let Some((i, name)) = columns
+            .iter()
+            .enumerate()
+            .find(|(i, name)| columns[..*i].contains(name))
+        {
+            return Err(BadInput(format!(
+                "{}: covariate '{name}' is named twice (column {} of the list) — name each once",
+                path.display(),
+                i + 1
+            ))
+            .into());
+        }
         let named = if vaebio_io::formats::h5ad::is_hdf5(path) {
             read_obs(path, &columns, ids)?
         } else {
