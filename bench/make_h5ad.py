@@ -11,6 +11,8 @@ testdata/ (the counts of testdata/counts.tsv, genes x cells there, cells x genes
   counts_lognorm.h5ad X = dense float32 log1p(counts / library size * 1e4), as scanpy's
                       normalize_total + log1p leave it; the counts in layers["counts"] (CSC)
 testdata/bad/: small (5 cells x 4 genes) files for the bad-input table of testdata/bad/README.md.
+(`bench/.venv/bin/python -c 'import make_h5ad; make_h5ad.write_covariates()'` from bench/
+writes only h5ad_covariates.h5ad.)
 """
 import os
 
@@ -102,6 +104,19 @@ def write_bad():
     adata = small()
     adata.X = lognorm(adata)
     adata.write_h5ad(os.path.join(BAD, "h5ad_lognorm_x.h5ad"))
+    write_covariates()
+
+
+def write_covariates():
+    """testdata/bad/h5ad_covariates.h5ad: `h5ad_ok.h5ad` with obs columns for the extra
+    covariates: `age` float, `n_genes` int, `donor` categorical with a missing value (cell2),
+    `age_nan` float with NaN (cell1)."""
+    adata = small()
+    adata.obs["age"] = np.array([30.0, 41.5, 52.0, 28.0, 35.0])
+    adata.obs["n_genes"] = np.array([2, 2, 2, 3, 3], dtype=np.int64)
+    adata.obs["donor"] = pd.Categorical(["d1", "d2", None, "d1", "d2"])
+    adata.obs["age_nan"] = np.array([30.0, np.nan, 52.0, 28.0, 35.0])
+    adata.write_h5ad(os.path.join(BAD, "h5ad_covariates.h5ad"))
 
 
 if __name__ == "__main__":

@@ -165,6 +165,19 @@ put("labels_ragged.tsv", "id\tbatch\ncell0\tb0\ncell1\ncell2\tb1\n")
 put("labels_duplicate_ids.tsv", "id\tbatch\n" + "".join(f"cell{j}\tb{j % 2}\n" for j in range(5)) + "cell2\tb1\n")
 put("labels_empty.tsv", b"")
 
+# ---- extra covariate tables (--covariates; ids of matrix_ok.tsv: cell0..cell4)
+def covariates(rows, header="id\tdonor\tage\n"):
+    return header + "".join("\t".join(row) + "\n" for row in rows)
+
+
+good_covariates = [(f"cell{j}", f"d{j % 2}", f"{30 + 7 * j}") for j in range(5)]
+put("covariates_ok.tsv", covariates(good_covariates))
+put("covariates_nan.tsv", covariates(good_covariates[:3] + [("cell3", "d1", "NaN")] + good_covariates[4:]))
+put("covariates_inf.tsv", covariates(good_covariates[:3] + [("cell3", "d1", "inf")] + good_covariates[4:]))
+put("covariates_missing_category.tsv", covariates(good_covariates[:2] + [("cell2", "NA", "44")] + good_covariates[3:]))
+put("covariates_missing_rows.tsv", covariates(good_covariates[:4]))
+put("covariates_ragged.tsv", covariates(good_covariates[:1] + [("cell1", "d1")] + good_covariates[2:]))
+
 # ---- must work: a valid matrix for the table cases, and CRLF variants of each text kind
 put("matrix_ok.tsv", matrix(counts))
 put("crlf_matrix.tsv", matrix(counts, eol="\r\n"))

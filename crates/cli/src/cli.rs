@@ -17,8 +17,9 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// Turns `--batch-key COL` / `--labels-key COL` into `--batch FILE.h5ad:COL` /
-    /// `--labels FILE.h5ad:COL` on the `--h5ad` input, which every command already joins onto
+    /// Turns `--batch-key COL` / `--labels-key COL` / `--covariate-keys COL,...` into
+    /// `--batch FILE.h5ad:COL` / `--labels FILE.h5ad:COL` / `--covariates FILE.h5ad:COL,...`
+    /// on the `--h5ad` input, which every command already joins onto
     /// its observations (see `InputArgs::resolve_obs_keys`).
     pub fn with_obs_keys(mut self) -> Self {
         let input = match &mut self.command {
@@ -229,6 +230,10 @@ pub struct FeatureOptions {
     /// AnnData: the batch covariate from this obs column (as `--batch FILE.h5ad:COL`).
     #[arg(long, value_name = "COL", conflicts_with_all = NOT_H5AD, conflicts_with = "batch", help_heading = "AnnData")]
     pub batch_key: Option<String>,
+    /// AnnData: scVI's extra covariates from these obs columns (as `--covariates
+    /// FILE.h5ad:COL,...`): numeric columns continuous, the others categorical.
+    #[arg(long, value_name = "COL,...", conflicts_with_all = NOT_H5AD, conflicts_with = "covariates", help_heading = "AnnData")]
+    pub covariate_keys: Option<String>,
     /// AnnData: the labels from this obs column (as `--labels FILE.h5ad:COL`).
     #[arg(long, value_name = "COL", conflicts_with_all = NOT_H5AD, conflicts_with = "labels", help_heading = "AnnData")]
     pub labels_key: Option<String>,
@@ -240,6 +245,11 @@ pub struct FeatureOptions {
     /// injected into every decoder layer.
     #[arg(long, value_name = "FILE[:COLUMN]")]
     pub batch: Option<String>,
+    /// Extra covariates (scVI's categorical and continuous covariate keys), `FILE[:COL,...]`
+    /// (`id<TAB>...`, header line; every column when none are named), joined by id: numeric
+    /// columns are concatenated to the decoder's input, the others injected like the batch.
+    #[arg(long, value_name = "FILE[:COL,...]")]
+    pub covariates: Option<String>,
 }
 
 /// Missing-genotype policies.
@@ -556,6 +566,10 @@ pub struct ReconstructArgs {
     /// Decode every observation as if it came from this batch category (batch correction).
     #[arg(long, value_name = "NAME")]
     pub transform_batch: Option<String>,
+    /// Decode every observation with this value of an extra covariate, `NAME=CATEGORY` or
+    /// `NAME=NUMBER` (repeatable); the covariates must still be given.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub transform_covariate: Vec<String>,
     /// Output: `.tsv`, `.npy`, or `.h5ad` (AnnData: the values as X, an --h5ad input's obs
     /// columns, settings in uns["vaebio"]); `-` for stdout.
     #[arg(long, short = 'o', default_value = "-", value_name = "FILE")]

@@ -73,24 +73,8 @@ impl Covariate {
             .into());
         };
         let values = file.obs_column(column)?;
-        let by_name: HashMap<String, String> = file.obs_names()?.into_iter().zip(values).collect();
-        let mut joined = Vec::with_capacity(ids.len());
-        let mut missing = Vec::new();
-        for id in ids {
-            match by_name.get(id) {
-                Some(value) => joined.push(value.clone()),
-                None => missing.push(id.as_str()),
-            }
-        }
-        if let Some(first) = missing.first() {
-            return Err(BadInput(format!(
-                "{}: {} of {} observations are not in obs (e.g. '{first}') — give the AnnData file these observations came from",
-                path.display(),
-                missing.len(),
-                ids.len()
-            ))
-            .into());
-        }
+        let rows = obs_rows(&file, path, ids)?;
+        let joined: Vec<String> = rows.iter().map(|&row| values[row].clone()).collect();
         Ok(Self::from_values(&joined))
     }
 
@@ -106,8 +90,14 @@ impl Covariate {
         Self { codes, names }
     }
 
-    /// Re-codes onto a saved model's category names; unknown categories are an error.
+    /// Re-codes onto a saved model's batch names; unknown batches are an error.
     pub fn recode(&self, model_names: &[String]) -> Result<Self> {
+        self.recode_as(model_names, "batch")
+    }
+
+    /// Re-codes onto a saved model's category names; an unknown category is an error that
+    /// calls it `what` (e.g. "batch") and lists the known ones.
+    pub fn recode_as(&self, model_names: &[String], what: &str) -> Result<Self> {
         let mut codes = Vec::with_capacity(self.codes.len());
         for &code in &self.codes {
             let name = &self.names[code as usize];
@@ -115,7 +105,7 @@ impl Covariate {
                 Some(i) => codes.push(i as u32),
                 None => {
                     return Err(BadInput(format!(
-                        "batch '{name}' was not seen in training — the model knows {}",
+                        "{what} '{name}' was not seen in training — the model knows {}",
                         model_names.join(", ")
                     ))
                     .into());
@@ -129,9 +119,38 @@ impl Covariate {
     }
 }
 
+/// The obs row of each of `ids` (obs names) in the AnnData file at `path`; an id not in obs
+/// is an error naming it.
+pub fn obs_rows(file: &vaebio_io::AnnData, path: &Path, ids: &[String]) -> Result<Vec<usize>> {
+    let by_name: HashMap<String, usize> = file
+        .obs_names()?
+        .into_iter()
+        .enumerate()
+        .map(|(row, name)| (name, row))
+        .collect();
+    let mut rows = Vec::with_capacity(ids.len());
+    let mut missing = Vec::new();
+    for id in ids {
+        match by_name.get(id) {
+            Some(&row) => rows.push(row),
+            None => missing.push(id.as_str()),
+        }
+    }
+    if let Some(first) = missing.first() {
+        return Err(BadInput(format!(
+            "{}: {} of {} observations are not in obs (e.g. '{first}') — give the AnnData file these observations came from",
+            path.display(),
+            missing.len(),
+            ids.len()
+        ))
+        .into());
+    }
+    Ok(rows)
+}
+
 /// Splits `FILE[:COLUMN]`; a colon that belongs to the path (no column after it, or a
 /// Windows drive letter) is kept. After `.h5ad:` the rest is the obs column, whatever it holds.
-fn split_spec(spec: &str) -> (&str, Option<&str>) {
+pub fn split_spec(spec: &str) -> (&str, Option<&str>) {
     if let Some(at) = spec.find(".h5ad:") {
         let (file, column) = spec.split_at(at + ".h5ad".len());
         if column.len() > 1 {

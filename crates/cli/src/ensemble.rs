@@ -10,7 +10,7 @@ use vaebio_fs::StagedDir;
 
 use crate::cli::{ModelArgs, TrainArgs};
 use crate::commands::BadInput;
-use crate::fit::{fit, save};
+use crate::fit::{Conditions, fit, save};
 use crate::input::InputSource;
 use crate::pipeline::read;
 use crate::progress::summarize;
@@ -64,7 +64,7 @@ pub fn train(args: &TrainArgs, quiet: bool) -> Result<()> {
             &[format!("ensemble member {i} of {n} (seed {seed})")],
             quiet,
         );
-        let (vae, history) = fit(&loaded, None, &model, &device, quiet)
+        let (vae, history) = fit(&loaded, Conditions::default(), &model, &device, quiet)
             .map_err(|e| crate::faults::explain(e, &loaded, args.input.source().path(), None))?;
         let name = format!("member_{i}");
         save(&vae, &history, &staged.path().join(&name))?;

@@ -17,6 +17,7 @@ use vaebio_model::{Dataset, History, Progress, TrainConfig, TrainEnd, TrainState
 use crate::cli::TrainArgs;
 use crate::commands::BadInput;
 use crate::covariate::Covariate;
+use crate::extra_covariates::ExtraCovariates;
 use crate::fit::{save, write_history};
 use crate::load::Loaded;
 use crate::model_dir::open_model;
@@ -257,7 +258,15 @@ pub fn resume(args: &TrainArgs, dir: &Path, quiet: bool) -> Result<()> {
         ))
         .into());
     }
-    let data = loaded.dataset(batch.as_ref().map(|b| b.codes.as_slice()))?;
+    let covariates = ExtraCovariates::for_model(
+        args.input.options.covariates.as_deref(),
+        loaded.matrix.row_names(),
+        vae.metadata(),
+    )?;
+    let data = loaded.dataset(
+        batch.as_ref().map(|b| b.codes.as_slice()),
+        covariates.as_ref(),
+    )?;
     summarize(
         &[format!(
             "resuming {} after epoch {} of {}",

@@ -9,28 +9,46 @@ use vaebio_model::{DenseMatrix, Device, History, RowSource, Vae};
 use crate::cli::{FeatureOptions, ModelArgs};
 use crate::commands::evaluate::Report;
 use crate::covariate::Covariate;
+use crate::extra_covariates::ExtraCovariates;
 use crate::load::Loaded;
 use crate::progress::{TrainingBar, summarize};
 use crate::recipe;
 
-/// Trains a model on `loaded` (with an optional batch covariate).
+/// What the decoder is conditioned on: the batch and the extra covariates, when given.
+#[derive(Clone, Copy, Default)]
+pub struct Conditions<'a> {
+    /// `--batch`.
+    pub batch: Option<&'a Covariate>,
+    /// `--covariates` / `--covariate-keys`.
+    pub covariates: Option<&'a ExtraCovariates>,
+}
+
+/// Trains a model on `loaded` under `conditions` (batch and extra covariates).
 pub fn fit(
     loaded: &Loaded,
-    batch: Option<&Covariate>,
+    conditions: Conditions,
     args: &ModelArgs,
     device: &Device,
     quiet: bool,
 ) -> Result<(Vae, History)> {
+    let Conditions { batch, covariates } = conditions;
     let n_batches = batch.map_or(0, |b| b.names.len());
-    let (vae_config, train_config) = recipe::configure(loaded, args, n_batches)?;
+    let (mut vae_config, train_config) = recipe::configure(loaded, args, n_batches)?;
+    if let Some(covariates) = covariates {
+        vae_config.covariate_categories = covariates.category_counts();
+        vae_config.n_continuous = covariates.continuous.len();
+    }
     crate::faults::check_observations(loaded, &vae_config)?;
     let mut vae = Vae::new(vae_config, device)?;
     let metadata = vae.metadata_mut();
     metadata.feature_names = loaded.matrix.col_names().to_vec();
     metadata.batch_names = batch.map(|b| b.names.clone()).unwrap_or_default();
+    if let Some(covariates) = covariates {
+        covariates.store(metadata);
+    }
     metadata.featurization = serde_json::to_value(&loaded.featurization)?;
 
-    let data = loaded.dataset(batch.map(|b| b.codes.as_slice()))?;
+    let data = loaded.dataset(batch.map(|b| b.codes.as_slice()), covariates)?;
     let bar = TrainingBar::new(train_config.epochs, quiet);
     let trained = crate::faults::train(vae, &data, &train_config, None, &bar);
     bar.finish();

@@ -75,9 +75,10 @@ impl InputArgs {
 }
 
 impl InputArgs {
-    /// `--batch-key COL` / `--labels-key COL` become `--batch FILE.h5ad:COL` /
-    /// `--labels FILE.h5ad:COL` on the `--h5ad` file (clap has already refused them without
-    /// `--h5ad` or beside `--batch` / `--labels`).
+    /// `--batch-key COL` / `--labels-key COL` / `--covariate-keys COL,...` become `--batch
+    /// FILE.h5ad:COL` / `--labels FILE.h5ad:COL` / `--covariates FILE.h5ad:COL,...` on the
+    /// `--h5ad` file (clap has already refused them without `--h5ad` or beside `--batch` /
+    /// `--labels` / `--covariates`).
     pub fn resolve_obs_keys(&mut self) {
         let Some(file) = &self.h5ad else {
             return;
@@ -88,6 +89,9 @@ impl InputArgs {
         }
         if let Some(key) = &self.options.labels_key {
             self.options.labels = Some(PathBuf::from(spec(key)));
+        }
+        if let Some(keys) = &self.options.covariate_keys {
+            self.options.covariates = Some(spec(keys));
         }
     }
 }
@@ -139,6 +143,8 @@ mod tests {
             "donor",
             "--labels-key",
             "cell type",
+            "--covariate-keys",
+            "donor,age",
         ])
         .unwrap();
         let Command::Featurize(featurize) = cli.command else {
@@ -147,6 +153,17 @@ mod tests {
         let options = featurize.input.options;
         assert_eq!(options.batch.as_deref(), Some("d.h5ad:donor"));
         assert_eq!(options.labels, Some(PathBuf::from("d.h5ad:cell type")));
+        assert_eq!(options.covariates.as_deref(), Some("d.h5ad:donor,age"));
+        assert!(parse(&["--mtx", "dir", "--covariate-keys", "age"]).is_err());
+        let both = [
+            "--h5ad",
+            "d.h5ad",
+            "--covariate-keys",
+            "a",
+            "--covariates",
+            "c.tsv",
+        ];
+        assert!(parse(&both).is_err());
         assert!(parse(&["--mtx", "dir", "--batch-key", "donor"]).is_err());
         assert!(parse(&["--mtx", "dir", "--layer", "counts"]).is_err());
         assert!(parse(&["--10x-h5", "m.h5", "--layer", "counts"]).is_err());

@@ -21,6 +21,7 @@ use vaebio_model::Dataset;
 use crate::cli::{FeatureOptions, InputArgs, MissingArg};
 use crate::commands::BadInput;
 use crate::depths::DepthSource;
+use crate::extra_covariates::ExtraCovariates;
 use crate::input::InputSource;
 use crate::progress::open_input;
 
@@ -51,11 +52,21 @@ pub struct Loaded {
 
 impl Loaded {
     /// The rows as the model reads them: with the batch codes (`--batch`, when given), the
-    /// sequence weights and each genotype's ploidy as its binomial trials.
-    pub fn dataset<'a>(&'a self, batch_codes: Option<&'a [u32]>) -> Result<Dataset<'a>> {
+    /// extra covariates (`--covariates`), the sequence weights and each genotype's ploidy as
+    /// its binomial trials.
+    pub fn dataset<'a>(
+        &'a self,
+        batch_codes: Option<&'a [u32]>,
+        covariates: Option<&'a ExtraCovariates>,
+    ) -> Result<Dataset<'a>> {
         let mut data = Dataset::new(&self.matrix);
         if let Some(codes) = batch_codes {
             data = data.with_batches(codes)?;
+        }
+        if let Some(covariates) = covariates {
+            data = data
+                .with_categorical(&covariates.categorical)?
+                .with_continuous(&covariates.continuous)?;
         }
         if let Some(weights) = &self.weights {
             data = data.with_weights(weights)?;

@@ -5,6 +5,7 @@ mod commands;
 mod covariate;
 mod depths;
 mod ensemble;
+mod extra_covariates;
 mod faults;
 mod fit;
 mod input;

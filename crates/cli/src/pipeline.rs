@@ -10,7 +10,8 @@ use vaebio_model::{DenseMatrix, History, Vae};
 
 use crate::cli::{InputArgs, ModelArgs};
 use crate::covariate::Covariate;
-use crate::fit::{fit, read_labels, report_labels};
+use crate::extra_covariates::ExtraCovariates;
+use crate::fit::{Conditions, fit, read_labels, report_labels};
 use crate::load::{Loaded, align_features, load, load_like};
 use crate::output::write_pca;
 use crate::progress::{reading_bar, summarize};
@@ -74,8 +75,16 @@ pub fn train(
     let device = vaebio_model::device(&model.device)?;
     let loaded = read(input, model.seed, quiet)?;
     let batch = Covariate::from_args(input.options.batch.as_deref(), &loaded.matrix)?;
+    let covariates = ExtraCovariates::from_args(
+        input.options.covariates.as_deref(),
+        loaded.matrix.row_names(),
+    )?;
     let labels = read_labels(&input.options, &loaded)?;
-    let (vae, history) = fit(&loaded, batch.as_ref(), model, &device, quiet)
+    let conditions = Conditions {
+        batch: batch.as_ref(),
+        covariates: covariates.as_ref(),
+    };
+    let (vae, history) = fit(&loaded, conditions, model, &device, quiet)
         .map_err(|e| crate::faults::explain(e, &loaded, input.source().path(), save_to))?;
     Ok(Trained {
         loaded,

@@ -8,6 +8,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, invalid};
 use crate::likelihood::Likelihood;
 
+/// The most categories a batch or covariate may have, and the most continuous covariates.
+const MAX_CATEGORIES: usize = 100_000;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// Non-linearity after each hidden layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -76,6 +83,15 @@ pub struct VaeConfig {
     /// Number of batch categories; with more than one, a one-hot batch vector joins the input
     /// of every decoder hidden layer (scVI). 0 or 1: no batch covariate.
     pub n_batches: usize,
+    /// Category counts of the extra categorical covariates (scVI's
+    /// `categorical_covariate_keys`), one per covariate: each one-hot joins the input of every
+    /// decoder hidden layer as the batch does (a count of 1 adds nothing). Empty: none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub covariate_categories: Vec<usize>,
+    /// Number of continuous covariates (scVI's `continuous_covariate_keys`), concatenated to
+    /// z at the decoder's input, unscaled, as scVI does. 0: none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub n_continuous: usize,
     /// What the encoder sees of a row.
     pub input_transform: InputTransform,
     /// z-score every feature (mean and population standard deviation fitted on the training
@@ -136,6 +152,8 @@ impl Default for VaeConfig {
                 learned_variance: false,
             },
             n_batches: 0,
+            covariate_categories: Vec::new(),
+            n_continuous: 0,
             input_transform: InputTransform::Auto,
             standardize: false,
             feature_groups: Vec::new(),
@@ -179,6 +197,11 @@ impl VaeConfig {
     /// Whether a batch covariate is used.
     pub fn uses_batches(&self) -> bool {
         self.n_batches > 1
+    }
+
+    /// Whether the decoder takes covariates besides the batch (categorical or continuous).
+    pub fn uses_covariates(&self) -> bool {
+        !self.covariate_categories.is_empty() || self.n_continuous > 0
     }
 
     /// Check every field; the error names the field and the fix.
@@ -282,14 +305,35 @@ impl VaeConfig {
         Ok(())
     }
 
-    /// Batches, z-scoring and feature groups.
+    /// Batches, covariates, z-scoring and feature groups.
     fn validate_input(&self) -> Result<()> {
-        if self.n_batches > 100_000 {
+        if self.n_batches > MAX_CATEGORIES {
             return Err(invalid(
                 "n_batches",
                 format!(
                     "{} batch categories is implausible — is a per-row id being used as batch?",
                     self.n_batches
+                ),
+            ));
+        }
+        if let Some(&count) = self
+            .covariate_categories
+            .iter()
+            .find(|&&n| n == 0 || n > MAX_CATEGORIES)
+        {
+            return Err(invalid(
+                "covariate_categories",
+                format!(
+                    "a covariate with {count} categories — give 1 to {MAX_CATEGORIES} (is a per-row id being used as a covariate?)"
+                ),
+            ));
+        }
+        if self.n_continuous > MAX_CATEGORIES {
+            return Err(invalid(
+                "n_continuous",
+                format!(
+                    "{} continuous covariates is implausible — give at most {MAX_CATEGORIES}",
+                    self.n_continuous
                 ),
             ));
         }
@@ -619,6 +663,23 @@ mod tests {
                 ..base.clone()
             }),
             "gene_weight_neighbours"
+        );
+        // a covariate with no category, or implausibly many
+        for categories in [vec![2, 0], vec![100_001]] {
+            assert_eq!(
+                field(VaeConfig {
+                    covariate_categories: categories,
+                    ..base.clone()
+                }),
+                "covariate_categories"
+            );
+        }
+        assert_eq!(
+            field(VaeConfig {
+                n_continuous: 100_001,
+                ..base.clone()
+            }),
+            "n_continuous"
         );
         // library-size weights: in range, and for counts only (base: gaussian)
         for library_weight_power in [-0.1, 2.5, f64::NAN, f64::INFINITY, 1.0] {

@@ -3,20 +3,23 @@
 //! The model reads rows through [`RowSource`], so any matrix type can feed it without a copy:
 //! [`DenseView`] borrows a row-major slice; [`DenseMatrix`] owns one (inference results are
 //! returned as `DenseMatrix`). The three come from `vaebio-analysis`, the one matrix type of
-//! the workspace. [`Dataset`] adds the optional per-row batch category and weight.
+//! the workspace. [`Dataset`] adds the optional per-row batch category, covariates and weight.
 
 pub use vaebio_analysis::{DenseMatrix, DenseView, RowSource};
 
 use crate::error::{Error, Result};
 
 /// Rows plus what the model may know about each: a batch category (scVI's batch covariate,
-/// injected into the decoder), a weight that scales the row's loss (EVE's sequence weights) and
+/// injected into the decoder), extra categorical and continuous covariates (scVI's
+/// `categorical_covariate_keys` / `continuous_covariate_keys`), a weight that scales the row's loss (EVE's sequence weights) and
 /// the binomial trials of each value (each genotype's ploidy where haploid and diploid calls
 /// mix).
 #[derive(Clone, Copy)]
 pub struct Dataset<'a> {
     rows: &'a dyn RowSource,
     batches: Option<&'a [u32]>,
+    categorical: &'a [Vec<u32>],
+    continuous: &'a [Vec<f32>],
     weights: Option<&'a [f32]>,
     trials: Option<&'a [u8]>,
 }
@@ -27,6 +30,8 @@ impl<'a> Dataset<'a> {
         Self {
             rows,
             batches: None,
+            categorical: &[],
+            continuous: &[],
             weights: None,
             trials: None,
         }
@@ -43,6 +48,48 @@ impl<'a> Dataset<'a> {
         }
         self.batches = Some(batches);
         Ok(self)
+    }
+
+    /// Attach extra categorical covariates: for each covariate, a category (0-based) per row.
+    /// The model checks the categories against its counts.
+    pub fn with_categorical(mut self, covariates: &'a [Vec<u32>]) -> Result<Self> {
+        self.check_covariate_lengths(covariates.iter().map(Vec::len), "categorical")?;
+        self.categorical = covariates;
+        Ok(self)
+    }
+
+    /// Attach continuous covariates: for each covariate, a finite value per row.
+    pub fn with_continuous(mut self, covariates: &'a [Vec<f32>]) -> Result<Self> {
+        self.check_covariate_lengths(covariates.iter().map(Vec::len), "continuous")?;
+        for (k, values) in covariates.iter().enumerate() {
+            if let Some(row) = values.iter().position(|v| !v.is_finite()) {
+                return Err(Error::Data(format!(
+                    "row {}: continuous covariate {} is {} — give a finite number for every row",
+                    row + 1,
+                    k + 1,
+                    values[row]
+                )));
+            }
+        }
+        self.continuous = covariates;
+        Ok(self)
+    }
+
+    fn check_covariate_lengths(
+        &self,
+        lengths: impl Iterator<Item = usize>,
+        kind: &str,
+    ) -> Result<()> {
+        let n_rows = self.rows.n_rows();
+        for (k, len) in lengths.enumerate() {
+            if len != n_rows {
+                return Err(Error::Data(format!(
+                    "{kind} covariate {}: {len} values for {n_rows} rows — give one value per row",
+                    k + 1
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Attach a loss weight per row; weights must be finite and not negative.
@@ -102,6 +149,16 @@ impl<'a> Dataset<'a> {
         self.batches
     }
 
+    /// The extra categorical covariates: per covariate, a category per row (empty if none).
+    pub fn categorical(&self) -> &'a [Vec<u32>] {
+        self.categorical
+    }
+
+    /// The continuous covariates: per covariate, a value per row (empty if none).
+    pub fn continuous(&self) -> &'a [Vec<f32>] {
+        self.continuous
+    }
+
     /// The loss weight per row, if given.
     pub fn weights(&self) -> Option<&'a [f32]> {
         self.weights
@@ -137,5 +194,20 @@ mod tests {
             .with_weights(&[1.0, 0.5, 2.0])
             .unwrap();
         assert_eq!(data.batches(), Some(&[0u32, 1, 0][..]));
+        assert!(data.with_categorical(&[vec![0, 1]]).is_err());
+        assert!(data.with_continuous(&[vec![0.0, f32::NAN, 1.0]]).is_err());
+        assert!(
+            data.with_continuous(&[vec![0.0, 1.0, 1.0], vec![1.0]])
+                .is_err()
+        );
+        let categorical = [vec![0, 2, 1]];
+        let continuous = [vec![0.5, -1.0, 3.0]];
+        let data = data
+            .with_categorical(&categorical)
+            .unwrap()
+            .with_continuous(&continuous)
+            .unwrap();
+        assert_eq!(data.categorical()[0], [0, 2, 1]);
+        assert_eq!(data.continuous().len(), 1);
     }
 }

@@ -4,11 +4,12 @@
 //! All of these run in evaluation mode (no dropout, batch-norm running statistics) in chunks
 //! of rows, so memory stays flat on large inputs.
 
-use candle_core::Tensor;
+use candle_core::{DType, Tensor};
 
 use crate::data::{Dataset, DenseMatrix, RowSource};
 use crate::error::{Error, Result};
 use crate::likelihood::Exposure;
+use crate::nn::layer::Covariates;
 use crate::noise::Noise;
 use crate::train::loss::kl_standard_normal;
 use crate::vae::{Buffers, Vae, for_chunks};
@@ -64,15 +65,29 @@ impl Vae {
 
     /// `n` rows decoded from z ~ N(0, I) drawn from `seed`: expected values in input units
     /// (normalised expression — rows summing to 1 — for count likelihoods). `batch` picks the
-    /// batch category to decode as (default 0) when the model has a batch covariate.
+    /// batch category to decode as (default 0) when the model has a batch covariate; extra
+    /// categorical covariates are decoded as category 0 and continuous ones as 0.
     pub fn generate(&self, n: usize, seed: u64, batch: Option<u32>) -> Result<DenseMatrix> {
         let mut noise = Noise::new(seed);
         let n_features = self.config.n_features;
         let mut values = Vec::with_capacity(n * n_features);
         for_chunks::<Error>(n, |chunk| {
-            let z = noise.standard_normal(chunk.len(), self.config.latent, &self.device)?;
-            let batches = self.constant_batch(chunk.len(), batch.unwrap_or(0))?;
-            values.extend(self.decode_mean(&z, batches.as_ref(), None)?);
+            let rows = chunk.len();
+            let z = noise.standard_normal(rows, self.config.latent, &self.device)?;
+            let batches = self.constant_batch(rows, batch.unwrap_or(0))?;
+            let categorical = (0..self.config.covariate_categories.len())
+                .map(|_| Tensor::zeros(rows, DType::U32, &self.device))
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            let continuous = match self.config.n_continuous {
+                0 => None,
+                k => Some(Tensor::zeros((rows, k), DType::F32, &self.device)?),
+            };
+            let covariates = Covariates {
+                batches: batches.as_ref(),
+                categorical: &categorical,
+                continuous: continuous.as_ref(),
+            };
+            values.extend(self.decode_mean(&z, &covariates, None)?);
             Ok(())
         })?;
         self.destandardize(&mut values);
@@ -82,9 +97,10 @@ impl Vae {
     /// Decode each row's posterior mean: the expected value in input units (normalised
     /// expression for count likelihoods, as scVI's `get_normalized_expression`). With
     /// `transform_batch`, every row is decoded as if from that batch category: batch-corrected
-    /// values.
+    /// values. Extra covariates are each row's own.
     pub fn reconstruct(&self, data: &Dataset, transform_batch: Option<u32>) -> Result<DenseMatrix> {
         self.check_columns(data.n_cols())?;
+        self.check_covariates(data)?;
         let n_features = self.config.n_features;
         let mut values = Vec::with_capacity(data.n_rows() * n_features);
         let mut buffers = Buffers::default();
@@ -92,7 +108,11 @@ impl Vae {
             let batch = self.assemble(data, chunk, &mut buffers)?;
             let (mean, _) = self.encoder.forward(&batch.input, None)?;
             let batches = self.batch_tensor(data, chunk, transform_batch)?;
-            values.extend(self.decode_mean(&mean, batches.as_ref(), batch.trials.as_ref())?);
+            let covariates = Covariates {
+                batches: batches.as_ref(),
+                ..batch.covariates()
+            };
+            values.extend(self.decode_mean(&mean, &covariates, batch.trials.as_ref())?);
             Ok(())
         })?;
         self.destandardize(&mut values);
@@ -119,7 +139,7 @@ impl Vae {
             let mut log_px_sum: Option<Tensor> = None;
             for _ in 0..n_samples {
                 let z = self.reparameterise(&mean, &log_var, &mut noise)?;
-                let output = self.decoder.forward(&z, batch.batches.as_ref(), false)?;
+                let output = self.decoder.forward(&z, &batch.covariates(), false)?;
                 // Detached: the running sum would otherwise hold every sample's decoder
                 // graph (activations of all layers) alive until the chunk ends.
                 let log_px = self
@@ -154,10 +174,10 @@ impl Vae {
     fn decode_mean(
         &self,
         z: &Tensor,
-        batches: Option<&Tensor>,
+        covariates: &Covariates,
         trials: Option<&Tensor>,
     ) -> Result<Vec<f32>> {
-        let output = self.decoder.forward(z, batches, false)?;
+        let output = self.decoder.forward(z, covariates, false)?;
         let exposure = Exposure {
             library_size: None,
             trials,

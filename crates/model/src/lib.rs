@@ -77,4 +77,4 @@ pub use train::gene_weights::{
 pub use train::loss::Losses;
 pub use train::resume::TrainState;
 pub use train::{EpochRecord, History, Progress, TrainEnd, Trainer, Training};
-pub use vae::{Metadata, Standardization, Vae};
+pub use vae::{CategoricalCovariate, Metadata, Standardization, Vae};

@@ -14,6 +14,7 @@ use crate::likelihood::{Exposure, Likelihood};
 use crate::nn::decoder::Decoder;
 use crate::nn::encoder::Encoder;
 use crate::nn::init::SeededVarMap;
+use crate::nn::layer::Covariates;
 
 /// Rows per chunk when scanning or running inference over a whole data set.
 pub(crate) const CHUNK_ROWS: usize = 1024;
@@ -134,8 +135,25 @@ pub struct Metadata {
     pub feature_names: Vec<String>,
     /// One name per batch category, index = category (may be empty).
     pub batch_names: Vec<String>,
+    /// The extra categorical covariates, in the config's order: name and categories.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub categorical_covariates: Vec<CategoricalCovariate>,
+    /// The names of the continuous covariates, in the config's order (values are used as
+    /// given, so nothing else is kept).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub continuous_covariates: Vec<String>,
     /// Whatever the caller needs to featurize new input the same way (opaque to the model).
     pub featurization: serde_json::Value,
+}
+
+/// An extra categorical covariate's name and categories (index = category), as trained.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CategoricalCovariate {
+    /// The covariate's name (an obs column or table column).
+    pub name: String,
+    /// One name per category, index = category.
+    pub categories: Vec<String>,
 }
 
 /// A variational autoencoder (Kingma & Welling) over rows of `n_features` values.
@@ -263,6 +281,7 @@ impl Vae {
                 )));
             }
         }
+        self.check_covariates(data)?;
         let trials = self.checked_trials(data)?;
         for_row_chunks(data.rows(), |chunk, values| {
             let likelihood = &self.config.likelihood;
@@ -278,6 +297,38 @@ impl Vae {
             }
             Ok(())
         })
+    }
+
+    /// Check that `data` has the extra covariates the model was trained with: as many
+    /// categorical ones, each category below the model's count, and as many continuous ones.
+    pub(crate) fn check_covariates(&self, data: &Dataset) -> Result<()> {
+        let counts = &self.config.covariate_categories;
+        let categorical = data.categorical();
+        if categorical.len() != counts.len() {
+            return Err(Error::Data(format!(
+                "{} categorical covariates given, the model has {} — give the covariates it was trained with",
+                categorical.len(),
+                counts.len()
+            )));
+        }
+        for (k, (codes, &count)) in categorical.iter().zip(counts).enumerate() {
+            if let Some(row) = codes.iter().position(|&c| c as usize >= count) {
+                return Err(Error::Data(format!(
+                    "row {}: category {} of categorical covariate {} is not below the model's {count} categories",
+                    row + 1,
+                    codes[row],
+                    k + 1
+                )));
+            }
+        }
+        if data.continuous().len() != self.config.n_continuous {
+            return Err(Error::Data(format!(
+                "{} continuous covariates given, the model has {} — give the covariates it was trained with",
+                data.continuous().len(),
+                self.config.n_continuous
+            )));
+        }
+        Ok(())
     }
 
     /// The dataset's per-value trials, when it has them and the likelihood is the binomial
@@ -393,6 +444,28 @@ impl Vae {
             }
             None => None,
         };
+        let categorical = data
+            .categorical()
+            .iter()
+            .map(|codes| {
+                let chosen: Vec<u32> = rows.iter().map(|&r| codes[r]).collect();
+                Tensor::from_vec(chosen, n, &self.device)
+            })
+            .collect::<candle_core::Result<_>>()?;
+        let continuous = match data.continuous() {
+            [] => None,
+            covariates => {
+                let values: Vec<f32> = rows
+                    .iter()
+                    .flat_map(|&r| covariates.iter().map(move |values| values[r]))
+                    .collect();
+                Some(Tensor::from_vec(
+                    values,
+                    (n, covariates.len()),
+                    &self.device,
+                )?)
+            }
+        };
         Ok(Minibatch {
             target,
             input,
@@ -402,6 +475,8 @@ impl Vae {
                 Some(_) => self.batch_tensor(data, rows, None)?,
                 None => None,
             },
+            categorical,
+            continuous,
             weights,
             rows: n,
         })
@@ -506,11 +581,24 @@ pub(crate) struct Minibatch {
     /// Per-value binomial trials `[rows, features]`, when the dataset has them.
     pub(crate) trials: Option<Tensor>,
     pub(crate) batches: Option<Tensor>,
+    /// Each extra categorical covariate's category per row, u32 `[rows]` each.
+    pub(crate) categorical: Vec<Tensor>,
+    /// The continuous covariates `[rows, n_continuous]`, when the dataset has them.
+    pub(crate) continuous: Option<Tensor>,
     pub(crate) weights: Option<(Tensor, f64)>,
     pub(crate) rows: usize,
 }
 
 impl Minibatch {
+    /// What the decoder is conditioned on: the rows' batches and covariates.
+    pub(crate) fn covariates(&self) -> Covariates<'_> {
+        Covariates {
+            batches: self.batches.as_ref(),
+            categorical: &self.categorical,
+            continuous: self.continuous.as_ref(),
+        }
+    }
+
     /// The library sizes and trials of the rows, for the likelihood.
     pub(crate) fn exposure(&self) -> Exposure<'_> {
         Exposure {

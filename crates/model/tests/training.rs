@@ -303,6 +303,101 @@ fn batch_covariate_changes_reconstruction_under_transform_batch() {
     assert!(vae.reconstruct(&data, Some(2)).is_err());
 }
 
+/// The mean of `a − b` over every value.
+fn mean_difference(a: &vaebio_model::DenseMatrix, b: &vaebio_model::DenseMatrix) -> f32 {
+    let sum: f32 = a.values().iter().zip(b.values()).map(|(x, y)| x - y).sum();
+    sum / a.values().len() as f32
+}
+
+/// Extra covariates as scVI uses them: a categorical one that shifts every feature by +3 in
+/// its category 1 and a continuous one c adding 2c are learnt by the decoder (decoding as the
+/// other category, or c = ±1, moves the reconstruction the same way); a second categorical
+/// covariate drawn independently of the data changes the reconstruction much less; training is
+/// deterministic for a seed; a dataset without the covariates, or with a category the model
+/// lacks, is refused.
+#[test]
+fn extra_covariates_reach_the_decoder() {
+    let n = 80;
+    let (mut values, _) = two_clusters(n, 6, 9);
+    let shifting: Vec<u32> = (0..n).map(|r| (r / 2 % 2) as u32).collect();
+    let unused: Vec<u32> = (0..n).map(|r| ((r * 7 + r / 3) % 3 % 2) as u32).collect();
+    let continuous: Vec<f32> = (0..n).map(|r| (r % 5) as f32 / 2.0 - 1.0).collect();
+    for row in 0..n {
+        let shift = 3.0 * shifting[row] as f32 + 2.0 * continuous[row];
+        for v in &mut values[row * 6..(row + 1) * 6] {
+            *v += shift;
+        }
+    }
+    let view = DenseView::new(&values, 6).unwrap();
+    let categorical = [shifting.clone(), unused.clone()];
+    let continuous = [continuous];
+    let data = Dataset::new(&view)
+        .with_categorical(&categorical)
+        .unwrap()
+        .with_continuous(&continuous)
+        .unwrap();
+    let config = VaeConfig {
+        covariate_categories: vec![2, 2],
+        n_continuous: 1,
+        ..small_config(6)
+    };
+    let trained = || {
+        let mut vae = Vae::new(config.clone(), &Device::Cpu).unwrap();
+        vae.train(&data, &quick_training(60), |_| {}).unwrap();
+        vae
+    };
+    let vae = trained();
+    let plain = vae.reconstruct(&data, None).unwrap();
+    assert_eq!(plain, trained().reconstruct(&data, None).unwrap());
+
+    let with_categories = |first: u32, second: u32| [vec![first; n], vec![second; n]];
+    let decoded = |categorical: &[Vec<u32>], c: f32| {
+        let continuous = [vec![c; n]];
+        let data = Dataset::new(&view)
+            .with_categorical(categorical)
+            .unwrap()
+            .with_continuous(&continuous)
+            .unwrap();
+        vae.reconstruct(&data, None).unwrap()
+    };
+    let base = decoded(&with_categories(0, 0), 0.0);
+    let shifted = mean_difference(&decoded(&with_categories(1, 0), 0.0), &base);
+    let unused_shift = mean_difference(&decoded(&with_categories(0, 1), 0.0), &base);
+    let continuous_shift = mean_difference(
+        &decoded(&with_categories(0, 0), 1.0),
+        &decoded(&with_categories(0, 0), -1.0),
+    );
+    assert!(shifted > 1.5, "categorical shift {shifted}, data shift 3");
+    assert!(
+        continuous_shift > 2.0,
+        "continuous shift {continuous_shift}, data shift 4"
+    );
+    assert!(
+        unused_shift.abs() < 0.25 * shifted,
+        "an unused covariate shifts {unused_shift}, the used one {shifted}"
+    );
+
+    assert!(vae.reconstruct(&Dataset::new(&view), None).is_err());
+    let out_of_range = [shifting, vec![2; n]];
+    let error = vae
+        .reconstruct(
+            &Dataset::new(&view)
+                .with_categorical(&out_of_range)
+                .unwrap()
+                .with_continuous(&continuous)
+                .unwrap(),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("row 1: category 2 of categorical covariate 2"),
+        "{error}"
+    );
+    // Generated rows decode as category 0 and value 0.
+    assert_eq!(vae.generate(4, 1, None).unwrap().values().len(), 24);
+}
+
 #[test]
 fn generate_is_seeded() {
     let vae = Vae::new(small_config(5), &Device::Cpu).unwrap();

@@ -18,7 +18,7 @@ use vaebio_model::DenseMatrix;
 
 use crate::cli::BinArgs;
 use crate::commands::BadInput;
-use crate::fit::fit;
+use crate::fit::{Conditions, fit};
 use crate::input::InputSource;
 use crate::latent::LatentTable;
 use crate::load::DataKind;
@@ -124,7 +124,7 @@ fn train_and_embed(
         ))
         .into());
     }
-    let (vae, _history) = fit(&loaded, None, &args.model, &device, quiet)?;
+    let (vae, _history) = fit(&loaded, Conditions::default(), &args.model, &device, quiet)?;
     let latent = vae.encode(&loaded.matrix)?.mean;
     Ok((
         loaded.matrix.row_names().to_vec(),

@@ -1,11 +1,13 @@
 //! `vaebio reconstruct`: expected values of the input under a saved model (for counts the
-//! normalised expression), optionally decoded as if from another batch.
+//! normalised expression), optionally decoded as if from another batch or with another value
+//! of an extra covariate.
 
 use anyhow::Result;
 
 use crate::cli::ReconstructArgs;
 use crate::commands::BadInput;
 use crate::covariate::Covariate;
+use crate::extra_covariates::ExtraCovariates;
 use crate::model_dir::open_model;
 use crate::output::{Provenance, write_expression};
 use crate::pipeline::read_for_model;
@@ -30,7 +32,24 @@ pub fn run(args: ReconstructArgs, quiet: bool) -> Result<()> {
         }
         None => None,
     };
-    let data = loaded.dataset(batch.as_ref().map(|b| b.codes.as_slice()))?;
+    let mut covariates = ExtraCovariates::for_model(
+        args.input.options.covariates.as_deref(),
+        loaded.matrix.row_names(),
+        vae.metadata(),
+    )?;
+    for assignment in &args.transform_covariate {
+        let Some(covariates) = covariates.as_mut() else {
+            return Err(BadInput(format!(
+                "--transform-covariate {assignment}: the model was trained without --covariates"
+            ))
+            .into());
+        };
+        covariates.set_everywhere(assignment)?;
+    }
+    let data = loaded.dataset(
+        batch.as_ref().map(|b| b.codes.as_slice()),
+        covariates.as_ref(),
+    )?;
     let values = vae.reconstruct(&data, transform)?;
     let provenance = Provenance {
         command: "reconstruct",

@@ -1,4 +1,6 @@
-//! p(x | z): hidden layers with the batch one-hot injected into each (scVI), then the
+//! p(x | z): hidden layers with the batch and the extra categorical covariates injected into
+//! each as one-hots (scVI's `deeply_inject_covariates`), the continuous covariates
+//! concatenated to z at the input (scVI's `n_latent + n_continuous_cov`), then the
 //! likelihood's heads and per-feature parameters.
 
 use candle_core::Tensor;
@@ -7,9 +9,10 @@ use candle_nn::init::Init;
 
 use crate::config::VaeConfig;
 use crate::likelihood::{DecoderOutput, Likelihood};
-use crate::nn::layer::{Affine, Hidden};
+use crate::nn::layer::{Affine, Covariates, Hidden, OneHots};
 
-/// The generative network. Tensor names: `decoder.layers.{i}.…`, `decoder.loc.…`,
+/// The generative network. Tensor names: `decoder.layers.{i}.…` (with `….covariate` for
+/// the batch and `….categorical.{k}` for the k-th extra covariate), `decoder.loc.…`,
 /// `decoder.zero_logits.…` (ZINB), `decoder.log_scale` (learned σ or NB θ, per feature).
 pub(crate) struct Decoder {
     layers: Vec<Hidden>,
@@ -21,20 +24,23 @@ pub(crate) struct Decoder {
 impl Decoder {
     /// Build from a validated config under `vb` (normally `root.pp("decoder")`).
     pub(crate) fn new(config: &VaeConfig, vb: VarBuilder) -> candle_core::Result<Self> {
-        let n_batches = if config.uses_batches() {
-            config.n_batches
-        } else {
-            0
+        let one_hots = OneHots {
+            n_batches: if config.uses_batches() {
+                config.n_batches
+            } else {
+                0
+            },
+            categorical: &config.covariate_categories,
         };
         let hidden = config.decoder_layers();
         let mut layers = Vec::with_capacity(hidden.len());
-        let mut n_in = config.latent;
+        let mut n_in = config.latent + config.n_continuous;
         let layers_vb = vb.pp("layers");
         for (i, &n_out) in hidden.iter().enumerate() {
             layers.push(Hidden::new(
                 n_in,
                 n_out,
-                n_batches,
+                one_hots,
                 config.norm,
                 config.activation,
                 layers_vb.pp(i),
@@ -42,15 +48,19 @@ impl Decoder {
             n_in = n_out;
         }
         // As in scVI the output heads read the last hidden layer only; with no hidden layer
-        // the batch covariate goes into the head so it still reaches the decoder.
-        let head_batches = if layers.is_empty() { n_batches } else { 0 };
+        // the one-hot covariates go into the heads so they still reach the decoder.
+        let head_one_hots = if layers.is_empty() {
+            one_hots
+        } else {
+            OneHots::default()
+        };
         let n_features = config.n_features;
-        let loc = Affine::new(n_in, n_features, head_batches, vb.pp("loc"))?;
+        let loc = Affine::new(n_in, n_features, head_one_hots, vb.pp("loc"))?;
         let zero_logits = if config.likelihood.decoder_heads() > 1 {
             Some(Affine::new(
                 n_in,
                 n_features,
-                head_batches,
+                head_one_hots,
                 vb.pp("zero_logits"),
             )?)
         } else {
@@ -77,23 +87,26 @@ impl Decoder {
         })
     }
 
-    /// Decode `z` `[rows, latent]`; `batches` holds one u32 category per row when the model
-    /// has a batch covariate. `train` selects batch-norm's minibatch statistics.
+    /// Decode `z` `[rows, latent]` under each row's `covariates` (those the model has).
+    /// `train` selects batch-norm's minibatch statistics.
     pub(crate) fn forward(
         &self,
         z: &Tensor,
-        batches: Option<&Tensor>,
+        covariates: &Covariates,
         train: bool,
     ) -> candle_core::Result<DecoderOutput> {
-        let mut h = z.clone();
+        let mut h = match covariates.continuous {
+            Some(continuous) => Tensor::cat(&[z, continuous], 1)?,
+            None => z.clone(),
+        };
         for layer in &self.layers {
-            h = layer.forward(&h, batches, train)?;
+            h = layer.forward(&h, covariates, train)?;
         }
         Ok(DecoderOutput {
-            loc: self.loc.forward(&h, batches)?,
+            loc: self.loc.forward(&h, covariates)?,
             log_scale: self.log_scale.clone(),
             zero_logits: match &self.zero_logits {
-                Some(head) => Some(head.forward(&h, batches)?),
+                Some(head) => Some(head.forward(&h, covariates)?),
                 None => None,
             },
         })

@@ -1,10 +1,11 @@
 //! q(z | x): hidden layers, then separate heads for the posterior mean and log-variance.
+//! Covariates do not reach the encoder (scVI's `encode_covariates` is off by default).
 
 use candle_core::Tensor;
 use candle_nn::VarBuilder;
 
 use crate::config::VaeConfig;
-use crate::nn::layer::{Affine, Hidden};
+use crate::nn::layer::{Affine, Covariates, Hidden, OneHots};
 use crate::noise::Noise;
 
 /// The inference network. Tensor names: `encoder.layers.{i}.…`, `encoder.mean.…`,
@@ -28,7 +29,7 @@ impl Encoder {
             layers.push(Hidden::new(
                 n_in,
                 n_out,
-                0,
+                OneHots::default(),
                 config.norm,
                 config.activation,
                 layers_vb.pp(i),
@@ -37,8 +38,8 @@ impl Encoder {
         }
         Ok(Self {
             layers,
-            mean: Affine::new(n_in, config.latent, 0, vb.pp("mean"))?,
-            log_var: Affine::new(n_in, config.latent, 0, vb.pp("log_var"))?,
+            mean: Affine::new(n_in, config.latent, OneHots::default(), vb.pp("mean"))?,
+            log_var: Affine::new(n_in, config.latent, OneHots::default(), vb.pp("log_var"))?,
             dropout: config.dropout as f32,
             input_dropout: config.input_dropout as f32,
             variance_floor: config.posterior_variance_floor,
@@ -56,16 +57,16 @@ impl Encoder {
         let train = noise.is_some();
         let mut h = dropped(x.clone(), noise.as_deref_mut(), self.input_dropout)?;
         for layer in &self.layers {
-            h = layer.forward(&h, None, train)?;
+            h = layer.forward(&h, &Covariates::default(), train)?;
             h = dropped(h, noise.as_deref_mut(), self.dropout)?;
         }
-        let log_var = self.log_var.forward(&h, None)?;
+        let log_var = self.log_var.forward(&h, &Covariates::default())?;
         let log_var = if self.variance_floor > 0.0 {
             (log_var.exp()? + self.variance_floor)?.log()?
         } else {
             log_var
         };
-        Ok((self.mean.forward(&h, None)?, log_var))
+        Ok((self.mean.forward(&h, &Covariates::default())?, log_var))
     }
 
     /// The weight matrices that L1/L2 penalties act on.

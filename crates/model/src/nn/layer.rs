@@ -1,5 +1,6 @@
-//! The building blocks shared by encoder and decoder: an affine map with an optional batch
-//! covariate, and a hidden layer (affine → norm → activation).
+//! The building blocks shared by encoder and decoder: an affine map with optional one-hot
+//! covariates (the batch and scVI's extra categorical covariates), and a hidden layer
+//! (affine → norm → activation).
 
 use candle_core::{D, Tensor, Var};
 use candle_nn::VarBuilder;
@@ -15,64 +16,121 @@ const BATCH_NORM_EPS: f64 = 1e-3;
 const LAYER_NORM_EPS: f64 = 1e-5;
 const LEAKY_RELU_SLOPE: f64 = 0.01;
 
-/// y = x Wᵀ + b (+ the row of `covariate` for the observation's batch category).
+/// What a decoder layer is conditioned on besides its input, per row of a minibatch: scVI's
+/// categorical covariates (the batch and the extra ones, each injected as a one-hot) and its
+/// continuous covariates (concatenated to z at the decoder's input).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Covariates<'a> {
+    /// The batch category of each row, u32 `[rows]`.
+    pub(crate) batches: Option<&'a Tensor>,
+    /// The category of each row under each extra categorical covariate, u32 `[rows]` each.
+    pub(crate) categorical: &'a [Tensor],
+    /// The continuous covariates, f32 `[rows, n_continuous]`.
+    pub(crate) continuous: Option<&'a Tensor>,
+}
+
+/// The one-hot covariates an [`Affine`] takes: the batch's category count (0 for none) and
+/// each extra categorical covariate's. A covariate with one category carries nothing and gets
+/// no weights, as in scVI.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct OneHots<'a> {
+    pub(crate) n_batches: usize,
+    pub(crate) categorical: &'a [usize],
+}
+
+impl OneHots<'_> {
+    /// The one-hot columns a concatenated input would have: the layer's extra fan-in.
+    fn width(&self) -> usize {
+        std::iter::once(self.n_batches)
+            .chain(self.categorical.iter().copied())
+            .filter(|&n| n > 1)
+            .sum()
+    }
+}
+
+/// y = x Wᵀ + b (+ the row of `covariate` for the observation's batch category, + the row of
+/// `categorical.{k}` for its category under the k-th extra covariate).
 ///
-/// A one-hot batch vector concatenated to the input (scVI) multiplies into exactly one column
-/// of the weight; storing those columns as `covariate` [n_batches, out] and gathering rows
-/// gives the same layer without building or multiplying the one-hot matrix.
+/// A one-hot vector concatenated to the input (scVI) multiplies into exactly one column of
+/// the weight; storing those columns as `covariate` [n_batches, out] (and `categorical.{k}`
+/// [n_categories, out]) and gathering rows gives the same layer without building or
+/// multiplying the one-hot matrix.
 pub(crate) struct Affine {
     weight: Tensor,
     bias: Tensor,
     covariate: Option<Tensor>,
+    categorical: Vec<Option<Tensor>>,
 }
 
 impl Affine {
-    /// PyTorch's `nn.Linear` initialisation: U(±1/√fan_in), fan_in counting the one-hot.
+    /// PyTorch's `nn.Linear` initialisation: U(±1/√fan_in), fan_in counting the one-hots.
     pub(crate) fn new(
         n_in: usize,
         n_out: usize,
-        n_batches: usize,
+        one_hots: OneHots,
         vb: VarBuilder,
     ) -> candle_core::Result<Self> {
-        let bound = 1.0 / ((n_in + n_batches) as f64).sqrt();
+        let bound = 1.0 / ((n_in + one_hots.width()) as f64).sqrt();
         let init = Init::Uniform {
             lo: -bound,
             up: bound,
         };
         let weight = vb.get_with_hints((n_out, n_in), "weight", init)?;
         let bias = vb.get_with_hints(n_out, "bias", init)?;
-        let covariate = if n_batches > 1 {
-            Some(vb.get_with_hints((n_batches, n_out), "covariate", init)?)
+        let covariate = if one_hots.n_batches > 1 {
+            Some(vb.get_with_hints((one_hots.n_batches, n_out), "covariate", init)?)
         } else {
             None
         };
+        let categorical_vb = vb.pp("categorical");
+        let categorical = one_hots
+            .categorical
+            .iter()
+            .enumerate()
+            .map(|(k, &n)| {
+                (n > 1)
+                    .then(|| categorical_vb.get_with_hints((n, n_out), &k.to_string(), init))
+                    .transpose()
+            })
+            .collect::<candle_core::Result<_>>()?;
         Ok(Self {
             weight,
             bias,
             covariate,
+            categorical,
         })
     }
 
-    /// Apply to `x` [rows, n_in]; `batches` holds one u32 category per row when the layer has
-    /// a covariate.
+    /// Apply to `x` [rows, n_in], adding the rows of the covariates the layer has.
     pub(crate) fn forward(
         &self,
         x: &Tensor,
-        batches: Option<&Tensor>,
+        covariates: &Covariates,
     ) -> candle_core::Result<Tensor> {
-        let y = linear(x, &self.weight, &self.bias)?;
-        match (&self.covariate, batches) {
-            (Some(covariate), Some(batches)) => y + covariate.index_select(batches, 0)?,
-            _ => Ok(y),
+        let mut y = linear(x, &self.weight, &self.bias)?;
+        if let (Some(covariate), Some(batches)) = (&self.covariate, covariates.batches) {
+            y = (y + covariate.index_select(batches, 0)?)?;
         }
+        if !self.categorical.is_empty() && covariates.categorical.len() != self.categorical.len() {
+            return Err(candle_core::Error::Msg(format!(
+                "{} categorical covariates given, the model has {}",
+                covariates.categorical.len(),
+                self.categorical.len()
+            )));
+        }
+        for (table, codes) in self.categorical.iter().zip(covariates.categorical) {
+            if let Some(table) = table {
+                y = (y + table.index_select(codes, 0)?)?;
+            }
+        }
+        Ok(y)
     }
 
     /// The weight matrices that L1/L2 penalties act on.
     pub(crate) fn push_penalised(&self, out: &mut Vec<Tensor>) {
         out.push(self.weight.clone());
-        if let Some(covariate) = &self.covariate {
-            out.push(covariate.clone());
-        }
+        out.extend(self.covariate.iter().cloned());
+        out.extend(self.categorical.iter().flatten().cloned());
     }
 }
 
@@ -191,12 +249,12 @@ impl Hidden {
     pub(crate) fn new(
         n_in: usize,
         n_out: usize,
-        n_batches: usize,
+        one_hots: OneHots,
         norm: Norm,
         activation: Activation,
         vb: VarBuilder,
     ) -> candle_core::Result<Self> {
-        let affine = Affine::new(n_in, n_out, n_batches, vb.clone())?;
+        let affine = Affine::new(n_in, n_out, one_hots, vb.clone())?;
         let norm = match norm {
             Norm::None => NormLayer::None,
             Norm::Batch => NormLayer::Batch(BatchNorm::new(n_out, vb.pp("norm"))?),
@@ -213,10 +271,10 @@ impl Hidden {
     pub(crate) fn forward(
         &self,
         x: &Tensor,
-        batches: Option<&Tensor>,
+        covariates: &Covariates,
         train: bool,
     ) -> candle_core::Result<Tensor> {
-        let y = self.affine.forward(x, batches)?;
+        let y = self.affine.forward(x, covariates)?;
         let y = match &self.norm {
             NormLayer::None => y,
             NormLayer::Batch(norm) => norm.forward(&y, train)?,

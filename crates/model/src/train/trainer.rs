@@ -378,7 +378,7 @@ impl<'a> Trainer<'a> {
         let (rows, latent) = mean.dims2()?;
         let epsilon = noise.standard_normal(rows, latent, &vae.device)?;
         let z = (&mean + (&log_var * 0.5)?.exp()?.mul(&epsilon)?)?;
-        let output = vae.decoder.forward(&z, batch.batches.as_ref(), train)?;
+        let output = vae.decoder.forward(&z, &batch.covariates(), train)?;
         let log_px = vae.weighted_log_prob(batch, &output)?;
         let log_px = match (&self.library_weight_scales, batch.library.as_ref()) {
             (Some(scales), Some(library)) => {
