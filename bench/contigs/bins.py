@@ -29,6 +29,36 @@ def read_table(path):
         return dict(line.rstrip("\n").split("\t")[:2] for line in handle if line.strip())
 
 
+def bin_scores(bins_path, labels_path, fasta_path, precision=0.9, recall=0.5):
+    """Adjusted Rand index of the bins against the genomes (pairs of binned contigs), the
+    number of genomes with a bin of at least PRECISION and RECALL (in bp, recall against the
+    genome's binned bp), and the number of bins."""
+    lengths = fasta_lengths(fasta_path)
+    genome_of, bin_of = read_table(labels_path), read_table(bins_path)
+    pairs = lambda n: n * (n - 1) / 2
+    table, by_bin, by_genome = {}, {}, {}
+    for contig, b in bin_of.items():
+        g = genome_of[contig]
+        table[(b, g)] = table.get((b, g), 0) + 1
+        by_bin[b] = by_bin.get(b, 0) + 1
+        by_genome[g] = by_genome.get(g, 0) + 1
+    index = sum(pairs(n) for n in table.values())
+    a, b_ = sum(pairs(n) for n in by_bin.values()), sum(pairs(n) for n in by_genome.values())
+    expected = a * b_ / pairs(len(bin_of))
+    ari = (index - expected) / (0.5 * (a + b_) - expected) if a + b_ != 2 * expected else 1.0
+    bp, bin_bp, genome_bp = {}, {}, {}
+    for contig, b in bin_of.items():
+        g, n = genome_of[contig], lengths[contig]
+        bp[(b, g)] = bp.get((b, g), 0) + n
+        bin_bp[b] = bin_bp.get(b, 0) + n
+        genome_bp[g] = genome_bp.get(g, 0) + n
+    recovered = sum(
+        1 for g in genome_bp
+        if any(n / bin_bp[b] >= precision and n / genome_bp[g] >= recall
+               for (b, g2), n in bp.items() if g2 == g))
+    return ari, recovered, len(by_bin)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("bins")

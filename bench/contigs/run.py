@@ -31,6 +31,9 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "bench", "out", "contigs")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bins import bin_scores  # noqa: E402
+
 VAEBIO = os.environ.get("VAEBIO", os.path.join(ROOT, "target", "release", "vaebio"))
 
 
@@ -41,48 +44,6 @@ def evaluate(latent, labels, seed):
          "--seed", str(seed)],
         check=True, capture_output=True, text=True)
     return json.loads(result.stdout)
-
-
-def read_table(path):
-    with open(path) as handle:
-        handle.readline()
-        return dict(line.rstrip("\n").split("\t")[:2] for line in handle if line.strip())
-
-
-def bin_scores(bins_path, labels_path, fasta_path):
-    """Adjusted Rand index of the bins against the genomes (pairs of contigs), and the number
-    of genomes with a bin of precision >= 0.9 and recall >= 0.5 (in bp)."""
-    lengths, name = {}, None
-    with open(fasta_path) as handle:
-        for line in handle:
-            if line.startswith(">"):
-                name = line[1:].split()[0]
-                lengths[name] = 0
-            else:
-                lengths[name] += len(line.strip())
-    genome_of, bin_of = read_table(labels_path), read_table(bins_path)
-    pairs = lambda n: n * (n - 1) / 2
-    table, by_bin, by_genome = {}, {}, {}
-    for contig, b in bin_of.items():
-        g = genome_of[contig]
-        table[(b, g)] = table.get((b, g), 0) + 1
-        by_bin[b] = by_bin.get(b, 0) + 1
-        by_genome[g] = by_genome.get(g, 0) + 1
-    index = sum(pairs(n) for n in table.values())
-    a, b_ = sum(pairs(n) for n in by_bin.values()), sum(pairs(n) for n in by_genome.values())
-    expected = a * b_ / pairs(len(bin_of))
-    ari = (index - expected) / (0.5 * (a + b_) - expected) if a + b_ != 2 * expected else 1.0
-    bp, bin_bp, genome_bp = {}, {}, {}
-    for contig, b in bin_of.items():
-        g, n = genome_of[contig], lengths[contig]
-        bp[(b, g)] = bp.get((b, g), 0) + n
-        bin_bp[b] = bin_bp.get(b, 0) + n
-        genome_bp[g] = genome_bp.get(g, 0) + n
-    recovered = sum(
-        1 for g in genome_bp
-        if any(n / bin_bp[b] >= 0.9 and n / genome_bp[g] >= 0.5
-               for (b, g2), n in bp.items() if g2 == g))
-    return ari, recovered, len(by_bin)
 
 
 def main():

@@ -31,6 +31,28 @@ import numpy as np
 from bins import fasta_lengths, read_table as read_labels
 
 
+def write_depths(path, contigs, lengths, genome_rows, coverage, gamma_shape, read_length, rng):
+    """Per contig and sample: a Gamma(k, 1/k) bias factor times the genome's mean coverage
+    (COVERAGE[genome_rows[i], s]), a Poisson read count of READ_LENGTH reads turned back into
+    a mean depth; written as a jgi table of samples `sample1..`."""
+    n_s = coverage.shape[1]
+    length = np.array(lengths, dtype=np.float64)
+    expected = coverage[genome_rows]
+    k = gamma_shape
+    expected = expected * rng.gamma(k, 1.0 / k, expected.shape)
+    reads = rng.poisson(expected * length[:, None] / read_length)
+    depth = reads * read_length / length[:, None]
+    variance = depth + depth * depth / 10.0
+
+    sample_names = [f"sample{s + 1}" for s in range(n_s)]
+    with open(path, "w") as out:
+        out.write("contigName\tcontigLen\ttotalAvgDepth\t"
+                  + "\t".join(f"{s}.bam\t{s}.bam-var" for s in sample_names) + "\n")
+        for i, contig in enumerate(contigs):
+            cells = "\t".join(f"{depth[i, s]:.4f}\t{variance[i, s]:.4f}" for s in range(n_s))
+            out.write(f"{contig}\t{int(length[i])}\t{depth[i].sum():.4f}\t{cells}\n")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("fasta")
@@ -72,21 +94,9 @@ def main():
     coverage = np.exp(level[:, None] + args.sample_sd * z)
 
     index = {g: i for i, g in enumerate(genomes)}
-    length = np.array([lengths[c] for c in contigs], dtype=np.float64)
-    expected = coverage[[index[genome_of[c]] for c in contigs]]
-    k = args.gamma_shape
-    expected = expected * rng.gamma(k, 1.0 / k, expected.shape)
-    reads = rng.poisson(expected * length[:, None] / args.read_length)
-    depth = reads * args.read_length / length[:, None]
-    variance = depth + depth * depth / 10.0
-
-    sample_names = [f"sample{s + 1}" for s in range(n_s)]
-    with open(args.output, "w") as out:
-        out.write("contigName\tcontigLen\ttotalAvgDepth\t"
-                  + "\t".join(f"{s}.bam\t{s}.bam-var" for s in sample_names) + "\n")
-        for i, contig in enumerate(contigs):
-            cells = "\t".join(f"{depth[i, s]:.4f}\t{variance[i, s]:.4f}" for s in range(n_s))
-            out.write(f"{contig}\t{int(length[i])}\t{depth[i].sum():.4f}\t{cells}\n")
+    write_depths(args.output, contigs, [lengths[c] for c in contigs],
+                 [index[genome_of[c]] for c in contigs], coverage, args.gamma_shape,
+                 args.read_length, rng)
     print(f"{len(contigs)} contigs, {n_s} samples; mean coverage per genome and sample:",
           file=sys.stderr)
     for g, row in zip(genomes, coverage):

@@ -29,19 +29,11 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+from panel_common import paired_line, read_panel  # noqa: E402
 from run import embed_and_score, simulate  # noqa: E402
 
 PANEL = os.path.join(HERE, "panel.tsv")
-
-
-def read_panel(path):
-    rows = []
-    with open(path) as panel:
-        lines = [line.rstrip("\n") for line in panel if not line.startswith("#") and line.strip()]
-    header = lines[0].split("\t")
-    for line in lines[1:]:
-        rows.append(dict(zip(header, line.split("\t"))))
-    return rows
 
 
 def shape(prefix):
@@ -54,14 +46,6 @@ def shape(prefix):
             if not line.startswith(b"#"):
                 sites += 1
     return samples, sites
-
-
-def bootstrap_interval(differences, draws=10000, seed=0):
-    differences = np.asarray(differences, dtype=float)
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(differences), size=(draws, len(differences)))
-    means = differences[picks].mean(axis=1)
-    return np.percentile(means, 2.5), np.percentile(means, 97.5)
 
 
 def report(half, results, skipped, seeds, embed_flags):
@@ -87,14 +71,7 @@ def report(half, results, skipped, seeds, embed_flags):
           f"{overall['ari']:.3f} | {overall['pca_ari']:.3f} | {overall['seconds']:.0f} | |")
     print()
     for metric, name in (("knn", "15-NN accuracy"), ("ari", "k-means ARI")):
-        at_or_above = sum(m[metric] >= m["pca_" + metric] for m in means)
-        differences = [cell[metric] - cell["pca_" + metric]
-                       for info in results.values() for cell in info["cells"]]
-        low, high = bootstrap_interval(differences)
-        print(f"- {name}: at or above PCA on {at_or_above} of {len(means)} scenarios; "
-              f"paired mean difference {np.mean(differences):+.3f} "
-              f"(bootstrap 95% interval {low:+.3f} to {high:+.3f}, "
-              f"{len(differences)} scenario x seed cells)")
+        print(paired_line(name, results, metric, "pca_" + metric, unit="scenarios"))
 
 
 def main():

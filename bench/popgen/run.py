@@ -13,7 +13,6 @@ Extra configurations: `--extra 'name=--preset popvae --latent-dim 6'` (repeatabl
 """
 
 import argparse
-import json
 import os
 import shlex
 import subprocess
@@ -21,6 +20,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from panel_common import evaluate  # noqa: E402
 
 # Clear: 4 demes x 50 diploids, 4Nm = 0.4. Weak: 6 demes x 50 diploids, 4Nm = 4, 5% ./.
 SCENARIOS = {
@@ -33,15 +34,6 @@ CONFIGS = {
     "popvae": "--preset popvae",
     "default": "--preset default",
 }
-
-
-def evaluate(vaebio, table, labels):
-    out = subprocess.run(
-        [vaebio, "evaluate", "--latent", table, "--labels", labels, "--json"],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    report = json.loads(out)
-    return report["knn_accuracy"], report["kmeans_ari"]
 
 
 def simulate(flags, prefix):

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Contig panel (issue 17): vaebio's contig embedding and bins against PCA, one half at a time.
+
+Reads bench/contigs/panel.tsv (sets, each fixed in the tuning or the confirmation half). For
+each set of `--half`: cut it with simulate_panel.py unless cached under `--out`, then per seed
+
+- `vaebio embed --fasta SET.fa [--abundance SET_depth.txt] --seed S -o latent.tsv --pca pca.tsv`
+  (PCA of the same z-scored features, as many components as the latent), both scored with
+  `vaebio evaluate` (15-NN genome accuracy, k-means ARI with k = genomes);
+- `vaebio bin --latent latent.tsv --seed S`: the bins plain `vaebio bin --seed S` makes (it
+  trains exactly as embed does; checked: same latent, same bins), without training twice;
+- `vaebio bin --latent pca10.tsv --seed S`: the same medoid clustering on PCA-10 scores (the
+  first 10 columns of pca.tsv).
+
+Bins are scored by their ARI against the genomes (pairs of binned contigs) and the genomes
+recovered: genomes with a bin of >= 95% precision and >= 90% recall in bp (VAMB's "NC"
+threshold), recall against the genome's bp among the binned contigs (those vaebio keeps,
+>= 2,000 bp by default). Prints one Markdown table per half (means over seeds per set), the
+mean over sets, and per metric the sets at or above PCA and the paired mean difference
+(vaebio - PCA) with a bootstrap 95% interval over set x seed cells; bins also split by
+abundance.
+
+    bench/.venv/bin/python bench/contigs/genomes.py
+    bench/.venv/bin/python bench/contigs/panel.py --half tuning --seeds 1,2
+
+Tune on `--half tuning` only; `--half confirmation` is for the claims made afterwards.
+`--sets a,b` runs only those; `--reuse` reads results kept from an earlier run with the same
+embed flags instead of embedding again.
+"""
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from panel_common import evaluate, paired_line, read_panel  # noqa: E402
+from bins import bin_scores  # noqa: E402
+
+PANEL = os.path.join(HERE, "panel.tsv")
+PRECISION, RECALL = 0.95, 0.90
+BIN_PCA = 10
+KEYS = ("knn", "pca_knn", "ari", "pca_ari", "bin_ari", "pca_bin_ari", "recovered",
+        "pca_recovered", "seconds")
+
+
+def simulate(flags, prefix, genome_dir):
+    """Write PREFIX.fa, PREFIX_labels.tsv (and PREFIX_depth.txt) unless they exist."""
+    if os.path.exists(prefix + ".fa") and os.path.exists(prefix + "_labels.tsv"):
+        return
+    subprocess.run([sys.executable, os.path.join(HERE, "simulate_panel.py"), *flags,
+                    "--genome-dir", genome_dir, "--out", prefix], check=True)
+
+
+def first_columns(table, columns, path):
+    """Write the id and the first COLUMNS score columns of TABLE to PATH."""
+    with open(table) as source, open(path, "w") as out:
+        for line in source:
+            out.write("\t".join(line.rstrip("\n").split("\t")[:columns + 1]) + "\n")
+
+
+def run_seed(vaebio, prefix, stem, seed, flags):
+    """Embed, bin and score one set with one seed; returns the cell's figures."""
+    depth = prefix + "_depth.txt"
+    abundance = ["--abundance", depth] if os.path.exists(depth) else []
+    latent, pca, pca10 = stem + ".tsv", stem + "_pca.tsv", stem + "_pca10.tsv"
+    start = time.time()
+    subprocess.run([vaebio, "embed", "-q", "--fasta", prefix + ".fa", *abundance,
+                    "--seed", str(seed), *shlex.split(flags), "-o", latent, "--pca", pca],
+                   check=True)
+    seconds = time.time() - start
+    first_columns(pca, BIN_PCA, pca10)
+    cell = {"seconds": seconds}
+    labels = prefix + "_labels.tsv"
+    for tag, table in (("", latent), ("pca_", pca)):
+        cell[tag + "knn"], cell[tag + "ari"] = evaluate(vaebio, table, labels)
+    for tag, table in (("", latent), ("pca_", pca10)):
+        bins = f"{stem}_{tag}bins.tsv"
+        subprocess.run([vaebio, "bin", "-q", "--fasta", prefix + ".fa", "--latent", table,
+                        "--seed", str(seed), "-o", bins], check=True)
+        ari, recovered, n_bins = bin_scores(bins, labels, prefix + ".fa", PRECISION, RECALL)
+        cell[tag + "bin_ari"], cell[tag + "recovered"], cell[tag + "bins"] = \
+            ari, recovered, n_bins
+    with open(latent) as table:
+        cell["contigs"] = sum(1 for _ in table) - 1
+    return cell
+
+
+def report(half, results, seeds, embed_flags):
+    label = embed_flags or "default"
+    print(f"\n### {half} half: `{label}` against PCA, seeds {','.join(seeds)}\n")
+    print("| set | contigs | genomes | kNN | PCA kNN | ARI | PCA ARI | bin ARI | PCA-10 bin ARI "
+          "| recovered | PCA-10 recovered | embed s |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, info in results.items():
+        m = info["mean"] = {key: np.mean([cell[key] for cell in info["cells"]])
+                            for key in KEYS}
+        print(f"| {name} | {info['cells'][0]['contigs']} | {info['genomes']} | "
+              f"{m['knn']:.3f} | {m['pca_knn']:.3f} | {m['ari']:.3f} | {m['pca_ari']:.3f} | "
+              f"{m['bin_ari']:.3f} | {m['pca_bin_ari']:.3f} | {m['recovered']:.1f} | "
+              f"{m['pca_recovered']:.1f} | {m['seconds']:.0f} |")
+    if not results:
+        return
+    overall = {key: np.mean([info["mean"][key] for info in results.values()]) for key in KEYS}
+    print(f"| **mean of {len(results)}** | | | {overall['knn']:.3f} | {overall['pca_knn']:.3f} "
+          f"| {overall['ari']:.3f} | {overall['pca_ari']:.3f} | {overall['bin_ari']:.3f} | "
+          f"{overall['pca_bin_ari']:.3f} | {overall['recovered']:.2f} | "
+          f"{overall['pca_recovered']:.2f} | {overall['seconds']:.0f} |")
+    print()
+    for key, title in (("knn", "15-NN accuracy"), ("ari", "k-means ARI")):
+        print(paired_line(title, results, key, "pca_" + key))
+    for subset, keep in (("all sets", lambda n: True),
+                         ("without abundance", lambda n: "-tnf-" in n),
+                         ("with abundance", lambda n: "-depth" in n)):
+        chosen = {n: info for n, info in results.items() if keep(n)}
+        for key, title in (("bin_ari", "bin ARI"), ("recovered", "genomes recovered")):
+            print(paired_line(f"{title}, {subset}", chosen, key, "pca_" + key,
+                              baseline="PCA-10 bins"))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--vaebio", default="target/release/vaebio")
+    parser.add_argument("--panel", default=PANEL)
+    parser.add_argument("--out", default="bench/out/contig-panel")
+    parser.add_argument("--genome-dir", default="bench/out/contig-panel/genomes")
+    parser.add_argument("--half", choices=["tuning", "confirmation", "all"], required=True)
+    parser.add_argument("--seeds", default="1,2", help="vaebio --seed values, comma-separated")
+    parser.add_argument("--embed-flags", default="", help="extra `vaebio embed` flags")
+    parser.add_argument("--sets", default=None, help="only these names, comma-separated")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse kept results of the same set, seed and embed flags")
+    args = parser.parse_args()
+
+    halves = ["tuning", "confirmation"] if args.half == "all" else [args.half]
+    wanted = set(args.sets.split(",")) if args.sets else None
+    seeds = [seed for seed in args.seeds.split(",") if seed]
+    tag = "default" if not args.embed_flags else \
+        "".join(c if c.isalnum() else "_" for c in args.embed_flags.strip())
+    panel = read_panel(args.panel)
+    for half in halves:
+        results = {}
+        for row in panel:
+            if row["half"] != half or (wanted and row["name"] not in wanted):
+                continue
+            prefix = os.path.join(args.out, "sets", row["name"])
+            simulate(row["flags"].split(), prefix, args.genome_dir)
+            cells = []
+            for seed in seeds:
+                stem = f"{prefix}_{tag}_s{seed}"
+                kept = stem + ".json"
+                if args.reuse and os.path.exists(kept):
+                    with open(kept) as saved:
+                        cell = json.load(saved)
+                else:
+                    cell = run_seed(args.vaebio, prefix, stem, seed, args.embed_flags)
+                    with open(kept, "w") as saved:
+                        json.dump(cell, saved)
+                print(f"{row['name']} seed {seed}: kNN {cell['knn']:.3f} "
+                      f"(PCA {cell['pca_knn']:.3f}), ARI {cell['ari']:.3f} "
+                      f"(PCA {cell['pca_ari']:.3f}), bin ARI {cell['bin_ari']:.3f} "
+                      f"(PCA-10 {cell['pca_bin_ari']:.3f}), {cell['seconds']:.0f} s",
+                      file=sys.stderr, flush=True)
+                cells.append(cell)
+            genomes = row["flags"].split("--genomes ")[1].split()[0].count(",") + 1
+            results[row["name"]] = {"genomes": genomes, "cells": cells}
+        report(half, results, seeds, args.embed_flags)
+
+
+if __name__ == "__main__":
+    main()

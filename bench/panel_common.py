@@ -1,0 +1,50 @@
+"""Helpers shared by the benchmark panels (bench/popgen/panel.py, bench/contigs/panel.py):
+reading a panel file, scoring a table with `vaebio evaluate`, and the paired comparison of an
+embedding with its baseline (mean difference with a bootstrap interval). numpy only."""
+
+import json
+import subprocess
+
+import numpy as np
+
+
+def read_panel(path):
+    """Rows of a panel TSV (`#` lines are its header notes) as dicts keyed by the column row."""
+    with open(path) as panel:
+        lines = [line.rstrip("\n") for line in panel if not line.startswith("#") and line.strip()]
+    header = lines[0].split("\t")
+    return [dict(zip(header, line.split("\t"))) for line in lines[1:]]
+
+
+def evaluate(vaebio, table, labels):
+    """15-NN accuracy and k-means ARI of TABLE against LABELS (`vaebio evaluate --json`)."""
+    out = subprocess.run(
+        [vaebio, "evaluate", "--latent", table, "--labels", labels, "--json"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    report = json.loads(out)
+    return report["knn_accuracy"], report["kmeans_ari"]
+
+
+def bootstrap_interval(differences, draws=10000, seed=0):
+    """95% percentile bootstrap interval of the mean of DIFFERENCES."""
+    differences = np.asarray(differences, dtype=float)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(differences), size=(draws, len(differences)))
+    means = differences[picks].mean(axis=1)
+    return np.percentile(means, 2.5), np.percentile(means, 97.5)
+
+
+def paired_line(title, results, key, baseline_key, baseline="PCA", unit="sets"):
+    """One Markdown bullet: on how many of RESULTS (name -> {"mean": ..., "cells": [...]}) the
+    mean of KEY is at or above BASELINE_KEY (named BASELINE), and the paired mean difference over all cells
+    with its bootstrap interval."""
+    at_or_above = sum(info["mean"][key] >= info["mean"][baseline_key]
+                      for info in results.values())
+    differences = [cell[key] - cell[baseline_key]
+                   for info in results.values() for cell in info["cells"]]
+    low, high = bootstrap_interval(differences)
+    return (f"- {title}: at or above {baseline} on {at_or_above} of {len(results)} {unit}; "
+            f"paired mean difference {np.mean(differences):+.3f} "
+            f"(bootstrap 95% interval {low:+.3f} to {high:+.3f}, "
+            f"{len(differences)} {unit[:-1]} x seed cells)")
