@@ -1,26 +1,85 @@
 //! p(x | z): hidden layers with the batch one-hot injected into each (scVI), then the
-//! likelihood's heads and per-feature parameters.
+//! likelihood's heads and per-feature parameters; or EVE's Bayesian decoder.
 
 use candle_core::Tensor;
 use candle_nn::VarBuilder;
 use candle_nn::init::Init;
 
-use crate::config::VaeConfig;
+use crate::config::{DecoderKind, VaeConfig};
 use crate::likelihood::{DecoderOutput, Likelihood};
+use crate::nn::bayesian_decoder::BayesianMlp;
 use crate::nn::layer::{Affine, Hidden};
+use crate::noise::Noise;
 
-/// The generative network. Tensor names: `decoder.layers.{i}.…`, `decoder.loc.…`,
+/// The generative network, as [`VaeConfig::decoder`] says.
+pub(crate) enum Decoder {
+    /// Point-estimate weights.
+    Standard(MlpDecoder),
+    /// EVE's variational weights.
+    Bayesian(BayesianMlp),
+}
+
+impl Decoder {
+    /// Build from a validated config under `vb` (normally `root.pp("decoder")`).
+    pub(crate) fn new(config: &VaeConfig, vb: VarBuilder) -> candle_core::Result<Self> {
+        Ok(match config.decoder {
+            DecoderKind::Standard => Decoder::Standard(MlpDecoder::new(config, vb)?),
+            DecoderKind::Bayesian(settings) => {
+                Decoder::Bayesian(BayesianMlp::new(config, settings, vb)?)
+            }
+        })
+    }
+
+    /// Decode `z` `[rows, latent]`; `batches` holds one u32 category per row when the model
+    /// has a batch covariate. `train` selects batch-norm's minibatch statistics (standard)
+    /// or dropout (Bayesian). `noise` draws the Bayesian decoder's weights (without it they
+    /// are their means); the standard decoder takes nothing from it.
+    pub(crate) fn forward(
+        &self,
+        z: &Tensor,
+        batches: Option<&Tensor>,
+        train: bool,
+        noise: Option<&mut Noise>,
+    ) -> candle_core::Result<DecoderOutput> {
+        match self {
+            Decoder::Standard(decoder) => decoder.forward(z, batches, train),
+            Decoder::Bayesian(decoder) => Ok(DecoderOutput {
+                loc: decoder.forward(z, noise, train)?,
+                log_scale: None,
+                zero_logits: None,
+            }),
+        }
+    }
+
+    /// KL(q(weights) ‖ N(0, 1)) of a Bayesian decoder (a scalar); `None` for point weights.
+    pub(crate) fn weight_kl(&self) -> candle_core::Result<Option<Tensor>> {
+        match self {
+            Decoder::Standard(_) => Ok(None),
+            Decoder::Bayesian(decoder) => decoder.kl().map(Some),
+        }
+    }
+
+    /// The weight matrices (Bayesian: their means) that L1/L2 penalties act on.
+    pub(crate) fn push_penalised(&self, out: &mut Vec<Tensor>) {
+        match self {
+            Decoder::Standard(decoder) => decoder.push_penalised(out),
+            Decoder::Bayesian(decoder) => decoder.push_penalised(out),
+        }
+    }
+}
+
+/// The point-estimate network. Tensor names: `decoder.layers.{i}.…`, `decoder.loc.…`,
 /// `decoder.zero_logits.…` (ZINB), `decoder.log_scale` (learned σ or NB θ, per feature).
-pub(crate) struct Decoder {
+pub(crate) struct MlpDecoder {
     layers: Vec<Hidden>,
     loc: Affine,
     zero_logits: Option<Affine>,
     log_scale: Option<Tensor>,
 }
 
-impl Decoder {
+impl MlpDecoder {
     /// Build from a validated config under `vb` (normally `root.pp("decoder")`).
-    pub(crate) fn new(config: &VaeConfig, vb: VarBuilder) -> candle_core::Result<Self> {
+    fn new(config: &VaeConfig, vb: VarBuilder) -> candle_core::Result<Self> {
         let n_batches = if config.uses_batches() {
             config.n_batches
         } else {
@@ -79,7 +138,7 @@ impl Decoder {
 
     /// Decode `z` `[rows, latent]`; `batches` holds one u32 category per row when the model
     /// has a batch covariate. `train` selects batch-norm's minibatch statistics.
-    pub(crate) fn forward(
+    fn forward(
         &self,
         z: &Tensor,
         batches: Option<&Tensor>,
@@ -100,7 +159,7 @@ impl Decoder {
     }
 
     /// The weight matrices that L1/L2 penalties act on.
-    pub(crate) fn push_penalised(&self, out: &mut Vec<Tensor>) {
+    fn push_penalised(&self, out: &mut Vec<Tensor>) {
         for layer in &self.layers {
             layer.push_penalised(out);
         }
