@@ -139,6 +139,24 @@ fn checkpoint_round_trips_with_named_variational_tensors() {
             "{expected} in {names:?}"
         );
     }
+    // Training moved the variances too (they start at exactly −10).
+    for name in [
+        "decoder.layers.0.weight_log_var",
+        "decoder.out.dictionary_log_var",
+    ] {
+        let (_, var) = vae
+            .named_variables()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .unwrap();
+        let values = var
+            .as_tensor()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        assert!(values.iter().any(|&v| v != -10.0), "{name}");
+    }
     let dir = tempfile::tempdir().unwrap();
     vae.save(dir.path()).unwrap();
     let loaded = Vae::load(dir.path(), &Device::Cpu).unwrap();
