@@ -321,6 +321,9 @@ pub enum PresetArg {
     /// scvi-tools 1.4 `SCVI`'s exact settings (counts): ZINB, batch-norm, KL warm-up over 400
     /// epochs.
     Scvi,
+    /// EVE's model and schedule (protein alignments, --msa): Bayesian decoder with its
+    /// dictionary and temperature, lr 1e-4, batch 256, 400,000 steps (docs/recipes/proteins.md).
+    Eve,
 }
 
 /// How genes are weighted in the reconstruction loss (count data).

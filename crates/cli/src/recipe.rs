@@ -40,6 +40,7 @@ fn preset(arg: PresetArg) -> Preset {
         PresetArg::Scvi => Preset::Scvi,
         PresetArg::Vamb => Preset::Vamb,
         PresetArg::Popvae => Preset::Popvae,
+        PresetArg::Eve => Preset::Eve,
     }
 }
 
@@ -155,6 +156,7 @@ fn check_preset(kind: DataKind, arg: PresetArg) -> Result<()> {
     let input = match own {
         DataKind::Genotypes => "genotypes (--vcf)",
         DataKind::Dna => "DNA contigs (--fasta)",
+        DataKind::Alignment => "protein family alignments (--msa)",
         // Counts: no preset is for the other kinds.
         _ => "integer counts (--matrix, --mtx, --h5ad or --10x-h5)",
     };

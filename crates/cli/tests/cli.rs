@@ -902,3 +902,73 @@ fn stockholm_alignment_trains_and_scores_with_its_format_replayed() {
     assert_eq!(names, ["K4R", "M3A:V5I"]);
     assert!(rows.iter().all(|(_, v)| v[0].is_finite()));
 }
+
+/// `--preset eve`: EVE's Bayesian decoder and schedule (here cut to 2 epochs), saved in the
+/// config; scores average over weight draws and repeat exactly; other input refuses it.
+#[test]
+fn eve_preset_trains_a_bayesian_decoder_and_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    let msa = testdata("family.a2m");
+    ok(&[
+        "train",
+        "--msa",
+        s(&msa),
+        "--preset",
+        "eve",
+        "--hidden",
+        "32",
+        "--latent-dim",
+        "4",
+        "--epochs",
+        "2",
+        "-q",
+        "-o",
+        s(&model),
+    ]);
+    let config = model_config(&model);
+    let decoder = &config["vae"]["decoder"];
+    assert_eq!(decoder["kind"], "bayesian");
+    assert_eq!(decoder["dictionary"], 40);
+    assert_eq!(decoder["temperature"], true);
+    let train = &config["train"];
+    assert_eq!(train["learning_rate"].as_f64(), Some(1e-4));
+    assert_eq!(train["batch_size"].as_u64(), Some(256));
+    assert!(train["early_stopping"].is_null());
+    let mutations = dir.path().join("muts.txt");
+    fs::write(&mutations, "Q5A\nR6K\nE7D:V8I\n").unwrap();
+    let score = |out: &PathBuf| {
+        ok(&[
+            "score",
+            "--model",
+            s(&model),
+            "--msa",
+            s(&msa),
+            "--mutations",
+            s(&mutations),
+            "--samples",
+            "3",
+            "-o",
+            s(out),
+        ]);
+        fs::read_to_string(out).unwrap()
+    };
+    let (first, second) = (dir.path().join("a.tsv"), dir.path().join("b.tsv"));
+    let scores = score(&first);
+    assert_eq!(scores, score(&second));
+    let (_, rows) = read_tsv(&first);
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|(_, v)| v[0].is_finite()));
+    fails(
+        &[
+            "embed",
+            "--fasta",
+            s(&testdata("contigs.fa")),
+            "--preset",
+            "eve",
+            "-q",
+        ],
+        2,
+        "--preset eve is for protein family alignments (--msa)",
+    );
+}

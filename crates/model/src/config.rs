@@ -56,6 +56,45 @@ pub enum InputTransform {
     Log1p,
 }
 
+/// How the decoder holds its weights.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum DecoderKind {
+    /// One value per weight (point estimates), trained by the optimiser alone.
+    #[default]
+    Standard,
+    /// EVE's Bayesian decoder (`VAE_Bayesian_MLP_decoder`, one-hot alignments only): every
+    /// weight and bias has a Gaussian posterior N(mean, exp(log_var)), drawn afresh at every
+    /// training step and every scoring sample, with KL(q ‖ N(0, 1)) / N_eff in the loss.
+    Bayesian(BayesianDecoder),
+}
+
+/// The settings of EVE's Bayesian decoder; the defaults are EVE's
+/// (`default_model_params.json`, `decoder_parameters`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BayesianDecoder {
+    /// Dropout on the latent draw and after each hidden layer while training (EVE 0.1).
+    pub dropout: f64,
+    /// Channels per alignment column of the last layer, mapped to the alphabet by a shared
+    /// (Bayesian) dictionary matrix — EVE's `convolve_output` with
+    /// `convolution_output_depth` 40; 0 maps the last hidden layer straight to the alphabet.
+    pub dictionary: usize,
+    /// A learned (Bayesian) inverse temperature softplus(t) on the logits (EVE's
+    /// `include_temperature_scaler`, on by default).
+    pub temperature: bool,
+}
+
+impl Default for BayesianDecoder {
+    fn default() -> Self {
+        Self {
+            dropout: 0.1,
+            dictionary: 40,
+            temperature: true,
+        }
+    }
+}
+
 /// The shape of the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -76,8 +115,10 @@ pub struct VaeConfig {
     /// Vincent et al. 2008): each value the encoder sees is zeroed with this probability and
     /// the rest scaled by 1 / (1 − p); the reconstruction target stays whole. 0 for none.
     pub input_dropout: f64,
-    /// Hidden-layer normalisation.
+    /// Hidden-layer normalisation (the Bayesian decoder has none, as EVE's).
     pub norm: Norm,
+    /// Point-estimate or Bayesian decoder weights (absent in older config.json: standard).
+    pub decoder: DecoderKind,
     /// The distribution p(x | z).
     pub likelihood: Likelihood,
     /// Number of batch categories; with more than one, a one-hot batch vector joins the input
@@ -148,6 +189,7 @@ impl Default for VaeConfig {
             dropout: 0.1,
             input_dropout: 0.0,
             norm: Norm::Batch,
+            decoder: DecoderKind::Standard,
             likelihood: Likelihood::Gaussian {
                 learned_variance: false,
             },
@@ -210,9 +252,33 @@ impl VaeConfig {
         self.validate_regularisation()?;
         self.validate_weights()?;
         self.validate_input()?;
+        self.validate_decoder()?;
         self.likelihood
             .validate(self.n_features)
             .map_err(|e| invalid("likelihood", e.to_string()))
+    }
+
+    /// The Bayesian decoder is EVE's: one-hot alignments (categorical), no covariates.
+    fn validate_decoder(&self) -> Result<()> {
+        let DecoderKind::Bayesian(bayesian) = self.decoder else {
+            return Ok(());
+        };
+        if !matches!(self.likelihood, Likelihood::Categorical { .. }) {
+            return Err(invalid(
+                "decoder",
+                format!(
+                    "the Bayesian decoder is EVE's, for one-hot alignments (categorical likelihood), not {} — use the standard decoder",
+                    self.likelihood.name()
+                ),
+            ));
+        }
+        if self.uses_batches() || !self.covariate_categories.is_empty() || self.n_continuous > 0 {
+            return Err(invalid(
+                "decoder",
+                "the Bayesian decoder takes no batch or other covariates — drop them or use the standard decoder",
+            ));
+        }
+        dropout_probability("decoder.dropout", bayesian.dropout, "0.1")
     }
 
     /// Layer sizes: input, hidden and latent.

@@ -120,7 +120,9 @@ impl Vae {
     }
 
     /// Per-row evidence lower bound E_q[log p(x | z)] − KL(q(z | x) ‖ p(z)), the expectation
-    /// averaged over `n_samples` posterior draws from `seed` (β = 1, weights ignored). With
+    /// averaged over `n_samples` posterior draws from `seed` (β = 1, weights ignored) — and,
+    /// with a Bayesian decoder, over as many draws of its weights, as EVE's
+    /// `compute_evol_indices` does (the weights' own KL is left out, like EVE's). With
     /// standardisation the likelihood is that of the z-scored row. ΔELBO between a mutant and
     /// the wild type scores a mutation (EVE).
     pub fn elbo(&self, data: &Dataset, n_samples: usize, seed: u64) -> Result<Vec<f32>> {
@@ -139,7 +141,10 @@ impl Vae {
             let mut log_px_sum: Option<Tensor> = None;
             for _ in 0..n_samples {
                 let z = self.reparameterise(&mean, &log_var, &mut noise)?;
-                let output = self.decoder.forward(&z, &batch.covariates(), false)?;
+                // A Bayesian decoder draws its weights afresh for every sample (EVE).
+                let output =
+                    self.decoder
+                        .forward(&z, &batch.covariates(), false, Some(&mut noise))?;
                 // Detached: the running sum would otherwise hold every sample's decoder
                 // graph (activations of all layers) alive until the chunk ends.
                 let log_px = self
@@ -177,7 +182,7 @@ impl Vae {
         covariates: &Covariates,
         trials: Option<&Tensor>,
     ) -> Result<Vec<f32>> {
-        let output = self.decoder.forward(z, covariates, false)?;
+        let output = self.decoder.forward(z, covariates, false, None)?;
         let exposure = Exposure {
             library_size: None,
             trials,

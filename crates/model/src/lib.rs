@@ -64,8 +64,8 @@ pub use ops::special;
 /// The compute device type, re-exported so callers need not depend on candle directly.
 pub use candle_core::Device;
 pub use config::{
-    Activation, EarlyStopping, FeatureGroup, InputTransform, KlWarmup, LrSchedule, Norm,
-    TrainConfig, VaeConfig,
+    Activation, BayesianDecoder, DecoderKind, EarlyStopping, FeatureGroup, InputTransform,
+    KlWarmup, LrSchedule, Norm, TrainConfig, VaeConfig,
 };
 pub use data::{Dataset, DenseMatrix, DenseView, RowSource};
 pub use device::device;

@@ -25,7 +25,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::{
-    Activation, EarlyStopping, FeatureGroup, KlWarmup, LrSchedule, Norm, TrainConfig, VaeConfig,
+    Activation, BayesianDecoder, DecoderKind, EarlyStopping, FeatureGroup, KlWarmup, LrSchedule,
+    Norm, TrainConfig, VaeConfig,
 };
 use crate::error::{Result, invalid};
 use crate::likelihood::Likelihood;
@@ -61,6 +62,9 @@ pub enum Preset {
     Vamb,
     /// popvae (genotypes only).
     Popvae,
+    /// EVE (`default_model_params.json`; protein family alignments only): the Bayesian
+    /// decoder and EVE's schedule.
+    Eve,
 }
 
 impl Preset {
@@ -72,6 +76,7 @@ impl Preset {
             Preset::Scvi => Some(DataKind::Counts),
             Preset::Vamb => Some(DataKind::Dna),
             Preset::Popvae => Some(DataKind::Genotypes),
+            Preset::Eve => Some(DataKind::Alignment),
         }
     }
 
@@ -172,6 +177,7 @@ impl Recipe {
             (DataKind::Dna, _) => contigs(&mut vae, &mut train),
             (DataKind::Genotypes, Preset::Popvae) => popvae(&mut vae, &mut train),
             (DataKind::Genotypes, _) => genotypes(&mut vae, &mut train),
+            (DataKind::Alignment, Preset::Eve) => eve_bayesian(&mut vae, &mut train, n_rows),
             (DataKind::Alignment, _) => eve(&mut vae, &mut train),
             (DataKind::Protein | DataKind::Values, _) => generic(&mut vae, &mut train),
         }
@@ -399,6 +405,32 @@ fn eve(vae: &mut VaeConfig, train: &mut TrainConfig) {
     train.weight_decay = 0.0;
 }
 
+/// EVE's training steps (`num_training_steps`) and minibatch size.
+pub const EVE_TRAINING_STEPS: usize = 400_000;
+const EVE_BATCH_SIZE: usize = 256;
+
+/// EVE's own model and schedule (`EVE/default_model_params.json`, `EVE/VAE_model.py`): the
+/// network of [`eve`] with the Bayesian decoder ([`BayesianDecoder`]'s defaults: dropout 0.1,
+/// a 40-channel dictionary, a learned temperature), Adam lr 1e-4 (ε 1e-8, no weight decay,
+/// no L2: the weights' KL regularises), batch 256, every sequence trained on (no validation,
+/// no early stopping), and as many epochs as make [`EVE_TRAINING_STEPS`] steps.
+///
+/// What differs: EVE draws each minibatch with replacement, sequences in proportion to their
+/// weights; here every epoch visits each sequence once and the weights scale its loss (the
+/// same expected gradient). EVE's reconstruction term is a binary cross-entropy on the
+/// log-softmax outputs; here it is the categorical log-likelihood.
+fn eve_bayesian(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
+    eve(vae, train);
+    vae.decoder = DecoderKind::Bayesian(BayesianDecoder::default());
+    train.learning_rate = 1e-4;
+    train.batch_size = EVE_BATCH_SIZE;
+    train.l2 = 0.0;
+    train.validation_fraction = 0.0;
+    train.early_stopping = None;
+    let steps_per_epoch = n_rows.div_ceil(EVE_BATCH_SIZE).max(1);
+    train.epochs = EVE_TRAINING_STEPS.div_ceil(steps_per_epoch);
+}
+
 /// Real-valued features and protein composition: a small scVI-shaped network on z-scored
 /// input with early stopping.
 fn generic(vae: &mut VaeConfig, train: &mut TrainConfig) {
@@ -432,6 +464,37 @@ mod tests {
             (&[512, 512][..], 32)
         );
         assert!(recipe.vae.standardize);
+    }
+
+    #[test]
+    fn eve_preset_is_eves_bayesian_model_and_schedule() {
+        let family = DataDescription {
+            n_states: Some(21),
+            ..DataDescription::new(DataKind::Alignment, 3_270, 21 * 300)
+        };
+        let recipe = Recipe::new(&family, Preset::Eve, None).unwrap();
+        assert_eq!(
+            recipe.vae.decoder,
+            DecoderKind::Bayesian(BayesianDecoder {
+                dropout: 0.1,
+                dictionary: 40,
+                temperature: true,
+            })
+        );
+        assert_eq!(recipe.vae.decoder_layers(), [300, 1000, 2000]);
+        assert_eq!(
+            (recipe.train.learning_rate, recipe.train.batch_size),
+            (1e-4, 256)
+        );
+        // 3,270 rows in minibatches of 256: 13 steps per epoch; ⌈400,000 / 13⌉ = 30,770.
+        assert_eq!(recipe.train.epochs, 30_770);
+        assert!(recipe.train.early_stopping.is_none());
+        recipe.validate().unwrap();
+        // The default recipe keeps the standard decoder.
+        let default = Recipe::new(&family, Preset::Default, None).unwrap();
+        assert_eq!(default.vae.decoder, DecoderKind::Standard);
+        let counts = DataDescription::new(DataKind::Counts, 10, 10);
+        assert!(Recipe::new(&counts, Preset::Eve, None).is_err());
     }
 
     #[test]

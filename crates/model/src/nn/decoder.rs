@@ -1,29 +1,88 @@
 //! p(x | z): hidden layers with the batch and the extra categorical covariates injected into
 //! each as one-hots (scVI's `deeply_inject_covariates`), the continuous covariates
 //! concatenated to z at the input (scVI's `n_latent + n_continuous_cov`), then the
-//! likelihood's heads and per-feature parameters.
+//! likelihood's heads and per-feature parameters; or EVE's Bayesian decoder.
 
 use candle_core::Tensor;
 use candle_nn::VarBuilder;
 use candle_nn::init::Init;
 
-use crate::config::VaeConfig;
+use crate::config::{DecoderKind, VaeConfig};
 use crate::likelihood::{DecoderOutput, Likelihood};
+use crate::nn::bayesian_decoder::BayesianMlp;
 use crate::nn::layer::{Affine, Covariates, Hidden, OneHots};
+use crate::noise::Noise;
 
-/// The generative network. Tensor names: `decoder.layers.{i}.…` (with `….covariate` for
+/// The generative network, as [`VaeConfig::decoder`] says.
+pub(crate) enum Decoder {
+    /// Point-estimate weights.
+    Standard(MlpDecoder),
+    /// EVE's variational weights.
+    Bayesian(BayesianMlp),
+}
+
+impl Decoder {
+    /// Build from a validated config under `vb` (normally `root.pp("decoder")`).
+    pub(crate) fn new(config: &VaeConfig, vb: VarBuilder) -> candle_core::Result<Self> {
+        Ok(match config.decoder {
+            DecoderKind::Standard => Decoder::Standard(MlpDecoder::new(config, vb)?),
+            DecoderKind::Bayesian(settings) => {
+                Decoder::Bayesian(BayesianMlp::new(config, settings, vb)?)
+            }
+        })
+    }
+
+    /// Decode `z` `[rows, latent]` under each row's `covariates` (those the model has; the
+    /// Bayesian decoder has none). `train` selects batch-norm's minibatch statistics
+    /// (standard) or dropout (Bayesian). `noise` draws the Bayesian decoder's weights (without
+    /// it they are their means); the standard decoder takes nothing from it.
+    pub(crate) fn forward(
+        &self,
+        z: &Tensor,
+        covariates: &Covariates,
+        train: bool,
+        noise: Option<&mut Noise>,
+    ) -> candle_core::Result<DecoderOutput> {
+        match self {
+            Decoder::Standard(decoder) => decoder.forward(z, covariates, train),
+            Decoder::Bayesian(decoder) => Ok(DecoderOutput {
+                loc: decoder.forward(z, noise, train)?,
+                log_scale: None,
+                zero_logits: None,
+            }),
+        }
+    }
+
+    /// KL(q(weights) ‖ N(0, 1)) of a Bayesian decoder (a scalar); `None` for point weights.
+    pub(crate) fn weight_kl(&self) -> candle_core::Result<Option<Tensor>> {
+        match self {
+            Decoder::Standard(_) => Ok(None),
+            Decoder::Bayesian(decoder) => decoder.kl().map(Some),
+        }
+    }
+
+    /// The weight matrices (Bayesian: their means) that L1/L2 penalties act on.
+    pub(crate) fn push_penalised(&self, out: &mut Vec<Tensor>) {
+        match self {
+            Decoder::Standard(decoder) => decoder.push_penalised(out),
+            Decoder::Bayesian(decoder) => decoder.push_penalised(out),
+        }
+    }
+}
+
+/// The point-estimate network. Tensor names: `decoder.layers.{i}.…` (with `….covariate` for
 /// the batch and `….categorical.{k}` for the k-th extra covariate), `decoder.loc.…`,
 /// `decoder.zero_logits.…` (ZINB), `decoder.log_scale` (learned σ or NB θ, per feature).
-pub(crate) struct Decoder {
+pub(crate) struct MlpDecoder {
     layers: Vec<Hidden>,
     loc: Affine,
     zero_logits: Option<Affine>,
     log_scale: Option<Tensor>,
 }
 
-impl Decoder {
+impl MlpDecoder {
     /// Build from a validated config under `vb` (normally `root.pp("decoder")`).
-    pub(crate) fn new(config: &VaeConfig, vb: VarBuilder) -> candle_core::Result<Self> {
+    fn new(config: &VaeConfig, vb: VarBuilder) -> candle_core::Result<Self> {
         let one_hots = OneHots {
             n_batches: if config.uses_batches() {
                 config.n_batches
@@ -89,7 +148,7 @@ impl Decoder {
 
     /// Decode `z` `[rows, latent]` under each row's `covariates` (those the model has).
     /// `train` selects batch-norm's minibatch statistics.
-    pub(crate) fn forward(
+    fn forward(
         &self,
         z: &Tensor,
         covariates: &Covariates,
@@ -113,7 +172,7 @@ impl Decoder {
     }
 
     /// The weight matrices that L1/L2 penalties act on.
-    pub(crate) fn push_penalised(&self, out: &mut Vec<Tensor>) {
+    fn push_penalised(&self, out: &mut Vec<Tensor>) {
         for layer in &self.layers {
             layer.push_penalised(out);
         }

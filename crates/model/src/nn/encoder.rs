@@ -5,7 +5,7 @@ use candle_core::Tensor;
 use candle_nn::VarBuilder;
 
 use crate::config::VaeConfig;
-use crate::nn::layer::{Affine, Covariates, Hidden, OneHots};
+use crate::nn::layer::{Affine, Covariates, Hidden, OneHots, dropped};
 use crate::noise::Noise;
 
 /// The inference network. Tensor names: `encoder.layers.{i}.…`, `encoder.mean.…`,
@@ -76,19 +76,6 @@ impl Encoder {
         }
         self.mean.push_penalised(out);
         self.log_var.push_penalised(out);
-    }
-}
-
-/// `h` times an inverted-dropout mask of probability `p` while training (`noise` given);
-/// `h` itself otherwise or when `p` is 0.
-fn dropped(h: Tensor, noise: Option<&mut Noise>, p: f32) -> candle_core::Result<Tensor> {
-    match noise {
-        Some(noise) if p > 0.0 => {
-            let (rows, cols) = h.dims2()?;
-            let mask = noise.dropout_mask(rows, cols, p, h.device())?;
-            h * mask
-        }
-        _ => Ok(h),
     }
 }
 

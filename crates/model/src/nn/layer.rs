@@ -7,6 +7,7 @@ use candle_nn::VarBuilder;
 use candle_nn::init::Init;
 
 use crate::config::{Activation, Norm};
+use crate::noise::Noise;
 use crate::ops::batch_norm::batch_norm_train;
 use crate::ops::linear::linear;
 
@@ -15,6 +16,29 @@ const BATCH_NORM_MOMENTUM: f64 = 0.01;
 const BATCH_NORM_EPS: f64 = 1e-3;
 const LAYER_NORM_EPS: f64 = 1e-5;
 const LEAKY_RELU_SLOPE: f64 = 0.01;
+
+/// The hidden layers' non-linearity applied to `y`.
+pub(crate) fn activate(y: &Tensor, activation: Activation) -> candle_core::Result<Tensor> {
+    match activation {
+        Activation::Relu => y.relu(),
+        Activation::Elu => y.elu(1.0),
+        Activation::LeakyRelu => y.maximum(&(y * LEAKY_RELU_SLOPE)?),
+        Activation::Gelu => y.gelu(),
+    }
+}
+
+/// `h` times an inverted-dropout mask of probability `p` while training (`noise` given);
+/// `h` itself otherwise or when `p` is 0.
+pub(crate) fn dropped(h: Tensor, noise: Option<&mut Noise>, p: f32) -> candle_core::Result<Tensor> {
+    match noise {
+        Some(noise) if p > 0.0 => {
+            let (rows, cols) = h.dims2()?;
+            let mask = noise.dropout_mask(rows, cols, p, h.device())?;
+            h * mask
+        }
+        _ => Ok(h),
+    }
+}
 
 /// What a decoder layer is conditioned on besides its input, per row of a minibatch: scVI's
 /// categorical covariates (the batch and the extra ones, each injected as a one-hot) and its
@@ -280,12 +304,7 @@ impl Hidden {
             NormLayer::Batch(norm) => norm.forward(&y, train)?,
             NormLayer::Layer(norm) => norm.forward(&y)?,
         };
-        match self.activation {
-            Activation::Relu => y.relu(),
-            Activation::Elu => y.elu(1.0),
-            Activation::LeakyRelu => y.maximum(&(&y * LEAKY_RELU_SLOPE)?),
-            Activation::Gelu => y.gelu(),
-        }
+        activate(&y, self.activation)
     }
 
     /// The weight matrices that L1/L2 penalties act on.

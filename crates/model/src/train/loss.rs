@@ -13,7 +13,8 @@ pub struct Losses {
     pub recon: f64,
     /// Mean KL(q(z | x) ‖ N(0, I)) per row, before the KL weight.
     pub kl: f64,
-    /// λ-weighted L1/L2 penalty on the weights.
+    /// λ-weighted L1/L2 penalty on the weights, plus a Bayesian decoder's
+    /// KL(q(weights) ‖ N(0, 1)) / N_eff.
     pub regularizer: f64,
     /// recon + kl_weight · kl + regularizer: the value minimised.
     pub total: f64,
@@ -46,6 +47,16 @@ pub(crate) fn kl_standard_normal(mean: &Tensor, log_var: &Tensor) -> candle_core
     ((mean.sqr()? + log_var.exp()?)? - log_var)?
         .sum(1)?
         .affine(0.5, -0.5 * latent)
+}
+
+/// KL(N(mean, e^{log_var}) ‖ N(0, 1)) summed over every element of any shape: a scalar.
+/// Each element's ½(μ² + σ² − log σ² − 1) is formed before summing (not − ½n after, as
+/// [`kl_standard_normal`] does per row), so a sum over millions of decoder weights keeps its
+/// f32 precision.
+pub(crate) fn gaussian_kl_sum(mean: &Tensor, log_var: &Tensor) -> candle_core::Result<Tensor> {
+    ((mean.sqr()? + log_var.exp()?)? - log_var)?
+        .affine(0.5, -0.5)?
+        .sum_all()
 }
 
 /// The KL weight at a point of training: β, reached linearly from 0 over the warm-up.
@@ -114,6 +125,21 @@ mod tests {
             .unwrap();
         assert!(kl[0].abs() < 1e-6);
         assert!((kl[1] - 2.653_426_4).abs() < 1e-5, "{kl:?}");
+    }
+
+    #[test]
+    fn summed_kl_matches_closed_form_by_hand() {
+        // Elements (μ, log σ²): (0, 0) → 0; (1, 0) → ½; (0.5, −10) →
+        // ½(0.25 + e^−10 + 10 − 1) = 4.625022699964881 (by hand, e^−10 = 4.539992976e−5);
+        // (−2, ln 3) → ½(4 + 3 − ln 3 − 1) = 2.4506939; total 7.5757166.
+        let mean = Tensor::new(&[[0f32, 1.0], [0.5, -2.0]], &Device::Cpu).unwrap();
+        let log_var = Tensor::new(&[[0f32, 0.0], [-10.0, 3f32.ln()]], &Device::Cpu).unwrap();
+        let kl = gaussian_kl_sum(&mean, &log_var)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        let by_hand = 0.5 + 4.625_022_7 + 0.5 * (6.0 - 3f64.ln());
+        assert!((f64::from(kl) - by_hand).abs() < 1e-5, "{kl} vs {by_hand}");
     }
 
     #[test]

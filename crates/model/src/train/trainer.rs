@@ -115,6 +115,9 @@ pub struct Trainer<'a> {
     library_weight_scales: Option<Tensor>,
     noise: Noise,
     buffers: Buffers,
+    /// The effective number of training rows: the sum of their weights (EVE's `Neff`), or
+    /// their count when rows are unweighted.
+    n_eff: f64,
     epochs_done: usize,
     steps_done: usize,
 }
@@ -164,6 +167,10 @@ impl<'a> Trainer<'a> {
             && config.grad_clip.is_none()
             && optimizer.fuse_l2(&vae.penalised(), config.l2);
         vae.train_config = Some(config.clone());
+        let n_eff = match data.weights() {
+            Some(weights) => train_rows.iter().map(|&r| f64::from(weights[r])).sum(),
+            None => train_rows.len() as f64,
+        };
         Ok(Self {
             vae,
             data,
@@ -177,6 +184,7 @@ impl<'a> Trainer<'a> {
             library_weight_scales,
             noise,
             buffers: Buffers::default(),
+            n_eff: n_eff.max(f64::MIN_POSITIVE),
             epochs_done: 0,
             steps_done: 0,
         })
@@ -378,7 +386,9 @@ impl<'a> Trainer<'a> {
         let (rows, latent) = mean.dims2()?;
         let epsilon = noise.standard_normal(rows, latent, &vae.device)?;
         let z = (&mean + (&log_var * 0.5)?.exp()?.mul(&epsilon)?)?;
-        let output = vae.decoder.forward(&z, &batch.covariates(), train)?;
+        let output = vae
+            .decoder
+            .forward(&z, &batch.covariates(), train, Some(&mut *noise))?;
         let log_px = vae.weighted_log_prob(batch, &output)?;
         let log_px = match (&self.library_weight_scales, batch.library.as_ref()) {
             (Some(scales), Some(library)) => {
@@ -401,6 +411,13 @@ impl<'a> Trainer<'a> {
         if let Some(penalty) = penalty(&penalised, self.config.l1, self.config.l2)? {
             regularizer = f64::from(penalty.to_scalar::<f32>()?);
             total = (total + penalty)?;
+        }
+        // EVE (`VAE_model.loss_function`): the decoder weights' KL once per data set, so
+        // divided by N_eff next to a loss that is a mean over rows.
+        if let Some(weight_kl) = vae.decoder.weight_kl()? {
+            let weight_kl = (weight_kl / self.n_eff)?;
+            regularizer += f64::from(weight_kl.to_scalar::<f32>()?);
+            total = (total + weight_kl)?;
         }
         let losses = Losses {
             recon: f64::from(recon.to_scalar::<f32>()?),
