@@ -6,19 +6,7 @@ mod common;
 
 use std::fs;
 
-use common::{model_config, ok, s, testdata};
-
-/// Settings small enough for a test, fixed so every run trains the same model.
-const TRAIN: [&str; 8] = [
-    "--epochs",
-    "3",
-    "--seed",
-    "11",
-    "--hidden",
-    "16",
-    "--latent-dim",
-    "3",
-];
+use common::{TRAIN, model_config, ok, s, testdata};
 
 fn embed(input: &[&str], out: &std::path::Path) -> Vec<u8> {
     let mut args = vec!["embed", "--quiet", "-o", s(out)];

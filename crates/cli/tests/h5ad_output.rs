@@ -11,21 +11,9 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{fails, ok, read_tsv, s, testdata};
+use common::{TRAIN, fails, ok, read_tsv, s, testdata};
 use serde_json::{Value, json};
 use vaebio_io::{AnnData, H5adOptions};
-
-/// Settings small enough for a test, fixed so every run trains the same model.
-const TRAIN: [&str; 8] = [
-    "--epochs",
-    "3",
-    "--seed",
-    "11",
-    "--hidden",
-    "16",
-    "--latent-dim",
-    "3",
-];
 
 /// Runs `command` with `input` twice, to `NAME.tsv` and `NAME.h5ad`, and returns both paths.
 fn run_both(dir: &Path, name: &str, command: &[&str]) -> (std::path::PathBuf, std::path::PathBuf) {

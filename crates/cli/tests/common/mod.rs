@@ -76,3 +76,15 @@ pub fn fails(args: &[&str], code: i32, needle: &str) {
         "expected '{needle}' in: {stderr}"
     );
 }
+
+/// Settings small enough for a test, fixed so every run trains the same model.
+pub const TRAIN: [&str; 8] = [
+    "--epochs",
+    "3",
+    "--seed",
+    "11",
+    "--hidden",
+    "16",
+    "--latent-dim",
+    "3",
+];
