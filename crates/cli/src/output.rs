@@ -27,9 +27,8 @@ pub fn write_table(
     write_matrix(path, &matrix)
 }
 
-/// Writes a feature matrix to `path` (TSV or `.npy`). An `.h5ad` path is refused rather than
-/// given a table under an AnnData name.
-pub fn write_matrix(path: &Path, matrix: &FeatureMatrix) -> Result<()> {
+/// Fails for an `.h5ad` path given to an output that can only be a table.
+pub fn refuse_h5ad(path: &Path) -> Result<()> {
     if is_h5ad(path) {
         return Err(BadInput(format!(
             "{}: this output is a table; AnnData (.h5ad) is written by embed, encode and reconstruct — give a .tsv or .npy path",
@@ -37,6 +36,13 @@ pub fn write_matrix(path: &Path, matrix: &FeatureMatrix) -> Result<()> {
         ))
         .into());
     }
+    Ok(())
+}
+
+/// Writes a feature matrix to `path` (TSV or `.npy`). An `.h5ad` path is refused rather than
+/// given a table under an AnnData name.
+pub fn write_matrix(path: &Path, matrix: &FeatureMatrix) -> Result<()> {
+    refuse_h5ad(path)?;
     let npy = path.extension().is_some_and(|ext| ext == "npy");
     if npy {
         matrix.write_npy(path)?;

@@ -17,7 +17,7 @@ use crate::commands::BadInput;
 use crate::ensemble;
 use crate::load::read_msa;
 use crate::model_dir::open_model;
-use crate::output::write_table;
+use crate::output::{refuse_h5ad, write_table};
 use crate::progress::summarize;
 
 /// Runs `vaebio score`.
@@ -27,6 +27,7 @@ pub fn run(args: ScoreArgs, quiet: bool) -> Result<()> {
             BadInput("--samples 0 averages nothing — use at least 1 (EVE: 200+)".into()).into(),
         );
     }
+    refuse_h5ad(&args.output)?;
     // One model, or every member of an ensemble (`train --ensemble`), whose ΔELBO are averaged.
     let dirs = ensemble::members(&args.model)?.unwrap_or_else(|| vec![args.model.clone()]);
     let models = dirs
