@@ -6,7 +6,7 @@ use crate::formats::hdf5::attr_text;
 use crate::formats::mtx::{MtxOptions, read_10x_mtx};
 use crate::formats::table::{ExpressionOptions, read_expression};
 use crate::matrix::Storage;
-use crate::testdata::testdata;
+use crate::testdata::{mutants, testdata};
 use hdf5_pure::File;
 
 fn tsv_counts() -> FeatureMatrix {
@@ -129,17 +129,7 @@ fn bad_files_are_one_line_errors_naming_the_file() {
 
 #[test]
 fn garbage_after_the_signature_is_an_error_not_a_panic() {
-    let whole = std::fs::read(testdata("bad/h5ad_ok.h5ad")).unwrap();
-    let mut state = 7u64;
-    for round in 0..200 {
-        let mut bytes = whole.clone();
-        for _ in 0..8 {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let at = 8 + (state >> 33) as usize % (bytes.len() - 8);
-            bytes[at] = (state >> 13) as u8;
-        }
+    for (round, bytes) in mutants("bad/h5ad_ok.h5ad", 7, 200) {
         if let Ok(file) = AnnData::from_bytes(format!("mutant{round}"), bytes) {
             let _ = file.matrix(&H5adOptions::default());
             let _ = file.matrix(&layer("counts"));

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::formats::mtx::read_10x_mtx;
-use crate::testdata::testdata;
+use crate::testdata::{mutants, testdata};
 
 fn mtx() -> FeatureMatrix {
     read_10x_mtx(testdata("counts_10x"), &MtxOptions::default()).unwrap()
@@ -145,17 +145,7 @@ fn bad_files_are_one_line_errors_naming_the_file_and_element() {
 
 #[test]
 fn garbage_after_the_signature_is_an_error_not_a_panic() {
-    let whole = std::fs::read(testdata("bad/tenx_ok.h5")).unwrap();
-    let mut state = 11u64;
-    for round in 0..200 {
-        let mut bytes = whole.clone();
-        for _ in 0..8 {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let at = 8 + (state >> 33) as usize % (bytes.len() - 8);
-            bytes[at] = (state >> 13) as u8;
-        }
+    for (round, bytes) in mutants("bad/tenx_ok.h5", 11, 200) {
         let _ = read_10x_h5_bytes(format!("mutant{round}"), bytes, &TenxH5Options::default());
     }
 }
