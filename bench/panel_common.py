@@ -1,8 +1,10 @@
 """Helpers shared by the benchmark panels (bench/popgen/panel.py, bench/contigs/panel.py):
-reading a panel file, scoring a table with `vaebio evaluate`, and the paired comparison of an
+reading a panel file, scoring a table with `vaebio evaluate`, keeping each set x seed result
+on disk for `--reuse`, and the paired comparison of an
 embedding with its baseline (mean difference with a bootstrap interval). numpy only."""
 
 import json
+import os
 import subprocess
 
 import numpy as np
@@ -14,6 +16,18 @@ def read_panel(path):
         lines = [line.rstrip("\n") for line in panel if not line.startswith("#") and line.strip()]
     header = lines[0].split("\t")
     return [dict(zip(header, line.split("\t"))) for line in lines[1:]]
+
+
+def cached_cell(kept, reuse, run):
+    """The result of one set x seed: read from the JSON file `kept` when `reuse` and it exists,
+    else `run()` and written there."""
+    if reuse and os.path.exists(kept):
+        with open(kept) as saved:
+            return json.load(saved)
+    cell = run()
+    with open(kept, "w") as saved:
+        json.dump(cell, saved)
+    return cell
 
 
 def evaluate(vaebio, table, labels):

@@ -29,7 +29,6 @@ embed flags instead of embedding again.
 """
 
 import argparse
-import json
 import os
 import shlex
 import subprocess
@@ -40,7 +39,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from panel_common import evaluate, paired_line, read_panel  # noqa: E402
+from panel_common import cached_cell, evaluate, paired_line, read_panel  # noqa: E402
 from bins import bin_scores  # noqa: E402
 
 PANEL = os.path.join(HERE, "panel.tsv")
@@ -154,14 +153,8 @@ def main():
             cells = []
             for seed in seeds:
                 stem = f"{prefix}_{tag}_s{seed}"
-                kept = stem + ".json"
-                if args.reuse and os.path.exists(kept):
-                    with open(kept) as saved:
-                        cell = json.load(saved)
-                else:
-                    cell = run_seed(args.vaebio, prefix, stem, seed, args.embed_flags)
-                    with open(kept, "w") as saved:
-                        json.dump(cell, saved)
+                cell = cached_cell(stem + ".json", args.reuse, lambda: run_seed(
+                    args.vaebio, prefix, stem, seed, args.embed_flags))
                 print(f"{row['name']} seed {seed}: kNN {cell['knn']:.3f} "
                       f"(PCA {cell['pca_knn']:.3f}), ARI {cell['ari']:.3f} "
                       f"(PCA {cell['pca_ari']:.3f}), bin ARI {cell['bin_ari']:.3f} "

@@ -20,7 +20,6 @@ same embed flags instead of embedding again.
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -30,7 +29,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
-from panel_common import paired_line, read_panel  # noqa: E402
+from panel_common import cached_cell, paired_line, read_panel  # noqa: E402
 from run import embed_and_score, simulate  # noqa: E402
 
 PANEL = os.path.join(HERE, "panel.tsv")
@@ -116,15 +115,9 @@ def main():
             cells = []
             for seed in seeds:
                 stem = f"{prefix}_{tag}_s{seed}"
-                kept = stem + ".json"
-                if args.reuse and os.path.exists(kept):
-                    with open(kept) as saved:
-                        cell = json.load(saved)
-                else:
-                    cell = embed_and_score(args.vaebio, prefix + ".vcf", prefix + "_labels.tsv",
-                                           stem, seed, args.embed_flags)
-                    with open(kept, "w") as saved:
-                        json.dump(cell, saved)
+                cell = cached_cell(stem + ".json", args.reuse, lambda: embed_and_score(
+                    args.vaebio, prefix + ".vcf", prefix + "_labels.tsv", stem, seed,
+                    args.embed_flags))
                 print(f"  seed {seed}: kNN {cell['knn']:.3f} (PCA {cell['pca_knn']:.3f}), "
                       f"ARI {cell['ari']:.3f} (PCA {cell['pca_ari']:.3f}), "
                       f"{cell['seconds']:.0f} s", file=sys.stderr, flush=True)
