@@ -31,7 +31,11 @@ while len(mutants) < 5000:
         mutants.append(double)
 open(sys.argv[2], "w").write("\n".join(mutants) + "\n")
 PY
-/usr/bin/time -f "score: %e s wall, %M KB peak RSS" "$bin" score --model "$out/model" \
+# The VM is shared: the load average says how much of the 2 cores the run could have had,
+# and user + sys CPU seconds are the figure that does not depend on it.
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+/usr/bin/time -f "score: %e s wall, %U s user + %S s sys CPU, %M KB peak RSS" \
+  "$bin" score --model "$out/model" \
   --msa testdata/family.a2m --mutations "$out/mutants.txt" --samples "$samples" \
   -o "$out/scores.tsv"
 wc -l < "$out/scores.tsv"

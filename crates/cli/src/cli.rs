@@ -324,6 +324,40 @@ pub enum PresetArg {
     /// EVE's model and schedule (protein alignments, --msa): Bayesian decoder with its
     /// dictionary and temperature, lr 1e-4, batch 256, 400,000 steps (docs/recipes/proteins.md).
     Eve,
+    /// DeepSequence's model and schedule (protein alignments, --msa): Bayesian decoder
+    /// [100, 2000] with logit group sparsity (4 tiles), dictionary and temperature, lr 1e-3,
+    /// batch 100, 300,000 steps (docs/recipes/proteins.md).
+    Deepsequence,
+}
+
+/// Decoder choices for `--decoder`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DecoderArg {
+    /// Point-estimate weights (every recipe's default).
+    Standard,
+    /// EVE/DeepSequence's variational weights (protein alignments only): EVE's settings
+    /// (dropout 0.1, 40-channel dictionary, temperature), changed by `--sparsity` and
+    /// `--temperature`.
+    Bayesian,
+}
+
+/// Group sparsity choices for `--sparsity`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SparsityArg {
+    /// None (EVE's default).
+    None,
+    /// DeepSequence's logit scales per (hidden unit, column), 4 tiles, prior logit_p 0.001,
+    /// σ 4.
+    Logit,
+}
+
+/// A setting turned on or off.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Switch {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
 }
 
 /// How genes are weighted in the reconstruction loss (count data).
@@ -360,7 +394,8 @@ pub struct ModelArgs {
     /// Latent dimensions (default per data kind; see README recipes).
     #[arg(long, value_name = "K", help_heading = "Model")]
     pub latent_dim: Option<usize>,
-    /// Hidden layer sizes, comma-separated (default per data kind).
+    /// Hidden layer sizes, comma-separated, input side first; the decoder mirrors them
+    /// (default per data kind).
     #[arg(
         long,
         value_name = "N,N,..",
@@ -368,6 +403,17 @@ pub struct ModelArgs {
         help_heading = "Model"
     )]
     pub hidden: Option<Vec<usize>>,
+    /// Alignments: how the decoder holds its weights (default standard; `--preset eve` and
+    /// `--preset deepsequence`: bayesian). Saved in the model's config.json.
+    #[arg(long, value_enum, help_heading = "Model")]
+    pub decoder: Option<DecoderArg>,
+    /// Bayesian decoder: group sparsity on the last layer's weights (default none;
+    /// `--preset deepsequence`: logit). See docs/recipes/proteins.md.
+    #[arg(long, value_enum, help_heading = "Model")]
+    pub sparsity: Option<SparsityArg>,
+    /// Bayesian decoder: a learned inverse temperature on the output (default on).
+    #[arg(long, value_enum, value_name = "on|off", help_heading = "Model")]
+    pub temperature: Option<Switch>,
     /// Dropout on the encoder's input while training, a denoising encoder (counts: 0.2 by
     /// default; 0 for none).
     #[arg(long, value_name = "P", help_heading = "Model")]

@@ -4,9 +4,15 @@
 use anyhow::Result;
 use clap::ValueEnum;
 use vaebio_model::recipes::{DEFAULT_GENE_WEIGHT_POWER, DataDescription, DataKind, Preset, Recipe};
-use vaebio_model::{EarlyStopping, KlWarmup, Likelihood, LrSchedule, TrainConfig, VaeConfig};
+use vaebio_model::{
+    BayesianDecoder, DecoderKind, EarlyStopping, KlWarmup, Likelihood, LogitSparsity, LrSchedule,
+    Sparsity, TrainConfig, VaeConfig,
+};
 
-use crate::cli::{GeneWeightsArg, LikelihoodArg, LrScheduleArg, ModelArgs, PresetArg};
+use crate::cli::{
+    DecoderArg, GeneWeightsArg, LikelihoodArg, LrScheduleArg, ModelArgs, PresetArg, SparsityArg,
+    Switch,
+};
 use crate::commands::BadInput;
 use crate::load::Loaded;
 
@@ -29,6 +35,7 @@ pub fn configure(
     let mut recipe = Recipe::new(&data, preset, likelihood)?.with_seed(args.seed);
     apply_flags(args, &mut recipe.vae, &mut recipe.train);
     gene_weights(args, &mut recipe.vae)?;
+    decoder(args, loaded.kind, &mut recipe.vae)?;
     recipe.fit_to_rows(data.n_rows);
     recipe.validate()?;
     Ok((recipe.vae, recipe.train))
@@ -41,7 +48,50 @@ fn preset(arg: PresetArg) -> Preset {
         PresetArg::Vamb => Preset::Vamb,
         PresetArg::Popvae => Preset::Popvae,
         PresetArg::Eve => Preset::Eve,
+        PresetArg::Deepsequence => Preset::DeepSequence,
     }
+}
+
+/// `--decoder`, `--sparsity` and `--temperature` over the recipe's decoder.
+fn decoder(args: &ModelArgs, kind: DataKind, vae: &mut VaeConfig) -> Result<()> {
+    match args.decoder {
+        Some(DecoderArg::Standard) => vae.decoder = DecoderKind::Standard,
+        Some(DecoderArg::Bayesian) if kind != DataKind::Alignment => {
+            return Err(BadInput(
+                "--decoder bayesian is for protein family alignments (--msa), not this input — \
+                 leave --decoder out"
+                    .into(),
+            )
+            .into());
+        }
+        // A preset's Bayesian settings stay; otherwise EVE's.
+        Some(DecoderArg::Bayesian) if vae.decoder == DecoderKind::Standard => {
+            vae.decoder = DecoderKind::Bayesian(BayesianDecoder::default());
+        }
+        _ => {}
+    }
+    let DecoderKind::Bayesian(settings) = &mut vae.decoder else {
+        let flag = match (args.sparsity, args.temperature) {
+            (Some(_), _) => "--sparsity",
+            (None, Some(_)) => "--temperature",
+            (None, None) => return Ok(()),
+        };
+        return Err(BadInput(format!(
+            "{flag} is a setting of the Bayesian decoder — add --decoder bayesian (protein \
+             alignments, --msa)"
+        ))
+        .into());
+    };
+    if let Some(sparsity) = args.sparsity {
+        settings.sparsity = match sparsity {
+            SparsityArg::None => Sparsity::None,
+            SparsityArg::Logit => Sparsity::Logit(LogitSparsity::default()),
+        };
+    }
+    if let Some(temperature) = args.temperature {
+        settings.temperature = temperature == Switch::On;
+    }
+    Ok(())
 }
 
 /// `--gene-weights` and `--gene-weight-power` over the recipe's choice.
@@ -77,6 +127,8 @@ fn apply_flags(args: &ModelArgs, vae: &mut VaeConfig, train: &mut TrainConfig) {
     }
     if let Some(hidden) = &args.hidden {
         vae.hidden = hidden.clone();
+        // The decoder mirrors the layers given, also where a preset had its own.
+        vae.decoder_hidden = None;
     }
     if let Some(input_dropout) = args.input_dropout {
         vae.input_dropout = input_dropout;

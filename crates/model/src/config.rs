@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, invalid};
 use crate::likelihood::Likelihood;
 
+mod decoder;
 mod train;
 
+pub use decoder::{BayesianDecoder, DecoderKind, LogitSparsity, Sparsity};
 pub use train::{EarlyStopping, KlWarmup, LrSchedule, TrainConfig};
 
 /// The most categories a batch or covariate may have, and the most continuous covariates.
@@ -58,45 +60,6 @@ pub enum InputTransform {
     Identity,
     /// log(1 + x), as scVI does for counts.
     Log1p,
-}
-
-/// How the decoder holds its weights.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "kind")]
-pub enum DecoderKind {
-    /// One value per weight (point estimates), trained by the optimiser alone.
-    #[default]
-    Standard,
-    /// EVE's Bayesian decoder (`VAE_Bayesian_MLP_decoder`, one-hot alignments only): every
-    /// weight and bias has a Gaussian posterior N(mean, exp(log_var)), drawn afresh at every
-    /// training step and every scoring sample, with KL(q ‖ N(0, 1)) / N_eff in the loss.
-    Bayesian(BayesianDecoder),
-}
-
-/// The settings of EVE's Bayesian decoder; the defaults are EVE's
-/// (`default_model_params.json`, `decoder_parameters`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct BayesianDecoder {
-    /// Dropout on the latent draw and after each hidden layer while training (EVE 0.1).
-    pub dropout: f64,
-    /// Channels per alignment column of the last layer, mapped to the alphabet by a shared
-    /// (Bayesian) dictionary matrix — EVE's `convolve_output` with
-    /// `convolution_output_depth` 40; 0 maps the last hidden layer straight to the alphabet.
-    pub dictionary: usize,
-    /// A learned (Bayesian) inverse temperature softplus(t) on the logits (EVE's
-    /// `include_temperature_scaler`, on by default).
-    pub temperature: bool,
-}
-
-impl Default for BayesianDecoder {
-    fn default() -> Self {
-        Self {
-            dropout: 0.1,
-            dictionary: 40,
-            temperature: true,
-        }
-    }
 }
 
 /// The shape of the model.
@@ -282,7 +245,8 @@ impl VaeConfig {
                 "the Bayesian decoder takes no batch or other covariates — drop them or use the standard decoder",
             ));
         }
-        dropout_probability("decoder.dropout", bayesian.dropout, "0.1")
+        let last_hidden = self.decoder_layers().last().copied().unwrap_or(self.latent);
+        bayesian.validate(last_hidden)
     }
 
     /// Layer sizes: input, hidden and latent.

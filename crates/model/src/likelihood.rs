@@ -23,6 +23,7 @@ use crate::likelihood::count::{
     zero_inflated_negative_binomial_row_log_prob_from_logits,
 };
 use crate::ops::binomial::{BinomialOp, Trials, composite_log_prob};
+use crate::ops::categorical::CategoricalOp;
 use crate::ops::special::{log1p, softplus};
 use candle_core::{D, DType, Tensor};
 // `softmax`, not `softmax_last_dim`: the latter has no backward pass in candle-nn 0.11.1.
@@ -206,6 +207,10 @@ impl Likelihood {
             Likelihood::ZeroInflatedNegativeBinomial => Some(self.zero_logits(output)?),
             Likelihood::Binomial { trials } => {
                 return binomial_log_prob(x, &output.loc, trials, exposure.trials, true);
+            }
+            Likelihood::Categorical { n_states } if fused_cpu_op_takes(x, &output.loc) => {
+                let op = CategoricalOp::new(n_states);
+                return Ok(x.contiguous()?.apply_op2(&output.loc.contiguous()?, op)?);
             }
             _ => return Ok(self.log_prob_elements(x, output, exposure)?.sum(1)?),
         };
@@ -491,13 +496,7 @@ fn binomial_log_prob(
     each: Option<&Tensor>,
     sum_rows: bool,
 ) -> Result<Tensor, Error> {
-    let fused = logits.device().is_cpu()
-        && x.dtype() == DType::F32
-        && logits.dtype() == DType::F32
-        && logits.rank() == 2
-        && x.dims() == logits.dims()
-        && each.is_none_or(|n| n.dims() == logits.dims());
-    if fused {
+    if fused_cpu_op_takes(x, logits) && each.is_none_or(|n| n.dims() == logits.dims()) {
         let trials = match each {
             Some(n) => Trials::Each(n.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?),
             None => Trials::All(trials as f32),
@@ -511,6 +510,15 @@ fn binomial_log_prob(
     };
     let values = composite_log_prob(x, logits, &n)?;
     Ok(if sum_rows { values.sum(1)? } else { values })
+}
+
+/// Whether the fused CPU ops take `x` and `logits`: f32 matrices of one shape on the CPU.
+fn fused_cpu_op_takes(x: &Tensor, logits: &Tensor) -> bool {
+    logits.device().is_cpu()
+        && x.dtype() == DType::F32
+        && logits.dtype() == DType::F32
+        && logits.rank() == 2
+        && x.dims() == logits.dims()
 }
 
 /// Library sizes as a `[batch, 1]` column: the given ones, or the row sums of `x`.

@@ -1,9 +1,10 @@
 //! Fused CPU kernels with their own backward passes (candle `CustomOp`s): the affine map,
-//! training-mode batch-norm, the binomial, negative-binomial and ZINB log-likelihoods of
-//! decoder logits, and the special functions candle lacks.
+//! training-mode batch-norm, the binomial, categorical, negative-binomial and ZINB
+//! log-likelihoods of decoder logits, and the special functions candle lacks.
 
 pub(crate) mod batch_norm;
 pub(crate) mod binomial;
+pub(crate) mod categorical;
 pub(crate) mod linear;
 pub(crate) mod negative_binomial;
 pub mod special;

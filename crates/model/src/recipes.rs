@@ -25,8 +25,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::{
-    Activation, BayesianDecoder, DecoderKind, EarlyStopping, FeatureGroup, KlWarmup, LrSchedule,
-    Norm, TrainConfig, VaeConfig,
+    Activation, BayesianDecoder, DecoderKind, EarlyStopping, FeatureGroup, KlWarmup, LogitSparsity,
+    LrSchedule, Norm, Sparsity, TrainConfig, VaeConfig,
 };
 use crate::error::{Result, invalid};
 use crate::likelihood::Likelihood;
@@ -65,6 +65,10 @@ pub enum Preset {
     /// EVE (`default_model_params.json`; protein family alignments only): the Bayesian
     /// decoder and EVE's schedule.
     Eve,
+    /// DeepSequence (`DeepSequence/model.py`, `examples/run_svi.py`; protein family
+    /// alignments only): the Bayesian decoder with group sparsity and DeepSequence's schedule.
+    #[serde(rename = "deepsequence")]
+    DeepSequence,
 }
 
 impl Preset {
@@ -76,7 +80,7 @@ impl Preset {
             Preset::Scvi => Some(DataKind::Counts),
             Preset::Vamb => Some(DataKind::Dna),
             Preset::Popvae => Some(DataKind::Genotypes),
-            Preset::Eve => Some(DataKind::Alignment),
+            Preset::Eve | Preset::DeepSequence => Some(DataKind::Alignment),
         }
     }
 
@@ -178,6 +182,9 @@ impl Recipe {
             (DataKind::Genotypes, Preset::Popvae) => popvae(&mut vae, &mut train),
             (DataKind::Genotypes, _) => genotypes(&mut vae, &mut train),
             (DataKind::Alignment, Preset::Eve) => eve_bayesian(&mut vae, &mut train, n_rows),
+            (DataKind::Alignment, Preset::DeepSequence) => {
+                deepsequence(&mut vae, &mut train, n_rows)
+            }
             (DataKind::Alignment, _) => eve(&mut vae, &mut train),
             (DataKind::Protein | DataKind::Values, _) => generic(&mut vae, &mut train),
         }
@@ -427,8 +434,42 @@ fn eve_bayesian(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
     train.l2 = 0.0;
     train.validation_fraction = 0.0;
     train.early_stopping = None;
-    let steps_per_epoch = n_rows.div_ceil(EVE_BATCH_SIZE).max(1);
-    train.epochs = EVE_TRAINING_STEPS.div_ceil(steps_per_epoch);
+    train.epochs = epochs_for_steps(EVE_TRAINING_STEPS, EVE_BATCH_SIZE, n_rows);
+}
+
+/// As many epochs as make `steps` minibatches of `batch_size` over `n_rows`.
+fn epochs_for_steps(steps: usize, batch_size: usize, n_rows: usize) -> usize {
+    steps.div_ceil(n_rows.div_ceil(batch_size).max(1))
+}
+
+/// DeepSequence's training steps (`num_updates` of `examples/run_svi.py`).
+pub const DEEPSEQUENCE_TRAINING_STEPS: usize = 300_000;
+const DEEPSEQUENCE_BATCH_SIZE: usize = 100;
+
+/// DeepSequence's published model (`examples/run_svi.py` over `DeepSequence/model.py`):
+/// encoder [1500, 1500], latent 30, decoder [100, 500 · 4 tiles = 2000] with every weight
+/// variational (no dropout), logit group sparsity over 4 tiles with prior p 0.001 and σ 4
+/// ([`LogitSparsity`]'s defaults), a 40-channel dictionary (`convolve_patterns`,
+/// `d_c_size` 40) and a learned temperature (`final_pwm_scale`); Adam lr 1e-3, batch 100,
+/// every sequence trained on, and as many epochs as make [`DEEPSEQUENCE_TRAINING_STEPS`].
+///
+/// What differs: DeepSequence's last hidden layer is a sigmoid (`final_decode_nonlinearity`),
+/// here ReLU like the others; and, as with [`Preset::Eve`], the sequence weights scale each
+/// row's loss instead of drawing minibatches in proportion to them.
+fn deepsequence(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
+    eve_bayesian(vae, train, n_rows);
+    vae.hidden = vec![1500, 1500];
+    vae.decoder_hidden = Some(vec![100, 2000]);
+    vae.latent = 30;
+    vae.decoder = DecoderKind::Bayesian(BayesianDecoder {
+        dropout: 0.0,
+        dictionary: 40,
+        temperature: true,
+        sparsity: Sparsity::Logit(LogitSparsity::default()),
+    });
+    train.learning_rate = 1e-3;
+    train.batch_size = DEEPSEQUENCE_BATCH_SIZE;
+    train.epochs = epochs_for_steps(DEEPSEQUENCE_TRAINING_STEPS, DEEPSEQUENCE_BATCH_SIZE, n_rows);
 }
 
 /// Real-valued features and protein composition: a small scVI-shaped network on z-scored
@@ -479,6 +520,7 @@ mod tests {
                 dropout: 0.1,
                 dictionary: 40,
                 temperature: true,
+                sparsity: Sparsity::None,
             })
         );
         assert_eq!(recipe.vae.decoder_layers(), [300, 1000, 2000]);
@@ -495,6 +537,37 @@ mod tests {
         assert_eq!(default.vae.decoder, DecoderKind::Standard);
         let counts = DataDescription::new(DataKind::Counts, 10, 10);
         assert!(Recipe::new(&counts, Preset::Eve, None).is_err());
+    }
+
+    #[test]
+    fn deepsequence_preset_is_its_sparse_bayesian_model_and_schedule() {
+        let family = DataDescription {
+            n_states: Some(21),
+            ..DataDescription::new(DataKind::Alignment, 3_270, 21 * 300)
+        };
+        let recipe = Recipe::new(&family, Preset::DeepSequence, None).unwrap();
+        let DecoderKind::Bayesian(decoder) = recipe.vae.decoder else {
+            panic!("{:?}", recipe.vae.decoder);
+        };
+        assert_eq!((decoder.dropout, decoder.dictionary), (0.0, 40));
+        assert!(decoder.temperature);
+        // run_svi.py: n_pat 4, logit_p 0.001; model.py: logit_sigma 4.
+        let Sparsity::Logit(sparsity) = decoder.sparsity else {
+            panic!("{:?}", decoder.sparsity);
+        };
+        assert_eq!((sparsity.tiles, sparsity.prior_sigma), (4, 4.0));
+        assert!((sparsity.prior_mean - -12.3609).abs() < 1e-4);
+        assert_eq!(recipe.vae.hidden, [1500, 1500]);
+        assert_eq!(recipe.vae.decoder_layers(), [100, 2000]);
+        assert_eq!(recipe.vae.latent, 30);
+        assert_eq!(
+            (recipe.train.learning_rate, recipe.train.batch_size),
+            (1e-3, 100)
+        );
+        // 3,270 rows in minibatches of 100: 33 steps per epoch; ⌈300,000 / 33⌉ = 9,091.
+        assert_eq!(recipe.train.epochs, 9_091);
+        assert!(recipe.train.early_stopping.is_none());
+        recipe.validate().unwrap();
     }
 
     #[test]

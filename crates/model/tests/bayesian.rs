@@ -1,10 +1,11 @@
 //! EVE's Bayesian decoder end to end in the library: trains and scores a small weighted
 //! family without NaN, repeats with its seed, saves and loads, and old config.json files
-//! still load with the standard decoder.
+//! still load with the standard decoder; the same for DeepSequence's group sparsity.
 
 use candle_core::Device;
 use vaebio_model::{
-    BayesianDecoder, Dataset, DecoderKind, DenseView, Likelihood, Norm, TrainConfig, Vae, VaeConfig,
+    BayesianDecoder, Dataset, DecoderKind, DenseView, Likelihood, LogitSparsity, Norm, Sparsity,
+    TrainConfig, Vae, VaeConfig,
 };
 
 const ROWS: usize = 40;
@@ -58,11 +59,28 @@ fn training(seed: u64) -> TrainConfig {
 }
 
 fn trained(seed: u64) -> Vae {
+    trained_with(config(seed))
+}
+
+/// [`config`] with DeepSequence's logit sparsity over 4 tiles of the last 16 hidden units.
+fn sparse_config(seed: u64) -> VaeConfig {
+    VaeConfig {
+        decoder: DecoderKind::Bayesian(BayesianDecoder {
+            dictionary: 3,
+            sparsity: Sparsity::Logit(LogitSparsity::default()),
+            ..BayesianDecoder::default()
+        }),
+        ..config(seed)
+    }
+}
+
+fn trained_with(config: VaeConfig) -> Vae {
+    let seed = config.seed;
     let values = family();
     let view = DenseView::new(&values, COLUMNS * STATES).unwrap();
     let weights = weights();
     let data = Dataset::new(&view).with_weights(&weights).unwrap();
-    let mut vae = Vae::new(config(seed), &Device::Cpu).unwrap();
+    let mut vae = Vae::new(config, &Device::Cpu).unwrap();
     let history = vae.train(&data, &training(seed), |_| {}).unwrap();
     for record in &history.epochs {
         assert!(record.train.total.is_finite(), "{record:?}");
@@ -213,4 +231,98 @@ fn the_bayesian_decoder_is_for_alignments_only() {
         ..config(0)
     };
     assert!(bad_dropout.validate().is_err());
+}
+
+fn variable(vae: &Vae, name: &str) -> (Vec<usize>, Vec<f32>) {
+    let (_, var) = vae
+        .named_variables()
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("{name}"));
+    let tensor = var.as_tensor();
+    (
+        tensor.dims().to_vec(),
+        tensor.flatten_all().unwrap().to_vec1().unwrap(),
+    )
+}
+
+/// DeepSequence's sparsity: scales `[16 / 4 tiles, 6 columns]` saved under their names,
+/// trained (their variances move off −10), byte-identical at a seed, and the same scores after
+/// a save and load.
+#[test]
+fn group_sparsity_trains_repeats_and_round_trips() {
+    let (a, b) = (
+        trained_with(sparse_config(5)),
+        trained_with(sparse_config(5)),
+    );
+    for ((name, x), (_, y)) in a.named_variables().iter().zip(b.named_variables()) {
+        let x: Vec<f32> = x.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
+        let y: Vec<f32> = y.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
+        assert_eq!(x, y, "{name}");
+    }
+    let (shape, means) = variable(&a, "decoder.out.sparsity_mean");
+    assert_eq!(shape, [4, COLUMNS]);
+    assert!(means.iter().all(|m| m.is_finite()));
+    let (_, log_vars) = variable(&a, "decoder.out.sparsity_log_var");
+    assert!(log_vars.iter().any(|&v| v != -10.0));
+    assert_eq!(elbo(&a, 5, 9), elbo(&b, 5, 9));
+    // The scales change the model: the same seed without them trains another one.
+    assert_ne!(elbo(&a, 5, 9), elbo(&trained(5), 5, 9));
+    let dir = tempfile::tempdir().unwrap();
+    a.save(dir.path()).unwrap();
+    let loaded = Vae::load(dir.path(), &Device::Cpu).unwrap();
+    assert_eq!(loaded.config(), a.config());
+    assert_eq!(elbo(&loaded, 7, 3), elbo(&a, 7, 3));
+}
+
+#[test]
+fn sparsity_settings_serialise_and_validate() {
+    let json = serde_json::to_string(&sparse_config(1)).unwrap();
+    assert!(
+        json.contains(r#""sparsity":{"kind":"logit","tiles":4,"prior_mean":-12.360929224671253,"prior_sigma":4.0}"#),
+        "{json}"
+    );
+    assert_eq!(
+        serde_json::from_str::<VaeConfig>(&json).unwrap(),
+        sparse_config(1)
+    );
+    // Fields left out take DeepSequence's defaults.
+    let partial = r#"{"kind": "bayesian", "sparsity": {"kind": "logit", "tiles": 2}}"#;
+    let DecoderKind::Bayesian(decoder) = serde_json::from_str(partial).unwrap() else {
+        panic!("not bayesian");
+    };
+    assert_eq!(
+        decoder.sparsity,
+        Sparsity::Logit(LogitSparsity {
+            tiles: 2,
+            ..LogitSparsity::default()
+        })
+    );
+    let with = |sparsity: LogitSparsity| VaeConfig {
+        decoder: DecoderKind::Bayesian(BayesianDecoder {
+            sparsity: Sparsity::Logit(sparsity),
+            ..BayesianDecoder::default()
+        }),
+        ..config(0)
+    };
+    // The last decoder layer has 16 units: 3 tiles do not divide it, 0 tiles are none.
+    for tiles in [0, 3] {
+        let error = with(LogitSparsity {
+            tiles,
+            ..LogitSparsity::default()
+        })
+        .validate()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("decoder.sparsity.tiles") && error.contains("16 units"),
+            "{error}"
+        );
+    }
+    let bad_sigma = with(LogitSparsity {
+        prior_sigma: 0.0,
+        ..LogitSparsity::default()
+    });
+    assert!(bad_sigma.validate().is_err());
+    with(LogitSparsity::default()).validate().unwrap();
 }

@@ -8,7 +8,7 @@ use candle_nn::init::Init;
 
 use crate::noise::Noise;
 use crate::ops::linear::linear;
-use crate::train::loss::gaussian_kl_sum;
+use crate::train::loss::{gaussian_kl_sum, gaussian_kl_sum_to};
 
 /// EVE's initial log-variance of every variational parameter (`logvar_init`; DeepSequence's
 /// log σ of −5 is the same).
@@ -54,6 +54,11 @@ impl GaussianParam {
     /// KL(q ‖ N(0, 1)) summed over the tensor's elements (a scalar).
     pub(crate) fn kl(&self) -> candle_core::Result<Tensor> {
         gaussian_kl_sum(&self.mean, &self.log_var)
+    }
+
+    /// KL(q ‖ N(prior_mean, prior_sigma²)) summed over the tensor's elements (a scalar).
+    pub(crate) fn kl_to(&self, prior_mean: f64, prior_sigma: f64) -> candle_core::Result<Tensor> {
+        gaussian_kl_sum_to(&self.mean, &self.log_var, prior_mean, prior_sigma)
     }
 
     /// The posterior means, for an L1/L2 penalty.

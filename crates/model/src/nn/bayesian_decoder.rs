@@ -6,13 +6,14 @@
 //! Where this differs from EVE's code: EVE applies the dictionary after reinterpreting its
 //! `[L·C, H]` weight as `[L·H, C]` (a `view`, not a transpose), which mixes columns and
 //! hidden units; here the dictionary maps each column's own C channels, as DeepSequence's
-//! `model.py` does. Group sparsity (`include_sparsity`) is off in EVE's default and absent.
+//! `model.py` does. Group sparsity (DeepSequence's `sparsity`, EVE's `include_sparsity`) is
+//! an option ([`LogitSparsity`]), off in EVE's default.
 
 use candle_core::Tensor;
 use candle_nn::VarBuilder;
 use candle_nn::init::Init;
 
-use crate::config::{Activation, BayesianDecoder, VaeConfig};
+use crate::config::{Activation, BayesianDecoder, LogitSparsity, Sparsity, VaeConfig};
 use crate::likelihood::Likelihood;
 use crate::nn::bayesian::{BIAS_MEAN_INIT, BayesianLinear, GaussianParam};
 use crate::nn::layer::{activate, dropped};
@@ -20,7 +21,7 @@ use crate::noise::Noise;
 
 /// The variational decoder. Tensor names: `decoder.layers.{i}.{weight,bias}_{mean,log_var}`,
 /// `decoder.out.{weight,bias}_{mean,log_var}`, `decoder.out.dictionary_{mean,log_var}`,
-/// `decoder.temperature_{mean,log_var}`.
+/// `decoder.out.sparsity_{mean,log_var}`, `decoder.temperature_{mean,log_var}`.
 pub(crate) struct BayesianMlp {
     layers: Vec<BayesianLinear>,
     activation: Activation,
@@ -31,9 +32,17 @@ pub(crate) struct BayesianMlp {
     out_bias: GaussianParam,
     /// `[channels, states]`, when the last layer has its own channels.
     dictionary: Option<GaussianParam>,
+    /// DeepSequence's group-sparse scales of the last layer's weights.
+    sparsity: Option<GroupSparsity>,
     /// `[1]`: the logits are multiplied by softplus(temperature).
     temperature: Option<GaussianParam>,
     n_states: usize,
+}
+
+/// Logit scales `[hidden / tiles, columns]` with their prior ([`LogitSparsity`]).
+struct GroupSparsity {
+    scales: GaussianParam,
+    settings: LogitSparsity,
 }
 
 impl BayesianMlp {
@@ -88,6 +97,19 @@ impl BayesianMlp {
         } else {
             None
         };
+        let sparsity = match settings.sparsity {
+            Sparsity::None => None,
+            // DeepSequence and EVE: means 0 (every scale at sigmoid(0) = ½), log-variance −10.
+            Sparsity::Logit(logit) => Some(GroupSparsity {
+                scales: GaussianParam::new(
+                    (n_in / logit.tiles, n_columns),
+                    "sparsity",
+                    Init::Const(0.0),
+                    &out_vb,
+                )?,
+                settings: logit,
+            }),
+        };
         let temperature = if settings.temperature {
             Some(GaussianParam::new(1, "temperature", Init::Const(1.0), &vb)?)
         } else {
@@ -100,6 +122,7 @@ impl BayesianMlp {
             out_weight,
             out_bias,
             dictionary,
+            sparsity,
             temperature,
             n_states,
         })
@@ -120,13 +143,22 @@ impl BayesianMlp {
             h = activate(&layer.forward(&h, noise.as_deref_mut())?, self.activation)?;
             h = dropped(h, noise.as_deref_mut(), p)?;
         }
-        let weight = self.out_weight.draw(noise.as_deref_mut())?;
+        let mut weight = self.out_weight.draw(noise.as_deref_mut())?;
         let bias = self.out_bias.draw(noise.as_deref_mut())?;
+        // Drawn in EVE's order: weight, bias, dictionary, sparsity, temperature.
+        let dictionary = match &self.dictionary {
+            Some(dictionary) => Some(dictionary.draw(noise.as_deref_mut())?),
+            None => None,
+        };
+        if let Some(sparsity) = &self.sparsity {
+            // A scale per (hidden unit, column) commutes with the dictionary, which mixes
+            // each column's channels only: scaling W before it equals scaling W·D.
+            weight = sparsity.apply(&weight, noise.as_deref_mut())?;
+        }
         let rows = h.dim(0)?;
         // h Wᵀ then the dictionary per column equals h (W·D)ᵀ without forming W·D.
         let mut logits = h.matmul(&weight.t()?)?;
-        if let Some(dictionary) = &self.dictionary {
-            let dictionary = dictionary.draw(noise.as_deref_mut())?;
+        if let Some(dictionary) = dictionary {
             let channels = dictionary.dim(0)?;
             let columns = logits.dim(1)? / channels;
             logits = logits
@@ -152,6 +184,14 @@ impl BayesianMlp {
         for param in [&self.dictionary, &self.temperature].into_iter().flatten() {
             total = (total + param.kl()?)?;
         }
+        if let Some(sparsity) = &self.sparsity {
+            let LogitSparsity {
+                prior_mean,
+                prior_sigma,
+                ..
+            } = sparsity.settings;
+            total = (total + sparsity.scales.kl_to(prior_mean, prior_sigma)?)?;
+        }
         Ok(total)
     }
 
@@ -167,13 +207,29 @@ impl BayesianMlp {
     }
 }
 
+impl GroupSparsity {
+    /// `weight` `[columns · channels, hidden]` with the weights from hidden unit h to column
+    /// l multiplied by sigmoid(S[h mod (hidden / tiles), l]), S drawn from `noise`.
+    fn apply(&self, weight: &Tensor, noise: Option<&mut Noise>) -> candle_core::Result<Tensor> {
+        let scales = candle_nn::ops::sigmoid(&self.scales.draw(noise)?)?;
+        let (n_out, hidden) = weight.dims2()?;
+        let columns = scales.dim(1)?;
+        // Repeated over the hidden units as DeepSequence's `T.tile(S, (n_patterns, 1))`.
+        let tiled = Tensor::cat(&vec![&scales; self.settings.tiles], 0)?;
+        weight
+            .reshape((columns, n_out / columns, hidden))?
+            .broadcast_mul(&tiled.t()?.unsqueeze(1)?)?
+            .reshape((n_out, hidden))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use candle_core::{Device, Tensor};
     use candle_nn::VarMap;
 
     use super::BayesianMlp;
-    use crate::config::{BayesianDecoder, DecoderKind, VaeConfig};
+    use crate::config::{BayesianDecoder, DecoderKind, LogitSparsity, Sparsity, VaeConfig};
     use crate::likelihood::Likelihood;
     use crate::nn::init::SeededVarMap;
     use crate::noise::Noise;
@@ -208,6 +264,7 @@ mod tests {
             dropout: 0.5,
             dictionary: 0,
             temperature: false,
+            sparsity: Sparsity::None,
         };
         let (varmap, decoder) = decoder(settings);
         let first = values(&decoder.forward(&z(), None, false).unwrap());
@@ -273,5 +330,118 @@ mod tests {
         // Layer 0 (weight, bias), out (weight, bias, dictionary), temperature.
         assert_eq!(n_means, 6);
         assert!((kl - by_hand).abs() < 1e-3 * by_hand, "{kl} vs {by_hand}");
+    }
+    fn logit_sparsity(tiles: usize) -> Sparsity {
+        Sparsity::Logit(LogitSparsity {
+            tiles,
+            ..LogitSparsity::default()
+        })
+    }
+
+    fn sigmoid(x: f64) -> f64 {
+        1.0 / (1.0 + (-x).exp())
+    }
+
+    /// A known S gives known weights: with 6 hidden units in 2 tiles, S is `[3, 4 columns]`
+    /// and the weight from unit h to column l is scaled by sigmoid(S[h mod 3, l]), summed by
+    /// hand here in f64 over the `_mean` tensors. Column 3's scales are −40 (sigmoid ≈ 4e−18):
+    /// its logits are its biases alone.
+    #[test]
+    fn sparsity_scales_each_hidden_unit_per_column() {
+        let settings = BayesianDecoder {
+            dictionary: 0,
+            temperature: false,
+            sparsity: logit_sparsity(2),
+            ..BayesianDecoder::default()
+        };
+        let (varmap, decoder) = decoder(settings);
+        let vars = varmap.data().lock().unwrap();
+        let var = |name: &str| vars[name].as_tensor().clone();
+        assert_eq!(var("decoder.out.sparsity_mean").dims(), [3, 4]);
+        let scales: Vec<f32> = (0..12)
+            .map(|i| {
+                if i % 4 == 3 {
+                    -40.0
+                } else {
+                    i as f32 / 4.0 - 1.5
+                }
+            })
+            .collect();
+        vars["decoder.out.sparsity_mean"]
+            .set(&Tensor::from_vec(scales.clone(), (3, 4), &Device::Cpu).unwrap())
+            .unwrap();
+        let logits = values(&decoder.forward(&z(), None, false).unwrap());
+        let hidden = z()
+            .matmul(&var("decoder.layers.0.weight_mean").t().unwrap())
+            .unwrap()
+            .broadcast_add(&var("decoder.layers.0.bias_mean"))
+            .unwrap()
+            .relu()
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
+        let weight = var("decoder.out.weight_mean").to_vec2::<f32>().unwrap();
+        let bias = values(&var("decoder.out.bias_mean"));
+        for (row, h) in hidden.iter().enumerate() {
+            for out in 0..20 {
+                let column = out / 5;
+                let by_hand: f64 = f64::from(bias[out])
+                    + (0..6)
+                        .map(|unit| {
+                            let scale = f64::from(scales[(unit % 3) * 4 + column]);
+                            f64::from(h[unit]) * f64::from(weight[out][unit]) * sigmoid(scale)
+                        })
+                        .sum::<f64>();
+                let got = f64::from(logits[row * 20 + out]);
+                assert!(
+                    (got - by_hand).abs() < 1e-5,
+                    "{row} {out}: {got} vs {by_hand}"
+                );
+                if column == 3 {
+                    assert!((got - f64::from(bias[out])).abs() < 1e-6);
+                }
+            }
+        }
+    }
+
+    /// The sparsity scales' KL is to DeepSequence's logit prior N(4·Φ⁻¹(0.001), 4²), every
+    /// other tensor's to N(0, 1); summed by hand in f64 from the closed form
+    /// ½((σ² + (μ − μₚ)²) / σₚ² + ln σₚ² − 1 − ln σ²) after moving the scales off their
+    /// initial values (means 0.5·i, log-variances −2).
+    #[test]
+    fn sparsity_kl_is_to_the_logit_prior() {
+        let settings = BayesianDecoder {
+            sparsity: logit_sparsity(3),
+            ..BayesianDecoder::default()
+        };
+        let (varmap, decoder) = decoder(settings);
+        let vars = varmap.data().lock().unwrap();
+        let means: Vec<f32> = (0..8).map(|i| 0.5 * i as f32).collect();
+        vars["decoder.out.sparsity_mean"]
+            .set(&Tensor::from_vec(means, (2, 4), &Device::Cpu).unwrap())
+            .unwrap();
+        vars["decoder.out.sparsity_log_var"]
+            .set(&Tensor::full(-2f32, (2, 4), &Device::Cpu).unwrap())
+            .unwrap();
+        let kl = f64::from(decoder.kl().unwrap().to_scalar::<f32>().unwrap());
+        let (prior_mean, prior_var) = (-12.360_929_224_671_253, 16.0f64);
+        let mut by_hand = 0.0;
+        for (name, var) in vars.iter() {
+            let Some(stem) = name.strip_suffix("_mean") else {
+                continue;
+            };
+            let log_vars = values(vars[&format!("{stem}_log_var")].as_tensor());
+            for (m, lv) in values(var.as_tensor()).into_iter().zip(log_vars) {
+                let (m, lv) = (f64::from(m), f64::from(lv));
+                by_hand += if stem.ends_with("sparsity") {
+                    0.5 * ((lv.exp() + (m - prior_mean).powi(2)) / prior_var + prior_var.ln()
+                        - 1.0
+                        - lv)
+                } else {
+                    0.5 * (m * m + lv.exp() - lv - 1.0)
+                };
+            }
+        }
+        assert!((kl - by_hand).abs() < 1e-4 * by_hand, "{kl} vs {by_hand}");
     }
 }

@@ -59,6 +59,22 @@ pub(crate) fn gaussian_kl_sum(mean: &Tensor, log_var: &Tensor) -> candle_core::R
         .sum_all()
 }
 
+/// KL(N(mean, e^{log_var}) ‖ N(prior_mean, prior_sigma²)) summed over every element: a
+/// scalar. Each element is ½((σ² + (μ − μₚ)²) / σₚ² + ln σₚ² − 1 − log σ²), formed before
+/// summing as in [`gaussian_kl_sum`] (which is the case μₚ = 0, σₚ = 1).
+pub(crate) fn gaussian_kl_sum_to(
+    mean: &Tensor,
+    log_var: &Tensor,
+    prior_mean: f64,
+    prior_sigma: f64,
+) -> candle_core::Result<Tensor> {
+    let prior_var = prior_sigma * prior_sigma;
+    let spread = (log_var.exp()? + mean.affine(1.0, -prior_mean)?.sqr()?)?;
+    (spread.affine(1.0 / prior_var, prior_var.ln() - 1.0)? - log_var)?
+        .affine(0.5, 0.0)?
+        .sum_all()
+}
+
 /// The KL weight at a point of training: β, reached linearly from 0 over the warm-up.
 /// `epoch` and `step` count from 0 (scVI: min(1, epoch / n_epochs_kl_warmup)).
 pub fn kl_weight(config: &TrainConfig, epoch: usize, step: usize) -> f64 {

@@ -1,0 +1,186 @@
+//! End-to-end: `--decoder`, `--sparsity` and `--temperature` outside the presets, and
+//! `--preset deepsequence`: saved in config.json, scores that repeat, and one-line refusals
+//! (exit 2) where the settings do not apply.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{fails, model_config, ok, read_tsv, s, testdata};
+
+/// Trains a small model on the committed family with `flags` into `model`.
+fn train(model: &Path, flags: &[&str]) {
+    let msa = testdata("family.a2m");
+    let mut args = vec![
+        "train",
+        "--msa",
+        s(&msa),
+        "--hidden",
+        "32",
+        "--latent-dim",
+        "4",
+        "--epochs",
+        "2",
+        "-q",
+        "-o",
+        s(model),
+    ];
+    args.extend_from_slice(flags);
+    ok(&args);
+}
+
+/// `score` of three mutations with 3 samples, as text.
+fn score(model: &Path, dir: &Path, name: &str) -> String {
+    let mutations = dir.join("muts.txt");
+    fs::write(&mutations, "Q5A\nR6K\nE7D:V8I\n").unwrap();
+    let out = dir.join(name);
+    ok(&[
+        "score",
+        "--model",
+        s(model),
+        "--msa",
+        s(&testdata("family.a2m")),
+        "--mutations",
+        s(&mutations),
+        "--samples",
+        "3",
+        "-o",
+        s(&out),
+    ]);
+    let (_, rows) = read_tsv(&out);
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|(_, v)| v[0].is_finite()));
+    fs::read_to_string(out).unwrap()
+}
+
+#[test]
+fn decoder_flags_choose_the_bayesian_decoder_and_its_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    train(
+        &model,
+        &[
+            "--decoder",
+            "bayesian",
+            "--sparsity",
+            "logit",
+            "--temperature",
+            "off",
+        ],
+    );
+    let decoder = &model_config(&model)["vae"]["decoder"];
+    assert_eq!(decoder["kind"], "bayesian");
+    assert_eq!(decoder["temperature"], false);
+    assert_eq!(decoder["sparsity"]["kind"], "logit");
+    assert_eq!(decoder["sparsity"]["tiles"], 4);
+    // The default recipe's training stays (the held-out 10%, early stopping).
+    assert!(!model_config(&model)["train"]["early_stopping"].is_null());
+    assert_eq!(
+        score(&model, dir.path(), "a.tsv"),
+        score(&model, dir.path(), "b.tsv")
+    );
+    // `--decoder standard` over a preset's Bayesian decoder.
+    let standard = dir.path().join("standard");
+    train(&standard, &["--preset", "eve", "--decoder", "standard"]);
+    assert_eq!(
+        model_config(&standard)["vae"]["decoder"]["kind"],
+        "standard"
+    );
+}
+
+#[test]
+fn deepsequence_preset_trains_a_sparse_bayesian_decoder() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    train(&model, &["--preset", "deepsequence"]);
+    let config = model_config(&model);
+    let decoder = &config["vae"]["decoder"];
+    assert_eq!(decoder["kind"], "bayesian");
+    assert_eq!(decoder["dropout"], 0.0);
+    assert_eq!(decoder["sparsity"]["kind"], "logit");
+    // `--hidden` sizes both sides: the decoder mirrors the 32 units.
+    assert!(config["vae"]["decoder_hidden"].is_null());
+    assert_eq!(config["train"]["batch_size"].as_u64(), Some(100));
+    assert_eq!(config["train"]["learning_rate"].as_f64(), Some(1e-3));
+    score(&model, dir.path(), "scores.tsv");
+}
+
+#[test]
+fn decoder_settings_are_refused_where_they_do_not_apply() {
+    let msa = testdata("family.a2m");
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    fails(
+        &[
+            "train",
+            "--msa",
+            s(&msa),
+            "--sparsity",
+            "logit",
+            "-q",
+            "-o",
+            s(&model),
+        ],
+        2,
+        "--sparsity is a setting of the Bayesian decoder — add --decoder bayesian",
+    );
+    fails(
+        &[
+            "train",
+            "--msa",
+            s(&msa),
+            "--temperature",
+            "off",
+            "-q",
+            "-o",
+            s(&model),
+        ],
+        2,
+        "--temperature is a setting of the Bayesian decoder",
+    );
+    fails(
+        &[
+            "embed",
+            "--fasta",
+            s(&testdata("contigs.fa")),
+            "--decoder",
+            "bayesian",
+            "-q",
+        ],
+        2,
+        "--decoder bayesian is for protein family alignments (--msa)",
+    );
+    // 4 tiles do not divide a last decoder layer of 30 units.
+    fails(
+        &[
+            "train",
+            "--msa",
+            s(&msa),
+            "--decoder",
+            "bayesian",
+            "--sparsity",
+            "logit",
+            "--hidden",
+            "30",
+            "-q",
+            "-o",
+            s(&model),
+        ],
+        2,
+        "decoder.sparsity.tiles`: 4 does not divide the last decoder layer's 30 units",
+    );
+    assert!(!model.exists(), "nothing written on refusal");
+    fails(
+        &[
+            "embed",
+            "--fasta",
+            s(&testdata("contigs.fa")),
+            "--preset",
+            "deepsequence",
+            "-q",
+        ],
+        2,
+        "--preset deepsequence is for protein family alignments (--msa)",
+    );
+}
