@@ -23,6 +23,12 @@ abundance.
     bench/.venv/bin/python bench/contigs/genomes.py
     bench/.venv/bin/python bench/contigs/panel.py --half tuning --seeds 1,2
 
+`--bin-flags F` (e.g. `--latent-scale posterior`) compares a clustering option with the
+default's bins from one training per cell: `vaebio bin ... F --latent-out latent.tsv --pca
+pca.tsv` gives the option's bins, the latent means (the same as embed's) and the PCA scores;
+the default's bins are then `vaebio bin --latent latent.tsv`. The report adds the option's
+bins against the default's and against PCA-10's.
+
 Tune on `--half tuning` only; `--half confirmation` is for the claims made afterwards.
 `--sets a,b` runs only those; `--reuse` reads results kept from an earlier run with the same
 embed flags instead of embedding again.
@@ -64,19 +70,27 @@ def first_columns(table, columns, path):
             out.write("\t".join(line.rstrip("\n").split("\t")[:columns + 1]) + "\n")
 
 
-def run_seed(vaebio, prefix, stem, seed, flags):
-    """Embed, bin and score one set with one seed; returns the cell's figures."""
+def run_seed(vaebio, prefix, stem, seed, flags, bin_flags):
+    """Embed, bin and score one set with one seed; returns the cell's figures. With
+    BIN_FLAGS, `vaebio bin BIN_FLAGS` trains instead of embed and its bins are scored too."""
     depth = prefix + "_depth.txt"
     abundance = ["--abundance", depth] if os.path.exists(depth) else []
     latent, pca, pca10 = stem + ".tsv", stem + "_pca.tsv", stem + "_pca10.tsv"
+    labels = prefix + "_labels.tsv"
+    train = [vaebio, "bin" if bin_flags else "embed", "-q", "--fasta", prefix + ".fa",
+             *abundance, "--seed", str(seed), *shlex.split(flags), "--pca", pca]
     start = time.time()
-    subprocess.run([vaebio, "embed", "-q", "--fasta", prefix + ".fa", *abundance,
-                    "--seed", str(seed), *shlex.split(flags), "-o", latent, "--pca", pca],
-                   check=True)
+    if bin_flags:
+        subprocess.run([*train, *shlex.split(bin_flags), "--latent-out", latent,
+                        "-o", stem + "_option_bins.tsv"], check=True)
+    else:
+        subprocess.run([*train, "-o", latent], check=True)
     seconds = time.time() - start
     first_columns(pca, BIN_PCA, pca10)
     cell = {"seconds": seconds}
-    labels = prefix + "_labels.tsv"
+    if bin_flags:
+        cell["option_bin_ari"], cell["option_recovered"], cell["option_bins"] = bin_scores(
+            stem + "_option_bins.tsv", labels, prefix + ".fa", PRECISION, RECALL)
     for tag, table in (("", latent), ("pca_", pca)):
         cell[tag + "knn"], cell[tag + "ari"] = evaluate(vaebio, table, labels)
     for tag, table in (("", latent), ("pca_", pca10)):
@@ -91,7 +105,7 @@ def run_seed(vaebio, prefix, stem, seed, flags):
     return cell
 
 
-def report(half, results, seeds, embed_flags):
+def report(half, results, seeds, embed_flags, bin_flags):
     label = embed_flags or "default"
     print(f"\n### {half} half: `{label}` against PCA, seeds {','.join(seeds)}\n")
     print("| set | contigs | genomes | kNN | PCA kNN | ARI | PCA ARI | bin ARI | PCA-10 bin ARI "
@@ -99,7 +113,7 @@ def report(half, results, seeds, embed_flags):
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, info in results.items():
         m = info["mean"] = {key: np.mean([cell[key] for cell in info["cells"]])
-                            for key in KEYS}
+                            for key in info["cells"][0] if key != "contigs"}
         print(f"| {name} | {info['cells'][0]['contigs']} | {info['genomes']} | "
               f"{m['knn']:.3f} | {m['pca_knn']:.3f} | {m['ari']:.3f} | {m['pca_ari']:.3f} | "
               f"{m['bin_ari']:.3f} | {m['pca_bin_ari']:.3f} | {m['recovered']:.1f} | "
@@ -114,13 +128,23 @@ def report(half, results, seeds, embed_flags):
     print()
     for key, title in (("knn", "15-NN accuracy"), ("ari", "k-means ARI")):
         print(paired_line(title, results, key, "pca_" + key))
+    option = "option_bin_ari" in next(iter(results.values()))["cells"][0]
+    comparisons = [("", "pca_", "PCA-10 bins")]
+    if option:
+        comparisons += [("option_", "", "the default's bins"), ("option_", "pca_", "PCA-10 bins")]
+        print(f"- `{bin_flags}` bins, mean of {len(results)} sets: bin ARI "
+              f"{np.mean([info['mean']['option_bin_ari'] for info in results.values()]):.3f}, "
+              "genomes recovered "
+              f"{np.mean([info['mean']['option_recovered'] for info in results.values()]):.2f}")
     for subset, keep in (("all sets", lambda n: True),
                          ("without abundance", lambda n: "-tnf-" in n),
                          ("with abundance", lambda n: "-depth" in n)):
         chosen = {n: info for n, info in results.items() if keep(n)}
-        for key, title in (("bin_ari", "bin ARI"), ("recovered", "genomes recovered")):
-            print(paired_line(f"{title}, {subset}", chosen, key, "pca_" + key,
-                              baseline="PCA-10 bins"))
+        for tag, baseline_tag, baseline in comparisons:
+            who = f"`{bin_flags}` " if tag else ""
+            for key, title in (("bin_ari", "bin ARI"), ("recovered", "genomes recovered")):
+                print(paired_line(f"{who}{title}, {subset}", chosen, tag + key,
+                                  baseline_tag + key, baseline=baseline))
 
 
 def main():
@@ -132,6 +156,8 @@ def main():
     parser.add_argument("--half", choices=["tuning", "confirmation", "all"], required=True)
     parser.add_argument("--seeds", default="1,2", help="vaebio --seed values, comma-separated")
     parser.add_argument("--embed-flags", default="", help="extra `vaebio embed` flags")
+    parser.add_argument("--bin-flags", default="",
+                        help="a `vaebio bin` option to compare with the default's bins")
     parser.add_argument("--sets", default=None, help="only these names, comma-separated")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse kept results of the same set, seed and embed flags")
@@ -140,8 +166,8 @@ def main():
     halves = ["tuning", "confirmation"] if args.half == "all" else [args.half]
     wanted = set(args.sets.split(",")) if args.sets else None
     seeds = [seed for seed in args.seeds.split(",") if seed]
-    tag = "default" if not args.embed_flags else \
-        "".join(c if c.isalnum() else "_" for c in args.embed_flags.strip())
+    flags = " ".join(f for f in (args.embed_flags.strip(), args.bin_flags.strip()) if f)
+    tag = "default" if not flags else "".join(c if c.isalnum() else "_" for c in flags)
     panel = read_panel(args.panel)
     for half in halves:
         results = {}
@@ -154,7 +180,7 @@ def main():
             for seed in seeds:
                 stem = f"{prefix}_{tag}_s{seed}"
                 cell = cached_cell(stem + ".json", args.reuse, lambda: run_seed(
-                    args.vaebio, prefix, stem, seed, args.embed_flags))
+                    args.vaebio, prefix, stem, seed, args.embed_flags, args.bin_flags))
                 print(f"{row['name']} seed {seed}: kNN {cell['knn']:.3f} "
                       f"(PCA {cell['pca_knn']:.3f}), ARI {cell['ari']:.3f} "
                       f"(PCA {cell['pca_ari']:.3f}), bin ARI {cell['bin_ari']:.3f} "
@@ -163,7 +189,7 @@ def main():
                 cells.append(cell)
             genomes = row["flags"].split("--genomes ")[1].split()[0].count(",") + 1
             results[row["name"]] = {"genomes": genomes, "cells": cells}
-        report(half, results, seeds, args.embed_flags)
+        report(half, results, seeds, args.embed_flags, args.bin_flags)
 
 
 if __name__ == "__main__":

@@ -272,3 +272,47 @@ fn clustering_a_written_latent_table_gives_the_same_bins() {
         "not_a_contig",
     );
 }
+
+#[test]
+fn latent_scale_posterior_changes_only_what_is_clustered() {
+    // `--latent-scale posterior` trains as the default does: `--latent-out` writes the same
+    // posterior means (not the scaled ones), `--pca` writes PCA of the same features, and
+    // every long contig gets a bin. With `--latent` there are no posterior variances: refused.
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = testdata("contigs.fa");
+    let plain = dir.path().join("plain.tsv");
+    let scaled = dir.path().join("scaled.tsv");
+    let pca = dir.path().join("pca.tsv");
+    let run = |latent: &Path, extra: &[&str]| {
+        let bins = dir.path().join("bins.tsv");
+        let mut args = vec!["bin", "--fasta", s(&fasta), "--epochs", "20", "-q"];
+        args.extend_from_slice(&["-o", s(&bins), "--latent-out", s(latent)]);
+        args.extend_from_slice(extra);
+        ok(&args);
+        read_bins(&bins)
+    };
+    run(&plain, &[]);
+    let bins = run(&scaled, &["--latent-scale", "posterior", "--pca", s(&pca)]);
+    assert_eq!(bins.len(), 27);
+    assert_eq!(
+        fs::read_to_string(&plain).unwrap(),
+        fs::read_to_string(&scaled).unwrap()
+    );
+    let pca_text = fs::read_to_string(&pca).unwrap();
+    assert_eq!(pca_text.lines().count(), 1 + 27);
+    assert!(pca_text.starts_with("id\tPC1\t"));
+    fails(
+        &[
+            "bin",
+            "--fasta",
+            s(&fasta),
+            "--latent",
+            s(&plain),
+            "--latent-scale",
+            "posterior",
+            "-o",
+            s(&dir.path().join("refused.tsv")),
+        ],
+        "--latent-scale posterior",
+    );
+}
