@@ -516,10 +516,11 @@ pub struct BinArgs {
     /// `--fasta` still gives the contig lengths and the bin sequences.
     #[arg(long, value_name = "FILE", conflicts_with = "latent_out")]
     pub latent: Option<PathBuf>,
-    /// What is clustered: the latent means as they are, or each latent dimension divided by
-    /// its RMS posterior standard deviation (docs/recipes/contigs.md, "Binning").
-    #[arg(long, value_enum, default_value_t = LatentScaleArg::None, value_name = "SCALE")]
-    pub latent_scale: LatentScaleArg,
+    /// What is clustered: each latent dimension divided by its RMS posterior standard
+    /// deviation (`posterior`, the default when training here), or the latent means as they
+    /// are (`none`; always so for a `--latent` table) (docs/recipes/contigs.md, "Binning").
+    #[arg(long, value_enum, value_name = "SCALE")]
+    pub latent_scale: Option<LatentScaleArg>,
 }
 
 /// How `vaebio bin` scales the latent means before clustering them.

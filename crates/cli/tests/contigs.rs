@@ -227,7 +227,8 @@ fn bin_refuses_stdin_a_full_output_directory_and_non_contigs() {
 #[test]
 fn clustering_a_written_latent_table_gives_the_same_bins() {
     // `--latent` skips training: the latent means written by `--latent-out` cluster into
-    // exactly the bins of the run that wrote them (same seed, values round-trip exactly).
+    // exactly the bins of the run that wrote them when it clustered the means as they are
+    // (`--latent-scale none`; same seed, values round-trip exactly).
     let dir = tempfile::tempdir().unwrap();
     let fasta = testdata("contigs.fa");
     let trained = dir.path().join("trained.tsv");
@@ -239,6 +240,8 @@ fn clustering_a_written_latent_table_gives_the_same_bins() {
         s(&fasta),
         "--epochs",
         "20",
+        "--latent-scale",
+        "none",
         "-q",
         "-o",
         s(&trained),
@@ -274,10 +277,11 @@ fn clustering_a_written_latent_table_gives_the_same_bins() {
 }
 
 #[test]
-fn latent_scale_posterior_changes_only_what_is_clustered() {
-    // `--latent-scale posterior` trains as the default does: `--latent-out` writes the same
-    // posterior means (not the scaled ones), `--pca` writes PCA of the same features, and
-    // every long contig gets a bin. With `--latent` there are no posterior variances: refused.
+fn latent_scale_changes_only_what_is_clustered() {
+    // `--latent-scale none` and the default (`posterior`) train alike: `--latent-out` writes
+    // the same posterior means (not the scaled ones), `--pca` writes PCA of the same
+    // features, and every long contig gets a bin. With `--latent` there are no posterior
+    // variances: `--latent-scale posterior` is refused.
     let dir = tempfile::tempdir().unwrap();
     let fasta = testdata("contigs.fa");
     let plain = dir.path().join("plain.tsv");
@@ -291,8 +295,8 @@ fn latent_scale_posterior_changes_only_what_is_clustered() {
         ok(&args);
         read_bins(&bins)
     };
-    run(&plain, &[]);
-    let bins = run(&scaled, &["--latent-scale", "posterior", "--pca", s(&pca)]);
+    run(&plain, &["--latent-scale", "none"]);
+    let bins = run(&scaled, &["--pca", s(&pca)]);
     assert_eq!(bins.len(), 27);
     assert_eq!(
         fs::read_to_string(&plain).unwrap(),

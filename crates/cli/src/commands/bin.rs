@@ -52,7 +52,7 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
     }
     // `means`: the posterior means when trained here (for --latent-out), whatever is clustered.
     let (contigs, latent, means) = match &args.latent {
-        Some(path) if args.latent_scale == LatentScaleArg::Posterior => {
+        Some(path) if args.latent_scale == Some(LatentScaleArg::Posterior) => {
             return Err(BadInput(format!(
                 "{}: --latent-scale posterior needs the posterior variances of a model trained here — drop --latent (or --latent-scale)",
                 path.display()
@@ -66,7 +66,7 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
         }
         None => {
             let (contigs, posterior) = train_and_embed(&mut args, &fasta, quiet)?;
-            let latent = match args.latent_scale {
+            let latent = match args.latent_scale.unwrap_or(LatentScaleArg::Posterior) {
                 LatentScaleArg::None => posterior.mean.clone(),
                 LatentScaleArg::Posterior => posterior.precision_scaled_mean()?,
             };
