@@ -4,11 +4,11 @@
 Reads bench/contigs/panel.tsv (sets, each fixed in the tuning or the confirmation half). For
 each set of `--half`: cut it with simulate_panel.py unless cached under `--out`, then per seed
 
-- `vaebio embed --fasta SET.fa [--abundance SET_depth.txt] --seed S -o latent.tsv --pca pca.tsv`
-  (PCA of the same z-scored features, as many components as the latent), both scored with
-  `vaebio evaluate` (15-NN genome accuracy, k-means ARI with k = genomes);
-- `vaebio bin --latent latent.tsv --seed S`: the bins plain `vaebio bin --seed S` makes (it
-  trains exactly as embed does; checked: same latent, same bins), without training twice;
+- `vaebio bin --fasta SET.fa [--abundance SET_depth.txt] --seed S -o bins.tsv --latent-out
+  latent.tsv --pca pca.tsv`: one training gives the default's bins, the latent means (the
+  same as `vaebio embed --seed S` writes) and PCA of the same z-scored features (as many
+  components as the latent); latent and PCA scored with `vaebio evaluate` (15-NN genome
+  accuracy, k-means ARI with k = genomes);
 - `vaebio bin --latent pca10.tsv --seed S`: the same medoid clustering on PCA-10 scores (the
   first 10 columns of pca.tsv).
 
@@ -22,6 +22,11 @@ abundance.
 
     bench/.venv/bin/python bench/contigs/genomes.py
     bench/.venv/bin/python bench/contigs/panel.py --half tuning --seeds 1,2
+
+`--bin-flags F` (e.g. `--latent-scale posterior`) adds F to the training run and also
+clusters the plain latent means (`vaebio bin --latent latent.tsv`, i.e. `--latent-scale
+none`); the report adds F's bins against those and against PCA-10's (issue 17's comparison of
+the latent scaling, bench/README.md).
 
 Tune on `--half tuning` only; `--half confirmation` is for the claims made afterwards.
 `--sets a,b` runs only those; `--reuse` reads results kept from an earlier run with the same
@@ -64,25 +69,31 @@ def first_columns(table, columns, path):
             out.write("\t".join(line.rstrip("\n").split("\t")[:columns + 1]) + "\n")
 
 
-def run_seed(vaebio, prefix, stem, seed, flags):
-    """Embed, bin and score one set with one seed; returns the cell's figures."""
+def run_seed(vaebio, prefix, stem, seed, flags, bin_flags):
+    """Embed, bin and score one set with one seed; returns the cell's figures. With
+    BIN_FLAGS, `vaebio bin BIN_FLAGS` trains instead of embed and its bins are scored too."""
     depth = prefix + "_depth.txt"
     abundance = ["--abundance", depth] if os.path.exists(depth) else []
     latent, pca, pca10 = stem + ".tsv", stem + "_pca.tsv", stem + "_pca10.tsv"
+    labels = prefix + "_labels.tsv"
+    trained_bins = stem + ("_option_bins.tsv" if bin_flags else "_bins.tsv")
     start = time.time()
-    subprocess.run([vaebio, "embed", "-q", "--fasta", prefix + ".fa", *abundance,
-                    "--seed", str(seed), *shlex.split(flags), "-o", latent, "--pca", pca],
-                   check=True)
+    subprocess.run([vaebio, "bin", "-q", "--fasta", prefix + ".fa", *abundance,
+                    "--seed", str(seed), *shlex.split(flags), *shlex.split(bin_flags),
+                    "--pca", pca, "--latent-out", latent, "-o", trained_bins], check=True)
     seconds = time.time() - start
     first_columns(pca, BIN_PCA, pca10)
     cell = {"seconds": seconds}
-    labels = prefix + "_labels.tsv"
+    if bin_flags:
+        cell["option_bin_ari"], cell["option_recovered"], cell["option_bins"] = bin_scores(
+            stem + "_option_bins.tsv", labels, prefix + ".fa", PRECISION, RECALL)
     for tag, table in (("", latent), ("pca_", pca)):
         cell[tag + "knn"], cell[tag + "ari"] = evaluate(vaebio, table, labels)
     for tag, table in (("", latent), ("pca_", pca10)):
         bins = f"{stem}_{tag}bins.tsv"
-        subprocess.run([vaebio, "bin", "-q", "--fasta", prefix + ".fa", "--latent", table,
-                        "--seed", str(seed), "-o", bins], check=True)
+        if tag or bin_flags:  # else the trained run wrote the default's bins there
+            subprocess.run([vaebio, "bin", "-q", "--fasta", prefix + ".fa", "--latent", table,
+                            "--seed", str(seed), "-o", bins], check=True)
         ari, recovered, n_bins = bin_scores(bins, labels, prefix + ".fa", PRECISION, RECALL)
         cell[tag + "bin_ari"], cell[tag + "recovered"], cell[tag + "bins"] = \
             ari, recovered, n_bins
@@ -91,7 +102,7 @@ def run_seed(vaebio, prefix, stem, seed, flags):
     return cell
 
 
-def report(half, results, seeds, embed_flags):
+def report(half, results, seeds, embed_flags, bin_flags):
     label = embed_flags or "default"
     print(f"\n### {half} half: `{label}` against PCA, seeds {','.join(seeds)}\n")
     print("| set | contigs | genomes | kNN | PCA kNN | ARI | PCA ARI | bin ARI | PCA-10 bin ARI "
@@ -99,7 +110,7 @@ def report(half, results, seeds, embed_flags):
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, info in results.items():
         m = info["mean"] = {key: np.mean([cell[key] for cell in info["cells"]])
-                            for key in KEYS}
+                            for key in info["cells"][0] if key != "contigs"}
         print(f"| {name} | {info['cells'][0]['contigs']} | {info['genomes']} | "
               f"{m['knn']:.3f} | {m['pca_knn']:.3f} | {m['ari']:.3f} | {m['pca_ari']:.3f} | "
               f"{m['bin_ari']:.3f} | {m['pca_bin_ari']:.3f} | {m['recovered']:.1f} | "
@@ -114,13 +125,23 @@ def report(half, results, seeds, embed_flags):
     print()
     for key, title in (("knn", "15-NN accuracy"), ("ari", "k-means ARI")):
         print(paired_line(title, results, key, "pca_" + key))
+    option = "option_bin_ari" in next(iter(results.values()))["cells"][0]
+    comparisons = [("", "pca_", "PCA-10 bins")]
+    if option:
+        comparisons += [("option_", "", "the plain means' bins (`--latent-scale none`)"), ("option_", "pca_", "PCA-10 bins")]
+        print(f"- `{bin_flags}` bins, mean of {len(results)} sets: bin ARI "
+              f"{np.mean([info['mean']['option_bin_ari'] for info in results.values()]):.3f}, "
+              "genomes recovered "
+              f"{np.mean([info['mean']['option_recovered'] for info in results.values()]):.2f}")
     for subset, keep in (("all sets", lambda n: True),
                          ("without abundance", lambda n: "-tnf-" in n),
                          ("with abundance", lambda n: "-depth" in n)):
         chosen = {n: info for n, info in results.items() if keep(n)}
-        for key, title in (("bin_ari", "bin ARI"), ("recovered", "genomes recovered")):
-            print(paired_line(f"{title}, {subset}", chosen, key, "pca_" + key,
-                              baseline="PCA-10 bins"))
+        for tag, baseline_tag, baseline in comparisons:
+            who = f"`{bin_flags}` " if tag else ""
+            for key, title in (("bin_ari", "bin ARI"), ("recovered", "genomes recovered")):
+                print(paired_line(f"{who}{title}, {subset}", chosen, tag + key,
+                                  baseline_tag + key, baseline=baseline))
 
 
 def main():
@@ -132,6 +153,8 @@ def main():
     parser.add_argument("--half", choices=["tuning", "confirmation", "all"], required=True)
     parser.add_argument("--seeds", default="1,2", help="vaebio --seed values, comma-separated")
     parser.add_argument("--embed-flags", default="", help="extra `vaebio embed` flags")
+    parser.add_argument("--bin-flags", default="",
+                        help="a `vaebio bin` option to compare with the default's bins")
     parser.add_argument("--sets", default=None, help="only these names, comma-separated")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse kept results of the same set, seed and embed flags")
@@ -140,8 +163,8 @@ def main():
     halves = ["tuning", "confirmation"] if args.half == "all" else [args.half]
     wanted = set(args.sets.split(",")) if args.sets else None
     seeds = [seed for seed in args.seeds.split(",") if seed]
-    tag = "default" if not args.embed_flags else \
-        "".join(c if c.isalnum() else "_" for c in args.embed_flags.strip())
+    flags = " ".join(f for f in (args.embed_flags.strip(), args.bin_flags.strip()) if f)
+    tag = "default" if not flags else "".join(c if c.isalnum() else "_" for c in flags)
     panel = read_panel(args.panel)
     for half in halves:
         results = {}
@@ -154,7 +177,7 @@ def main():
             for seed in seeds:
                 stem = f"{prefix}_{tag}_s{seed}"
                 cell = cached_cell(stem + ".json", args.reuse, lambda: run_seed(
-                    args.vaebio, prefix, stem, seed, args.embed_flags))
+                    args.vaebio, prefix, stem, seed, args.embed_flags, args.bin_flags))
                 print(f"{row['name']} seed {seed}: kNN {cell['knn']:.3f} "
                       f"(PCA {cell['pca_knn']:.3f}), ARI {cell['ari']:.3f} "
                       f"(PCA {cell['pca_ari']:.3f}), bin ARI {cell['bin_ari']:.3f} "
@@ -163,7 +186,7 @@ def main():
                 cells.append(cell)
             genomes = row["flags"].split("--genomes ")[1].split()[0].count(",") + 1
             results[row["name"]] = {"genomes": genomes, "cells": cells}
-        report(half, results, seeds, args.embed_flags)
+        report(half, results, seeds, args.embed_flags, args.bin_flags)
 
 
 if __name__ == "__main__":

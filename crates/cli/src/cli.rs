@@ -554,13 +554,29 @@ pub struct BinArgs {
     /// Smallest bin, in bp, that `--fasta-out` writes.
     #[arg(long, default_value_t = 200_000, value_name = "BP")]
     pub min_bin_size: u64,
-    /// Also write the latent means that were clustered (`.tsv` or `.npy`).
+    /// Also write the latent means that were clustered (`.tsv` or `.npy`; scaled as
+    /// `--latent-scale` says).
     #[arg(long, value_name = "FILE")]
     pub latent_out: Option<PathBuf>,
     /// Cluster this latent table (`id`, `z1..zK`, ids = contig names) instead of training;
     /// `--fasta` still gives the contig lengths and the bin sequences.
     #[arg(long, value_name = "FILE", conflicts_with = "latent_out")]
     pub latent: Option<PathBuf>,
+    /// What is clustered: each latent dimension divided by its RMS posterior standard
+    /// deviation (`posterior`, the default when training here), or the latent means as they
+    /// are (`none`; always so for a `--latent` table) (docs/recipes/contigs.md, "Binning").
+    #[arg(long, value_enum, value_name = "SCALE")]
+    pub latent_scale: Option<LatentScaleArg>,
+}
+
+/// How `vaebio bin` scales the latent means before clustering them.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LatentScaleArg {
+    /// The means as they are.
+    None,
+    /// Each dimension divided by its RMS posterior standard deviation over the contigs
+    /// (needs training here, not `--latent`).
+    Posterior,
 }
 
 /// `vaebio encode`.

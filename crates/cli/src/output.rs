@@ -13,6 +13,7 @@ use vaebio_analysis::pca_scores;
 use vaebio_io::FeatureMatrix;
 use vaebio_model::{DenseMatrix, RowSource};
 
+use crate::cli::ModelArgs;
 use crate::commands::BadInput;
 
 /// Writes `values` with row and column names to `path`.
@@ -106,15 +107,15 @@ pub fn latent_names(latent: usize) -> Vec<String> {
     (1..=latent).map(|i| format!("z{i}")).collect()
 }
 
-/// Writes the first `n_components` principal-component scores of `matrix`'s rows
-/// (`id PC1..PCk`) to `path`, as popvae's `--PCA` does for comparison with the latent.
-pub fn write_pca(
-    path: &Path,
-    matrix: &FeatureMatrix,
-    n_components: usize,
-    seed: u64,
-) -> Result<()> {
-    let scores = pca_scores(matrix, n_components, seed);
+/// `--pca FILE`: writes principal-component scores of `matrix`'s rows (`id PC1..PCk`) to the
+/// file, as popvae's `--PCA` does for comparison with the latent: as many components as the
+/// latent (`latent`) unless `--pca-components` says otherwise. Nothing without `--pca`.
+pub fn write_pca(model: &ModelArgs, matrix: &FeatureMatrix, latent: usize) -> Result<()> {
+    let Some(path) = &model.pca else {
+        return Ok(());
+    };
+    let n_components = model.pca_components.unwrap_or(latent);
+    let scores = pca_scores(matrix, n_components, model.seed);
     let names = (1..=n_components).map(|i| format!("PC{i}")).collect();
     let values = DenseMatrix::new(scores, matrix.n_rows(), n_components)
         .context("shaping the PCA scores")?;

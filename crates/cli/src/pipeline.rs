@@ -109,10 +109,6 @@ impl Trained {
     /// `--pca FILE`: PCA scores of the same features, as many components as the latent
     /// unless `--pca-components` says otherwise.
     pub fn write_pca(&self, model: &ModelArgs) -> Result<()> {
-        if let Some(path) = &model.pca {
-            let n_components = model.pca_components.unwrap_or(self.vae.config().latent);
-            write_pca(path, &self.loaded.matrix, n_components, model.seed)?;
-        }
-        Ok(())
+        write_pca(model, &self.loaded.matrix, self.vae.config().latent)
     }
 }

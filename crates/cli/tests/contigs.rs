@@ -227,7 +227,8 @@ fn bin_refuses_stdin_a_full_output_directory_and_non_contigs() {
 #[test]
 fn clustering_a_written_latent_table_gives_the_same_bins() {
     // `--latent` skips training: the latent means written by `--latent-out` cluster into
-    // exactly the bins of the run that wrote them (same seed, values round-trip exactly).
+    // exactly the bins of the run that wrote them when it clustered the means as they are
+    // (`--latent-scale none`; same seed, values round-trip exactly).
     let dir = tempfile::tempdir().unwrap();
     let fasta = testdata("contigs.fa");
     let trained = dir.path().join("trained.tsv");
@@ -239,6 +240,8 @@ fn clustering_a_written_latent_table_gives_the_same_bins() {
         s(&fasta),
         "--epochs",
         "20",
+        "--latent-scale",
+        "none",
         "-q",
         "-o",
         s(&trained),
@@ -270,5 +273,50 @@ fn clustering_a_written_latent_table_gives_the_same_bins() {
             s(&reclustered),
         ],
         "not_a_contig",
+    );
+}
+
+#[test]
+fn latent_scale_changes_only_what_is_clustered() {
+    // `--latent-scale none` and the default (`posterior`) train alike: `--latent-out` writes
+    // the same posterior means (not the scaled ones), `--pca` writes PCA of the same
+    // features, and every long contig gets a bin. With `--latent` there are no posterior
+    // variances: `--latent-scale posterior` is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = testdata("contigs.fa");
+    let plain = dir.path().join("plain.tsv");
+    let scaled = dir.path().join("scaled.tsv");
+    let pca = dir.path().join("pca.tsv");
+    let run = |latent: &Path, extra: &[&str]| {
+        let bins = dir.path().join("bins.tsv");
+        let mut args = vec!["bin", "--fasta", s(&fasta), "--epochs", "20", "-q"];
+        args.extend_from_slice(&["-o", s(&bins), "--latent-out", s(latent)]);
+        args.extend_from_slice(extra);
+        ok(&args);
+        read_bins(&bins)
+    };
+    run(&plain, &["--latent-scale", "none"]);
+    let bins = run(&scaled, &["--pca", s(&pca)]);
+    assert_eq!(bins.len(), 27);
+    assert_eq!(
+        fs::read_to_string(&plain).unwrap(),
+        fs::read_to_string(&scaled).unwrap()
+    );
+    let pca_text = fs::read_to_string(&pca).unwrap();
+    assert_eq!(pca_text.lines().count(), 1 + 27);
+    assert!(pca_text.starts_with("id\tPC1\t"));
+    fails(
+        &[
+            "bin",
+            "--fasta",
+            s(&fasta),
+            "--latent",
+            s(&plain),
+            "--latent-scale",
+            "posterior",
+            "-o",
+            s(&dir.path().join("refused.tsv")),
+        ],
+        "--latent-scale posterior",
     );
 }

@@ -23,6 +23,37 @@ pub struct Posterior {
     pub log_var: DenseMatrix,
 }
 
+impl Posterior {
+    /// The means with each latent dimension divided by its root-mean-square posterior
+    /// standard deviation over the rows, √(mean of exp(log_var)): distances in units of the
+    /// posterior's uncertainty.
+    ///
+    /// Why: with β = 1 a VAE learns a roughly whitened latent (as probabilistic PCA does,
+    /// each used dimension gets about unit variance whatever the share of the data's variance
+    /// behind it), so a direction that only separates contigs of one genome weighs as much as
+    /// one that separates genomes. The posterior variance undoes that: in probabilistic PCA it
+    /// is σ²/λ for a component of variance λ, so dividing by its root puts the components
+    /// back in proportion to √λ, as PCA scores are. Unused dimensions (posterior variance
+    /// about 1, means about 0) stay about 0.
+    pub fn precision_scaled_mean(&self) -> Result<DenseMatrix> {
+        let (n_rows, latent) = (self.mean.n_rows(), self.mean.n_cols());
+        let mut variance = vec![0f64; latent];
+        for row in 0..n_rows {
+            for (sum, &log_var) in variance.iter_mut().zip(self.log_var.row(row)) {
+                *sum += f64::from(log_var).exp();
+            }
+        }
+        let scale: Vec<f32> = variance
+            .iter()
+            .map(|&sum| (sum / n_rows.max(1) as f64).sqrt().recip() as f32)
+            .collect();
+        let values = (0..n_rows)
+            .flat_map(|row| self.mean.row(row).iter().zip(&scale).map(|(m, s)| m * s))
+            .collect();
+        Ok(DenseMatrix::new(values, n_rows, latent)?)
+    }
+}
+
 impl Vae {
     /// Posterior mean and log-variance of every row.
     pub fn encode(&self, rows: &dyn RowSource) -> Result<Posterior> {
@@ -216,6 +247,27 @@ impl Vae {
                 "{n_cols} features per row, the model has {} — select the same features as at training",
                 self.config.n_features
             )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precision_scaled_mean_divides_by_the_rms_posterior_sd() {
+        // By hand: dimension 1 has posterior variances 4 and 4 (RMS sd 2), so 1 → 0.5 and
+        // 3 → 1.5; dimension 2 has 1 and 0.25 (mean 0.625, sd √0.625 = 0.790569), so
+        // 2 → 2.529822 and −4 → −5.059644.
+        let posterior = Posterior {
+            mean: DenseMatrix::new(vec![1.0, 2.0, 3.0, -4.0], 2, 2).unwrap(),
+            log_var: DenseMatrix::new(vec![4f32.ln(), 0.0, 4f32.ln(), 0.25f32.ln()], 2, 2).unwrap(),
+        };
+        let scaled = posterior.precision_scaled_mean().unwrap();
+        let expected = [0.5, 2.529822, 1.5, -5.059644];
+        for (got, want) in scaled.values().iter().zip(expected) {
+            assert!((got - want).abs() < 1e-5, "{:?}", scaled.values());
         }
     }
 }

@@ -14,15 +14,15 @@ use anyhow::{Context, Result};
 use vaebio_analysis::{DenseView, MedoidParams, assignments, iterative_medoids};
 use vaebio_fs::StagedDir;
 use vaebio_io::{SequenceReader, SequenceRecord};
-use vaebio_model::DenseMatrix;
+use vaebio_model::{DenseMatrix, Posterior, RowSource};
 
-use crate::cli::BinArgs;
+use crate::cli::{BinArgs, LatentScaleArg};
 use crate::commands::BadInput;
 use crate::fit::{Conditions, fit};
 use crate::input::InputSource;
 use crate::latent::LatentTable;
 use crate::load::DataKind;
-use crate::output::{latent_names, write_table};
+use crate::output::{latent_names, write_pca, write_table};
 use crate::pipeline::read;
 use crate::progress::summarize;
 
@@ -50,14 +50,30 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
     if let Some(dir) = &args.fasta_out {
         check_new_dir(dir)?;
     }
-    let (contigs, latent, n_dims) = match &args.latent {
+    // `means`: the posterior means when trained here (for --latent-out), whatever is clustered.
+    let (contigs, latent, means) = match &args.latent {
+        Some(path) if args.latent_scale == Some(LatentScaleArg::Posterior) => {
+            return Err(BadInput(format!(
+                "{}: --latent-scale posterior needs the posterior variances of a model trained here — drop --latent (or --latent-scale)",
+                path.display()
+            ))
+            .into());
+        }
         Some(path) => {
             let table = LatentTable::read(path)?;
             let latent = DenseMatrix::new(table.values, table.ids.len(), table.n_dims)?;
-            (table.ids, latent, table.n_dims)
+            (table.ids, latent, None)
         }
-        None => train_and_embed(&mut args, &fasta, quiet)?,
+        None => {
+            let (contigs, posterior) = train_and_embed(&mut args, &fasta, quiet)?;
+            let latent = match args.latent_scale.unwrap_or(LatentScaleArg::Posterior) {
+                LatentScaleArg::None => posterior.mean.clone(),
+                LatentScaleArg::Posterior => posterior.precision_scaled_mean()?,
+            };
+            (contigs, latent, Some(posterior.mean))
+        }
     };
+    let n_dims = latent.n_cols();
     let lengths = contig_lengths(&fasta, &contigs)?;
 
     let params = MedoidParams {
@@ -96,19 +112,20 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
             dir.display()
         ));
     }
-    if let Some(path) = &args.latent_out {
-        write_table(path, contigs, latent_names(n_dims), latent)?;
+    if let (Some(path), Some(means)) = (&args.latent_out, means) {
+        write_table(path, contigs, latent_names(n_dims), means)?;
     }
     summarize(&lines, quiet);
     Ok(())
 }
 
-/// Featurizes, trains with the contigs recipe and returns the contig names and latent means.
+/// Featurizes, trains with the contigs recipe and returns the contig names and their
+/// posteriors; writes `--pca` scores of the same features when asked.
 fn train_and_embed(
     args: &mut BinArgs,
     fasta: &Path,
     quiet: bool,
-) -> Result<(Vec<String>, DenseMatrix, usize)> {
+) -> Result<(Vec<String>, Posterior)> {
     // Checked first, so an unavailable device fails before any work.
     let device = vaebio_model::device(&args.model.device)?;
     args.input
@@ -125,11 +142,10 @@ fn train_and_embed(
         .into());
     }
     let (vae, _history) = fit(&loaded, Conditions::default(), &args.model, &device, quiet)?;
-    let latent = vae.encode(&loaded.matrix)?.mean;
+    write_pca(&args.model, &loaded.matrix, vae.config().latent)?;
     Ok((
         loaded.matrix.row_names().to_vec(),
-        latent,
-        vae.config().latent,
+        vae.encode(&loaded.matrix)?,
     ))
 }
 
