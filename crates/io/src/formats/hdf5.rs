@@ -8,7 +8,7 @@ pub(crate) mod sparse;
 use std::io::Read;
 use std::path::Path;
 
-use hdf5_pure::{AttrValue, DType, Dataset, File, FormatError, Group};
+use hdf5_pure::{AttrValue, DType, Dataset, DatasetAccessProperties, File, FormatError, Group};
 
 use crate::error::{Error, Location, Result, Where};
 
@@ -40,7 +40,8 @@ pub(crate) struct Flavour {
     pub(crate) col_noun: &'static str,
 }
 
-/// An opened HDF5 file with the name used in its errors.
+/// An opened HDF5 file with the name used in its errors (a clone shares the open file).
+#[derive(Clone)]
 pub(crate) struct Hdf5 {
     pub(crate) name: String,
     pub(crate) file: File,
@@ -121,18 +122,31 @@ impl Hdf5 {
 
     /// The dataset `name` of `group` (at `element`); a missing one is named.
     pub(crate) fn member(&self, element: &str, group: &Group, name: &str) -> Result<Dataset> {
+        self.member_with(element, group, name, DatasetAccessProperties::new())
+    }
+
+    /// [`Hdf5::member`] opened with `access` (e.g. its own chunk cache).
+    pub(crate) fn member_with(
+        &self,
+        element: &str,
+        group: &Group,
+        name: &str,
+        access: DatasetAccessProperties,
+    ) -> Result<Dataset> {
         let path = format!("{element}/{name}");
-        group.dataset(name).map_err(|error| match error {
-            hdf5_pure::Error::Format(FormatError::PathNotFound(_)) => self.invalid(
-                &path,
-                "missing",
-                format!(
-                    "{}; this dataset is part of the layout",
-                    self.flavour.rewrite
+        group
+            .dataset_with_options(name, access)
+            .map_err(|error| match error {
+                hdf5_pure::Error::Format(FormatError::PathNotFound(_)) => self.invalid(
+                    &path,
+                    "missing",
+                    format!(
+                        "{}; this dataset is part of the layout",
+                        self.flavour.rewrite
+                    ),
                 ),
-            ),
-            error => self.error(&path, &error),
-        })
+                error => self.error(&path, &error),
+            })
     }
 
     /// The values of a numeric dataset as `f32` (integers and float64 converted).
