@@ -148,3 +148,83 @@ impl fmt::Debug for Backed {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Error, FeatureMatrix, Where};
+
+    /// Two rows of two columns on "disk"; reading row 1 fails (a file cut short).
+    struct CutShort;
+
+    impl RowReader for CutShort {
+        fn read_rows(
+            &self,
+            rows: &[usize],
+            visit: &mut dyn FnMut(usize, usize, f32),
+        ) -> Result<()> {
+            for (k, &row) in rows.iter().enumerate() {
+                if row == 1 {
+                    return Err(Error::invalid(
+                        Where::other("cut.h5ad", "X/data"),
+                        "truncated",
+                        "copy it again",
+                    ));
+                }
+                visit(k, 1, 5.0);
+            }
+            Ok(())
+        }
+
+        fn describe(&self) -> String {
+            "cut.h5ad X".into()
+        }
+    }
+
+    fn matrix() -> FeatureMatrix {
+        let names = |prefix: &str| vec![format!("{prefix}1"), format!("{prefix}2")];
+        let backed = Backed::new(Arc::new(CutShort), vec![false, true]);
+        FeatureMatrix::from_backed(names("cell"), names("gene"), backed).unwrap()
+    }
+
+    #[test]
+    fn a_failed_read_is_returned_or_kept_for_the_next_check() {
+        let matrix = matrix();
+        let mut out = [9.0; 4];
+        matrix.try_fill_rows(&[0, 0], &mut out).unwrap();
+        assert_eq!(out, [0.0, 5.0, 0.0, 5.0]);
+        let message = matrix
+            .try_fill_rows(&[0, 1], &mut out)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("cut.h5ad:X/data: truncated"), "{message}");
+        // `fill_rows` cannot fail: zeros, and the error waits for `check_reads` (once).
+        matrix.fill_rows(&[1], &mut out[..2]);
+        assert_eq!(out[..2], [0.0, 0.0]);
+        assert!(matrix.check_reads().is_err());
+        assert!(matrix.check_reads().is_ok());
+        // ...or for the next `try_fill_rows`, even of a good row.
+        matrix.fill_rows(&[1], &mut out[..2]);
+        assert!(matrix.try_fill_rows(&[0], &mut out[..2]).is_err());
+    }
+
+    #[test]
+    fn selections_map_rows_and_columns_and_integer_columns() {
+        let matrix = matrix();
+        assert!(
+            !matrix.is_integer_counts(),
+            "gene2 holds a non-integer value"
+        );
+        let gene1 = matrix.select_cols(&[0]).unwrap();
+        assert!(gene1.is_integer_counts());
+        let swapped = matrix
+            .select_cols(&[1, 0])
+            .unwrap()
+            .select_rows(&[0])
+            .unwrap();
+        let mut out = [9.0; 2];
+        swapped.try_fill_rows(&[0], &mut out).unwrap();
+        assert_eq!(out, [5.0, 0.0]);
+        assert_eq!(swapped.row_names(), ["cell1"]);
+    }
+}

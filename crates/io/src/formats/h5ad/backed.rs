@@ -121,3 +121,110 @@ impl RowReader for CsrRows {
         format!("{} {}", self.h5.name, self.element)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{AnnData, H5adOptions, read_h5ad};
+    use crate::testdata::{mutants, testdata};
+
+    fn options(layer: Option<&str>, var_mask: Option<&str>, backed: bool) -> H5adOptions {
+        H5adOptions {
+            layer: layer.map(Into::into),
+            var_mask: var_mask.map(Into::into),
+            backed,
+        }
+    }
+
+    /// Rows in a shuffled order with repeats and a run of consecutive ones.
+    const ROWS: [usize; 10] = [39, 0, 5, 6, 7, 7, 20, 1, 38, 2];
+
+    fn rows_of(matrix: &crate::FeatureMatrix, rows: &[usize]) -> Vec<f32> {
+        let mut out = vec![f32::NAN; rows.len() * matrix.n_cols()];
+        matrix.try_fill_rows(rows, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn backed_rows_equal_the_in_memory_matrix() {
+        for (file, layer, mask) in [
+            ("counts.h5ad", None, None),
+            ("counts_gzip.h5ad", None, None),
+            ("counts_csr_layer.h5ad", Some("counts"), None),
+            ("counts_csr_layer.h5ad", None, None),
+            ("counts.h5ad", None, Some("highly_variable")),
+        ] {
+            let memory = read_h5ad(testdata(file), &options(layer, mask, false)).unwrap();
+            let backed = read_h5ad(testdata(file), &options(layer, mask, true)).unwrap();
+            let case = format!("{file} {layer:?} {mask:?}");
+            assert!(
+                matches!(backed.storage(), crate::Storage::Backed(_)),
+                "{case}"
+            );
+            assert_eq!(backed.row_names(), memory.row_names(), "{case}");
+            assert_eq!(backed.col_names(), memory.col_names(), "{case}");
+            assert_eq!(backed.to_dense(), memory.to_dense(), "{case}");
+            assert_eq!(rows_of(&backed, &ROWS), rows_of(&memory, &ROWS), "{case}");
+            assert_eq!(
+                backed.is_integer_counts(),
+                memory.is_integer_counts(),
+                "{case}"
+            );
+            // Selections compose: columns reordered and dropped, then rows.
+            let cols = [9, 0, 3, 4];
+            let (memory, backed) = (
+                memory
+                    .select_cols(&cols)
+                    .unwrap()
+                    .select_rows(&[3, 1])
+                    .unwrap(),
+                backed
+                    .select_cols(&cols)
+                    .unwrap()
+                    .select_rows(&[3, 1])
+                    .unwrap(),
+            );
+            assert_eq!(backed.to_dense(), memory.to_dense(), "{case}");
+            assert_eq!(backed.row_names(), memory.row_names(), "{case}");
+        }
+        // The log-normalised X is not counts; its layer is.
+        let x = read_h5ad(
+            testdata("counts_csr_layer.h5ad"),
+            &options(None, None, true),
+        );
+        assert!(!x.unwrap().is_integer_counts());
+    }
+
+    #[test]
+    fn csc_and_dense_matrices_are_refused() {
+        for (file, layer, element) in [
+            (
+                "counts.h5ad",
+                Some("counts"),
+                "layers/counts: is a csc_matrix",
+            ),
+            ("counts_lognorm.h5ad", None, "X: is a dense array"),
+        ] {
+            let error = read_h5ad(testdata(file), &options(layer, None, true)).unwrap_err();
+            let message = error.to_string();
+            assert!(message.contains(element), "{message}");
+            assert!(
+                message.contains("--backed reads csr_matrix only"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn corrupt_files_fail_cleanly_when_backed() {
+        for (round, bytes) in mutants("counts_gzip.h5ad", 19, 100) {
+            let Ok(file) = AnnData::from_bytes(format!("mutant {round}"), bytes) else {
+                continue;
+            };
+            if let Ok(matrix) = file.matrix(&options(None, None, true)) {
+                let all: Vec<usize> = (0..matrix.n_rows()).collect();
+                let mut out = vec![0.0; all.len() * matrix.n_cols()];
+                let _ = matrix.try_fill_rows(&all, &mut out);
+            }
+        }
+    }
+}
