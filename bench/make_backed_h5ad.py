@@ -3,8 +3,9 @@
     bench/.venv/bin/python bench/make_backed_h5ad.py
 
 testdata/counts_csr_layer.h5ad  testdata/counts_gzip.h5ad with the counts in a CSR
-    layers["counts"] (gzip, chunks of 64 entries, so rows straddle chunks) and a CSR float32
-    X = log1p(counts / library size * 1e4), so reading X instead of the layer shows
+    layers["counts"] (uncompressed, chunks of 64 entries, so rows straddle chunks: read by
+    byte range) and a gzip CSR float32 X = log1p(counts / library size * 1e4), so reading X
+    instead of the layer shows
 testdata/bad/h5ad_backed_cut.h5ad  testdata/counts.h5ad rewritten with X/data last,
     cut in the middle of X/data and the superblock's end-of-file address set to the new
     length, so the file opens and the read of the later cells' values fails
@@ -39,7 +40,7 @@ def csr_layer():
         x = h5["X"]
         shape = tuple(x.attrs["shape"])
         indptr, indices, counts = x["indptr"][:], x["indices"][:], x["data"][:]
-        chunked = {"compression": "gzip", "chunks": (64,)}
+        chunked = {"chunks": (64,)}
         write_csr(h5["layers"], "counts", indptr, indices, counts, shape, **chunked)
         library = np.add.reduceat(counts.astype(np.float64), indptr[:-1])
         rows = np.repeat(np.arange(shape[0]), np.diff(indptr))

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Wall time and peak RSS of reading and training single-cell counts at atlas scale (issue 19):
 # `vaebio featurize` and `vaebio train --epochs E` (default recipe, one thread) on the same
-# synthetic counts as 10x MTX and as .h5ad. Prints one line per run with bytes of peak RSS
-# per stored value.
+# synthetic counts as 10x MTX and as .h5ad, the .h5ad also `--backed` (read from the file a
+# minibatch at a time). Prints one line per run with bytes of peak RSS per stored value.
 #
 #   bench/scale_memory.sh [CELLS] [GENES] [EPOCHS]     # defaults: 100000 2000 1
 #
@@ -44,3 +44,4 @@ run featurize-mtx featurize --mtx "$data/counts_10x"
 run featurize-h5ad featurize --h5ad "$data/counts.h5ad"
 run train-mtx train --mtx "$data/counts_10x" --epochs "$epochs"
 run train-h5ad train --h5ad "$data/counts.h5ad" --epochs "$epochs"
+run train-h5ad-backed train --h5ad "$data/counts.h5ad" --backed --epochs "$epochs"

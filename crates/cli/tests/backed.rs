@@ -1,6 +1,7 @@
 //! End-to-end: `--backed` (the `.h5ad` matrix read from the file a minibatch at a time) gives
-//! byte-identical outputs to the in-memory runs, on uncompressed and gzip fixtures, `X` and a
-//! CSR layer (`bench/make_backed_h5ad.py` wrote `counts_csr_layer.h5ad`).
+//! byte-identical outputs to the in-memory runs, on uncompressed (contiguous and chunked) and
+//! gzip fixtures, `X` and a CSR layer (`bench/make_backed_h5ad.py` wrote
+//! `counts_csr_layer.h5ad`).
 
 mod common;
 

@@ -1,8 +1,9 @@
 //! `--backed`: a CSR matrix of an `.h5ad` file read a few rows at a time (anndata's backed
 //! mode). Only the row pointers (8 bytes per cell) stay in memory; each read takes the
-//! `indices`/`data` ranges of the rows asked for, runs of consecutive rows at once. Gzip
-//! chunks go through `hdf5-pure`'s per-dataset LRU chunk cache, and rows are read in file
-//! order, so a minibatch decompresses each chunk it touches once.
+//! `indices`/`data` ranges of the rows asked for, runs of consecutive rows at once:
+//! uncompressed data by byte range (`hdf5::ranges`), gzip chunks through `hdf5-pure`'s
+//! per-dataset LRU chunk cache. Rows are read in file order, so a minibatch decompresses
+//! each chunk it touches once.
 
 use std::sync::Arc;
 
@@ -42,7 +43,7 @@ pub(super) fn read(
         ));
     }
     let access = DatasetAccessProperties::new().with_chunk_cache(CHUNK_CACHE);
-    let sets = CompressedSets::open(h5, element, group, axes, access)?;
+    let sets = CompressedSets::open(h5, element, group, axes, (access, true))?;
     let non_integer = check(h5, element, &sets, &obs, &var)?;
     let reader = CsrRows {
         h5: h5.clone(),

@@ -5,6 +5,7 @@
 use hdf5_pure::{Dataset, DatasetAccessProperties, Group};
 
 use super::Hdf5;
+use super::ranges::Ranges;
 use crate::error::{Error, Result};
 
 /// Entries read per window: bounds the temporary buffers to a few MB whatever the matrix.
@@ -23,19 +24,22 @@ pub(crate) struct CompressedSets {
     pub(crate) indptr: Vec<usize>,
     indices: Dataset,
     data: Dataset,
+    /// `indices` and `data` read by byte range, when both are unfiltered (`--backed`).
+    ranges: Option<(Ranges, Ranges)>,
     element: String,
     minor: usize,
 }
 
 impl CompressedSets {
     /// The group at `element` with `major` compressed rows of `minor` indices; `access`
-    /// opens `indices` and `data` (their chunk cache).
+    /// opens `indices` and `data` (their chunk cache); with `by_range`, unfiltered ones are
+    /// read by byte range ([`Ranges`]), for reads of a few rows.
     pub(crate) fn open(
         file: &Hdf5,
         element: &str,
         group: &Group,
         (major, minor): (usize, usize),
-        access: DatasetAccessProperties,
+        (access, by_range): (DatasetAccessProperties, bool),
     ) -> Result<Self> {
         let path = format!("{element}/indptr");
         let dataset = file.member(element, group, "indptr")?;
@@ -62,10 +66,18 @@ impl CompressedSets {
                 ),
             ));
         }
+        let ranges = match &file.path {
+            Some(path) if by_range => {
+                let len = stored as u64;
+                Ranges::new(path, &indices, len).zip(Ranges::new(path, &data, len))
+            }
+            _ => None,
+        };
         Ok(Self {
             indptr,
             indices,
             data,
+            ranges,
             element: element.to_string(),
             minor,
         })
@@ -86,14 +98,25 @@ impl CompressedSets {
     ) -> Result<(Vec<u32>, Vec<f32>)> {
         let element = &self.element;
         let indices_path = format!("{element}/indices");
-        let indices = self
-            .indices
-            .read_i64_rows(start as u64, count as u64)
-            .map_err(|error| file.error(&indices_path, &error))?;
-        let values = self
-            .data
-            .read_f32_rows(start as u64, count as u64)
-            .map_err(|error| file.error(&format!("{element}/data"), &error))?;
+        let data_path = format!("{element}/data");
+        let (from, n) = (start as u64, count as u64);
+        let (indices, values) = match &self.ranges {
+            Some((indices, data)) => (
+                indices
+                    .read_i64(from, n)
+                    .map_err(|error| file.read_failed(&indices_path, error))?,
+                data.read_f32(from, n)
+                    .map_err(|error| file.read_failed(&data_path, error))?,
+            ),
+            None => (
+                self.indices
+                    .read_i64_rows(from, n)
+                    .map_err(|error| file.error(&indices_path, &error))?,
+                self.data
+                    .read_f32_rows(from, n)
+                    .map_err(|error| file.error(&data_path, &error))?,
+            ),
+        };
         if indices.len() != count || values.len() != count {
             return Err(file.invalid(
                 element,
@@ -156,7 +179,7 @@ pub(crate) fn read_compressed(
         element,
         group,
         (major, minor),
-        DatasetAccessProperties::new(),
+        (DatasetAccessProperties::new(), false),
     )?;
     let capacity = if keep.is_some() { 0 } else { sets.stored() };
     let mut csr = Compressed {
