@@ -273,7 +273,9 @@ impl FeatureMatrix {
         &self.storage
     }
 
-    /// Writes the given rows, in order, as dense row-major `f32` into `out`.
+    /// Writes the given rows, in order, as dense row-major `f32` into `out`. A failed read
+    /// of [`Backed`] storage reads as zeros and is kept for [`FeatureMatrix::check_reads`]
+    /// (or the next [`FeatureMatrix::try_fill_rows`]).
     ///
     /// # Panics
     /// If `out.len() != rows.len() * n_cols()` or a row index is out of range (both are
