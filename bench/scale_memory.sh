@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Wall time and peak RSS of reading and training single-cell counts at atlas scale (issue 19):
 # `vaebio featurize` and `vaebio train --epochs E` (default recipe, one thread) on the same
-# synthetic counts as 10x MTX and as .h5ad. Prints one line per run with bytes of peak RSS
-# per stored value.
+# synthetic counts as 10x MTX and as .h5ad, the .h5ad also `--backed` (read from the file a
+# minibatch at a time). Prints one line per run with bytes of peak RSS per stored value.
 #
 #   bench/scale_memory.sh [CELLS] [GENES] [EPOCHS]     # defaults: 100000 2000 1
 #
 # Generates the data once into bench/out/scale_<CELLS>x<GENES>/ (bench/make_scale_counts.py,
-# seed 19; needs numpy and h5py in bench/.venv). Skip runs with SKIP="featurize-h5ad ...".
+# seed 19; needs numpy and h5py in bench/.venv). Skip runs with SKIP="featurize-h5ad ..."
+# ("encode" skips both encode runs and the model they need).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cells=${1:-100000}
@@ -44,3 +45,13 @@ run featurize-mtx featurize --mtx "$data/counts_10x"
 run featurize-h5ad featurize --h5ad "$data/counts.h5ad"
 run train-mtx train --mtx "$data/counts_10x" --epochs "$epochs"
 run train-h5ad train --h5ad "$data/counts.h5ad" --epochs "$epochs"
+run train-h5ad-backed train --h5ad "$data/counts.h5ad" --backed --epochs "$epochs"
+# encode with a model trained here (not timed), in memory and --backed.
+if [[ " $skip " != *" encode "* ]]; then
+  model=$data/model
+  rm -rf "$model"
+  "$vaebio" train --h5ad "$data/counts.h5ad" --backed --epochs "$epochs" --quiet --threads 1 -o "$model"
+  run encode-h5ad encode --model "$model" --h5ad "$data/counts.h5ad"
+  run encode-h5ad-backed encode --model "$model" --h5ad "$data/counts.h5ad" --backed
+  rm -rf "$model"
+fi

@@ -31,7 +31,7 @@ pub mod pca;
 
 pub use error::{Error, Result};
 pub use kmeans::{Clusters, DEFAULT_STARTS, kmeans};
-pub use matrix::{DenseMatrix, DenseView, RowSource};
+pub use matrix::{DenseMatrix, DenseView, RowError, RowSource};
 pub use medoids::{MedoidCluster, MedoidParams, assignments, iterative_medoids};
 pub use metrics::{
     adjusted_rand_index, batch_mixing_entropy, knn_accuracy, nearest_neighbours,

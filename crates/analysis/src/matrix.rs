@@ -5,6 +5,10 @@
 
 use crate::error::{Error, Result};
 
+/// Why a [`RowSource`] could not read rows (a file read from disk failed mid-way): the
+/// source's own typed error, boxed so callers can pass it on or downcast it.
+pub type RowError = Box<dyn std::error::Error + Send + Sync>;
+
 /// A matrix of observations (rows) × features (columns) that can copy chosen rows out as f32.
 pub trait RowSource {
     /// Number of observations.
@@ -12,7 +16,16 @@ pub trait RowSource {
     /// Number of features per observation.
     fn n_cols(&self) -> usize;
     /// Write `rows` (in that order) row-major into `out`; `out.len() == rows.len() * n_cols()`.
+    ///
+    /// A source that reads from disk cannot fail here: it keeps the first failure and
+    /// returns it from the next [`RowSource::try_fill_rows`].
     fn fill_rows(&self, rows: &[usize], out: &mut [f32]);
+    /// [`RowSource::fill_rows`], reporting a failed read. In-memory sources never fail (the
+    /// default); sources that read from disk override it.
+    fn try_fill_rows(&self, rows: &[usize], out: &mut [f32]) -> std::result::Result<(), RowError> {
+        self.fill_rows(rows, out);
+        Ok(())
+    }
 }
 
 /// A borrowed dense row-major matrix.

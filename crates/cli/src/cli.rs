@@ -221,6 +221,11 @@ pub struct FeatureOptions {
     /// 10x: the genome group of a Cell Ranger 2 .h5 holding several (e.g. GRCh38, mm10).
     #[arg(long, value_name = "NAME", conflicts_with_all = NOT_10X, conflicts_with = "mtx", help_heading = "10x")]
     pub genome: Option<String>,
+    /// AnnData: leave the matrix in the file and read the cells of each minibatch from it
+    /// (anndata's backed mode): memory holds 8 bytes per cell, not the counts; the results
+    /// are the same. CSR matrices only (X or `--layer`).
+    #[arg(long, help_heading = "AnnData")]
+    pub backed: bool,
     /// AnnData: read this layer instead of X (scanpy keeps raw counts in `counts`).
     #[arg(long, value_name = "NAME", conflicts_with_all = NOT_H5AD, help_heading = "AnnData")]
     pub layer: Option<String>,

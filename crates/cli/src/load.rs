@@ -81,6 +81,7 @@ impl Loaded {
 /// Reads and featurizes the input as the flags say, showing bytes read on `bar`.
 pub fn load(input: &InputArgs, seed: u64, bar: &ProgressBar) -> Result<Loaded> {
     let options = &input.options;
+    check_backed(input)?;
     match &input.source() {
         InputSource::Fasta(path) => load_fasta(
             Source { path, bar },
@@ -128,6 +129,7 @@ pub fn load_like(
     seed: u64,
     bar: &ProgressBar,
 ) -> Result<Loaded> {
+    check_backed(input)?;
     match (&input.source(), saved) {
         (
             InputSource::Fasta(path),
@@ -215,6 +217,20 @@ pub fn load_like(
         ))
         .into()),
     }
+}
+
+/// `--backed` reads an `.h5ad` matrix on demand; every other input is read whole.
+fn check_backed(input: &InputArgs) -> Result<()> {
+    let source = input.source();
+    if !input.options.backed || matches!(source, InputSource::H5ad(_)) {
+        return Ok(());
+    }
+    Err(BadInput(format!(
+        "{}: --backed reads an AnnData file (--h5ad) on demand; {} input is read whole — leave out --backed",
+        source.path().display(),
+        source.flag()
+    ))
+    .into())
 }
 
 /// A model trained with depths (`--abundance`, `--bam` or `--aemb`) needs depths for new
@@ -591,6 +607,7 @@ fn h5ad_options(options: &FeatureOptions) -> H5adOptions {
     H5adOptions {
         layer: options.layer.clone(),
         var_mask: options.var_mask.clone(),
+        backed: options.backed,
     }
 }
 
@@ -602,6 +619,9 @@ fn load_h5ad(
     let file = vaebio_io::AnnData::open(path)?;
     let matrix = file.matrix(&options)?;
     let mut note = format!("read {}", options.element());
+    if options.backed {
+        note.push_str(" on demand (--backed)");
+    }
     if let Some(column) = &options.var_mask {
         note.push_str(&format!(
             ", the {} genes where var '{column}' is true (--var-mask)",

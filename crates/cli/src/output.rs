@@ -116,6 +116,8 @@ pub fn write_pca(model: &ModelArgs, matrix: &FeatureMatrix, latent: usize) -> Re
     };
     let n_components = model.pca_components.unwrap_or(latent);
     let scores = pca_scores(matrix, n_components, model.seed);
+    // A `--backed` read that failed inside the PCA, before anything is written.
+    matrix.check_reads()?;
     let names = (1..=n_components).map(|i| format!("PC{i}")).collect();
     let values = DenseMatrix::new(scores, matrix.n_rows(), n_components)
         .context("shaping the PCA scores")?;

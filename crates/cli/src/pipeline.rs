@@ -86,6 +86,8 @@ pub fn train(
     };
     let (vae, history) = fit(&loaded, conditions, model, &device, quiet)
         .map_err(|e| crate::faults::explain(e, &loaded, input.source().path(), save_to))?;
+    // A `--backed` read that failed where it could not be reported (the weight fits).
+    loaded.matrix.check_reads()?;
     Ok(Trained {
         loaded,
         batch,

@@ -53,4 +53,4 @@ pub use formats::alignment::{
 pub use formats::fasta::{SequenceReader, SequenceRecord};
 pub use formats::h5ad::{AnnData, H5adOptions, read_h5ad};
 pub use input::{Compression, Input};
-pub use matrix::{Csr, DOSAGE_MISSING, Dosage, FeatureMatrix, Storage};
+pub use matrix::{Backed, Csr, DOSAGE_MISSING, Dosage, FeatureMatrix, RowReader, Storage};

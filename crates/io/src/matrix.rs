@@ -2,13 +2,18 @@
 //!
 //! Values are stored in the most compact form the data allows — dense `f32` row-major,
 //! sparse CSR for count matrices, one byte per genotype dosage — and handed to the model
-//! as dense `f32` rows on demand through [`FeatureMatrix::fill_rows`].
+//! as dense `f32` rows on demand through [`FeatureMatrix::fill_rows`]. [`Backed`] storage
+//! leaves the values in their file and reads the rows asked for (`--backed`).
 
 use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::Path;
 
 use crate::error::{Error, Result, Where};
+
+mod backed;
+
+pub use backed::{Backed, RowReader};
 
 /// Name used in errors about matrices built in memory.
 const MATRIX: &str = "matrix";
@@ -25,6 +30,8 @@ pub enum Storage {
     Sparse(Csr),
     /// One byte per entry (allele dosage), [`DOSAGE_MISSING`] replaced by a per-column value.
     Dosage(Dosage),
+    /// Sparse rows left in their file, read on demand.
+    Backed(Backed),
 }
 
 /// Compressed sparse row storage: row `r` holds `indices[indptr[r]..indptr[r+1]]` with
@@ -184,6 +191,22 @@ impl FeatureMatrix {
         })
     }
 
+    /// Values read on demand through `backed` (checked when it was made), rows and columns
+    /// named; names must be unique.
+    pub fn from_backed(
+        row_names: Vec<String>,
+        col_names: Vec<String>,
+        backed: Backed,
+    ) -> Result<Self> {
+        check_names(&row_names, "row")?;
+        check_names(&col_names, "column")?;
+        Ok(Self {
+            row_names,
+            col_names,
+            storage: Storage::Backed(backed),
+        })
+    }
+
     /// Byte dosages, row-major; entries equal to [`DOSAGE_MISSING`] read as
     /// `missing_fill[column]` (finite, one per column).
     pub fn from_dosage(
@@ -250,30 +273,20 @@ impl FeatureMatrix {
         &self.storage
     }
 
-    /// Writes the given rows, in order, as dense row-major `f32` into `out`.
+    /// Writes the given rows, in order, as dense row-major `f32` into `out`. A failed read
+    /// of [`Backed`] storage reads as zeros and is kept for [`FeatureMatrix::check_reads`]
+    /// (or the next [`FeatureMatrix::try_fill_rows`]).
     ///
     /// # Panics
     /// If `out.len() != rows.len() * n_cols()` or a row index is out of range (both are
     /// caller bugs, not input errors).
     pub fn fill_rows(&self, rows: &[usize], out: &mut [f32]) {
         let n_cols = self.n_cols();
-        assert_eq!(
-            out.len(),
-            rows.len() * n_cols,
-            "fill_rows: output holds {} values, {} rows × {n_cols} columns need {}",
-            out.len(),
-            rows.len(),
-            rows.len() * n_cols
-        );
+        self.check_fill(rows, out);
         if n_cols == 0 {
             return;
         }
         for (&row, target) in rows.iter().zip(out.chunks_exact_mut(n_cols)) {
-            assert!(
-                row < self.n_rows(),
-                "fill_rows: row {row} of {}",
-                self.n_rows()
-            );
             match &self.storage {
                 Storage::Dense(values) => {
                     target.copy_from_slice(&values[row * n_cols..(row + 1) * n_cols]);
@@ -285,6 +298,7 @@ impl FeatureMatrix {
                         target[col as usize] = value;
                     }
                 }
+                Storage::Backed(backed) => return backed.fill_rows(rows, out, n_cols),
                 Storage::Dosage(dosage) => {
                     let codes = &dosage.codes[row * n_cols..(row + 1) * n_cols];
                     for ((slot, &code), &fill) in
@@ -298,6 +312,46 @@ impl FeatureMatrix {
                     }
                 }
             }
+        }
+    }
+
+    /// Panics when `out` does not hold `rows` or a row is out of range (caller bugs).
+    fn check_fill(&self, rows: &[usize], out: &[f32]) {
+        let n_cols = self.n_cols();
+        assert_eq!(
+            out.len(),
+            rows.len() * n_cols,
+            "fill_rows: output holds {} values, {} rows × {n_cols} columns need {}",
+            out.len(),
+            rows.len(),
+            rows.len() * n_cols
+        );
+        if let Some(&row) = rows.iter().find(|&&row| row >= self.n_rows()) {
+            panic!("fill_rows: row {row} of {}", self.n_rows());
+        }
+    }
+
+    /// [`FeatureMatrix::fill_rows`], reporting a failed read of [`Backed`] storage (one
+    /// that `fill_rows` kept included); in-memory storage never fails.
+    pub fn try_fill_rows(&self, rows: &[usize], out: &mut [f32]) -> Result<()> {
+        match &self.storage {
+            Storage::Backed(backed) if self.n_cols() > 0 => {
+                self.check_fill(rows, out);
+                backed.try_fill_rows(rows, out, self.n_cols())
+            }
+            _ => {
+                self.fill_rows(rows, out);
+                Ok(())
+            }
+        }
+    }
+
+    /// The first read of [`Backed`] storage that failed inside [`FeatureMatrix::fill_rows`]
+    /// (which cannot report it), if any; `Ok` for in-memory storage.
+    pub fn check_reads(&self) -> Result<()> {
+        match &self.storage {
+            Storage::Backed(backed) => backed.take_failure().map_or(Ok(()), Err),
+            _ => Ok(()),
         }
     }
 
@@ -318,6 +372,7 @@ impl FeatureMatrix {
         match &self.storage {
             Storage::Dense(values) => values.iter().all(is_count),
             Storage::Sparse(csr) => csr.values.iter().all(is_count),
+            Storage::Backed(backed) => backed.is_integer_counts(),
             Storage::Dosage(dosage) => {
                 let n_cols = self.n_cols();
                 dosage.codes.iter().enumerate().all(|(i, &code)| {
@@ -364,6 +419,7 @@ impl FeatureMatrix {
                     .collect(),
                 missing_fill: dosage.missing_fill.clone(),
             }),
+            Storage::Backed(backed) => Storage::Backed(backed.select_rows(rows)),
         };
         Ok(Self {
             row_names,
@@ -419,6 +475,7 @@ impl FeatureMatrix {
                     .collect(),
                 missing_fill: cols.iter().map(|&c| dosage.missing_fill[c]).collect(),
             }),
+            Storage::Backed(backed) => Storage::Backed(backed.select_cols(cols, n_cols)),
         };
         Ok(Self {
             row_names: self.row_names.clone(),
@@ -431,7 +488,7 @@ impl FeatureMatrix {
     /// (row name, values). Atomic: written to a temporary file in the same directory,
     /// then renamed over `path`; the path `-` writes to standard output.
     pub fn write_tsv(&self, path: impl AsRef<Path>) -> Result<()> {
-        write_atomic(path.as_ref(), |out| {
+        self.write_rows(path.as_ref(), |out, read| {
             out.write_all(b"id")?;
             for name in &self.col_names {
                 write!(out, "\t{name}")?;
@@ -439,7 +496,7 @@ impl FeatureMatrix {
             out.write_all(b"\n")?;
             let mut row = vec![0.0f32; self.n_cols()];
             for (index, name) in self.row_names.iter().enumerate() {
-                self.fill_rows(&[index], &mut row);
+                read(index, &mut row)?;
                 out.write_all(name.as_bytes())?;
                 for value in &row {
                     write!(out, "\t{value}")?;
@@ -454,12 +511,12 @@ impl FeatureMatrix {
     /// shape `(n_rows, n_cols)`) that `numpy.load` reads. Names are not stored; write them
     /// with [`FeatureMatrix::write_tsv`] or alongside. Atomic like `write_tsv`.
     pub fn write_npy(&self, path: impl AsRef<Path>) -> Result<()> {
-        write_atomic(path.as_ref(), |out| {
+        self.write_rows(path.as_ref(), |out, read| {
             out.write_all(&npy_header(self.n_rows(), self.n_cols()))?;
             let mut row = vec![0.0f32; self.n_cols()];
             let mut bytes = Vec::with_capacity(self.n_cols() * 4);
             for index in 0..self.n_rows() {
-                self.fill_rows(&[index], &mut row);
+                read(index, &mut row)?;
                 bytes.clear();
                 bytes.extend(row.iter().flat_map(|v| v.to_le_bytes()));
                 out.write_all(&bytes)?;
@@ -467,7 +524,33 @@ impl FeatureMatrix {
             Ok(())
         })
     }
+
+    /// Writes `path` atomically through `body`, which reads each row with `read(index, row)`;
+    /// a failed read of [`Backed`] storage stops the write (nothing is left) and is returned.
+    fn write_rows(
+        &self,
+        path: &Path,
+        body: impl FnOnce(&mut dyn Write, &mut RowRead<'_>) -> io::Result<()>,
+    ) -> Result<()> {
+        let mut failed = None;
+        let written = write_atomic(path, |out| {
+            body(
+                out,
+                &mut |index, row| match self.try_fill_rows(&[index], row) {
+                    Ok(()) => Ok(()),
+                    Err(error) => {
+                        failed = Some(error);
+                        Err(io::Error::other("reading rows failed"))
+                    }
+                },
+            )
+        });
+        failed.map_or(written, Err)
+    }
 }
+
+/// Reads row `index` into the buffer, as [`FeatureMatrix::write_rows`] hands it out.
+type RowRead<'a> = dyn FnMut(usize, &mut [f32]) -> io::Result<()> + 'a;
 
 /// The `.npy` v1.0 preamble: magic, version, header length, header dict padded with
 /// spaces and a newline so the data starts on a 64-byte boundary.
@@ -484,7 +567,8 @@ fn npy_header(n_rows: usize, n_cols: usize) -> Vec<u8> {
     header
 }
 
-fn non_finite(row: &str, col: &str) -> Error {
+/// The error for a NaN or infinite value at row `row`, column `col` (by name).
+pub(crate) fn non_finite(row: &str, col: &str) -> Error {
     Error::invalid(
         Where::other(MATRIX, format!("row '{row}', column '{col}'")),
         "value is NaN or infinite",
@@ -553,6 +637,14 @@ impl vaebio_analysis::RowSource for FeatureMatrix {
 
     fn fill_rows(&self, rows: &[usize], out: &mut [f32]) {
         FeatureMatrix::fill_rows(self, rows, out);
+    }
+
+    fn try_fill_rows(
+        &self,
+        rows: &[usize],
+        out: &mut [f32],
+    ) -> std::result::Result<(), vaebio_analysis::RowError> {
+        Ok(FeatureMatrix::try_fill_rows(self, rows, out)?)
     }
 }
 

@@ -5,7 +5,7 @@
 //! returned as `DenseMatrix`). The three come from `vaebio-analysis`, the one matrix type of
 //! the workspace. [`Dataset`] adds the optional per-row batch category, covariates and weight.
 
-pub use vaebio_analysis::{DenseMatrix, DenseView, RowSource};
+pub use vaebio_analysis::{DenseMatrix, DenseView, RowError, RowSource};
 
 use crate::error::{Error, Result};
 

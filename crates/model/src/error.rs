@@ -21,6 +21,10 @@ pub enum Error {
     /// Points that an analysis (PCA, neighbours) fitted inside training cannot use.
     #[error("input data: {0}")]
     Analysis(#[from] vaebio_analysis::Error),
+    /// Rows could not be read from their source (a file read on demand failed mid-way);
+    /// the source's error, which names the file and the fix.
+    #[error("{0}")]
+    ReadRows(#[source] crate::data::RowError),
     /// Training produced a NaN or infinite loss.
     #[error(
         "training stopped at epoch {epoch}, step {step}: the loss became {value} — {likely_cause}"

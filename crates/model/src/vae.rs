@@ -397,7 +397,9 @@ impl Vae {
         let n_cols = self.config.n_features;
         let n = rows.len();
         buffers.raw.resize(n * n_cols, 0.0);
-        data.rows().fill_rows(rows, &mut buffers.raw);
+        data.rows()
+            .try_fill_rows(rows, &mut buffers.raw)
+            .map_err(Error::ReadRows)?;
         if let Some(standardization) = &self.standardization {
             standardization.apply(&mut buffers.raw);
         }

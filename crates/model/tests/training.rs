@@ -210,6 +210,58 @@ fn an_exploding_loss_is_a_typed_error_naming_the_epoch() {
     );
 }
 
+/// Rows from a source that reads from disk: the first `good` reads work, then the file is
+/// gone.
+struct FailingRows<'a> {
+    view: DenseView<'a>,
+    good: std::cell::Cell<usize>,
+}
+
+impl vaebio_model::RowSource for FailingRows<'_> {
+    fn n_rows(&self) -> usize {
+        self.view.n_rows()
+    }
+
+    fn n_cols(&self) -> usize {
+        self.view.n_cols()
+    }
+
+    fn fill_rows(&self, rows: &[usize], out: &mut [f32]) {
+        self.view.fill_rows(rows, out);
+    }
+
+    fn try_fill_rows(&self, rows: &[usize], out: &mut [f32]) -> Result<(), vaebio_model::RowError> {
+        if self.good.get() == 0 {
+            return Err("cells.h5ad: X/data: truncated — copy it again".into());
+        }
+        self.good.set(self.good.get() - 1);
+        self.fill_rows(rows, out);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failed_row_read_stops_training_and_encoding_with_its_error() {
+    let (values, _) = two_clusters(40, 4, 3);
+    let view = DenseView::new(&values, 4).unwrap();
+    for good in [0, 3] {
+        let rows = FailingRows {
+            view,
+            good: std::cell::Cell::new(good),
+        };
+        let mut vae = Vae::new(small_config(4), &Device::Cpu).unwrap();
+        let err = vae
+            .train(&Dataset::new(&rows), &quick_training(2), |_| {})
+            .unwrap_err();
+        assert!(matches!(err, Error::ReadRows(_)), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "cells.h5ad: X/data: truncated — copy it again"
+        );
+        assert!(matches!(vae.encode(&rows), Err(Error::ReadRows(_))));
+    }
+}
+
 #[test]
 fn bad_settings_and_data_fail_before_training() {
     let values = vec![0.5f32; 4 * 10];

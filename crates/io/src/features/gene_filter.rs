@@ -68,6 +68,9 @@ pub fn filter_counts(
     Ok((filtered, report))
 }
 
+/// Rows of a [`Storage::Backed`] matrix read at a time.
+const BACKED_WINDOW_ROWS: usize = 1024;
+
 /// Calls `visit(row, col, value)` for every nonzero value, row by row, whatever the storage
 /// (a missing dosage counts with its fill value).
 pub(crate) fn for_each_nonzero(matrix: &FeatureMatrix, mut visit: impl FnMut(usize, usize, f32)) {
@@ -86,6 +89,21 @@ pub(crate) fn for_each_nonzero(matrix: &FeatureMatrix, mut visit: impl FnMut(usi
             for (at, &value) in values.iter().enumerate() {
                 if value != 0.0 {
                     visit(at / n_cols, at % n_cols, value);
+                }
+            }
+        }
+        Storage::Backed(_) => {
+            // A window of rows at a time, so the file is not loaded whole.
+            let mut values = Vec::new();
+            for start in (0..matrix.n_rows()).step_by(BACKED_WINDOW_ROWS) {
+                let rows: Vec<usize> =
+                    (start..matrix.n_rows().min(start + BACKED_WINDOW_ROWS)).collect();
+                values.resize(rows.len() * n_cols, 0.0);
+                matrix.fill_rows(&rows, &mut values);
+                for (at, &value) in values.iter().enumerate() {
+                    if value != 0.0 {
+                        visit(start + at / n_cols, at % n_cols, value);
+                    }
                 }
             }
         }

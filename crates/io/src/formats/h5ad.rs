@@ -23,13 +23,14 @@
 //! use vaebio_io::formats::h5ad::{AnnData, H5adOptions};
 //!
 //! let file = AnnData::open("pbmc.h5ad")?;
-//! let options = H5adOptions { layer: Some("counts".into()), var_mask: None };
+//! let options = H5adOptions { layer: Some("counts".into()), ..H5adOptions::default() };
 //! let counts = file.matrix(&options)?;
 //! let donors = file.obs_column("donor")?;
 //! assert_eq!(donors.len(), counts.n_rows());
 //! # Ok::<(), vaebio_io::Error>(())
 //! ```
 
+mod backed;
 mod column;
 mod frame;
 mod sparse;
@@ -66,6 +67,11 @@ pub struct H5adOptions {
     pub layer: Option<String>,
     /// Keep only the genes where this boolean `var` column is true (e.g. `highly_variable`).
     pub var_mask: Option<String>,
+    /// Leave the matrix in the file and read rows on demand (anndata's backed mode): memory
+    /// holds the row pointers (8 bytes per observation), not the values. CSR matrices only;
+    /// the entries are checked in one streamed pass first, and a read that fails later is
+    /// an error naming the file.
+    pub backed: bool,
 }
 
 impl H5adOptions {
@@ -166,8 +172,10 @@ impl AnnData {
     }
 
     /// The matrix `options` choose (`X` or a layer), rows named by the obs index and columns
-    /// by the var index, keeping only the genes of `options.var_mask` when given.
+    /// by the var index, keeping only the genes of `options.var_mask` when given; left in
+    /// the file with `options.backed`.
     pub fn matrix(&self, options: &H5adOptions) -> Result<FeatureMatrix> {
+        let backed = options.backed;
         let element = options.element();
         let obs = self.obs_names()?;
         let var = self.var_names()?;
@@ -177,7 +185,15 @@ impl AnnData {
             .map(|column| self.var_flags(column))
             .transpose()?;
         let matrix = match self.element(&element)? {
+            Element::Dataset(_) if backed => {
+                return Err(self.invalid(
+                    &element,
+                    "is a dense array",
+                    "--backed reads csr_matrix only; leave out --backed (a dense matrix is read whole) or store it sparse in anndata",
+                ));
+            }
             Element::Dataset(dataset) => self.dense(&element, &dataset, obs, var)?,
+            Element::Group(group) if backed => backed::read(self, &element, &group, obs, var)?,
             Element::Group(group) => sparse::read(self, &element, &group, obs, var)?,
         };
         match mask {

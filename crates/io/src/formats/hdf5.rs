@@ -3,12 +3,13 @@
 //! reads, and the wording of their one-line errors. Each reader names its file kind in a
 //! [`Flavour`].
 
+pub(crate) mod ranges;
 pub(crate) mod sparse;
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use hdf5_pure::{AttrValue, DType, Dataset, File, FormatError, Group};
+use hdf5_pure::{AttrValue, DType, Dataset, DatasetAccessProperties, File, FormatError, Group};
 
 use crate::error::{Error, Location, Result, Where};
 
@@ -40,13 +41,16 @@ pub(crate) struct Flavour {
     pub(crate) col_noun: &'static str,
 }
 
-/// An opened HDF5 file with the name used in its errors.
+/// An opened HDF5 file with the name used in its errors (a clone shares the open file).
+#[derive(Clone)]
 pub(crate) struct Hdf5 {
     pub(crate) name: String,
     pub(crate) file: File,
     pub(crate) flavour: &'static Flavour,
     /// The file's length in bytes, which bounds what its datasets can hold.
     size: u64,
+    /// Where the file is (`None` when it was parsed from memory).
+    pub(crate) path: Option<PathBuf>,
 }
 
 /// Deflate expands at most about 1032-fold, so no dataset of a file can hold more bytes
@@ -69,7 +73,9 @@ impl Hdf5 {
         drop(handle);
         let file =
             File::open_streaming(path).map_err(|error| hdf5_error(&name, flavour, "/", &error))?;
-        Self::checked(name, file, size, flavour)
+        let mut opened = Self::checked(name, file, size, flavour)?;
+        opened.path = Some(path.to_path_buf());
+        Ok(opened)
     }
 
     /// Parses a whole HDF5 file held in memory, refusing other files and truncated ones.
@@ -102,12 +108,23 @@ impl Hdf5 {
             file,
             flavour,
             size,
+            path: None,
         })
     }
 
     /// An `hdf5-pure` error while reading `element`.
     pub(crate) fn error(&self, element: &str, error: &hdf5_pure::Error) -> Error {
         hdf5_error(&self.name, self.flavour, element, error)
+    }
+
+    /// A read of `element` that failed (`detail` says how): the file is short or corrupt.
+    pub(crate) fn read_failed(&self, element: &str, detail: impl std::fmt::Display) -> Error {
+        unreadable(
+            &self.name,
+            self.flavour,
+            element,
+            format!("truncated or corrupt HDF5 ({detail})"),
+        )
     }
 
     /// True when the group at `path` exists (any other failure is an error).
@@ -121,18 +138,31 @@ impl Hdf5 {
 
     /// The dataset `name` of `group` (at `element`); a missing one is named.
     pub(crate) fn member(&self, element: &str, group: &Group, name: &str) -> Result<Dataset> {
+        self.member_with(element, group, name, DatasetAccessProperties::new())
+    }
+
+    /// [`Hdf5::member`] opened with `access` (e.g. its own chunk cache).
+    pub(crate) fn member_with(
+        &self,
+        element: &str,
+        group: &Group,
+        name: &str,
+        access: DatasetAccessProperties,
+    ) -> Result<Dataset> {
         let path = format!("{element}/{name}");
-        group.dataset(name).map_err(|error| match error {
-            hdf5_pure::Error::Format(FormatError::PathNotFound(_)) => self.invalid(
-                &path,
-                "missing",
-                format!(
-                    "{}; this dataset is part of the layout",
-                    self.flavour.rewrite
+        group
+            .dataset_with_options(name, access)
+            .map_err(|error| match error {
+                hdf5_pure::Error::Format(FormatError::PathNotFound(_)) => self.invalid(
+                    &path,
+                    "missing",
+                    format!(
+                        "{}; this dataset is part of the layout",
+                        self.flavour.rewrite
+                    ),
                 ),
-            ),
-            error => self.error(&path, &error),
-        })
+                error => self.error(&path, &error),
+            })
     }
 
     /// The values of a numeric dataset as `f32` (integers and float64 converted).
@@ -347,11 +377,6 @@ fn not_hdf5(name: String, flavour: &Flavour) -> Error {
 }
 
 fn hdf5_error(file: &str, flavour: &Flavour, element: &str, error: &hdf5_pure::Error) -> Error {
-    let at = if element == "/" {
-        Where::file(file)
-    } else {
-        Where::other(file, element)
-    };
     let short = matches!(
         error,
         hdf5_pure::Error::Format(FormatError::UnexpectedEof { .. })
@@ -360,6 +385,16 @@ fn hdf5_error(file: &str, flavour: &Flavour, element: &str, error: &hdf5_pure::E
         format!("truncated or corrupt HDF5 ({error})")
     } else {
         format!("unreadable HDF5 ({error})")
+    };
+    unreadable(file, flavour, element, what)
+}
+
+/// The error for `element` of `file` that cannot be read (`what`), with the fix.
+fn unreadable(file: &str, flavour: &Flavour, element: &str, what: String) -> Error {
+    let at = if element == "/" {
+        Where::file(file)
+    } else {
+        Where::other(file, element)
     };
     Error::invalid(
         at,

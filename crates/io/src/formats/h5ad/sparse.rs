@@ -9,7 +9,7 @@ use crate::matrix::FeatureMatrix;
 
 /// Which axis a sparse group compresses.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Orientation {
+pub(super) enum Orientation {
     /// Rows (observations): `indptr` has `n_obs + 1` entries, `indices` are genes.
     Csr,
     /// Columns (genes): `indptr` has `n_var + 1` entries, `indices` are observations.
@@ -25,19 +25,7 @@ pub(super) fn read(
     var: Vec<String>,
 ) -> Result<FeatureMatrix> {
     let h5 = &file.h5;
-    let orientation = match h5.text_attr(group, element, "encoding-type")?.as_deref() {
-        Some("csr_matrix") => Orientation::Csr,
-        Some("csc_matrix") => Orientation::Csc,
-        other => {
-            return Err(file.invalid(
-                element,
-                format!("unsupported encoding '{}'", other.unwrap_or("none")),
-                "this reader takes dense arrays and csr_matrix/csc_matrix groups; convert the matrix in anndata",
-            ));
-        }
-    };
-    let shape = shape(file, element, group)?;
-    file.check_shape(element, &shape, obs.len(), var.len())?;
+    let orientation = checked_orientation(file, element, group, (obs.len(), var.len()))?;
     let axes = match orientation {
         Orientation::Csr => (obs.len(), var.len()),
         Orientation::Csc => (var.len(), obs.len()),
@@ -49,6 +37,33 @@ pub(super) fn read(
     };
     FeatureMatrix::from_csr(obs, var, csr.indptr, csr.indices, csr.values)
         .map_err(|error| h5.locate(error, element))
+}
+
+/// Which axis the group at `element` compresses, its `shape` checked against `n_obs` × `n_var`.
+pub(super) fn checked_orientation(
+    file: &AnnData,
+    element: &str,
+    group: &Group,
+    (n_obs, n_var): (usize, usize),
+) -> Result<Orientation> {
+    let orientation = match file
+        .h5
+        .text_attr(group, element, "encoding-type")?
+        .as_deref()
+    {
+        Some("csr_matrix") => Orientation::Csr,
+        Some("csc_matrix") => Orientation::Csc,
+        other => {
+            return Err(file.invalid(
+                element,
+                format!("unsupported encoding '{}'", other.unwrap_or("none")),
+                "this reader takes dense arrays and csr_matrix/csc_matrix groups; convert the matrix in anndata",
+            ));
+        }
+    };
+    let shape = shape(file, element, group)?;
+    file.check_shape(element, &shape, n_obs, n_var)?;
+    Ok(orientation)
 }
 
 /// The `shape` attribute, `[n_obs, n_var]`.

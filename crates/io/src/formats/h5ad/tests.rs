@@ -16,7 +16,7 @@ fn tsv_counts() -> FeatureMatrix {
 fn layer(name: &str) -> H5adOptions {
     H5adOptions {
         layer: Some(name.into()),
-        var_mask: None,
+        ..H5adOptions::default()
     }
 }
 
@@ -72,8 +72,8 @@ fn obs_columns_categorical_and_string_and_var_mask() {
     let kept = flags.iter().filter(|&&flag| flag).count();
     assert!(kept > 0 && kept < 60);
     let options = H5adOptions {
-        layer: None,
         var_mask: Some("highly_variable".into()),
+        ..H5adOptions::default()
     };
     let masked = file.matrix(&options).unwrap();
     assert_eq!(masked.n_cols(), kept);

@@ -205,7 +205,7 @@ impl<'a> AnnDataWriter<'a> {
                         .with_shape(&shape),
                 );
             }
-            Storage::Dosage(_) => {
+            Storage::Dosage(_) | Storage::Backed(_) => {
                 let values = self.x.to_dense();
                 array_encoding(
                     file.create_dataset("X")

@@ -2,10 +2,11 @@
 //! layout, used by AnnData and by Cell Ranger) → CSR parts, read in windows so memory stays
 //! at the entries kept.
 
-use hdf5_pure::Group;
+use hdf5_pure::{Dataset, DatasetAccessProperties, Group};
 
 use super::Hdf5;
-use crate::error::Result;
+use super::ranges::Ranges;
+use crate::error::{Error, Result};
 
 /// Entries read per window: bounds the temporary buffers to a few MB whatever the matrix.
 const WINDOW: usize = 1 << 20;
@@ -15,6 +16,152 @@ pub(crate) struct Compressed {
     pub(crate) indptr: Vec<usize>,
     pub(crate) indices: Vec<u32>,
     pub(crate) values: Vec<f32>,
+}
+
+/// The `indptr` (read), `indices` and `data` datasets (left in the file) of a compressed
+/// sparse group, checked against each other and the axis lengths.
+pub(crate) struct CompressedSets {
+    pub(crate) indptr: Vec<usize>,
+    indices: Dataset,
+    data: Dataset,
+    /// `indices` and `data` read by byte range, when both are unfiltered (`--backed`).
+    ranges: Option<(Ranges, Ranges)>,
+    element: String,
+    minor: usize,
+}
+
+impl CompressedSets {
+    /// The group at `element` with `major` compressed rows of `minor` indices; `access`
+    /// opens `indices` and `data` (their chunk cache); with `by_range`, unfiltered ones are
+    /// read by byte range ([`Ranges`]), for reads of a few rows.
+    pub(crate) fn open(
+        file: &Hdf5,
+        element: &str,
+        group: &Group,
+        (major, minor): (usize, usize),
+        (access, by_range): (DatasetAccessProperties, bool),
+    ) -> Result<Self> {
+        let path = format!("{element}/indptr");
+        let dataset = file.member(element, group, "indptr")?;
+        let indptr = file.integers(&path, &dataset)?;
+        let indptr = check_indptr(file, &path, &indptr, major)?;
+        let indices = file.member_with(element, group, "indices", access)?;
+        file.check_integer(&format!("{element}/indices"), &indices)?;
+        let data = file.member_with(element, group, "data", access)?;
+        file.check_numeric(&format!("{element}/data"), &data)?;
+        let stored = indptr.last().copied().unwrap_or_default();
+        let (n_indices, n_values) = (
+            file.len(&format!("{element}/indices"), &indices)?,
+            file.len(&format!("{element}/data"), &data)?,
+        );
+        if n_indices != stored || n_values != stored {
+            return Err(file.invalid(
+                element,
+                format!(
+                    "indptr ends at {stored}, but there are {n_indices} indices and {n_values} values"
+                ),
+                format!(
+                    "the sparse matrix is inconsistent; {}",
+                    file.flavour.rewrite
+                ),
+            ));
+        }
+        let ranges = match &file.path {
+            Some(path) if by_range => {
+                let len = stored as u64;
+                Ranges::new(path, &indices, len).zip(Ranges::new(path, &data, len))
+            }
+            _ => None,
+        };
+        Ok(Self {
+            indptr,
+            indices,
+            data,
+            ranges,
+            element: element.to_string(),
+            minor,
+        })
+    }
+
+    /// The number of stored entries.
+    pub(crate) fn stored(&self) -> usize {
+        self.indptr.last().copied().unwrap_or_default()
+    }
+
+    /// Entries `start..start + count`: their minor indices (checked against the axis) and
+    /// values.
+    pub(crate) fn read(
+        &self,
+        file: &Hdf5,
+        start: usize,
+        count: usize,
+    ) -> Result<(Vec<u32>, Vec<f32>)> {
+        let element = &self.element;
+        let indices_path = format!("{element}/indices");
+        let data_path = format!("{element}/data");
+        let (from, n) = (start as u64, count as u64);
+        let (indices, values) = match &self.ranges {
+            Some((indices, data)) => (
+                indices
+                    .read_i64(from, n)
+                    .map_err(|error| file.read_failed(&indices_path, error))?,
+                data.read_f32(from, n)
+                    .map_err(|error| file.read_failed(&data_path, error))?,
+            ),
+            None => (
+                self.indices
+                    .read_i64_rows(from, n)
+                    .map_err(|error| file.error(&indices_path, &error))?,
+                self.data
+                    .read_f32_rows(from, n)
+                    .map_err(|error| file.error(&data_path, &error))?,
+            ),
+        };
+        if indices.len() != count || values.len() != count {
+            return Err(file.invalid(
+                element,
+                format!("entries {start}.. are shorter than the datasets' shapes say"),
+                format!("the file is corrupt; {}", file.flavour.rewrite),
+            ));
+        }
+        let minor = self.minor;
+        let indices = indices
+            .iter()
+            .map(|&index| {
+                u32::try_from(index)
+                    .ok()
+                    .filter(|&index| (index as usize) < minor)
+                    .ok_or_else(|| {
+                        file.invalid(
+                            &indices_path,
+                            format!("index {index} is outside 0..{minor}"),
+                            format!(
+                                "the sparse matrix is inconsistent; {}",
+                                file.flavour.rewrite
+                            ),
+                        )
+                    })
+            })
+            .collect::<Result<_>>()?;
+        Ok((indices, values))
+    }
+
+    /// Calls `visit(first entry, indices, values)` on every entry, [`WINDOW`] at a time.
+    pub(crate) fn for_each_window(
+        &self,
+        file: &Hdf5,
+        mut visit: impl FnMut(usize, &[u32], &[f32]) -> Result<()>,
+    ) -> Result<()> {
+        let stored = self.stored();
+        let mut start = 0;
+        while start < stored {
+            let count = WINDOW.min(stored - start);
+            let (indices, values) = self.read(file, start, count)?;
+            visit(start, &indices, &values)?;
+            start += count;
+        }
+        Ok(())
+    }
 }
 
 /// `indptr`, `indices` and `data` of the group at `element`, checked against each other and
@@ -27,34 +174,14 @@ pub(crate) fn read_compressed(
     (major, minor): (usize, usize),
     keep: Option<&[Option<u32>]>,
 ) -> Result<Compressed> {
-    let path = format!("{element}/indptr");
-    let dataset = file.member(element, group, "indptr")?;
-    let indptr = file.integers(&path, &dataset)?;
-    let indptr = check_indptr(file, &path, &indptr, major)?;
-    let indices_path = format!("{element}/indices");
-    let indices_set = file.member(element, group, "indices")?;
-    file.check_integer(&indices_path, &indices_set)?;
-    let data_path = format!("{element}/data");
-    let data_set = file.member(element, group, "data")?;
-    file.check_numeric(&data_path, &data_set)?;
-    let stored = indptr.last().copied().unwrap_or_default();
-    let (n_indices, n_values) = (
-        file.len(&indices_path, &indices_set)?,
-        file.len(&data_path, &data_set)?,
-    );
-    if n_indices != stored || n_values != stored {
-        return Err(file.invalid(
-            element,
-            format!(
-                "indptr ends at {stored}, but there are {n_indices} indices and {n_values} values"
-            ),
-            format!(
-                "the sparse matrix is inconsistent; {}",
-                file.flavour.rewrite
-            ),
-        ));
-    }
-    let capacity = if keep.is_some() { 0 } else { stored };
+    let sets = CompressedSets::open(
+        file,
+        element,
+        group,
+        (major, minor),
+        (DatasetAccessProperties::new(), false),
+    )?;
+    let capacity = if keep.is_some() { 0 } else { sets.stored() };
     let mut csr = Compressed {
         indptr: Vec::with_capacity(major + 1),
         indices: Vec::with_capacity(capacity),
@@ -62,52 +189,24 @@ pub(crate) fn read_compressed(
     };
     csr.indptr.push(0);
     let mut row = 0;
-    let mut start = 0;
-    while start < stored {
-        let count = WINDOW.min(stored - start);
-        let indices = indices_set
-            .read_i64_rows(start as u64, count as u64)
-            .map_err(|error| file.error(&indices_path, &error))?;
-        let values = data_set
-            .read_f32_rows(start as u64, count as u64)
-            .map_err(|error| file.error(&data_path, &error))?;
-        if indices.len() != count || values.len() != count {
-            return Err(file.invalid(
-                element,
-                format!("entries {start}.. are shorter than the datasets' shapes say"),
-                format!("the file is corrupt; {}", file.flavour.rewrite),
-            ));
-        }
-        for (offset, (&index, &value)) in indices.iter().zip(&values).enumerate() {
-            while indptr[row + 1] <= start + offset {
+    sets.for_each_window(file, |start, indices, values| {
+        for (offset, (&index, &value)) in indices.iter().zip(values).enumerate() {
+            while sets.indptr[row + 1] <= start + offset {
                 csr.indptr.push(csr.indices.len());
                 row += 1;
             }
-            let index = usize::try_from(index)
-                .ok()
-                .filter(|&index| index < minor)
-                .ok_or_else(|| {
-                    file.invalid(
-                        &indices_path,
-                        format!("index {index} is outside 0..{minor}"),
-                        format!(
-                            "the sparse matrix is inconsistent; {}",
-                            file.flavour.rewrite
-                        ),
-                    )
-                })?;
             let index = match keep {
-                Some(keep) => match keep[index] {
+                Some(keep) => match keep[index as usize] {
                     Some(index) => index,
                     None => continue,
                 },
-                None => index as u32,
+                None => index,
             };
             csr.indices.push(index);
             csr.values.push(value);
         }
-        start += count;
-    }
+        Ok(())
+    })?;
     csr.indptr.resize(major + 1, csr.indices.len());
     Ok(csr)
 }
@@ -196,22 +295,27 @@ fn check_no_repeats(file: &Hdf5, element: &str, csr: &Compressed) -> Result<()> 
     for (row, bounds) in csr.indptr.windows(2).enumerate() {
         let cols = &csr.indices[bounds[0]..bounds[1]];
         if let Some(pair) = cols.windows(2).find(|pair| pair[0] == pair[1]) {
-            let flavour = file.flavour;
-            return Err(file.invalid(
-                element,
-                format!(
-                    "{} {} stores {} {} twice",
-                    flavour.row_noun,
-                    row + 1,
-                    flavour.col_noun,
-                    pair[0] + 1
-                ),
-                format!(
-                    "sum the duplicates (scipy `sum_duplicates()`) and {}",
-                    flavour.rewrite
-                ),
-            ));
+            return Err(repeated(file, element, row, pair[0] as usize));
         }
     }
     Ok(())
+}
+
+/// The error for an entry stored twice: row `row`, column `col` (0-based) of `element`.
+pub(crate) fn repeated(file: &Hdf5, element: &str, row: usize, col: usize) -> Error {
+    let flavour = file.flavour;
+    file.invalid(
+        element,
+        format!(
+            "{} {} stores {} {} twice",
+            flavour.row_noun,
+            row + 1,
+            flavour.col_noun,
+            col + 1
+        ),
+        format!(
+            "sum the duplicates (scipy `sum_duplicates()`) and {}",
+            flavour.rewrite
+        ),
+    )
 }
