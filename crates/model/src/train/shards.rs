@@ -6,17 +6,21 @@
 //! each — never by the thread count, and nothing a shard computes depends on another, so a
 //! step is bit-for-bit the same on one thread or many:
 //!
+//! - **Rows:** a shard holds its rows of everything the minibatch carries (inputs, library
+//!   sizes, binomial trials, batch and extra covariates, row weights).
 //! - **Loss:** a shard's loss is the sum over its rows divided by the whole minibatch's row
 //!   count (or weight sum), so the shards' losses add up to the minibatch mean and their
 //!   gradients to its gradient (up to the order of float sums).
-//! - **Noise:** each shard draws its dropout masks and reparameterisation noise from its own
-//!   ChaCha stream, seeded by one draw of the training stream per shard, in shard order.
+//! - **Noise:** each shard draws its dropout masks, reparameterisation noise and (Bayesian
+//!   decoder) decoder weights from its own ChaCha stream, seeded by one draw of the training
+//!   stream per shard, in shard order.
 //! - **Batch-norm:** each shard normalises with its own rows' statistics (as data-parallel
 //!   PyTorch does without `SyncBatchNorm`; "ghost batch-norm" of at most [`SHARD_ROWS`]
 //!   rows); the running statistics used for evaluation get the whole minibatch's mean and
 //!   variance, merged from the shards', once per step.
-//! - The L1/L2 penalty's gradient is taken once and added after the shards'; gradient
-//!   clipping and the optimiser see the sum.
+//! - Terms of the weights rather than the rows — the L1/L2 penalty and the Bayesian
+//!   decoder's weight KL — are taken once per minibatch and their gradient added after the
+//!   shards' (`Trainer::regularization`); gradient clipping and the optimiser see the sum.
 //!
 //! On other devices (a GPU) a minibatch is one shard.
 

@@ -375,8 +375,9 @@ impl<'a> Trainer<'a> {
         result.map(Some)
     }
 
-    /// Forward and backward of a training minibatch ([`shards::step`]) plus the penalty's
-    /// gradient: the gradients of the minimised loss and its parts as numbers.
+    /// Forward and backward of a training minibatch ([`shards::step`]) plus the gradient of
+    /// the once-per-minibatch terms ([`Trainer::regularization`]): the gradients of the
+    /// minimised loss and its parts as numbers.
     fn train_step(&mut self, batch: &Minibatch, kl_weight: f64) -> Result<(GradStore, Losses)> {
         let settings = LossSettings {
             library_scales: self.library_weight_scales.as_ref(),
