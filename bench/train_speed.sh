@@ -14,6 +14,9 @@ mkdir -p bench/out
 counts=bench/out/counts_4096x1000.f32
 
 cargo build --release -q -p vaebio-model --example train_speed
+# The environment the `vaebio` binary sets for itself: candle's element-wise pool off (the
+# training shards are the parallelism) and mimalloc keeping freed memory.
+export CANDLE_NUM_THREADS=1 MIMALLOC_PURGE_DELAY=-1 MIMALLOC_ARENA_EAGER_COMMIT=1
 vaebio=$(RAYON_NUM_THREADS=$threads target/release/examples/train_speed \
   --cells 4096 --genes 1000 --epochs "$epochs" --write-counts "$counts")
 echo "$vaebio"

@@ -42,10 +42,16 @@ pub struct GlobalArgs {
     /// Silence progress bars and summaries on stderr (errors are still printed).
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
-    /// Worker threads for featurization and training. On small models one thread is often
-    /// fastest (see bench/README.md); 0 means all cores.
-    #[arg(long, global = true, default_value_t = 1, value_name = "N")]
+    /// Worker threads for featurization and training; defaults to the available cores, 0
+    /// means the same. Training runs the shards of each minibatch on them; results do not
+    /// depend on the count (docs/scale.md).
+    #[arg(long, global = true, default_value_t = available_cores(), value_name = "N")]
     pub threads: usize,
+}
+
+/// The cores this process may use (1 when unknown).
+fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// The subcommands.

@@ -57,15 +57,20 @@ fn keep_freed_memory() {
 }
 
 /// Candle sizes its thread pools from `RAYON_NUM_THREADS` when they are first used, so the
-/// variable must be set before any work starts; a value the user exported wins.
+/// variables must be set before any work starts; values the user exported win. Training runs
+/// its minibatch shards on the rayon pool, so candle's own pool for element-wise ops is kept
+/// to the calling thread (`CANDLE_NUM_THREADS=1`): its spinning workers fought the shards and
+/// made two threads 3.5× slower per CPU-second (bench/README.md, "Data-parallel training").
 fn set_thread_count(threads: usize) {
-    if threads == 0 || std::env::var_os("RAYON_NUM_THREADS").is_some() {
-        return;
-    }
     // SAFETY: called first thing in `main`, before any other thread exists, so no thread
     // can be reading the environment concurrently.
     #[allow(unsafe_code)]
     unsafe {
-        std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+        if threads > 0 && std::env::var_os("RAYON_NUM_THREADS").is_none() {
+            std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+        }
+        if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+            std::env::set_var("CANDLE_NUM_THREADS", "1");
+        }
     }
 }

@@ -65,7 +65,7 @@ impl Vae {
         let mut buffers = Buffers::default();
         for_chunks::<Error>(rows.n_rows(), |chunk| {
             let batch = self.assemble(&data, chunk, &mut buffers)?;
-            let (mean, log_var) = self.encoder.forward(&batch.input, None)?;
+            let (mean, log_var) = self.encoder.forward(&batch.input, None, None)?;
             means.extend(Vae::host(&mean)?);
             log_vars.extend(Vae::host(&log_var)?);
             Ok(())
@@ -86,7 +86,7 @@ impl Vae {
         let mut buffers = Buffers::default();
         for_chunks::<Error>(rows.n_rows(), |chunk| {
             let batch = self.assemble(&data, chunk, &mut buffers)?;
-            let (mean, log_var) = self.encoder.forward(&batch.input, None)?;
+            let (mean, log_var) = self.encoder.forward(&batch.input, None, None)?;
             let z = self.reparameterise(&mean, &log_var, &mut noise)?;
             samples.extend(Vae::host(&z)?);
             Ok(())
@@ -137,7 +137,7 @@ impl Vae {
         let mut buffers = Buffers::default();
         for_chunks::<Error>(data.n_rows(), |chunk| {
             let batch = self.assemble(data, chunk, &mut buffers)?;
-            let (mean, _) = self.encoder.forward(&batch.input, None)?;
+            let (mean, _) = self.encoder.forward(&batch.input, None, None)?;
             let batches = self.batch_tensor(data, chunk, transform_batch)?;
             let covariates = Covariates {
                 batches: batches.as_ref(),
@@ -168,14 +168,14 @@ impl Vae {
         let mut buffers = Buffers::default();
         for_chunks::<Error>(data.n_rows(), |chunk| {
             let batch = self.assemble(data, chunk, &mut buffers)?;
-            let (mean, log_var) = self.encoder.forward(&batch.input, None)?;
+            let (mean, log_var) = self.encoder.forward(&batch.input, None, None)?;
             let mut log_px_sum: Option<Tensor> = None;
             for _ in 0..n_samples {
                 let z = self.reparameterise(&mean, &log_var, &mut noise)?;
                 // A Bayesian decoder draws its weights afresh for every sample (EVE).
                 let output =
                     self.decoder
-                        .forward(&z, &batch.covariates(), false, Some(&mut noise))?;
+                        .forward(&z, &batch.covariates(), None, Some(&mut noise))?;
                 // Detached: the running sum would otherwise hold every sample's decoder
                 // graph (activations of all layers) alive until the chunk ends.
                 let log_px = self
@@ -213,7 +213,7 @@ impl Vae {
         covariates: &Covariates,
         trials: Option<&Tensor>,
     ) -> Result<Vec<f32>> {
-        let output = self.decoder.forward(z, covariates, false, None)?;
+        let output = self.decoder.forward(z, covariates, None, None)?;
         let exposure = Exposure {
             library_size: None,
             trials,

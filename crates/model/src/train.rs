@@ -1,12 +1,14 @@
 //! Training: the minibatch loop ([`Trainer`]), the AdamW optimiser, the loss terms and their
 //! schedules, the per-gene and per-cell likelihood weights fitted before the first epoch,
-//! and the state that lets a stopped run resume exactly.
+//! the state that lets a stopped run resume exactly, and the data-parallel steps that run a
+//! minibatch's shards on several threads with the same result as on one.
 
 pub mod gene_weights;
 pub mod library_weights;
 pub mod loss;
 pub(crate) mod optim;
 pub mod resume;
+pub(crate) mod shards;
 mod trainer;
 
 pub use trainer::{EpochRecord, History, Progress, TrainEnd, Trainer, Training};

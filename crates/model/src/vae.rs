@@ -502,6 +502,17 @@ impl Vae {
         })
     }
 
+    /// Blend one minibatch's batch-norm statistics (one per batch-norm layer, encoder then
+    /// decoder, in forward order) into the running statistics.
+    pub(crate) fn update_batch_norm(&self, moments: &[crate::nn::layer::Moments]) -> Result<()> {
+        let layers = self.encoder.layers().iter().chain(self.decoder.layers());
+        let normed = layers.filter(|layer| layer.has_batch_norm());
+        for (layer, moments) in normed.zip(moments) {
+            layer.update_running(moments)?;
+        }
+        Ok(())
+    }
+
     /// Tensors whose L1/L2 penalty the loss includes.
     pub(crate) fn penalised(&self) -> Vec<Tensor> {
         let mut out = Vec::new();
@@ -587,6 +598,7 @@ pub(crate) struct Minibatch {
     pub(crate) categorical: Vec<Tensor>,
     /// The continuous covariates `[rows, n_continuous]`, when the dataset has them.
     pub(crate) continuous: Option<Tensor>,
+    /// The rows' loss weights and their sum.
     pub(crate) weights: Option<(Tensor, f64)>,
     pub(crate) rows: usize,
 }
@@ -607,6 +619,37 @@ impl Minibatch {
             library_size: self.library.as_ref(),
             trials: self.trials.as_ref(),
         }
+    }
+
+    /// Rows `start..start + len` as views of the same storage (the weights keep the whole
+    /// minibatch's sum, the divisor of every shard's loss).
+    pub(crate) fn narrow(&self, start: usize, len: usize) -> candle_core::Result<Minibatch> {
+        let rows = |t: &Tensor| t.narrow(0, start, len);
+        Ok(Minibatch {
+            target: rows(&self.target)?,
+            input: rows(&self.input)?,
+            library: self.library.as_ref().map(rows).transpose()?,
+            trials: self.trials.as_ref().map(rows).transpose()?,
+            batches: self.batches.as_ref().map(rows).transpose()?,
+            categorical: self
+                .categorical
+                .iter()
+                .map(rows)
+                .collect::<candle_core::Result<_>>()?,
+            continuous: self.continuous.as_ref().map(rows).transpose()?,
+            weights: match &self.weights {
+                Some((weights, sum)) => Some((rows(weights)?, *sum)),
+                None => None,
+            },
+            rows: len,
+        })
+    }
+
+    /// What the loss is divided by: the row count, or the sum of the row weights.
+    pub(crate) fn divisor(&self) -> f64 {
+        self.weights
+            .as_ref()
+            .map_or(self.rows as f64, |(_, sum)| *sum)
     }
 }
 

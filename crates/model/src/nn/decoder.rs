@@ -10,7 +10,7 @@ use candle_nn::init::Init;
 use crate::config::{DecoderKind, VaeConfig};
 use crate::likelihood::{DecoderOutput, Likelihood};
 use crate::nn::bayesian_decoder::BayesianMlp;
-use crate::nn::layer::{Affine, Covariates, Hidden, OneHots};
+use crate::nn::layer::{Affine, Covariates, Hidden, Moments, OneHots};
 use crate::noise::Noise;
 
 /// The generative network, as [`VaeConfig::decoder`] says.
@@ -33,23 +33,33 @@ impl Decoder {
     }
 
     /// Decode `z` `[rows, latent]` under each row's `covariates` (those the model has; the
-    /// Bayesian decoder has none). `train` selects batch-norm's minibatch statistics
-    /// (standard) or dropout (Bayesian). `noise` draws the Bayesian decoder's weights (without
-    /// it they are their means); the standard decoder takes nothing from it.
+    /// Bayesian decoder has none). With `moments` (training) batch-norm uses the rows' own
+    /// statistics and leaves them there (standard) or dropout is applied (Bayesian). `noise`
+    /// draws the Bayesian decoder's weights (without it they are their means); the standard
+    /// decoder takes nothing from it.
     pub(crate) fn forward(
         &self,
         z: &Tensor,
         covariates: &Covariates,
-        train: bool,
+        moments: Option<&mut Vec<Moments>>,
         noise: Option<&mut Noise>,
     ) -> candle_core::Result<DecoderOutput> {
         match self {
-            Decoder::Standard(decoder) => decoder.forward(z, covariates, train),
+            Decoder::Standard(decoder) => decoder.forward(z, covariates, moments),
             Decoder::Bayesian(decoder) => Ok(DecoderOutput {
-                loc: decoder.forward(z, noise, train)?,
+                loc: decoder.forward(z, noise, moments.is_some())?,
                 log_scale: None,
                 zero_logits: None,
             }),
+        }
+    }
+
+    /// The hidden layers with batch-norm statistics, in forward order (none for the
+    /// Bayesian decoder).
+    pub(crate) fn layers(&self) -> &[Hidden] {
+        match self {
+            Decoder::Standard(decoder) => &decoder.layers,
+            Decoder::Bayesian(_) => &[],
         }
     }
 
@@ -147,19 +157,20 @@ impl MlpDecoder {
     }
 
     /// Decode `z` `[rows, latent]` under each row's `covariates` (those the model has).
-    /// `train` selects batch-norm's minibatch statistics.
+    /// With `moments` (training) batch-norm uses the rows' own statistics and leaves them
+    /// there.
     fn forward(
         &self,
         z: &Tensor,
         covariates: &Covariates,
-        train: bool,
+        mut moments: Option<&mut Vec<Moments>>,
     ) -> candle_core::Result<DecoderOutput> {
         let mut h = match covariates.continuous {
             Some(continuous) => Tensor::cat(&[z, continuous], 1)?,
             None => z.clone(),
         };
         for layer in &self.layers {
-            h = layer.forward(&h, covariates, train)?;
+            h = layer.forward(&h, covariates, moments.as_deref_mut())?;
         }
         Ok(DecoderOutput {
             loc: self.loc.forward(&h, covariates)?,

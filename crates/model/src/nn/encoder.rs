@@ -5,7 +5,7 @@ use candle_core::Tensor;
 use candle_nn::VarBuilder;
 
 use crate::config::VaeConfig;
-use crate::nn::layer::{Affine, Covariates, Hidden, OneHots, dropped};
+use crate::nn::layer::{Affine, Covariates, Hidden, Moments, OneHots, dropped};
 use crate::noise::Noise;
 
 /// The inference network. Tensor names: `encoder.layers.{i}.…`, `encoder.mean.…`,
@@ -46,18 +46,18 @@ impl Encoder {
         })
     }
 
-    /// Posterior mean and log-variance, each `[rows, latent]`. With `noise` (training), dropout
-    /// is applied to the input (if configured) and after each hidden layer, and batch-norm
-    /// uses minibatch statistics.
+    /// Posterior mean and log-variance, each `[rows, latent]`. With `noise` (training),
+    /// dropout is applied to the input (if configured) and after each hidden layer; with
+    /// `moments` (training) batch-norm uses the rows' own statistics and leaves them there.
     pub(crate) fn forward(
         &self,
         x: &Tensor,
         mut noise: Option<&mut Noise>,
+        mut moments: Option<&mut Vec<Moments>>,
     ) -> candle_core::Result<(Tensor, Tensor)> {
-        let train = noise.is_some();
         let mut h = dropped(x.clone(), noise.as_deref_mut(), self.input_dropout)?;
         for layer in &self.layers {
-            h = layer.forward(&h, &Covariates::default(), train)?;
+            h = layer.forward(&h, &Covariates::default(), moments.as_deref_mut())?;
             h = dropped(h, noise.as_deref_mut(), self.dropout)?;
         }
         let log_var = self.log_var.forward(&h, &Covariates::default())?;
@@ -67,6 +67,11 @@ impl Encoder {
             log_var
         };
         Ok((self.mean.forward(&h, &Covariates::default())?, log_var))
+    }
+
+    /// The hidden layers, in forward order.
+    pub(crate) fn layers(&self) -> &[Hidden] {
+        &self.layers
     }
 
     /// The weight matrices that L1/L2 penalties act on.
@@ -106,7 +111,7 @@ mod tests {
         let values: Vec<f32> = (1..=24).map(|v| v as f32 / 4.0).collect();
         let x = Tensor::from_vec(values, (4, 6), &Device::Cpu).unwrap();
         let mean = |input: &Tensor, noise: Option<&mut Noise>| {
-            let (mean, _) = encoder.forward(input, noise).unwrap();
+            let (mean, _) = encoder.forward(input, noise, None).unwrap();
             mean.flatten_all().unwrap().to_vec1::<f32>().unwrap()
         };
 

@@ -158,6 +158,17 @@ impl Affine {
     }
 }
 
+/// The column statistics of one training pass of a batch-norm layer: mean and biased
+/// variance over `rows` rows, each `[features]`. A training pass leaves them (in forward
+/// order) instead of updating the running statistics, so that the shards of a minibatch can
+/// run at the same time; the trainer merges them and updates the running statistics once
+/// per minibatch ([`crate::train::shards`]).
+pub(crate) struct Moments {
+    pub(crate) mean: Tensor,
+    pub(crate) variance: Tensor,
+    pub(crate) rows: usize,
+}
+
 /// Batch-norm over the rows of a minibatch, with running statistics for evaluation.
 struct BatchNorm {
     weight: Tensor,
@@ -180,36 +191,29 @@ impl BatchNorm {
         })
     }
 
-    fn forward(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        if !train {
+    /// Normalise with the running statistics, or (`moments` given: training) with the rows'
+    /// own, whose statistics are pushed to `moments`.
+    fn forward(
+        &self,
+        x: &Tensor,
+        moments: Option<&mut Vec<Moments>>,
+    ) -> candle_core::Result<Tensor> {
+        let Some(moments) = moments else {
             // (x − m)/√(v + ε)·w + b folded into one scale and one shift.
             let scale = self
                 .weight
                 .div(&(self.running_var.as_detached_tensor() + BATCH_NORM_EPS)?.sqrt()?)?;
             let shift = (&self.bias - self.running_mean.as_detached_tensor().mul(&scale)?)?;
             return x.broadcast_mul(&scale)?.broadcast_add(&shift);
-        }
-        let rows = x.dim(0)?;
-        // Running statistics as PyTorch keeps them: unbiased variance, momentum-weighted.
-        let unbiased = if rows > 1 {
-            rows as f64 / (rows - 1) as f64
-        } else {
-            1.0
         };
-        let m = BATCH_NORM_MOMENTUM;
+        let rows = x.dim(0)?;
         if let Some(normed) = batch_norm_train(x, &self.weight, &self.bias, BATCH_NORM_EPS)? {
-            let blend = |running: &Var, batch: &[f32], scale: f64| -> candle_core::Result<()> {
-                let next: Vec<f32> = running
-                    .as_tensor()
-                    .to_vec1::<f32>()?
-                    .iter()
-                    .zip(batch)
-                    .map(|(&r, &b)| (f64::from(r) * (1.0 - m) + f64::from(b) * scale) as f32)
-                    .collect();
-                running.set(&Tensor::from_vec(next, batch.len(), x.device())?)
-            };
-            blend(&self.running_mean, &normed.mean, m)?;
-            blend(&self.running_var, &normed.variance, m * unbiased)?;
+            let n = normed.mean.len();
+            moments.push(Moments {
+                mean: Tensor::from_vec(normed.mean, n, x.device())?,
+                variance: Tensor::from_vec(normed.variance, n, x.device())?,
+                rows,
+            });
             return Ok(normed.output);
         }
         let mean = x.mean_keepdim(0)?;
@@ -219,14 +223,29 @@ impl BatchNorm {
             .weight
             .unsqueeze(0)?
             .div(&(&var + BATCH_NORM_EPS)?.sqrt()?)?;
-        let y = centred.broadcast_mul(&scale)?.broadcast_add(&self.bias)?;
-        let next_mean =
-            ((self.running_mean.as_tensor() * (1.0 - m))? + (mean.detach().squeeze(0)? * m)?)?;
-        let next_var = ((self.running_var.as_tensor() * (1.0 - m))?
-            + (var.detach().squeeze(0)? * (m * unbiased))?)?;
+        moments.push(Moments {
+            mean: mean.detach().squeeze(0)?,
+            variance: var.detach().squeeze(0)?,
+            rows,
+        });
+        centred.broadcast_mul(&scale)?.broadcast_add(&self.bias)
+    }
+
+    /// Blend a minibatch's statistics into the running ones as PyTorch does: momentum-
+    /// weighted, the variance unbiased.
+    fn update_running(&self, moments: &Moments) -> candle_core::Result<()> {
+        let rows = moments.rows;
+        let unbiased = if rows > 1 {
+            rows as f64 / (rows - 1) as f64
+        } else {
+            1.0
+        };
+        let m = BATCH_NORM_MOMENTUM;
+        let next_mean = ((self.running_mean.as_tensor() * (1.0 - m))? + (&moments.mean * m)?)?;
+        let next_var =
+            ((self.running_var.as_tensor() * (1.0 - m))? + (&moments.variance * (m * unbiased))?)?;
         self.running_mean.set(&next_mean)?;
-        self.running_var.set(&next_var)?;
-        Ok(y)
+        self.running_var.set(&next_var)
     }
 }
 
@@ -291,17 +310,18 @@ impl Hidden {
         })
     }
 
-    /// Apply to `x`; `train` selects batch statistics (and updates the running ones).
+    /// Apply to `x`; with `moments` (training) batch-norm uses the rows' own statistics and
+    /// pushes them there.
     pub(crate) fn forward(
         &self,
         x: &Tensor,
         covariates: &Covariates,
-        train: bool,
+        moments: Option<&mut Vec<Moments>>,
     ) -> candle_core::Result<Tensor> {
         let y = self.affine.forward(x, covariates)?;
         let y = match &self.norm {
             NormLayer::None => y,
-            NormLayer::Batch(norm) => norm.forward(&y, train)?,
+            NormLayer::Batch(norm) => norm.forward(&y, moments)?,
             NormLayer::Layer(norm) => norm.forward(&y)?,
         };
         activate(&y, self.activation)
@@ -310,5 +330,18 @@ impl Hidden {
     /// The weight matrices that L1/L2 penalties act on.
     pub(crate) fn push_penalised(&self, out: &mut Vec<Tensor>) {
         self.affine.push_penalised(out);
+    }
+
+    /// Whether the layer batch-normalises (and so leaves [`Moments`] in a training pass).
+    pub(crate) fn has_batch_norm(&self) -> bool {
+        matches!(self.norm, NormLayer::Batch(_))
+    }
+
+    /// Blend a minibatch's `moments` into the running statistics (batch-norm layers only).
+    pub(crate) fn update_running(&self, moments: &Moments) -> candle_core::Result<()> {
+        match &self.norm {
+            NormLayer::Batch(norm) => norm.update_running(moments),
+            _ => Ok(()),
+        }
     }
 }

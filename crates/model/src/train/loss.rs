@@ -21,6 +21,16 @@ pub struct Losses {
 }
 
 impl Losses {
+    /// The parts of a loss and their total, recon + kl_weight · kl + regularizer.
+    pub(crate) fn new(recon: f64, kl: f64, kl_weight: f64, regularizer: f64) -> Self {
+        Self {
+            recon,
+            kl,
+            regularizer,
+            total: recon + kl_weight * kl + regularizer,
+        }
+    }
+
     /// Add `other` weighted by `rows`, for averaging minibatches into an epoch.
     pub(crate) fn accumulate(&mut self, other: &Losses, rows: f64) {
         self.recon += other.recon * rows;
@@ -111,16 +121,14 @@ pub(crate) fn penalty(weights: &[Tensor], l1: f64, l2: f64) -> candle_core::Resu
     Ok(total)
 }
 
-/// Mean of `per_row` `[rows]`, weighted by `weights` (whose sum is `weight_sum`) if given.
-pub(crate) fn weighted_mean(
+/// Sum of `per_row` `[rows]`, each row times its weight if `weights` are given.
+pub(crate) fn weighted_sum(
     per_row: &Tensor,
-    weights: Option<(&Tensor, f64)>,
+    weights: Option<&Tensor>,
 ) -> candle_core::Result<Tensor> {
     match weights {
-        None => per_row.mean_all(),
-        Some((weights, weight_sum)) => {
-            per_row.mul(weights)?.sum_all()? / weight_sum.max(f64::MIN_POSITIVE)
-        }
+        None => per_row.sum_all(),
+        Some(weights) => per_row.mul(weights)?.sum_all(),
     }
 }
 

@@ -287,19 +287,25 @@ impl HostAdamW {
             eps: p.eps as f32,
             l2: 0.0,
         };
-        for ((var, m, v), &l2) in self.vars.iter_mut().zip(&self.l2) {
-            let Some(grad) = grads.get(var) else {
-                continue;
-            };
-            let update = Update { l2, ..update };
-            // in place on the variable's storage: no copies of the weights to and from the host
-            let op = InPlaceUpdate {
-                update: &update,
-                moments: RefCell::new((m, v)),
-            };
-            var.as_tensor().inplace_op2(&grad.contiguous()?, &op)?;
-        }
-        Ok(())
+        // The variables' updates are independent of each other, so they run on rayon's pool
+        // in one fork-join per step (the same bits on any thread count): the small ones no
+        // longer wait for each other on the calling thread while the other threads idle.
+        self.vars
+            .par_iter_mut()
+            .zip(self.l2.par_iter())
+            .try_for_each(|((var, m, v), &l2)| {
+                let Some(grad) = grads.get(var) else {
+                    return Ok(());
+                };
+                let update = Update { l2, ..update };
+                // in place on the variable's storage: no copies of the weights to and from
+                // the host
+                let op = InPlaceUpdate {
+                    update: &update,
+                    moments: RefCell::new((m, v)),
+                };
+                var.as_tensor().inplace_op2(&grad.contiguous()?, &op)
+            })
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use candle_core::backprop::GradStore;
 use candle_core::{Tensor, Var};
 use candle_nn::ParamsAdamW;
 use rand::seq::SliceRandom;
@@ -16,10 +17,11 @@ use crate::noise::Noise;
 use crate::train::gene_weights::{
     gene_weights_from_means, gene_weights_with_autocorrelation, neighbour_autocorrelation,
 };
-use crate::train::library_weights::{library_weight_scales, library_weights};
-use crate::train::loss::{Losses, kl_standard_normal, kl_weight, penalty, weighted_mean};
+use crate::train::library_weights::library_weight_scales;
+use crate::train::loss::{Losses, kl_weight, penalty};
 use crate::train::optim::AdamW;
 use crate::train::resume::{ResumeInfo, TrainState, is_trainable, trainable_names};
+use crate::train::shards::{self, LossSettings, add_gradients, terms};
 use crate::vae::{Buffers, Minibatch, Standardization, Vae};
 
 /// Offset between the training seed and the seed of validation noise, so validation draws
@@ -301,20 +303,16 @@ impl<'a> Trainer<'a> {
                 let batch = self
                     .vae
                     .assemble(&self.data, &rows[start..end], &mut self.buffers)?;
-                let (total, losses) = self.loss(&batch, step_kl_weight, true)?;
+                let (mut grads, losses) = self.train_step(&batch, step_kl_weight)?;
                 if !losses.total.is_finite() {
                     return Err(self.diverged(epoch, index + 1, losses.total));
                 }
-                let mut grads = total.backward()?;
                 if let Some(clip) = self.config.grad_clip {
                     clip_gradients(&self.trainable, &mut grads, clip)?;
                 }
                 self.optimizer.step(&grads)?;
                 self.steps_done += 1;
-                let rows_weight = batch
-                    .weights
-                    .as_ref()
-                    .map_or(batch.rows as f64, |(_, sum)| *sum);
+                let rows_weight = batch.divisor();
                 sums.accumulate(&losses, rows_weight);
                 weight_total += rows_weight;
                 progress(&Progress::Step {
@@ -354,78 +352,69 @@ impl<'a> Trainer<'a> {
             return Ok(None);
         }
         let mut noise = Noise::new(self.config.seed.wrapping_add(VALIDATION_SEED_OFFSET));
-        std::mem::swap(&mut noise, &mut self.noise);
         let rows = std::mem::take(&mut self.validation_rows);
         let result = (|| {
             let mut sums = Losses::default();
             let mut weight_total = 0.0;
+            let regularizer = self.regularization()?.map_or(Ok(0.0), |r| scalar(&r))?;
+            let settings = LossSettings {
+                library_scales: self.library_weight_scales.as_ref(),
+                kl_weight: self.config.beta,
+            };
             for chunk in rows.chunks(self.config.batch_size.max(256)) {
                 let batch = self.vae.assemble(&self.data, chunk, &mut self.buffers)?;
-                let (_, losses) = self.loss(&batch, self.config.beta, false)?;
-                let rows_weight = batch
-                    .weights
-                    .as_ref()
-                    .map_or(batch.rows as f64, |(_, sum)| *sum);
+                let rows_weight = batch.divisor();
+                let terms = terms(self.vae, &batch, &settings, rows_weight, &mut noise, None)?;
+                let losses = Losses::new(terms.recon, terms.kl, settings.kl_weight, regularizer);
                 sums.accumulate(&losses, rows_weight);
                 weight_total += rows_weight;
             }
             Ok(sums.averaged(weight_total))
         })();
         self.validation_rows = rows;
-        std::mem::swap(&mut noise, &mut self.noise);
         result.map(Some)
     }
 
-    /// The minimised loss as a tensor (for backward) and its parts as numbers.
-    fn loss(&mut self, batch: &Minibatch, kl_weight: f64, train: bool) -> Result<(Tensor, Losses)> {
-        let vae = &*self.vae;
-        let noise = &mut self.noise;
-        let (mean, log_var) = vae
-            .encoder
-            .forward(&batch.input, if train { Some(&mut *noise) } else { None })?;
-        let (rows, latent) = mean.dims2()?;
-        let epsilon = noise.standard_normal(rows, latent, &vae.device)?;
-        let z = (&mean + (&log_var * 0.5)?.exp()?.mul(&epsilon)?)?;
-        let output = vae
-            .decoder
-            .forward(&z, &batch.covariates(), train, Some(&mut *noise))?;
-        let log_px = vae.weighted_log_prob(batch, &output)?;
-        let log_px = match (&self.library_weight_scales, batch.library.as_ref()) {
-            (Some(scales), Some(library)) => {
-                let power = vae.config.library_weight_power;
-                let groups = batch.batches.as_ref();
-                log_px.mul(&library_weights(library, power, scales, groups)?)?
-            }
-            _ => log_px,
+    /// Forward and backward of a training minibatch ([`shards::step`]) plus the gradient of
+    /// the once-per-minibatch terms ([`Trainer::regularization`]): the gradients of the
+    /// minimised loss and its parts as numbers.
+    fn train_step(&mut self, batch: &Minibatch, kl_weight: f64) -> Result<(GradStore, Losses)> {
+        let settings = LossSettings {
+            library_scales: self.library_weight_scales.as_ref(),
+            kl_weight,
         };
-        let kl = kl_standard_normal(&mean, &log_var)?;
-        let weights = batch.weights.as_ref().map(|(w, sum)| (w, *sum));
-        let recon = weighted_mean(&log_px.neg()?, weights)?;
-        let kl_mean = weighted_mean(&kl, weights)?;
-        let mut total = (&recon + (&kl_mean * kl_weight)?)?;
+        let step = shards::step(self.vae, batch, &settings, &mut self.noise, &self.trainable)?;
+        let mut grads = step.grads;
         let mut regularizer = 0.0;
-        let mut penalised = vae.penalised();
+        if let Some(regularization) = self.regularization()? {
+            regularizer = scalar(&regularization)?;
+            if regularization.track_op() {
+                add_gradients(&mut grads, &regularization.backward()?, &self.trainable)?;
+            }
+        }
+        let losses = Losses::new(step.recon, step.kl, kl_weight, regularizer);
+        Ok((grads, losses))
+    }
+
+    /// The loss terms taken once per minibatch, not per shard: the L1/L2 penalty on the
+    /// weights (detached, a value only, when the optimiser adds the L2 gradient itself) and
+    /// a Bayesian decoder's weight KL; `None` without either.
+    fn regularization(&self) -> Result<Option<Tensor>> {
+        let mut penalised = self.vae.penalised();
         if self.l2_in_optimizer {
             penalised = penalised.iter().map(Tensor::detach).collect();
         }
-        if let Some(penalty) = penalty(&penalised, self.config.l1, self.config.l2)? {
-            regularizer = f64::from(penalty.to_scalar::<f32>()?);
-            total = (total + penalty)?;
-        }
+        let mut total = penalty(&penalised, self.config.l1, self.config.l2)?;
         // EVE (`VAE_model.loss_function`): the decoder weights' KL once per data set, so
         // divided by N_eff next to a loss that is a mean over rows.
-        if let Some(weight_kl) = vae.decoder.weight_kl()? {
+        if let Some(weight_kl) = self.vae.decoder.weight_kl()? {
             let weight_kl = (weight_kl / self.n_eff)?;
-            regularizer += f64::from(weight_kl.to_scalar::<f32>()?);
-            total = (total + weight_kl)?;
+            total = Some(match total {
+                Some(penalty) => (penalty + weight_kl)?,
+                None => weight_kl,
+            });
         }
-        let losses = Losses {
-            recon: f64::from(recon.to_scalar::<f32>()?),
-            kl: f64::from(kl_mean.to_scalar::<f32>()?),
-            regularizer,
-            total: f64::from(total.to_scalar::<f32>()?),
-        };
-        Ok((total, losses))
+        Ok(total)
     }
 
     fn diverged(&self, epoch: usize, step: usize, value: f64) -> Error {
@@ -576,6 +565,11 @@ impl Vae {
         }
         Ok(())
     }
+}
+
+/// A scalar tensor's value.
+fn scalar(value: &Tensor) -> Result<f64> {
+    Ok(f64::from(value.to_scalar::<f32>()?))
 }
 
 /// Minibatch [start, end) ranges over `n` rows; with batch-norm a trailing single row joins
