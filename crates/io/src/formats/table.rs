@@ -9,7 +9,9 @@
 //!
 //! Non-negative whole numbers are kept as sparse counts (CSR); any other finite values
 //! give a dense matrix, unless [`ExpressionOptions::require_counts`] asks for an error.
-//! Lines are parsed in parallel, block by block, while the next block is read.
+//! Lines are parsed in parallel, block by block, while the next block is read; their
+//! nonzeros are packed at about two bytes each until the matrix is laid out once, so the
+//! peak stays near 10 bytes per stored value (see `packed`).
 //!
 //! ```no_run
 //! use vaebio_io::formats::table::{read_expression, ExpressionOptions};
@@ -28,6 +30,10 @@ use rayon::prelude::*;
 use crate::error::{Error, Result, Where};
 use crate::input::{self, Input};
 use crate::matrix::FeatureMatrix;
+
+mod packed;
+
+use packed::PackedRows;
 
 /// Bytes read per block; lines of a block are parsed in parallel.
 const BLOCK_BYTES: u64 = 8 << 20;
@@ -73,8 +79,8 @@ pub fn read_expression_from(input: Input, options: &ExpressionOptions) -> Result
         });
     }
     table.check_unique_rows(&rows)?;
-    if options.require_counts && !rows.integral {
-        return Err(table.not_whole(&rows));
+    if let (true, Some(fraction)) = (options.require_counts, &rows.fraction) {
+        return Err(table.not_whole(fraction));
     }
     into_matrix(rows, column_names, options.transpose)
 }
@@ -137,9 +143,17 @@ struct Rows {
     names: Vec<String>,
     /// 1-based line of each row.
     lines: Vec<u64>,
-    sparse: SparseLines,
-    /// Every value is a non-negative whole number.
-    integral: bool,
+    packed: PackedRows,
+    /// The first value that is not a whole number, if any (else the table is counts).
+    fraction: Option<Fraction>,
+}
+
+/// Where a value that is not a whole number was found.
+struct Fraction {
+    /// 1-based line (counted from the piece start until the piece is appended).
+    line: u64,
+    column: usize,
+    value: f32,
 }
 
 /// What parsing and its error messages need to know of the table.
@@ -163,12 +177,8 @@ impl Table<'_> {
         let mut rows = Rows {
             names: Vec::new(),
             lines: Vec::new(),
-            sparse: SparseLines {
-                row_ends: vec![0],
-                indices: Vec::new(),
-                values: Vec::new(),
-            },
-            integral: true,
+            packed: PackedRows::default(),
+            fraction: None,
         };
         let mut line_base = 1u64;
         loop {
@@ -227,20 +237,13 @@ impl Table<'_> {
         Ok(())
     }
 
-    /// The error for counts required but a fraction found, naming the first one.
-    fn not_whole(&self, rows: &Rows) -> Error {
-        let sparse = &rows.sparse;
-        let at = sparse
-            .values
-            .iter()
-            .position(|v| v.fract() != 0.0)
-            .unwrap_or(0);
-        let row = sparse.row_ends.partition_point(|&end| end <= at) - 1;
+    /// The error for counts required but a fraction found.
+    fn not_whole(&self, fraction: &Fraction) -> Error {
         Error::invalid(
-            Where::line(self.name, rows.lines[row]),
+            Where::line(self.name, fraction.line),
             format!(
                 "value {} in column '{}' is not a whole number",
-                sparse.values[at], self.column_names[sparse.indices[at] as usize]
+                fraction.value, self.column_names[fraction.column]
             ),
             "give raw integer counts (not normalised values) for count likelihoods",
         )
@@ -251,84 +254,42 @@ impl Rows {
     /// Appends a parsed piece whose lines are counted from `line_base`; returns its line
     /// count.
     fn append(&mut self, piece: Piece, line_base: u64) -> u64 {
-        let sparse = &mut self.sparse;
-        let offset = sparse.indices.len();
         self.names.extend(piece.names);
         self.lines
             .extend(piece.lines.iter().map(|&l| line_base + l));
-        sparse
-            .row_ends
-            .extend(piece.row_ends.iter().map(|&end| offset + end));
-        sparse.indices.extend_from_slice(&piece.indices);
-        sparse.values.extend_from_slice(&piece.values);
-        self.integral &= piece.integral;
+        self.packed.append(&piece.packed);
+        if self.fraction.is_none() {
+            self.fraction = piece.fraction.map(|fraction| Fraction {
+                line: line_base + fraction.line,
+                ..fraction
+            });
+        }
         piece.line_count
     }
 }
 
-/// Observations × features: sparse CSR for whole numbers, dense otherwise.
+/// Observations × features: sparse CSR for whole numbers, dense otherwise, laid out once
+/// from the packed rows (transposed unless the file is observations × features already).
 fn into_matrix(rows: Rows, column_names: Vec<String>, transpose: bool) -> Result<FeatureMatrix> {
     let n_values = column_names.len();
-    let (row_names, col_names, sparse) = if transpose {
-        (rows.names, column_names, rows.sparse)
+    let packed = rows.packed;
+    let (row_names, col_names) = if transpose {
+        (rows.names, column_names)
     } else {
-        (column_names, rows.names, rows.sparse.transpose(n_values))
+        (column_names, rows.names)
     };
-    if rows.integral {
-        FeatureMatrix::from_csr(
-            row_names,
-            col_names,
-            sparse.row_ends,
-            sparse.indices,
-            sparse.values,
-        )
+    if rows.fraction.is_some() {
+        let dense = packed.to_dense(n_values, !transpose);
+        drop(packed);
+        return FeatureMatrix::from_dense(row_names, col_names, dense);
+    }
+    let (indptr, indices, values) = if transpose {
+        packed.to_csr()
     } else {
-        let n_cols = col_names.len();
-        let mut dense = vec![0.0f32; row_names.len() * n_cols];
-        for (row, bounds) in sparse.row_ends.windows(2).enumerate() {
-            for at in bounds[0]..bounds[1] {
-                dense[row * n_cols + sparse.indices[at] as usize] = sparse.values[at];
-            }
-        }
-        FeatureMatrix::from_dense(row_names, col_names, dense)
-    }
-}
-
-/// Nonzeros of consecutive lines: line `r` holds `indices/values[row_ends[r]..row_ends[r+1]]`.
-struct SparseLines {
-    row_ends: Vec<usize>,
-    indices: Vec<u32>,
-    values: Vec<f32>,
-}
-
-impl SparseLines {
-    /// Swaps the axes (counting sort; column order within rows stays increasing).
-    fn transpose(self, n_cols: usize) -> SparseLines {
-        let mut counts = vec![0usize; n_cols + 1];
-        for &col in &self.indices {
-            counts[col as usize + 1] += 1;
-        }
-        for col in 0..n_cols {
-            counts[col + 1] += counts[col];
-        }
-        let row_ends = counts.clone();
-        let mut next = counts;
-        let mut indices = vec![0u32; self.indices.len()];
-        let mut values = vec![0f32; self.values.len()];
-        for (row, bounds) in self.row_ends.windows(2).enumerate() {
-            for at in bounds[0]..bounds[1] {
-                let col = self.indices[at] as usize;
-                indices[next[col]] = row as u32;
-                values[next[col]] = self.values[at];
-                next[col] += 1;
-            }
-        }
-        SparseLines {
-            row_ends,
-            indices,
-            values,
-        }
-    }
+        packed.to_transposed_csr(n_values)
+    };
+    drop(packed);
+    FeatureMatrix::from_csr(row_names, col_names, indptr, indices, values)
 }
 
 /// Reads about [`BLOCK_BYTES`] after `carry`; returns (whole lines, the unfinished last line, end reached).
@@ -375,11 +336,9 @@ struct Piece {
     names: Vec<String>,
     /// 1-based line of each row counted from the piece start.
     lines: Vec<u64>,
-    row_ends: Vec<usize>,
-    indices: Vec<u32>,
-    values: Vec<f32>,
+    packed: PackedRows,
     line_count: u64,
-    integral: bool,
+    fraction: Option<Fraction>,
 }
 
 /// What is wrong with a data line.
@@ -445,11 +404,7 @@ fn parse_piece(
     delimiter: u8,
     n_values: usize,
 ) -> std::result::Result<Piece, (u64, Problem)> {
-    let mut piece = Piece {
-        integral: true,
-        ..Piece::default()
-    };
-    piece.row_ends.reserve(bytes.len() / (n_values * 2 + 8) + 1);
+    let mut piece = Piece::default();
     let mut start = 0;
     while start < bytes.len() {
         let end = memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |o| start + o);
@@ -499,12 +454,17 @@ fn parse_piece(
                         ValueProblem::Negative => Problem::Negative { column, text },
                     })
                 })?;
-                piece.integral &= value.fract() == 0.0;
+                if value.fract() != 0.0 && piece.fraction.is_none() {
+                    piece.fraction = Some(Fraction {
+                        line: line_number,
+                        column,
+                        value,
+                    });
+                }
                 value
             };
             if value != 0.0 {
-                piece.indices.push(column as u32);
-                piece.values.push(value);
+                piece.packed.push(column as u32, value);
             }
             column += 1;
             more = at < line.len();
@@ -515,7 +475,7 @@ fn parse_piece(
         }
         piece.names.push(name);
         piece.lines.push(line_number);
-        piece.row_ends.push(piece.indices.len());
+        piece.packed.end_row();
     }
     Ok(piece)
 }
@@ -756,5 +716,132 @@ mod tests {
         ));
         let error = read("just_one_column\nx\n", &ExpressionOptions::default()).unwrap_err();
         assert!(error.to_string().contains("no tab or comma"), "{error}");
+    }
+
+    /// A seeded table of `n_rows` named rows × `n_cols` columns whose fields hit every
+    /// packed code: mostly zeros, runs of more than 254 zeros, counts up to 1000 (and so
+    /// past the one-byte codes), and with `fractions` some values like `0.75` and `2e-3`.
+    fn seeded_table(seed: u64, n_rows: usize, n_cols: usize, fractions: bool) -> String {
+        let mut state = seed;
+        let mut draw = |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        let mut text = String::from("id");
+        for col in 0..n_cols {
+            text.push_str(&format!("\tcol{col}"));
+        }
+        for row in 0..n_rows {
+            text.push_str(&format!("\nrow{row}"));
+            let zero_run = draw(n_cols as u64) as usize..n_cols;
+            for col in 0..n_cols {
+                let field = match draw(20) {
+                    _ if zero_run.contains(&col) && row % 3 == 0 => "0".to_string(),
+                    0..=11 => "0".to_string(),
+                    12..=16 => (1 + draw(9)).to_string(),
+                    17 => (250 + draw(10)).to_string(),
+                    18 => (1 + draw(1000)).to_string(),
+                    _ if fractions => ["0.75", "2e-3", "1.5", "3.0"][draw(4) as usize].to_string(),
+                    _ => "12".to_string(),
+                };
+                text.push('\t');
+                text.push_str(&field);
+            }
+        }
+        text.push('\n');
+        text
+    }
+
+    /// The reference for [`seeded_table`]: every field through `str::parse::<f32>`, laid out
+    /// densely as observations × features by plain indexing.
+    fn plain_reading(text: &str, transpose: bool) -> (Vec<String>, Vec<String>, Vec<f32>) {
+        let mut lines = text.lines();
+        let columns: Vec<String> = lines
+            .next()
+            .unwrap()
+            .split('\t')
+            .skip(1)
+            .map(String::from)
+            .collect();
+        let mut rows = Vec::new();
+        let mut values = Vec::new();
+        for line in lines {
+            let mut fields = line.split('\t');
+            rows.push(fields.next().unwrap().to_string());
+            values.extend(fields.map(|field| field.parse::<f32>().unwrap()));
+        }
+        if transpose {
+            return (rows, columns, values);
+        }
+        let (n_rows, n_cols) = (rows.len(), columns.len());
+        let turned = (0..n_cols * n_rows)
+            .map(|at| values[(at % n_rows) * n_cols + at / n_rows])
+            .collect();
+        (columns, rows, turned)
+    }
+
+    #[test]
+    fn packed_reading_equals_a_plain_dense_reading() {
+        for (seed, fractions) in [(1, false), (2, false), (3, true)] {
+            let text = seeded_table(seed, 40, 700, fractions);
+            for transpose in [false, true] {
+                let options = ExpressionOptions {
+                    transpose,
+                    ..ExpressionOptions::default()
+                };
+                let matrix = read(&text, &options).unwrap();
+                let (rows, cols, dense) = plain_reading(&text, transpose);
+                assert_eq!(matrix.row_names(), rows);
+                assert_eq!(matrix.col_names(), cols);
+                let bits = |values: &[f32]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&matrix.to_dense()), bits(&dense), "seed {seed}");
+                match matrix.storage() {
+                    Storage::Sparse(csr) => {
+                        assert!(!fractions);
+                        // No stored zeros: the CSR of these values is unique.
+                        assert!(csr.values().iter().all(|&v| v != 0.0));
+                    }
+                    Storage::Dense(_) => assert!(fractions),
+                    Storage::Dosage(_) => unreachable!(),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn committed_tsv_is_the_same_csr_as_the_10x_directory() {
+        use crate::formats::mtx::{MtxOptions, read_10x_mtx};
+        let tsv = read_expression(testdata("counts.tsv"), &ExpressionOptions::default()).unwrap();
+        let mtx = read_10x_mtx(testdata("counts_10x"), &MtxOptions::default()).unwrap();
+        assert_eq!(tsv.row_names(), mtx.row_names());
+        assert_eq!(tsv.storage(), mtx.storage());
+    }
+
+    #[test]
+    fn first_fraction_in_file_order_is_named() {
+        let options = ExpressionOptions {
+            require_counts: true,
+            ..ExpressionOptions::default()
+        };
+        let mut text = String::from("gene\ta\tb\n");
+        for gene in 0..5000 {
+            let b = if gene == 4000 {
+                "0.5"
+            } else if gene == 4500 {
+                "1.25"
+            } else {
+                "1"
+            };
+            text.push_str(&format!("g{gene}\t{gene}\t{b}\n"));
+        }
+        let error = read(&text, &options).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("t.tsv:line 4002: value 0.5 in column 'b' is not a whole number"),
+            "{error}"
+        );
     }
 }
