@@ -33,7 +33,7 @@ use crate::matrix::FeatureMatrix;
 
 mod packed;
 
-use packed::PackedRows;
+use packed::{PackedRows, PackedTable};
 
 /// Bytes read per block; lines of a block are parsed in parallel.
 const BLOCK_BYTES: u64 = 8 << 20;
@@ -143,7 +143,7 @@ struct Rows {
     names: Vec<String>,
     /// 1-based line of each row.
     lines: Vec<u64>,
-    packed: PackedRows,
+    packed: PackedTable,
     /// The first value that is not a whole number, if any (else the table is counts).
     fraction: Option<Fraction>,
 }
@@ -177,7 +177,7 @@ impl Table<'_> {
         let mut rows = Rows {
             names: Vec::new(),
             lines: Vec::new(),
-            packed: PackedRows::default(),
+            packed: PackedTable::default(),
             fraction: None,
         };
         let mut line_base = 1u64;
@@ -257,7 +257,7 @@ impl Rows {
         self.names.extend(piece.names);
         self.lines
             .extend(piece.lines.iter().map(|&l| line_base + l));
-        self.packed.append(&piece.packed);
+        self.packed.push(piece.packed);
         if self.fraction.is_none() {
             self.fraction = piece.fraction.map(|fraction| Fraction {
                 line: line_base + fraction.line,
@@ -284,11 +284,12 @@ fn into_matrix(rows: Rows, column_names: Vec<String>, transpose: bool) -> Result
         return FeatureMatrix::from_dense(row_names, col_names, dense);
     }
     let (indptr, indices, values) = if transpose {
-        packed.to_csr()
+        packed.into_csr()
     } else {
-        packed.to_transposed_csr(n_values)
+        let csr = packed.to_transposed_csr(n_values);
+        drop(packed);
+        csr
     };
-    drop(packed);
     FeatureMatrix::from_csr(row_names, col_names, indptr, indices, values)
 }
 
@@ -297,7 +298,10 @@ fn read_block(
     reader: &mut (dyn BufRead + Send),
     carry: Vec<u8>,
 ) -> std::io::Result<(Vec<u8>, Vec<u8>, bool)> {
-    let mut block = carry;
+    // Sized once: a block grown by doubling would hold up to twice its bytes.
+    let mut block = Vec::with_capacity(carry.len() + BLOCK_BYTES as usize);
+    block.extend_from_slice(&carry);
+    drop(carry);
     let read = reader.take(BLOCK_BYTES).read_to_end(&mut block)?;
     if read == 0 {
         return Ok((block, Vec::new(), true));

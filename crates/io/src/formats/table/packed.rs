@@ -6,6 +6,10 @@
 //! value at the peak. Packed, the parse costs about 2 bytes per value and the finished CSR
 //! 8 more, allocated once at its exact size (issue 19: at most 12 bytes per stored value).
 //!
+//! Each piece is kept in an allocation of its exact size, not appended into one growing
+//! buffer: with freed memory kept for reuse (the binary's allocator setting), a growing
+//! buffer's old copies and spare capacity stay resident, about as much again as the data.
+//!
 //! Each stored value is two codes: the number of zeros skipped since the previous value
 //! of the row, and the value. A code below [`ESCAPE`] is a byte (a gap of up to 254
 //! columns; a whole value 1–254); [`ESCAPE`] is followed by four little-endian bytes (the
@@ -14,7 +18,7 @@
 /// The byte that announces a four-byte code.
 const ESCAPE: u8 = u8::MAX;
 
-/// Rows of nonzeros, in the order they were pushed.
+/// Rows of nonzeros (one parsed piece of a table), in the order they were pushed.
 #[derive(Default)]
 pub(super) struct PackedRows {
     bytes: Vec<u8>,
@@ -55,41 +59,61 @@ impl PackedRows {
         self.next_col = 0;
     }
 
-    /// Appends `other`'s rows after these.
-    pub(super) fn append(&mut self, other: &PackedRows) {
-        let offset = self.bytes.len();
-        self.bytes.extend_from_slice(&other.bytes);
-        self.row_ends
-            .extend(other.row_ends.iter().map(|&end| offset + end));
-        self.n_stored += other.n_stored;
-    }
-
     /// Number of finished rows.
-    pub(super) fn n_rows(&self) -> usize {
+    fn n_rows(&self) -> usize {
         self.row_ends.len()
     }
 
     /// The (column, value) pairs of row `row`, columns increasing.
-    pub(super) fn row(&self, row: usize) -> RowValues<'_> {
+    fn row(&self, row: usize) -> RowValues<'_> {
         let start = if row == 0 { 0 } else { self.row_ends[row - 1] };
         RowValues {
             bytes: &self.bytes[start..self.row_ends[row]],
             next_col: 0,
         }
     }
+}
 
-    /// The rows as CSR: row pointers, column indices, values.
-    pub(super) fn to_csr(&self) -> (Vec<usize>, Vec<u32>, Vec<f32>) {
-        let mut indptr = Vec::with_capacity(self.n_rows() + 1);
+/// A whole table's rows: its pieces in file order.
+#[derive(Default)]
+pub(super) struct PackedTable {
+    pieces: Vec<PackedRows>,
+    n_rows: usize,
+    n_stored: usize,
+}
+
+impl PackedTable {
+    /// Adds the rows of the next piece, copied to an exact-size allocation (its parse
+    /// buffer, freed, is reused by the next piece's).
+    pub(super) fn push(&mut self, mut piece: PackedRows) {
+        piece.bytes = piece.bytes.as_slice().to_vec();
+        self.n_rows += piece.n_rows();
+        self.n_stored += piece.n_stored;
+        self.pieces.push(piece);
+    }
+
+    /// Every row in order.
+    fn rows(&self) -> impl Iterator<Item = RowValues<'_>> {
+        self.pieces
+            .iter()
+            .flat_map(|piece| (0..piece.n_rows()).map(|row| piece.row(row)))
+    }
+
+    /// The rows as CSR: row pointers, column indices, values. Each piece is freed once
+    /// read, so the packed rows give way to the CSR as it grows.
+    pub(super) fn into_csr(self) -> (Vec<usize>, Vec<u32>, Vec<f32>) {
+        let mut indptr = Vec::with_capacity(self.n_rows + 1);
         let mut indices = Vec::with_capacity(self.n_stored);
         let mut values = Vec::with_capacity(self.n_stored);
         indptr.push(0);
-        for row in 0..self.n_rows() {
-            for (col, value) in self.row(row) {
-                indices.push(col);
-                values.push(value);
+        for piece in self.pieces {
+            for row in 0..piece.n_rows() {
+                for (col, value) in piece.row(row) {
+                    indices.push(col);
+                    values.push(value);
+                }
+                indptr.push(indices.len());
             }
-            indptr.push(indices.len());
         }
         (indptr, indices, values)
     }
@@ -98,8 +122,8 @@ impl PackedRows {
     /// row, then one pass fills the arrays, allocated once; columns come out increasing.
     pub(super) fn to_transposed_csr(&self, n_cols: usize) -> (Vec<usize>, Vec<u32>, Vec<f32>) {
         let mut indptr = vec![0usize; n_cols + 1];
-        for row in 0..self.n_rows() {
-            for (col, _) in self.row(row) {
+        for row in self.rows() {
+            for (col, _) in row {
                 indptr[col as usize + 1] += 1;
             }
         }
@@ -109,8 +133,8 @@ impl PackedRows {
         let mut next = indptr[..n_cols].to_vec();
         let mut indices = vec![0u32; self.n_stored];
         let mut values = vec![0f32; self.n_stored];
-        for row in 0..self.n_rows() {
-            for (col, value) in self.row(row) {
+        for (row, row_values) in self.rows().enumerate() {
+            for (col, value) in row_values {
                 let slot = &mut next[col as usize];
                 indices[*slot] = row as u32;
                 values[*slot] = value;
@@ -123,10 +147,10 @@ impl PackedRows {
     /// Dense row-major values, `n_cols` per row; `transposed` lays row `r` out as column
     /// `r` of an `n_cols` × `n_rows` matrix instead.
     pub(super) fn to_dense(&self, n_cols: usize, transposed: bool) -> Vec<f32> {
-        let n_rows = self.n_rows();
+        let n_rows = self.n_rows;
         let mut dense = vec![0f32; n_rows * n_cols];
-        for row in 0..n_rows {
-            for (col, value) in self.row(row) {
+        for (row, row_values) in self.rows().enumerate() {
+            for (col, value) in row_values {
                 let at = if transposed {
                     col as usize * n_rows + row
                 } else {
@@ -206,7 +230,7 @@ mod tests {
         ]
     }
 
-    fn packed(rows: &[Vec<(u32, f32)>]) -> PackedRows {
+    fn piece(rows: &[Vec<(u32, f32)>]) -> PackedRows {
         let mut packed = PackedRows::default();
         for row in rows {
             for &(col, value) in row {
@@ -217,24 +241,26 @@ mod tests {
         packed
     }
 
+    fn table(pieces: &[&[Vec<(u32, f32)>]]) -> PackedTable {
+        let mut table = PackedTable::default();
+        for rows in pieces {
+            table.push(piece(rows));
+        }
+        table
+    }
+
     #[test]
     fn rows_come_back_bit_for_bit_in_every_layout() {
         let rows = rows();
-        // Appended in two parts, as the parallel parse does.
-        let mut all = packed(&rows[..1]);
-        all.append(&packed(&rows[1..]));
-        assert_eq!(all.n_rows(), 4);
-        for (at, row) in rows.iter().enumerate() {
-            let back: Vec<_> = all.row(at).collect();
-            assert_eq!(&back, row);
-        }
-        let (indptr, indices, values) = all.to_csr();
-        assert_eq!(indptr, [0, 5, 5, 8, 10]);
-        assert_eq!(indices[5..8], [254, 100_000, 100_001]);
-        assert_eq!(values[..5], [1.0, 254.0, 255.0, 0.5, 1e9]);
+        // In two pieces, as the parallel parse makes them.
+        let all = table(&[&rows[..1], &rows[1..]]);
+        assert_eq!(all.n_rows, 4);
+        let back: Vec<Vec<_>> = all.rows().map(Iterator::collect).collect();
+        assert_eq!(back, rows);
 
         let n_cols = 100_002;
         let (indptr, indices, values) = all.to_transposed_csr(n_cols);
+        assert_eq!(indptr[n_cols], 10);
         assert_eq!(indptr.len(), n_cols + 1);
         let column = |col: usize| {
             let span = indptr[col]..indptr[col + 1];
@@ -245,14 +271,19 @@ mod tests {
         assert_eq!(column(100_000), (vec![2], vec![123_456_792.0]));
         assert_eq!(column(7), (vec![], vec![]));
 
-        let small = packed(&[vec![(0, 1.0), (2, 2.5)], vec![(1, 3.0)]]);
+        let (indptr, indices, values) = all.into_csr();
+        assert_eq!(indptr, [0, 5, 5, 8, 10]);
+        assert_eq!(indices[5..8], [254, 100_000, 100_001]);
+        assert_eq!(values[..5], [1.0, 254.0, 255.0, 0.5, 1e9]);
+
+        let small = table(&[&[vec![(0, 1.0), (2, 2.5)]], &[vec![(1, 3.0)]]]);
         assert_eq!(small.to_dense(3, false), [1.0, 0.0, 2.5, 0.0, 3.0, 0.0]);
         assert_eq!(small.to_dense(3, true), [1.0, 0.0, 0.0, 3.0, 2.5, 0.0]);
     }
 
     #[test]
     fn small_counts_take_two_bytes() {
-        let packed = packed(&[vec![(0, 1.0), (3, 17.0), (200, 254.0)]]);
+        let packed = piece(&[vec![(0, 1.0), (3, 17.0), (200, 254.0)]]);
         assert_eq!(packed.bytes.len(), 6);
     }
 }
