@@ -10,8 +10,9 @@
 //! Non-negative whole numbers are kept as sparse counts (CSR); any other finite values
 //! give a dense matrix, unless [`ExpressionOptions::require_counts`] asks for an error.
 //! Lines are parsed in parallel, block by block, while the next block is read; their
-//! nonzeros are packed at about two bytes each until the matrix is laid out once, so the
-//! peak stays near 10 bytes per stored value (see `packed`).
+//! nonzeros are packed at about two bytes each until the matrix is laid out once, so
+//! reading peaks at the CSR's 8 bytes per stored value, about 2 more and two 8 MB text
+//! blocks (see `packed`).
 //!
 //! ```no_run
 //! use vaebio_io::formats::table::{read_expression, ExpressionOptions};
