@@ -9,7 +9,10 @@
 //!
 //! Non-negative whole numbers are kept as sparse counts (CSR); any other finite values
 //! give a dense matrix, unless [`ExpressionOptions::require_counts`] asks for an error.
-//! Lines are parsed in parallel, block by block, while the next block is read.
+//! Lines are parsed in parallel, block by block, while the next block is read; their
+//! nonzeros are packed at about two bytes each until the matrix is laid out once, so
+//! reading peaks at the CSR's 8 bytes per stored value, about 2 more and two 8 MB text
+//! blocks (see `packed`).
 //!
 //! ```no_run
 //! use vaebio_io::formats::table::{read_expression, ExpressionOptions};
@@ -28,6 +31,10 @@ use rayon::prelude::*;
 use crate::error::{Error, Result, Where};
 use crate::input::{self, Input};
 use crate::matrix::FeatureMatrix;
+
+mod packed;
+
+use packed::{PackedRows, PackedTable};
 
 /// Bytes read per block; lines of a block are parsed in parallel.
 const BLOCK_BYTES: u64 = 8 << 20;
@@ -73,8 +80,8 @@ pub fn read_expression_from(input: Input, options: &ExpressionOptions) -> Result
         });
     }
     table.check_unique_rows(&rows)?;
-    if options.require_counts && !rows.integral {
-        return Err(table.not_whole(&rows));
+    if let (true, Some(fraction)) = (options.require_counts, &rows.fraction) {
+        return Err(table.not_whole(fraction));
     }
     into_matrix(rows, column_names, options.transpose)
 }
@@ -137,9 +144,17 @@ struct Rows {
     names: Vec<String>,
     /// 1-based line of each row.
     lines: Vec<u64>,
-    sparse: SparseLines,
-    /// Every value is a non-negative whole number.
-    integral: bool,
+    packed: PackedTable,
+    /// The first value that is not a whole number, if any (else the table is counts).
+    fraction: Option<Fraction>,
+}
+
+/// Where a value that is not a whole number was found.
+struct Fraction {
+    /// 1-based line (counted from the piece start until the piece is appended).
+    line: u64,
+    column: usize,
+    value: f32,
 }
 
 /// What parsing and its error messages need to know of the table.
@@ -163,12 +178,8 @@ impl Table<'_> {
         let mut rows = Rows {
             names: Vec::new(),
             lines: Vec::new(),
-            sparse: SparseLines {
-                row_ends: vec![0],
-                indices: Vec::new(),
-                values: Vec::new(),
-            },
-            integral: true,
+            packed: PackedTable::default(),
+            fraction: None,
         };
         let mut line_base = 1u64;
         loop {
@@ -227,20 +238,13 @@ impl Table<'_> {
         Ok(())
     }
 
-    /// The error for counts required but a fraction found, naming the first one.
-    fn not_whole(&self, rows: &Rows) -> Error {
-        let sparse = &rows.sparse;
-        let at = sparse
-            .values
-            .iter()
-            .position(|v| v.fract() != 0.0)
-            .unwrap_or(0);
-        let row = sparse.row_ends.partition_point(|&end| end <= at) - 1;
+    /// The error for counts required but a fraction found.
+    fn not_whole(&self, fraction: &Fraction) -> Error {
         Error::invalid(
-            Where::line(self.name, rows.lines[row]),
+            Where::line(self.name, fraction.line),
             format!(
                 "value {} in column '{}' is not a whole number",
-                sparse.values[at], self.column_names[sparse.indices[at] as usize]
+                fraction.value, self.column_names[fraction.column]
             ),
             "give raw integer counts (not normalised values) for count likelihoods",
         )
@@ -251,84 +255,43 @@ impl Rows {
     /// Appends a parsed piece whose lines are counted from `line_base`; returns its line
     /// count.
     fn append(&mut self, piece: Piece, line_base: u64) -> u64 {
-        let sparse = &mut self.sparse;
-        let offset = sparse.indices.len();
         self.names.extend(piece.names);
         self.lines
             .extend(piece.lines.iter().map(|&l| line_base + l));
-        sparse
-            .row_ends
-            .extend(piece.row_ends.iter().map(|&end| offset + end));
-        sparse.indices.extend_from_slice(&piece.indices);
-        sparse.values.extend_from_slice(&piece.values);
-        self.integral &= piece.integral;
+        self.packed.push(piece.packed);
+        if self.fraction.is_none() {
+            self.fraction = piece.fraction.map(|fraction| Fraction {
+                line: line_base + fraction.line,
+                ..fraction
+            });
+        }
         piece.line_count
     }
 }
 
-/// Observations × features: sparse CSR for whole numbers, dense otherwise.
+/// Observations × features: sparse CSR for whole numbers, dense otherwise, laid out once
+/// from the packed rows (transposed unless the file is observations × features already).
 fn into_matrix(rows: Rows, column_names: Vec<String>, transpose: bool) -> Result<FeatureMatrix> {
     let n_values = column_names.len();
-    let (row_names, col_names, sparse) = if transpose {
-        (rows.names, column_names, rows.sparse)
+    let packed = rows.packed;
+    let (row_names, col_names) = if transpose {
+        (rows.names, column_names)
     } else {
-        (column_names, rows.names, rows.sparse.transpose(n_values))
+        (column_names, rows.names)
     };
-    if rows.integral {
-        FeatureMatrix::from_csr(
-            row_names,
-            col_names,
-            sparse.row_ends,
-            sparse.indices,
-            sparse.values,
-        )
+    if rows.fraction.is_some() {
+        let dense = packed.to_dense(n_values, !transpose);
+        drop(packed);
+        return FeatureMatrix::from_dense(row_names, col_names, dense);
+    }
+    let (indptr, indices, values) = if transpose {
+        packed.into_csr()
     } else {
-        let n_cols = col_names.len();
-        let mut dense = vec![0.0f32; row_names.len() * n_cols];
-        for (row, bounds) in sparse.row_ends.windows(2).enumerate() {
-            for at in bounds[0]..bounds[1] {
-                dense[row * n_cols + sparse.indices[at] as usize] = sparse.values[at];
-            }
-        }
-        FeatureMatrix::from_dense(row_names, col_names, dense)
-    }
-}
-
-/// Nonzeros of consecutive lines: line `r` holds `indices/values[row_ends[r]..row_ends[r+1]]`.
-struct SparseLines {
-    row_ends: Vec<usize>,
-    indices: Vec<u32>,
-    values: Vec<f32>,
-}
-
-impl SparseLines {
-    /// Swaps the axes (counting sort; column order within rows stays increasing).
-    fn transpose(self, n_cols: usize) -> SparseLines {
-        let mut counts = vec![0usize; n_cols + 1];
-        for &col in &self.indices {
-            counts[col as usize + 1] += 1;
-        }
-        for col in 0..n_cols {
-            counts[col + 1] += counts[col];
-        }
-        let row_ends = counts.clone();
-        let mut next = counts;
-        let mut indices = vec![0u32; self.indices.len()];
-        let mut values = vec![0f32; self.values.len()];
-        for (row, bounds) in self.row_ends.windows(2).enumerate() {
-            for at in bounds[0]..bounds[1] {
-                let col = self.indices[at] as usize;
-                indices[next[col]] = row as u32;
-                values[next[col]] = self.values[at];
-                next[col] += 1;
-            }
-        }
-        SparseLines {
-            row_ends,
-            indices,
-            values,
-        }
-    }
+        let csr = packed.to_transposed_csr(n_values);
+        drop(packed);
+        csr
+    };
+    FeatureMatrix::from_csr(row_names, col_names, indptr, indices, values)
 }
 
 /// Reads about [`BLOCK_BYTES`] after `carry`; returns (whole lines, the unfinished last line, end reached).
@@ -336,7 +299,10 @@ fn read_block(
     reader: &mut (dyn BufRead + Send),
     carry: Vec<u8>,
 ) -> std::io::Result<(Vec<u8>, Vec<u8>, bool)> {
-    let mut block = carry;
+    // Sized once: a block grown by doubling would hold up to twice its bytes.
+    let mut block = Vec::with_capacity(carry.len() + BLOCK_BYTES as usize);
+    block.extend_from_slice(&carry);
+    drop(carry);
     let read = reader.take(BLOCK_BYTES).read_to_end(&mut block)?;
     if read == 0 {
         return Ok((block, Vec::new(), true));
@@ -375,11 +341,9 @@ struct Piece {
     names: Vec<String>,
     /// 1-based line of each row counted from the piece start.
     lines: Vec<u64>,
-    row_ends: Vec<usize>,
-    indices: Vec<u32>,
-    values: Vec<f32>,
+    packed: PackedRows,
     line_count: u64,
-    integral: bool,
+    fraction: Option<Fraction>,
 }
 
 /// What is wrong with a data line.
@@ -445,11 +409,7 @@ fn parse_piece(
     delimiter: u8,
     n_values: usize,
 ) -> std::result::Result<Piece, (u64, Problem)> {
-    let mut piece = Piece {
-        integral: true,
-        ..Piece::default()
-    };
-    piece.row_ends.reserve(bytes.len() / (n_values * 2 + 8) + 1);
+    let mut piece = Piece::default();
     let mut start = 0;
     while start < bytes.len() {
         let end = memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |o| start + o);
@@ -499,12 +459,17 @@ fn parse_piece(
                         ValueProblem::Negative => Problem::Negative { column, text },
                     })
                 })?;
-                piece.integral &= value.fract() == 0.0;
+                if value.fract() != 0.0 && piece.fraction.is_none() {
+                    piece.fraction = Some(Fraction {
+                        line: line_number,
+                        column,
+                        value,
+                    });
+                }
                 value
             };
             if value != 0.0 {
-                piece.indices.push(column as u32);
-                piece.values.push(value);
+                piece.packed.push(column as u32, value);
             }
             column += 1;
             more = at < line.len();
@@ -515,7 +480,7 @@ fn parse_piece(
         }
         piece.names.push(name);
         piece.lines.push(line_number);
-        piece.row_ends.push(piece.indices.len());
+        piece.packed.end_row();
     }
     Ok(piece)
 }
@@ -583,178 +548,4 @@ pub(crate) fn check_unique(names: &[String], file: &str, line: u64, kind: &str) 
 }
 
 #[cfg(test)]
-mod tests {
-    use std::io::Cursor;
-
-    use super::*;
-    use crate::matrix::Storage;
-    use crate::testdata::testdata;
-
-    fn read(text: &str, options: &ExpressionOptions) -> Result<FeatureMatrix> {
-        let input = input::from_reader("t.tsv", Cursor::new(text.as_bytes().to_vec()))?;
-        read_expression_from(input, options)
-    }
-
-    #[test]
-    fn genes_by_cells_tsv_becomes_sparse_cells_by_genes() {
-        let matrix = read(
-            "gene\tc1\tc2\tc3\ng1\t0\t5\t0\ng2\t2\t0\t1\r\n",
-            &ExpressionOptions::default(),
-        )
-        .unwrap();
-        assert_eq!(matrix.row_names(), ["c1", "c2", "c3"]);
-        assert_eq!(matrix.col_names(), ["g1", "g2"]);
-        assert_eq!(matrix.to_dense(), [0.0, 2.0, 5.0, 0.0, 0.0, 1.0]);
-        assert!(matches!(matrix.storage(), Storage::Sparse(_)));
-    }
-
-    #[test]
-    fn transpose_csv_with_floats_is_dense() {
-        let options = ExpressionOptions {
-            transpose: true,
-            ..ExpressionOptions::default()
-        };
-        let matrix = read("\"\",\"g1\",\"g2\"\n\"c1\",0.5,2\nc2,1e1,0\n", &options).unwrap();
-        assert_eq!(matrix.row_names(), ["c1", "c2"]);
-        assert_eq!(matrix.col_names(), ["g1", "g2"]);
-        assert_eq!(matrix.to_dense(), [0.5, 2.0, 10.0, 0.0]);
-        assert!(matches!(matrix.storage(), Storage::Dense(_)));
-    }
-
-    #[test]
-    fn header_without_corner_cell() {
-        let matrix = read("c1\tc2\ng1\t1\t2\n", &ExpressionOptions::default()).unwrap();
-        assert_eq!(matrix.row_names(), ["c1", "c2"]);
-        assert_eq!(matrix.to_dense(), [1.0, 2.0]);
-    }
-
-    #[test]
-    fn committed_tsv_and_csv_agree() {
-        let options = ExpressionOptions::default();
-        let tsv = read_expression(testdata("counts.tsv"), &options).unwrap();
-        let csv = read_expression(testdata("counts.csv.gz"), &options).unwrap();
-        assert_eq!(tsv, csv);
-        assert!(tsv.is_integer_counts());
-    }
-
-    #[test]
-    fn many_blocks_and_pieces_keep_row_order_and_line_numbers() {
-        let mut text = String::from("gene\ta\tb\n");
-        for gene in 0..5000 {
-            text.push_str(&format!("g{gene}\t{gene}\t0\n"));
-        }
-        let matrix = read(&text, &ExpressionOptions::default()).unwrap();
-        assert_eq!(matrix.n_cols(), 5000);
-        assert_eq!(matrix.col_names()[4321], "g4321");
-        assert_eq!(matrix.to_dense()[4321], 4321.0);
-        text.push_str("g5000\t1\tx\n");
-        let error = read(&text, &ExpressionOptions::default()).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .starts_with("t.tsv:line 5002: value 'x' in column 'b'"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn ragged_row_names_the_line() {
-        let error = read(
-            "gene\tc1\tc2\ng1\t1\t2\ng2\t1\n",
-            &ExpressionOptions::default(),
-        )
-        .unwrap_err();
-        assert!(
-            matches!(
-                error,
-                Error::Ragged {
-                    found: 2,
-                    expected: 3,
-                    ..
-                }
-            ),
-            "{error}"
-        );
-        assert!(error.to_string().starts_with("t.tsv:line 3:"), "{error}");
-        let error = read(
-            "gene\tc1\tc2\ng1\t1\t2\ng2\t1\t2\t3\n",
-            &ExpressionOptions::default(),
-        )
-        .unwrap_err();
-        assert!(matches!(error, Error::Ragged { found: 4, .. }), "{error}");
-    }
-
-    #[test]
-    fn non_numeric_value_names_line_and_column() {
-        let error = read("gene\tc1\tc2\ng1\t1\tNA\n", &ExpressionOptions::default()).unwrap_err();
-        assert_eq!(
-            error.to_string().split(" — ").next().unwrap(),
-            "t.tsv:line 2: value 'NA' in column 'c2' is not a number"
-        );
-    }
-
-    #[test]
-    fn nan_and_infinity_are_errors() {
-        for bad in ["nan", "inf", "-inf"] {
-            let error = read(
-                &format!("gene\tc1\ng1\t{bad}\n"),
-                &ExpressionOptions::default(),
-            )
-            .unwrap_err();
-            assert!(error.to_string().contains("is not finite"), "{error}");
-        }
-    }
-
-    #[test]
-    fn negative_values_are_errors() {
-        let error = read("gene\tc1\ng1\t-3\n", &ExpressionOptions::default()).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .contains("value -3 in column 'c1' is negative"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn non_counts_fail_when_counts_are_required() {
-        let options = ExpressionOptions {
-            require_counts: true,
-            ..ExpressionOptions::default()
-        };
-        let error = read("gene\tc1\tc2\ng1\t1\t0.25\n", &options).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .starts_with("t.tsv:line 2: value 0.25 in column 'c2'"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn duplicate_names_are_errors() {
-        let error = read("gene\tc1\tc1\ng1\t1\t2\n", &ExpressionOptions::default()).unwrap_err();
-        assert!(matches!(error, Error::DuplicateName { .. }), "{error}");
-        let error = read("gene\tc1\ng1\t1\ng1\t2\n", &ExpressionOptions::default()).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .starts_with("t.tsv:line 3: duplicate feature name 'g1'"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn empty_inputs_are_errors() {
-        assert!(matches!(
-            read("", &ExpressionOptions::default()),
-            Err(Error::Empty { .. })
-        ));
-        assert!(matches!(
-            read("gene\tc1\n", &ExpressionOptions::default()),
-            Err(Error::Empty { .. })
-        ));
-        let error = read("just_one_column\nx\n", &ExpressionOptions::default()).unwrap_err();
-        assert!(error.to_string().contains("no tab or comma"), "{error}");
-    }
-}
+mod tests;

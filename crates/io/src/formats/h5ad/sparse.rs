@@ -4,7 +4,7 @@ use hdf5_pure::{AttrValue, Group};
 
 use super::AnnData;
 use crate::error::Result;
-use crate::formats::hdf5::sparse::{read_compressed, sort_rows, transpose};
+use crate::formats::hdf5::sparse::{read_compressed, read_transposed, sort_rows};
 use crate::matrix::FeatureMatrix;
 
 /// Which axis a sparse group compresses.
@@ -30,10 +30,13 @@ pub(super) fn read(
         Orientation::Csr => (obs.len(), var.len()),
         Orientation::Csc => (var.len(), obs.len()),
     };
-    let compressed = read_compressed(h5, element, group, axes, None)?;
     let csr = match orientation {
-        Orientation::Csr => sort_rows(h5, element, compressed)?,
-        Orientation::Csc => transpose(h5, element, &compressed, axes.1)?,
+        Orientation::Csr => sort_rows(
+            h5,
+            element,
+            read_compressed(h5, element, group, axes, None)?,
+        )?,
+        Orientation::Csc => read_transposed(h5, element, group, axes)?,
     };
     FeatureMatrix::from_csr(obs, var, csr.indptr, csr.indices, csr.values)
         .map_err(|error| h5.locate(error, element))

@@ -285,3 +285,28 @@ fn dense_x_round_trips_and_bad_outputs_leave_nothing() {
         "only latent.h5ad, no temporary or partial file"
     );
 }
+
+/// CSC layers are converted to CSR without a copy of the CSC arrays (two passes over the
+/// indices): unsorted cells within a gene read as X does, a repeated or out-of-range cell
+/// is a one-line error naming the layer (`bench/make_h5ad_csc.py` wrote the file).
+#[test]
+fn csc_layers_read_as_x_or_name_their_flaw() {
+    let file = AnnData::open(testdata("bad/h5ad_csc.h5ad")).unwrap();
+    let x = file.matrix(&H5adOptions::default()).unwrap();
+    assert!(matches!(x.storage(), Storage::Sparse(_)));
+    assert_eq!(file.matrix(&layer("counts")).unwrap(), x);
+    assert_eq!(file.matrix(&layer("unsorted")).unwrap(), x);
+    for (name, fragment) in [
+        (
+            "repeated",
+            "h5ad_csc.h5ad:layers/repeated: observation 4 stores gene 2 twice",
+        ),
+        (
+            "out_of_range",
+            "h5ad_csc.h5ad:layers/out_of_range/indices: index 5 is outside 0..5",
+        ),
+    ] {
+        let text = file.matrix(&layer(name)).unwrap_err().to_string();
+        assert!(text.contains(fragment) && !text.contains('\n'), "{text}");
+    }
+}

@@ -1,6 +1,7 @@
 //! Compressed sparse matrices stored as `indptr` / `indices` / `data` datasets (scipy's
 //! layout, used by AnnData and by Cell Ranger) → CSR parts, read in windows so memory stays
-//! at the entries kept.
+//! at the entries kept: 8 bytes per stored value, compressed by rows (CSR) or by columns
+//! (CSC, counted per row in a first pass, then filled in a second).
 
 use hdf5_pure::{Dataset, DatasetAccessProperties, Group};
 
@@ -256,31 +257,49 @@ pub(crate) fn sort_rows(file: &Hdf5, element: &str, mut csr: Compressed) -> Resu
     Ok(csr)
 }
 
-/// CSC → CSR by a counting sort on the row index; columns come out in order.
-pub(crate) fn transpose(
+/// The CSC group at `element` (`n_cols` compressed columns of `n_rows` indices) as CSR,
+/// without a copy of the CSC arrays: a first pass over the entries counts each row's
+/// entries, the CSR is allocated once, and a second pass fills it (columns come out in
+/// order). Peak memory is the CSR's 8 bytes per stored value and a window.
+pub(crate) fn read_transposed(
     file: &Hdf5,
     element: &str,
-    csc: &Compressed,
-    n_rows: usize,
+    group: &Group,
+    (n_cols, n_rows): (usize, usize),
 ) -> Result<Compressed> {
+    let sets = CompressedSets::open(
+        file,
+        element,
+        group,
+        (n_cols, n_rows),
+        (DatasetAccessProperties::new(), false),
+    )?;
     let mut indptr = vec![0usize; n_rows + 1];
-    for &row in &csc.indices {
-        indptr[row as usize + 1] += 1;
-    }
+    sets.for_each_window(file, |_, rows, _| {
+        for &row in rows {
+            indptr[row as usize + 1] += 1;
+        }
+        Ok(())
+    })?;
     for row in 0..n_rows {
         indptr[row + 1] += indptr[row];
     }
-    let mut next = indptr.clone();
-    let mut indices = vec![0u32; csc.indices.len()];
-    let mut values = vec![0f32; csc.values.len()];
-    for (col, bounds) in csc.indptr.windows(2).enumerate() {
-        for entry in bounds[0]..bounds[1] {
-            let slot = &mut next[csc.indices[entry] as usize];
+    let mut next = indptr[..n_rows].to_vec();
+    let mut indices = vec![0u32; sets.stored()];
+    let mut values = vec![0f32; sets.stored()];
+    let mut col = 0;
+    sets.for_each_window(file, |start, rows, column_values| {
+        for (offset, (&row, &value)) in rows.iter().zip(column_values).enumerate() {
+            while sets.indptr[col + 1] <= start + offset {
+                col += 1;
+            }
+            let slot = &mut next[row as usize];
             indices[*slot] = col as u32;
-            values[*slot] = csc.values[entry];
+            values[*slot] = value;
             *slot += 1;
         }
-    }
+        Ok(())
+    })?;
     let csr = Compressed {
         indptr,
         indices,
