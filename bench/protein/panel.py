@@ -9,7 +9,7 @@ alignment), then unless `--site-only`, per seed, `vaebio train --msa A --seed S 
 mutations.txt --samples K --seed S`. The figure is Spearman of the score (ΔELBO, site
 log-odds) with the DMS value, or the AUROC of the damage (minus the score) for pathogenic.
 Prints one Markdown table per half: per set the means over seeds, the site model, the
-difference, the published single-model figure where one exists (families.tsv); then the
+difference, the epochs kept and run, the published single-model figure where one exists (families.tsv); then the
 number of sets at or above the site model and the paired mean difference with a bootstrap
 95% interval over set x seed cells.
 
@@ -46,11 +46,25 @@ def figure(kind, labels, scores):
     return auroc_with_interval(labels.label.to_numpy(), -scores)
 
 
-def train_and_score(args, row, data, seed, tag):
-    """Train on the set's alignment (or reuse that alignment's model) and score its mutants."""
+def alignment_and_model(args, data, seed, tag):
+    """The set's alignment, and the model folder of that alignment, flags and seed."""
     msa = open(os.path.join(data, "alignment_path")).read().strip()
     stem = os.path.splitext(os.path.basename(msa))[0]
-    model = os.path.join(args.out, "models", f"{stem}_{tag}_s{seed}")
+    return msa, os.path.join(args.out, "models", f"{stem}_{tag}_s{seed}")
+
+
+def epochs(model):
+    """`kept/run`: the epoch with the lowest validation loss (the weights kept) and the epochs
+    trained, from the model's history.tsv."""
+    history = pd.read_csv(os.path.join(model, "history.tsv"), sep="\t")
+    if history.validation_total.isna().all():
+        return f"{len(history)}/{len(history)}"
+    return f"{int(history.epoch[history.validation_total.idxmin()])}/{len(history)}"
+
+
+def train_and_score(args, row, data, seed, tag):
+    """Train on the set's alignment (or reuse that alignment's model) and score its mutants."""
+    msa, model = alignment_and_model(args, data, seed, tag)
     train_seconds = None
     if not os.path.exists(os.path.join(model, "config.json")):
         command = [args.vaebio, "train", "--msa", msa, "--seed", str(seed), "-q",
@@ -84,8 +98,8 @@ def metric_name(kind):
 def report(half, rows, results, seeds, label):
     print(f"\n### {half} half: `{label}` against the independent-site model, seeds {','.join(seeds)}\n")
     if any(results.values()):
-        print("| set | metric | variants | vaebio [95%] | site model [95%] | difference | train s | published |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        print("| set | metric | variants | vaebio [95%] | site model [95%] | difference | epochs kept/run | train s | published |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     else:
         print("| set | metric | variants | site model [95%] | published |")
         print("| --- | --- | --- | --- | --- |")
@@ -103,7 +117,8 @@ def report(half, rows, results, seeds, label):
         train = f"{np.mean(seconds):.0f}" if seconds else "reused"
         print(f"| {name} | {metric_name(row['kind'])} | {row['variants']} | "
               f"{mean['vaebio']:.3f} [{mean['low']:.3f}, {mean['high']:.3f}] | {site_text} | "
-              f"{mean['vaebio'] - mean['site']:+.3f} | {train} | {row['published']} |")
+              f"{mean['vaebio'] - mean['site']:+.3f} | {', '.join(cell['epochs'] for cell in cells)} | "
+              f"{train} | {row['published']} |")
         compared[name] = {"mean": mean, "cells": cells}
     if compared:
         print()
@@ -152,6 +167,7 @@ def main():
                                    lambda: train_and_score(args, row, data, seed, tag))
                 print(f"{row['name']} seed {seed}: vaebio {cell['vaebio']:.3f}, site {cell['site']:.3f}",
                       file=sys.stderr, flush=True)
+                cell["epochs"] = epochs(alignment_and_model(args, data, seed, tag)[1])
                 results[row["name"]].append(cell)
             rows.append(row)
         report(half, rows, results, seeds, label)
