@@ -5,21 +5,14 @@
     python3 clinvar.py evaluate OUT_DIR MODEL_DIR CLINVAR_SCORES.tsv [...] [--random RANDOM_SCORES.tsv]
 
 prepare:
-  - Reads the A2M as vaebio does (crates/io/src/formats/alignment.rs): lower case and '.' are
-    insertions and are removed; focus columns are the remaining columns where the focus
-    (first) sequence has a residue, numbered from the `/start-end` of its name, counting
-    every residue of the focus, lower case included (= UniProt numbering, as EVE); fragments
-    with > 50% gaps over the focus columns dropped, then columns with > 30% gaps, then
-    sequences with X/B/Z/J/U/O in a kept column. Weights 1 / #{j: matches/residues(i) > 0.8}
-    (EVE, theta 0.2).
+  - Reads and weights the alignment as vaebio does (bench/protein/family.py).
   - Also states what EVE's own MSA_processing would keep (it upper-cases the whole alignment
     and re-derives the focus columns from gap fractions), to show which labelled variants the
     two codes can score.
   - Keeps ClinVar variants of the focus's protein (its name before the '/', e.g. P53_HUMAN) at kept focus positions whose stated wild type matches
     the focus; writes clinvar_mutations.txt (mutation<TAB>label), random_mutations.txt (all 19
     substitutions at 60 random kept positions, seed 0), site_scores.tsv (independent-site
-    log-odds of every single substitution: weighted column frequencies over 21 states with
-    a pseudocount of 0.5 per state, log f(mutant) - log f(wild type)) and column_entropy.tsv
+    log-odds of every single substitution, family.site_scores) and column_entropy.tsv
     (weighted, no pseudocount); prepare.txt also gives the site model's AUROC with
     pseudocounts 0.1 / 0.5 / 2, weighted and unweighted, to show how robust the baseline is.
 evaluate:
@@ -39,76 +32,11 @@ import pandas as pd
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
-STATES = AMINO_ACIDS + "-"
-AMBIGUOUS = set("XBZJUO")
-THETA = 0.2
-PSEUDOCOUNT = 0.5
-
-
-def read_a2m(path):
-    names, seqs = [], []
-    for line in open(path):
-        line = line.strip()
-        if line.startswith(">"):
-            names.append(line[1:].split()[0])
-            seqs.append([])
-        elif line:
-            seqs[-1].append(line)
-    return names, ["".join(s) for s in seqs]
-
-
-def focus_start(name):
-    """Residue number of the focus's first residue: the `start` of `NAME/start-end`, else 1."""
-    return int(name.rsplit("/", 1)[1].split("-")[0]) if "/" in name else 1
-
-
-def vaebio_processing(names, seqs):
-    """Focus positions, kept rows' codes on kept columns, weights — as vaebio computes them."""
-    focus_name, focus = names[0], seqs[0]
-    start = focus_start(focus_name)
-    aligned = [[c for c in s if not c.islower() and c != "."] for s in seqs]
-    columns, positions, residues_seen, column = [], [], 0, 0
-    for c in focus:
-        if not c.islower() and c != ".":
-            if c.isalpha():
-                columns.append(column)
-                positions.append(start + residues_seen)
-            column += 1
-        if c.isalpha():
-            residues_seen += 1
-    table = np.array([[row[c] for c in columns] for row in aligned])
-    gaps = table == "-"
-    rows = np.flatnonzero((gaps.mean(axis=1) <= 0.5) | (np.arange(len(seqs)) == 0))
-    col_gap = gaps[rows].mean(axis=0)
-    ambiguous = np.isin(table, list(AMBIGUOUS))
-    keep_cols = np.flatnonzero((col_gap <= 0.3) & ~ambiguous[0])
-    rows_before = len(rows)
-    rows = rows[~ambiguous[np.ix_(rows, keep_cols)].any(axis=1)]
-    kept = table[np.ix_(rows, keep_cols)]
-    codes = np.vectorize(STATES.index)(kept).astype(np.int64)
-    report = {
-        "sequences_read": len(seqs),
-        "dropped_fragments": len(seqs) - rows_before,
-        "dropped_ambiguous": rows_before - len(rows),
-        "aligned_columns": len(aligned[0]),
-        "focus_columns": len(columns),
-        "kept_columns": len(keep_cols),
-    }
-    return [positions[c] for c in keep_cols], codes, weights(codes), report
-
-
-def weights(codes):
-    n, length = codes.shape
-    onehot = np.zeros((n, length * 20), dtype=np.float32)
-    rows, cols = np.nonzero(codes < 20)
-    onehot[rows, cols * 20 + codes[rows, cols]] = 1.0
-    matches = onehot @ onehot.T  # same residue, gaps never match
-    residues = np.diag(matches).copy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        similar = (matches / residues[:, None]) > 1 - THETA
-    count = similar.sum(axis=1)
-    return np.where(residues > 0, 1.0 / np.maximum(count, 1), 0.0)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from family import (  # noqa: E402
+    AMINO_ACIDS, PSEUDOCOUNT, STATES, auroc_with_interval, column_counts, focus_start, read_a2m,
+    read_scores, site_scores, vaebio_processing,
+)
 
 
 def eve_focus_positions(names, seqs):
@@ -137,20 +65,11 @@ def prepare(msa, labels_csv, out):
     eve_positions = eve_focus_positions(names, seqs)
 
     # Independent-site model and column entropy, weighted.
-    freq = np.zeros((len(positions), len(STATES)))
-    for state in range(len(STATES)):
-        freq[:, state] = ((codes == state) * w[:, None]).sum(axis=0)
+    freq = column_counts(codes, w)
     raw = freq / freq.sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         entropy = -np.nansum(np.where(raw > 0, raw * np.log(raw), 0.0), axis=1)
-    logf = np.log((freq + PSEUDOCOUNT) / (freq.sum(axis=1, keepdims=True) + PSEUDOCOUNT * len(STATES)))
-    site = []
-    for i, p in enumerate(positions):
-        wt = wild_type[p]
-        for aa in AMINO_ACIDS:
-            if aa != wt:
-                site.append((f"{wt}{p}{aa}", logf[i, STATES.index(aa)] - logf[i, STATES.index(wt)]))
-    pd.DataFrame(site, columns=["mutation", "site_log_odds"]).to_csv(out / "site_scores.tsv", sep="\t", index=False)
+    site_scores(positions, codes, w).rename_axis("mutation").to_csv(out / "site_scores.tsv", sep="\t")
     pd.DataFrame({"position": positions, "entropy": entropy}).to_csv(out / "column_entropy.tsv", sep="\t", index=False)
 
     labels = pd.read_csv(labels_csv)
@@ -188,7 +107,7 @@ def prepare(msa, labels_csv, out):
     y = kept.ClinVar_labels.to_numpy()
     index = [positions.index(p) for p in kept.pos]
     cells = []
-    for label, counts in (("weighted", freq), ("unweighted", np.stack([(codes == s).sum(axis=0) for s in range(len(STATES))], 1))):
+    for label, counts in (("weighted", freq), ("unweighted", column_counts(codes, np.ones(len(codes))))):
         for pc in (0.1, 0.5, 2.0):
             lf = np.log(counts + pc)
             damage = lf[index, [STATES.index(a) for a in kept.wt]] - lf[index, [STATES.index(m[-1]) for m in kept.mutations]]
@@ -210,21 +129,9 @@ def prepare(msa, labels_csv, out):
     print("\n".join(lines))
 
 
-def auroc_with_interval(label, damage, resamples=2000):
-    label, damage = np.asarray(label), np.asarray(damage)
-    auc = roc_auc_score(label, damage)
-    rng = np.random.default_rng(0)
-    boot = []
-    for _ in range(resamples):
-        idx = rng.integers(0, len(label), len(label))
-        if 0 < label[idx].sum() < len(idx):
-            boot.append(roc_auc_score(label[idx], damage[idx]))
-    low, high = np.percentile(boot, [2.5, 97.5])
-    return f"{auc:.3f} [{low:.3f}, {high:.3f}]"
-
-
-def read_scores(path):
-    return pd.read_csv(path, sep="\t", index_col=0).iloc[:, 0]
+def auroc_text(label, damage):
+    """AUROC with its bootstrap 95% interval, as text."""
+    return "{:.3f} [{:.3f}, {:.3f}]".format(*auroc_with_interval(label, damage))
 
 
 def evaluate(out, model_dir, score_files, random_file):
@@ -240,8 +147,8 @@ def evaluate(out, model_dir, score_files, random_file):
     print("model\tAUROC pathogenic vs benign [bootstrap 95%]")
     for path in score_files:
         delta = read_scores(path).loc[clinvar.mutation].to_numpy()
-        print(f"vaebio {Path(path).name}\t{auroc_with_interval(y, -delta)}")
-    print(f"site model (pseudocount {PSEUDOCOUNT})\t{auroc_with_interval(y, -site.loc[clinvar.mutation].to_numpy())}")
+        print(f"vaebio {Path(path).name}\t{auroc_text(y, -delta)}")
+    print(f"site model (pseudocount {PSEUDOCOUNT})\t{auroc_text(y, -site.loc[clinvar.mutation].to_numpy())}")
     if score_files[1:]:
         first, last = (read_scores(p).loc[clinvar.mutation] for p in (score_files[0], score_files[-1]))
         print(f"spearman {Path(score_files[0]).name} vs {Path(score_files[-1]).name}\t{spearmanr(first, last)[0]:.4f}")
