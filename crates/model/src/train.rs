@@ -7,6 +7,7 @@ pub mod library_weights;
 pub mod loss;
 pub(crate) mod optim;
 pub mod resume;
+mod snapshot;
 mod trainer;
 
 pub use trainer::{EpochRecord, History, Progress, TrainEnd, Trainer, Training};
