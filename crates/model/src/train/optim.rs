@@ -565,6 +565,13 @@ mod tests {
             }
             let state = adam.state().unwrap();
             assert_eq!(state.step, 3);
+            // written over an older state, the moments equal a fresh copy
+            let mut reused = AdamState {
+                step: 1,
+                moments: vec![(vec![9.0; 6], vec![9.0; 6])],
+            };
+            adam.state_into(&mut reused).unwrap();
+            assert_eq!(reused, state);
             let resumed = Var::from_tensor(&first.as_tensor().copy().unwrap()).unwrap();
             let mut adam = make(&resumed);
             adam.set_state(&state).unwrap();
