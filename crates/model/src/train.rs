@@ -9,6 +9,7 @@ pub mod loss;
 pub(crate) mod optim;
 pub mod resume;
 pub(crate) mod shards;
+mod snapshot;
 mod trainer;
 
 pub use trainer::{EpochRecord, History, Progress, TrainEnd, Trainer, Training};

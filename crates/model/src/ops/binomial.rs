@@ -6,8 +6,12 @@
 //! product and two sums) was over a third of a genotype recipe's training step on 200 samples
 //! × 67,000 SNPs, with one `[batch, sites]` allocation per op. Here ln C(n, x) comes from a
 //! table of ln k! (dosages are whole numbers up to the ploidy; anything else takes ln Γ in
-//! f64), softplus is one `exp` and one `ln_1p`, and nothing is kept for the backward pass,
-//! which recomputes σ(l): ∂/∂l = upstream · (x − n·σ(l)). x gets no gradient (it is data).
+//! f64), softplus is one `exp` and one `ln_1p`, and σ(l) comes from the same e^−|l|: the
+//! forward pass keeps each value's slope x − n·σ(l), so the backward pass is one product,
+//! ∂/∂l = upstream · (x − n·σ(l)). x gets no gradient (it is data). With one n for all, ln C(n, x)
+//! of whole dosages is looked up per dosage (`ln_choose` takes ln Γ only for other values).
+
+use std::sync::Mutex;
 
 use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor, bail};
 
@@ -40,12 +44,18 @@ pub(crate) struct BinomialOp {
     trials: Trials,
     /// Whether the output is the sum over features of each row.
     sum_rows: bool,
+    /// Each value's x − n·σ(l) from the forward pass, for the backward one.
+    slopes: Mutex<Option<Vec<f32>>>,
 }
 
 impl BinomialOp {
     /// The op for these trials; `sum_rows` sums each row's values.
     pub(crate) fn new(trials: Trials, sum_rows: bool) -> Self {
-        Self { trials, sum_rows }
+        Self {
+            trials,
+            sum_rows,
+            slopes: Mutex::new(None),
+        }
     }
 }
 
@@ -61,10 +71,15 @@ fn ln_factorials() -> &'static [f64; TABLE_TRIALS] {
     })
 }
 
+/// Whether `v` is a whole number in [0, `TABLE_TRIALS`) (by casts: `fract` is a libm call
+/// on baseline x86-64).
+fn whole(v: f32) -> bool {
+    v >= 0.0 && v < TABLE_TRIALS as f32 && (v as usize) as f32 == v
+}
+
 /// ln C(n, x): from the table for whole 0 ≤ x ≤ n < 256, else
 /// ln Γ(n + 1) − ln Γ(x + 1) − ln Γ(n − x + 1) in f64.
 fn ln_choose(n: f32, x: f32) -> f32 {
-    let whole = |v: f32| v.fract() == 0.0 && v >= 0.0 && (v as usize) < TABLE_TRIALS;
     if whole(n) && whole(x) && x <= n {
         let table = ln_factorials();
         let (n, x) = (n as usize, x as usize);
@@ -75,19 +90,23 @@ fn ln_choose(n: f32, x: f32) -> f32 {
     }
 }
 
-/// softplus(l) = ln(1 + eˡ) = max(l, 0) + ln1p(e^−|l|), stable for large |l|.
-fn softplus(l: f32) -> f32 {
-    l.max(0.0) + (-l.abs()).exp().ln_1p()
+/// ln C(n, x) for x = 0..=n when one whole n < 256 holds for all values.
+fn ln_choose_row(n: f32) -> Option<Vec<f32>> {
+    whole(n).then(|| (0..=n as usize).map(|x| ln_choose(n, x as f32)).collect())
 }
 
-/// σ(l) = 1 / (1 + e^−l), without overflow for large |l|.
-fn sigmoid(l: f32) -> f32 {
-    if l >= 0.0 {
-        1.0 / (1.0 + (-l).exp())
+/// One value's x·l − n·softplus(l) + ln C(n, x) and its slope x − n·σ(l), both from one
+/// e^−|l|: softplus(l) = max(l, 0) + ln1p(e^−|l|) and σ(l) = 1 / (1 + e^−l) for l ≥ 0,
+/// eˡ / (1 + eˡ) below, without overflow for large |l|.
+fn log_prob_and_slope(x: f32, l: f32, n: f32, ln_choose: f32) -> (f32, f32) {
+    let e = (-l.abs()).exp();
+    let softplus = l.max(0.0) + e.ln_1p();
+    let sigmoid = if l >= 0.0 {
+        1.0 / (1.0 + e)
     } else {
-        let e = l.exp();
         e / (1.0 + e)
-    }
+    };
+    (x * l - n * softplus + ln_choose, x - n * sigmoid)
 }
 
 impl BinomialOp {
@@ -120,23 +139,43 @@ impl CustomOp2 for BinomialOp {
         let shape = logits_layout.shape();
         let n_features = shape.dims().last().copied().unwrap_or(0);
         self.check(x, logits, n_features)?;
-        let mut values: Vec<f32> = x
-            .iter()
-            .zip(logits)
+        let table = match self.trials {
+            Trials::All(n) => ln_choose_row(n),
+            Trials::Each(_) => None,
+        };
+        let ln_choose_of = |n: f32, x: f32| match &table {
+            Some(table) if whole(x) && (x as usize) < table.len() => table[x as usize],
+            _ => ln_choose(n, x),
+        };
+        let mut slopes = vec![0f32; x.len()];
+        let mut values = vec![0f32; if self.sum_rows { n_features } else { x.len() }];
+        let mut sums = Vec::new();
+        for (row, (x_row, l_row)) in x
+            .chunks_exact(n_features)
+            .zip(logits.chunks_exact(n_features))
             .enumerate()
-            .map(|(at, (&x, &l))| {
-                let n = self.trials.get(at);
-                x * l - n * softplus(l) + ln_choose(n, x)
-            })
-            .collect();
+        {
+            let start = row * n_features;
+            let out = if self.sum_rows {
+                &mut values[..]
+            } else {
+                &mut values[start..start + n_features]
+            };
+            let slope_row = &mut slopes[start..start + n_features];
+            for (j, (&x, &l)) in x_row.iter().zip(l_row).enumerate() {
+                let n = self.trials.get(start + j);
+                (out[j], slope_row[j]) = log_prob_and_slope(x, l, n, ln_choose_of(n, x));
+            }
+            if self.sum_rows {
+                sums.push(sum_f64(out) as f32);
+            }
+        }
+        if let Ok(mut slot) = self.slopes.lock() {
+            *slot = Some(slopes);
+        }
         if self.sum_rows {
-            let sums: Vec<f32> = values
-                .chunks_exact(n_features)
-                .map(|row| sum_f64(row) as f32)
-                .collect();
             let rows = sums.len();
-            values = sums;
-            Ok((CpuStorage::F32(values), Shape::from(rows)))
+            Ok((CpuStorage::F32(sums), Shape::from(rows)))
         } else {
             Ok((CpuStorage::F32(values), shape.clone()))
         }
@@ -144,38 +183,37 @@ impl CustomOp2 for BinomialOp {
 
     fn bwd(
         &self,
-        x: &Tensor,
+        _x: &Tensor,
         logits: &Tensor,
         _res: &Tensor,
         grad_res: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         let n_features = logits.dims().last().copied().unwrap_or(0);
-        let d_logits = with_f32(x, |x| {
-            with_f32(logits, |logits| {
-                with_f32(grad_res, |grad| {
-                    self.check(x, logits, n_features)?;
-                    let expected = if self.sum_rows {
-                        x.len() / n_features
-                    } else {
-                        x.len()
-                    };
-                    if grad.len() != expected {
-                        bail!("binomial op: upstream gradient of the wrong size")
-                    }
-                    Ok(x.iter()
-                        .zip(logits)
-                        .enumerate()
-                        .map(|(at, (&x, &l))| {
-                            let upstream = if self.sum_rows {
-                                grad[at / n_features]
-                            } else {
-                                grad[at]
-                            };
-                            upstream * (x - self.trials.get(at) * sigmoid(l))
-                        })
-                        .collect::<Vec<f32>>())
-                })
-            })
+        let Some(slopes) = self.slopes.lock().ok().and_then(|mut slot| slot.take()) else {
+            bail!(
+                "binomial op: no slopes saved (the forward pass did not run on the CPU, or an earlier backward pass used them)"
+            )
+        };
+        let d_logits = with_f32(grad_res, |grad| {
+            let expected = if self.sum_rows {
+                slopes.len() / n_features.max(1)
+            } else {
+                slopes.len()
+            };
+            if grad.len() != expected {
+                bail!("binomial op: upstream gradient of the wrong size")
+            }
+            let mut d_logits = slopes;
+            if self.sum_rows {
+                for (row, &upstream) in d_logits.chunks_exact_mut(n_features).zip(grad) {
+                    row.iter_mut().for_each(|slope| *slope *= upstream);
+                }
+            } else {
+                for (slope, &upstream) in d_logits.iter_mut().zip(grad) {
+                    *slope *= upstream;
+                }
+            }
+            Ok(d_logits)
         })?;
         let d_logits = Tensor::from_vec(d_logits, logits.shape(), logits.device())?;
         Ok((None, Some(d_logits)))

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 /// The optimiser's state: its step count and each variable's first and second moments, in
 /// the order of the variables it was built with.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct AdamState {
     /// Steps taken.
     pub(crate) step: u64,
@@ -99,6 +99,23 @@ impl AdamW {
                     .collect::<candle_core::Result<_>>()?,
             }),
         }
+    }
+
+    /// [`AdamW::state`] written over `state`, reusing its buffers: no allocation once they
+    /// have the moments' sizes (a state is taken at every epoch boundary).
+    pub(crate) fn state_into(&self, state: &mut AdamState) -> candle_core::Result<()> {
+        match self {
+            Self::Host(adam) => {
+                state.step = adam.step_t;
+                state.moments.resize_with(adam.vars.len(), Default::default);
+                for ((_, m, v), (saved_m, saved_v)) in adam.vars.iter().zip(&mut state.moments) {
+                    saved_m.clone_from(m);
+                    saved_v.clone_from(v);
+                }
+            }
+            Self::Device(_) => *state = self.state()?,
+        }
+        Ok(())
     }
 
     /// Continue from `state` (taken from an optimiser over variables of the same shapes).
@@ -554,6 +571,13 @@ mod tests {
             }
             let state = adam.state().unwrap();
             assert_eq!(state.step, 3);
+            // written over an older state, the moments equal a fresh copy
+            let mut reused = AdamState {
+                step: 1,
+                moments: vec![(vec![9.0; 6], vec![9.0; 6])],
+            };
+            adam.state_into(&mut reused).unwrap();
+            assert_eq!(reused, state);
             let resumed = Var::from_tensor(&first.as_tensor().copy().unwrap()).unwrap();
             let mut adam = make(&resumed);
             adam.set_state(&state).unwrap();

@@ -19,9 +19,10 @@ use crate::train::gene_weights::{
 };
 use crate::train::library_weights::library_weight_scales;
 use crate::train::loss::{Losses, kl_weight, penalty};
-use crate::train::optim::AdamW;
+use crate::train::optim::{AdamState, AdamW};
 use crate::train::resume::{ResumeInfo, TrainState, is_trainable, trainable_names};
 use crate::train::shards::{self, LossSettings, add_gradients, terms};
+use crate::train::snapshot::Snapshot;
 use crate::vae::{Buffers, Minibatch, Standardization, Vae};
 
 /// Offset between the training seed and the seed of validation noise, so validation draws
@@ -216,16 +217,21 @@ impl<'a> Trainer<'a> {
         record.ok_or_else(|| Error::Data("training was stopped".to_string()))
     }
 
-    /// The state at this epoch boundary, with the caller's early-stopping bookkeeping.
+    /// The state at this epoch boundary, with the caller's early-stopping bookkeeping:
+    /// `weights` refreshed to the model's values, the moments written over `optimizer` (the
+    /// previous state's, so that no buffer is allocated again).
     fn state(
         &mut self,
         history: &History,
         best: f64,
         since_best: usize,
-        best_weights: Option<&Vec<(String, Tensor)>>,
+        weights: &Snapshot,
+        best_weights: Option<&Snapshot>,
+        mut optimizer: AdamState,
     ) -> Result<TrainState> {
         let to_u32 = |rows: &[usize]| rows.iter().map(|&r| r as u32).collect();
-        let optimizer = self.optimizer.state()?;
+        self.optimizer.state_into(&mut optimizer)?;
+        weights.refresh(self.vae)?;
         Ok(TrainState {
             info: ResumeInfo {
                 epochs_done: self.epochs_done,
@@ -242,8 +248,8 @@ impl<'a> Trainer<'a> {
             validation_rows: to_u32(&self.validation_rows),
             optimizer,
             trainable: self.trainable_names.clone(),
-            weights: self.vae.variables_copy()?,
-            best_weights: best_weights.cloned(),
+            weights: weights.values(),
+            best_weights: best_weights.map(Snapshot::values),
         })
     }
 
@@ -482,13 +488,26 @@ impl Vae {
                     state.info.history.clone(),
                     state.info.best_loss.unwrap_or(f64::INFINITY),
                     state.info.epochs_since_best,
-                    state.best_weights.clone(),
+                    state
+                        .best_weights
+                        .as_deref()
+                        .map(Snapshot::from_values)
+                        .transpose()?,
                 )
             }
             None => (History::default(), f64::INFINITY, 0, None),
         };
         let restore_best = config.early_stopping.is_some_and(|s| s.restore_best);
-        let mut last = trainer.state(&history, best, since_best, best_weights.as_ref())?;
+        // Taken once, refreshed in place at every epoch boundary.
+        let last_weights = Snapshot::take(trainer.vae)?;
+        let mut last = trainer.state(
+            &history,
+            best,
+            since_best,
+            &last_weights,
+            best_weights.as_ref(),
+            AdamState::default(),
+        )?;
         let mut end = TrainEnd::Finished;
         while trainer.epochs_done < config.epochs && !history.stopped_early {
             if stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
@@ -517,7 +536,10 @@ impl Vae {
                 history.best_epoch = Some(record.epoch);
                 since_best = 0;
                 if restore_best {
-                    best_weights = Some(trainer.vae.variables_copy()?);
+                    match &best_weights {
+                        Some(snapshot) => snapshot.refresh(trainer.vae)?,
+                        None => best_weights = Some(Snapshot::take(trainer.vae)?),
+                    }
                 }
             } else {
                 since_best += 1;
@@ -529,13 +551,21 @@ impl Vae {
             {
                 history.stopped_early = true;
             }
-            last = trainer.state(&history, best, since_best, best_weights.as_ref())?;
+            let optimizer = std::mem::take(&mut last.optimizer);
+            last = trainer.state(
+                &history,
+                best,
+                since_best,
+                &last_weights,
+                best_weights.as_ref(),
+                optimizer,
+            )?;
         }
         drop(trainer);
         match end {
             TrainEnd::Finished => {
                 if restore_best && let Some(weights) = &best_weights {
-                    self.set_variables(weights)?;
+                    self.set_variables(&weights.values())?;
                     last.info.restored_best = true;
                 }
             }
