@@ -8,4 +8,6 @@ pub(crate) mod categorical;
 pub(crate) mod linear;
 pub(crate) mod negative_binomial;
 pub mod special;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub(crate) mod zero_inflated_negative_binomial;

@@ -234,6 +234,7 @@ pub(crate) fn composite_log_prob(
 
 #[cfg(test)]
 mod tests {
+    use crate::ops::test_support::assert_same_gradient;
     use candle_core::{Device, Tensor, Var};
 
     use super::{BinomialOp, Trials, composite_log_prob as composite};
@@ -282,26 +283,7 @@ mod tests {
                 x.device(),
             )?
             .reshape(reference.shape())?;
-            let grad_fused = fused.mul(&weights)?.sum_all()?.backward()?;
-            let grad_composite = reference.mul(&weights)?.sum_all()?.backward()?;
-            let (a, b) = (
-                grad_fused
-                    .get(&var)
-                    .unwrap()
-                    .flatten_all()?
-                    .to_vec1::<f32>()?,
-                grad_composite
-                    .get(&var)
-                    .unwrap()
-                    .flatten_all()?
-                    .to_vec1::<f32>()?,
-            );
-            for (a, b) in a.iter().zip(&b) {
-                assert!(
-                    (a - b).abs() <= 1e-5 * b.abs().max(1.0),
-                    "gradient {a} vs {b}"
-                );
-            }
+            assert_same_gradient(&fused, &reference, &weights, &var)?;
         }
         Ok(())
     }

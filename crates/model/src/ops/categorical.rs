@@ -141,6 +141,7 @@ impl CustomOp2 for CategoricalOp {
 
 #[cfg(test)]
 mod tests {
+    use crate::ops::test_support::assert_same_gradient;
     use candle_core::{D, Device, Tensor, Var};
     use candle_nn::ops::log_softmax;
 
@@ -204,26 +205,7 @@ mod tests {
             a[0]
         );
         let weights = Tensor::new(&[0.5f32, 2.0], x.device())?;
-        let grad_fused = fused.mul(&weights)?.sum_all()?.backward()?;
-        let grad_composite = reference.mul(&weights)?.sum_all()?.backward()?;
-        let (a, b) = (
-            grad_fused
-                .get(&var)
-                .unwrap()
-                .flatten_all()?
-                .to_vec1::<f32>()?,
-            grad_composite
-                .get(&var)
-                .unwrap()
-                .flatten_all()?
-                .to_vec1::<f32>()?,
-        );
-        for (a, b) in a.iter().zip(&b) {
-            assert!(
-                (a - b).abs() <= 1e-5 * b.abs().max(1.0),
-                "gradient {a} vs {b}"
-            );
-        }
+        assert_same_gradient(&fused, &reference, &weights, &var)?;
         Ok(())
     }
 
