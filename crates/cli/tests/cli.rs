@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{fails, model_config, ok, read_tsv, s, testdata};
+use common::{fails, model_config, ok, read_tsv, s, testdata, train_family};
 
 #[test]
 fn embed_fasta_writes_one_latent_row_per_contig() {
@@ -910,22 +910,7 @@ fn eve_preset_trains_a_bayesian_decoder_and_scores() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model");
     let msa = testdata("family.a2m");
-    ok(&[
-        "train",
-        "--msa",
-        s(&msa),
-        "--preset",
-        "eve",
-        "--hidden",
-        "32",
-        "--latent-dim",
-        "4",
-        "--epochs",
-        "2",
-        "-q",
-        "-o",
-        s(&model),
-    ]);
+    train_family(&model, &["--preset", "eve"]);
     let config = model_config(&model);
     let decoder = &config["vae"]["decoder"];
     assert_eq!(decoder["kind"], "bayesian");

@@ -7,28 +7,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{fails, model_config, ok, read_tsv, s, testdata};
-
-/// Trains a small model on the committed family with `flags` into `model`.
-fn train(model: &Path, flags: &[&str]) {
-    let msa = testdata("family.a2m");
-    let mut args = vec![
-        "train",
-        "--msa",
-        s(&msa),
-        "--hidden",
-        "32",
-        "--latent-dim",
-        "4",
-        "--epochs",
-        "2",
-        "-q",
-        "-o",
-        s(model),
-    ];
-    args.extend_from_slice(flags);
-    ok(&args);
-}
+use common::{fails, model_config, ok, read_tsv, s, testdata, train_family};
 
 /// `score` of three mutations with 3 samples, as text.
 fn score(model: &Path, dir: &Path, name: &str) -> String {
@@ -58,7 +37,7 @@ fn score(model: &Path, dir: &Path, name: &str) -> String {
 fn decoder_flags_choose_the_bayesian_decoder_and_its_options() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model");
-    train(
+    train_family(
         &model,
         &[
             "--decoder",
@@ -82,7 +61,7 @@ fn decoder_flags_choose_the_bayesian_decoder_and_its_options() {
     );
     // `--decoder standard` over a preset's Bayesian decoder.
     let standard = dir.path().join("standard");
-    train(&standard, &["--preset", "eve", "--decoder", "standard"]);
+    train_family(&standard, &["--preset", "eve", "--decoder", "standard"]);
     assert_eq!(
         model_config(&standard)["vae"]["decoder"]["kind"],
         "standard"
@@ -93,7 +72,7 @@ fn decoder_flags_choose_the_bayesian_decoder_and_its_options() {
 fn deepsequence_preset_trains_a_sparse_bayesian_decoder() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model");
-    train(&model, &["--preset", "deepsequence"]);
+    train_family(&model, &["--preset", "deepsequence"]);
     let config = model_config(&model);
     let decoder = &config["vae"]["decoder"];
     assert_eq!(decoder["kind"], "bayesian");

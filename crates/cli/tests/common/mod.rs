@@ -88,3 +88,25 @@ pub const TRAIN: [&str; 8] = [
     "--latent-dim",
     "3",
 ];
+
+/// Trains a small model (hidden 32, latent 4, 2 epochs) on the committed protein family
+/// `family.a2m` with `flags` into `model`.
+pub fn train_family(model: &Path, flags: &[&str]) {
+    let msa = testdata("family.a2m");
+    let mut args = vec![
+        "train",
+        "--msa",
+        s(&msa),
+        "--hidden",
+        "32",
+        "--latent-dim",
+        "4",
+        "--epochs",
+        "2",
+        "-q",
+        "-o",
+        s(model),
+    ];
+    args.extend_from_slice(flags);
+    ok(&args);
+}

@@ -256,6 +256,17 @@ mod tests {
         Tensor::from_vec(values, (2, 3), &Device::Cpu).unwrap()
     }
 
+    /// The hidden layer at the variational means, by hand: relu(z W₀ᵀ + b₀).
+    fn hidden_by_hand(vars: &std::collections::HashMap<String, candle_core::Var>) -> Tensor {
+        let var = |name: &str| vars[name].as_tensor().clone();
+        z().matmul(&var("decoder.layers.0.weight_mean").t().unwrap())
+            .unwrap()
+            .broadcast_add(&var("decoder.layers.0.bias_mean"))
+            .unwrap()
+            .relu()
+            .unwrap()
+    }
+
     /// Without noise the decoder is deterministic and is the network of the means: with
     /// no dictionary or temperature, relu(z W₀ᵀ + b₀) Wᵀ + b from the `_mean` tensors.
     #[test]
@@ -271,13 +282,7 @@ mod tests {
         assert_eq!(first, values(&decoder.forward(&z(), None, false).unwrap()));
         let vars = varmap.data().lock().unwrap();
         let var = |name: &str| vars[name].as_tensor().clone();
-        let hidden = z()
-            .matmul(&var("decoder.layers.0.weight_mean").t().unwrap())
-            .unwrap()
-            .broadcast_add(&var("decoder.layers.0.bias_mean"))
-            .unwrap()
-            .relu()
-            .unwrap();
+        let hidden = hidden_by_hand(&vars);
         let by_hand = hidden
             .matmul(&var("decoder.out.weight_mean").t().unwrap())
             .unwrap()
@@ -371,15 +376,7 @@ mod tests {
             .set(&Tensor::from_vec(scales.clone(), (3, 4), &Device::Cpu).unwrap())
             .unwrap();
         let logits = values(&decoder.forward(&z(), None, false).unwrap());
-        let hidden = z()
-            .matmul(&var("decoder.layers.0.weight_mean").t().unwrap())
-            .unwrap()
-            .broadcast_add(&var("decoder.layers.0.bias_mean"))
-            .unwrap()
-            .relu()
-            .unwrap()
-            .to_vec2::<f32>()
-            .unwrap();
+        let hidden = hidden_by_hand(&vars).to_vec2::<f32>().unwrap();
         let weight = var("decoder.out.weight_mean").to_vec2::<f32>().unwrap();
         let bias = values(&var("decoder.out.bias_mean"));
         for (row, h) in hidden.iter().enumerate() {
