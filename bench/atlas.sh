@@ -17,22 +17,9 @@ python=${PYTHON:-bench/.venv/bin/python}
 vaebio=${VAEBIO:-target/release/vaebio}
 
 [[ -n ${VAEBIO:-} ]] || cargo build --release -q -p vaebio
-if [[ ! -f $data/counts.h5ad ]]; then
-  "$python" bench/make_scale_counts.py --cells "$cells" --genes "$genes" --seed 19 --out "$data" \
-    --h5ad-only
-fi
+source bench/scale_lib.sh
+scale_h5ad
 echo "$cells x $genes, $epochs epochs, $(nproc) cores; $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
-
-measure() { # name, then the command
-  local name=$1
-  shift
-  /usr/bin/time -v -o "$data/time_$name.txt" "$@"
-  awk -v n="$name" -F': ' '
-    /Elapsed/ { wall = $2 } /User time/ { user = $2 } /System time/ { sys = $2 }
-    /Maximum resident/ { rss = $2 }
-    END { printf "%-8s wall %s  CPU %.0f s (user %.0f + sys %.0f)  peak RSS %.2f GB\n",
-          n, wall, user + sys, user, sys, rss / 1e6 }' "$data/time_$name.txt"
-}
 
 rm -rf "$data/model"
 measure embed "$vaebio" embed --h5ad "$data/counts.h5ad" --epochs "$epochs" --quiet \

@@ -21,23 +21,9 @@ scvi_python=${SCVI_PYTHON:-$python}
 vaebio=${VAEBIO:-target/release/vaebio}
 
 [[ -n ${VAEBIO:-} ]] || cargo build --release -q -p vaebio
-if [[ ! -f $data/counts.h5ad ]]; then
-  "$python" bench/make_scale_counts.py --cells "$cells" --genes "$genes" --seed 19 --out "$data" \
-    --h5ad-only
-fi
+source bench/scale_lib.sh
+scale_h5ad
 echo "$cells cells x $genes genes, $epochs epoch(s), $threads thread(s); $(date -u +%F), load $(cut -d' ' -f1-3 /proc/loadavg)"
-
-measure() { # name, then the command
-  local name=$1
-  shift
-  /usr/bin/time -v -o "$data/time_$name.txt" "$@" > "$data/stdout_$name.txt"
-  local wall rss user
-  wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$data/time_$name.txt")
-  user=$(sed -n 's/.*User time (seconds): //p' "$data/time_$name.txt")
-  rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$data/time_$name.txt")
-  awk -v n="$name" -v w="$wall" -v u="$user" -v r="$rss" \
-    'BEGIN { printf "%-10s wall %8s  user CPU %7.1f s  peak RSS %5.2f GB\n", n, w, u, r / 1e6 }'
-}
 
 for ((i = 1; i <= repeats; i++)); do
   measure vaebio "$vaebio" embed --h5ad "$data/counts.h5ad" --epochs "$epochs" \
