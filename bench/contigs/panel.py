@@ -28,6 +28,10 @@ clusters the plain latent means (`vaebio bin --latent latent.tsv`, i.e. `--laten
 none`); the report adds F's bins against those and against PCA-10's (issue 17's comparison of
 the latent scaling, bench/README.md).
 
+`--versus F` also runs the same cells with embed flags F instead (`--versus ""`: the default)
+on the same build and adds the paired differences of `--embed-flags` against F (kNN, k-means
+ARI, bin ARI, genomes recovered), e.g. `--embed-flags "--tnf-weight length" --versus ""`.
+
 Tune on `--half tuning` only; `--half confirmation` is for the claims made afterwards.
 `--sets a,b` runs only those; `--reuse` reads results kept from an earlier run with the same
 embed flags instead of embedding again.
@@ -50,6 +54,8 @@ from bins import bin_scores  # noqa: E402
 PANEL = os.path.join(HERE, "panel.tsv")
 PRECISION, RECALL = 0.95, 0.90
 BIN_PCA = 10
+METRICS = (("knn", "15-NN accuracy"), ("ari", "k-means ARI"), ("bin_ari", "bin ARI"),
+           ("recovered", "genomes recovered"))
 KEYS = ("knn", "pca_knn", "ari", "pca_ari", "bin_ari", "pca_bin_ari", "recovered",
         "pca_recovered", "seconds")
 
@@ -100,6 +106,24 @@ def run_seed(vaebio, prefix, stem, seed, flags, bin_flags):
     with open(latent) as table:
         cell["contigs"] = sum(1 for _ in table) - 1
     return cell
+
+
+def flags_tag(flags):
+    """The file-name tag of a run with FLAGS (`default` without any)."""
+    return "default" if not flags else "".join(c if c.isalnum() else "_" for c in flags)
+
+
+def report_versus(results, embed_flags, versus):
+    """The paired differences of EMBED_FLAGS against VERSUS, from each cell's `base_` keys."""
+    name = f"`{versus or 'default'}`"
+    means = ", ".join(
+        f"{title} {np.mean([info['mean'][key] for info in results.values()]):.3f} against "
+        f"{np.mean([info['mean']['base_' + key] for info in results.values()]):.3f}"
+        for key, title in METRICS)
+    print(f"- `{embed_flags}` against {name}, mean of {len(results)} sets: {means}")
+    for key, title in METRICS:
+        print(paired_line(f"{title}, `{embed_flags}` − {name}", results, key, "base_" + key,
+                          baseline=name))
 
 
 def report(half, results, seeds, embed_flags, bin_flags):
@@ -155,6 +179,8 @@ def main():
     parser.add_argument("--embed-flags", default="", help="extra `vaebio embed` flags")
     parser.add_argument("--bin-flags", default="",
                         help="a `vaebio bin` option to compare with the default's bins")
+    parser.add_argument("--versus", default=None,
+                        help="embed flags of a baseline run on the same cells (\"\": the default)")
     parser.add_argument("--sets", default=None, help="only these names, comma-separated")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse kept results of the same set, seed and embed flags")
@@ -164,7 +190,7 @@ def main():
     wanted = set(args.sets.split(",")) if args.sets else None
     seeds = [seed for seed in args.seeds.split(",") if seed]
     flags = " ".join(f for f in (args.embed_flags.strip(), args.bin_flags.strip()) if f)
-    tag = "default" if not flags else "".join(c if c.isalnum() else "_" for c in flags)
+    tag = flags_tag(flags)
     panel = read_panel(args.panel)
     for half in halves:
         results = {}
@@ -183,10 +209,20 @@ def main():
                       f"(PCA {cell['pca_ari']:.3f}), bin ARI {cell['bin_ari']:.3f} "
                       f"(PCA-10 {cell['pca_bin_ari']:.3f}), {cell['seconds']:.0f} s",
                       file=sys.stderr, flush=True)
+                if args.versus is not None:
+                    base_stem = f"{prefix}_{flags_tag(args.versus.strip())}_s{seed}"
+                    base = cached_cell(base_stem + ".json", args.reuse, lambda: run_seed(
+                        args.vaebio, prefix, base_stem, seed, args.versus, ""))
+                    cell.update({"base_" + key: base[key] for key, _ in METRICS})
+                    print(f"  versus `{args.versus}`: kNN {base['knn']:.3f}, ARI "
+                          f"{base['ari']:.3f}, bin ARI {base['bin_ari']:.3f}, recovered "
+                          f"{base['recovered']:.1f}", file=sys.stderr, flush=True)
                 cells.append(cell)
             genomes = row["flags"].split("--genomes ")[1].split()[0].count(",") + 1
             results[row["name"]] = {"genomes": genomes, "cells": cells}
         report(half, results, seeds, args.embed_flags, args.bin_flags)
+        if args.versus is not None and results:
+            report_versus(results, args.embed_flags, args.versus.strip())
 
 
 if __name__ == "__main__":

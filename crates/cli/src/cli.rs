@@ -173,6 +173,11 @@ pub struct FeatureOptions {
     /// file name stem), fed as --abundance.
     #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["abundance", "bam"], help_heading = "Sequences")]
     pub aemb: Vec<PathBuf>,
+    /// Sequences: per-contig weights on the reconstruction in training: `none`, or `length`
+    /// (proportional to the contig's length, capped at 20 kb, averaging 1: a longer contig's
+    /// 4-mer frequencies are less noisy). See docs/recipes/contigs.md.
+    #[arg(long, value_enum, default_value_t = TnfWeightArg::None, value_name = "WEIGHT", help_heading = "Sequences")]
+    pub tnf_weight: TnfWeightArg,
     /// Alignments: drop focus columns with more than this fraction of gaps.
     #[arg(
         long,
@@ -261,6 +266,15 @@ pub struct FeatureOptions {
     /// columns are concatenated to the decoder's input, the others injected like the batch.
     #[arg(long, value_name = "FILE[:COL,...]")]
     pub covariates: Option<String>,
+}
+
+/// Per-contig reconstruction weights for `--tnf-weight`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TnfWeightArg {
+    /// Every contig weighs 1.
+    None,
+    /// In proportion to the contig's length (capped), averaging 1.
+    Length,
 }
 
 /// Missing-genotype policies.

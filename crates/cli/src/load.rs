@@ -9,6 +9,7 @@ use vaebio_io::features::abundance::append_abundance;
 use vaebio_io::features::composition::{Alphabet, SequenceFeatures, SequenceOptions};
 use vaebio_io::features::gene_filter::{CountFilter, filter_counts};
 use vaebio_io::features::hvg::{HvgOptions, highly_variable_genes};
+use vaebio_io::features::length_weights::{LENGTH_WEIGHT_CAP_BP, length_weights};
 use vaebio_io::formats::alignment::{Alignment, AlignmentOptions, MsaFormat, alignment_from_input};
 use vaebio_io::formats::h5ad::H5adOptions;
 use vaebio_io::formats::mtx::{GENE_EXPRESSION, MtxOptions};
@@ -16,9 +17,9 @@ use vaebio_io::formats::table::ExpressionOptions;
 use vaebio_io::formats::tenx_h5::TenxH5Options;
 use vaebio_io::formats::vcf::{MissingPolicy, VcfOptions};
 use vaebio_io::{AbundanceTransform, FeatureMatrix, Featurization};
-use vaebio_model::Dataset;
+use vaebio_model::{Dataset, WeightScope};
 
-use crate::cli::{FeatureOptions, InputArgs, MissingArg};
+use crate::cli::{FeatureOptions, InputArgs, MissingArg, TnfWeightArg};
 use crate::commands::BadInput;
 use crate::depths::DepthSource;
 use crate::extra_covariates::ExtraCovariates;
@@ -33,8 +34,9 @@ pub struct Loaded {
     pub matrix: FeatureMatrix,
     /// What the values are.
     pub kind: DataKind,
-    /// Per-observation loss weights (alignment sequence weights).
-    pub weights: Option<Vec<f32>>,
+    /// Per-observation loss weights (alignment sequence weights on the ELBO, contig length
+    /// weights on the reconstruction) and what they scale.
+    pub weights: Option<(Vec<f32>, WeightScope)>,
     /// One-hot states per alignment column.
     pub n_states: Option<usize>,
     /// Alleles per genotype (VCF), the largest when they differ.
@@ -68,8 +70,8 @@ impl Loaded {
                 .with_categorical(&covariates.categorical)?
                 .with_continuous(&covariates.continuous)?;
         }
-        if let Some(weights) = &self.weights {
-            data = data.with_weights(weights)?;
+        if let Some((weights, scope)) = &self.weights {
+            data = data.with_scoped_weights(weights, *scope)?;
         }
         if let Some(ploidies) = &self.ploidies {
             data = data.with_trials(ploidies)?;
@@ -87,6 +89,7 @@ pub fn load(input: &InputArgs, seed: u64, bar: &ProgressBar) -> Result<Loaded> {
             Source { path, bar },
             sequence_options(options)?,
             DepthSource::from_options(options),
+            options.tnf_weight,
         ),
         InputSource::Msa(path) => load_msa(
             Source { path, bar },
@@ -147,7 +150,12 @@ pub fn load_like(
                 alphabet: Some(*alphabet),
                 min_length: Some(input.options.min_length.unwrap_or(*min_length)),
             };
-            load_fasta(Source { path, bar }, options, depths)
+            load_fasta(
+                Source { path, bar },
+                options,
+                depths,
+                input.options.tnf_weight,
+            )
         }
         (
             InputSource::Msa(path),
@@ -294,6 +302,7 @@ fn load_fasta(
     source: Source<'_>,
     options: SequenceOptions,
     depths: Option<DepthSource<'_>>,
+    tnf_weight: TnfWeightArg,
 ) -> Result<Loaded> {
     let path = source.path;
     options.validate()?;
@@ -348,7 +357,13 @@ fn load_fasta(
         } else {
             DataKind::Dna
         },
-        weights: None,
+        weights: match tnf_weight {
+            TnfWeightArg::None => None,
+            TnfWeightArg::Length => Some((
+                length_weights(&report.kept_lengths, LENGTH_WEIGHT_CAP_BP),
+                WeightScope::Reconstruction,
+            )),
+        },
         n_states: None,
         ploidy: None,
         ploidies: None,
@@ -510,7 +525,7 @@ fn load_msa(source: Source<'_>, settings: MsaSettings) -> Result<Loaded> {
     }
     Ok(Loaded {
         kind: DataKind::Alignment,
-        weights: Some(alignment.weights),
+        weights: Some((alignment.weights, WeightScope::Elbo)),
         n_states: Some(alignment.n_states),
         ploidy: None,
         ploidies: None,

@@ -7,6 +7,7 @@ pub mod composition;
 pub mod gene_filter;
 pub mod hvg;
 pub mod kmer;
+pub mod length_weights;
 pub mod one_hot;
 pub mod sequence_weights;
 pub mod tnf;

@@ -21,7 +21,21 @@ pub struct Dataset<'a> {
     categorical: &'a [Vec<u32>],
     continuous: &'a [Vec<f32>],
     weights: Option<&'a [f32]>,
+    weight_scope: WeightScope,
     trials: Option<&'a [u8]>,
+}
+
+/// Which part of a row's loss its weight scales.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WeightScope {
+    /// The whole ELBO, reconstruction and KL: the row counts `weight` times (EVE's sequence
+    /// weights); the loss is divided by the sum of the weights.
+    #[default]
+    Elbo,
+    /// The reconstruction only, as a precision: the row's values are `weight` times as
+    /// trustworthy (a contig's composition by its length), its KL is untouched; the loss is
+    /// divided by the number of rows, so weights averaging 1 keep the balance with the KL.
+    Reconstruction,
 }
 
 impl<'a> Dataset<'a> {
@@ -33,6 +47,7 @@ impl<'a> Dataset<'a> {
             categorical: &[],
             continuous: &[],
             weights: None,
+            weight_scope: WeightScope::Elbo,
             trials: None,
         }
     }
@@ -92,8 +107,15 @@ impl<'a> Dataset<'a> {
         Ok(())
     }
 
-    /// Attach a loss weight per row; weights must be finite and not negative.
-    pub fn with_weights(mut self, weights: &'a [f32]) -> Result<Self> {
+    /// Attach a loss weight per row, scaling its whole ELBO; weights must be finite and not
+    /// negative.
+    pub fn with_weights(self, weights: &'a [f32]) -> Result<Self> {
+        self.with_scoped_weights(weights, WeightScope::Elbo)
+    }
+
+    /// Attach a loss weight per row that scales the part of its loss `scope` says; weights
+    /// must be finite and not negative.
+    pub fn with_scoped_weights(mut self, weights: &'a [f32], scope: WeightScope) -> Result<Self> {
         if weights.len() != self.rows.n_rows() {
             return Err(Error::Data(format!(
                 "{} weights for {} rows — give one weight per row",
@@ -109,6 +131,7 @@ impl<'a> Dataset<'a> {
             )));
         }
         self.weights = Some(weights);
+        self.weight_scope = scope;
         Ok(self)
     }
 
@@ -162,6 +185,11 @@ impl<'a> Dataset<'a> {
     /// The loss weight per row, if given.
     pub fn weights(&self) -> Option<&'a [f32]> {
         self.weights
+    }
+
+    /// What the row weights scale.
+    pub fn weight_scope(&self) -> WeightScope {
+        self.weight_scope
     }
 
     /// The binomial trials of each value, row-major, if given.

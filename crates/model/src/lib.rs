@@ -67,7 +67,7 @@ pub use config::{
     Activation, BayesianDecoder, DecoderKind, EarlyStopping, FeatureGroup, InputTransform,
     KlWarmup, LogitSparsity, LrSchedule, Norm, Sparsity, TrainConfig, VaeConfig,
 };
-pub use data::{Dataset, DenseMatrix, DenseView, RowError, RowSource};
+pub use data::{Dataset, DenseMatrix, DenseView, RowError, RowSource, WeightScope};
 pub use device::device;
 pub use error::{Error, Result};
 pub use inference::Posterior;

@@ -8,7 +8,7 @@ use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{TrainConfig, VaeConfig};
-use crate::data::{Dataset, RowSource};
+use crate::data::{Dataset, RowSource, WeightScope};
 use crate::error::{Error, Result};
 use crate::likelihood::{Exposure, Likelihood};
 use crate::nn::decoder::Decoder;
@@ -480,6 +480,7 @@ impl Vae {
             categorical,
             continuous,
             weights,
+            weight_scope: data.weight_scope(),
             rows: n,
         })
     }
@@ -600,6 +601,8 @@ pub(crate) struct Minibatch {
     pub(crate) continuous: Option<Tensor>,
     /// The rows' loss weights and their sum.
     pub(crate) weights: Option<(Tensor, f64)>,
+    /// What the weights scale.
+    pub(crate) weight_scope: WeightScope,
     pub(crate) rows: usize,
 }
 
@@ -641,15 +644,27 @@ impl Minibatch {
                 Some((weights, sum)) => Some((rows(weights)?, *sum)),
                 None => None,
             },
+            weight_scope: self.weight_scope,
             rows: len,
         })
     }
 
-    /// What the loss is divided by: the row count, or the sum of the row weights.
+    /// What the loss is divided by: the sum of the row weights when they scale the whole
+    /// ELBO, else the row count.
     pub(crate) fn divisor(&self) -> f64 {
-        self.weights
-            .as_ref()
-            .map_or(self.rows as f64, |(_, sum)| *sum)
+        match (&self.weights, self.weight_scope) {
+            (Some((_, sum)), WeightScope::Elbo) => *sum,
+            _ => self.rows as f64,
+        }
+    }
+
+    /// The row weights of the KL term: the row weights unless they scale the reconstruction
+    /// only.
+    pub(crate) fn kl_weights(&self) -> Option<&Tensor> {
+        match (&self.weights, self.weight_scope) {
+            (Some((weights, _)), WeightScope::Elbo) => Some(weights),
+            _ => None,
+        }
     }
 }
 

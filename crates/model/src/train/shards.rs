@@ -125,7 +125,7 @@ pub(crate) fn terms(
     let weights = batch.weights.as_ref().map(|(weights, _)| weights);
     let divisor = divisor.max(f64::MIN_POSITIVE);
     let recon = (weighted_sum(&log_px.neg()?, weights)? / divisor)?;
-    let kl = (weighted_sum(&kl, weights)? / divisor)?;
+    let kl = (weighted_sum(&kl, batch.kl_weights())? / divisor)?;
     let objective = (&recon + (&kl * settings.kl_weight)?)?;
     Ok(Terms {
         objective,
@@ -290,6 +290,61 @@ fn merge_layer(parts: &[(f64, Vec<f32>, Vec<f32>)], device: &Device) -> Result<M
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Row weights by hand, on one evaluation pass (same noise each time) of 4 rows with
+    /// per-row −log p(x | z) r_i and KL k_i: unweighted, recon = Σr/4 and KL = Σk/4; weights 2
+    /// on the reconstruction only double the recon and keep the KL; weights 2 on the whole
+    /// ELBO give Σ2r/8 and Σ2k/8, the unweighted values.
+    #[test]
+    fn row_weights_scale_what_their_scope_says() -> Result<()> {
+        use crate::VaeConfig;
+        use crate::data::{Dataset, DenseView, WeightScope};
+        use crate::likelihood::Likelihood;
+        use crate::vae::{Buffers, Vae};
+        let values: Vec<f32> = (0..12).map(|i| (i as f32 * 0.37).sin()).collect();
+        let view = DenseView::new(&values, 3)?;
+        let config = VaeConfig {
+            hidden: vec![4],
+            latent: 2,
+            ..VaeConfig::new(
+                3,
+                Likelihood::Gaussian {
+                    learned_variance: false,
+                },
+            )
+        };
+        let vae = Vae::new(config, &Device::Cpu)?;
+        let settings = LossSettings {
+            library_scales: None,
+            kl_weight: 1.0,
+        };
+        let twos = [2.0f32; 4];
+        let run = |data: Dataset| -> Result<(f64, f64)> {
+            let batch = vae.assemble(&data, &[0, 1, 2, 3], &mut Buffers::default())?;
+            let t = terms(
+                &vae,
+                &batch,
+                &settings,
+                batch.divisor(),
+                &mut Noise::new(7),
+                None,
+            )?;
+            Ok((t.recon, t.kl))
+        };
+        let (recon, kl) = run(Dataset::new(&view))?;
+        let (scoped_recon, scoped_kl) =
+            run(Dataset::new(&view).with_scoped_weights(&twos, WeightScope::Reconstruction)?)?;
+        let (elbo_recon, elbo_kl) = run(Dataset::new(&view).with_weights(&twos)?)?;
+        assert!(kl > 0.0 && recon > 0.0);
+        assert!(
+            (scoped_recon - 2.0 * recon).abs() < 1e-5 * recon,
+            "{scoped_recon} {recon}"
+        );
+        assert!((scoped_kl - kl).abs() < 1e-6 * kl);
+        assert!((elbo_recon - recon).abs() < 1e-6 * recon);
+        assert!((elbo_kl - kl).abs() < 1e-6 * kl);
+        Ok(())
+    }
 
     #[test]
     fn shards_are_even_and_fixed_by_the_rows() {

@@ -11,7 +11,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Norm, TrainConfig};
-use crate::data::Dataset;
+use crate::data::{Dataset, WeightScope};
 use crate::error::{Error, Result};
 use crate::noise::Noise;
 use crate::train::gene_weights::{
@@ -170,9 +170,11 @@ impl<'a> Trainer<'a> {
             && config.grad_clip.is_none()
             && optimizer.fuse_l2(&vae.penalised(), config.l2);
         vae.train_config = Some(config.clone());
-        let n_eff = match data.weights() {
-            Some(weights) => train_rows.iter().map(|&r| f64::from(weights[r])).sum(),
-            None => train_rows.len() as f64,
+        let n_eff = match (data.weights(), data.weight_scope()) {
+            (Some(weights), WeightScope::Elbo) => {
+                train_rows.iter().map(|&r| f64::from(weights[r])).sum()
+            }
+            _ => train_rows.len() as f64,
         };
         Ok(Self {
             vae,
