@@ -579,8 +579,8 @@ pub struct BinArgs {
     /// Smallest bin, in bp, that `--fasta-out` writes.
     #[arg(long, default_value_t = 200_000, value_name = "BP")]
     pub min_bin_size: u64,
-    /// Also write the latent means that were clustered (`.tsv` or `.npy`; scaled as
-    /// `--latent-scale` says).
+    /// Also write the posterior means of the contigs (`.tsv` or `.npy`), unscaled, as `embed`
+    /// writes them; `--latent-scale` changes only what is clustered.
     #[arg(long, value_name = "FILE")]
     pub latent_out: Option<PathBuf>,
     /// Cluster this latent table (`id`, `z1..zK`, ids = contig names) instead of training;
