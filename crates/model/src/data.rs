@@ -164,6 +164,15 @@ impl<'a> Dataset<'a> {
         self.weights
     }
 
+    /// What a minibatch of `rows` divides its loss by: the sum of their weights (in f64, in
+    /// row order), or their count when rows are unweighted.
+    pub(crate) fn divisor(&self, rows: &[usize]) -> f64 {
+        match self.weights {
+            Some(weights) => rows.iter().map(|&r| f64::from(weights[r])).sum(),
+            None => rows.len() as f64,
+        }
+    }
+
     /// The binomial trials of each value, row-major, if given.
     pub fn trials(&self) -> Option<&'a [u8]> {
         self.trials
