@@ -23,6 +23,6 @@ echo "$vaebio"
 torch=$(OMP_NUM_THREADS=$threads bench/.venv/bin/python bench/torch_vae.py \
   --counts "$counts" --genes 1000 --epochs "$epochs" --threads "$threads")
 echo "$torch"
-rate() { sed -E 's/.*samples\/s: ([0-9.]+).*/\1/' <<<"$1"; }
+rate() { sed -nE 's/.*samples\/s: ([0-9.]+).*/\1/p' <<<"$1"; }
 awk -v a="$(rate "$vaebio")" -v b="$(rate "$torch")" \
   'BEGIN { printf "ratio vaebio/pytorch: %.2f\n", a / b }'

@@ -10,7 +10,10 @@ use crate::error::{Error, Result};
 pub type RowError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A matrix of observations (rows) × features (columns) that can copy chosen rows out as f32.
-pub trait RowSource {
+///
+/// `Sync`: training threads read their own rows of one source at once (each shard of a
+/// minibatch gathers its rows; `vaebio-model`'s `train::shards`).
+pub trait RowSource: Sync {
     /// Number of observations.
     fn n_rows(&self) -> usize;
     /// Number of features per observation.

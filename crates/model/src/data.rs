@@ -192,6 +192,15 @@ impl<'a> Dataset<'a> {
         self.weight_scope
     }
 
+    /// What a minibatch of `rows` divides its loss by: the sum of their weights (in f64, in
+    /// row order) when the weights scale the whole ELBO, else their count.
+    pub(crate) fn divisor(&self, rows: &[usize]) -> f64 {
+        match (self.weights, self.weight_scope) {
+            (Some(weights), WeightScope::Elbo) => rows.iter().map(|&r| f64::from(weights[r])).sum(),
+            _ => rows.len() as f64,
+        }
+    }
+
     /// The binomial trials of each value, row-major, if given.
     pub fn trials(&self) -> Option<&'a [u8]> {
         self.trials

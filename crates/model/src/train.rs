@@ -7,6 +7,7 @@ pub mod gene_weights;
 pub mod library_weights;
 pub mod loss;
 pub(crate) mod optim;
+pub(crate) mod reduce;
 pub mod resume;
 pub(crate) mod shards;
 mod snapshot;

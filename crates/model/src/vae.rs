@@ -441,7 +441,7 @@ impl Vae {
         let weights = match data.weights() {
             Some(weights) => {
                 let chosen: Vec<f32> = rows.iter().map(|&r| weights[r]).collect();
-                let sum = chosen.iter().map(|&w| f64::from(w)).sum::<f64>();
+                let sum = data.divisor(rows);
                 Some((Tensor::from_vec(chosen, n, &self.device)?, sum))
             }
             None => None,
@@ -622,31 +622,6 @@ impl Minibatch {
             library_size: self.library.as_ref(),
             trials: self.trials.as_ref(),
         }
-    }
-
-    /// Rows `start..start + len` as views of the same storage (the weights keep the whole
-    /// minibatch's sum, the divisor of every shard's loss).
-    pub(crate) fn narrow(&self, start: usize, len: usize) -> candle_core::Result<Minibatch> {
-        let rows = |t: &Tensor| t.narrow(0, start, len);
-        Ok(Minibatch {
-            target: rows(&self.target)?,
-            input: rows(&self.input)?,
-            library: self.library.as_ref().map(rows).transpose()?,
-            trials: self.trials.as_ref().map(rows).transpose()?,
-            batches: self.batches.as_ref().map(rows).transpose()?,
-            categorical: self
-                .categorical
-                .iter()
-                .map(rows)
-                .collect::<candle_core::Result<_>>()?,
-            continuous: self.continuous.as_ref().map(rows).transpose()?,
-            weights: match &self.weights {
-                Some((weights, sum)) => Some((rows(weights)?, *sum)),
-                None => None,
-            },
-            weight_scope: self.weight_scope,
-            rows: len,
-        })
     }
 
     /// What the loss is divided by: the sum of the row weights when they scale the whole

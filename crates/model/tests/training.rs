@@ -1,6 +1,8 @@
 //! End-to-end behaviour of the model on tiny synthetic data: learning, separation,
 //! determinism, checkpoints, errors.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use candle_core::Device;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -214,7 +216,7 @@ fn an_exploding_loss_is_a_typed_error_naming_the_epoch() {
 /// gone.
 struct FailingRows<'a> {
     view: DenseView<'a>,
-    good: std::cell::Cell<usize>,
+    good: AtomicUsize,
 }
 
 impl vaebio_model::RowSource for FailingRows<'_> {
@@ -231,10 +233,15 @@ impl vaebio_model::RowSource for FailingRows<'_> {
     }
 
     fn try_fill_rows(&self, rows: &[usize], out: &mut [f32]) -> Result<(), vaebio_model::RowError> {
-        if self.good.get() == 0 {
+        // one count per read, also when training shards read at once (`RowSource: Sync`)
+        let left = self
+            .good
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |good| {
+                good.checked_sub(1)
+            });
+        if left.is_err() {
             return Err("cells.h5ad: X/data: truncated — copy it again".into());
         }
-        self.good.set(self.good.get() - 1);
         self.fill_rows(rows, out);
         Ok(())
     }
@@ -247,7 +254,7 @@ fn a_failed_row_read_stops_training_and_encoding_with_its_error() {
     for good in [0, 3] {
         let rows = FailingRows {
             view,
-            good: std::cell::Cell::new(good),
+            good: AtomicUsize::new(good),
         };
         let mut vae = Vae::new(small_config(4), &Device::Cpu).unwrap();
         let err = vae

@@ -11,7 +11,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Norm, TrainConfig};
-use crate::data::{Dataset, WeightScope};
+use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::noise::Noise;
 use crate::train::gene_weights::{
@@ -20,10 +20,11 @@ use crate::train::gene_weights::{
 use crate::train::library_weights::library_weight_scales;
 use crate::train::loss::{Losses, kl_weight, penalty};
 use crate::train::optim::{AdamState, AdamW};
+use crate::train::reduce::{GradientReduce, OrderedSum, add_gradients};
 use crate::train::resume::{ResumeInfo, TrainState, is_trainable, trainable_names};
-use crate::train::shards::{self, LossSettings, add_gradients, terms};
+use crate::train::shards::{self, LossSettings, terms};
 use crate::train::snapshot::Snapshot;
-use crate::vae::{Buffers, Minibatch, Standardization, Vae};
+use crate::vae::{Buffers, Standardization, Vae};
 
 /// Offset between the training seed and the seed of validation noise, so validation draws
 /// do not shift the training stream and are the same every epoch.
@@ -110,6 +111,8 @@ pub struct Trainer<'a> {
     /// only its value.
     l2_in_optimizer: bool,
     trainable: Vec<Var>,
+    /// How the shards' gradients become the step's ([`OrderedSum`] on one process).
+    reduce: Box<dyn GradientReduce>,
     trainable_names: Vec<String>,
     train_rows: Vec<usize>,
     validation_rows: Vec<usize>,
@@ -170,12 +173,7 @@ impl<'a> Trainer<'a> {
             && config.grad_clip.is_none()
             && optimizer.fuse_l2(&vae.penalised(), config.l2);
         vae.train_config = Some(config.clone());
-        let n_eff = match (data.weights(), data.weight_scope()) {
-            (Some(weights), WeightScope::Elbo) => {
-                train_rows.iter().map(|&r| f64::from(weights[r])).sum()
-            }
-            _ => train_rows.len() as f64,
-        };
+        let n_eff = data.divisor(&train_rows);
         Ok(Self {
             vae,
             data,
@@ -183,6 +181,7 @@ impl<'a> Trainer<'a> {
             optimizer,
             l2_in_optimizer,
             trainable,
+            reduce: Box::new(OrderedSum),
             trainable_names,
             train_rows,
             validation_rows,
@@ -308,10 +307,8 @@ impl<'a> Trainer<'a> {
         let result = (|| {
             for (index, &(start, end)) in bounds.iter().enumerate() {
                 let step_kl_weight = kl_weight(&self.config, self.epochs_done, self.steps_done);
-                let batch = self
-                    .vae
-                    .assemble(&self.data, &rows[start..end], &mut self.buffers)?;
-                let (mut grads, losses) = self.train_step(&batch, step_kl_weight)?;
+                let (mut grads, losses, rows_weight) =
+                    self.train_step(&rows[start..end], step_kl_weight)?;
                 if !losses.total.is_finite() {
                     return Err(self.diverged(epoch, index + 1, losses.total));
                 }
@@ -320,7 +317,6 @@ impl<'a> Trainer<'a> {
                 }
                 self.optimizer.step(&grads)?;
                 self.steps_done += 1;
-                let rows_weight = batch.divisor();
                 sums.accumulate(&losses, rows_weight);
                 weight_total += rows_weight;
                 progress(&Progress::Step {
@@ -383,15 +379,23 @@ impl<'a> Trainer<'a> {
         result.map(Some)
     }
 
-    /// Forward and backward of a training minibatch ([`shards::step`]) plus the gradient of
-    /// the once-per-minibatch terms ([`Trainer::regularization`]): the gradients of the
-    /// minimised loss and its parts as numbers.
-    fn train_step(&mut self, batch: &Minibatch, kl_weight: f64) -> Result<(GradStore, Losses)> {
+    /// Forward and backward of the training minibatch `rows` ([`shards::step`]) plus the
+    /// gradient of the once-per-minibatch terms ([`Trainer::regularization`]): the gradients
+    /// of the minimised loss, its parts as numbers and the minibatch's row count or weight sum.
+    fn train_step(&mut self, rows: &[usize], kl_weight: f64) -> Result<(GradStore, Losses, f64)> {
         let settings = LossSettings {
             library_scales: self.library_weight_scales.as_ref(),
             kl_weight,
         };
-        let step = shards::step(self.vae, batch, &settings, &mut self.noise, &self.trainable)?;
+        let step = shards::step(
+            self.vae,
+            &self.data,
+            rows,
+            &settings,
+            &mut self.noise,
+            &self.trainable,
+            self.reduce.as_ref(),
+        )?;
         let mut grads = step.grads;
         let mut regularizer = 0.0;
         if let Some(regularization) = self.regularization()? {
@@ -401,7 +405,7 @@ impl<'a> Trainer<'a> {
             }
         }
         let losses = Losses::new(step.recon, step.kl, kl_weight, regularizer);
-        Ok((grads, losses))
+        Ok((grads, losses, step.divisor))
     }
 
     /// The loss terms taken once per minibatch, not per shard: the L1/L2 penalty on the
