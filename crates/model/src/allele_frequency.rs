@@ -69,6 +69,8 @@ impl AlleleFrequencies {
 
 #[cfg(test)]
 mod tests {
+    use std::f32::consts::{FRAC_1_SQRT_2, SQRT_2};
+
     use super::*;
     use crate::data::DenseView;
 
@@ -83,11 +85,11 @@ mod tests {
         assert_eq!(fitted.frequency, vec![0.5, 5.0 / 6.0, 0.0]);
         let mut out = Vec::new();
         fitted.scale(&DOSAGES, None, 2, &mut out);
-        // Site 0: n·p = 1, √(2·0.5·0.5) = √0.5, so (g − 1) / 0.70711 = −1.41421, 0, 1.41421.
+        // Site 0: n·p = 1, √(2·0.5·0.5) = √0.5, so (g − 1) / √0.5 = −√2, 0, √2.
         // Site 1: n·p = 5/3, √(2·5/6·1/6) = √(5/18) = 0.52705, so 2 → (1/3) / 0.52705 =
         // 0.63246 and 1 → (−2/3) / 0.52705 = −1.26491. Site 2: monomorphic, 0.
         let expected = [
-            -1.41421, 0.63246, 0.0, 0.0, 0.63246, 0.0, 1.41421, -1.26491, 0.0,
+            -SQRT_2, 0.63246, 0.0, 0.0, 0.63246, 0.0, SQRT_2, -1.26491, 0.0,
         ];
         for (got, want) in out.iter().zip(expected) {
             assert!((got - want).abs() < 1e-4, "{out:?}");
@@ -104,9 +106,9 @@ mod tests {
         assert!((fitted.frequency[0] - 2.0 / 3.0).abs() < 1e-6);
         let mut out = Vec::new();
         fitted.scale(&values, Some(&[2.0, 1.0]), 2, &mut out);
-        // Diploid: (1 − 4/3) / √(2·2/9) = −0.5; haploid: (1 − 2/3) / √(2/9) = 0.70711.
+        // Diploid: (1 − 4/3) / √(2·2/9) = −0.5; haploid: (1 − 2/3) / √(2/9) = 1/√2.
         assert!(
-            (out[0] + 0.5).abs() < 1e-5 && (out[1] - 0.70711).abs() < 1e-5,
+            (out[0] + 0.5).abs() < 1e-5 && (out[1] - FRAC_1_SQRT_2).abs() < 1e-5,
             "{out:?}"
         );
     }
