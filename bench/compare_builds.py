@@ -13,6 +13,13 @@ data has batches):
     bench/.venv/bin/python bench/compare_builds.py singlecell --tags main,par --data pbmc \\
         --seeds 0,1,2
 
+genotypes: two embed-flag settings of one build on the genotype panel, as kept by
+bench/popgen/panel.py under one `--out` (tag `default`, else the flags with every
+non-alphanumeric character as `_`):
+
+    bench/.venv/bin/python bench/compare_builds.py genotypes --out bench/out/popgen-panel \\
+        --tags default,__input_transform_allele_frequency --seeds 42,7
+
 contigs: the set x seed result files bench/contigs/panel.py kept under two `--out`
 directories (`sets/{set}_default_s{seed}.json`): kNN, ARI and bin ARI of the embedding.
 
@@ -75,17 +82,38 @@ def contig_cells(args):
     return cells
 
 
+def genotype_cells(args):
+    """{(scenario, seed): (cell of A, cell of B)}: bench/popgen/panel.py's kept results under
+    `--out` (`{scenario}_{tag}_s{seed}.json`) for embed-flag tags A and B, same build."""
+    first, second = args.tags.split(",")
+    cells = {}
+    for seed in args.seeds.split(","):
+        suffix = f"_{first}_s{seed}.json"
+        for path in sorted(glob.glob(os.path.join(args.out, f"*{suffix}"))):
+            name = os.path.basename(path)[: -len(suffix)]
+            other = os.path.join(args.out, f"{name}_{second}_s{seed}.json")
+            if not os.path.exists(other):
+                continue
+            with open(path) as a, open(other) as b:
+                pair = json.load(a), json.load(b)
+            cells[(name, seed)] = tuple({k: cell[k] for k in ("knn", "ari")} for cell in pair)
+    return cells
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("kind", choices=["singlecell", "contigs"])
+    parser.add_argument("kind", choices=["singlecell", "contigs", "genotypes"])
     parser.add_argument("--vaebio", default="target/release/vaebio", help="for evaluate")
-    parser.add_argument("--out", default="bench/out/singlecell", help="run.py's --out")
-    parser.add_argument("--tags", default="main,par", help="run.py tags A,B")
+    parser.add_argument("--out", default="bench/out/singlecell",
+                        help="run.py's (genotypes: panel.py's) --out")
+    parser.add_argument("--tags", default="main,par",
+                        help="run.py tags A,B (genotypes: panel.py's embed-flag tags)")
     parser.add_argument("--data", default="pbmc,sim2")
     parser.add_argument("--dirs", help="panel.py --out directories A,B")
     parser.add_argument("--seeds", default="0,1,2")
     args = parser.parse_args()
-    cells = singlecell_cells(args) if args.kind == "singlecell" else contig_cells(args)
+    cells = {"singlecell": singlecell_cells, "contigs": contig_cells,
+             "genotypes": genotype_cells}[args.kind](args)
     if not cells:
         sys.exit("no cells found in both builds' results")
     print(f"{len(cells)} cells: {', '.join(f'{name} s{seed}' for name, seed in cells)}")

@@ -398,6 +398,20 @@ pub enum GeneWeightsArg {
     None,
 }
 
+/// What the encoder sees of each row.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum InputTransformArg {
+    /// log(1 + x) for counts, the values as they are otherwise.
+    Auto,
+    /// The values as they are.
+    Identity,
+    /// log(1 + x).
+    Log1p,
+    /// Genotypes: each dosage as (g − n·p) / √(n·p·(1 − p)), p the site's allele frequency in
+    /// training, as PCA scales it (saved with the model).
+    AlleleFrequency,
+}
+
 /// How the learning rate moves over training.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum LrScheduleArg {
@@ -443,6 +457,10 @@ pub struct ModelArgs {
     /// default; 0 for none).
     #[arg(long, value_name = "P", help_heading = "Model")]
     pub input_dropout: Option<f64>,
+    /// What the encoder sees of each row (default auto; see docs/recipes/genotypes.md for
+    /// `allele-frequency`). The likelihood's targets stay the values as given.
+    #[arg(long, value_enum, value_name = "KIND", help_heading = "Model")]
+    pub input_transform: Option<InputTransformArg>,
     /// Counts: how each gene's log-likelihood is weighted in training (default `neighbours`;
     /// `--preset scvi`: `none`). The weights average 1 and are saved with the model.
     #[arg(long, value_name = "KIND", help_heading = "Model")]

@@ -5,13 +5,13 @@ use anyhow::Result;
 use clap::ValueEnum;
 use vaebio_model::recipes::{DEFAULT_GENE_WEIGHT_POWER, DataDescription, DataKind, Preset, Recipe};
 use vaebio_model::{
-    BayesianDecoder, DecoderKind, EarlyStopping, KlWarmup, Likelihood, LogitSparsity, LrSchedule,
-    Sparsity, TrainConfig, VaeConfig,
+    BayesianDecoder, DecoderKind, EarlyStopping, InputTransform, KlWarmup, Likelihood,
+    LogitSparsity, LrSchedule, Sparsity, TrainConfig, VaeConfig,
 };
 
 use crate::cli::{
-    DecoderArg, GeneWeightsArg, LikelihoodArg, LrScheduleArg, ModelArgs, PresetArg, SparsityArg,
-    Switch,
+    DecoderArg, GeneWeightsArg, InputTransformArg, LikelihoodArg, LrScheduleArg, ModelArgs,
+    PresetArg, SparsityArg, Switch,
 };
 use crate::commands::BadInput;
 use crate::load::Loaded;
@@ -132,6 +132,14 @@ fn apply_flags(args: &ModelArgs, vae: &mut VaeConfig, train: &mut TrainConfig) {
     }
     if let Some(input_dropout) = args.input_dropout {
         vae.input_dropout = input_dropout;
+    }
+    if let Some(transform) = args.input_transform {
+        vae.input_transform = match transform {
+            InputTransformArg::Auto => InputTransform::Auto,
+            InputTransformArg::Identity => InputTransform::Identity,
+            InputTransformArg::Log1p => InputTransform::Log1p,
+            InputTransformArg::AlleleFrequency => InputTransform::AlleleFrequency,
+        };
     }
     if let Some(power) = args.library_weight {
         vae.library_weight_power = power;

@@ -115,3 +115,57 @@ fn encode_of_parts_gives_embed_latent_rows() {
         }
     }
 }
+
+/// A VCF of `samples` diploids × `sites` biallelic SNPs, genotypes from a fixed
+/// pseudo-random sequence (xorshift), two groups of samples with different allele
+/// frequencies.
+fn wide_vcf(path: &Path, samples: usize, sites: usize) {
+    use std::fmt::Write as _;
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut text = String::from("##fileformat=VCFv4.2\n##contig=<ID=1,length=100000000>\n");
+    text.push_str("##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n");
+    text.push_str("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT");
+    for sample in 0..samples {
+        write!(text, "\ts{sample}").unwrap();
+    }
+    for site in 0..sites {
+        let (p0, p1) = (0.05 + 0.9 * next(), 0.05 + 0.9 * next());
+        write!(text, "\n1\t{}\t.\tA\tT\t.\tPASS\t.\tGT", 10 * site + 1).unwrap();
+        for sample in 0..samples {
+            let p = if sample < samples / 2 { p0 } else { p1 };
+            let allele = |u: f64| u8::from(u < p);
+            write!(text, "\t{}/{}", allele(next()), allele(next())).unwrap();
+        }
+    }
+    text.push('\n');
+    std::fs::write(path, text).unwrap();
+}
+
+/// A genotype minibatch of 32 rows is one shard, so the second thread helps only inside it:
+/// the matrix products (gemm splits each product's output, never a sum, across threads) and
+/// the binomial op's rows. 3,000 sites make every product large enough to be split.
+#[test]
+fn one_shard_genotype_training_is_byte_identical_on_one_and_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let vcf = dir.path().join("wide.vcf");
+    wide_vcf(&vcf, 40, 3_000);
+    let vcf = vcf.to_string_lossy().into_owned();
+    for flags in [&[][..], &["--input-transform", "allele-frequency"][..]] {
+        let mut args = vec!["embed", "--vcf", &vcf, "--epochs", "3", "--seed", "5"];
+        args.extend_from_slice(flags);
+        let file = |name: &str| dir.path().join(format!("{}_{name}.tsv", flags.len()));
+        let first = output(&args, "1", &file("a"));
+        assert!(!first.is_empty());
+        assert_eq!(
+            first,
+            output(&args, "2", &file("b")),
+            "{args:?}: --threads 2 differs"
+        );
+    }
+}

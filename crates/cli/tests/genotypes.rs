@@ -8,7 +8,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{ok, read_tsv, s, testdata};
+use common::{fails, model_config, ok, read_tsv, s, testdata};
 
 /// Header fields and (id, number of values) per row of a TSV written by vaebio.
 fn shape(path: &Path) -> (Vec<String>, Vec<(String, usize)>) {
@@ -192,4 +192,75 @@ fn haploid_genotypes_have_their_own_binomial_n() {
             }
         }
     }
+}
+
+/// `--input-transform allele-frequency`: the encoder sees each dosage scaled by its site's
+/// allele frequency (hand-checked in vaebio-model's `allele_frequency` tests). The frequencies
+/// are saved with the model, one per site within [0, 1], and `encode` of the training VCF
+/// gives back the latent `embed` wrote, so new samples are scaled as the training ones were.
+#[test]
+fn allele_frequency_input_is_saved_and_reused_by_encode() {
+    let dir = tempfile::tempdir().unwrap();
+    let latent = dir.path().join("latent.tsv");
+    let model = dir.path().join("model");
+    let vcf = testdata("popgen2.vcf");
+    ok(&[
+        "embed",
+        "--vcf",
+        s(&vcf),
+        "--input-transform",
+        "allele-frequency",
+        "--epochs",
+        "30",
+        "-q",
+        "-o",
+        s(&latent),
+        "--save-model",
+        s(&model),
+    ]);
+    let config = model_config(&model);
+    assert_eq!(config["vae"]["input_transform"], "allele-frequency");
+    let frequencies = config["allele_frequencies"]["frequency"]
+        .as_array()
+        .unwrap();
+    let sites = config["feature_names"].as_array().unwrap();
+    assert!(sites.len() > 100, "{} sites", sites.len());
+    assert_eq!(frequencies.len(), sites.len());
+    assert!(
+        frequencies
+            .iter()
+            .all(|p| (0.0..=1.0).contains(&p.as_f64().unwrap()))
+    );
+    let encoded = dir.path().join("encoded.tsv");
+    ok(&[
+        "encode",
+        "--model",
+        s(&model),
+        "--vcf",
+        s(&vcf),
+        "-q",
+        "-o",
+        s(&encoded),
+    ]);
+    assert_eq!(read_tsv(&encoded), read_tsv(&latent));
+    let (knn, _) = scores(&latent);
+    assert!(knn >= 0.9, "15-NN population accuracy {knn}");
+}
+
+#[test]
+fn allele_frequency_input_is_refused_for_other_data() {
+    let counts = testdata("counts.tsv");
+    fails(
+        &[
+            "embed",
+            "--matrix",
+            s(&counts),
+            "--input-transform",
+            "allele-frequency",
+            "-o",
+            "/dev/null",
+        ],
+        2,
+        "allele-frequency scaling is for genotype dosages",
+    );
 }

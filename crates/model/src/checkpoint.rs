@@ -13,6 +13,7 @@ use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 use vaebio_fs::StagedDir;
 
+use crate::allele_frequency::AlleleFrequencies;
 use crate::config::{TrainConfig, VaeConfig};
 use crate::error::{Error, Result};
 use crate::train::resume::{ResumeInfo, STATE_FILE, TrainState};
@@ -40,6 +41,10 @@ pub struct CheckpointConfig {
     pub train: Option<TrainConfig>,
     /// Per-feature z-scoring fitted at training, if any.
     pub standardization: Option<Standardization>,
+    /// Allele frequencies the encoder input of genotypes is scaled by
+    /// ([`crate::config::InputTransform::AlleleFrequency`]), fitted at training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allele_frequencies: Option<AlleleFrequencies>,
     /// Per-gene reconstruction weights fitted at training (`gene_weight_power`, `gene_weight_neighbours`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gene_weights: Option<Vec<f32>>,
@@ -72,6 +77,7 @@ impl Vae {
             vae: self.config.clone(),
             train: self.train_config.clone(),
             standardization: self.standardization.clone(),
+            allele_frequencies: self.allele_frequencies.clone(),
             gene_weights: self.gene_weights.clone(),
             metadata: self.metadata.clone(),
             resume: state.map(|state| state.info().clone()),
@@ -157,6 +163,22 @@ impl Vae {
                 ),
             });
         }
+        if let Some(frequencies) = &config.allele_frequencies
+            && (frequencies.frequency.len() != vae.config.n_features
+                || frequencies
+                    .frequency
+                    .iter()
+                    .any(|p| !(0.0..=1.0).contains(p)))
+        {
+            return Err(Error::Checkpoint {
+                path: config_path,
+                message: format!(
+                    "allele_frequencies has {} frequencies for {} features, or one outside 0 to 1 — save the model again",
+                    frequencies.frequency.len(),
+                    vae.config.n_features
+                ),
+            });
+        }
         if let Some(weights) = config.gene_weights {
             if weights.len() != vae.config.n_features
                 || weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
@@ -173,6 +195,7 @@ impl Vae {
             vae.set_gene_weights(weights)?;
         }
         vae.standardization = config.standardization;
+        vae.allele_frequencies = config.allele_frequencies;
         vae.metadata = config.metadata;
         vae.train_config = config.train;
         Ok(vae)

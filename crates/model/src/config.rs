@@ -60,6 +60,10 @@ pub enum InputTransform {
     Identity,
     /// log(1 + x), as scVI does for counts.
     Log1p,
+    /// Binomial (genotypes) only: each dosage g of n alleles as (g − n·p) / √(n·p·(1 − p)),
+    /// p the site's allele frequency on the training rows (saved with the model), as PCA of
+    /// genotypes scales it ([`crate::allele_frequency`]).
+    AlleleFrequency,
 }
 
 /// The shape of the model.
@@ -198,7 +202,7 @@ impl VaeConfig {
     pub fn encoder_log1p(&self) -> bool {
         match self.input_transform {
             InputTransform::Auto => self.likelihood.is_count(),
-            InputTransform::Identity => false,
+            InputTransform::Identity | InputTransform::AlleleFrequency => false,
             InputTransform::Log1p => true,
         }
     }
@@ -368,6 +372,17 @@ impl VaeConfig {
                 format!(
                     "{} continuous covariates is implausible — give at most {MAX_CATEGORIES}",
                     self.n_continuous
+                ),
+            ));
+        }
+        if self.input_transform == InputTransform::AlleleFrequency
+            && !matches!(self.likelihood, Likelihood::Binomial { .. })
+        {
+            return Err(invalid(
+                "input_transform",
+                format!(
+                    "allele-frequency scaling is for genotype dosages (binomial likelihood), not {} — use auto",
+                    self.likelihood.name()
                 ),
             ));
         }

@@ -44,6 +44,7 @@
 //! medoid clustering live in `vaebio-analysis`, which also owns the matrix types.
 #![warn(missing_docs)]
 
+pub mod allele_frequency;
 pub mod checkpoint;
 pub mod config;
 pub mod data;
@@ -61,6 +62,7 @@ pub mod vae;
 pub use likelihood::{DecoderOutput, Exposure, Likelihood};
 pub use ops::special;
 
+pub use allele_frequency::AlleleFrequencies;
 /// The compute device type, re-exported so callers need not depend on candle directly.
 pub use candle_core::Device;
 pub use config::{

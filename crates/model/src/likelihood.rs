@@ -179,6 +179,14 @@ impl Likelihood {
         )
     }
 
+    /// The binomial's trials (the largest ploidy, for genotypes); `None` for the others.
+    pub fn trials(&self) -> Option<u32> {
+        match self {
+            Likelihood::Binomial { trials } => Some(*trials),
+            _ => None,
+        }
+    }
+
     /// The encoder's input for data `x`: ln(1 + x) for count likelihoods (as scVI), `x`
     /// otherwise.
     pub fn encoder_input(&self, x: &Tensor) -> Result<Tensor, Error> {

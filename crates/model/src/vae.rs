@@ -7,6 +7,7 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
+use crate::allele_frequency::AlleleFrequencies;
 use crate::config::{TrainConfig, VaeConfig};
 use crate::data::{Dataset, RowSource, WeightScope};
 use crate::error::{Error, Result};
@@ -167,6 +168,8 @@ pub struct Vae {
     pub(crate) encoder: Encoder,
     pub(crate) decoder: Decoder,
     pub(crate) standardization: Option<Standardization>,
+    /// Allele frequencies fitted for [`crate::config::InputTransform::AlleleFrequency`] on the training rows.
+    pub(crate) allele_frequencies: Option<AlleleFrequencies>,
     pub(crate) metadata: Metadata,
     pub(crate) train_config: Option<TrainConfig>,
     /// Per-feature weights fitted for `gene_weight_power` / `gene_weight_neighbours` on the
@@ -193,6 +196,7 @@ impl Vae {
             encoder,
             decoder,
             standardization: None,
+            allele_frequencies: None,
             metadata: Metadata::default(),
             train_config: None,
             gene_weights: None,
@@ -236,6 +240,12 @@ impl Vae {
     /// The fitted input standardisation, if the config asks for one and it has been fitted.
     pub fn standardization(&self) -> Option<&Standardization> {
         self.standardization.as_ref()
+    }
+
+    /// The allele frequencies the encoder input is scaled by
+    /// ([`crate::config::InputTransform::AlleleFrequency`]), once fitted.
+    pub fn allele_frequencies(&self) -> Option<&AlleleFrequencies> {
+        self.allele_frequencies.as_ref()
     }
 
     /// The training settings of the last [`Vae::train`] call (or of the loaded checkpoint).
@@ -404,7 +414,27 @@ impl Vae {
             standardization.apply(&mut buffers.raw);
         }
         let target = Tensor::from_slice(&buffers.raw, (n, n_cols), &self.device)?;
-        let input = if self.config.encoder_log1p() {
+        let trials = match data.trials() {
+            Some(trials) => {
+                buffers.trials.clear();
+                for &row in rows {
+                    let values = &trials[row * n_cols..(row + 1) * n_cols];
+                    buffers.trials.extend(values.iter().map(|&n| f32::from(n)));
+                }
+                Some(Tensor::from_slice(
+                    &buffers.trials,
+                    (n, n_cols),
+                    &self.device,
+                )?)
+            }
+            None => None,
+        };
+        let input = if let Some(frequencies) = &self.allele_frequencies {
+            let per_value = trials.as_ref().map(|_| buffers.trials.as_slice());
+            let ploidy = self.config.likelihood.trials().unwrap_or(2);
+            frequencies.scale(&buffers.raw, per_value, ploidy, &mut buffers.input);
+            Tensor::from_slice(&buffers.input, (n, n_cols), &self.device)?
+        } else if self.config.encoder_log1p() {
             buffers.input.clear();
             buffers
                 .input
@@ -422,21 +452,6 @@ impl Vae {
             Some(Tensor::from_vec(sums, (n, 1), &self.device)?)
         } else {
             None
-        };
-        let trials = match data.trials() {
-            Some(trials) => {
-                buffers.trials.clear();
-                for &row in rows {
-                    let values = &trials[row * n_cols..(row + 1) * n_cols];
-                    buffers.trials.extend(values.iter().map(|&n| f32::from(n)));
-                }
-                Some(Tensor::from_slice(
-                    &buffers.trials,
-                    (n, n_cols),
-                    &self.device,
-                )?)
-            }
-            None => None,
         };
         let weights = match data.weights() {
             Some(weights) => {

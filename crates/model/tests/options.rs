@@ -5,8 +5,8 @@ use candle_core::Device;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use vaebio_model::{
-    Activation, Dataset, DenseView, FeatureGroup, KlWarmup, Likelihood, Norm, Progress,
-    TrainConfig, Vae, VaeConfig,
+    Activation, Dataset, DenseView, FeatureGroup, InputTransform, KlWarmup, Likelihood, Norm,
+    Progress, TrainConfig, Vae, VaeConfig,
 };
 
 const ROWS: usize = 48;
@@ -515,4 +515,61 @@ fn posterior_variance_floor_adds_to_the_variance() {
             .to_string()
             .contains("posterior_variance_floor")
     );
+}
+
+/// `InputTransform::AlleleFrequency`: p is fitted on the training rows (here every row) as
+/// the column sum over 2 × rows, travels with the checkpoint, and a config.json whose
+/// frequencies do not fit the model is refused with a reason.
+#[test]
+fn allele_frequencies_are_fitted_saved_and_checked_on_load() {
+    let cols = 3;
+    let likelihood = Likelihood::Binomial { trials: 2 };
+    let values = data_for(likelihood, cols, 9);
+    let config = VaeConfig {
+        hidden: vec![8],
+        latent: 2,
+        input_transform: InputTransform::AlleleFrequency,
+        ..VaeConfig::new(cols, likelihood)
+    };
+    let train = TrainConfig {
+        validation_fraction: 0.0,
+        ..training()
+    };
+    let view = DenseView::new(&values, cols).unwrap();
+    let mut vae = Vae::new(config, &Device::Cpu).unwrap();
+    vae.train(&Dataset::new(&view), &train, |_| {}).unwrap();
+    let fitted = vae.allele_frequencies().unwrap().frequency.clone();
+    for (col, p) in fitted.iter().enumerate() {
+        let sum: f32 = values.iter().skip(col).step_by(cols).sum();
+        assert!((p - sum / (2.0 * ROWS as f32)).abs() < 1e-6, "{p} {sum}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    vae.save(dir.path()).unwrap();
+    let loaded = Vae::load(dir.path(), &Device::Cpu).unwrap();
+    assert_eq!(loaded.allele_frequencies(), vae.allele_frequencies());
+    assert_eq!(
+        loaded.encode(&view).unwrap().mean.values(),
+        vae.encode(&view).unwrap().mean.values()
+    );
+    let path = dir.path().join("config.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for (frequency, count) in [
+        (serde_json::json!([0.5, 0.5]), 2),
+        (serde_json::json!([0.5, 1.5, 0.5]), 3),
+    ] {
+        json["allele_frequencies"]["frequency"] = frequency;
+        std::fs::write(&path, json.to_string()).unwrap();
+        let error = Vae::load(dir.path(), &Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            error.contains(&format!(
+                "allele_frequencies has {count} frequencies for 3 features"
+            )),
+            "{error}"
+        );
+    }
 }

@@ -14,6 +14,7 @@
 use std::sync::Mutex;
 
 use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor, bail};
+use rayon::prelude::*;
 
 use crate::ops::negative_binomial::{f32_slice, sum_f64, with_f32};
 use crate::ops::special::{lgamma, ln_gamma_f64, softplus as softplus_tensor};
@@ -147,38 +148,50 @@ impl CustomOp2 for BinomialOp {
             Some(table) if whole(x) && (x as usize) < table.len() => table[x as usize],
             _ => ln_choose(n, x),
         };
-        let mut slopes = vec![0f32; x.len()];
-        let mut values = vec![0f32; if self.sum_rows { n_features } else { x.len() }];
-        let mut sums = Vec::new();
-        for (row, (x_row, l_row)) in x
-            .chunks_exact(n_features)
-            .zip(logits.chunks_exact(n_features))
-            .enumerate()
-        {
-            let start = row * n_features;
-            let out = if self.sum_rows {
-                &mut values[..]
-            } else {
-                &mut values[start..start + n_features]
+        // Rows in parallel on the rayon pool (a genotype minibatch of 32 rows is one shard, so
+        // this is where the second core helps); each row is computed as on one thread, so the
+        // bits do not depend on the thread count.
+        let fill =
+            |row: usize, x_row: &[f32], l_row: &[f32], out: &mut [f32], slopes: &mut [f32]| {
+                let start = row * n_features;
+                let pairs = out.iter_mut().zip(slopes.iter_mut());
+                for (j, ((&x, &l), (out, slope))) in x_row.iter().zip(l_row).zip(pairs).enumerate()
+                {
+                    let n = self.trials.get(start + j);
+                    (*out, *slope) = log_prob_and_slope(x, l, n, ln_choose_of(n, x));
+                }
             };
-            let slope_row = &mut slopes[start..start + n_features];
-            for (j, (&x, &l)) in x_row.iter().zip(l_row).enumerate() {
-                let n = self.trials.get(start + j);
-                (out[j], slope_row[j]) = log_prob_and_slope(x, l, n, ln_choose_of(n, x));
-            }
-            if self.sum_rows {
-                sums.push(sum_f64(out) as f32);
-            }
-        }
+        let mut slopes = vec![0f32; x.len()];
+        let rows = x
+            .par_chunks_exact(n_features)
+            .zip(logits.par_chunks_exact(n_features))
+            .zip(slopes.par_chunks_exact_mut(n_features))
+            .enumerate();
+        let output = if self.sum_rows {
+            let sums: Vec<f32> = rows
+                .map_init(
+                    || vec![0f32; n_features],
+                    |scratch, (row, ((x_row, l_row), slope_row))| {
+                        fill(row, x_row, l_row, scratch, slope_row);
+                        sum_f64(scratch) as f32
+                    },
+                )
+                .collect();
+            let n_rows = sums.len();
+            (CpuStorage::F32(sums), Shape::from(n_rows))
+        } else {
+            let mut values = vec![0f32; x.len()];
+            rows.zip(values.par_chunks_exact_mut(n_features)).for_each(
+                |((row, ((x_row, l_row), slope_row)), out)| {
+                    fill(row, x_row, l_row, out, slope_row);
+                },
+            );
+            (CpuStorage::F32(values), shape.clone())
+        };
         if let Ok(mut slot) = self.slopes.lock() {
             *slot = Some(slopes);
         }
-        if self.sum_rows {
-            let rows = sums.len();
-            Ok((CpuStorage::F32(sums), Shape::from(rows)))
-        } else {
-            Ok((CpuStorage::F32(values), shape.clone()))
-        }
+        Ok(output)
     }
 
     fn bwd(
@@ -205,13 +218,17 @@ impl CustomOp2 for BinomialOp {
             }
             let mut d_logits = slopes;
             if self.sum_rows {
-                for (row, &upstream) in d_logits.chunks_exact_mut(n_features).zip(grad) {
-                    row.iter_mut().for_each(|slope| *slope *= upstream);
-                }
+                d_logits
+                    .par_chunks_exact_mut(n_features)
+                    .zip(grad)
+                    .for_each(|(row, &upstream)| row.iter_mut().for_each(|s| *s *= upstream));
             } else {
-                for (slope, &upstream) in d_logits.iter_mut().zip(grad) {
-                    *slope *= upstream;
-                }
+                d_logits
+                    .par_chunks_mut(n_features)
+                    .zip(grad.par_chunks(n_features))
+                    .for_each(|(row, upstream)| {
+                        row.iter_mut().zip(upstream).for_each(|(s, &u)| *s *= u);
+                    });
             }
             Ok(d_logits)
         })?;

@@ -10,7 +10,8 @@ use candle_nn::ParamsAdamW;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Norm, TrainConfig};
+use crate::allele_frequency::AlleleFrequencies;
+use crate::config::{InputTransform, Norm, TrainConfig};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::noise::Noise;
@@ -685,6 +686,16 @@ fn split_rows(n_rows: usize, config: &TrainConfig, noise: &mut Noise) -> (Vec<us
 fn fit_input_scaling(vae: &mut Vae, training: &SelectedRows, seed: u64) -> Result<()> {
     if vae.config.standardize && vae.standardization.is_none() {
         vae.standardization = Some(Standardization::fit(training));
+    }
+    if vae.config.input_transform == InputTransform::AlleleFrequency
+        && vae.allele_frequencies.is_none()
+    {
+        vae.allele_frequencies = Some(AlleleFrequencies::fit(
+            training.data.rows(),
+            training.rows,
+            training.data.trials(),
+            vae.config.likelihood.trials().unwrap_or(2),
+        ));
     }
     let weighted = vae.config.gene_weight_power > 0.0 || vae.config.gene_weight_neighbours;
     if weighted && vae.gene_weights.is_none() {
