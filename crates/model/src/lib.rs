@@ -65,7 +65,7 @@ pub use ops::special;
 pub use candle_core::Device;
 pub use config::{
     Activation, BayesianDecoder, DecoderKind, EarlyStopping, FeatureGroup, InputTransform,
-    KlWarmup, LogitSparsity, LrSchedule, Norm, Sparsity, TrainConfig, VaeConfig,
+    KlWarmup, LogitSparsity, LrSchedule, Norm, OutputInit, Sparsity, TrainConfig, VaeConfig,
 };
 pub use data::{Dataset, DenseMatrix, DenseView, RowError, RowSource};
 pub use device::device;
