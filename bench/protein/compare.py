@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Paired comparison of two `vaebio train` settings on the protein panel (issue 18).
+"""Paired comparison of two settings on the protein panel (issue 18).
 
-Reads the scores that bench/protein/panel.py kept for the baseline flags and the candidate
-flags (same `--out`, sets and seeds) and prints one Markdown row per set x seed: each
+Reads the score files `scores_TAG_sSEED.tsv` of a baseline and a candidate tag in each set's
+folder (panel.py's tag is its train flags with every non-alphanumeric character as `_`,
+`default` without flags; a score of the same model by another build can be kept under another
+tag) and prints one Markdown row per set x seed: each
 setting's figure (AUROC or Spearman, as panel.py), the site model's, and the candidate minus
 the baseline with a paired bootstrap 95% interval over the set's variants.
 
     bench/.venv/bin/python bench/protein/compare.py --families GFP-sarkisyan --seeds 42,7 \\
-        --candidate '--init-output site'
+        --candidate __init_output_site
 """
 
 import argparse
@@ -24,21 +26,16 @@ from panel import PANEL, figure  # noqa: E402
 from panel_common import read_panel  # noqa: E402
 
 
-def tag(flags):
-    """panel.py's file tag of a flag string."""
-    return "".join(c if c.isalnum() else "_" for c in (flags.strip() or "default"))
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="bench/out/protein-panel")
     parser.add_argument("--families", required=True, help="sets, comma-separated")
     parser.add_argument("--seeds", default="42")
-    parser.add_argument("--baseline", default="", help="the baseline's train flags (default: none)")
-    parser.add_argument("--candidate", required=True, help="the candidate's train flags")
+    parser.add_argument("--baseline", default="default", help="the baseline's tag")
+    parser.add_argument("--candidate", required=True, help="the candidate's tag")
     args = parser.parse_args()
     rows = {row["name"]: row for row in read_panel(PANEL)}
-    print(f"\n`{args.candidate}` against `{args.baseline or 'default'}`\n")
+    print(f"\n`{args.candidate}` against `{args.baseline}`\n")
     print("| set | seed | baseline | candidate | site model | candidate − baseline [95%] |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name in args.families.split(","):
@@ -47,8 +44,8 @@ def main():
         labels = pd.read_csv(os.path.join(data, "labels.tsv"), sep="\t")
         site = read_scores(os.path.join(data, "site_scores.tsv"))
         for seed in args.seeds.split(","):
-            scores = [read_scores(os.path.join(data, f"scores_{tag(flags)}_s{seed}.tsv"))
-                      for flags in (args.baseline, args.candidate)]
+            scores = [read_scores(os.path.join(data, f"scores_{tag}_s{seed}.tsv"))
+                      for tag in (args.baseline, args.candidate)]
             base, cand = (figure(kind, labels, s)[0] for s in scores)
             diff, low, high = difference_with_interval(
                 kind, labels.label.to_numpy(), scores[1].loc[labels.mutation].to_numpy(),
