@@ -137,6 +137,18 @@ def spearman_with_interval(measured, score, resamples=1000):
     return _with_interval(lambda a, b: spearmanr(a, b)[0], measured, score, resamples)
 
 
+def difference_with_interval(kind, label, score, baseline, resamples=1000):
+    """The set's figure (Spearman for `dms`, else AUROC of the damage, minus the score) of
+    SCORE minus that of BASELINE on the same variants, with its paired bootstrap 95% interval
+    over resampled variants."""
+    def figure(y, x):
+        return spearmanr(y, x)[0] if kind == "dms" else roc_auc_score(y, -x)
+
+    both = np.column_stack([score, baseline])
+    return _with_interval(lambda y, b: figure(y, b[:, 0]) - figure(y, b[:, 1]), label, both,
+                          resamples)
+
+
 def read_scores(path):
     """The first value column of a `vaebio score` table (or site_scores.tsv), by mutation."""
     return pd.read_csv(path, sep="\t", index_col=0).iloc[:, 0]

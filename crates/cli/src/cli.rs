@@ -366,6 +366,16 @@ pub enum DecoderArg {
     Bayesian,
 }
 
+/// Where the decoder's output layer starts, for `--init-output`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutputInitArg {
+    /// Random weights and bias, as every other layer.
+    Random,
+    /// The bias at the weighted alignment's per-column log-frequencies (the site-independent
+    /// model, pseudocount 0.5) and the weights at 1% of their random start.
+    Site,
+}
+
 /// Group sparsity choices for `--sparsity`.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum SparsityArg {
@@ -453,6 +463,11 @@ pub struct ModelArgs {
     /// Bayesian decoder: a learned inverse temperature on the output (default on).
     #[arg(long, value_enum, value_name = "on|off", help_heading = "Model")]
     pub temperature: Option<Switch>,
+    /// Alignments, standard decoder: where the output layer starts (default random; `site`:
+    /// at the site-independent model of the weighted training sequences, see
+    /// docs/recipes/proteins.md). Saved in the model's config.json.
+    #[arg(long, value_enum, help_heading = "Model")]
+    pub init_output: Option<OutputInitArg>,
     /// Dropout on the encoder's input while training, a denoising encoder (counts: 0.2 by
     /// default; 0 for none).
     #[arg(long, value_name = "P", help_heading = "Model")]

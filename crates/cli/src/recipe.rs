@@ -6,12 +6,12 @@ use clap::ValueEnum;
 use vaebio_model::recipes::{DEFAULT_GENE_WEIGHT_POWER, DataDescription, DataKind, Preset, Recipe};
 use vaebio_model::{
     BayesianDecoder, DecoderKind, EarlyStopping, InputTransform, KlWarmup, Likelihood,
-    LogitSparsity, LrSchedule, Sparsity, TrainConfig, VaeConfig,
+    LogitSparsity, LrSchedule, OutputInit, Sparsity, TrainConfig, VaeConfig,
 };
 
 use crate::cli::{
     DecoderArg, GeneWeightsArg, InputTransformArg, LikelihoodArg, LrScheduleArg, ModelArgs,
-    PresetArg, SparsityArg, Switch,
+    OutputInitArg, PresetArg, SparsityArg, Switch,
 };
 use crate::commands::BadInput;
 use crate::load::Loaded;
@@ -36,6 +36,7 @@ pub fn configure(
     apply_flags(args, &mut recipe.vae, &mut recipe.train);
     gene_weights(args, &mut recipe.vae)?;
     decoder(args, loaded.kind, &mut recipe.vae)?;
+    output_init(args, loaded.kind, &mut recipe.vae)?;
     recipe.fit_to_rows(data.n_rows);
     recipe.validate()?;
     Ok((recipe.vae, recipe.train))
@@ -90,6 +91,33 @@ fn decoder(args: &ModelArgs, kind: DataKind, vae: &mut VaeConfig) -> Result<()> 
     }
     if let Some(temperature) = args.temperature {
         settings.temperature = temperature == Switch::On;
+    }
+    Ok(())
+}
+
+/// `--init-output` over the recipe's choice: the site start is for alignments with the
+/// standard decoder.
+fn output_init(args: &ModelArgs, kind: DataKind, vae: &mut VaeConfig) -> Result<()> {
+    match args.init_output {
+        None => {}
+        Some(OutputInitArg::Random) => vae.output_init = OutputInit::Random,
+        Some(OutputInitArg::Site) if kind != DataKind::Alignment => {
+            return Err(BadInput(
+                "--init-output site starts from an alignment's column frequencies: it is for \
+                 protein family alignments (--msa), not this input — leave it out"
+                    .into(),
+            )
+            .into());
+        }
+        Some(OutputInitArg::Site) if vae.decoder != DecoderKind::Standard => {
+            return Err(BadInput(
+                "--init-output site needs the standard decoder — add --decoder standard, or \
+                 leave --init-output out with the Bayesian decoder"
+                    .into(),
+            )
+            .into());
+        }
+        Some(OutputInitArg::Site) => vae.output_init = OutputInit::Site,
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
-//! End-to-end: `--decoder`, `--sparsity` and `--temperature` outside the presets, and
-//! `--preset deepsequence`: saved in config.json, scores that repeat, and one-line refusals
-//! (exit 2) where the settings do not apply.
+//! End-to-end: `--decoder`, `--sparsity`, `--temperature` and `--init-output` outside the
+//! presets, and `--preset deepsequence`: saved in config.json, scores that repeat, and
+//! one-line refusals (exit 2) where the settings do not apply.
 
 mod common;
 
@@ -66,6 +66,24 @@ fn decoder_flags_choose_the_bayesian_decoder_and_its_options() {
         model_config(&standard)["vae"]["decoder"]["kind"],
         "standard"
     );
+}
+
+#[test]
+fn site_output_init_is_saved_and_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    train_family(&model, &["--init-output", "site"]);
+    let config = model_config(&model);
+    assert_eq!(config["vae"]["output_init"], "site");
+    assert_eq!(config["vae"]["decoder"]["kind"], "standard");
+    assert_eq!(
+        score(&model, dir.path(), "a.tsv"),
+        score(&model, dir.path(), "b.tsv")
+    );
+    // The random start is the default and stays out of config.json, as before the flag.
+    let random = dir.path().join("random");
+    train_family(&random, &["--init-output", "random"]);
+    assert!(model_config(&random)["vae"]["output_init"].is_null());
 }
 
 #[test]
@@ -148,6 +166,34 @@ fn decoder_settings_are_refused_where_they_do_not_apply() {
         ],
         2,
         "decoder.sparsity.tiles`: 4 does not divide the last decoder layer's 30 units",
+    );
+    fails(
+        &[
+            "train",
+            "--msa",
+            s(&msa),
+            "--preset",
+            "eve",
+            "--init-output",
+            "site",
+            "-q",
+            "-o",
+            s(&model),
+        ],
+        2,
+        "--init-output site needs the standard decoder",
+    );
+    fails(
+        &[
+            "embed",
+            "--fasta",
+            s(&testdata("contigs.fa")),
+            "--init-output",
+            "site",
+            "-q",
+        ],
+        2,
+        "--init-output site starts from an alignment's column frequencies",
     );
     assert!(!model.exists(), "nothing written on refusal");
     fails(

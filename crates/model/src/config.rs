@@ -11,7 +11,7 @@ use crate::likelihood::Likelihood;
 mod decoder;
 mod train;
 
-pub use decoder::{BayesianDecoder, DecoderKind, LogitSparsity, Sparsity};
+pub use decoder::{BayesianDecoder, DecoderKind, LogitSparsity, OutputInit, Sparsity};
 pub use train::{EarlyStopping, KlWarmup, LrSchedule, TrainConfig};
 
 /// The most categories a batch or covariate may have, and the most continuous covariates.
@@ -90,6 +90,10 @@ pub struct VaeConfig {
     pub norm: Norm,
     /// Point-estimate or Bayesian decoder weights (absent in older config.json: standard).
     pub decoder: DecoderKind,
+    /// Where the standard decoder's output layer starts (absent in older config.json, and
+    /// left out while random).
+    #[serde(skip_serializing_if = "OutputInit::is_random")]
+    pub output_init: OutputInit,
     /// The distribution p(x | z).
     pub likelihood: Likelihood,
     /// Number of batch categories; with more than one, a one-hot batch vector joins the input
@@ -161,6 +165,7 @@ impl Default for VaeConfig {
             input_dropout: 0.0,
             norm: Norm::Batch,
             decoder: DecoderKind::Standard,
+            output_init: OutputInit::Random,
             likelihood: Likelihood::Gaussian {
                 learned_variance: false,
             },
@@ -229,8 +234,26 @@ impl VaeConfig {
             .map_err(|e| invalid("likelihood", e.to_string()))
     }
 
-    /// The Bayesian decoder is EVE's: one-hot alignments (categorical), no covariates.
+    /// The Bayesian decoder is EVE's: one-hot alignments (categorical), no covariates. The
+    /// site start is for one-hot alignments with the standard decoder.
     fn validate_decoder(&self) -> Result<()> {
+        if self.output_init == OutputInit::Site {
+            if !matches!(self.likelihood, Likelihood::Categorical { .. }) {
+                return Err(invalid(
+                    "output_init",
+                    format!(
+                        "the site-model start is for one-hot alignments (categorical likelihood), not {} — use random",
+                        self.likelihood.name()
+                    ),
+                ));
+            }
+            if self.decoder != DecoderKind::Standard {
+                return Err(invalid(
+                    "output_init",
+                    "the site-model start needs the standard decoder — use random with the Bayesian decoder",
+                ));
+            }
+        }
         let DecoderKind::Bayesian(bayesian) = self.decoder else {
             return Ok(());
         };

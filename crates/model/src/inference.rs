@@ -87,7 +87,9 @@ impl Vae {
         for_chunks::<Error>(rows.n_rows(), |chunk| {
             let batch = self.assemble(&data, chunk, &mut buffers)?;
             let (mean, log_var) = self.encoder.forward(&batch.input, None, None)?;
-            let z = self.reparameterise(&mean, &log_var, &mut noise)?;
+            let (rows, latent) = mean.dims2()?;
+            let epsilon = noise.standard_normal(rows, latent, &self.device)?;
+            let z = reparameterise(&mean, &log_var, &epsilon)?;
             samples.extend(Vae::host(&z)?);
             Ok(())
         })?;
@@ -151,7 +153,8 @@ impl Vae {
     }
 
     /// Per-row evidence lower bound E_q[log p(x | z)] − KL(q(z | x) ‖ p(z)), the expectation
-    /// averaged over `n_samples` posterior draws from `seed` (β = 1, weights ignored) — and,
+    /// averaged over `n_samples` posterior draws from `seed`, the same standard-normal draws
+    /// for every row (β = 1, weights ignored) — and,
     /// with a Bayesian decoder, over as many draws of its weights, as EVE's
     /// `compute_evol_indices` does (the weights' own KL is left out, like EVE's). With
     /// standardisation the likelihood is that of the z-scored row. ΔELBO between a mutant and
@@ -163,15 +166,22 @@ impl Vae {
             ));
         }
         self.check_data(data)?;
-        let mut noise = Noise::new(seed);
         let mut elbo = Vec::with_capacity(data.n_rows());
         let mut buffers = Buffers::default();
         for_chunks::<Error>(data.n_rows(), |chunk| {
+            // Common random numbers: every row, in every chunk, gets the same draws (the k-th
+            // sample's ε and decoder weights), so a difference of two rows' ELBO (a mutant's
+            // against the wild type's) carries little of the Monte Carlo noise of either.
+            let mut noise = Noise::new(seed);
             let batch = self.assemble(data, chunk, &mut buffers)?;
             let (mean, log_var) = self.encoder.forward(&batch.input, None, None)?;
             let mut log_px_sum: Option<Tensor> = None;
             for _ in 0..n_samples {
-                let z = self.reparameterise(&mean, &log_var, &mut noise)?;
+                let (rows, latent) = mean.dims2()?;
+                let epsilon = noise
+                    .standard_normal(1, latent, &self.device)?
+                    .broadcast_as((rows, latent))?;
+                let z = reparameterise(&mean, &log_var, &epsilon)?;
                 // A Bayesian decoder draws its weights afresh for every sample (EVE).
                 let output =
                     self.decoder
@@ -196,13 +206,6 @@ impl Vae {
             Ok(())
         })?;
         Ok(elbo)
-    }
-
-    /// z = μ + σ ε.
-    fn reparameterise(&self, mean: &Tensor, log_var: &Tensor, noise: &mut Noise) -> Result<Tensor> {
-        let (rows, latent) = mean.dims2()?;
-        let epsilon = noise.standard_normal(rows, latent, &self.device)?;
-        Ok((mean + (log_var * 0.5)?.exp()?.mul(&epsilon)?)?)
     }
 
     /// Decode `z` in evaluation mode to the likelihood's expected value (with each value's
@@ -251,6 +254,11 @@ impl Vae {
     }
 }
 
+/// z = μ + σ ε.
+fn reparameterise(mean: &Tensor, log_var: &Tensor, epsilon: &Tensor) -> Result<Tensor> {
+    Ok((mean + (log_var * 0.5)?.exp()?.mul(epsilon)?)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,5 +277,32 @@ mod tests {
         for (got, want) in scaled.values().iter().zip(expected) {
             assert!((got - want).abs() < 1e-5, "{:?}", scaled.values());
         }
+    }
+
+    #[test]
+    fn elbo_draws_the_same_noise_for_every_row_and_chunk() {
+        use crate::config::VaeConfig;
+        use crate::likelihood::Likelihood;
+        use crate::vae::CHUNK_ROWS;
+        use candle_core::Device;
+        // Two columns of three states; rows 0, 2 and 1,030 (the second chunk) are the same.
+        let config = VaeConfig {
+            hidden: vec![8],
+            latent: 2,
+            seed: 5,
+            ..VaeConfig::new(6, Likelihood::Categorical { n_states: 3 })
+        };
+        let vae = Vae::new(config, &Device::Cpu).unwrap();
+        let (same, other) = ([1., 0., 0., 0., 0., 1.], [0., 1., 0., 1., 0., 0.]);
+        let mut values = Vec::new();
+        for row in 0..CHUNK_ROWS + 10 {
+            values.extend(if row % 2 == 0 { same } else { other });
+        }
+        let rows = DenseMatrix::new(values, CHUNK_ROWS + 10, 6).unwrap();
+        let elbo = vae.elbo(&Dataset::new(&rows), 3, 9).unwrap();
+        // A no-op "mutant" scores exactly 0, wherever it sits.
+        assert_eq!(elbo[0], elbo[2]);
+        assert_eq!(elbo[0], elbo[CHUNK_ROWS + 6]);
+        assert_ne!(elbo[0], elbo[1]);
     }
 }

@@ -1,7 +1,8 @@
 //! Training: the minibatch loop ([`Trainer`]), the AdamW optimiser, the loss terms and their
-//! schedules, the per-gene and per-cell likelihood weights fitted before the first epoch,
-//! the state that lets a stopped run resume exactly, and the data-parallel steps that run a
-//! minibatch's shards on several threads with the same result as on one.
+//! schedules, what is fitted before the first epoch (per-gene and per-cell likelihood weights,
+//! the site-model start of alignment models), the state that lets a stopped run resume
+//! exactly, and the data-parallel steps that run a minibatch's shards on several threads with
+//! the same result as on one.
 
 pub mod gene_weights;
 pub mod library_weights;
@@ -10,6 +11,7 @@ pub(crate) mod optim;
 pub(crate) mod reduce;
 pub mod resume;
 pub(crate) mod shards;
+pub mod site_init;
 mod snapshot;
 mod trainer;
 

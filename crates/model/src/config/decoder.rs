@@ -19,6 +19,27 @@ pub enum DecoderKind {
     Bayesian(BayesianDecoder),
 }
 
+/// Where the decoder's output layer starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputInit {
+    /// Random weights and bias, as every layer (`nn.Linear`'s U(±1/√fan_in)).
+    #[default]
+    Random,
+    /// One-hot alignments with the standard decoder: the bias at each column's log-frequencies
+    /// over the weighted training rows (pseudocount 0.5 per state, the panel's
+    /// site-independent model) and the weights at 1% of their random start, so training starts
+    /// from the site model (`crate::train::site_init`).
+    Site,
+}
+
+impl OutputInit {
+    /// Whether the output layer starts at random (the default, left out of config.json).
+    pub fn is_random(&self) -> bool {
+        *self == OutputInit::Random
+    }
+}
+
 /// The settings of EVE's Bayesian decoder; the defaults are EVE's
 /// (`default_model_params.json`, `decoder_parameters`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

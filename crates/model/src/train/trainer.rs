@@ -11,9 +11,10 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::allele_frequency::AlleleFrequencies;
-use crate::config::{InputTransform, Norm, TrainConfig};
+use crate::config::{InputTransform, Norm, OutputInit, TrainConfig};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::likelihood::Likelihood;
 use crate::noise::Noise;
 use crate::train::gene_weights::{
     gene_weights_from_means, gene_weights_with_autocorrelation, neighbour_autocorrelation,
@@ -24,6 +25,7 @@ use crate::train::optim::{AdamState, AdamW};
 use crate::train::reduce::{GradientReduce, OrderedSum, add_gradients};
 use crate::train::resume::{ResumeInfo, TrainState, is_trainable, trainable_names};
 use crate::train::shards::{self, LossSettings, terms};
+use crate::train::site_init::start_at_site_model;
 use crate::train::snapshot::Snapshot;
 use crate::vae::{Buffers, Standardization, Vae};
 
@@ -682,8 +684,20 @@ fn split_rows(n_rows: usize, config: &TrainConfig, noise: &mut Noise) -> (Vec<us
 }
 
 /// Fits what the model asks for on the training rows, unless a loaded checkpoint brought it:
-/// the z-scoring of Gaussian input and the per-gene likelihood weights of count data.
+/// the z-scoring of Gaussian input, the per-gene likelihood weights of count data and the
+/// site-model start of an alignment model's output layer.
 fn fit_input_scaling(vae: &mut Vae, training: &SelectedRows, seed: u64) -> Result<()> {
+    if let (OutputInit::Site, Likelihood::Categorical { n_states }, None) = (
+        vae.config.output_init,
+        vae.config.likelihood,
+        &vae.train_config,
+    ) {
+        let weights = training
+            .data
+            .weights()
+            .map(|w| training.rows.iter().map(|&r| w[r]).collect::<Vec<f32>>());
+        start_at_site_model(vae, training, weights.as_deref(), n_states)?;
+    }
     if vae.config.standardize && vae.standardization.is_none() {
         vae.standardization = Some(Standardization::fit(training));
     }
