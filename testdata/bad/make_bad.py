@@ -60,6 +60,11 @@ put("msa_empty.a2m", b"")
 put("msa_garbage.a2m", garbage)
 put("msa_no_sequence.a2m", f">{aln[0][0]}\n{aln[0][1]}\n>s2/1-30\n>{aln[2][0]}\n{aln[2][1]}\n")
 put("msa_bad_residue.a2m", "".join(f">{n}\n{s}\n" for n, s in aln[:2]) + f">{aln[2][0]}\n{aln[2][1][:10]}12345{aln[2][1][15:]}\n")
+# `score` mutation files, for model_msa_ok/ and crlf_family.a2m (the aln above, CRLF; focus 1-30;
+# column 15 is a gap in 1 of 3 rows, so the default 0.3 --max-gap-frac drops it)
+put("mutations_outside_focus.txt", "M1A\nK2R\nL31P\n")
+put("mutations_wild_type.txt", "mutant\nM1A\nK2R:G3I\n")
+put("mutations_gap_column.txt", "M1A\nK2R:A15C\n")
 
 # ---- variants
 vcf_head = ("##fileformat=VCFv4.2\n##contig=<ID=chr1,length=10000>\n"

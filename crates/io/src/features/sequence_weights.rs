@@ -20,35 +20,56 @@ use rayon::prelude::*;
 
 /// DeepSequence/EVE weights for `states` (row-major, `length` columns, `gap` = gap code):
 /// weight(i) = 1 / #{j : matches(i, j) / residues(i) > 1 − theta}, gaps never matching,
-/// 0 for a sequence without residues. Pairs are compared once, in parallel.
+/// 0 for a sequence without residues. Pairs are compared once, in parallel, each row's
+/// comparisons compiled for the widest SIMD the CPU has (pulp's runtime dispatch: AVX2 on
+/// x86-64 where present, instead of the SSE2 baseline).
 pub fn sequence_weights(states: &[u8], length: usize, gap: u8, theta: f64) -> Vec<f32> {
     let n = states.len().checked_div(length).unwrap_or(0);
-    // A second copy with gaps recoded so that comparing the copies never matches gaps.
+    if n == 0 {
+        return Vec::new();
+    }
+    // Rows padded to whole SIMD blocks, so no comparison has a scalar tail: the padding is
+    // a gap in `rows` and another code in `recoded`, as every gap is, so it never matches.
     let other_gap = gap.wrapping_add(1);
-    let recoded: Vec<u8> = states
-        .iter()
-        .map(|&s| if s == gap { other_gap } else { s })
-        .collect();
+    let stride = length.div_ceil(BLOCK) * BLOCK;
+    let pad = |recode: bool| -> Vec<u8> {
+        let code = |s: u8| if recode && s == gap { other_gap } else { s };
+        let filler = code(gap);
+        states
+            .chunks_exact(length)
+            .flat_map(|row| {
+                row.iter()
+                    .map(|&s| code(s))
+                    .chain(std::iter::repeat_n(filler, stride - length))
+            })
+            .collect()
+    };
+    let (rows, recoded) = (pad(false), pad(true));
     let residues: Vec<u32> = states
-        .chunks_exact(length.max(1))
+        .chunks_exact(length)
         .map(|row| row.iter().filter(|&&s| s != gap).count() as u32)
         .collect();
-    let threshold = 1.0 - theta;
-    let similar =
-        |m: u32, i: usize| residues[i] > 0 && f64::from(m) / f64::from(residues[i]) > threshold;
+    // The fewest matches that make j a neighbour of i, decided once per row with the very
+    // comparison EVE makes, so the pair loop compares integers.
+    let needed: Vec<u32> = residues
+        .iter()
+        .map(|&r| min_matches(r, 1.0 - theta))
+        .collect();
+    let arch = pulp::Arch::new();
     let neighbours = (0..n)
         .into_par_iter()
         .with_min_len(8)
         .fold(
             || vec![0u32; n],
             |mut counts, i| {
-                let row = &states[i * length..(i + 1) * length];
-                counts[i] += u32::from(residues[i] > 0);
-                for j in i + 1..n {
-                    let m = matches(row, &recoded[j * length..(j + 1) * length]);
-                    counts[i] += u32::from(similar(m, i));
-                    counts[j] += u32::from(similar(m, j));
-                }
+                let own = arch.dispatch(LaterRows {
+                    row: &rows[i * stride..(i + 1) * stride],
+                    later: &recoded[(i + 1) * stride..],
+                    needed_by_row: needed[i],
+                    needed_by_later: &needed[i + 1..],
+                    counts_of_later: &mut counts[i + 1..],
+                });
+                counts[i] += own + u32::from(residues[i] > 0);
                 counts
             },
         )
@@ -65,10 +86,67 @@ pub fn sequence_weights(states: &[u8], length: usize, gap: u8, theta: f64) -> Ve
         .collect()
 }
 
-/// Positions where `a` and `b` hold the same byte, in blocks the compiler vectorizes.
+/// Bytes compared per block, and rows are padded to a multiple of it: 4 × 32, what the
+/// compiler unrolls an AVX2 loop into (so no block has a narrow remainder), and small enough
+/// that a block's count fits a byte.
+const BLOCK: usize = 128;
+
+/// One row against every later row: counts the later rows that are the row's neighbours
+/// (returned) and adds one to each later row of which the row is a neighbour. A pulp
+/// operation, so the loop is compiled once per instruction set and picked at run time.
+struct LaterRows<'a> {
+    row: &'a [u8],
+    later: &'a [u8],
+    needed_by_row: u32,
+    needed_by_later: &'a [u32],
+    counts_of_later: &'a mut [u32],
+}
+
+impl pulp::WithSimd for LaterRows<'_> {
+    type Output = u32;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> u32 {
+        let mut own = 0;
+        let others = self.later.chunks_exact(self.row.len());
+        for ((other, &needed), count) in others
+            .zip(self.needed_by_later)
+            .zip(self.counts_of_later.iter_mut())
+        {
+            let m = matches(self.row, other);
+            own += u32::from(m >= self.needed_by_row);
+            *count += u32::from(m >= needed);
+        }
+        own
+    }
+}
+
+/// The fewest matches `m` with `m / residues > threshold` in f64, as EVE compares; one more
+/// than `residues` (never reached) for a sequence without residues or a threshold >= 1.
+fn min_matches(residues: u32, threshold: f64) -> u32 {
+    if residues == 0 {
+        return 1;
+    }
+    let similar = |m: u32| f64::from(m) / f64::from(residues) > threshold;
+    // Start at the rounded product and step to the exact boundary of the f64 comparison.
+    let mut m = (threshold * f64::from(residues))
+        .floor()
+        .clamp(0.0, f64::from(residues)) as u32;
+    while m > 0 && similar(m - 1) {
+        m -= 1;
+    }
+    while m <= residues && !similar(m) {
+        m += 1;
+    }
+    m
+}
+
+/// Positions where `a` and `b` hold the same byte, in blocks the compiler vectorizes (a
+/// block's count fits a byte).
+#[inline(always)]
 fn matches(a: &[u8], b: &[u8]) -> u32 {
     let mut total = 0u32;
-    for (block_a, block_b) in a.chunks(255).zip(b.chunks(255)) {
+    for (block_a, block_b) in a.chunks(BLOCK).zip(b.chunks(BLOCK)) {
         let block: u8 = block_a
             .iter()
             .zip(block_b)
@@ -111,5 +189,26 @@ mod tests {
         b[0] = 4;
         b[599] = 4;
         assert_eq!(matches(&a, &b), 598);
+    }
+
+    /// The integer boundary equals EVE's f64 comparison m / r > 1 − θ for every m and r
+    /// (θ 0.2 and others; 4 of 5 residues, 0.8, is not > 0.8).
+    #[test]
+    fn min_matches_is_the_boundary_of_the_f64_comparison() {
+        for theta in [0.0, 0.1, 0.2, 0.3, 0.5, 0.9, 1.0] {
+            let threshold: f64 = 1.0 - theta;
+            for r in 1..=600u32 {
+                let need = min_matches(r, threshold);
+                for m in 0..=r {
+                    assert_eq!(
+                        m >= need,
+                        f64::from(m) / f64::from(r) > threshold,
+                        "{theta} {r} {m}"
+                    );
+                }
+            }
+        }
+        assert_eq!(min_matches(5, 0.8), 5);
+        assert_eq!(min_matches(0, 0.8), 1);
     }
 }

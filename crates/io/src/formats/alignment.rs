@@ -136,6 +136,8 @@ pub struct Alignment {
     pub report: AlignmentReport,
     /// Input name, for error messages.
     source: String,
+    /// Focus numbering of the focus columns the filters dropped, for error messages.
+    dropped_positions: Vec<usize>,
 }
 
 /// One substitution in focus numbering, e.g. `A23V`.
@@ -241,6 +243,10 @@ fn featurize(
     let length = kept.columns.len();
     let weights = sequence_weights(&states, length, codes.gap, options.theta);
     let positions: Vec<usize> = kept.columns.iter().map(|&c| focus.positions[c]).collect();
+    let dropped_positions: Vec<usize> = (0..codes.width)
+        .filter(|c| !kept.columns.contains(c))
+        .map(|c| focus.positions[c])
+        .collect();
     let focus_sequence: Vec<u8> = states[..length]
         .iter()
         .map(|&s| letters(alphabet)[usize::from(s)])
@@ -267,6 +273,7 @@ fn featurize(
         positions,
         report,
         source,
+        dropped_positions,
     })
 }
 
@@ -591,6 +598,16 @@ impl Alignment {
                 ));
             };
             let Some(column) = self.positions.iter().position(|&p| p == mutation.position) else {
+                if self.dropped_positions.contains(&mutation.position) {
+                    return Err(Error::invalid(
+                        at(),
+                        format!(
+                            "position {} is a focus column the alignment's filters dropped (too many gaps, or an ambiguous focus residue), so it is not modelled",
+                            mutation.position
+                        ),
+                        "leave it out, or train and score with a higher --max-gap-frac",
+                    ));
+                }
                 let (first, last) = (self.positions[0], self.positions[self.positions.len() - 1]);
                 return Err(Error::invalid(
                     at(),

@@ -294,3 +294,28 @@ fn a_given_format_that_does_not_fit_is_an_error() {
         "{error}"
     );
 }
+
+/// Issue 18: a mutation (here one part of a double mutant) on a focus column that the gap
+/// filter dropped says so, instead of calling it "not a focus column".
+#[test]
+fn a_mutation_on_a_dropped_gappy_column_says_it_was_dropped() {
+    // Column 12 (V) is a gap in 2 of 3 rows: over the default 0.3 maximum gap fraction.
+    let text = ">focus/10-14\nMKVLA\n>s1\nMK-LA\n>s2\nMK-LA\n";
+    let alignment = read(text, &AlignmentOptions::default()).unwrap();
+    assert_eq!(alignment.positions, [10, 11, 13, 14]);
+    let error = alignment
+        .parse_mutations("K11R:V12A")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains(
+            "mutation 'K11R:V12A': position 12 is a focus column the alignment's filters dropped"
+        ),
+        "{error}"
+    );
+    let error = alignment.parse_mutations("K15R").unwrap_err().to_string();
+    assert!(
+        error.contains("position 15 is not a focus column"),
+        "{error}"
+    );
+}
