@@ -339,10 +339,7 @@ fn gene_weights_are_fitted_used_and_saved() {
     for (weights, count) in bad {
         json["gene_weights"] = weights;
         std::fs::write(&path, json.to_string()).unwrap();
-        let error = Vae::load(dir.path(), &Device::Cpu)
-            .err()
-            .unwrap()
-            .to_string();
+        let error = load_error(dir.path());
         assert!(
             error.contains(&format!("gene_weights has {count} weights for 4 features")),
             "{error}"
@@ -561,10 +558,7 @@ fn allele_frequencies_are_fitted_saved_and_checked_on_load() {
     ] {
         json["allele_frequencies"]["frequency"] = frequency;
         std::fs::write(&path, json.to_string()).unwrap();
-        let error = Vae::load(dir.path(), &Device::Cpu)
-            .err()
-            .unwrap()
-            .to_string();
+        let error = load_error(dir.path());
         assert!(
             error.contains(&format!(
                 "allele_frequencies has {count} frequencies for 3 features"
@@ -572,4 +566,9 @@ fn allele_frequencies_are_fitted_saved_and_checked_on_load() {
             "{error}"
         );
     }
+}
+
+/// The message with which `Vae::load` refuses the model in `dir`.
+fn load_error(dir: &std::path::Path) -> String {
+    Vae::load(dir, &Device::Cpu).err().unwrap().to_string()
 }
