@@ -10,6 +10,13 @@ import subprocess
 import numpy as np
 
 
+def flags_tag(flags):
+    """The file-name tag of a run with FLAGS (`default` without any): every character other
+    than a letter or digit becomes `_`."""
+    flags = flags.strip()
+    return "default" if not flags else "".join(c if c.isalnum() else "_" for c in flags)
+
+
 def read_panel(path):
     """Rows of a panel TSV (`#` lines are its header notes) as dicts keyed by the column row."""
     with open(path) as panel:

@@ -48,7 +48,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from panel_common import cached_cell, evaluate, paired_line, read_panel  # noqa: E402
+from panel_common import cached_cell, evaluate, flags_tag, paired_line, read_panel  # noqa: E402
 from bins import bin_scores  # noqa: E402
 
 PANEL = os.path.join(HERE, "panel.tsv")
@@ -106,11 +106,6 @@ def run_seed(vaebio, prefix, stem, seed, flags, bin_flags):
     with open(latent) as table:
         cell["contigs"] = sum(1 for _ in table) - 1
     return cell
-
-
-def flags_tag(flags):
-    """The file-name tag of a run with FLAGS (`default` without any)."""
-    return "default" if not flags else "".join(c if c.isalnum() else "_" for c in flags)
 
 
 def report_versus(results, embed_flags, versus):

@@ -29,7 +29,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
-from panel_common import cached_cell, paired_line, read_panel  # noqa: E402
+from panel_common import cached_cell, flags_tag, paired_line, read_panel  # noqa: E402
 from run import embed_and_score, simulate  # noqa: E402
 
 PANEL = os.path.join(HERE, "panel.tsv")
@@ -93,8 +93,7 @@ def main():
     halves = ["tuning", "confirmation"] if args.half == "all" else [args.half]
     wanted = set(args.scenarios.split(",")) if args.scenarios else None
     seeds = [seed for seed in args.seeds.split(",") if seed]
-    tag = "default" if not args.embed_flags else \
-        "".join(c if c.isalnum() else "_" for c in args.embed_flags.strip())
+    tag = flags_tag(args.embed_flags)
     os.makedirs(args.out, exist_ok=True)
     for half in halves:
         results, skipped = {}, []

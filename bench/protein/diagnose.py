@@ -27,7 +27,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 from family import read_a2m, read_scores  # noqa: E402
 from panel import PANEL, alignment_and_model, figure  # noqa: E402
-from panel_common import read_panel  # noqa: E402
+from panel_common import flags_tag, read_panel  # noqa: E402
 
 
 def focus_only(msa, path):
@@ -64,7 +64,7 @@ def main():
     parser.add_argument("--train-flags", default="")
     args = parser.parse_args()
     label = args.train_flags.strip() or "default"
-    tag = "".join(c if c.isalnum() else "_" for c in label)
+    tag = flags_tag(label)
     rows = {row["name"]: row for row in read_panel(PANEL)}
     print(f"\n`{label}`\n")
     print("| set | seed | Spearman ΔELBO vs site | decoder log-odds at wild type: Spearman vs site | its figure |")

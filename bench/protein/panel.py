@@ -33,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 from family import auroc_with_interval, read_scores, spearman_with_interval  # noqa: E402
-from panel_common import cached_cell, paired_line, read_panel  # noqa: E402
+from panel_common import cached_cell, flags_tag, paired_line, read_panel  # noqa: E402
 
 PANEL = os.path.join(HERE, "families.tsv")
 
@@ -149,7 +149,7 @@ def main():
     seeds = [seed for seed in args.seeds.split(",") if seed]
     label = " ".join(filter(None, [args.train_flags, f"--epochs {args.epochs}" if args.epochs else ""])) \
         or "default"
-    tag = "".join(c if c.isalnum() else "_" for c in label.strip())
+    tag = flags_tag(label)
     for half in halves:
         rows, results = [], {}
         for row in panel:
