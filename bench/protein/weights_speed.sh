@@ -4,7 +4,8 @@
 # random ancestors, each sequence an ancestor with 8% of its columns redrawn and 3% gapped,
 # so clusters of close homologues make the 0.8-identity threshold matter), then times
 # vaebio-io's alignment reader on it (parse, filters, EVE weights, one-hot;
-# crates/io/examples/matrix_timing.rs); the weights are ~94% of it (perf, bench/README.md).
+# crates/io/examples/matrix_timing.rs); the weights were ~94% of it before they were tiled
+# (perf, bench/README.md).
 #
 #   bash bench/protein/weights_speed.sh [SEQUENCES] [COLUMNS]
 # Needs bench/.venv (numpy) or PYTHON. OUT (default bench/out/weights-speed) keeps the file.
