@@ -1,7 +1,6 @@
 //! The model: encoder, decoder, fitted input normalisation and descriptive metadata.
 
 use std::convert::Infallible;
-use std::sync::OnceLock;
 
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::VarMap;
@@ -16,6 +15,8 @@ use crate::nn::decoder::Decoder;
 use crate::nn::encoder::Encoder;
 use crate::nn::init::SeededVarMap;
 use crate::nn::layer::Covariates;
+use crate::ops::negative_binomial::sum_f64;
+use crate::ops::special::log1p_nonnegative_f32;
 
 /// Rows per chunk when scanning or running inference over a whole data set.
 pub(crate) const CHUNK_ROWS: usize = 1024;
@@ -435,10 +436,7 @@ impl Vae {
             frequencies.scale(&buffers.raw, per_value, ploidy, &mut buffers.input);
             Tensor::from_slice(&buffers.input, (n, n_cols), &self.device)?
         } else if self.config.encoder_log1p() {
-            buffers.input.clear();
-            buffers
-                .input
-                .extend(buffers.raw.iter().map(|&v| ln_1p_of_count(v)));
+            log1p_counts(&buffers.raw, &mut buffers.input);
             Tensor::from_slice(&buffers.input, (n, n_cols), &self.device)?
         } else {
             target.clone()
@@ -447,7 +445,7 @@ impl Vae {
             let sums: Vec<f32> = buffers
                 .raw
                 .chunks_exact(n_cols)
-                .map(|row| row.iter().sum())
+                .map(|row| sum_f64(row) as f32)
                 .collect();
             Some(Tensor::from_vec(sums, (n, 1), &self.device)?)
         } else {
@@ -577,20 +575,19 @@ fn loss_weights(
     Tensor::from_vec(weights, config.n_features, device).map(Some)
 }
 
-/// Counts below this take ln(1 + k) from a table.
-const LN_1P_TABLE: usize = 1024;
-
-/// ln(1 + v), from a table for whole numbers below [`LN_1P_TABLE`] (most counts; the
-/// same values `f32::ln_1p` gives, since the table is built with it) and `ln_1p` otherwise.
-/// The per-value libm call was ~8% of an NB training step.
-fn ln_1p_of_count(v: f32) -> f32 {
-    static TABLE: OnceLock<Vec<f32>> = OnceLock::new();
-    let table = TABLE.get_or_init(|| (0..LN_1P_TABLE).map(|k| (k as f32).ln_1p()).collect());
-    // `as usize` saturates: negatives and NaN give 0, which the equality check rejects
-    let k = v as usize;
-    match table.get(k) {
-        Some(&value) if k as f32 == v => value,
-        _ => v.ln_1p(),
+/// ln(1 + v) of every value, into `out`: branch-free and vectorised
+/// ([`log1p_nonnegative_f32`], relative error < 3e-7) when all values are finite and
+/// non-negative, as validated counts are; `f32::ln_1p` value by value otherwise (NaN
+/// stays NaN). A per-value libm call was ~8% of an NB training step, a lookup table ~4%.
+fn log1p_counts(values: &[f32], out: &mut Vec<f32>) {
+    out.clear();
+    let counts = values
+        .iter()
+        .fold(true, |ok, &v| ok & (v >= 0.0) & (v < f32::INFINITY));
+    if counts {
+        out.extend(values.iter().map(|&v| log1p_nonnegative_f32(v)));
+    } else {
+        out.extend(values.iter().map(|&v| v.ln_1p()));
     }
 }
 
@@ -660,17 +657,28 @@ impl Minibatch {
 
 #[cfg(test)]
 mod tests {
-    use super::ln_1p_of_count;
+    use super::log1p_counts;
 
-    /// The table gives bit-for-bit what `f32::ln_1p` gives, inside and outside its range.
+    /// Against f64 `ln_1p` (IEEE-accurate): relative error below 3e-7 for whole and
+    /// fractional counts; a negative or NaN value sends the whole row through `ln_1p`.
     #[test]
-    fn ln_1p_table_equals_ln_1p() {
-        let values = (0..2000)
+    fn log1p_of_counts_is_accurate() {
+        let values: Vec<f32> = (0..2000)
             .map(|k| k as f32)
-            .chain([0.5, 3.25, 1023.5, 1e6, 0.0]);
-        for v in values {
-            assert_eq!(ln_1p_of_count(v).to_bits(), v.ln_1p().to_bits(), "{v}");
+            .chain([0.5, 3.25, 1023.5, 1e6, 0.0, 1e-30])
+            .collect();
+        let mut out = Vec::new();
+        log1p_counts(&values, &mut out);
+        for (&v, &got) in values.iter().zip(&out) {
+            let expected = f64::from(v).ln_1p();
+            assert!(
+                (f64::from(got) - expected).abs() <= 3e-7 * expected,
+                "{v}: {got}"
+            );
         }
-        assert!(ln_1p_of_count(f32::NAN).is_nan());
+        log1p_counts(&[2.0, -0.5, f32::NAN], &mut out);
+        assert_eq!(out[0].to_bits(), 2f32.ln_1p().to_bits());
+        assert_eq!(out[1].to_bits(), (-0.5f32).ln_1p().to_bits());
+        assert!(out[2].is_nan());
     }
 }

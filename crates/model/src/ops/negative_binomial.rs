@@ -7,33 +7,38 @@
 //! [batch, genes]. Here one pass computes each value, using that counts are integers and
 //! mostly zero:
 //! - every value: θ(ln(θ+ε) − ln(θ+μ+ε)) = −θ·ln1p(μ/(θ+ε)) by a branch-free f32 log1p
-//!   over the row (vectorised; relative error < 3e-7, no cancellation for large θ). For
-//!   x = 0 that is the whole value: ln Γ(x+θ) − ln Γ(θ) − ln Γ(x+1) = 0, x·(…) vanishes.
-//! - non-zero counts (listed branch-free, then visited) are recomputed in f64, since x·(…)
-//!   magnifies rounding: for 1 ≤ x ≤ 16, x(ln(μ+ε) − ln(θ+μ+ε)) + ln Γ(x+θ) − ln Γ(θ) is
-//!   the log of one product Πₖ₌₀^{x−1} (θ+k)·r with r = (μ+ε)/(θ+μ+ε) (one `ln` instead of
-//!   three); ln Γ(x+1) = ln x! from a table; larger counts use the f64 Lanczos / digamma
-//!   series of `special`.
+//!   over the row (vectorised; relative error < 3e-7, no cancellation for large θ), after a
+//!   branch-free f32 exp for the softmax. For x = 0 that is the whole value:
+//!   ln Γ(x+θ) − ln Γ(θ) − ln Γ(x+1) = 0, x·(…) vanishes.
+//! - non-zero counts (listed branch-free, then visited) add, for 1 ≤ x ≤ 16,
+//!   x(ln(μ+ε) − ln(θ+μ+ε)) + ln Γ(x+θ) − ln Γ(θ) as the log of one f64 product
+//!   Πₖ₌₀^{x−1} (θ+k)·r with r = (μ+ε)/(θ+μ+ε) (no cancellation, one `ln`), and
+//!   ln Γ(x+1) = ln x! from a table; other counts are computed whole in f64 with the
+//!   Lanczos / digamma series of `special`.
 //!
 //! Backward, per value with q = 1/(θ+μ+ε) and upstream g:
 //! - μ·∂/∂μ = θμ(x − μ − ε)·q/(μ+ε) (one expression for zero and non-zero counts), and
 //!   through the softmax ∂/∂logit_j = wⱼ − pⱼ Σᵢ wᵢ with wⱼ = g·μⱼ ∂/∂μⱼ, pⱼ = μⱼ/library;
 //! - ∂/∂θ = θμq/(θ+ε) − ln1p(μ/(θ+ε)) [all values; the first two terms of
 //!   θ/(θ+ε) − ln(…) − (θ+x)q combined, so nothing cancels for μ ≪ θ] plus, for non-zero
-//!   counts only, ψ(x+θ) − ψ(θ) − x·q in f64 (Σ 1/(θ+k) as one fraction for x ≤ 16).
+//!   counts only, ψ(x+θ) − ψ(θ) − x·q in f64, with ψ(x+θ) − ψ(θ) = Σₖ 1/(θ+k) looked up
+//!   in a per-gene table for x ≤ 16 (built once per backward pass).
 //!
-//! The dense loops are f32 and branch-free so the compiler vectorises them; the forward
-//! pass keeps μ, ln1p(μ/(θ+ε)) and the non-zero positions for the backward pass.
+//! The dense loops are f32 and branch-free so the compiler vectorises them, and the row
+//! passes are compiled per instruction set and chosen at run time (pulp: AVX2 where the
+//! CPU has it); the forward pass keeps μ, ln1p(μ/(θ+ε)) and the non-zero positions for the
+//! backward pass.
 //!
 //! The row passes ([`Dispersions::row_log_prob`], [`Dispersions::row_gradients`]) are also
 //! the NB part of `zero_inflated_negative_binomial_op`.
 
+use std::cell::OnceCell;
 use std::sync::{Mutex, OnceLock};
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Storage, Tensor, bail};
 
 use crate::likelihood::count::LOG_EPS;
-use crate::ops::special::{digamma_f64, ln_gamma_f64, log1p_nonnegative_f32};
+use crate::ops::special::{digamma_f64, exp_nonpositive_f32, ln_gamma_f64, log1p_nonnegative_f32};
 
 /// Counts up to this use the rising-factorial product (one log) instead of ln Γ.
 const MAX_PRODUCT_COUNT: f64 = 16.0;
@@ -57,31 +62,40 @@ fn ln_factorials() -> &'static [f64] {
     })
 }
 
-/// Per-gene quantities shared by every row, in f64 for the non-zero counts.
+/// Per-gene quantities shared by every row, in f64 for the non-zero counts. ln Γ(θ) and
+/// ψ(θ) serve only counts above 16, so each is computed the first time one needs it (a
+/// minibatch's op builds these for every gene twice per step).
 struct Gene {
     theta: f64,
-    log_theta: f64,
-    ln_gamma_theta: f64,
-    digamma_theta: f64,
+    ln_gamma_theta: OnceCell<f64>,
+    digamma_theta: OnceCell<f64>,
 }
 
 impl Gene {
     fn new(theta: f32) -> Self {
-        let theta = f64::from(theta);
         Self {
-            theta,
-            log_theta: (theta + LOG_EPS).ln(),
-            ln_gamma_theta: ln_gamma_f64(theta),
-            digamma_theta: digamma_f64(theta),
+            theta: f64::from(theta),
+            ln_gamma_theta: OnceCell::new(),
+            digamma_theta: OnceCell::new(),
         }
     }
 
+    fn ln_gamma_theta(&self) -> f64 {
+        *self.ln_gamma_theta.get_or_init(|| ln_gamma_f64(self.theta))
+    }
+
+    fn digamma_theta(&self) -> f64 {
+        *self.digamma_theta.get_or_init(|| digamma_f64(self.theta))
+    }
+
     /// Whether count `x` takes the short path (an integer in [1, 16]).
+    #[inline(always)]
     fn small_count(x: f64) -> bool {
         (1.0..=MAX_PRODUCT_COUNT).contains(&x) && is_integer(x)
     }
 
     /// ln x! (ln Γ(x+1)).
+    #[inline(always)]
     fn ln_factorial(x: f64) -> f64 {
         if x < LN_FACTORIAL_TABLE as f64 && is_integer(x) {
             ln_factorials()[x as usize]
@@ -90,47 +104,36 @@ impl Gene {
         }
     }
 
-    /// log p(x | μ, θ) for x ≠ 0 (or any x when μ is not finite), scVI's
-    /// `log_nb_positive` with ε = 1e-8, in f64.
+    /// For 1 ≤ x ≤ 16 and finite μ, the rising-factorial product Πₖ₌₀^{x−1} (θ+k)·r with
+    /// r = (μ+ε)/(θ+μ+ε), whose log is x(ln(μ+ε) − ln(θ+μ+ε)) + ln Γ(x+θ) − ln Γ(θ)
+    /// without cancellation; `None` where [`Gene::log_prob`] must take the value (other
+    /// counts, or a product outside f64's normal range).
+    #[inline(always)]
+    fn rising_product(&self, x: f64, mu: f64) -> Option<f64> {
+        if !Self::small_count(x) {
+            return None;
+        }
+        let r = (mu + LOG_EPS) / (self.theta + mu + LOG_EPS);
+        let mut product = 1.0;
+        let mut k = 0.0;
+        while k < x {
+            product *= (self.theta + k) * r;
+            k += 1.0;
+        }
+        product.is_normal().then_some(product)
+    }
+
+    /// log p(x | μ, θ), scVI's `log_nb_positive` with ε = 1e-8, in f64 (libm logs): counts
+    /// the short path does not take, and every value of a row with non-finite μ.
     fn log_prob(&self, x: f64, mu: f64) -> f64 {
         let log_theta_mu = (self.theta + mu + LOG_EPS).ln();
-        let dispersion_part = self.theta * (self.log_theta - log_theta_mu);
+        let dispersion_part = self.theta * ((self.theta + LOG_EPS).ln() - log_theta_mu);
         if x == 0.0 {
             return dispersion_part;
         }
-        if Self::small_count(x) && mu.is_finite() {
-            // x(ln(μ+ε) − ln(θ+μ+ε)) + ln Γ(x+θ) − ln Γ(θ) = ln Πₖ (θ+k)·r
-            let r = (mu + LOG_EPS) / (self.theta + mu + LOG_EPS);
-            let mut product = 1.0;
-            let mut k = 0.0;
-            while k < x {
-                product *= (self.theta + k) * r;
-                k += 1.0;
-            }
-            if product.is_normal() {
-                return dispersion_part + product.ln() - Self::ln_factorial(x);
-            }
-        }
         dispersion_part + x * ((mu + LOG_EPS).ln() - log_theta_mu) + ln_gamma_f64(x + self.theta)
-            - self.ln_gamma_theta
+            - self.ln_gamma_theta()
             - Self::ln_factorial(x)
-    }
-
-    /// ψ(x+θ) − ψ(θ) for x > 0.
-    fn digamma_difference(&self, x: f64) -> f64 {
-        if Self::small_count(x) {
-            // Σ 1/(θ+k) as one fraction: a single division
-            let (mut numerator, mut denominator) = (0.0, 1.0);
-            let mut k = 0.0;
-            while k < x {
-                numerator = numerator * (self.theta + k) + denominator;
-                denominator *= self.theta + k;
-                k += 1.0;
-            }
-            numerator / denominator
-        } else {
-            digamma_f64(x + self.theta) - self.digamma_theta
-        }
     }
 }
 
@@ -159,12 +162,14 @@ impl GeneColumns {
 }
 
 /// Whether `x` is a whole number (within i64), without a libm call.
+#[inline(always)]
 fn is_integer(x: f64) -> bool {
     x == (x as i64) as f64
 }
 
 /// Positions (within the row) of the non-zero values of `row`, appended to `out`,
 /// branch-free: every position is written, the length advances only past non-zeros.
+#[inline(always)]
 fn push_nonzero(row: &[f32], out: &mut Vec<u32>) {
     let start = out.len();
     out.resize(start + row.len(), 0);
@@ -177,6 +182,7 @@ fn push_nonzero(row: &[f32], out: &mut Vec<u32>) {
 }
 
 /// Σ values in f64, over eight interleaved partial sums so the loop vectorises.
+#[inline(always)]
 pub(crate) fn sum_f64(values: &[f32]) -> f64 {
     let mut lanes = [0f64; 8];
     let mut chunks = values.chunks_exact(8);
@@ -190,10 +196,11 @@ pub(crate) fn sum_f64(values: &[f32]) -> f64 {
 }
 
 /// softmax(logits) × library of one row, into `mu`.
+#[inline(always)]
 fn row_means(logits: &[f32], library: f32, mu: &mut [f32]) {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     for (m, &l) in mu.iter_mut().zip(logits) {
-        *m = (l - max).exp();
+        *m = exp_nonpositive_f32(l - max);
     }
     let scale = library / sum_f64(mu) as f32;
     for value in mu.iter_mut() {
@@ -281,10 +288,54 @@ impl Gradients {
     }
 }
 
+/// ψ(x+θ) − ψ(θ) = Σₖ₌₀^{x−1} 1/(θ+k) of each gene for the counts 1..=16, filled up to
+/// the gene's highest such count in the minibatch: one division per entry, so a non-zero
+/// count of the backward pass looks its value up instead of running a dependent loop and a
+/// division of its own.
+struct DigammaSteps {
+    /// [genes × 16]: entry g·16 + x − 1 holds gene g's value for count x.
+    values: Vec<f64>,
+}
+
+/// Entries per gene of [`DigammaSteps`].
+const STEPS: usize = MAX_PRODUCT_COUNT as usize;
+
+impl DigammaSteps {
+    /// The table for θ of `genes` and the non-zero counts of `x` that `saved` lists.
+    fn new(genes: &[Gene], x: &[f32], saved: &Saved) -> Self {
+        let n = genes.len();
+        let mut highest = vec![0usize; n];
+        for (row, bounds) in saved.nonzero_starts.windows(2).enumerate() {
+            let counts = &x[row * n..(row + 1) * n];
+            for &j in &saved.nonzero[bounds[0]..bounds[1]] {
+                let (j, count) = (j as usize, f64::from(counts[j as usize]));
+                if Gene::small_count(count) {
+                    highest[j] = highest[j].max(count as usize);
+                }
+            }
+        }
+        let mut values = vec![0f64; n * STEPS];
+        for ((gene, &top), steps) in genes
+            .iter()
+            .zip(&highest)
+            .zip(values.chunks_exact_mut(STEPS))
+        {
+            let mut sum = 0.0;
+            for (k, step) in steps[..top].iter_mut().enumerate() {
+                sum += 1.0 / (gene.theta + k as f64);
+                *step = sum;
+            }
+        }
+        Self { values }
+    }
+}
+
 /// Everything per gene that the row passes read, built from θ once per pass.
 pub(crate) struct Dispersions {
     genes: Vec<Gene>,
     columns: GeneColumns,
+    /// For the backward pass ([`Dispersions::for_gradients`]).
+    steps: Option<DigammaSteps>,
 }
 
 impl Dispersions {
@@ -293,6 +344,28 @@ impl Dispersions {
         Self {
             genes: theta.iter().map(|&t| Gene::new(t)).collect(),
             columns: GeneColumns::new(theta),
+            steps: None,
+        }
+    }
+
+    /// [`Dispersions::new`] plus the ψ table of the counts a forward pass over `x` saved,
+    /// for [`Dispersions::row_gradients`].
+    pub(crate) fn for_gradients(theta: &[f32], x: &[f32], saved: &Saved) -> Self {
+        let mut dispersions = Self::new(theta);
+        dispersions.steps = Some(DigammaSteps::new(&dispersions.genes, x, saved));
+        dispersions
+    }
+
+    /// ψ(x+θ) − ψ(θ) of gene `j` for a count x > 0: from the table for counts up to 16,
+    /// else from the digamma series.
+    #[inline(always)]
+    fn digamma_difference(&self, j: usize, x: f64) -> f64 {
+        match &self.steps {
+            Some(steps) if Gene::small_count(x) => steps.values[j * STEPS + x as usize - 1],
+            _ => {
+                let gene = &self.genes[j];
+                digamma_f64(x + gene.theta) - gene.digamma_theta()
+            }
         }
     }
 
@@ -303,6 +376,7 @@ impl Dispersions {
 
     /// NB log p of row `row` into `values` ([genes]), from the full `x` and `logits`; keeps
     /// μ, ln1p(μ/(θ+ε)) and the row's non-zero positions in `saved`.
+    #[inline(always)]
     pub(crate) fn row_log_prob(
         &self,
         x: &[f32],
@@ -330,7 +404,14 @@ impl Dispersions {
             push_nonzero(x, &mut saved.nonzero);
             for &j in &saved.nonzero[saved.nonzero_starts[row]..] {
                 let j = j as usize;
-                values[j] = genes[j].log_prob(f64::from(x[j]), f64::from(mu[j])) as f32;
+                let (count, m) = (f64::from(x[j]), f64::from(mu[j]));
+                values[j] = match genes[j].rising_product(count, m) {
+                    // the dispersion part −θ·ln1p(μ/(θ+ε)) from the dense pass
+                    Some(product) => {
+                        (f64::from(values[j]) + product.ln() - Gene::ln_factorial(count)) as f32
+                    }
+                    None => genes[j].log_prob(count, m) as f32,
+                };
             }
         } else {
             // overflowed or NaN logits: every value through f64, which propagates them
@@ -343,6 +424,7 @@ impl Dispersions {
 
     /// Adds the gradients of Σ `upstream` · NB log p over row `row` ([genes] upstream) to
     /// `gradients`, from the full `x` and what [`Dispersions::row_log_prob`] saved.
+    #[inline(always)]
     pub(crate) fn row_gradients(
         &self,
         x: &[f32],
@@ -383,7 +465,7 @@ impl Dispersions {
             let (x, m) = (f64::from(x[j]), f64::from(mu[j]));
             let q = 1.0 / (gene.theta + m + LOG_EPS);
             gradients.theta_sparse[j] +=
-                f64::from(upstream[j]) * (gene.digamma_difference(x) - x * q);
+                f64::from(upstream[j]) * (self.digamma_difference(j, x) - x * q);
         }
     }
 }
@@ -451,17 +533,15 @@ impl CustomOp3 for NegativeBinomialOp {
         let mut saved = Saved::new(x.len(), rows);
         let mut values = vec![0f32; if self.sum_rows { n } else { x.len() }];
         let mut sums = Vec::with_capacity(if self.sum_rows { rows } else { 0 });
-        for (row, &library) in self.library.iter().enumerate() {
-            let values = if self.sum_rows {
-                &mut values[..]
-            } else {
-                &mut values[row * n..(row + 1) * n]
-            };
-            dispersions.row_log_prob(x, logits, library, row, &mut saved, values);
-            if self.sum_rows {
-                sums.push(sum_f64(values) as f32);
-            }
-        }
+        pulp::Arch::new().dispatch(ForwardRows {
+            dispersions: &dispersions,
+            x,
+            logits,
+            library: &self.library,
+            saved: &mut saved,
+            values: &mut values,
+            sums: self.sum_rows.then_some(&mut sums),
+        });
         if let Ok(mut slot) = self.saved.lock() {
             *slot = Some(saved);
         }
@@ -504,24 +584,98 @@ impl NegativeBinomialOp {
         grad: &[f32],
         saved: &Saved,
     ) -> candle_core::Result<Gradients> {
-        let dispersions = Dispersions::new(theta);
+        check_shape(&self.library, x.len(), theta.len())?;
+        let dispersions = Dispersions::for_gradients(theta, x, saved);
         let n = dispersions.len();
-        check_shape(&self.library, x.len(), n)?;
         let rows = self.library.len();
         if grad.len() != if self.sum_rows { rows } else { x.len() } {
             bail!("negative binomial op: upstream gradient of the wrong size")
         }
         let mut gradients = Gradients::new(x.len(), n);
+        pulp::Arch::new().dispatch(BackwardRows {
+            dispersions: &dispersions,
+            x,
+            grad,
+            library: &self.library,
+            sum_rows: self.sum_rows,
+            saved,
+            gradients: &mut gradients,
+        });
+        Ok(gradients)
+    }
+}
+
+/// The row passes of one forward call, as a pulp operation: compiled once per instruction
+/// set and picked at run time (AVX2 where the CPU has it, rather than x86-64's SSE2
+/// baseline). Rust never contracts float operations, so every instruction set gives the
+/// same bits.
+struct ForwardRows<'a> {
+    dispersions: &'a Dispersions,
+    x: &'a [f32],
+    logits: &'a [f32],
+    library: &'a [f32],
+    saved: &'a mut Saved,
+    /// Per value [rows, genes], or one row's scratch when `sums` is given.
+    values: &'a mut [f32],
+    /// The per-row sums, when the op sums rows.
+    sums: Option<&'a mut Vec<f32>>,
+}
+
+impl pulp::WithSimd for ForwardRows<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let n = self.dispersions.len();
+        let mut sums = self.sums;
+        for (row, &library) in self.library.iter().enumerate() {
+            let values = match sums {
+                Some(_) => &mut self.values[..],
+                None => &mut self.values[row * n..(row + 1) * n],
+            };
+            self.dispersions
+                .row_log_prob(self.x, self.logits, library, row, self.saved, values);
+            if let Some(sums) = sums.as_mut() {
+                sums.push(sum_f64(values) as f32);
+            }
+        }
+    }
+}
+
+/// The row passes of one backward call, as a pulp operation (see [`ForwardRows`]).
+struct BackwardRows<'a> {
+    dispersions: &'a Dispersions,
+    x: &'a [f32],
+    /// The upstream gradient: per value, or per row when `sum_rows`.
+    grad: &'a [f32],
+    library: &'a [f32],
+    sum_rows: bool,
+    saved: &'a Saved,
+    gradients: &'a mut Gradients,
+}
+
+impl pulp::WithSimd for BackwardRows<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let n = self.dispersions.len();
         let mut upstream = vec![0f32; n];
         for (row, &library) in self.library.iter().enumerate() {
             if self.sum_rows {
-                upstream.fill(grad[row]);
+                upstream.fill(self.grad[row]);
             } else {
-                upstream.copy_from_slice(&grad[row * n..(row + 1) * n]);
+                upstream.copy_from_slice(&self.grad[row * n..(row + 1) * n]);
             }
-            dispersions.row_gradients(x, saved, row, library, &upstream, &mut gradients);
+            self.dispersions.row_gradients(
+                self.x,
+                self.saved,
+                row,
+                library,
+                &upstream,
+                self.gradients,
+            );
         }
-        Ok(gradients)
     }
 }
 

@@ -229,9 +229,9 @@ impl ZeroInflatedNegativeBinomialOp {
         grad: &[f32],
         saved: &MixtureSaved,
     ) -> candle_core::Result<(Gradients, Vec<f32>)> {
-        let dispersions = Dispersions::new(theta);
+        check_shape(&self.library, x.len(), theta.len())?;
+        let dispersions = Dispersions::for_gradients(theta, x, &saved.negative_binomial);
         let n = dispersions.len();
-        check_shape(&self.library, x.len(), n)?;
         let rows = self.library.len();
         if grad.len() != if self.sum_rows { rows } else { x.len() } {
             bail!("zero-inflated negative binomial op: upstream gradient of the wrong size")
