@@ -308,10 +308,10 @@ impl DigammaSteps {
         for (row, bounds) in saved.nonzero_starts.windows(2).enumerate() {
             let counts = &x[row * n..(row + 1) * n];
             for &j in &saved.nonzero[bounds[0]..bounds[1]] {
-                let (j, count) = (j as usize, f64::from(counts[j as usize]));
-                if Gene::small_count(count) {
-                    highest[j] = highest[j].max(count as usize);
-                }
+                // a fractional count fills its gene's entries a little further than needed
+                // (unread: the lookup takes whole counts only), NaN to all 16
+                let j = j as usize;
+                highest[j] = highest[j].max(counts[j].min(MAX_PRODUCT_COUNT as f32) as usize);
             }
         }
         let mut values = vec![0f64; n * STEPS];
