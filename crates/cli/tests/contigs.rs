@@ -289,6 +289,21 @@ fn clustering_a_written_latent_table_gives_the_same_bins() {
         fs::read_to_string(&latent).unwrap(),
         fs::read_to_string(&clustered).unwrap()
     );
+    // A given table is clustered as it is: there is nothing to write.
+    fails(
+        &[
+            "bin",
+            "--fasta",
+            s(&fasta),
+            "--latent",
+            s(&clustered),
+            "--clustered-out",
+            s(&dir.path().join("again.tsv")),
+            "-o",
+            s(&reclustered),
+        ],
+        "--clustered-out",
+    );
     // A latent row whose contig is not in the FASTA is refused.
     let foreign = dir.path().join("foreign.tsv");
     fs::write(&foreign, "id\tz1\tz2\nnot_a_contig\t0.5\t-1\n").unwrap();
