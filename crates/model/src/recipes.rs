@@ -311,7 +311,7 @@ fn vamb(vae: &mut VaeConfig, train: &mut TrainConfig) {
 /// genome spread in angle and its cosine clustering finds only singletons. With unit
 /// Gaussian noise on z-scored features, ½·SSE + β·KL is the ELBO of noise variance β, and a
 /// latent direction is used (and whitened) only where the data vary more than that: at β = 1
-/// the within-genome composition of a genome holding most contigs (11–16 directions of
+/// the within-genome composition of a genome holding most contigs (11–17 directions of
 /// variance above 1) took latent dimensions and split it; β = 2 drops those between 1 and 2
 /// (issue 17's contig panel, tuning half: k-means ARI +0.024, bin ARI +0.048, both intervals
 /// above zero; docs/recipes/contigs.md, "Why β = 2").
