@@ -3,7 +3,8 @@
 (and in PCA-10 of the same features) as the cosine medoid clustering sees it, and its bins.
 
 For one panel cell (the files bench/contigs/panel.py leaves in its --out/sets/), per table
-(the default's latent means STEM.tsv, PCA-10 scores STEM_pca10.tsv) and per genome:
+(the latent as clustered, STEM_clustered.tsv, else the latent means STEM.tsv; PCA-10
+scores STEM_pca10.tsv) and per genome:
 contigs, bp, median depth (jgi totalAvgDepth, when the set has abundance), the norm of the
 genome's centroid, the RMS distance of its contigs from that centroid, their ratio (a genome
 whose centroid sits near the origin compared with its spread points every way, so cosine
@@ -97,7 +98,9 @@ def main():
     lengths = fasta_lengths(args.prefix + ".fa")
     genome_of = read_table(args.prefix + "_labels.tsv")
     depth = read_depth(args.prefix + "_depth.txt")
-    for title, table, bins in (("latent", stem + ".tsv", stem + "_bins.tsv"),
+    clustered = stem + "_clustered.tsv"  # what `vaebio bin` clustered, when panel.py kept it
+    latent = clustered if os.path.exists(clustered) else stem + ".tsv"
+    for title, table, bins in ((f"latent ({os.path.basename(latent)})", latent, stem + "_bins.tsv"),
                                ("PCA-10", stem + "_pca10.tsv", stem + "_pca_bins.tsv")):
         ids, scores = read_latent(table)
         describe(title, ids, scores, bins, genome_of, lengths, depth)

@@ -5,9 +5,10 @@ Reads bench/contigs/panel.tsv (sets, each fixed in the tuning or the confirmatio
 each set of `--half`: cut it with simulate_panel.py unless cached under `--out`, then per seed
 
 - `vaebio bin --fasta SET.fa [--abundance SET_depth.txt] --seed S -o bins.tsv --latent-out
-  latent.tsv --pca pca.tsv`: one training gives the default's bins, the latent means (the
-  same as `vaebio embed --seed S` writes) and PCA of the same z-scored features (as many
-  components as the latent); latent and PCA scored with `vaebio evaluate` (15-NN genome
+  latent.tsv --clustered-out clustered.tsv --pca pca.tsv`: one training gives the default's
+  bins, the latent means (the same as `vaebio embed --seed S` writes), the latent as
+  clustered (for bench/contigs/diagnose_latent.py) and PCA of the same z-scored features (as
+  many components as the latent); latent and PCA scored with `vaebio evaluate` (15-NN genome
   accuracy, k-means ARI with k = genomes);
 - `vaebio bin --latent pca10.tsv --seed S`: the same medoid clustering on PCA-10 scores (the
   first 10 columns of pca.tsv).
@@ -86,7 +87,8 @@ def run_seed(vaebio, prefix, stem, seed, flags, bin_flags):
     start = time.time()
     subprocess.run([vaebio, "bin", "-q", "--fasta", prefix + ".fa", *abundance,
                     "--seed", str(seed), *shlex.split(flags), *shlex.split(bin_flags),
-                    "--pca", pca, "--latent-out", latent, "-o", trained_bins], check=True)
+                    "--pca", pca, "--latent-out", latent, "--clustered-out", stem + "_clustered.tsv",
+                    "-o", trained_bins], check=True)
     seconds = time.time() - start
     first_columns(pca, BIN_PCA, pca10)
     cell = {"seconds": seconds}

@@ -618,8 +618,12 @@ pub struct BinArgs {
     pub latent_out: Option<PathBuf>,
     /// Cluster this latent table (`id`, `z1..zK`, ids = contig names) instead of training;
     /// `--fasta` still gives the contig lengths and the bin sequences.
-    #[arg(long, value_name = "FILE", conflicts_with = "latent_out")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["latent_out", "clustered_out"])]
     pub latent: Option<PathBuf>,
+    /// Also write the latent as clustered (the means after `--latent-scale`; `.tsv` or
+    /// `.npy`): `--latent FILE` clusters it into the same bins without training.
+    #[arg(long, value_name = "FILE")]
+    pub clustered_out: Option<PathBuf>,
     /// What is clustered: each latent dimension divided by its RMS posterior standard
     /// deviation (`posterior`, the default when training here), or the latent means as they
     /// are (`none`; always so for a `--latent` table) (docs/recipes/contigs.md, "Binning").

@@ -259,6 +259,51 @@ fn clustering_a_written_latent_table_gives_the_same_bins() {
         s(&reclustered),
     ]);
     assert_eq!(read_bins(&trained), read_bins(&reclustered));
+    // The default clusters the posterior-scaled means; `--clustered-out` writes those, and
+    // they too re-cluster into the trained run's bins (and differ from the plain means).
+    let clustered = dir.path().join("clustered.tsv");
+    ok(&[
+        "bin",
+        "--fasta",
+        s(&fasta),
+        "--epochs",
+        "20",
+        "-q",
+        "-o",
+        s(&trained),
+        "--clustered-out",
+        s(&clustered),
+    ]);
+    ok(&[
+        "bin",
+        "--fasta",
+        s(&fasta),
+        "--latent",
+        s(&clustered),
+        "-q",
+        "-o",
+        s(&reclustered),
+    ]);
+    assert_eq!(read_bins(&trained), read_bins(&reclustered));
+    assert_ne!(
+        fs::read_to_string(&latent).unwrap(),
+        fs::read_to_string(&clustered).unwrap()
+    );
+    // A given table is clustered as it is: there is nothing to write.
+    fails(
+        &[
+            "bin",
+            "--fasta",
+            s(&fasta),
+            "--latent",
+            s(&clustered),
+            "--clustered-out",
+            s(&dir.path().join("again.tsv")),
+            "-o",
+            s(&reclustered),
+        ],
+        "--clustered-out",
+    );
     // A latent row whose contig is not in the FASTA is refused.
     let foreign = dir.path().join("foreign.tsv");
     fs::write(&foreign, "id\tz1\tz2\nnot_a_contig\t0.5\t-1\n").unwrap();

@@ -306,17 +306,20 @@ fn vamb(vae: &mut VaeConfig, train: &mut TrainConfig) {
 }
 
 /// vaebio's default for DNA composition (TNF-only contigs): VAMB's recipe with VAMB's own
-/// single-sample network width (two layers of 256), latent 16 and the full KL (β = 1).
+/// single-sample network width (two layers of 256), latent 16 and twice the KL (β = 2).
 /// VAMB's balance (β ≈ 0.054 here) leaves every latent dimension in use, so contigs of one
-/// genome spread in angle and its cosine clustering finds only singletons; on the five-genome
-/// harness (bench/README.md, "Recipes: contigs") this default beats PCA of the same TNF on
-/// 15-NN genome accuracy and k-means ARI for each of three seeds, and its bins recover 4–5
-/// of the 5 genomes.
+/// genome spread in angle and its cosine clustering finds only singletons. With unit
+/// Gaussian noise on z-scored features, ½·SSE + β·KL is the ELBO of noise variance β, and a
+/// latent direction is used (and whitened) only where the data vary more than that: at β = 1
+/// the within-genome composition of a genome holding most contigs (11–17 directions of
+/// variance above 1) took latent dimensions and split it; β = 2 drops those between 1 and 2
+/// (issue 17's contig panel, tuning half: k-means ARI +0.024, bin ARI +0.048, both intervals
+/// above zero; docs/recipes/contigs.md, "Why β = 2").
 fn contigs(vae: &mut VaeConfig, train: &mut TrainConfig) {
     vamb(vae, train);
     vae.hidden = vec![256, 256];
     vae.latent = 16;
-    train.beta = 1.0;
+    train.beta = 2.0;
 }
 
 /// Share of the reconstruction loss given to composition (TNF) when `--abundance` adds depth

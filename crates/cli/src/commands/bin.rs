@@ -112,6 +112,9 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
             dir.display()
         ));
     }
+    if let Some(path) = &args.clustered_out {
+        write_table(path, contigs.clone(), latent_names(n_dims), latent)?;
+    }
     if let (Some(path), Some(means)) = (&args.latent_out, means) {
         write_table(path, contigs, latent_names(n_dims), means)?;
     }
