@@ -5,6 +5,7 @@
 pub(crate) mod batch_norm;
 pub(crate) mod binomial;
 pub(crate) mod categorical;
+pub(crate) mod count_tables;
 pub(crate) mod linear;
 pub(crate) mod negative_binomial;
 pub mod special;

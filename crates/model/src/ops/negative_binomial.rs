@@ -38,10 +38,11 @@ use std::sync::{Mutex, OnceLock};
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Storage, Tensor, bail};
 
 use crate::likelihood::count::LOG_EPS;
+use crate::ops::count_tables::{CountTable, MAX_TABLE_COUNT, highest_small_counts, small_power};
 use crate::ops::special::{digamma_f64, exp_nonpositive_f32, ln_gamma_f64, log1p_nonnegative_f32};
 
 /// Counts up to this use the rising-factorial product (one log) instead of ln Γ.
-const MAX_PRODUCT_COUNT: f64 = 16.0;
+const MAX_PRODUCT_COUNT: f64 = MAX_TABLE_COUNT as f64;
 /// Counts below this take ln x! from the table.
 const LN_FACTORIAL_TABLE: usize = 1024;
 /// scVI's ε in f32, as the dense loops use it.
@@ -102,25 +103,6 @@ impl Gene {
         } else {
             ln_gamma_f64(x + 1.0)
         }
-    }
-
-    /// For 1 ≤ x ≤ 16 and finite μ, the rising-factorial product Πₖ₌₀^{x−1} (θ+k)·r with
-    /// r = (μ+ε)/(θ+μ+ε), whose log is x(ln(μ+ε) − ln(θ+μ+ε)) + ln Γ(x+θ) − ln Γ(θ)
-    /// without cancellation; `None` where [`Gene::log_prob`] must take the value (other
-    /// counts, or a product outside f64's normal range).
-    #[inline(always)]
-    fn rising_product(&self, x: f64, mu: f64) -> Option<f64> {
-        if !Self::small_count(x) {
-            return None;
-        }
-        let r = (mu + LOG_EPS) / (self.theta + mu + LOG_EPS);
-        let mut product = 1.0;
-        let mut k = 0.0;
-        while k < x {
-            product *= (self.theta + k) * r;
-            k += 1.0;
-        }
-        product.is_normal().then_some(product)
     }
 
     /// log p(x | μ, θ), scVI's `log_nb_positive` with ε = 1e-8, in f64 (libm logs): counts
@@ -288,72 +270,65 @@ impl Gradients {
     }
 }
 
-/// ψ(x+θ) − ψ(θ) = Σₖ₌₀^{x−1} 1/(θ+k) of each gene for the counts 1..=16, filled up to
-/// the gene's highest such count in the minibatch: one division per entry, so a non-zero
-/// count of the backward pass looks its value up instead of running a dependent loop and a
-/// division of its own.
-struct DigammaSteps {
-    /// [genes × 16]: entry g·16 + x − 1 holds gene g's value for count x.
-    values: Vec<f64>,
-}
-
-/// Entries per gene of [`DigammaSteps`].
-const STEPS: usize = MAX_PRODUCT_COUNT as usize;
-
-impl DigammaSteps {
-    /// The table for θ of `genes` and the non-zero counts of `x` that `saved` lists.
-    fn new(genes: &[Gene], x: &[f32], saved: &Saved) -> Self {
-        let n = genes.len();
-        let mut highest = vec![0usize; n];
-        for (row, bounds) in saved.nonzero_starts.windows(2).enumerate() {
-            let counts = &x[row * n..(row + 1) * n];
-            for &j in &saved.nonzero[bounds[0]..bounds[1]] {
-                // a fractional count fills its gene's entries a little further than needed
-                // (unread: the lookup takes whole counts only), NaN to all 16
-                let j = j as usize;
-                highest[j] = highest[j].max(counts[j].min(MAX_PRODUCT_COUNT as f32) as usize);
-            }
-        }
-        let mut values = vec![0f64; n * STEPS];
-        for ((gene, &top), steps) in genes
-            .iter()
-            .zip(&highest)
-            .zip(values.chunks_exact_mut(STEPS))
-        {
-            let mut sum = 0.0;
-            for (k, step) in steps[..top].iter_mut().enumerate() {
-                sum += 1.0 / (gene.theta + k as f64);
-                *step = sum;
-            }
-        }
-        Self { values }
-    }
-}
-
 /// Everything per gene that the row passes read, built from θ once per pass.
 pub(crate) struct Dispersions {
     genes: Vec<Gene>,
     columns: GeneColumns,
-    /// For the backward pass ([`Dispersions::for_gradients`]).
-    steps: Option<DigammaSteps>,
+    /// θ^(x) per gene, for the forward pass ([`Dispersions::for_forward`]).
+    rising: Option<CountTable>,
+    /// ψ(θ+x) − ψ(θ) per gene, for the backward pass ([`Dispersions::for_gradients`]).
+    steps: Option<CountTable>,
 }
 
 impl Dispersions {
     /// The per-gene quantities of these θ.
-    pub(crate) fn new(theta: &[f32]) -> Self {
+    fn new(theta: &[f32]) -> Self {
         Self {
             genes: theta.iter().map(|&t| Gene::new(t)).collect(),
             columns: GeneColumns::new(theta),
+            rising: None,
             steps: None,
         }
     }
 
-    /// [`Dispersions::new`] plus the ψ table of the counts a forward pass over `x` saved,
-    /// for [`Dispersions::row_gradients`].
-    pub(crate) fn for_gradients(theta: &[f32], x: &[f32], saved: &Saved) -> Self {
+    /// θ of every gene, in f64.
+    fn thetas(&self) -> impl Iterator<Item = f64> + '_ {
+        self.genes.iter().map(|gene| gene.theta)
+    }
+
+    /// The per-gene quantities of these θ plus the rising factorials of the small counts
+    /// of `x` ([rows, genes]), for [`Dispersions::row_log_prob`].
+    pub(crate) fn for_forward(theta: &[f32], x: &[f32]) -> Self {
         let mut dispersions = Self::new(theta);
-        dispersions.steps = Some(DigammaSteps::new(&dispersions.genes, x, saved));
+        let highest = highest_small_counts(x, theta.len());
+        dispersions.rising = Some(CountTable::rising_factorials(
+            dispersions.thetas(),
+            &highest,
+        ));
         dispersions
+    }
+
+    /// The per-gene quantities of these θ plus ψ(θ+x) − ψ(θ) of the small counts of `x`
+    /// ([rows, genes]), for [`Dispersions::row_gradients`].
+    pub(crate) fn for_gradients(theta: &[f32], x: &[f32]) -> Self {
+        let mut dispersions = Self::new(theta);
+        let highest = highest_small_counts(x, theta.len());
+        dispersions.steps = Some(CountTable::digamma_steps(dispersions.thetas(), &highest));
+        dispersions
+    }
+
+    /// For 1 ≤ x ≤ 16, the product Πₖ₌₀^{x−1} (θ+k)·r = θ^(x)·r^x of gene `j` with
+    /// r = (μ+ε)/(θ+μ+ε), whose log is x(ln(μ+ε) − ln(θ+μ+ε)) + ln Γ(x+θ) − ln Γ(θ)
+    /// without cancellation; `None` where [`Gene::log_prob`] must take the value (other
+    /// counts, no table, or a product outside f64's normal range).
+    #[inline(always)]
+    fn rising_product(&self, j: usize, x: f64, mu: f64) -> Option<f64> {
+        let rising = self.rising.as_ref().filter(|_| Gene::small_count(x))?;
+        let theta = self.genes[j].theta;
+        let r = (mu + LOG_EPS) / (theta + mu + LOG_EPS);
+        let count = x as usize;
+        let product = rising.get(j, count) * small_power(r, count);
+        product.is_normal().then_some(product)
     }
 
     /// ψ(x+θ) − ψ(θ) of gene `j` for a count x > 0: from the table for counts up to 16,
@@ -361,7 +336,7 @@ impl Dispersions {
     #[inline(always)]
     fn digamma_difference(&self, j: usize, x: f64) -> f64 {
         match &self.steps {
-            Some(steps) if Gene::small_count(x) => steps.values[j * STEPS + x as usize - 1],
+            Some(steps) if Gene::small_count(x) => steps.get(j, x as usize),
             _ => {
                 let gene = &self.genes[j];
                 digamma_f64(x + gene.theta) - gene.digamma_theta()
@@ -405,7 +380,7 @@ impl Dispersions {
             for &j in &saved.nonzero[saved.nonzero_starts[row]..] {
                 let j = j as usize;
                 let (count, m) = (f64::from(x[j]), f64::from(mu[j]));
-                values[j] = match genes[j].rising_product(count, m) {
+                values[j] = match self.rising_product(j, count, m) {
                     // the dispersion part −θ·ln1p(μ/(θ+ε)) from the dense pass
                     Some(product) => {
                         (f64::from(values[j]) + product.ln() - Gene::ln_factorial(count)) as f32
@@ -523,12 +498,13 @@ impl CustomOp3 for NegativeBinomialOp {
         theta_layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (x, logits) = (f32_slice(x, x_layout)?, f32_slice(logits, logits_layout)?);
-        let dispersions = Dispersions::new(f32_slice(theta, theta_layout)?);
-        let n = dispersions.len();
+        let theta = f32_slice(theta, theta_layout)?;
+        let n = theta.len();
         check_shape(&self.library, logits.len(), n)?;
         if x.len() != logits.len() {
             bail!("negative binomial op: x and logits differ in shape")
         }
+        let dispersions = Dispersions::for_forward(theta, x);
         let rows = self.library.len();
         let mut saved = Saved::new(x.len(), rows);
         let mut values = vec![0f32; if self.sum_rows { n } else { x.len() }];
@@ -585,7 +561,7 @@ impl NegativeBinomialOp {
         saved: &Saved,
     ) -> candle_core::Result<Gradients> {
         check_shape(&self.library, x.len(), theta.len())?;
-        let dispersions = Dispersions::for_gradients(theta, x, saved);
+        let dispersions = Dispersions::for_gradients(theta, x);
         let n = dispersions.len();
         let rows = self.library.len();
         if grad.len() != if self.sum_rows { rows } else { x.len() } {

@@ -147,13 +147,14 @@ impl CustomOp3 for ZeroInflatedNegativeBinomialOp {
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let logits = f32_slice(logits, logits_layout)?;
         let zero_logits = f32_slice(zero_logits, zero_logits_layout)?;
-        let dispersions = Dispersions::new(f32_slice(theta, theta_layout)?);
-        let n = dispersions.len();
+        let theta = f32_slice(theta, theta_layout)?;
+        let n = theta.len();
         check_shape(&self.library, logits.len(), n)?;
         let (saved, output) = with_f32(&self.counts, |x| {
             if x.len() != logits.len() || zero_logits.len() != logits.len() {
                 bail!("zero-inflated negative binomial op: x, logits and π differ in shape")
             }
+            let dispersions = Dispersions::for_forward(theta, x);
             let rows = self.library.len();
             let mut saved = MixtureSaved {
                 negative_binomial: Saved::new(x.len(), rows),
@@ -230,7 +231,7 @@ impl ZeroInflatedNegativeBinomialOp {
         saved: &MixtureSaved,
     ) -> candle_core::Result<(Gradients, Vec<f32>)> {
         check_shape(&self.library, x.len(), theta.len())?;
-        let dispersions = Dispersions::for_gradients(theta, x, &saved.negative_binomial);
+        let dispersions = Dispersions::for_gradients(theta, x);
         let n = dispersions.len();
         let rows = self.library.len();
         if grad.len() != if self.sum_rows { rows } else { x.len() } {
