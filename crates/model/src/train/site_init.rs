@@ -2,10 +2,9 @@
 //! bias is each one-hot alignment column's log-frequencies over the weighted training rows, or
 //! each genotype site's allele-frequency logit, the output weights are shrunk, so the first
 //! step decodes every z to the site model and training moves away from it only as far as the
-//! data (and early stopping on the validation rows) let it. Genotypes: the random start decodes
-//! every site at p ≈ ½ while most sites are rare, and Adam moves a weight by about the learning
-//! rate per step, so the first ~30 epochs of a 200-sample cohort went to learning allele
-//! frequencies (bench/README.md, "Genotype speed and memory").
+//! data (and early stopping on the validation rows) let it. For genotypes it is a flag, not
+//! the default: it reaches the best epoch sooner on small cohorts but sat near the site model
+//! for ~30 epochs on 67k SNPs (bench/README.md, "Genotype panel: patience 20").
 
 use std::convert::Infallible;
 
