@@ -371,8 +371,9 @@ pub enum DecoderArg {
 pub enum OutputInitArg {
     /// Random weights and bias, as every other layer.
     Random,
-    /// The bias at the weighted alignment's per-column log-frequencies (the site-independent
-    /// model, pseudocount 0.5) and the weights at 1% of their random start.
+    /// The bias at the weighted alignment's per-column log-frequencies, or at each genotype
+    /// site's allele-frequency logit (the site-independent model, pseudocount 0.5), and the
+    /// weights at 1% of their random start.
     Site,
 }
 
@@ -463,9 +464,10 @@ pub struct ModelArgs {
     /// Bayesian decoder: a learned inverse temperature on the output (default on).
     #[arg(long, value_enum, value_name = "on|off", help_heading = "Model")]
     pub temperature: Option<Switch>,
-    /// Alignments, standard decoder: where the output layer starts (default random; `site`:
-    /// at the site-independent model of the weighted training sequences, see
-    /// docs/recipes/proteins.md). Saved in the model's config.json.
+    /// Alignments and genotypes, standard decoder: where the output layer starts (`site`: at
+    /// the site-independent model of the (weighted) training rows, see
+    /// docs/recipes/proteins.md and genotypes.md; `random` otherwise). Saved in the model's
+    /// config.json.
     #[arg(long, value_enum, help_heading = "Model")]
     pub init_output: Option<OutputInitArg>,
     /// Dropout on the encoder's input while training, a denoising encoder (counts: 0.2 by

@@ -95,16 +95,17 @@ fn decoder(args: &ModelArgs, kind: DataKind, vae: &mut VaeConfig) -> Result<()> 
     Ok(())
 }
 
-/// `--init-output` over the recipe's choice: the site start is for alignments with the
-/// standard decoder.
+/// `--init-output` over the recipe's choice: the site start is for alignments and genotypes
+/// with the standard decoder.
 fn output_init(args: &ModelArgs, kind: DataKind, vae: &mut VaeConfig) -> Result<()> {
     match args.init_output {
         None => {}
         Some(OutputInitArg::Random) => vae.output_init = OutputInit::Random,
-        Some(OutputInitArg::Site) if kind != DataKind::Alignment => {
+        Some(OutputInitArg::Site) if !matches!(kind, DataKind::Alignment | DataKind::Genotypes) => {
             return Err(BadInput(
-                "--init-output site starts from an alignment's column frequencies: it is for \
-                 protein family alignments (--msa), not this input — leave it out"
+                "--init-output site starts from column or allele frequencies: it is for \
+                 protein family alignments (--msa) and genotypes (--vcf), not this input — \
+                 leave it out"
                     .into(),
             )
             .into());

@@ -193,7 +193,7 @@ fn decoder_settings_are_refused_where_they_do_not_apply() {
             "-q",
         ],
         2,
-        "--init-output site starts from an alignment's column frequencies",
+        "--init-output site starts from column or allele frequencies",
     );
     assert!(!model.exists(), "nothing written on refusal");
     fails(

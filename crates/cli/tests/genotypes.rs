@@ -93,6 +93,9 @@ fn genotype_recipe_separates_two_populations() {
     let history = fs::read_to_string(model.join("history.tsv")).unwrap();
     assert!(history.starts_with("epoch\t"));
     assert!(history.lines().count() > 1);
+    // The default stops 20 epochs after the best one (docs/recipes/genotypes.md).
+    let config = model_config(&model);
+    assert_eq!(config["train"]["early_stopping"]["patience"], 20);
 
     // Chance is 0.5 for kNN accuracy and 0 for ARI; PCA separates these demes perfectly.
     let (knn, ari) = scores(&latent);
@@ -105,6 +108,7 @@ fn popvae_preset_writes_a_two_dimensional_latent_and_pca_on_request() {
     let dir = tempfile::tempdir().unwrap();
     let latent = dir.path().join("latent.tsv");
     let pca = dir.path().join("pca.tsv");
+    let model = dir.path().join("model");
     let vcf = testdata("popgen2.vcf");
     ok(&[
         "embed",
@@ -121,9 +125,14 @@ fn popvae_preset_writes_a_two_dimensional_latent_and_pca_on_request() {
         s(&pca),
         "--pca-components",
         "5",
+        "--save-model",
+        s(&model),
     ]);
     let (header, rows) = shape(&latent);
     assert_eq!(header, ["id", "z1", "z2"]);
+    // popvae's own patience.
+    let config = model_config(&model);
+    assert_eq!(config["train"]["early_stopping"]["patience"], 50);
     assert_eq!(rows.len(), 24);
     let (pca_header, pca_rows) = shape(&pca);
     assert_eq!(pca_header, ["id", "PC1", "PC2", "PC3", "PC4", "PC5"]);

@@ -17,12 +17,21 @@ pub struct AlleleFrequencies {
     pub frequency: Vec<f32>,
 }
 
-impl AlleleFrequencies {
-    /// Fit p on `rows` of `values` (missing calls already imputed, as the data arrive), each
-    /// value of `trials` alleles where per-value trials are given, else `ploidy`.
+/// Alternate alleles and alleles called per site, summed over some rows.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AlleleCounts {
+    /// Σ dosage per site.
+    pub alternate: Vec<f64>,
+    /// Σ trials (alleles) per site.
+    pub alleles: Vec<f64>,
+}
+
+impl AlleleCounts {
+    /// Sum `rows` of `values`, each value of `trials` alleles where per-value trials are
+    /// given, else `ploidy`.
     pub fn fit(values: &dyn RowSource, rows: &[usize], trials: Option<&[u8]>, ploidy: u32) -> Self {
         let n_cols = values.n_cols();
-        let mut dosage = vec![0f64; n_cols];
+        let mut alternate = vec![0f64; n_cols];
         let mut alleles = vec![0f64; n_cols];
         let mut buffer = Vec::new();
         for chunk in rows.chunks(CHUNK_ROWS) {
@@ -30,7 +39,7 @@ impl AlleleFrequencies {
             values.fill_rows(chunk, &mut buffer);
             for (&row, row_values) in chunk.iter().zip(buffer.chunks_exact(n_cols)) {
                 for (col, &g) in row_values.iter().enumerate() {
-                    dosage[col] += f64::from(g);
+                    alternate[col] += f64::from(g);
                     alleles[col] += match trials {
                         Some(trials) => f64::from(trials[row * n_cols + col]),
                         None => f64::from(ploidy),
@@ -38,9 +47,19 @@ impl AlleleFrequencies {
                 }
             }
         }
-        let frequency = dosage
+        Self { alternate, alleles }
+    }
+}
+
+impl AlleleFrequencies {
+    /// Fit p on `rows` of `values` (missing calls already imputed, as the data arrive), each
+    /// value of `trials` alleles where per-value trials are given, else `ploidy`.
+    pub fn fit(values: &dyn RowSource, rows: &[usize], trials: Option<&[u8]>, ploidy: u32) -> Self {
+        let counts = AlleleCounts::fit(values, rows, trials, ploidy);
+        let frequency = counts
+            .alternate
             .iter()
-            .zip(&alleles)
+            .zip(&counts.alleles)
             .map(|(&d, &n)| if n > 0.0 { (d / n) as f32 } else { 0.0 })
             .collect();
         Self { frequency }

@@ -235,14 +235,17 @@ impl VaeConfig {
     }
 
     /// The Bayesian decoder is EVE's: one-hot alignments (categorical), no covariates. The
-    /// site start is for one-hot alignments with the standard decoder.
+    /// site start is for one-hot alignments and genotypes (binomial) with the standard decoder.
     fn validate_decoder(&self) -> Result<()> {
         if self.output_init == OutputInit::Site {
-            if !matches!(self.likelihood, Likelihood::Categorical { .. }) {
+            if !matches!(
+                self.likelihood,
+                Likelihood::Categorical { .. } | Likelihood::Binomial { .. }
+            ) {
                 return Err(invalid(
                     "output_init",
                     format!(
-                        "the site-model start is for one-hot alignments (categorical likelihood), not {} — use random",
+                        "the site-model start is for one-hot alignments (categorical) and genotypes (binomial), not {} — use random",
                         self.likelihood.name()
                     ),
                 ));

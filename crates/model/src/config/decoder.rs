@@ -26,10 +26,11 @@ pub enum OutputInit {
     /// Random weights and bias, as every layer (`nn.Linear`'s U(±1/√fan_in)).
     #[default]
     Random,
-    /// One-hot alignments with the standard decoder: the bias at each column's log-frequencies
-    /// over the weighted training rows (pseudocount 0.5 per state, the panel's
-    /// site-independent model) and the weights at 1% of their random start, so training starts
-    /// from the site model (`crate::train::site_init`).
+    /// The standard decoder at the site-independent model: for one-hot alignments the bias at
+    /// each column's log-frequencies over the weighted training rows (pseudocount 0.5 per
+    /// state, the panel's site-independent model), for genotypes at each site's
+    /// allele-frequency logit (0.5 per allele); the weights at 1% of their random start, so
+    /// training starts from the site model (`crate::train::site_init`).
     Site,
 }
 

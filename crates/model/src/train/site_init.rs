@@ -1,13 +1,16 @@
-//! Starting a one-hot alignment model at the independent-site model
-//! ([`crate::OutputInit::Site`]): the output bias is each column's log-frequencies over the
-//! weighted training rows, the output weights are shrunk, so the first step decodes every z to
-//! the site model and training moves away from it only as far as the data (and early stopping
-//! on the validation rows) let it.
+//! Starting a model at the independent-site model ([`crate::OutputInit::Site`]): the output
+//! bias is each one-hot alignment column's log-frequencies over the weighted training rows, or
+//! each genotype site's allele-frequency logit, the output weights are shrunk, so the first
+//! step decodes every z to the site model and training moves away from it only as far as the
+//! data (and early stopping on the validation rows) let it. For genotypes it is a flag, not
+//! the default: it reaches the best epoch sooner on small cohorts but sat near the site model
+//! for ~30 epochs on 67k SNPs (bench/README.md, "Genotype panel: patience 20").
 
 use std::convert::Infallible;
 
 use candle_core::Tensor;
 
+use crate::allele_frequency::AlleleCounts;
 use crate::data::RowSource;
 use crate::error::Result;
 use crate::vae::{Vae, for_row_chunks};
@@ -52,23 +55,33 @@ pub fn site_log_frequencies(
     log_frequencies
 }
 
-/// Set the standard decoder's output bias (`decoder.loc.bias`) to the site model of the
-/// training `rows` and their `weights`, and scale its weights (`decoder.loc.weight`) by
-/// [`WEIGHT_SCALE`].
-pub(crate) fn start_at_site_model(
-    vae: &Vae,
-    rows: &dyn RowSource,
-    weights: Option<&[f32]>,
-    n_states: usize,
-) -> Result<()> {
-    let log_frequencies = site_log_frequencies(rows, weights, n_states);
+/// logit((a + [`SITE_PSEUDOCOUNT`]) / (n + 2 · [`SITE_PSEUDOCOUNT`])) per site, a its
+/// alternate alleles and n its alleles called: the binomial site model, with the
+/// alignments' pseudocount on each of the two alleles.
+pub(crate) fn site_logits(counts: &AlleleCounts) -> Vec<f32> {
+    counts
+        .alternate
+        .iter()
+        .zip(&counts.alleles)
+        .map(|(&alternate, &alleles)| {
+            let reference = alleles - alternate;
+            ((alternate + SITE_PSEUDOCOUNT) / (reference + SITE_PSEUDOCOUNT)).ln() as f32
+        })
+        .collect()
+}
+
+/// Set the standard decoder's output bias (`decoder.loc.bias`) to the site model's `bias`
+/// ([`site_log_frequencies`] or [`site_logits`]) and scale its weights
+/// (`decoder.loc.weight`) by [`WEIGHT_SCALE`].
+pub(crate) fn start_at_site_model(vae: &Vae, bias: &[f32]) -> Result<()> {
     let vars = vae.varmap.data().lock().unwrap_or_else(|e| e.into_inner());
-    let (Some(bias), Some(weight)) = (vars.get("decoder.loc.bias"), vars.get("decoder.loc.weight"))
+    let (Some(loc_bias), Some(weight)) =
+        (vars.get("decoder.loc.bias"), vars.get("decoder.loc.weight"))
     else {
         // Config validation admits the site start only for the standard decoder, which has both.
         unreachable!("the standard decoder has decoder.loc.bias and decoder.loc.weight");
     };
-    bias.set(&Tensor::new(log_frequencies.as_slice(), &vae.device)?)?;
+    loc_bias.set(&Tensor::new(bias, &vae.device)?)?;
     weight.set(&(weight.as_tensor() * WEIGHT_SCALE)?)?;
     Ok(())
 }
@@ -120,12 +133,17 @@ mod tests {
     }
 
     #[test]
-    fn the_site_start_is_for_alignments_with_the_standard_decoder() {
+    fn the_site_start_is_for_alignments_and_genotypes_with_the_standard_decoder() {
         let alignment = VaeConfig {
             output_init: OutputInit::Site,
             ..VaeConfig::new(6, Likelihood::Categorical { n_states: 3 })
         };
         alignment.validate().unwrap();
+        let genotypes = VaeConfig {
+            likelihood: Likelihood::Binomial { trials: 2 },
+            ..alignment.clone()
+        };
+        genotypes.validate().unwrap();
         let gaussian = VaeConfig {
             likelihood: Likelihood::Gaussian {
                 learned_variance: false,
@@ -178,6 +196,44 @@ mod tests {
             for (&p, &f) in row.iter().zip(&want) {
                 assert!((f64::from(p) - f).abs() < 0.01, "{p} vs {f}");
             }
+        }
+    }
+
+    /// Three diploid samples × two sites: site 0 holds dosages 0, 1, 2 (3 of 6 alleles), site 1
+    /// 0, 0, 1 (1 of 6). By hand: logit(3.5 / 7) = 0, ln(1.5 / 5.5) = −1.29928.
+    const DOSAGES: [f32; 6] = [0.0, 0.0, 1.0, 0.0, 2.0, 1.0];
+
+    #[test]
+    fn genotype_logits_are_the_allele_frequency_site_model() {
+        let rows = DenseMatrix::new(DOSAGES.to_vec(), 3, 2).unwrap();
+        let counts = AlleleCounts::fit(&rows, &[0, 1, 2], None, 2);
+        let got = site_logits(&counts);
+        assert!(got[0].abs() < 1e-6, "{got:?}");
+        assert!((got[1] + 1.29928).abs() < 1e-5, "{got:?}");
+    }
+
+    #[test]
+    fn an_untrained_genotype_model_decodes_to_the_allele_frequencies() {
+        let config = VaeConfig {
+            hidden: vec![16],
+            latent: 2,
+            output_init: OutputInit::Site,
+            seed: 3,
+            ..VaeConfig::new(2, Likelihood::Binomial { trials: 2 })
+        };
+        let mut vae = Vae::new(config, &Device::Cpu).unwrap();
+        let rows = DenseMatrix::new(DOSAGES.to_vec(), 3, 2).unwrap();
+        let train = TrainConfig {
+            validation_fraction: 0.0,
+            ..TrainConfig::default()
+        };
+        Trainer::new(&mut vae, Dataset::new(&rows), &train).unwrap();
+        // Expected dosage 2·p with p = 3.5 / 7 and 1.5 / 7 (pseudocount 0.5 per allele), to
+        // within about 1% of a logit.
+        let decoded = vae.generate(5, 1, None).unwrap();
+        for row in decoded.values().chunks(2) {
+            assert!((row[0] - 1.0).abs() < 0.02, "{row:?}");
+            assert!((row[1] - 2.0 * 1.5 / 7.0).abs() < 0.02, "{row:?}");
         }
     }
 }

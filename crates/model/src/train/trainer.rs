@@ -10,7 +10,7 @@ use candle_nn::ParamsAdamW;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::allele_frequency::AlleleFrequencies;
+use crate::allele_frequency::{AlleleCounts, AlleleFrequencies};
 use crate::config::{InputTransform, Norm, OutputInit, TrainConfig};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -25,7 +25,7 @@ use crate::train::optim::{AdamState, AdamW};
 use crate::train::reduce::{GradientReduce, OrderedSum, add_gradients};
 use crate::train::resume::{ResumeInfo, TrainState, is_trainable, trainable_names};
 use crate::train::shards::{self, LossSettings, terms};
-use crate::train::site_init::start_at_site_model;
+use crate::train::site_init::{site_log_frequencies, site_logits, start_at_site_model};
 use crate::train::snapshot::Snapshot;
 use crate::vae::{Buffers, Standardization, Vae};
 
@@ -687,16 +687,26 @@ fn split_rows(n_rows: usize, config: &TrainConfig, noise: &mut Noise) -> (Vec<us
 /// the z-scoring of Gaussian input, the per-gene likelihood weights of count data and the
 /// site-model start of an alignment model's output layer.
 fn fit_input_scaling(vae: &mut Vae, training: &SelectedRows, seed: u64) -> Result<()> {
-    if let (OutputInit::Site, Likelihood::Categorical { n_states }, None) = (
-        vae.config.output_init,
-        vae.config.likelihood,
-        &vae.train_config,
-    ) {
-        let weights = training
-            .data
-            .weights()
-            .map(|w| training.rows.iter().map(|&r| w[r]).collect::<Vec<f32>>());
-        start_at_site_model(vae, training, weights.as_deref(), n_states)?;
+    if vae.config.output_init == OutputInit::Site && vae.train_config.is_none() {
+        let bias = match vae.config.likelihood {
+            Likelihood::Categorical { n_states } => {
+                let weights = training
+                    .data
+                    .weights()
+                    .map(|w| training.rows.iter().map(|&r| w[r]).collect::<Vec<f32>>());
+                site_log_frequencies(training, weights.as_deref(), n_states)
+            }
+            Likelihood::Binomial { trials } => site_logits(&AlleleCounts::fit(
+                training.data.rows(),
+                training.rows,
+                training.data.trials(),
+                trials,
+            )),
+            _ => unreachable!(
+                "config validation admits the site start for categorical and binomial only"
+            ),
+        };
+        start_at_site_model(vae, &bias)?;
     }
     if vae.config.standardize && vae.standardization.is_none() {
         vae.standardization = Some(Standardization::fit(training));
