@@ -584,7 +584,7 @@ fn log1p_counts(values: &[f32], out: &mut Vec<f32>) {
     out.clear();
     let counts = values
         .iter()
-        .fold(true, |ok, &v| ok & (v >= 0.0) & (v < f32::INFINITY));
+        .fold(true, |ok, v| ok & (0.0..f32::INFINITY).contains(v));
     if counts {
         pulp::Arch::new().dispatch(Log1pCounts { values, out });
     } else {
