@@ -202,7 +202,20 @@ impl Update {
             .for_each(|(((theta, m), v), grad)| self.apply_serial(theta, m, v, grad));
     }
 
+    /// The update of one chunk, compiled per instruction set (pulp: AVX2's 8-wide square
+    /// roots and divisions where the CPU has them; the same bits on each).
     fn apply_serial(&self, theta: &mut [f32], m: &mut [f32], v: &mut [f32], grad: &[f32]) {
+        pulp::Arch::new().dispatch(Chunk {
+            update: self,
+            theta,
+            m,
+            v,
+            grad,
+        });
+    }
+
+    #[inline(always)]
+    fn apply_chunk(&self, theta: &mut [f32], m: &mut [f32], v: &mut [f32], grad: &[f32]) {
         let values = theta
             .iter_mut()
             .zip(m.iter_mut())
@@ -220,6 +233,25 @@ impl Update {
             let step = (*m * self.scale_m) / ((*v * self.scale_v).sqrt() + self.eps);
             *theta = *theta * self.decay - self.lr * step;
         }
+    }
+}
+
+/// One chunk of an update as a pulp operation.
+struct Chunk<'a> {
+    update: &'a Update,
+    theta: &'a mut [f32],
+    m: &'a mut [f32],
+    v: &'a mut [f32],
+    grad: &'a [f32],
+}
+
+impl pulp::WithSimd for Chunk<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        self.update
+            .apply_chunk(self.theta, self.m, self.v, self.grad);
     }
 }
 
