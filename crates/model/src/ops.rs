@@ -7,7 +7,6 @@ pub(crate) mod binomial;
 pub(crate) mod categorical;
 pub(crate) mod linear;
 pub(crate) mod negative_binomial;
-pub(crate) mod sparse_rows;
 pub mod special;
 #[cfg(test)]
 pub(crate) mod test_support;
