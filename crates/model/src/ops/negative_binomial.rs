@@ -12,7 +12,8 @@
 //!   ln Γ(x+θ) − ln Γ(θ) − ln Γ(x+1) = 0, x·(…) vanishes.
 //! - non-zero counts (listed branch-free, then visited) add, for 1 ≤ x ≤ 16,
 //!   x(ln(μ+ε) − ln(θ+μ+ε)) + ln Γ(x+θ) − ln Γ(θ) as the log of one f64 product
-//!   Πₖ₌₀^{x−1} (θ+k)·r with r = (μ+ε)/(θ+μ+ε) (no cancellation, one `ln`), and
+//!   Πₖ₌₀^{x−1} (θ+k)·r = θ^(x)·r^x with r = (μ+ε)/(θ+μ+ε) (no cancellation, one `ln`;
+//!   θ^(x) from a per-gene table built once per forward pass, `count_tables`), and
 //!   ln Γ(x+1) = ln x! from a table; other counts are computed whole in f64 with the
 //!   Lanczos / digamma series of `special`.
 //!
