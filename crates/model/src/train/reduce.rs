@@ -16,7 +16,7 @@ use crate::error::Result;
 /// Reduces the gradients of a step's parts (shards, then processes) to the step's gradient.
 /// Each part's loss is already divided by the whole minibatch's row count (or weight sum),
 /// so the reduction is a plain sum.
-pub(crate) trait GradientReduce: Sync {
+pub(crate) trait GradientReduce: Send + Sync {
     /// Add the next part's gradients of `vars` to `total`, parts in a fixed order (shard
     /// order), so that float rounding does not depend on the threads.
     fn accumulate(&self, total: &mut GradStore, part: &GradStore, vars: &[Var]) -> Result<()>;

@@ -216,7 +216,10 @@ impl<'a> Trainer<'a> {
     }
 
     /// One pass over the training rows in a fresh seeded order, then validation.
-    pub fn run_epoch(&mut self, progress: &mut dyn FnMut(&Progress)) -> Result<EpochRecord> {
+    pub fn run_epoch(
+        &mut self,
+        progress: &mut (dyn FnMut(&Progress) + Send),
+    ) -> Result<EpochRecord> {
         let record = self.run_epoch_until(progress, None)?;
         record.ok_or_else(|| Error::Data("training was stopped".to_string()))
     }
@@ -289,9 +292,25 @@ impl<'a> Trainer<'a> {
 
     /// [`Trainer::run_epoch`], giving up after the current step when `stop` is raised
     /// (`Ok(None)`; the model is then mid-epoch).
+    ///
+    /// The epoch runs on one of rayon's worker threads, the calling thread waiting: the
+    /// shards' fork-joins are then joins inside the pool, the other workers stealing the
+    /// shards, rather than jobs injected from outside that the caller blocks on and is woken
+    /// from at every step — and a caller doing the serial part of a step (gradient sums,
+    /// optimiser) no longer competes for the cores with workers spinning for the next
+    /// shards (two busy cores, not three threads on two).
     fn run_epoch_until(
         &mut self,
-        progress: &mut dyn FnMut(&Progress),
+        progress: &mut (dyn FnMut(&Progress) + Send),
+        stop: Option<&AtomicBool>,
+    ) -> Result<Option<EpochRecord>> {
+        rayon::scope(|_| self.run_epoch_on_pool(progress, stop))
+    }
+
+    /// [`Trainer::run_epoch_until`] on the thread it is called on.
+    fn run_epoch_on_pool(
+        &mut self,
+        progress: &mut (dyn FnMut(&Progress) + Send),
         stop: Option<&AtomicBool>,
     ) -> Result<Option<EpochRecord>> {
         let epoch = self.epochs_done + 1;
@@ -466,7 +485,7 @@ impl Vae {
         &mut self,
         data: &Dataset,
         config: &TrainConfig,
-        progress: impl FnMut(&Progress),
+        progress: impl FnMut(&Progress) + Send,
     ) -> Result<History> {
         let training = self.train_resumable(data, config, None, None, progress)?;
         match training.end {
@@ -487,7 +506,7 @@ impl Vae {
         config: &TrainConfig,
         resume: Option<TrainState>,
         stop: Option<&AtomicBool>,
-        mut progress: impl FnMut(&Progress),
+        mut progress: impl FnMut(&Progress) + Send,
     ) -> Result<Training> {
         let mut trainer = Trainer::new(self, *data, config)?;
         let (mut history, mut best, mut since_best, mut best_weights) = match &resume {
