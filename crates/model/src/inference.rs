@@ -12,7 +12,7 @@ use crate::likelihood::Exposure;
 use crate::nn::layer::Covariates;
 use crate::noise::Noise;
 use crate::train::loss::kl_standard_normal;
-use crate::vae::{Buffers, Vae, for_chunks};
+use crate::vae::{Buffers, Vae, for_chunks, map_chunks};
 
 /// The approximate posterior q(z | x) = N(mean, exp(log_var)) of each row.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,16 +60,18 @@ impl Vae {
         self.check_columns(rows.n_cols())?;
         let data = Dataset::new(rows);
         let latent = self.config.latent;
+        // Chunks on the pool, in order: the posterior of a row depends on that row only.
+        let chunks = map_chunks::<_, Error>(rows.n_rows(), |chunk| {
+            let batch = self.assemble(&data, chunk, &mut Buffers::default())?;
+            let (mean, log_var) = self.encoder.forward(&batch.input, None, None)?;
+            Ok((Vae::host(&mean)?, Vae::host(&log_var)?))
+        })?;
         let mut means = Vec::with_capacity(rows.n_rows() * latent);
         let mut log_vars = Vec::with_capacity(rows.n_rows() * latent);
-        let mut buffers = Buffers::default();
-        for_chunks::<Error>(rows.n_rows(), |chunk| {
-            let batch = self.assemble(&data, chunk, &mut buffers)?;
-            let (mean, log_var) = self.encoder.forward(&batch.input, None, None)?;
-            means.extend(Vae::host(&mean)?);
-            log_vars.extend(Vae::host(&log_var)?);
-            Ok(())
-        })?;
+        for (mean, log_var) in chunks {
+            means.extend(mean);
+            log_vars.extend(log_var);
+        }
         Ok(Posterior {
             mean: DenseMatrix::new(means, rows.n_rows(), latent)?,
             log_var: DenseMatrix::new(log_vars, rows.n_rows(), latent)?,
@@ -135,19 +137,18 @@ impl Vae {
         self.check_columns(data.n_cols())?;
         self.check_covariates(data)?;
         let n_features = self.config.n_features;
-        let mut values = Vec::with_capacity(data.n_rows() * n_features);
-        let mut buffers = Buffers::default();
-        for_chunks::<Error>(data.n_rows(), |chunk| {
-            let batch = self.assemble(data, chunk, &mut buffers)?;
+        let chunks = map_chunks::<_, Error>(data.n_rows(), |chunk| {
+            let batch = self.assemble(data, chunk, &mut Buffers::default())?;
             let (mean, _) = self.encoder.forward(&batch.input, None, None)?;
             let batches = self.batch_tensor(data, chunk, transform_batch)?;
             let covariates = Covariates {
                 batches: batches.as_ref(),
                 ..batch.covariates()
             };
-            values.extend(self.decode_mean(&mean, &covariates, batch.trials.as_ref())?);
-            Ok(())
+            self.decode_mean(&mean, &covariates, batch.trials.as_ref())
         })?;
+        let mut values = Vec::with_capacity(data.n_rows() * n_features);
+        chunks.into_iter().for_each(|chunk| values.extend(chunk));
         self.destandardize(&mut values);
         Ok(DenseMatrix::new(values, data.n_rows(), n_features)?)
     }

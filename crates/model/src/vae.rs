@@ -39,6 +39,24 @@ pub(crate) fn for_chunks<E>(
     Ok(())
 }
 
+/// `f` of consecutive chunks of row indices covering `0..n` (as [`for_chunks`]), the chunks
+/// run on rayon's pool and their results returned in order; the first error (in chunk order)
+/// is returned. What a chunk gives must depend on its rows only (no shared random stream), so
+/// the results are the same on any number of threads.
+pub(crate) fn map_chunks<T: Send, E: Send>(
+    n: usize,
+    f: impl Fn(&[usize]) -> std::result::Result<T, E> + Sync,
+) -> std::result::Result<Vec<T>, E> {
+    use rayon::prelude::*;
+    (0..n.div_ceil(CHUNK_ROWS))
+        .into_par_iter()
+        .map(|i| {
+            let chunk: Vec<usize> = (i * CHUNK_ROWS..((i + 1) * CHUNK_ROWS).min(n)).collect();
+            f(&chunk)
+        })
+        .collect()
+}
+
 /// Call `f` on consecutive chunks of `rows`: the chunk's row indices (as [`for_chunks`]) and
 /// its values, row-major, read into one reused buffer; stops at the first error.
 pub(crate) fn for_row_chunks<E>(

@@ -249,3 +249,30 @@ fn bayesian_decoder_trains_identically_on_1_2_and_3_threads() {
     };
     assert_same_on_1_2_and_3_threads(&config, &training, &data);
 }
+
+/// The validation pass and inference run their chunks on the pool: 575 validation rows are
+/// three chunks of at most 256 (each with its own noise), and encoding and reconstructing
+/// 2,300 rows are three chunks of at most 1,024; the history (validation losses included),
+/// latents and reconstructions are the same bits on 1, 2 and 3 threads.
+#[test]
+fn validation_and_inference_chunks_are_identical_on_1_2_and_3_threads() {
+    let genes = 8;
+    let data = Data {
+        values: counts(2300, genes),
+        n_features: genes,
+        ..Data::default()
+    };
+    let config = VaeConfig {
+        hidden: vec![8],
+        latent: 2,
+        ..VaeConfig::new(genes, Likelihood::NegativeBinomial)
+    };
+    let training = TrainConfig {
+        epochs: 2,
+        batch_size: 256,
+        learning_rate: 1e-2,
+        validation_fraction: 0.25,
+        ..TrainConfig::default()
+    };
+    assert_same_on_1_2_and_3_threads(&config, &training, &data);
+}

@@ -8,8 +8,9 @@
 //!   docs/scale.md, "Beyond one machine") would add its local shards the same way and then sum
 //!   every variable's gradient across the processes in [`GradientReduce::finish`].
 
-use candle_core::Var;
 use candle_core::backprop::GradStore;
+use candle_core::{Tensor, Var};
+use rayon::prelude::*;
 
 use crate::error::Result;
 
@@ -41,17 +42,27 @@ impl GradientReduce for OrderedSum {
 }
 
 /// Add `other`'s gradients of `vars` to `total`'s (`total + other`, in that order); a
-/// variable `other` has no gradient for is left as it is.
+/// variable `other` has no gradient for is left as it is. The variables' sums are
+/// independent, so they are taken on rayon's pool (the large weight matrices of the encoder's
+/// first and the decoder's last layer on different threads), inserted in `vars` order.
 pub(crate) fn add_gradients(total: &mut GradStore, other: &GradStore, vars: &[Var]) -> Result<()> {
-    for var in vars {
-        let Some(grad) = other.get(var) else {
-            continue;
-        };
-        let sum = match total.remove(var) {
-            Some(previous) => (previous + grad)?,
-            None => grad.clone(),
-        };
-        total.insert(var, sum);
+    let shared = &*total;
+    let sums: Vec<Option<Tensor>> = vars
+        .par_iter()
+        .map(|var| {
+            let Some(grad) = other.get(var) else {
+                return Ok(None);
+            };
+            Ok(Some(match shared.get(var) {
+                Some(previous) => (previous + grad)?,
+                None => grad.clone(),
+            }))
+        })
+        .collect::<Result<_>>()?;
+    for (var, sum) in vars.iter().zip(sums) {
+        if let Some(sum) = sum {
+            total.insert(var, sum);
+        }
     }
     Ok(())
 }

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use candle_core::backprop::GradStore;
 use candle_core::{Tensor, Var};
 use candle_nn::ParamsAdamW;
+use rand::RngCore;
 use rand::seq::SliceRandom;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::allele_frequency::{AlleleCounts, AlleleFrequencies};
@@ -123,7 +125,6 @@ pub struct Trainer<'a> {
     /// weighted by library size.
     library_weight_scales: Option<Tensor>,
     noise: Noise,
-    buffers: Buffers,
     /// The effective number of training rows: the sum of their weights (EVE's `Neff`), or
     /// their count when rows are unweighted.
     n_eff: f64,
@@ -190,7 +191,6 @@ impl<'a> Trainer<'a> {
             validation_rows,
             library_weight_scales,
             noise,
-            buffers: Buffers::default(),
             n_eff: n_eff.max(f64::MIN_POSITIVE),
             epochs_done: 0,
             steps_done: 0,
@@ -387,11 +387,20 @@ impl<'a> Trainer<'a> {
                 library_scales: self.library_weight_scales.as_ref(),
                 kl_weight: self.config.beta,
             };
-            for chunk in rows.chunks(self.config.batch_size.max(256)) {
-                let batch = self.vae.assemble(&self.data, chunk, &mut self.buffers)?;
+            // Chunks on the pool, each with its own noise seeded from the validation stream
+            // in chunk order, summed in chunk order: the same on any number of threads.
+            let size = self.config.batch_size.max(256);
+            let seeds: Vec<u64> = rows.chunks(size).map(|_| noise.rng().next_u64()).collect();
+            let (vae, data) = (&*self.vae, &self.data);
+            let chunks = rows.par_chunks(size).zip(seeds).map(|(chunk, seed)| {
+                let batch = vae.assemble(data, chunk, &mut Buffers::default())?;
                 let rows_weight = batch.divisor();
-                let terms = terms(self.vae, &batch, &settings, rows_weight, &mut noise, None)?;
+                let mut noise = Noise::new(seed);
+                let terms = terms(vae, &batch, &settings, rows_weight, &mut noise, None)?;
                 let losses = Losses::new(terms.recon, terms.kl, settings.kl_weight, regularizer);
+                Ok((losses, rows_weight))
+            });
+            for (losses, rows_weight) in chunks.collect::<Result<Vec<_>>>()? {
                 sums.accumulate(&losses, rows_weight);
                 weight_total += rows_weight;
             }
