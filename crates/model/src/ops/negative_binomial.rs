@@ -40,7 +40,9 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Storage, Tensor, bail};
 
 use crate::likelihood::count::LOG_EPS;
 use crate::ops::count_tables::{CountTable, MAX_TABLE_COUNT, highest_small_counts, small_power};
-use crate::ops::special::{digamma_f64, exp_nonpositive_f32, ln_gamma_f64, log1p_nonnegative_f32};
+use crate::ops::special::{
+    digamma_f64, exp_nonpositive_f32, ln_gamma_f64, ln_normal_f64, log1p_nonnegative_f32,
+};
 
 /// Counts up to this use the rising-factorial product (one log) instead of ln Γ.
 const MAX_PRODUCT_COUNT: f64 = MAX_TABLE_COUNT as f64;
@@ -225,6 +227,10 @@ pub(crate) struct Saved {
     nonzero: Vec<u32>,
     /// Where each row's positions start in `nonzero` (one more entry than rows).
     nonzero_starts: Vec<usize>,
+    /// Scratch of one row: the rising-factorial products of its non-zero counts, then their
+    /// logs, and the positions whose value is computed whole instead.
+    products: Vec<f64>,
+    whole: Vec<u32>,
 }
 
 impl Saved {
@@ -237,6 +243,8 @@ impl Saved {
             log_ratios: vec![0f32; n_values],
             nonzero: Vec::new(),
             nonzero_starts,
+            products: Vec::new(),
+            whole: Vec::new(),
         }
     }
 }
@@ -378,16 +386,31 @@ impl Dispersions {
         let genes = &self.genes;
         if mu.iter().all(|m| m.is_finite()) {
             push_nonzero(x, &mut saved.nonzero);
-            for &j in &saved.nonzero[saved.nonzero_starts[row]..] {
+            let nonzero = &saved.nonzero[saved.nonzero_starts[row]..];
+            let (products, whole) = (&mut saved.products, &mut saved.whole);
+            products.clear();
+            whole.clear();
+            for &j in nonzero {
+                let (count, m) = (f64::from(x[j as usize]), f64::from(mu[j as usize]));
+                let product = self.rising_product(j as usize, count, m);
+                products.push(product.unwrap_or(1.0));
+                if product.is_none() {
+                    whole.push(j);
+                }
+            }
+            // the logs in one branch-free pass that vectorises (libm's `ln` is a call each)
+            for product in products.iter_mut() {
+                *product = ln_normal_f64(*product);
+            }
+            for (&j, &log_product) in nonzero.iter().zip(products.iter()) {
                 let j = j as usize;
-                let (count, m) = (f64::from(x[j]), f64::from(mu[j]));
-                values[j] = match self.rising_product(j, count, m) {
-                    // the dispersion part −θ·ln1p(μ/(θ+ε)) from the dense pass
-                    Some(product) => {
-                        (f64::from(values[j]) + product.ln() - Gene::ln_factorial(count)) as f32
-                    }
-                    None => genes[j].log_prob(count, m) as f32,
-                };
+                // the dispersion part −θ·ln1p(μ/(θ+ε)) from the dense pass
+                let count = f64::from(x[j]);
+                values[j] = (f64::from(values[j]) + log_product - Gene::ln_factorial(count)) as f32;
+            }
+            for &j in whole.iter() {
+                let j = j as usize;
+                values[j] = genes[j].log_prob(f64::from(x[j]), f64::from(mu[j])) as f32;
             }
         } else {
             // overflowed or NaN logits: every value through f64, which propagates them
