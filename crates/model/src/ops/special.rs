@@ -126,8 +126,9 @@ pub fn log1p_nonnegative_f32(t: f32) -> f32 {
 #[inline(always)]
 pub fn ln_normal_f64(x: f64) -> f64 {
     const SQRT_2: f64 = std::f64::consts::SQRT_2;
-    const LN_2_HI: f64 = 6.931_471_803_691_238_2e-1; // fdlibm's split of ln 2
-    const LN_2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    // fdlibm's split of ln 2: 0.693147180369123816490 (its low 32 bits zero) + 1.9082e-10
+    const LN_2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+    const LN_2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
     const TWO_52: f64 = 4_503_599_627_370_496.0;
     let bits = x.to_bits();
     // biased exponent as the low bits of 2⁵²'s mantissa: exact, no integer conversion
@@ -374,13 +375,13 @@ mod tests {
     fn ln_normal_f64_matches_libm() {
         let mut xs = vec![f64::MIN_POSITIVE, f64::MAX, 1.0, 2.0, 0.5, SQRT_2_F64];
         for k in -1022..=1023 {
-            let p = 2f64.powi(k);
+            let (p, root) = (2f64.powi(k), 2f64.powi(k) * SQRT_2_F64);
             xs.extend([
                 p,
                 p * 1.000_000_1,
                 p * 0.999_999_9,
-                p * 1.414_213_5,
-                p * 1.414_213_6,
+                root * 0.999_999,
+                root * 1.000_001,
             ]);
         }
         for k in 1..2000 {
