@@ -61,7 +61,7 @@ impl Vae {
         let data = Dataset::new(rows);
         let latent = self.config.latent;
         // Chunks on the pool, in order: the posterior of a row depends on that row only.
-        let chunks = map_chunks::<_, Error>(rows.n_rows(), |chunk| {
+        let chunks = map_chunks::<_, Error>(rows.n_rows(), self.device.is_cpu(), |chunk| {
             let batch = self.assemble(&data, chunk, &mut Buffers::default())?;
             let (mean, log_var) = self.encoder.forward(&batch.input, None, None)?;
             Ok((Vae::host(&mean)?, Vae::host(&log_var)?))
@@ -137,7 +137,7 @@ impl Vae {
         self.check_columns(data.n_cols())?;
         self.check_covariates(data)?;
         let n_features = self.config.n_features;
-        let chunks = map_chunks::<_, Error>(data.n_rows(), |chunk| {
+        let chunks = map_chunks::<_, Error>(data.n_rows(), self.device.is_cpu(), |chunk| {
             let batch = self.assemble(data, chunk, &mut Buffers::default())?;
             let (mean, _) = self.encoder.forward(&batch.input, None, None)?;
             let batches = self.batch_tensor(data, chunk, transform_batch)?;

@@ -40,21 +40,26 @@ pub(crate) fn for_chunks<E>(
 }
 
 /// `f` of consecutive chunks of row indices covering `0..n` (as [`for_chunks`]), the chunks
-/// run on rayon's pool and their results returned in order; the first error (in chunk order)
-/// is returned. What a chunk gives must depend on its rows only (no shared random stream), so
-/// the results are the same on any number of threads.
+/// run on rayon's pool when `parallel` (the CPU; a GPU's work stays on the calling thread) and
+/// their results returned in order; the first error (in chunk order) is returned. What a
+/// chunk gives must depend on its rows only (no shared random stream), so the results are
+/// the same on any number of threads.
 pub(crate) fn map_chunks<T: Send, E: Send>(
     n: usize,
+    parallel: bool,
     f: impl Fn(&[usize]) -> std::result::Result<T, E> + Sync,
 ) -> std::result::Result<Vec<T>, E> {
     use rayon::prelude::*;
-    (0..n.div_ceil(CHUNK_ROWS))
-        .into_par_iter()
-        .map(|i| {
-            let chunk: Vec<usize> = (i * CHUNK_ROWS..((i + 1) * CHUNK_ROWS).min(n)).collect();
-            f(&chunk)
-        })
-        .collect()
+    let chunk = |i: usize| {
+        let rows: Vec<usize> = (i * CHUNK_ROWS..((i + 1) * CHUNK_ROWS).min(n)).collect();
+        f(&rows)
+    };
+    let chunks = 0..n.div_ceil(CHUNK_ROWS);
+    if parallel {
+        chunks.into_par_iter().map(chunk).collect()
+    } else {
+        chunks.map(chunk).collect()
+    }
 }
 
 /// Call `f` on consecutive chunks of `rows`: the chunk's row indices (as [`for_chunks`]) and

@@ -298,17 +298,22 @@ impl<'a> Trainer<'a> {
     /// shards, rather than jobs injected from outside that the caller blocks on and is woken
     /// from at every step — and a caller doing the serial part of a step (gradient sums,
     /// optimiser) no longer competes for the cores with workers spinning for the next
-    /// shards (two busy cores, not three threads on two).
+    /// shards (two busy cores, not three threads on two). On a GPU (one shard per step) the
+    /// epoch stays on the calling thread, which holds the device's context.
     fn run_epoch_until(
         &mut self,
         progress: &mut (dyn FnMut(&Progress) + Send),
         stop: Option<&AtomicBool>,
     ) -> Result<Option<EpochRecord>> {
-        rayon::scope(|_| self.run_epoch_on_pool(progress, stop))
+        if self.vae.device.is_cpu() {
+            rayon::scope(|_| self.run_epoch_here(progress, stop))
+        } else {
+            self.run_epoch_here(progress, stop)
+        }
     }
 
     /// [`Trainer::run_epoch_until`] on the thread it is called on.
-    fn run_epoch_on_pool(
+    fn run_epoch_here(
         &mut self,
         progress: &mut (dyn FnMut(&Progress) + Send),
         stop: Option<&AtomicBool>,
@@ -392,15 +397,27 @@ impl<'a> Trainer<'a> {
             let size = self.config.batch_size.max(256);
             let seeds: Vec<u64> = rows.chunks(size).map(|_| noise.rng().next_u64()).collect();
             let (vae, data) = (&*self.vae, &self.data);
-            let chunks = rows.par_chunks(size).zip(seeds).map(|(chunk, seed)| {
+            let evaluate = |(chunk, seed): (&[usize], u64)| {
                 let batch = vae.assemble(data, chunk, &mut Buffers::default())?;
                 let rows_weight = batch.divisor();
                 let mut noise = Noise::new(seed);
                 let terms = terms(vae, &batch, &settings, rows_weight, &mut noise, None)?;
                 let losses = Losses::new(terms.recon, terms.kl, settings.kl_weight, regularizer);
                 Ok((losses, rows_weight))
-            });
-            for (losses, rows_weight) in chunks.collect::<Result<Vec<_>>>()? {
+            };
+            // on a GPU the chunks stay on the calling thread
+            let parts: Vec<(Losses, f64)> = if vae.device.is_cpu() {
+                rows.par_chunks(size)
+                    .zip(seeds)
+                    .map(evaluate)
+                    .collect::<Result<_>>()?
+            } else {
+                rows.chunks(size)
+                    .zip(seeds)
+                    .map(evaluate)
+                    .collect::<Result<_>>()?
+            };
+            for (losses, rows_weight) in parts {
                 sums.accumulate(&losses, rows_weight);
                 weight_total += rows_weight;
             }
