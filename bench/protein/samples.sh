@@ -36,10 +36,10 @@ first_seed=${score_seeds%%,*}
 for r in ${score_seeds//,/ }; do
   for k in ${samples//,/ }; do
     [ "$k" = "$largest" ] && continue
-    "$py" bench/protein/compare.py --out "$out" --families "$sets" \
+    "$py" bench/protein/compare.py --digits 4 --out "$out" --families "$sets" \
       --baseline "default_k${largest}_r$r" --candidate "default_k${k}_r$r"
   done
   [ "$r" = "$first_seed" ] && continue
-  "$py" bench/protein/compare.py --out "$out" --families "$sets" \
+  "$py" bench/protein/compare.py --digits 4 --out "$out" --families "$sets" \
     --baseline "default_k${largest}_r$first_seed" --candidate "default_k${largest}_r$r"
 done
