@@ -5,7 +5,8 @@ Training is deterministic and early stopping only reads the validation losses, s
 patience P is the first epochs of the same run with a longer patience: from a kept
 `history.tsv` (trained with patience >= P) this prints, per run and per P, the epoch where
 training would have stopped and the epoch whose weights it would have kept (with that
-epoch's validation total). Where the kept epoch is the same as the full run's, the model and
+epoch's validation total), and the shortest patience that keeps the longest one's epoch (the
+longest wait between two improvements before it). Where the kept epoch is the same as the full run's, the model and
 the latent are the same bits; elsewhere the run has to be repeated to score it.
 
     bench/.venv/bin/python bench/popgen/patience.py --patience 50,20 \\
@@ -35,6 +36,18 @@ def stop(totals, patience):
     return len(totals), best_epoch
 
 
+def shortest_patience(totals, best_epoch):
+    """The least patience that still reaches BEST_EPOCH: the longest run of epochs without a
+    new best before it, plus one."""
+    best, since_best, longest = float("inf"), 0, 0
+    for total in totals[:best_epoch]:
+        if total < best:
+            best, longest, since_best = total, max(longest, since_best + 1), 0
+        else:
+            since_best += 1
+    return longest
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--patience", default="50,20", help="comma-separated, longest first")
@@ -42,15 +55,15 @@ def main():
     args = parser.parse_args()
     patiences = [int(p) for p in args.patience.split(",")]
     print("| run | " + " | ".join(f"P{p}: epochs, best (validation)" for p in patiences)
-          + " | same weights |")
-    print("| --- |" + " --- |" * (len(patiences) + 1))
+          + " | same weights | shortest patience keeping P" + str(patiences[0]) + "'s |")
+    print("| --- |" + " --- |" * (len(patiences) + 2))
     for path in args.histories:
         totals = validation_totals(path)
         cells = [stop(totals, p) for p in patiences]
         same = len({best for _, best in cells}) == 1
         print(f"| {path} | " + " | ".join(
             f"{epochs}, {best} ({totals[best - 1]:.1f})" for epochs, best in cells)
-            + f" | {'yes' if same else 'no'} |")
+            + f" | {'yes' if same else 'no'} | {shortest_patience(totals, cells[0][1])} |")
 
 
 if __name__ == "__main__":

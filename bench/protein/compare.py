@@ -16,14 +16,16 @@ import argparse
 import os
 import sys
 
+import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 from family import difference_with_interval, read_scores  # noqa: E402
 from panel import PANEL, figure  # noqa: E402
-from panel_common import read_panel  # noqa: E402
+from panel_common import paired_line, read_panel  # noqa: E402
 
 
 def main():
@@ -33,11 +35,15 @@ def main():
     parser.add_argument("--seeds", default="42")
     parser.add_argument("--baseline", default="default", help="the baseline's tag")
     parser.add_argument("--candidate", required=True, help="the candidate's tag")
+    parser.add_argument("--digits", type=int, default=3, help="decimals of the figures")
     args = parser.parse_args()
+    d = args.digits
     rows = {row["name"]: row for row in read_panel(PANEL)}
     print(f"\n`{args.candidate}` against `{args.baseline}`\n")
-    print("| set | seed | baseline | candidate | site model | candidate − baseline [95%] |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| set | seed | baseline | candidate | site model | candidate − baseline [95%] "
+          "| Spearman of the two scores |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    compared = {}
     for name in args.families.split(","):
         data = os.path.join(args.out, name)
         kind = rows[name]["kind"]
@@ -47,11 +53,21 @@ def main():
             scores = [read_scores(os.path.join(data, f"scores_{tag}_s{seed}.tsv"))
                       for tag in (args.baseline, args.candidate)]
             base, cand = (figure(kind, labels, s)[0] for s in scores)
+            compared.setdefault(name, {"cells": []})["cells"].append(
+                {"candidate": cand, "baseline": base})
             diff, low, high = difference_with_interval(
                 kind, labels.label.to_numpy(), scores[1].loc[labels.mutation].to_numpy(),
                 scores[0].loc[labels.mutation].to_numpy())
-            print(f"| {name} | {seed} | {base:.3f} | {cand:.3f} | "
-                  f"{figure(kind, labels, site)[0]:.3f} | {diff:+.3f} [{low:+.3f}, {high:+.3f}] |")
+            agreement = spearmanr(scores[0], scores[1].loc[scores[0].index])[0]
+            print(f"| {name} | {seed} | {base:.{d}f} | {cand:.{d}f} | "
+                  f"{figure(kind, labels, site)[0]:.{d}f} | "
+                  f"{diff:+.{d}f} [{low:+.{d}f}, {high:+.{d}f}] | {agreement:.4f} |")
+    for info in compared.values():
+        info["mean"] = {key: np.mean([cell[key] for cell in info["cells"]])
+                        for key in ("candidate", "baseline")}
+    print()
+    print(paired_line("AUROC or Spearman", compared, "candidate", "baseline",
+                      baseline=f"`{args.baseline}`", unit="sets"))
 
 
 if __name__ == "__main__":

@@ -423,7 +423,8 @@ fn msa_train_and_score_mutations() {
         "-o",
         s(&model),
     ]);
-    // The EVE recipe stops on the held-out sequences and keeps the best epoch's weights.
+    // The EVE recipe stops on the held-out sequences and keeps the best epoch's weights;
+    // patience 10 (docs/recipes/proteins.md).
     let config = model_config(&model);
     let stopping = &config["train"]["early_stopping"];
     assert_eq!(
@@ -431,7 +432,7 @@ fn msa_train_and_score_mutations() {
             stopping["patience"].as_u64(),
             stopping["restore_best"].as_bool()
         ),
-        (Some(20), Some(true))
+        (Some(10), Some(true))
     );
     let mutations = dir.path().join("muts.txt");
     // Focus SYNTH_HUMAN/5-127 starts QREV...: Q5, R6, E7, V8.
