@@ -20,7 +20,8 @@ export OPENBLAS_NUM_THREADS=1
 # user + sys CPU seconds do not depend on it.
 timed() { /usr/bin/time -f "$1: %e s wall, %U s user + %S s sys CPU, %M KB peak RSS" "${@:2}"; }
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-timed train "$bin" train --msa "$out/family.a2m" --quiet -o "$out/model"
+# Not --quiet: vaebio's own summary says how the training time split (fits, epochs, median).
+timed train "$bin" train --msa "$out/family.a2m" -o "$out/model"
 echo "load average after training: $(cut -d' ' -f1-3 /proc/loadavg)"
 timed score "$bin" score --model "$out/model" --msa "$out/family.a2m" \
   --mutations "$out/mutations.txt" --quiet -o "$out/scores.tsv"

@@ -55,19 +55,22 @@ pub fn fit(
     let (vae, history) = trained?;
     let last = history.epochs.last();
     summarize(
-        &[format!(
-            "trained {} epochs{}; final training loss {:.4}{}",
-            history.epochs.len(),
-            if history.stopped_early {
-                " (stopped early)"
-            } else {
-                ""
-            },
-            last.map_or(f64::NAN, |r| r.train.total),
-            last.and_then(|r| r.validation.as_ref())
-                .map(|v| format!(", validation {:.4}", v.total))
-                .unwrap_or_default()
-        )],
+        &[
+            format!(
+                "trained {} epochs{}; final training loss {:.4}{}",
+                history.epochs.len(),
+                if history.stopped_early {
+                    " (stopped early)"
+                } else {
+                    ""
+                },
+                last.map_or(f64::NAN, |r| r.train.total),
+                last.and_then(|r| r.validation.as_ref())
+                    .map(|v| format!(", validation {:.4}", v.total))
+                    .unwrap_or_default()
+            ),
+            format!("training time: {}", bar.timing()),
+        ],
         quiet,
     );
     Ok((vae, history))

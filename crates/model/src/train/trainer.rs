@@ -12,24 +12,18 @@ use rand::seq::SliceRandom;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::allele_frequency::{AlleleCounts, AlleleFrequencies};
-use crate::config::{InputTransform, Norm, OutputInit, TrainConfig};
+use crate::config::{Norm, TrainConfig};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::likelihood::Likelihood;
 use crate::noise::Noise;
-use crate::train::gene_weights::{
-    gene_weights_from_means, gene_weights_with_autocorrelation, neighbour_autocorrelation,
-};
-use crate::train::library_weights::library_weight_scales;
+use crate::train::fit::{SelectedRows, fit_input_scaling, library_scales, split_rows};
 use crate::train::loss::{Losses, kl_weight, penalty};
 use crate::train::optim::{AdamState, AdamW};
 use crate::train::reduce::{GradientReduce, OrderedSum, add_gradients};
 use crate::train::resume::{ResumeInfo, TrainState, is_trainable, trainable_names};
 use crate::train::shards::{self, LossSettings, terms};
-use crate::train::site_init::{site_log_frequencies, site_logits, start_at_site_model};
 use crate::train::snapshot::Snapshot;
-use crate::vae::{Buffers, Standardization, Vae};
+use crate::vae::{Buffers, Vae};
 
 /// Offset between the training seed and the seed of validation noise, so validation draws
 /// do not shift the training stream and are the same every epoch.
@@ -38,6 +32,9 @@ const VALIDATION_SEED_OFFSET: u64 = 0x05ee_d0f7_a11d;
 /// What the progress callback is told.
 #[derive(Debug, Clone, Copy)]
 pub enum Progress<'a> {
+    /// Everything fitted before the first epoch (standardisation, likelihood weights, the
+    /// site-model start, a resumed state) is in place; the epochs start now.
+    Fitted,
     /// An optimiser step finished.
     Step {
         /// Epoch, from 1.
@@ -562,6 +559,7 @@ impl Vae {
             best_weights.as_ref(),
             AdamState::default(),
         )?;
+        progress(&Progress::Fitted);
         let mut end = TrainEnd::Finished;
         while trainer.epochs_done < config.epochs && !history.stopped_early {
             if stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
@@ -694,117 +692,6 @@ fn clip_gradients(
         }
     }
     Ok(())
-}
-
-/// The training rows of a data set, as a row source (for fitting the standardisation).
-struct SelectedRows<'a> {
-    data: &'a Dataset<'a>,
-    rows: &'a [usize],
-}
-
-impl crate::data::RowSource for SelectedRows<'_> {
-    fn n_rows(&self) -> usize {
-        self.rows.len()
-    }
-
-    fn n_cols(&self) -> usize {
-        self.data.n_cols()
-    }
-
-    fn fill_rows(&self, rows: &[usize], out: &mut [f32]) {
-        let mapped: Vec<usize> = rows.iter().map(|&r| self.rows[r]).collect();
-        self.data.rows().fill_rows(&mapped, out);
-    }
-}
-
-/// The seeded split of `0..n_rows` into training and validation rows (at least one row
-/// trains).
-fn split_rows(n_rows: usize, config: &TrainConfig, noise: &mut Noise) -> (Vec<usize>, Vec<usize>) {
-    let mut rows: Vec<usize> = (0..n_rows).collect();
-    rows.shuffle(noise.rng());
-    let n_validation = ((n_rows as f64) * config.validation_fraction).floor() as usize;
-    let n_validation = n_validation.min(n_rows - 1);
-    let train_rows = rows.split_off(n_validation);
-    (train_rows, rows)
-}
-
-/// Fits what the model asks for on the training rows, unless a loaded checkpoint brought it:
-/// the z-scoring of Gaussian input, the per-gene likelihood weights of count data and the
-/// site-model start of an alignment model's output layer.
-fn fit_input_scaling(vae: &mut Vae, training: &SelectedRows, seed: u64) -> Result<()> {
-    if vae.config.output_init == OutputInit::Site && vae.train_config.is_none() {
-        let bias = match vae.config.likelihood {
-            Likelihood::Categorical { n_states } => {
-                let weights = training
-                    .data
-                    .weights()
-                    .map(|w| training.rows.iter().map(|&r| w[r]).collect::<Vec<f32>>());
-                site_log_frequencies(training, weights.as_deref(), n_states)
-            }
-            Likelihood::Binomial { trials } => site_logits(&AlleleCounts::fit(
-                training.data.rows(),
-                training.rows,
-                training.data.trials(),
-                trials,
-            )),
-            _ => unreachable!(
-                "config validation admits the site start for categorical and binomial only"
-            ),
-        };
-        start_at_site_model(vae, &bias)?;
-    }
-    if vae.config.standardize && vae.standardization.is_none() {
-        vae.standardization = Some(Standardization::fit(training));
-    }
-    if vae.config.input_transform == InputTransform::AlleleFrequency
-        && vae.allele_frequencies.is_none()
-    {
-        vae.allele_frequencies = Some(AlleleFrequencies::fit(
-            training.data.rows(),
-            training.rows,
-            training.data.trials(),
-            vae.config.likelihood.trials().unwrap_or(2),
-        ));
-    }
-    let weighted = vae.config.gene_weight_power > 0.0 || vae.config.gene_weight_neighbours;
-    if weighted && vae.gene_weights.is_none() {
-        let means = Standardization::fit(training).mean;
-        let power = vae.config.gene_weight_power;
-        let weights = if vae.config.gene_weight_neighbours {
-            let autocorrelation = neighbour_autocorrelation(training, seed);
-            gene_weights_with_autocorrelation(&means, power, &autocorrelation)
-        } else {
-            gene_weights_from_means(&means, power)
-        };
-        vae.set_gene_weights(weights)?;
-    }
-    Ok(())
-}
-
-/// The per-batch divisors of the library-size weights, fitted on the training rows; `None`
-/// when the model does not weight cells by library size.
-fn library_scales(
-    vae: &Vae,
-    data: &Dataset,
-    training: &SelectedRows,
-    train_rows: &[usize],
-) -> Result<Option<Tensor>> {
-    if vae.config.library_weight_power <= 0.0 {
-        return Ok(None);
-    }
-    let groups: Vec<u32> = match data.batches() {
-        Some(batches) if vae.config.uses_batches() => {
-            train_rows.iter().map(|&r| batches[r]).collect()
-        }
-        _ => Vec::new(),
-    };
-    let n_groups = vae.config.n_batches.max(1);
-    let power = vae.config.library_weight_power;
-    let scales: Vec<f32> = library_weight_scales(training, &groups, n_groups, power)
-        .into_iter()
-        .map(|s| s as f32)
-        .collect();
-    Ok(Some(Tensor::new(scales.as_slice(), &vae.device)?))
 }
 
 #[cfg(test)]
