@@ -27,7 +27,8 @@ abundance.
 `--bin-flags F` (e.g. `--latent-scale posterior`) adds F to the training run and also
 clusters the plain latent means (`vaebio bin --latent latent.tsv`, i.e. `--latent-scale
 none`); the report adds F's bins against those and against PCA-10's (issue 17's comparison of
-the latent scaling, bench/README.md).
+the latent scaling, bench/notes/bench-history-2026-12.md, "Contig panel: `--latent-scale
+posterior`").
 
 `--versus F` also runs the same cells with embed flags F instead (`--versus ""`: the default)
 on the same build and adds the paired differences of `--embed-flags` against F (kNN, k-means

@@ -386,7 +386,8 @@ fn popvae(vae: &mut VaeConfig, train: &mut TrainConfig) {
 ///
 /// Early stopping waits [`GENOTYPE_PATIENCE`] epochs instead of popvae's 50: on the panel's
 /// tuning half it kept the same best epoch (so the same latent) in 12 of 13 runs, the 13th
-/// scoring the same, and ran 24% fewer epochs (bench/README.md, "Genotype panel: patience 20").
+/// scoring the same, and ran 24% fewer epochs (bench/notes/bench-history-2026-12.md,
+/// "Genotype panel: patience 20").
 fn genotypes(vae: &mut VaeConfig, train: &mut TrainConfig) {
     popvae(vae, train);
     vae.hidden = vec![128];
@@ -407,10 +408,10 @@ const GENOTYPE_PATIENCE: usize = 20;
 /// Up to 300 epochs, stopped when the held-out 10% has not improved for
 /// [`PROTEIN_PATIENCE`] epochs, keeping the best epoch's weights. EVE trains far longer but
 /// regularises with a Bayesian decoder (a KL term on its weights), which L2 does not replace:
-/// on EVE's TP53 alignment (bench/README.md, "Real data: TP53 ClinVar variants") the
-/// validation loss is lowest at epoch 47, and by epoch 150 the model has memorised the
-/// family: per-position mean scores no longer follow column conservation (Spearman with
-/// entropy 0.40 at 40 epochs, −0.02 at 150) and the ClinVar AUROC has dropped.
+/// on EVE's TP53 alignment (bench/notes/bench-history-2026-12.md, "Real data: TP53 ClinVar
+/// variants") the validation loss is lowest at epoch 47, and by epoch 150 the model has
+/// memorised the family: per-position mean scores no longer follow column conservation
+/// (Spearman with entropy 0.40 at 40 epochs, −0.02 at 150) and the ClinVar AUROC has dropped.
 fn eve(vae: &mut VaeConfig, train: &mut TrainConfig) {
     vae.hidden = vec![2000, 1000, 300];
     vae.latent = 50;

@@ -4,7 +4,8 @@
 //! step decodes every z to the site model and training moves away from it only as far as the
 //! data (and early stopping on the validation rows) let it. For genotypes it is a flag, not
 //! the default: it reaches the best epoch sooner on small cohorts but sat near the site model
-//! for ~30 epochs on 67k SNPs (bench/README.md, "Genotype panel: patience 20").
+//! for ~30 epochs on 67k SNPs (bench/notes/bench-history-2026-12.md, "Genotype panel:
+//! patience 20").
 
 use std::convert::Infallible;
 
