@@ -97,7 +97,7 @@ impl BayesianLinear {
     ) -> candle_core::Result<Tensor> {
         let weight = self.weight.draw(noise.as_deref_mut())?;
         let bias = self.bias.draw(noise)?;
-        linear(x, &weight, &bias)
+        linear(x, &weight, &bias, None)
     }
 
     /// KL of weight and bias to N(0, 1).

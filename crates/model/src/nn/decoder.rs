@@ -10,7 +10,7 @@ use candle_nn::init::Init;
 use crate::config::{DecoderKind, VaeConfig};
 use crate::likelihood::{DecoderOutput, Likelihood};
 use crate::nn::bayesian_decoder::BayesianMlp;
-use crate::nn::layer::{Affine, Covariates, Hidden, Moments, OneHots};
+use crate::nn::layer::{Affine, Covariates, Hidden, OneHots, TrainingPass};
 use crate::noise::Noise;
 
 /// The generative network, as [`VaeConfig::decoder`] says.
@@ -33,21 +33,22 @@ impl Decoder {
     }
 
     /// Decode `z` `[rows, latent]` under each row's `covariates` (those the model has; the
-    /// Bayesian decoder has none). With `moments` (training) batch-norm uses the rows' own
-    /// statistics and leaves them there (standard) or dropout is applied (Bayesian). `noise`
+    /// Bayesian decoder has none). In a training `pass` batch-norm uses the rows' own
+    /// statistics and leaves them there, as the backward pass will the weights' gradients
+    /// (standard), or dropout is applied (Bayesian). `noise`
     /// draws the Bayesian decoder's weights (without it they are their means); the standard
     /// decoder takes nothing from it.
     pub(crate) fn forward(
         &self,
         z: &Tensor,
         covariates: &Covariates,
-        moments: Option<&mut Vec<Moments>>,
+        pass: Option<&mut TrainingPass>,
         noise: Option<&mut Noise>,
     ) -> candle_core::Result<DecoderOutput> {
         match self {
-            Decoder::Standard(decoder) => decoder.forward(z, covariates, moments),
+            Decoder::Standard(decoder) => decoder.forward(z, covariates, pass),
             Decoder::Bayesian(decoder) => Ok(DecoderOutput {
-                loc: decoder.forward(z, noise, moments.is_some())?,
+                loc: decoder.forward(z, noise, pass.is_some())?,
                 log_scale: None,
                 zero_logits: None,
             }),
@@ -157,26 +158,26 @@ impl MlpDecoder {
     }
 
     /// Decode `z` `[rows, latent]` under each row's `covariates` (those the model has).
-    /// With `moments` (training) batch-norm uses the rows' own statistics and leaves them
-    /// there.
+    /// In a training `pass` batch-norm uses the rows' own statistics and leaves them there,
+    /// as the backward pass will the weights' gradients.
     fn forward(
         &self,
         z: &Tensor,
         covariates: &Covariates,
-        mut moments: Option<&mut Vec<Moments>>,
+        mut pass: Option<&mut TrainingPass>,
     ) -> candle_core::Result<DecoderOutput> {
         let mut h = match covariates.continuous {
             Some(continuous) => Tensor::cat(&[z, continuous], 1)?,
             None => z.clone(),
         };
         for layer in &self.layers {
-            h = layer.forward(&h, covariates, moments.as_deref_mut())?;
+            h = layer.forward(&h, covariates, pass.as_deref_mut())?;
         }
         Ok(DecoderOutput {
-            loc: self.loc.forward(&h, covariates)?,
+            loc: self.loc.forward(&h, covariates, pass.as_deref_mut())?,
             log_scale: self.log_scale.clone(),
             zero_logits: match &self.zero_logits {
-                Some(head) => Some(head.forward(&h, covariates)?),
+                Some(head) => Some(head.forward(&h, covariates, pass)?),
                 None => None,
             },
         })

@@ -5,7 +5,7 @@ use candle_core::Tensor;
 use candle_nn::VarBuilder;
 
 use crate::config::VaeConfig;
-use crate::nn::layer::{Affine, Covariates, Hidden, Moments, OneHots, dropped};
+use crate::nn::layer::{Affine, Covariates, Hidden, OneHots, TrainingPass, dropped};
 use crate::noise::Noise;
 
 /// The inference network. Tensor names: `encoder.layers.{i}.…`, `encoder.mean.…`,
@@ -48,25 +48,29 @@ impl Encoder {
 
     /// Posterior mean and log-variance, each `[rows, latent]`. With `noise` (training),
     /// dropout is applied to the input (if configured) and after each hidden layer; with
-    /// `moments` (training) batch-norm uses the rows' own statistics and leaves them there.
+    /// a training `pass` batch-norm uses the rows' own statistics and leaves them there, as the
+    /// backward pass will the weights' gradients.
     pub(crate) fn forward(
         &self,
         x: &Tensor,
         mut noise: Option<&mut Noise>,
-        mut moments: Option<&mut Vec<Moments>>,
+        mut pass: Option<&mut TrainingPass>,
     ) -> candle_core::Result<(Tensor, Tensor)> {
         let mut h = dropped(x.clone(), noise.as_deref_mut(), self.input_dropout)?;
         for layer in &self.layers {
-            h = layer.forward(&h, &Covariates::default(), moments.as_deref_mut())?;
+            h = layer.forward(&h, &Covariates::default(), pass.as_deref_mut())?;
             h = dropped(h, noise.as_deref_mut(), self.dropout)?;
         }
-        let log_var = self.log_var.forward(&h, &Covariates::default())?;
+        let log_var = self
+            .log_var
+            .forward(&h, &Covariates::default(), pass.as_deref_mut())?;
         let log_var = if self.variance_floor > 0.0 {
             (log_var.exp()? + self.variance_floor)?.log()?
         } else {
             log_var
         };
-        Ok((self.mean.forward(&h, &Covariates::default())?, log_var))
+        let mean = self.mean.forward(&h, &Covariates::default(), pass)?;
+        Ok((mean, log_var))
     }
 
     /// The hidden layers, in forward order.

@@ -9,6 +9,7 @@ use candle_nn::init::Init;
 use crate::config::{Activation, Norm};
 use crate::noise::Noise;
 use crate::ops::batch_norm::batch_norm_train;
+use crate::ops::linear::WeightGradients;
 use crate::ops::linear::linear;
 
 /// scVI's batch-norm momentum and ε (PyTorch defaults are 0.1 and 1e-5).
@@ -125,13 +126,16 @@ impl Affine {
         })
     }
 
-    /// Apply to `x` [rows, n_in], adding the rows of the covariates the layer has.
+    /// Apply to `x` [rows, n_in], adding the rows of the covariates the layer has; in a
+    /// training `pass` the weight's gradient will be left there.
     pub(crate) fn forward(
         &self,
         x: &Tensor,
         covariates: &Covariates,
+        pass: Option<&mut TrainingPass>,
     ) -> candle_core::Result<Tensor> {
-        let mut y = linear(x, &self.weight, &self.bias)?;
+        let gradients = pass.map(|pass| &mut pass.weight_gradients);
+        let mut y = linear(x, &self.weight, &self.bias, gradients)?;
         if let (Some(covariate), Some(batches)) = (&self.covariate, covariates.batches) {
             y = (y + covariate.index_select(batches, 0)?)?;
         }
@@ -156,6 +160,15 @@ impl Affine {
         out.extend(self.covariate.iter().cloned());
         out.extend(self.categorical.iter().flatten().cloned());
     }
+}
+
+/// What a training pass leaves besides its output: the batch-norm statistics of its rows
+/// ([`Moments`], in forward order) and its weights' gradients ([`WeightGradients`], filled by
+/// the backward pass).
+#[derive(Default)]
+pub(crate) struct TrainingPass {
+    pub(crate) moments: Vec<Moments>,
+    pub(crate) weight_gradients: WeightGradients,
 }
 
 /// The column statistics of one training pass of a batch-norm layer: mean and biased
@@ -191,14 +204,10 @@ impl BatchNorm {
         })
     }
 
-    /// Normalise with the running statistics, or (`moments` given: training) with the rows'
-    /// own, whose statistics are pushed to `moments`.
-    fn forward(
-        &self,
-        x: &Tensor,
-        moments: Option<&mut Vec<Moments>>,
-    ) -> candle_core::Result<Tensor> {
-        let Some(moments) = moments else {
+    /// Normalise with the running statistics, or (a training `pass`) with the rows' own,
+    /// whose statistics are pushed to the pass's moments.
+    fn forward(&self, x: &Tensor, pass: Option<&mut TrainingPass>) -> candle_core::Result<Tensor> {
+        let Some(TrainingPass { moments, .. }) = pass else {
             // (x − m)/√(v + ε)·w + b folded into one scale and one shift.
             let scale = self
                 .weight
@@ -310,18 +319,18 @@ impl Hidden {
         })
     }
 
-    /// Apply to `x`; with `moments` (training) batch-norm uses the rows' own statistics and
-    /// pushes them there.
+    /// Apply to `x`; in a training `pass` batch-norm uses the rows' own statistics and
+    /// pushes them there, and the weight's gradient will be left there.
     pub(crate) fn forward(
         &self,
         x: &Tensor,
         covariates: &Covariates,
-        moments: Option<&mut Vec<Moments>>,
+        mut pass: Option<&mut TrainingPass>,
     ) -> candle_core::Result<Tensor> {
-        let y = self.affine.forward(x, covariates)?;
+        let y = self.affine.forward(x, covariates, pass.as_deref_mut())?;
         let y = match &self.norm {
             NormLayer::None => y,
-            NormLayer::Batch(norm) => norm.forward(&y, moments)?,
+            NormLayer::Batch(norm) => norm.forward(&y, pass)?,
             NormLayer::Layer(norm) => norm.forward(&y)?,
         };
         activate(&y, self.activation)

@@ -33,7 +33,7 @@ use rayon::prelude::*;
 
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::nn::layer::Moments;
+use crate::nn::layer::{Moments, TrainingPass};
 use crate::noise::Noise;
 use crate::train::library_weights::library_weights;
 use crate::train::loss::{kl_standard_normal, weighted_sum};
@@ -97,27 +97,27 @@ pub(crate) struct LossSettings<'a> {
     pub(crate) kl_weight: f64,
 }
 
-/// The loss of `batch`'s rows divided by `divisor`. With `moments` the pass is a training
-/// pass (dropout, batch statistics, left in `moments`); `noise` gives the dropout masks and
-/// the reparameterisation draws.
+/// The loss of `batch`'s rows divided by `divisor`. With `pass` it is a training pass
+/// (dropout; batch statistics left in the pass, as the backward pass will leave the weights'
+/// gradients); `noise` gives the dropout masks and the reparameterisation draws.
 pub(crate) fn terms(
     vae: &Vae,
     batch: &Minibatch,
     settings: &LossSettings,
     divisor: f64,
     noise: &mut Noise,
-    mut moments: Option<&mut Vec<Moments>>,
+    mut pass: Option<&mut TrainingPass>,
 ) -> Result<Terms> {
-    let dropout_noise = moments.is_some().then_some(&mut *noise);
-    let (mean, log_var) =
-        vae.encoder
-            .forward(&batch.input, dropout_noise, moments.as_deref_mut())?;
+    let dropout_noise = pass.is_some().then_some(&mut *noise);
+    let (mean, log_var) = vae
+        .encoder
+        .forward(&batch.input, dropout_noise, pass.as_deref_mut())?;
     let (rows, latent) = mean.dims2()?;
     let epsilon = noise.standard_normal(rows, latent, &vae.device)?;
     let z = (&mean + (&log_var * 0.5)?.exp()?.mul(&epsilon)?)?;
     let output = vae
         .decoder
-        .forward(&z, &batch.covariates(), moments, Some(noise))?;
+        .forward(&z, &batch.covariates(), pass, Some(noise))?;
     let log_px = vae.weighted_log_prob(batch, &output)?;
     let log_px = match (settings.library_scales, batch.library.as_ref()) {
         (Some(scales), Some(library)) => {
@@ -160,20 +160,15 @@ fn shard_step(
 ) -> Result<ShardStep> {
     let shard = vae.assemble(data, rows, &mut Buffers::default())?;
     let mut noise = Noise::new(seed);
-    let mut moments = Vec::new();
-    let terms = terms(
-        vae,
-        &shard,
-        settings,
-        divisor,
-        &mut noise,
-        Some(&mut moments),
-    )?;
+    let mut pass = TrainingPass::default();
+    let terms = terms(vae, &shard, settings, divisor, &mut noise, Some(&mut pass))?;
+    let mut grads = terms.objective.backward()?;
+    pass.weight_gradients.deliver(&mut grads)?;
     Ok(ShardStep {
-        grads: terms.objective.backward()?,
+        grads,
         recon: terms.recon,
         kl: terms.kl,
-        moments,
+        moments: pass.moments,
     })
 }
 
