@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Thread scaling and fixed costs of the default counts recipe, by default on 100,000 cells x
 # 2,000 genes (issue 20, points 3 and 6; CELLS and GENES choose another size, e.g. the
-# scVI-sized CELLS=6000 GENES=1000). For each thread count: `vaebio train` with 1 and with LONG
-# epochs (seconds per epoch = the difference / (LONG - 1); everything before the first epoch
-# and after the last = the 1-epoch run minus one epoch), then `vaebio encode` of all cells
-# with the trained model (reading + encoding + writing the latent). Wall seconds; also user +
-# system CPU seconds, steadier on a shared machine.
+# scVI-sized CELLS=6000 GENES=1000). For each thread count: `vaebio train` with LONG epochs,
+# whose own clock (its "training time" line) gives the median epoch and the fits before the
+# first epoch, so the VM's drift between runs does not enter an epoch time; everything outside
+# the epochs (reading, fits, writing) = the command's wall time minus its epochs. Then `vaebio
+# encode` of all cells with the trained model (reading + encoding + writing the latent). Wall
+# seconds; also user + system CPU seconds of each command.
 #
 #   bench/scale_threads.sh [LONG] [THREADS...]     # defaults: 3 epochs, threads 1 2
 #
@@ -33,14 +34,18 @@ timed() {
 echo "date $(date -u +%FT%TZ), $(nproc) cores, $cells cells x $genes genes, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for threads in $threads_list; do
   model=bench/out/scale_model_t$threads
-  read -r wall1 cpu1 <<<"$(timed $bin train --matrix "$counts" --epochs 1 --threads "$threads" -q -o "$model")"
-  read -r wall_long cpu_long <<<"$(timed $bin train --matrix "$counts" --epochs "$long" --threads "$threads" -q -o "$model")"
+  log=bench/out/scale_train_t$threads.txt
+  /usr/bin/time -f "%e %U %S" -o bench/out/scale_time.txt \
+    $bin train --matrix "$counts" --epochs "$long" --threads "$threads" -o "$model" 2>"$log"
+  read -r wall_train cpu_train <<<"$(awk '{ printf "%.2f %.2f", $1, $2 + $3 }' bench/out/scale_time.txt)"
+  # "training time: fits F s, N epochs E s (median M s, last L s)"
+  read -r fits epochs median <<<"$(sed -nE \
+    's/^training time: fits ([0-9.]+) s, [0-9]+ epochs ([0-9.]+) s \(median ([0-9.]+) s.*/\1 \2 \3/p' "$log")"
   read -r wall_enc cpu_enc <<<"$(timed $bin encode --model "$model" --matrix "$counts" --threads "$threads" -q -o bench/out/scale_latent.tsv)"
-  awk -v t="$threads" -v n="$long" -v w1="$wall1" -v c1="$cpu1" -v wl="$wall_long" -v cl="$cpu_long" \
-      -v we="$wall_enc" -v ce="$cpu_enc" 'BEGIN {
-    epoch = (wl - w1) / (n - 1); cepoch = (cl - c1) / (n - 1)
-    printf "threads %d: epoch %.2f s (%.2f CPU-s); before first + after last epoch %.2f s (%.2f CPU-s); ", t, epoch, cepoch, w1 - epoch, c1 - cepoch
-    printf "%d epochs end to end %.2f s; encode command (read + encode + write) %.2f s (%.2f CPU-s)\n", n, wl, we, ce
+  awk -v t="$threads" -v n="$long" -v f="$fits" -v e="$epochs" -v m="$median" -v w="$wall_train" \
+      -v c="$cpu_train" -v we="$wall_enc" -v ce="$cpu_enc" 'BEGIN {
+    printf "threads %d: epoch median %.2f s; fits %.2f s; outside the epochs (read, fits, write) %.2f s; ", t, m, f, w - e
+    printf "%d epochs end to end %.2f s (%.2f CPU-s); encode command %.2f s (%.2f CPU-s)\n", n, w, c, we, ce
   }'
 done
 echo "load after $(cut -d' ' -f1-3 /proc/loadavg)"
