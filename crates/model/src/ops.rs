@@ -8,6 +8,7 @@ pub(crate) mod categorical;
 pub(crate) mod count_tables;
 pub(crate) mod linear;
 pub(crate) mod negative_binomial;
+pub(crate) mod sparse_rows;
 pub mod special;
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -19,6 +19,8 @@ use candle_core::backend::BackendStorage;
 use candle_core::backprop::GradStore;
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor, bail};
 
+use crate::ops::sparse_rows::{MAX_DENSITY, SparseRows};
+
 /// Where one use of a weight leaves its gradient.
 type Slot = Arc<Mutex<Option<Tensor>>>;
 
@@ -73,6 +75,8 @@ struct Linear {
     input_gradient: bool,
     /// Where backward leaves ∂W instead of returning it ([`WeightGradients`]).
     weight_gradient: Option<Slot>,
+    /// Data x with few non-zeros, kept by the forward pass for ∂W ([`SparseRows`]).
+    sparse: Mutex<Option<SparseRows>>,
 }
 
 impl CustomOp3 for Linear {
@@ -93,6 +97,19 @@ impl CustomOp3 for Linear {
         let (n_out, weight_in) = weight_layout.shape().dims2()?;
         if weight_in != n_in || bias_layout.shape().elem_count() != n_out {
             bail!("linear: x [{rows}, {n_in}], weight [{n_out}, {weight_in}] and bias differ")
+        }
+        let sparse = if self.input_gradient {
+            None
+        } else {
+            let x = contiguous_f32(x, x_layout, "x")?;
+            SparseRows::of(x, n_in, MAX_DENSITY)
+        };
+        if let Some(sparse) = sparse {
+            let weight = contiguous_f32(weight, weight_layout, "weight")?;
+            let bias = contiguous_f32(bias, bias_layout, "bias")?;
+            let out = sparse.linear(weight, bias, n_in);
+            *self.sparse.lock().unwrap_or_else(PoisonError::into_inner) = Some(sparse);
+            return Ok((CpuStorage::F32(out), Shape::from((rows, n_out))));
         }
         let product = x.matmul(
             weight,
@@ -125,9 +142,22 @@ impl CustomOp3 for Linear {
         grad_res: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let grad = grad_res.contiguous()?;
-        let d_weight = grad.t()?.matmul(x)?;
+        let grad_values = grad.flatten_all()?.to_vec1::<f32>()?;
         let n_out = bias.elem_count();
-        let sums = column_sums(&grad.flatten_all()?.to_vec1::<f32>()?, n_out);
+        let sparse = self
+            .sparse
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let d_weight = match sparse {
+            Some(sparse) => {
+                let n_in = weight.dim(1)?;
+                let values = sparse.weight_gradient(&grad_values, n_out, n_in);
+                Tensor::from_vec(values, weight.shape(), weight.device())?
+            }
+            None => grad.t()?.matmul(x)?,
+        };
+        let sums = column_sums(&grad_values, n_out);
         let d_bias = Tensor::from_vec(sums, bias.shape(), bias.device())?;
         let d_x = if self.input_gradient {
             Some(grad.matmul(weight)?)
@@ -147,6 +177,18 @@ impl CustomOp3 for Linear {
         };
         Ok((d_x, d_weight, Some(d_bias)))
     }
+}
+
+/// The values of a contiguous f32 CPU tensor.
+fn contiguous_f32<'a>(
+    storage: &'a CpuStorage,
+    layout: &Layout,
+    what: &str,
+) -> candle_core::Result<&'a [f32]> {
+    let Some((start, end)) = layout.contiguous_offsets() else {
+        bail!("linear: {what} must be contiguous")
+    };
+    Ok(&storage.as_slice::<f32>()?[start..end])
 }
 
 /// x Wᵀ + b for x [rows, n_in], W [n_out, n_in], b [n_out]: the fused op for f32 on the
@@ -172,6 +214,7 @@ pub(crate) fn linear(
                 weight_gradient: weight_gradients
                     .filter(|_| weight.is_variable())
                     .map(|gradients| gradients.slot(weight)),
+                sparse: Mutex::default(),
             },
         )
     } else {
@@ -235,6 +278,38 @@ mod tests {
                 let expected = reference_grads.get(x.as_tensor()).expect("gradient");
                 close(&values(d_x)?, &values(expected)?);
             }
+        }
+        Ok(())
+    }
+
+    /// A data input with few non-zeros (one-hot rows: 2 of 40 values) takes the sparse
+    /// products ([`SparseRows`](crate::ops::sparse_rows::SparseRows)) and gives what candle
+    /// autograd of the dense product gives.
+    #[test]
+    fn one_hot_data_input_matches_autograd() -> candle_core::Result<()> {
+        let device = Device::Cpu;
+        let mut x = vec![0f32; 2 * 20];
+        x[3] = 1.0;
+        x[20 + 17] = 1.0;
+        let x = Tensor::from_vec(x, (2, 20), &device)?;
+        let w: Vec<f32> = (0..60).map(|i| ((i * 7) % 11) as f32 - 5.0).collect();
+        let weight = Var::from_tensor(&Tensor::from_vec(w, (3, 20), &device)?)?;
+        let bias = Var::new(&[0.5f32, -1.0, 2.0], &device)?;
+        let upstream = Tensor::new(&[[1f32, -2.0, 0.5], [3.0, 0.25, -1.0]], &device)?;
+        let reference = x
+            .matmul(&weight.as_tensor().t()?)?
+            .broadcast_add(bias.as_tensor())?;
+        let reference_grads = (&reference * &upstream)?.sum_all()?.backward()?;
+        let y = linear(&x, weight.as_tensor(), bias.as_tensor(), None)?;
+        assert_eq!(y.to_vec2::<f32>()?, reference.to_vec2::<f32>()?);
+        let grads = (y * &upstream)?.sum_all()?.backward()?;
+        for var in [&weight, &bias] {
+            let got = grads.get(var.as_tensor()).expect("gradient");
+            let expected = reference_grads.get(var.as_tensor()).expect("gradient");
+            assert_eq!(
+                got.flatten_all()?.to_vec1::<f32>()?,
+                expected.flatten_all()?.to_vec1::<f32>()?
+            );
         }
         Ok(())
     }
