@@ -5,7 +5,9 @@
 
 /// The largest share of non-zero values at which [`SparseRows`] is used. A visited non-zero
 /// costs a gathered load (forward) or a scattered add (backward) where gemm does a
-/// vectorised multiply-add per value; the scattered add breaks even near one value in ten.
+/// vectorised multiply-add per value, several times cheaper; so the bound sits a little above
+/// one-hot amino acids (1 in 21), where it was measured to pay (bench/README.md, "Issue 18's
+/// speed points"). The break-even density itself was not measured.
 pub(crate) const MAX_DENSITY: f64 = 0.07;
 
 /// The non-zero values of a dense row-major block, row by row (compressed sparse rows).
