@@ -502,6 +502,10 @@ pub struct ModelArgs {
     /// Learning-rate schedule over the epochs (counts: cosine by default).
     #[arg(long, value_enum, help_heading = "Training")]
     pub lr_schedule: Option<LrScheduleArg>,
+    /// Optimiser steps over which the learning rate rises linearly to its value (0: none,
+    /// the default).
+    #[arg(long, value_name = "STEPS", help_heading = "Training")]
+    pub lr_warmup: Option<usize>,
     /// Weight of the KL term.
     #[arg(long, value_name = "F", help_heading = "Training")]
     pub beta: Option<f64>,

@@ -188,6 +188,9 @@ fn apply_flags(args: &ModelArgs, vae: &mut VaeConfig, train: &mut TrainConfig) {
             LrScheduleArg::Cosine => LrSchedule::Cosine,
         };
     }
+    if let Some(steps) = args.lr_warmup {
+        train.lr_warmup_steps = steps;
+    }
     if let Some(beta) = args.beta {
         train.beta = beta;
     }

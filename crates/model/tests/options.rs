@@ -572,3 +572,61 @@ fn allele_frequencies_are_fitted_saved_and_checked_on_load() {
 fn load_error(dir: &std::path::Path) -> String {
     Vae::load(dir, &Device::Cpu).err().unwrap().to_string()
 }
+
+/// Every weight's value, by name.
+fn weights(vae: &Vae) -> Vec<(String, Vec<f32>)> {
+    vae.named_variables()
+        .into_iter()
+        .map(|(name, var)| {
+            let values = var.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
+            (name, values)
+        })
+        .collect()
+}
+
+#[test]
+fn learning_rate_warm_up_shrinks_the_first_steps() {
+    // Adam's first step moves a weight with a gradient well above ε by the learning rate
+    // (m̂ / √v̂ = ±1), so with a warm-up over 4 steps the first step moves it by a quarter.
+    let values = data_for(Likelihood::Binomial { trials: 2 }, 12, 3);
+    let view = DenseView::new(&values, 12).unwrap();
+    let data = Dataset::new(&view);
+    let config = VaeConfig {
+        hidden: vec![8],
+        latent: 2,
+        // batch-norm running statistics are variables the optimiser does not move
+        norm: Norm::None,
+        ..VaeConfig::new(12, Likelihood::Binomial { trials: 2 })
+    };
+    let one_step = |warmup: usize| {
+        let mut vae = Vae::new(config.clone(), &Device::Cpu).unwrap();
+        let before = weights(&vae);
+        let train = TrainConfig {
+            epochs: 1,
+            batch_size: ROWS,
+            validation_fraction: 0.0,
+            adam_eps: 1e-12,
+            weight_decay: 0.0,
+            lr_warmup_steps: warmup,
+            ..training()
+        };
+        vae.train(&data, &train, |_| {}).unwrap();
+        let after = weights(&vae);
+        // the largest move of any weight
+        before
+            .iter()
+            .zip(&after)
+            .flat_map(|((_, b), (_, a))| b.iter().zip(a).map(|(b, a)| (a - b).abs()))
+            .fold(0.0f32, f32::max)
+    };
+    let (plain, warmed) = (one_step(0), one_step(4));
+    let lr = training().learning_rate as f32;
+    assert!(
+        (plain - lr).abs() < 1e-3 * lr,
+        "no warm-up moved {plain}, lr {lr}"
+    );
+    assert!(
+        (warmed - lr / 4.0).abs() < 1e-3 * lr,
+        "warm-up moved {warmed}"
+    );
+}

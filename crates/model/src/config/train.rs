@@ -67,6 +67,11 @@ pub struct TrainConfig {
     pub learning_rate: f64,
     /// How the learning rate moves over the epochs.
     pub lr_schedule: LrSchedule,
+    /// Linear learning-rate warm-up over the first this many optimiser steps (0: none): step
+    /// `s` (from 0) uses the schedule's rate × (s + 1) / `lr_warmup_steps`. Adam's first
+    /// steps move every weight by about the learning rate whatever its gradient, before the
+    /// second moments are estimated; a ramp keeps those steps small.
+    pub lr_warmup_steps: usize,
     /// AdamW (decoupled) weight decay.
     pub weight_decay: f64,
     /// AdamW ε (scVI uses 0.01, far above PyTorch's 1e-8, for stability).
@@ -96,6 +101,7 @@ impl Default for TrainConfig {
             batch_size: 128,
             learning_rate: 1e-3,
             lr_schedule: LrSchedule::Constant,
+            lr_warmup_steps: 0,
             weight_decay: 1e-6,
             adam_eps: 0.01,
             beta: 1.0,
@@ -129,6 +135,18 @@ impl TrainConfig {
                 let progress = (epoch as f64 / self.epochs.max(1) as f64).min(1.0);
                 self.learning_rate * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
             }
+        }
+    }
+
+    /// The learning rate of optimiser step `step` (counted from 0 over the whole run) in
+    /// `epoch`: [`TrainConfig::learning_rate_at`] times the warm-up ramp.
+    pub fn learning_rate_at_step(&self, epoch: usize, step: usize) -> f64 {
+        let rate = self.learning_rate_at(epoch);
+        let warmup = self.lr_warmup_steps;
+        if step < warmup {
+            rate * (step + 1) as f64 / warmup as f64
+        } else {
+            rate
         }
     }
 
@@ -180,5 +198,38 @@ impl TrainConfig {
             positive_finite("grad_clip", clip, "e.g. 10")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learning_rate_warms_up_linearly_by_step_then_follows_the_schedule() {
+        // by hand: lr 1e-3 over 4 steps is 1e-3 × 1/4, 2/4, 3/4, 4/4, then 1e-3
+        let config = TrainConfig {
+            learning_rate: 1e-3,
+            lr_warmup_steps: 4,
+            ..TrainConfig::default()
+        };
+        let rates: Vec<f64> = (0..6).map(|s| config.learning_rate_at_step(0, s)).collect();
+        let expected = [2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3, 1e-3];
+        for (rate, want) in rates.iter().zip(expected) {
+            assert!((rate - want).abs() < 1e-15, "{rates:?}");
+        }
+        // under a cosine over 10 epochs, epoch 5 is at half the rate: the ramp scales that
+        let cosine = TrainConfig {
+            lr_schedule: LrSchedule::Cosine,
+            epochs: 10,
+            ..config.clone()
+        };
+        assert!((cosine.learning_rate_at_step(5, 1) - 0.5e-3 * 0.5).abs() < 1e-15);
+        // no warm-up: the schedule's rate from the first step
+        let plain = TrainConfig {
+            lr_warmup_steps: 0,
+            ..config
+        };
+        assert_eq!(plain.learning_rate_at_step(0, 0), 1e-3);
     }
 }

@@ -331,6 +331,12 @@ impl<'a> Trainer<'a> {
         let result = (|| {
             for (index, &(start, end)) in bounds.iter().enumerate() {
                 let step_kl_weight = kl_weight(&self.config, self.epochs_done, self.steps_done);
+                if self.steps_done < self.config.lr_warmup_steps {
+                    self.optimizer.set_learning_rate(
+                        self.config
+                            .learning_rate_at_step(self.epochs_done, self.steps_done),
+                    );
+                }
                 let (mut grads, losses, rows_weight) =
                     self.train_step(&rows[start..end], step_kl_weight)?;
                 if !losses.total.is_finite() {
