@@ -200,8 +200,24 @@ impl CustomOp2 for BinomialOp {
                     slopes,
                 });
                 // then + ln C(n, x): a lookup per value, apart so the loop above vectorises
-                for (j, (&x, out)) in x_row.iter().zip(out.iter_mut()).enumerate() {
-                    *out += ln_choose_of(self.trials.get(start + j), x);
+                match (&self.trials, &table) {
+                    // one n: whole dosages index the row's table directly (the saturating
+                    // cast maps NaN and negatives to 0, which the equality then rejects)
+                    (Trials::All(n), Some(table)) => {
+                        for (&x, out) in x_row.iter().zip(out.iter_mut()) {
+                            let k = x as usize;
+                            *out += if k < table.len() && k as f32 == x {
+                                table[k]
+                            } else {
+                                ln_choose(*n, x)
+                            };
+                        }
+                    }
+                    _ => {
+                        for (j, (&x, out)) in x_row.iter().zip(out.iter_mut()).enumerate() {
+                            *out += ln_choose_of(self.trials.get(start + j), x);
+                        }
+                    }
                 }
             };
         let mut slopes = vec![0f32; x.len()];
