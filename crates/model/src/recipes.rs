@@ -388,20 +388,11 @@ fn popvae(vae: &mut VaeConfig, train: &mut TrainConfig) {
 /// tuning half it kept the same best epoch (so the same latent) in 12 of 13 runs, the 13th
 /// scoring the same, and ran 24% fewer epochs (bench/notes/bench-history-2026-12.md,
 /// "Genotype panel: patience 20").
-///
-/// Adam at lr 2e-3 (popvae's 1e-3 doubled) after a linear warm-up over the first
-/// [`GENOTYPE_LR_WARMUP`] steps: Adam's first steps move every weight by about the learning
-/// rate whatever its gradient, and at 2e-3 without the ramp one tuning run blew up in its
-/// first epoch. With the ramp, on the panel's tuning half (14 scenario × seed runs,
-/// bench/notes/geno17.md) no run blew up, training took 31% fewer epochs (CPU −23%) and
-/// reached a lower validation loss; 15-NN and k-means ARI stayed within seed noise.
 fn genotypes(vae: &mut VaeConfig, train: &mut TrainConfig) {
     popvae(vae, train);
     vae.hidden = vec![128];
     vae.latent = 10;
     train.beta = 1.0;
-    train.learning_rate = 2e-3;
-    train.lr_warmup_steps = GENOTYPE_LR_WARMUP;
     train.early_stopping = Some(EarlyStopping {
         patience: GENOTYPE_PATIENCE,
         ..EarlyStopping::default()
@@ -410,10 +401,6 @@ fn genotypes(vae: &mut VaeConfig, train: &mut TrainConfig) {
 
 /// Early-stopping patience of the genotype default, in epochs ([`genotypes`]).
 const GENOTYPE_PATIENCE: usize = 20;
-
-/// Optimiser steps of the genotype default's learning-rate warm-up ([`genotypes`]): about 17
-/// epochs of 200 samples in minibatches of 32, a sixth of a typical run.
-const GENOTYPE_LR_WARMUP: usize = 100;
 
 /// EVE: encoder [2000, 1000, 300], latent 50, decoder mirrored, L2 on weights; sequence
 /// weights enter the loss through the dataset.
@@ -601,19 +588,6 @@ mod tests {
         assert_eq!(recipe.train.epochs, 9_091);
         assert!(recipe.train.early_stopping.is_none());
         recipe.validate().unwrap();
-    }
-
-    #[test]
-    fn genotype_default_warms_up_to_twice_popvaes_rate() {
-        let cohort = DataDescription::new(DataKind::Genotypes, 200, 67_000);
-        let default = Recipe::new(&cohort, Preset::Default, None).unwrap();
-        assert_eq!(default.train.learning_rate, 2e-3);
-        assert_eq!(default.train.lr_warmup_steps, 100);
-        assert_eq!(default.train.learning_rate_at_step(0, 0), 2e-5);
-        // popvae's own preset keeps its constant 1e-3
-        let popvae = Recipe::new(&cohort, Preset::Popvae, None).unwrap();
-        assert_eq!(popvae.train.learning_rate, 1e-3);
-        assert_eq!(popvae.train.lr_warmup_steps, 0);
     }
 
     #[test]
