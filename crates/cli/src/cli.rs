@@ -286,6 +286,8 @@ pub enum MissingArg {
     Binomial,
     /// Drop every site with a missing genotype.
     DropSites,
+    /// The encoder reads the site's mean dosage; the binomial likelihood leaves the call out.
+    Mask,
 }
 
 /// Alignment formats for `--msa-format`.

@@ -176,9 +176,18 @@ pub fn load_like(
                 format: input.options.msa_format.map(Into::into).or(*format),
             },
         ),
-        (InputSource::Vcf(path), Featurization::Vcf { min_maf, .. }) => {
+        (
+            InputSource::Vcf(path),
+            Featurization::Vcf {
+                min_maf, missing, ..
+            },
+        ) => {
             let mut options = vcf_options(&input.options, seed);
             options.min_maf = *min_maf;
+            // a model trained with masked calls read the site mean for them: so does encoding
+            if *missing == MissingPolicy::Mask {
+                options.missing = MissingPolicy::Mask;
+            }
             load_vcf(Source { path, bar }, &options)
         }
         (InputSource::Matrix(path), Featurization::Matrix { transpose }) => {
@@ -386,6 +395,7 @@ fn vcf_options(options: &FeatureOptions, seed: u64) -> VcfOptions {
             MissingArg::Mean => MissingPolicy::Mean,
             MissingArg::Binomial => MissingPolicy::Binomial,
             MissingArg::DropSites => MissingPolicy::DropSites,
+            MissingArg::Mask => MissingPolicy::Mask,
         },
         seed,
         min_maf: options.min_maf,
@@ -428,7 +438,12 @@ fn load_vcf(source: Source<'_>, options: &VcfOptions) -> Result<Loaded> {
     if !skipped.is_empty() {
         summary.push(format!("skipped sites: {}", skipped.join(", ")));
     }
-    if report.imputed > 0 {
+    if report.imputed > 0 && genotypes.ploidies.as_ref().is_some_and(|p| p.contains(&0)) {
+        summary.push(format!(
+            "{} missing genotypes left out of the likelihood (the encoder reads the site mean)",
+            report.imputed
+        ));
+    } else if report.imputed > 0 {
         summary.push(format!("imputed {} missing genotypes", report.imputed));
     }
     if report.lower_ploidy > 0 {

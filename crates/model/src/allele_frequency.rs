@@ -39,11 +39,15 @@ impl AlleleCounts {
             values.fill_rows(chunk, &mut buffer);
             for (&row, row_values) in chunk.iter().zip(buffer.chunks_exact(n_cols)) {
                 for (col, &g) in row_values.iter().enumerate() {
-                    alternate[col] += f64::from(g);
-                    alleles[col] += match trials {
-                        Some(trials) => f64::from(trials[row * n_cols + col]),
-                        None => f64::from(ploidy),
+                    let n = match trials {
+                        Some(trials) => u32::from(trials[row * n_cols + col]),
+                        None => ploidy,
                     };
+                    // a call of 0 trials was not observed (its value is a fill): left out
+                    if n > 0 {
+                        alternate[col] += f64::from(g);
+                        alleles[col] += f64::from(n);
+                    }
                 }
             }
         }

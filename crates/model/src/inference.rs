@@ -145,7 +145,16 @@ impl Vae {
                 batches: batches.as_ref(),
                 ..batch.covariates()
             };
-            self.decode_mean(&mean, &covariates, batch.trials.as_ref())
+            // a call of 0 trials (masked, not observed) is reconstructed at the largest
+            // ploidy: its expected dosage, as for any other call
+            let trials = match (&batch.trials, self.config.likelihood.trials()) {
+                (Some(trials), Some(most)) => {
+                    let unobserved = trials.eq(0.0)?.to_dtype(trials.dtype())?;
+                    Some((trials + (unobserved * f64::from(most))?)?)
+                }
+                (trials, _) => trials.clone(),
+            };
+            self.decode_mean(&mean, &covariates, trials.as_ref())
         })?;
         let mut values = Vec::with_capacity(data.n_rows() * n_features);
         chunks.into_iter().for_each(|chunk| values.extend(chunk));

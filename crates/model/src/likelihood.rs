@@ -412,7 +412,8 @@ impl Likelihood {
         match values
             .iter()
             .zip(trials)
-            .position(|(&value, &n)| value > f32::from(n))
+            // 0 trials: not observed (a masked missing call); its value is the encoder's fill
+            .position(|(&value, &n)| n > 0 && value > f32::from(n))
         {
             None => Ok(()),
             Some(at) => Err(Error::OutsideSupport {

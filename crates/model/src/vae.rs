@@ -319,17 +319,22 @@ impl Vae {
         let trials = self.checked_trials(data)?;
         for_row_chunks(data.rows(), |chunk, values| {
             let likelihood = &self.config.likelihood;
-            likelihood.validate_data(values, n_cols, chunk[0])?;
-            if let Some(trials) = trials {
-                let start = chunk[0] * n_cols;
-                likelihood.validate_trials(
-                    values,
-                    &trials[start..start + values.len()],
-                    n_cols,
-                    chunk[0],
-                )?;
+            let Some(trials) = trials else {
+                return likelihood.validate_data(values, n_cols, chunk[0]);
+            };
+            let start = chunk[0] * n_cols;
+            let trials = &trials[start..start + values.len()];
+            if trials.contains(&0) {
+                // a call of 0 trials is not observed: its value is the encoder's fill, which
+                // need not be a whole dosage
+                let observed: Vec<f32> = (values.iter().zip(trials))
+                    .map(|(&v, &n)| if n > 0 { v } else { 0.0 })
+                    .collect();
+                likelihood.validate_data(&observed, n_cols, chunk[0])?;
+            } else {
+                likelihood.validate_data(values, n_cols, chunk[0])?;
             }
-            Ok(())
+            likelihood.validate_trials(values, trials, n_cols, chunk[0])
         })
     }
 
@@ -377,10 +382,11 @@ impl Vae {
                 self.config.likelihood.name()
             )));
         };
-        if let Some(at) = trials.iter().position(|&n| n == 0 || u32::from(n) > most) {
+        // 0 trials: a call left out of the likelihood (`--missing mask`)
+        if let Some(at) = trials.iter().position(|&n| u32::from(n) > most) {
             let n_cols = data.n_cols();
             return Err(Error::Data(format!(
-                "row {}, feature {}: {} trials, outside 1..={most} — set the binomial's trials to the largest ploidy",
+                "row {}, feature {}: {} trials, outside 0..={most} — set the binomial's trials to the largest ploidy",
                 at / n_cols + 1,
                 at % n_cols + 1,
                 trials[at]
@@ -453,6 +459,18 @@ impl Vae {
             }
             None => None,
         };
+        // A call of 0 trials was not observed (a missing genotype under `--missing mask`): the
+        // encoder reads its filled value, the likelihood a dosage of 0 out of 0, which is
+        // certain, so the call adds nothing to the loss or its gradient.
+        let masked = trials.is_some() && buffers.trials.contains(&0.0);
+        let target = if masked {
+            let observed: Vec<f32> = (buffers.raw.iter().zip(&buffers.trials))
+                .map(|(&x, &n)| if n > 0.0 { x } else { 0.0 })
+                .collect();
+            Tensor::from_vec(observed, (n, n_cols), &self.device)?
+        } else {
+            target
+        };
         let input = if let Some(frequencies) = &self.allele_frequencies {
             let per_value = trials.as_ref().map(|_| buffers.trials.as_slice());
             let ploidy = self.config.likelihood.trials().unwrap_or(2);
@@ -461,6 +479,8 @@ impl Vae {
         } else if self.config.encoder_log1p() {
             log1p_counts(&buffers.raw, &mut buffers.input);
             Tensor::from_slice(&buffers.input, (n, n_cols), &self.device)?
+        } else if masked {
+            Tensor::from_slice(&buffers.raw, (n, n_cols), &self.device)?
         } else {
             target.clone()
         };

@@ -60,6 +60,10 @@ pub enum MissingPolicy {
     /// Drop every site with a missing genotype.
     #[serde(alias = "drop-sites")]
     DropSites,
+    /// Read as the site's mean dosage (as [`MissingPolicy::Mean`]) and give the call a ploidy
+    /// of 0 in [`Genotypes::ploidies`]: the model's encoder reads the mean, its binomial
+    /// likelihood leaves the call out (0 trials), so no fill value is fitted as if observed.
+    Mask,
 }
 
 /// How `max_sites` picks sites when more pass the filters.
@@ -169,7 +173,8 @@ pub struct Genotypes {
     pub ploidy: u8,
     /// Each genotype's ploidy, samples × sites row-major like the matrix, when not every one
     /// is [`Genotypes::ploidy`]; a haploid ALT call is dosage 1 of ploidy 1. A missing
-    /// genotype written with one allele or none (`.`) counts as the site's largest ploidy.
+    /// genotype written with one allele or none (`.`) counts as the site's largest ploidy,
+    /// except under [`MissingPolicy::Mask`], where every missing genotype has ploidy 0.
     pub ploidies: Option<Vec<u8>>,
     /// Records read and sites skipped.
     pub report: VcfReport,
@@ -269,6 +274,13 @@ fn load<S: SiteSource>(mut source: S, name: &str, options: &VcfOptions) -> Resul
             continue;
         }
         last_kept = Some((contig, position));
+        if counts.missing > 0 && options.missing == MissingPolicy::Mask {
+            for (&dosage, ploidy) in row.iter().zip(ploidies.iter_mut()) {
+                if dosage == DOSAGE_MISSING {
+                    *ploidy = 0;
+                }
+            }
+        }
         if counts.missing > 0 && options.missing == MissingPolicy::Binomial {
             for (dosage, &ploidy) in row.iter_mut().zip(&ploidies) {
                 if *dosage == DOSAGE_MISSING {
@@ -381,7 +393,11 @@ fn finish(
     report.imputed = kept.imputed;
     report.thinned = kept.thinned;
     report.lower_ploidy = kept.ploidies.as_ref().map_or(0, |ploidies| {
-        ploidies.iter().filter(|&&p| p < kept.ploidy).count() as u64
+        // 0: a masked missing call, not a lower ploidy
+        ploidies
+            .iter()
+            .filter(|&&p| p > 0 && p < kept.ploidy)
+            .count() as u64
     });
     let matrix = FeatureMatrix::from_dosage(samples, kept.col_names, kept.codes, kept.fill)
         .map_err(|error| unsorted(error, name))?;

@@ -364,6 +364,31 @@ mod tests {
         Ok(())
     }
 
+    /// A value of 0 trials with x = 0 (a masked call: `Vae::assemble` zeroes its target) is
+    /// certain: by hand 0·l − 0·softplus(l) + ln C(0, 0) = 0, slope 0 − 0·σ(l) = 0, whatever
+    /// the logit.
+    #[test]
+    fn zero_trials_add_nothing_and_pass_no_gradient() -> candle_core::Result<()> {
+        let device = Device::Cpu;
+        let x = Tensor::new(&[[0f32, 1.0, 0.0]], &device)?;
+        let logits = Var::from_tensor(&Tensor::new(&[[3.0f32, -0.5, -40.0]], &device)?)?;
+        let op = BinomialOp::new(Trials::Each(vec![0.0, 2.0, 0.0]), false);
+        let values = x.apply_op2(logits.as_tensor(), op)?;
+        let row = values.flatten_all()?.to_vec1::<f32>()?;
+        assert_eq!((row[0], row[2]), (0.0, 0.0));
+        // the observed value: 1·(−0.5) − 2·ln(1 + e^−0.5) + ln 2
+        let expected = -0.5 - 2.0 * (1.0 + (-0.5f64).exp()).ln() + 2f64.ln();
+        assert!((f64::from(row[1]) - expected).abs() < 1e-6, "{row:?}");
+        let grads = values.sum_all()?.backward()?;
+        let slope = grads
+            .get(logits.as_tensor())
+            .unwrap()
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        assert_eq!((slope[0], slope[2]), (0.0, 0.0));
+        Ok(())
+    }
+
     /// One n for all equals the same n given per value.
     #[test]
     fn one_trial_count_for_all_equals_it_per_value() -> candle_core::Result<()> {

@@ -389,3 +389,29 @@ fn options_are_validated() {
     };
     assert!(no_sites.validate().is_err());
 }
+
+#[test]
+fn mask_fills_like_mean_and_gives_missing_calls_ploidy_zero() {
+    // The two missing genotypes of testdata/variants.vcf (see `expected_mean_dosages`): s4 at
+    // chr1:100 (row-major index 9) and s3 at chr2:150 (index 7).
+    let mean = read_genotypes(testdata("variants.vcf"), &VcfOptions::default()).unwrap();
+    let options = VcfOptions {
+        missing: MissingPolicy::Mask,
+        ..VcfOptions::default()
+    };
+    let masked = read_genotypes(testdata("variants.vcf"), &options).unwrap();
+    assert_eq!(
+        masked.matrix, mean.matrix,
+        "the encoder reads the site mean"
+    );
+    let mut expected = vec![2u8; 12];
+    expected[7] = 0;
+    expected[9] = 0;
+    assert_eq!(masked.ploidies.as_deref(), Some(expected.as_slice()));
+    assert_eq!(masked.ploidy, 2);
+    assert_eq!(
+        masked.report.lower_ploidy, 0,
+        "a masked call is not a haploid one"
+    );
+    assert_eq!(mean.ploidies, None);
+}
