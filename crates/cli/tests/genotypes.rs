@@ -240,18 +240,7 @@ fn allele_frequency_input_is_saved_and_reused_by_encode() {
             .iter()
             .all(|p| (0.0..=1.0).contains(&p.as_f64().unwrap()))
     );
-    let encoded = dir.path().join("encoded.tsv");
-    ok(&[
-        "encode",
-        "--model",
-        s(&model),
-        "--vcf",
-        s(&vcf),
-        "-q",
-        "-o",
-        s(&encoded),
-    ]);
-    assert_eq!(read_tsv(&encoded), read_tsv(&latent));
+    assert_encode_gives_back(&model, &vcf, &latent);
     let (knn, _) = scores(&latent);
     assert!(knn >= 0.9, "15-NN population accuracy {knn}");
 }
@@ -325,18 +314,23 @@ fn masked_missing_genotypes_train_and_encode_again() {
     assert!(said.contains("left out of the likelihood"), "{said}");
     let config = model_config(&model);
     assert_eq!(config["featurization"]["missing"], "mask", "{config}");
-    let encoded = dir.path().join("encoded.tsv");
+    assert_encode_gives_back(&model, &vcf, &latent);
+    let (knn, _) = scores(&latent);
+    assert!(knn >= 0.9, "15-NN population accuracy {knn}");
+}
+
+/// `vaebio encode` of `vcf` with `model` writes the latent `embed` wrote to `latent`.
+fn assert_encode_gives_back(model: &Path, vcf: &Path, latent: &Path) {
+    let encoded = latent.with_file_name("encoded.tsv");
     ok(&[
         "encode",
         "--model",
-        s(&model),
+        s(model),
         "--vcf",
-        s(&vcf),
+        s(vcf),
         "-q",
         "-o",
         s(&encoded),
     ]);
-    assert_eq!(read_tsv(&encoded), read_tsv(&latent));
-    let (knn, _) = scores(&latent);
-    assert!(knn >= 0.9, "15-NN population accuracy {knn}");
+    assert_eq!(read_tsv(&encoded), read_tsv(latent));
 }

@@ -466,14 +466,9 @@ fn generate_is_seeded() {
     assert_eq!(a.values().len(), 35);
 }
 
-/// Mixed ploidy: a haploid genotype's expected dosage is its allele probability times 1, a
-/// diploid's times 2, so with the same encoder input the reconstruction of a value whose trials
-/// are 1 is exactly half of the same value's with trials 2; the ELBO changes with them; and a
-/// dosage above its own trials, or trials beyond the binomial's, is refused.
-#[test]
-fn per_genotype_trials_reach_the_likelihood_and_the_expected_dosage() {
-    let dosages: Vec<f32> = (0..40 * 6).map(|i| ((i * 7 + i / 6) % 2) as f32).collect();
-    let view = DenseView::new(&dosages, 6).unwrap();
+/// A small diploid binomial model trained 3 epochs on `dosages` (rows of 6 sites).
+fn trained_diploid(dosages: &[f32]) -> Vae {
+    let view = DenseView::new(dosages, 6).unwrap();
     let config = VaeConfig {
         hidden: vec![8],
         latent: 2,
@@ -482,6 +477,18 @@ fn per_genotype_trials_reach_the_likelihood_and_the_expected_dosage() {
     let mut vae = Vae::new(config, &Device::Cpu).unwrap();
     vae.train(&Dataset::new(&view), &quick_training(3), |_| {})
         .unwrap();
+    vae
+}
+
+/// Mixed ploidy: a haploid genotype's expected dosage is its allele probability times 1, a
+/// diploid's times 2, so with the same encoder input the reconstruction of a value whose trials
+/// are 1 is exactly half of the same value's with trials 2; the ELBO changes with them; and a
+/// dosage above its own trials, or trials beyond the binomial's, is refused.
+#[test]
+fn per_genotype_trials_reach_the_likelihood_and_the_expected_dosage() {
+    let dosages: Vec<f32> = (0..40 * 6).map(|i| ((i * 7 + i / 6) % 2) as f32).collect();
+    let view = DenseView::new(&dosages, 6).unwrap();
+    let vae = trained_diploid(&dosages);
     let diploid = &vec![2u8; dosages.len()];
     let haploid = &vec![1u8; dosages.len()];
     let with = |trials| Dataset::new(&view).with_trials(trials).unwrap();
@@ -537,15 +544,7 @@ fn per_genotype_trials_reach_the_likelihood_and_the_expected_dosage() {
 #[test]
 fn masked_calls_leave_the_likelihood_but_not_the_encoder() {
     let mut dosages: Vec<f32> = (0..40 * 6).map(|i| ((i * 7 + i / 6) % 3) as f32).collect();
-    let view = DenseView::new(&dosages, 6).unwrap();
-    let config = VaeConfig {
-        hidden: vec![8],
-        latent: 2,
-        ..VaeConfig::new(6, Likelihood::Binomial { trials: 2 })
-    };
-    let mut vae = Vae::new(config, &Device::Cpu).unwrap();
-    vae.train(&Dataset::new(&view), &quick_training(3), |_| {})
-        .unwrap();
+    let vae = trained_diploid(&dosages);
     // rows 1 and 4 each have one masked call, filled with a site mean the encoder reads
     let (first, second) = (6 + 2, 4 * 6 + 5);
     dosages[first] = 0.37;
