@@ -438,7 +438,7 @@ fn load_vcf(source: Source<'_>, options: &VcfOptions) -> Result<Loaded> {
     if !skipped.is_empty() {
         summary.push(format!("skipped sites: {}", skipped.join(", ")));
     }
-    if report.imputed > 0 && genotypes.ploidies.as_ref().is_some_and(|p| p.contains(&0)) {
+    if report.imputed > 0 && options.missing == MissingPolicy::Mask {
         summary.push(format!(
             "{} missing genotypes left out of the likelihood (the encoder reads the site mean)",
             report.imputed

@@ -327,10 +327,7 @@ impl Vae {
             if trials.contains(&0) {
                 // a call of 0 trials is not observed: its value is the encoder's fill, which
                 // need not be a whole dosage
-                let observed: Vec<f32> = (values.iter().zip(trials))
-                    .map(|(&v, &n)| if n > 0 { v } else { 0.0 })
-                    .collect();
-                likelihood.validate_data(&observed, n_cols, chunk[0])?;
+                likelihood.validate_data(&observed_only(values, trials), n_cols, chunk[0])?;
             } else {
                 likelihood.validate_data(values, n_cols, chunk[0])?;
             }
@@ -464,9 +461,7 @@ impl Vae {
         // certain, so the call adds nothing to the loss or its gradient.
         let masked = trials.is_some() && buffers.trials.contains(&0.0);
         let target = if masked {
-            let observed: Vec<f32> = (buffers.raw.iter().zip(&buffers.trials))
-                .map(|(&x, &n)| if n > 0.0 { x } else { 0.0 })
-                .collect();
+            let observed = observed_only(&buffers.raw, &buffers.trials);
             Tensor::from_vec(observed, (n, n_cols), &self.device)?
         } else {
             target
@@ -660,6 +655,14 @@ pub(crate) struct Buffers {
     raw: Vec<f32>,
     input: Vec<f32>,
     trials: Vec<f32>,
+}
+
+/// `values` with each value of 0 `trials` (a masked call, not observed) set to 0: what the
+/// binomial likelihood sees, a dosage of 0 out of 0, certain and without gradient.
+fn observed_only<T: Copy + Default + PartialOrd>(values: &[f32], trials: &[T]) -> Vec<f32> {
+    (values.iter().zip(trials))
+        .map(|(&x, &n)| if n > T::default() { x } else { 0.0 })
+        .collect()
 }
 
 /// One minibatch on the device.

@@ -178,10 +178,6 @@ impl CustomOp2 for BinomialOp {
             Trials::All(n) => ln_choose_row(n),
             Trials::Each(_) => None,
         };
-        let ln_choose_of = |n: f32, x: f32| match &table {
-            Some(table) if whole(x) && (x as usize) < table.len() => table[x as usize],
-            _ => ln_choose(n, x),
-        };
         // Rows in parallel on the rayon pool (a genotype minibatch of 32 rows is one shard, so
         // this is where the second core helps); each row is computed as on one thread, so the
         // bits do not depend on the thread count.
@@ -215,7 +211,7 @@ impl CustomOp2 for BinomialOp {
                     }
                     _ => {
                         for (j, (&x, out)) in x_row.iter().zip(out.iter_mut()).enumerate() {
-                            *out += ln_choose_of(self.trials.get(start + j), x);
+                            *out += ln_choose(self.trials.get(start + j), x);
                         }
                     }
                 }
