@@ -13,7 +13,9 @@ small at a million cells. Seeded: same arguments, same files.
 writes OUT/counts_10x/{matrix.mtx,features.tsv,barcodes.tsv} (Cell Ranger order: sorted
 by barcode, genes ascending within) and OUT/counts.h5ad (X = CSR float32, anndata's
 on-disk layout written with h5py, uncompressed); --h5ad-only skips the MTX text, most of
-the time at a million cells.
+the time at a million cells. --torch-device cuda draws the counts with PyTorch on that
+device (same model, another random stream): a million cells in seconds on the GPU machine,
+where the benchmark data must be made (bench/gpu/atlas.sh).
 """
 import argparse
 import os
@@ -46,6 +48,31 @@ def cell_blocks(args):
         yield start, indptr, cols.astype(np.int32), counts[rows, cols]
 
 
+def cell_blocks_torch(args):
+    """cell_blocks' model drawn by PyTorch on args.torch_device, in blocks of 100,000 cells."""
+    import torch
+    device = torch.device(args.torch_device)
+    torch.manual_seed(args.seed)  # _standard_gamma draws from the default generator
+    gen = torch.Generator(device=device).manual_seed(args.seed)
+    genes, n_types, theta, block = args.genes, 10, 2.0, 100_000
+    normal = lambda *shape: torch.randn(*shape, generator=gen, device=device)
+    gene_mean = torch.exp(-1.4 + 1.3 * normal(genes))
+    shift = torch.ones(n_types, genes, device=device)
+    for t in range(n_types):
+        chosen = torch.randperm(genes, generator=gen, device=device)[: genes // 10]
+        shift[t, chosen] = torch.exp(normal(chosen.numel()))
+    for start in range(0, args.cells, block):
+        n = min(block, args.cells - start)
+        types = torch.randint(0, n_types, (n,), generator=gen, device=device)
+        library = torch.exp(0.4 * normal(n))
+        mean = library[:, None] * gene_mean[None, :] * shift[types]
+        rate = torch._standard_gamma(torch.full_like(mean, theta)) * mean / theta
+        counts = torch.poisson(rate, generator=gen).to_sparse_csr()
+        yield (start, counts.crow_indices().cpu().numpy(),
+               counts.col_indices().to(torch.int32).cpu().numpy(),
+               counts.values().to(torch.float32).cpu().numpy())
+
+
 def write_strings(group, name, values):
     dataset = group.create_dataset(name, data=np.array(values, dtype=object),
                                    dtype=h5py.string_dtype())
@@ -70,6 +97,7 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--h5ad-only", action="store_true",
                         help="skip the MTX directory (its text is most of the time at 1M cells)")
+    parser.add_argument("--torch-device", help="draw the counts with PyTorch on this device")
     args = parser.parse_args()
     tenx = os.path.join(args.out, "counts_10x")
     os.makedirs(tenx, exist_ok=True)
@@ -80,6 +108,7 @@ def main():
     with open(os.path.join(tenx, "barcodes.tsv"), "w") as out:
         out.writelines(f"{b}\n" for b in barcodes)
 
+    blocks = cell_blocks_torch if args.torch_device else cell_blocks
     with h5py.File(os.path.join(args.out, "counts.h5ad"), "w") as h5:
         h5.attrs["encoding-type"] = "anndata"
         h5.attrs["encoding-version"] = "0.1.0"
@@ -97,7 +126,7 @@ def main():
         body = os.path.join(tenx, "matrix.body")
         stored = 0
         with open(body, "w") as mtx:
-            for start, indptr, cols, values in cell_blocks(args):
+            for start, indptr, cols, values in blocks(args):
                 n = values.size
                 data.resize((stored + n,))
                 data[stored:] = values

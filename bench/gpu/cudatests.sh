@@ -4,6 +4,7 @@
 # tests/cuda.rs trains every likelihood on the GPU against the CPU; the unit and training
 # tests check the cuda build changes nothing on the CPU. Output goes to $OUT/cudatests.log.
 set -o pipefail
+export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}/usr/local/cuda/lib64
 run_all() {
   local status=0
   nvidia-smi --query-gpu=name,driver_version --format=csv,noheader

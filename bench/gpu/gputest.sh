@@ -4,7 +4,7 @@
 # (bench/gpu/build_cuda.sh), .gpu/lib/ (libfontconfig.so.1, libfreetype.so.6, libpng16.so.16,
 # libexpat.so.1, libbrotlidec.so.1, libbrotlicommon.so.1 from this VM: plotters links them and
 # that image lacks them) and .gpu/data/ (bench/out/singlecell's pbmc and sim2 tables).
-export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$PWD/.gpu/lib; gunzip -c .gpu/vaebio.gz > /tmp/vaebio && chmod +x /tmp/vaebio; B=/tmp/vaebio; D=.gpu/data; T=testdata
+export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$PWD/.gpu/lib:/usr/local/cuda/lib64; gunzip -c .gpu/vaebio.gz > /tmp/vaebio && chmod +x /tmp/vaebio; B=/tmp/vaebio; D=.gpu/data; T=testdata
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 ldd $B | grep -E "cuda|cublas|curand|nvrtc|not found"
 TIMEFORMAT='  wall %R s, user %U s'

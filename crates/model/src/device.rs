@@ -45,13 +45,27 @@ pub fn device(name: &str) -> Result<Device> {
 
 #[cfg(feature = "cuda")]
 fn open_cuda(name: &str, ordinal: usize) -> Result<Device> {
-    Device::new_cuda(ordinal).map_err(|e| Error::DeviceUnavailable {
+    let device = Device::new_cuda(ordinal).map_err(|e| Error::DeviceUnavailable {
         name: name.to_string(),
         reason: format!(
             "CUDA could not open GPU {ordinal} ({}) — check the driver and `nvidia-smi`",
             without_backtrace(e)
         ),
-    })
+    })?;
+    Ok(without_event_tracking(device))
+}
+
+/// The device with candle's per-tensor CUDA events turned off: they order uses of a tensor
+/// across streams, host work on every op, and every kernel, copy and cuBLAS call of a vaebio
+/// device runs on its one stream, whose order alone keeps uses apart.
+#[cfg(feature = "cuda")]
+#[allow(unsafe_code)]
+fn without_event_tracking(device: Device) -> Device {
+    if let Device::Cuda(cuda) = &device {
+        // SAFETY: one stream (above): no tensor is shared between streams.
+        unsafe { cuda.disable_event_tracking() };
+    }
+    device
 }
 
 #[cfg(not(feature = "cuda"))]

@@ -1,13 +1,20 @@
 //! Fused CPU kernels with their own backward passes (candle `CustomOp`s): the affine map,
 //! training-mode batch-norm, the binomial, categorical, negative-binomial and ZINB
-//! log-likelihoods of decoder logits, and the special functions candle lacks.
+//! log-likelihoods of decoder logits, and the special functions candle lacks; in the `cuda`
+//! build, CUDA kernels for the negative binomial likelihood and the AdamW step.
 
+#[cfg(feature = "cuda")]
+pub(crate) mod adamw_cuda;
 pub(crate) mod batch_norm;
 pub(crate) mod binomial;
 pub(crate) mod categorical;
 pub(crate) mod count_tables;
+#[cfg(feature = "cuda")]
+pub(crate) mod cuda_kernels;
 pub(crate) mod linear;
 pub(crate) mod negative_binomial;
+#[cfg(feature = "cuda")]
+pub(crate) mod negative_binomial_cuda;
 pub(crate) mod sparse_rows;
 pub mod special;
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod gene_weights;
 pub mod library_weights;
 pub mod loss;
 pub(crate) mod optim;
+pub(crate) mod readback;
 pub(crate) mod reduce;
 pub mod resume;
 pub(crate) mod shards;

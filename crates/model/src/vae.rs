@@ -471,6 +471,9 @@ impl Vae {
             let ploidy = self.config.likelihood.trials().unwrap_or(2);
             frequencies.scale(&buffers.raw, per_value, ploidy, &mut buffers.input);
             Tensor::from_slice(&buffers.input, (n, n_cols), &self.device)?
+        } else if self.config.encoder_log1p() && !self.device.is_cpu() {
+            // on a GPU from the counts already there: half the minibatch's upload
+            crate::ops::special::log1p(&target)?
         } else if self.config.encoder_log1p() {
             log1p_counts(&buffers.raw, &mut buffers.input);
             Tensor::from_slice(&buffers.input, (n, n_cols), &self.device)?

@@ -390,6 +390,20 @@ impl DeviceAdamW {
             let Some(g) = grads.get(theta) else {
                 continue;
             };
+            #[cfg(feature = "cuda")]
+            if crate::ops::adamw_cuda::applies(theta, m, v, g) {
+                let step = crate::ops::adamw_cuda::Step {
+                    beta1: p.beta1 as f32,
+                    beta2: p.beta2 as f32,
+                    scale_m: scale_m as f32,
+                    scale_v: scale_v as f32,
+                    decay: (1.0 - p.lr * p.weight_decay) as f32,
+                    lr: p.lr as f32,
+                    eps: p.eps as f32,
+                };
+                crate::ops::adamw_cuda::step(theta, m, v, g, &step)?;
+                continue;
+            }
             let next_m = ((m.as_tensor() * p.beta1)? + (g * (1.0 - p.beta1))?)?;
             let next_v = ((v.as_tensor() * p.beta2)? + (g.sqr()? * (1.0 - p.beta2))?)?;
             let m_hat = (&next_m * scale_m)?;

@@ -71,20 +71,21 @@ pub(crate) fn shard_bounds(rows: usize, sharded: bool) -> Vec<(usize, usize)> {
 pub(crate) struct Terms {
     /// Reconstruction plus weighted KL, for backward.
     pub(crate) objective: Tensor,
-    /// −log p(x | z), summed over the rows and divided.
-    pub(crate) recon: f64,
+    /// −log p(x | z), summed over the rows and divided: a scalar on the model's device, read
+    /// with others (`readback`).
+    pub(crate) recon: Tensor,
     /// KL(q(z | x) ‖ N(0, I)), summed over the rows and divided (before the KL weight).
-    pub(crate) kl: f64,
+    pub(crate) kl: Tensor,
 }
 
 /// What one minibatch's forward and backward passes give.
 pub(crate) struct Step {
     /// Gradients of the trainable variables, reduced over the shards in shard order.
     pub(crate) grads: GradStore,
-    /// The minibatch mean of −log p(x | z).
-    pub(crate) recon: f64,
-    /// The minibatch mean of the KL term.
-    pub(crate) kl: f64,
+    /// The shards' parts of the minibatch mean of −log p(x | z), in shard order.
+    pub(crate) recon: Vec<Tensor>,
+    /// The shards' parts of the minibatch mean of the KL term.
+    pub(crate) kl: Vec<Tensor>,
     /// What the minibatch's loss was divided by: its row count or weight sum.
     pub(crate) divisor: f64,
 }
@@ -135,16 +136,16 @@ pub(crate) fn terms(
     let objective = (&recon + (&kl * settings.kl_weight)?)?;
     Ok(Terms {
         objective,
-        recon: f64::from(recon.to_scalar::<f32>()?),
-        kl: f64::from(kl.to_scalar::<f32>()?),
+        recon: recon.detach(),
+        kl: kl.detach(),
     })
 }
 
 /// One shard's contribution to a step.
 struct ShardStep {
     grads: GradStore,
-    recon: f64,
-    kl: f64,
+    recon: Tensor,
+    kl: Tensor,
     moments: Vec<Moments>,
 }
 
@@ -208,14 +209,14 @@ pub(crate) fn step(
             total = Some(match total {
                 None => Step {
                     grads: shard.grads,
-                    recon: shard.recon,
-                    kl: shard.kl,
+                    recon: vec![shard.recon],
+                    kl: vec![shard.kl],
                     divisor,
                 },
                 Some(mut total) => {
                     reduce.accumulate(&mut total.grads, &shard.grads, trainable)?;
-                    total.recon += shard.recon;
-                    total.kl += shard.kl;
+                    total.recon.push(shard.recon);
+                    total.kl.push(shard.kl);
                     total
                 }
             });
@@ -324,7 +325,8 @@ mod tests {
                 &mut Noise::new(7),
                 None,
             )?;
-            Ok((t.recon, t.kl))
+            let read = |v: &Tensor| v.to_scalar::<f32>().map(f64::from);
+            Ok((read(&t.recon)?, read(&t.kl)?))
         };
         let (recon, kl) = run(Dataset::new(&view))?;
         let (scoped_recon, scoped_kl) =

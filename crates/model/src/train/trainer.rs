@@ -19,6 +19,7 @@ use crate::noise::Noise;
 use crate::train::fit::{SelectedRows, fit_input_scaling, library_scales, split_rows};
 use crate::train::loss::{Losses, kl_weight, penalty};
 use crate::train::optim::{AdamState, AdamW};
+use crate::train::readback::{PendingLosses, StepTerms, read_scalars};
 use crate::train::reduce::{GradientReduce, OrderedSum, add_gradients};
 use crate::train::resume::{ResumeInfo, TrainState, is_trainable, trainable_names};
 use crate::train::shards::{self, LossSettings, terms};
@@ -327,6 +328,7 @@ impl<'a> Trainer<'a> {
             .set_learning_rate(self.config.learning_rate_at(self.epochs_done));
         let mut sums = Losses::default();
         let mut weight_total = 0.0;
+        let mut pending = PendingLosses::new(&self.vae.device);
         let rows = std::mem::take(&mut self.train_rows);
         let result = (|| {
             for (index, &(start, end)) in bounds.iter().enumerate() {
@@ -337,24 +339,32 @@ impl<'a> Trainer<'a> {
                             .learning_rate_at_step(self.epochs_done, self.steps_done),
                     );
                 }
-                let (mut grads, losses, rows_weight) =
-                    self.train_step(&rows[start..end], step_kl_weight)?;
-                if !losses.total.is_finite() {
-                    return Err(self.diverged(epoch, index + 1, losses.total));
+                let (mut grads, terms) = self.train_step(&rows[start..end], step_kl_weight)?;
+                // the losses of this step and the unread ones before it (`readback`)
+                let read = if pending.push(terms, index + 1 == bounds.len()) {
+                    pending.read()?
+                } else {
+                    Vec::new()
+                };
+                let first_step = index + 2 - read.len().max(1);
+                if let Some(n) = read.iter().position(|(l, _)| !l.total.is_finite()) {
+                    return Err(self.diverged(epoch, first_step + n, read[n].0.total));
                 }
                 if let Some(clip) = self.config.grad_clip {
                     clip_gradients(&self.trainable, &mut grads, clip)?;
                 }
                 self.optimizer.step(&grads)?;
                 self.steps_done += 1;
-                sums.accumulate(&losses, rows_weight);
-                weight_total += rows_weight;
-                progress(&Progress::Step {
-                    epoch,
-                    step: index + 1,
-                    steps_per_epoch: bounds.len(),
-                    losses: &losses,
-                });
+                for (n, (losses, rows_weight)) in read.iter().enumerate() {
+                    sums.accumulate(losses, *rows_weight);
+                    weight_total += rows_weight;
+                    progress(&Progress::Step {
+                        epoch,
+                        step: first_step + n,
+                        steps_per_epoch: bounds.len(),
+                        losses,
+                    });
+                }
                 if stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
                     return Ok(false);
                 }
@@ -405,11 +415,10 @@ impl<'a> Trainer<'a> {
                 let rows_weight = batch.divisor();
                 let mut noise = Noise::new(seed);
                 let terms = terms(vae, &batch, &settings, rows_weight, &mut noise, None)?;
-                let losses = Losses::new(terms.recon, terms.kl, settings.kl_weight, regularizer);
-                Ok((losses, rows_weight))
+                Ok((terms.recon, terms.kl, rows_weight))
             };
-            // on a GPU the chunks stay on the calling thread
-            let parts: Vec<(Losses, f64)> = if vae.device.is_cpu() {
+            // on a GPU the chunks stay on the calling thread, their losses read at once
+            let parts: Vec<(Tensor, Tensor, f64)> = if vae.device.is_cpu() {
                 rows.par_chunks(size)
                     .zip(seeds)
                     .map(evaluate)
@@ -420,8 +429,11 @@ impl<'a> Trainer<'a> {
                     .map(evaluate)
                     .collect::<Result<_>>()?
             };
-            for (losses, rows_weight) in parts {
-                sums.accumulate(&losses, rows_weight);
+            let tensors: Vec<&Tensor> = parts.iter().flat_map(|(r, k, _)| [r, k]).collect();
+            let values = read_scalars(&tensors)?;
+            for (recon_kl, (_, _, rows_weight)) in values.chunks(2).zip(&parts) {
+                let losses = Losses::new(recon_kl[0], recon_kl[1], settings.kl_weight, regularizer);
+                sums.accumulate(&losses, *rows_weight);
                 weight_total += rows_weight;
             }
             Ok(sums.averaged(weight_total))
@@ -432,8 +444,8 @@ impl<'a> Trainer<'a> {
 
     /// Forward and backward of the training minibatch `rows` ([`shards::step`]) plus the
     /// gradient of the once-per-minibatch terms ([`Trainer::regularization`]): the gradients
-    /// of the minimised loss, its parts as numbers and the minibatch's row count or weight sum.
-    fn train_step(&mut self, rows: &[usize], kl_weight: f64) -> Result<(GradStore, Losses, f64)> {
+    /// of the minimised loss and its terms, to be read ([`PendingLosses`]).
+    fn train_step(&mut self, rows: &[usize], kl_weight: f64) -> Result<(GradStore, StepTerms)> {
         let settings = LossSettings {
             library_scales: self.library_weight_scales.as_ref(),
             kl_weight,
@@ -455,8 +467,14 @@ impl<'a> Trainer<'a> {
                 add_gradients(&mut grads, &regularization.backward()?, &self.trainable)?;
             }
         }
-        let losses = Losses::new(step.recon, step.kl, kl_weight, regularizer);
-        Ok((grads, losses, step.divisor))
+        let terms = StepTerms {
+            recon: step.recon,
+            kl: step.kl,
+            kl_weight,
+            regularizer,
+            rows_weight: step.divisor,
+        };
+        Ok((grads, terms))
     }
 
     /// The loss terms taken once per minibatch, not per shard: the L1/L2 penalty on the
