@@ -1,8 +1,7 @@
 //! Training on an NVIDIA GPU (`--features cuda`; needs a GPU and its driver, so the CPU build
 //! and CI never compile this file). The CPU takes vaebio's fused kernels (linear layers,
 //! batch-norm, AdamW, the count likelihoods), CUDA candle's composite ops and vaebio's NB and
-//! AdamW kernels; both draw
-//! their noise from the same seeded host RNG. So the same seed must give the CPU's training
+//! AdamW kernels; both draw their noise from the same seeded host RNG. So the same seed must give the CPU's training
 //! curve and latent space on the GPU, up to float rounding, and repeat itself exactly there.
 #![cfg(feature = "cuda")]
 
