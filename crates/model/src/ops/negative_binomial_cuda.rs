@@ -51,6 +51,10 @@ fn launch(
     if logits_layout.shape().dims2()? != (rows, genes) || theta_layout.shape().dims1()? != genes {
         bail!("{MODULE}: x and logits must be [batch, genes] and theta [genes]");
     }
+    let per_row_grad = if sum_rows { rows } else { rows * genes };
+    if library.elem_count() != rows || grad.is_some_and(|g| g.elem_count() != per_row_grad) {
+        bail!("{MODULE}: one library size per row, and a gradient shaped like the output");
+    }
     let device = x.device().clone();
     let (x, logits) = (view(x, x_layout)?, view(logits, logits_layout)?);
     let theta = view(theta, theta_layout)?;
