@@ -26,8 +26,9 @@ pub(crate) fn log_prob(
     theta: &Tensor,
     sum_rows: bool,
 ) -> Result<Tensor> {
-    let op = Forward {
+    let op = Kernel {
         library: library.flatten_all()?.to_dtype(DType::F32)?.contiguous()?,
+        grad: None,
         sum_rows,
     };
     x.contiguous()?
@@ -90,15 +91,21 @@ fn launch(
     Ok(CudaStorage::wrap_cuda_slice(out, device))
 }
 
-/// The forward kernel as a candle op over (x, logits, θ).
-struct Forward {
+/// One of the kernels as a candle op over (x, logits, θ): the forward pass, or with `grad`
+/// the backward one, whose output is `[2, batch, genes]`: ∂/∂logits, then the per-value ∂/∂θ.
+struct Kernel {
     library: Tensor,
+    grad: Option<Tensor>,
     sum_rows: bool,
 }
 
-impl CustomOp3 for Forward {
+impl CustomOp3 for Kernel {
     fn name(&self) -> &'static str {
-        "negative-binomial-cuda"
+        if self.grad.is_some() {
+            "negative-binomial-cuda-backward"
+        } else {
+            "negative-binomial-cuda"
+        }
     }
 
     fn cpu_fwd(
@@ -123,18 +130,22 @@ impl CustomOp3 for Forward {
         theta_layout: &Layout,
     ) -> Result<(CudaStorage, Shape)> {
         let (rows, genes) = x_layout.shape().dims2()?;
-        let (out_len, shape) = if self.sum_rows {
-            (rows, Shape::from(rows))
-        } else {
-            (rows * genes, Shape::from((rows, genes)))
+        let (function, out_len, shape) = match (&self.grad, self.sum_rows) {
+            (Some(_), _) => (
+                "nb_backward",
+                2 * rows * genes,
+                Shape::from((2, rows, genes)),
+            ),
+            (None, true) => ("nb_forward", rows, Shape::from(rows)),
+            (None, false) => ("nb_forward", rows * genes, Shape::from((rows, genes))),
         };
         let out = launch(
-            "nb_forward",
+            function,
             (x, x_layout),
             (logits, logits_layout),
             (theta, theta_layout),
             &self.library,
-            None,
+            self.grad.as_ref(),
             out_len,
             self.sum_rows,
         )?;
@@ -149,63 +160,17 @@ impl CustomOp3 for Forward {
         _res: &Tensor,
         grad_res: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let backward = Backward {
+        if self.grad.is_some() {
+            bail!("{MODULE}: no second derivatives");
+        }
+        let backward = Kernel {
             library: self.library.clone(),
-            grad: grad_res.to_dtype(DType::F32)?.contiguous()?,
+            grad: Some(grad_res.to_dtype(DType::F32)?.contiguous()?),
             sum_rows: self.sum_rows,
         };
         let grads = x.apply_op3_no_bwd(logits, theta, &backward)?;
         let d_logits = grads.get(0)?;
         let d_theta = grads.get(1)?.sum(0)?;
         Ok((None, Some(d_logits), Some(d_theta)))
-    }
-}
-
-/// The backward kernel as a candle op over (x, logits, θ): `[2, batch, genes]`, ∂/∂logits then
-/// the per-value ∂/∂θ.
-struct Backward {
-    library: Tensor,
-    grad: Tensor,
-    sum_rows: bool,
-}
-
-impl CustomOp3 for Backward {
-    fn name(&self) -> &'static str {
-        "negative-binomial-cuda-backward"
-    }
-
-    fn cpu_fwd(
-        &self,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        bail!("{MODULE} runs on CUDA tensors only")
-    }
-
-    fn cuda_fwd(
-        &self,
-        x: &CudaStorage,
-        x_layout: &Layout,
-        logits: &CudaStorage,
-        logits_layout: &Layout,
-        theta: &CudaStorage,
-        theta_layout: &Layout,
-    ) -> Result<(CudaStorage, Shape)> {
-        let (rows, genes) = x_layout.shape().dims2()?;
-        let out = launch(
-            "nb_backward",
-            (x, x_layout),
-            (logits, logits_layout),
-            (theta, theta_layout),
-            &self.library,
-            Some(&self.grad),
-            2 * rows * genes,
-            self.sum_rows,
-        )?;
-        Ok((out, Shape::from((2, rows, genes))))
     }
 }
