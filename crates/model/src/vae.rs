@@ -20,6 +20,8 @@ use crate::ops::special::log1p_nonnegative_f32;
 
 /// Rows per chunk when scanning or running inference over a whole data set.
 pub(crate) const CHUNK_ROWS: usize = 1024;
+/// Values per parallel block of [`Vae::check_data`] (4 MB of f32 per thread).
+const CHECK_VALUES: usize = 1 << 20;
 
 /// Call `f` on consecutive chunks of row indices covering `0..n`, at most [`CHUNK_ROWS`]
 /// each, in order; stops at the first error.
@@ -317,22 +319,38 @@ impl Vae {
         }
         self.check_covariates(data)?;
         let trials = self.checked_trials(data)?;
-        for_row_chunks(data.rows(), |chunk, values| {
+        let check = |first: usize, values: &[f32]| {
             let likelihood = &self.config.likelihood;
             let Some(trials) = trials else {
-                return likelihood.validate_data(values, n_cols, chunk[0]);
+                return likelihood.validate_data(values, n_cols, first);
             };
-            let start = chunk[0] * n_cols;
+            let start = first * n_cols;
             let trials = &trials[start..start + values.len()];
             if trials.contains(&0) {
                 // a call of 0 trials is not observed: its value is the encoder's fill, which
                 // need not be a whole dosage
-                likelihood.validate_data(&observed_only(values, trials), n_cols, chunk[0])?;
+                likelihood.validate_data(&observed_only(values, trials), n_cols, first)?;
             } else {
-                likelihood.validate_data(values, n_cols, chunk[0])?;
+                likelihood.validate_data(values, n_cols, first)?;
             }
-            likelihood.validate_trials(values, trials, n_cols, chunk[0])
-        })
+            likelihood.validate_trials(values, trials, n_cols, first)
+        };
+        use rayon::prelude::*;
+        // Blocks of about a million values on rayon's pool (a CPU pass whatever the device):
+        // the first bad value in row order is reported, as on one thread.
+        let rows = data.rows();
+        let block = (CHECK_VALUES / n_cols.max(1)).clamp(1, CHUNK_ROWS);
+        let results: Vec<Result<()>> = (0..rows.n_rows().div_ceil(block))
+            .into_par_iter()
+            .map(|i| {
+                let first = i * block;
+                let chunk: Vec<usize> = (first..(first + block).min(rows.n_rows())).collect();
+                let mut values = vec![0.0; chunk.len() * n_cols];
+                rows.fill_rows(&chunk, &mut values);
+                check(first, &values)
+            })
+            .collect();
+        results.into_iter().collect()
     }
 
     /// Check that `data` has the extra covariates the model was trained with: as many

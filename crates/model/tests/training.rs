@@ -591,3 +591,31 @@ fn masked_calls_leave_the_likelihood_but_not_the_encoder() {
     let observed = vae.reconstruct(&with(&full), None).unwrap();
     assert_eq!(reconstructed.values(), observed.values());
 }
+
+/// `check_data` checks blocks of rows in parallel but reports the first bad value in row
+/// order: with 2¹⁸ genes a block is 4 rows, and bad counts in rows 9 and 2 (other blocks)
+/// give row 2, on one thread and on four.
+#[test]
+fn the_first_bad_value_in_row_order_is_reported_on_any_thread_count() {
+    let (rows, cols) = (12, 1 << 18);
+    let mut values = vec![1.0f32; rows * cols];
+    values[9 * cols + 5] = -1.0;
+    values[2 * cols + 7] = 0.5;
+    let view = DenseView::new(&values, cols).unwrap();
+    let config = VaeConfig {
+        hidden: vec![2],
+        latent: 2,
+        ..VaeConfig::new(cols, Likelihood::NegativeBinomial)
+    };
+    let vae = Vae::new(config, &Device::Cpu).unwrap();
+    for threads in [1, 4] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        match pool.install(|| vae.check_data(&Dataset::new(&view))) {
+            Err(Error::OutsideSupport { row, col, .. }) => assert_eq!((row, col), (2, 7)),
+            other => panic!("{threads} threads: {other:?}"),
+        }
+    }
+}
