@@ -458,7 +458,6 @@ impl Vae {
         if let Some(standardization) = &self.standardization {
             standardization.apply(&mut buffers.raw);
         }
-        let target = Tensor::from_slice(&buffers.raw, (n, n_cols), &self.device)?;
         let trials = match data.trials() {
             Some(trials) => {
                 buffers.trials.clear();
@@ -482,7 +481,7 @@ impl Vae {
             let observed = observed_only(&buffers.raw, &buffers.trials);
             Tensor::from_vec(observed, (n, n_cols), &self.device)?
         } else {
-            target
+            Tensor::from_slice(&buffers.raw, (n, n_cols), &self.device)?
         };
         let input = if let Some(frequencies) = &self.allele_frequencies {
             let per_value = trials.as_ref().map(|_| buffers.trials.as_slice());
