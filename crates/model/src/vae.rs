@@ -51,14 +51,27 @@ pub(crate) fn map_chunks<T: Send, E: Send>(
     parallel: bool,
     f: impl Fn(&[usize]) -> std::result::Result<T, E> + Sync,
 ) -> std::result::Result<Vec<T>, E> {
+    map_chunks_of(n, CHUNK_ROWS, parallel, f)
+}
+
+/// [`map_chunks`] with chunks of `chunk_rows` rows.
+pub(crate) fn map_chunks_of<T: Send, E: Send>(
+    n: usize,
+    chunk_rows: usize,
+    parallel: bool,
+    f: impl Fn(&[usize]) -> std::result::Result<T, E> + Sync,
+) -> std::result::Result<Vec<T>, E> {
     use rayon::prelude::*;
     let chunk = |i: usize| {
-        let rows: Vec<usize> = (i * CHUNK_ROWS..((i + 1) * CHUNK_ROWS).min(n)).collect();
+        let rows: Vec<usize> = (i * chunk_rows..((i + 1) * chunk_rows).min(n)).collect();
         f(&rows)
     };
-    let chunks = 0..n.div_ceil(CHUNK_ROWS);
+    let chunks = 0..n.div_ceil(chunk_rows);
     if parallel {
-        chunks.into_par_iter().map(chunk).collect()
+        // every chunk's result, then the first error in chunk order (rayon's own collect into
+        // a Result keeps whichever error a thread met first)
+        let results: Vec<std::result::Result<T, E>> = chunks.into_par_iter().map(chunk).collect();
+        results.into_iter().collect()
     } else {
         chunks.map(chunk).collect()
     }
@@ -335,22 +348,16 @@ impl Vae {
             }
             likelihood.validate_trials(values, trials, n_cols, first)
         };
-        use rayon::prelude::*;
         // Blocks of about a million values on rayon's pool (a CPU pass whatever the device):
         // the first bad value in row order is reported, as on one thread.
         let rows = data.rows();
         let block = (CHECK_VALUES / n_cols.max(1)).clamp(1, CHUNK_ROWS);
-        let results: Vec<Result<()>> = (0..rows.n_rows().div_ceil(block))
-            .into_par_iter()
-            .map(|i| {
-                let first = i * block;
-                let chunk: Vec<usize> = (first..(first + block).min(rows.n_rows())).collect();
-                let mut values = vec![0.0; chunk.len() * n_cols];
-                rows.fill_rows(&chunk, &mut values);
-                check(first, &values)
-            })
-            .collect();
-        results.into_iter().collect()
+        map_chunks_of(rows.n_rows(), block, true, |chunk| {
+            let mut values = vec![0.0; chunk.len() * n_cols];
+            rows.fill_rows(chunk, &mut values);
+            check(chunk[0], &values)
+        })?;
+        Ok(())
     }
 
     /// Check that `data` has the extra covariates the model was trained with: as many
