@@ -11,6 +11,7 @@ pub(crate) mod categorical;
 pub(crate) mod count_tables;
 #[cfg(feature = "cuda")]
 pub(crate) mod cuda_kernels;
+pub(crate) mod factored_gradient;
 pub(crate) mod linear;
 pub(crate) mod negative_binomial;
 #[cfg(feature = "cuda")]

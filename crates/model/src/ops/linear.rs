@@ -12,6 +12,8 @@
 //! In a training pass ∂W can also go around candle's gradient store ([`WeightGradients`]):
 //! candle adds every gradient to a zero-filled tensor of the variable's size, a memset and an
 //! add over each weight matrix per step (13% of a protein step: two 2,000 × 5,250 matrices).
+//! There ∂W of a dense input is kept as its factors ∂y and x ([`FactoredGradient`]), for the
+//! optimiser to form in tiles or for [`WeightGradients::deliver`] to multiply out.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -19,15 +21,24 @@ use candle_core::backend::BackendStorage;
 use candle_core::backprop::GradStore;
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor, bail};
 
+use crate::ops::factored_gradient::FactoredGradient;
 use crate::ops::sparse_rows::{MAX_DENSITY, SparseRows};
 
+/// One use's ∂W, as the backward pass left it.
+enum Held {
+    /// Multiplied out.
+    Dense(Tensor),
+    /// ∂y [rows, n_out] and x [rows, n_in], both contiguous.
+    Factored { grad_output: Tensor, input: Tensor },
+}
+
 /// Where one use of a weight leaves its gradient.
-type Slot = Arc<Mutex<Option<Tensor>>>;
+type Slot = Arc<Mutex<Option<Held>>>;
 
 /// The weight gradients of a training pass's fused linear ops, kept out of candle's
 /// [`GradStore`] until [`WeightGradients::deliver`] puts them in. Each gradient comes out of
-/// the op's backward as a fresh tensor and goes into the store as it is, instead of being
-/// added to a zero-filled one.
+/// the op's backward as a fresh tensor (or its factors) and goes into the store as it is,
+/// instead of being added to a zero-filled one.
 #[derive(Default)]
 pub(crate) struct WeightGradients {
     slots: Vec<(Tensor, Slot)>,
@@ -43,17 +54,44 @@ impl WeightGradients {
 
     /// Puts the gradients the backward pass left into `grads`, adding to what the store
     /// already holds for the same weight (another use of it, such as an autograd penalty).
-    pub(crate) fn deliver(self, grads: &mut GradStore) -> candle_core::Result<()> {
-        for (weight, slot) in self.slots {
+    /// With `keep_factored`, a factored gradient of a weight that nothing else gave a
+    /// gradient is returned as it is instead of multiplied out (the optimiser forms it).
+    pub(crate) fn deliver(
+        self,
+        grads: &mut GradStore,
+        keep_factored: bool,
+    ) -> candle_core::Result<Vec<FactoredGradient>> {
+        let uses = |weight: &Tensor| {
+            let id = weight.id();
+            self.slots.iter().filter(|(w, _)| w.id() == id).count()
+        };
+        let single: Vec<bool> = self.slots.iter().map(|(w, _)| uses(w) == 1).collect();
+        let mut factored = Vec::new();
+        for ((weight, slot), single) in self.slots.into_iter().zip(single) {
             let taken = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
-            let Some(gradient) = taken else { continue };
+            let gradient = match taken {
+                None => continue,
+                Some(Held::Dense(gradient)) => gradient,
+                Some(Held::Factored { grad_output, input }) => {
+                    let gradient = FactoredGradient {
+                        weight: weight.clone(),
+                        grad_output,
+                        input,
+                    };
+                    if keep_factored && single && grads.get(&weight).is_none() {
+                        factored.push(gradient);
+                        continue;
+                    }
+                    gradient.dense()?
+                }
+            };
             let total = match grads.remove(&weight) {
                 Some(other) => (other + gradient)?,
                 None => gradient,
             };
             grads.insert(&weight, total);
         }
-        Ok(())
+        Ok(factored)
     }
 }
 
@@ -149,14 +187,6 @@ impl CustomOp3 for Linear {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        let d_weight = match sparse {
-            Some(sparse) => {
-                let n_in = weight.dim(1)?;
-                let values = sparse.weight_gradient(&grad_values, n_out, n_in);
-                Tensor::from_vec(values, weight.shape(), weight.device())?
-            }
-            None => grad.t()?.matmul(x)?,
-        };
         let sums = column_sums(&grad_values, n_out);
         let d_bias = Tensor::from_vec(sums, bias.shape(), bias.device())?;
         let d_x = if self.input_gradient {
@@ -164,16 +194,37 @@ impl CustomOp3 for Linear {
         } else {
             None
         };
+        let multiplied = |sparse: Option<SparseRows>| match sparse {
+            Some(sparse) => {
+                let n_in = weight.dim(1)?;
+                let values = sparse.weight_gradient(&grad_values, n_out, n_in);
+                Tensor::from_vec(values, weight.shape(), weight.device())
+            }
+            None => grad.t()?.matmul(x),
+        };
         let d_weight = match &self.weight_gradient {
             Some(slot) => {
                 let mut held = slot.lock().unwrap_or_else(PoisonError::into_inner);
-                *held = Some(match held.take() {
-                    Some(earlier) => (earlier + d_weight)?,
-                    None => d_weight,
+                *held = Some(match (held.take(), sparse) {
+                    // a dense input: ∂W = (∂y)ᵀ x left as its factors
+                    (None, None) => Held::Factored {
+                        grad_output: grad.clone(),
+                        input: x.contiguous()?,
+                    },
+                    (None, Some(sparse)) => Held::Dense(multiplied(Some(sparse))?),
+                    (Some(earlier), sparse) => {
+                        let earlier = match earlier {
+                            Held::Dense(earlier) => earlier,
+                            Held::Factored { grad_output, input } => {
+                                grad_output.t()?.matmul(&input)?
+                            }
+                        };
+                        Held::Dense((earlier + multiplied(sparse)?)?)
+                    }
                 });
                 None
             }
-            None => Some(d_weight),
+            None => Some(multiplied(sparse)?),
         };
         Ok((d_x, d_weight, Some(d_bias)))
     }
@@ -266,7 +317,8 @@ mod tests {
             let mut grads = (y * &upstream)?.sum_all()?.backward()?;
             // Held: candle's store has no ∂W until the pass delivers it.
             assert_eq!(grads.get(weight.as_tensor()).is_none(), held);
-            weight_gradients.deliver(&mut grads)?;
+            let factored = weight_gradients.deliver(&mut grads, false)?;
+            assert!(factored.is_empty());
             for var in [&weight, &bias] {
                 let got = grads.get(var.as_tensor()).expect("gradient");
                 let expected = reference_grads.get(var.as_tensor()).expect("gradient");
@@ -277,6 +329,67 @@ mod tests {
             if let Some(d_x) = d_x {
                 let expected = reference_grads.get(x.as_tensor()).expect("gradient");
                 close(&values(d_x)?, &values(expected)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Delivered with `keep_factored`, ∂W of a dense input comes back as its factors (and not
+    /// in the store), multiplying out to candle autograd's gradient; the same weight used
+    /// twice, or given a gradient by autograd too, is added up in the store instead.
+    #[test]
+    fn factored_weight_gradient_multiplies_out_to_autograds() -> candle_core::Result<()> {
+        let device = Device::Cpu;
+        let x = Tensor::new(&[[1f32, -2.0, 0.5], [3.0, 4.0, 0.25]], &device)?;
+        let weight = Var::new(&[[0.5f32, -1.0, 2.0], [1.5, 0.25, -0.75]], &device)?;
+        let bias = Var::new(&[0.1f32, -0.2], &device)?;
+        let w = weight.as_tensor();
+        let once = |y: &Tensor| y.sqr()?.sum_all();
+        let reference = |twice: bool, penalty: bool| -> candle_core::Result<Vec<f32>> {
+            let y = x.matmul(&w.t()?)?.broadcast_add(bias.as_tensor())?;
+            let mut loss = once(&y)?;
+            if twice {
+                loss = (loss + once(&y)?)?;
+            }
+            if penalty {
+                loss = (loss + w.sum_all()?)?;
+            }
+            let grads = loss.backward()?;
+            grads
+                .get(w)
+                .expect("gradient")
+                .flatten_all()?
+                .to_vec1::<f32>()
+        };
+        for (twice, penalty) in [(false, false), (true, false), (false, true)] {
+            let mut weight_gradients = WeightGradients::default();
+            let mut loss = once(&linear(
+                &x,
+                w,
+                bias.as_tensor(),
+                Some(&mut weight_gradients),
+            )?)?;
+            if twice {
+                let y = linear(&x, w, bias.as_tensor(), Some(&mut weight_gradients))?;
+                loss = (loss + once(&y)?)?;
+            }
+            if penalty {
+                loss = (loss + w.sum_all()?)?;
+            }
+            let mut grads = loss.backward()?;
+            let factored = weight_gradients.deliver(&mut grads, true)?;
+            let got = match (twice || penalty, factored.as_slice()) {
+                (false, [one]) => {
+                    assert!(grads.get(w).is_none());
+                    one.dense()?
+                }
+                (true, []) => grads.get(w).expect("gradient").clone(),
+                _ => panic!("{} factored gradients", factored.len()),
+            };
+            let got = got.flatten_all()?.to_vec1::<f32>()?;
+            let expected = reference(twice, penalty)?;
+            for (a, b) in got.iter().zip(&expected) {
+                assert!((a - b).abs() < 1e-4, "{got:?} vs {expected:?}");
             }
         }
         Ok(())

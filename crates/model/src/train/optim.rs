@@ -7,14 +7,17 @@
 //! count, so a checkpoint can resume training with the exact optimiser state.
 //!
 //! The CPU optimiser can also take over the gradient of an L2 penalty on the weights
-//! ([`AdamW::fuse_l2`]), adding it inside the same loop with autograd's arithmetic.
+//! ([`AdamW::fuse_l2`]), adding it inside the same loop with autograd's arithmetic, and form
+//! a weight gradient left as its factors ([`FactoredGradient`]) tile by tile as it updates.
 
 use std::cell::RefCell;
 
 use candle_core::backprop::GradStore;
-use candle_core::{CpuStorage, InplaceOp2, Layout, Tensor, Var};
+use candle_core::{CpuStorage, InplaceOp2, InplaceOp3, Layout, Tensor, Var};
 use candle_nn::ParamsAdamW;
 use rayon::prelude::*;
+
+use crate::ops::factored_gradient::{FactoredGradient, Factors};
 
 /// The optimiser's state: its step count and each variable's first and second moments, in
 /// the order of the variables it was built with.
@@ -44,11 +47,16 @@ impl AdamW {
         }
     }
 
-    /// One update from `grads`; variables without a gradient are left alone.
-    pub(crate) fn step(&mut self, grads: &GradStore) -> candle_core::Result<()> {
+    /// One update from `grads` and the weight gradients left `factored`; variables without a
+    /// gradient in either are left alone.
+    pub(crate) fn step(
+        &mut self,
+        grads: &GradStore,
+        factored: &[FactoredGradient],
+    ) -> candle_core::Result<()> {
         match self {
-            Self::Host(adam) => adam.step(grads),
-            Self::Device(adam) => adam.step(grads),
+            Self::Host(adam) => adam.step(grads, factored),
+            Self::Device(adam) => adam.step(grads, factored),
         }
     }
 
@@ -294,6 +302,58 @@ impl InplaceOp2 for InPlaceUpdate<'_> {
     }
 }
 
+/// One variable's update from a factored gradient: ∂W formed tile by tile
+/// ([`Factors::for_each_tile`]) and each tile's values applied at once.
+impl InplaceOp3 for InPlaceUpdate<'_> {
+    fn name(&self) -> &'static str {
+        "adamw-update-factored"
+    }
+
+    fn cpu_fwd(
+        &self,
+        theta: &mut CpuStorage,
+        theta_layout: &Layout,
+        grad_output: &CpuStorage,
+        grad_output_layout: &Layout,
+        input: &CpuStorage,
+        input_layout: &Layout,
+    ) -> candle_core::Result<()> {
+        let (n_out, n_in) = theta_layout.shape().dims2()?;
+        let (rows, grad_out) = grad_output_layout.shape().dims2()?;
+        let (input_rows, input_in) = input_layout.shape().dims2()?;
+        let (Some((t0, t1)), Some((g0, g1)), Some((x0, x1))) = (
+            theta_layout.contiguous_offsets(),
+            grad_output_layout.contiguous_offsets(),
+            input_layout.contiguous_offsets(),
+        ) else {
+            candle_core::bail!("adamw: variable and gradient factors must be contiguous")
+        };
+        if (grad_out, input_rows, input_in) != (n_out, rows, n_in) {
+            candle_core::bail!("adamw: gradient factors do not match the variable")
+        }
+        let theta = match theta {
+            CpuStorage::F32(values) => &mut values[t0..t1],
+            _ => candle_core::bail!("adamw: f32 variables only"),
+        };
+        let factors = Factors {
+            grad_output: &grad_output.as_slice::<f32>()?[g0..g1],
+            input: &input.as_slice::<f32>()?[x0..x1],
+            rows,
+            n_out,
+            n_in,
+        };
+        let mut moments = self.moments.borrow_mut();
+        let (m, v) = &mut *moments;
+        if m.len() != theta.len() || v.len() != theta.len() {
+            candle_core::bail!("adamw: moments do not match the variable")
+        }
+        factors.for_each_tile(theta, m, v, |theta, m, v, grad| {
+            self.update.apply_serial(theta, m, v, grad)
+        });
+        Ok(())
+    }
+}
+
 /// Per-variable first and second moments on the host.
 pub(crate) struct HostAdamW {
     vars: Vec<(Var, Vec<f32>, Vec<f32>)>,
@@ -321,7 +381,11 @@ impl HostAdamW {
         }
     }
 
-    fn step(&mut self, grads: &GradStore) -> candle_core::Result<()> {
+    fn step(
+        &mut self,
+        grads: &GradStore,
+        factored: &[FactoredGradient],
+    ) -> candle_core::Result<()> {
         self.step_t += 1;
         let p = &self.params;
         let (beta1, beta2) = (p.beta1 as f32, p.beta2 as f32);
@@ -343,9 +407,6 @@ impl HostAdamW {
             .par_iter_mut()
             .zip(self.l2.par_iter())
             .try_for_each(|((var, m, v), &l2)| {
-                let Some(grad) = grads.get(var) else {
-                    return Ok(());
-                };
                 let update = Update { l2, ..update };
                 // in place on the variable's storage: no copies of the weights to and from
                 // the host
@@ -353,7 +414,14 @@ impl HostAdamW {
                     update: &update,
                     moments: RefCell::new((m, v)),
                 };
-                var.as_tensor().inplace_op2(&grad.contiguous()?, &op)
+                if let Some(grad) = grads.get(var) {
+                    return var.as_tensor().inplace_op2(&grad.contiguous()?, &op);
+                }
+                let id = var.as_tensor().id();
+                match factored.iter().find(|f| f.weight.id() == id) {
+                    Some(f) => var.as_tensor().inplace_op3(&f.grad_output, &f.input, &op),
+                    None => Ok(()),
+                }
             })
     }
 }
@@ -382,13 +450,28 @@ impl DeviceAdamW {
         })
     }
 
-    fn step(&mut self, grads: &GradStore) -> candle_core::Result<()> {
+    fn step(
+        &mut self,
+        grads: &GradStore,
+        factored: &[FactoredGradient],
+    ) -> candle_core::Result<()> {
         self.step_t += 1;
         let p = &self.params;
         let (scale_m, scale_v) = bias_corrections(p, self.step_t);
         for (theta, m, v) in &self.vars {
-            let Some(g) = grads.get(theta) else {
-                continue;
+            let multiplied;
+            let g = match grads.get(theta) {
+                Some(g) => g,
+                None => match factored
+                    .iter()
+                    .find(|f| f.weight.id() == theta.as_tensor().id())
+                {
+                    Some(f) => {
+                        multiplied = f.dense()?;
+                        &multiplied
+                    }
+                    None => continue,
+                },
             };
             #[cfg(feature = "cuda")]
             if crate::ops::adamw_cuda::applies(theta, m, v, g) {
@@ -504,9 +587,9 @@ mod tests {
         for _ in 0..6 {
             let penalty = (w_auto.as_tensor().sqr().unwrap().sum_all().unwrap() * l2).unwrap();
             let total = (data_loss(&w_auto, &b_auto) + penalty).unwrap();
-            autograd.step(&total.backward().unwrap()).unwrap();
+            autograd.step(&total.backward().unwrap(), &[]).unwrap();
             fused
-                .step(&data_loss(&w_fused, &b_fused).backward().unwrap())
+                .step(&data_loss(&w_fused, &b_fused).backward().unwrap(), &[])
                 .unwrap();
         }
         let values = |v: &Var| {
@@ -519,6 +602,68 @@ mod tests {
         assert_ne!(values(&w_auto), values(&vars().0));
         assert_eq!(values(&w_fused), values(&w_auto));
         assert_eq!(values(&b_fused), values(&b_auto));
+    }
+
+    /// A weight gradient left as its factors gives bit-for-bit the steps of the same gradient
+    /// multiplied out (candle's product) and passed in the store, with and without a fused L2
+    /// penalty, on a matrix of ragged tiles, in both variants (the tensor variant multiplies
+    /// it out itself).
+    #[test]
+    fn factored_gradient_steps_equal_the_multiplied_out_ones() -> candle_core::Result<()> {
+        let (rows, n_out, n_in) = (7, 300, 520);
+        let device = Device::Cpu;
+        let wave =
+            |n: usize, k: f32| -> Vec<f32> { (0..n).map(|i| (i as f32 * k).sin()).collect() };
+        let start = Tensor::from_vec(wave(n_out * n_in, 0.013), (n_out, n_in), &device)?;
+        let params = ParamsAdamW {
+            lr: 0.01,
+            weight_decay: 0.01,
+            ..ParamsAdamW::default()
+        };
+        for (l2, device_variant) in [(0.0, false), (0.3, false), (0.0, true)] {
+            let run = |factored: bool| -> candle_core::Result<Vec<f32>> {
+                let var = Var::from_tensor(&start.copy()?)?;
+                let mut adam = if device_variant {
+                    AdamW::Device(DeviceAdamW::new(vec![var.clone()], params.clone())?)
+                } else {
+                    AdamW::Host(HostAdamW::new(vec![var.clone()], params.clone()))
+                };
+                if l2 > 0.0 {
+                    assert!(adam.fuse_l2(&[var.as_tensor().clone()], l2));
+                }
+                for step in 0..3 {
+                    let k = 0.1 + step as f32 * 0.07;
+                    let gradient = FactoredGradient {
+                        weight: var.as_tensor().clone(),
+                        grad_output: Tensor::from_vec(
+                            wave(rows * n_out, k),
+                            (rows, n_out),
+                            &device,
+                        )?,
+                        input: Tensor::from_vec(wave(rows * n_in, k * 0.3), (rows, n_in), &device)?,
+                    };
+                    if factored {
+                        // a store without the variable's gradient
+                        let empty = Tensor::new(0f32, &device)?.backward()?;
+                        adam.step(&empty, &[gradient])?;
+                    } else {
+                        // the gradient of Σ W ⊙ G is G exactly
+                        let dense = gradient.dense()?.detach();
+                        let grads = (var.as_tensor() * dense)?.sum_all()?.backward()?;
+                        adam.step(&grads, &[])?;
+                    }
+                }
+                flat(&var)
+            };
+            let dense = run(false)?;
+            assert_ne!(dense, start.flatten_all()?.to_vec1::<f32>()?);
+            assert_eq!(
+                run(true)?,
+                dense,
+                "l2 {l2}, device variant {device_variant}"
+            );
+        }
+        Ok(())
     }
 
     /// The fused loop and candle_nn's AdamW take the same steps.
@@ -543,7 +688,9 @@ mod tests {
                     .sum_all()
                     .unwrap()
             };
-            fused.step(&loss(&fused_var).backward().unwrap()).unwrap();
+            fused
+                .step(&loss(&fused_var).backward().unwrap(), &[])
+                .unwrap();
             reference
                 .step(&loss(&candle_var).backward().unwrap())
                 .unwrap();
@@ -604,7 +751,7 @@ mod tests {
             let mut candle =
                 candle_nn::AdamW::new(vec![reference.clone()], params.clone()).unwrap();
             for _ in 0..6 {
-                adam.step(&quadratic(&straight)).unwrap();
+                adam.step(&quadratic(&straight), &[]).unwrap();
                 candle.step(&quadratic(&reference)).unwrap();
             }
             for (x, y) in values(&straight).iter().zip(&values(&reference)) {
@@ -613,7 +760,7 @@ mod tests {
             let first = fresh();
             let mut adam = make(&first);
             for _ in 0..3 {
-                adam.step(&quadratic(&first)).unwrap();
+                adam.step(&quadratic(&first), &[]).unwrap();
             }
             let state = adam.state().unwrap();
             assert_eq!(state.step, 3);
@@ -628,7 +775,7 @@ mod tests {
             let mut adam = make(&resumed);
             adam.set_state(&state).unwrap();
             for _ in 0..3 {
-                adam.step(&quadratic(&resumed)).unwrap();
+                adam.step(&quadratic(&resumed), &[]).unwrap();
             }
             assert_eq!(values(&resumed), values(&straight));
         }

@@ -35,6 +35,7 @@ use crate::data::Dataset;
 use crate::error::Result;
 use crate::nn::layer::{Moments, TrainingPass};
 use crate::noise::Noise;
+use crate::ops::factored_gradient::FactoredGradient;
 use crate::train::library_weights::library_weights;
 use crate::train::loss::{kl_standard_normal, weighted_sum};
 use crate::train::reduce::GradientReduce;
@@ -82,6 +83,9 @@ pub(crate) struct Terms {
 pub(crate) struct Step {
     /// Gradients of the trainable variables, reduced over the shards in shard order.
     pub(crate) grads: GradStore,
+    /// Weight gradients left as their factors instead of in `grads` (a minibatch of one
+    /// shard, when asked for): the optimiser forms them where it updates the weights.
+    pub(crate) factored: Vec<FactoredGradient>,
     /// The shards' parts of the minibatch mean of −log p(x | z), in shard order.
     pub(crate) recon: Vec<Tensor>,
     /// The shards' parts of the minibatch mean of the KL term.
@@ -96,6 +100,9 @@ pub(crate) struct LossSettings<'a> {
     pub(crate) library_scales: Option<&'a Tensor>,
     /// The weight of the KL term.
     pub(crate) kl_weight: f64,
+    /// Whether a training step may leave weight gradients factored ([`Step::factored`]):
+    /// not when they are clipped or added to.
+    pub(crate) factored_gradients: bool,
 }
 
 /// The loss of `batch`'s rows divided by `divisor`. With `pass` it is a training pass
@@ -144,13 +151,17 @@ pub(crate) fn terms(
 /// One shard's contribution to a step.
 struct ShardStep {
     grads: GradStore,
+    factored: Vec<FactoredGradient>,
     recon: Tensor,
     kl: Tensor,
     moments: Vec<Moments>,
 }
 
 /// Forward and backward of one shard: `rows` (a part of the minibatch) assembled on this
-/// thread, their loss divided by the minibatch's `divisor`, noise from `seed`.
+/// thread, their loss divided by the minibatch's `divisor`, noise from `seed`; weight
+/// gradients kept factored where `keep_factored` allows ([`WeightGradients::deliver`]).
+///
+/// [`WeightGradients::deliver`]: crate::ops::linear::WeightGradients::deliver
 fn shard_step(
     vae: &Vae,
     data: &Dataset,
@@ -158,15 +169,17 @@ fn shard_step(
     divisor: f64,
     settings: &LossSettings,
     seed: u64,
+    keep_factored: bool,
 ) -> Result<ShardStep> {
     let shard = vae.assemble(data, rows, &mut Buffers::default())?;
     let mut noise = Noise::new(seed);
     let mut pass = TrainingPass::default();
     let terms = terms(vae, &shard, settings, divisor, &mut noise, Some(&mut pass))?;
     let mut grads = terms.objective.backward()?;
-    pass.weight_gradients.deliver(&mut grads)?;
+    let factored = pass.weight_gradients.deliver(&mut grads, keep_factored)?;
     Ok(ShardStep {
         grads,
+        factored,
         recon: terms.recon,
         kl: terms.kl,
         moments: pass.moments,
@@ -177,6 +190,9 @@ fn shard_step(
 /// pool (one shard on a GPU), each shard assembling its own rows, the gradients of
 /// `trainable` reduced by `reduce` in shard order, and the batch-norm running statistics
 /// updated with the whole minibatch's. `noise` (the training stream) seeds the shards' noise.
+/// With [`LossSettings::factored_gradients`] a minibatch of one shard leaves the gradients of
+/// its dense-input weight matrices as their factors ([`Step::factored`]), outside `reduce`;
+/// shards' gradients are always multiplied out to be summed.
 pub(crate) fn step(
     vae: &Vae,
     data: &Dataset,
@@ -187,10 +203,19 @@ pub(crate) fn step(
     reduce: &dyn GradientReduce,
 ) -> Result<Step> {
     let bounds = shard_bounds(rows.len(), vae.device.is_cpu());
+    let keep_factored = settings.factored_gradients && bounds.len() == 1;
     let seeds: Vec<u64> = bounds.iter().map(|_| noise.rng().next_u64()).collect();
     let divisor = data.divisor(rows);
     let run = |(&(start, end), &seed): (&(usize, usize), &u64)| {
-        shard_step(vae, data, &rows[start..end], divisor, settings, seed)
+        shard_step(
+            vae,
+            data,
+            &rows[start..end],
+            divisor,
+            settings,
+            seed,
+            keep_factored,
+        )
     };
     let mut total: Option<Step> = None;
     let mut moments = Vec::with_capacity(bounds.len());
@@ -209,6 +234,7 @@ pub(crate) fn step(
             total = Some(match total {
                 None => Step {
                     grads: shard.grads,
+                    factored: shard.factored,
                     recon: vec![shard.recon],
                     kl: vec![shard.kl],
                     divisor,
@@ -313,6 +339,7 @@ mod tests {
         let settings = LossSettings {
             library_scales: None,
             kl_weight: 1.0,
+            factored_gradients: false,
         };
         let twos = [2.0f32; 4];
         let run = |data: Dataset| -> Result<(f64, f64)> {

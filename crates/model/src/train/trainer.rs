@@ -16,6 +16,7 @@ use crate::config::{Norm, TrainConfig};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::noise::Noise;
+use crate::ops::factored_gradient::FactoredGradient;
 use crate::train::fit::{SelectedRows, fit_input_scaling, library_scales, split_rows};
 use crate::train::loss::{Losses, kl_weight, penalty};
 use crate::train::optim::{AdamState, AdamW};
@@ -25,6 +26,9 @@ use crate::train::resume::{ResumeInfo, TrainState, is_trainable, trainable_names
 use crate::train::shards::{self, LossSettings, terms};
 use crate::train::snapshot::Snapshot;
 use crate::vae::{Buffers, Vae};
+
+/// A step's gradients: those in the store and the weight gradients left factored.
+type Gradients = (GradStore, Vec<FactoredGradient>);
 
 /// Offset between the training seed and the seed of validation noise, so validation draws
 /// do not shift the training stream and are the same every epoch.
@@ -339,7 +343,8 @@ impl<'a> Trainer<'a> {
                             .learning_rate_at_step(self.epochs_done, self.steps_done),
                     );
                 }
-                let (mut grads, terms) = self.train_step(&rows[start..end], step_kl_weight)?;
+                let ((mut grads, factored), terms) =
+                    self.train_step(&rows[start..end], step_kl_weight)?;
                 // the losses of this step and the unread ones before it (`readback`)
                 let read = if pending.push(terms, index + 1 == bounds.len()) {
                     pending.read()?
@@ -353,7 +358,7 @@ impl<'a> Trainer<'a> {
                 if let Some(clip) = self.config.grad_clip {
                     clip_gradients(&self.trainable, &mut grads, clip)?;
                 }
-                self.optimizer.step(&grads)?;
+                self.optimizer.step(&grads, &factored)?;
                 self.steps_done += 1;
                 for (n, (losses, rows_weight)) in read.iter().enumerate() {
                     sums.accumulate(losses, *rows_weight);
@@ -404,6 +409,7 @@ impl<'a> Trainer<'a> {
             let settings = LossSettings {
                 library_scales: self.library_weight_scales.as_ref(),
                 kl_weight: self.config.beta,
+                factored_gradients: false,
             };
             // Chunks on the pool, each with its own noise seeded from the validation stream
             // in chunk order, summed in chunk order: the same on any number of threads.
@@ -445,10 +451,12 @@ impl<'a> Trainer<'a> {
     /// Forward and backward of the training minibatch `rows` ([`shards::step`]) plus the
     /// gradient of the once-per-minibatch terms ([`Trainer::regularization`]): the gradients
     /// of the minimised loss and its terms, to be read ([`PendingLosses`]).
-    fn train_step(&mut self, rows: &[usize], kl_weight: f64) -> Result<(GradStore, StepTerms)> {
+    fn train_step(&mut self, rows: &[usize], kl_weight: f64) -> Result<(Gradients, StepTerms)> {
         let settings = LossSettings {
             library_scales: self.library_weight_scales.as_ref(),
             kl_weight,
+            // clipping needs every gradient's norm
+            factored_gradients: self.config.grad_clip.is_none(),
         };
         let step = shards::step(
             self.vae,
@@ -459,11 +467,14 @@ impl<'a> Trainer<'a> {
             &self.trainable,
             self.reduce.as_ref(),
         )?;
-        let mut grads = step.grads;
+        let (mut grads, mut factored) = (step.grads, step.factored);
         let mut regularizer = 0.0;
         if let Some(regularization) = self.regularization()? {
             regularizer = scalar(&regularization)?;
             if regularization.track_op() {
+                for gradient in factored.drain(..) {
+                    grads.insert(&gradient.weight, gradient.dense()?);
+                }
                 add_gradients(&mut grads, &regularization.backward()?, &self.trainable)?;
             }
         }
@@ -474,7 +485,7 @@ impl<'a> Trainer<'a> {
             regularizer,
             rows_weight: step.divisor,
         };
-        Ok((grads, terms))
+        Ok(((grads, factored), terms))
     }
 
     /// The loss terms taken once per minibatch, not per shard: the L1/L2 penalty on the
