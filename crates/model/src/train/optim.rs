@@ -116,10 +116,12 @@ impl AdamW {
             Self::Host(adam) => {
                 state.step = adam.step_t;
                 state.moments.resize_with(adam.vars.len(), Default::default);
-                for ((_, m, v), (saved_m, saved_v)) in adam.vars.iter().zip(&mut state.moments) {
-                    saved_m.clone_from(m);
-                    saved_v.clone_from(v);
-                }
+                // on rayon's pool: one thread's copy does not take all the memory bandwidth
+                let pairs = adam.vars.par_iter().zip(state.moments.par_iter_mut());
+                pairs.for_each(|((_, m, v), (saved_m, saved_v))| {
+                    copy_into(saved_m, m);
+                    copy_into(saved_v, v);
+                });
             }
             Self::Device(_) => *state = self.state()?,
         }
@@ -159,6 +161,14 @@ impl AdamW {
         }
         Ok(())
     }
+}
+
+/// `dst` made a copy of `src`, reusing its buffer, in parallel chunks.
+fn copy_into(dst: &mut Vec<f32>, src: &[f32]) {
+    dst.resize(src.len(), 0.0);
+    dst.par_chunks_mut(PARALLEL_CHUNK)
+        .zip(src.par_chunks(PARALLEL_CHUNK))
+        .for_each(|(dst, src)| dst.copy_from_slice(src));
 }
 
 fn flat(var: &Var) -> candle_core::Result<Vec<f32>> {

@@ -8,6 +8,7 @@
 //! (bench/README.md, "Genotype speed and memory").
 
 use candle_core::{Tensor, Var};
+use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::vae::Vae;
@@ -39,11 +40,17 @@ impl Snapshot {
     }
 
     /// Overwrite the copy with the model's current values, without allocating.
+    /// The variables are copied on rayon's pool (the two large weight matrices of a
+    /// genotype model on two threads: one thread's copy does not take all the bandwidth).
     pub(crate) fn refresh(&self, vae: &Vae) -> Result<()> {
-        for ((name, var), (saved_name, saved)) in vae.named_variables().iter().zip(&self.values) {
-            debug_assert_eq!(name, saved_name);
-            saved.set(var.as_tensor())?;
-        }
+        let variables = vae.named_variables();
+        variables
+            .par_iter()
+            .zip(&self.values)
+            .try_for_each(|((name, var), (saved_name, saved))| {
+                debug_assert_eq!(name, saved_name);
+                saved.set(var.as_tensor())
+            })?;
         Ok(())
     }
 
