@@ -164,11 +164,28 @@ mod tests {
         (0..n).map(|i| (i as f32 * k).sin()).collect()
     }
 
-    /// The tiles, collected by `for_each_tile`, are bit-for-bit candle's product (∂y)ᵀ x, and
-    /// one entry checked by hand (a three-term sum), on shapes with one tile, with ragged
+    /// ∂W collected from `for_each_tile` on `threads` threads, after checking that every
+    /// value was visited once.
+    fn tiled(factors: &Factors, threads: usize) -> Vec<f32> {
+        let size = factors.n_out * factors.n_in;
+        let (mut theta, mut m, mut v) = (vec![0f32; size], vec![0f32; size], vec![0f32; size]);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
+        pool.unwrap().install(|| {
+            factors.for_each_tile(&mut theta, &mut m, &mut v, |theta, m, v, grad| {
+                theta.copy_from_slice(grad);
+                m.iter_mut().for_each(|x| *x += 1.0);
+                v.iter_mut().for_each(|x| *x += 2.0);
+            })
+        });
+        assert!(m.iter().all(|&x| x == 1.0) && v.iter().all(|&x| x == 2.0));
+        theta
+    }
+
+    /// The tiles are bit-for-bit candle's product (∂y)ᵀ x, the same on 1 and 3 threads, and
+    /// one entry checked by hand (a sum over the rows), on shapes with one tile, with ragged
     /// edge tiles in both directions, and with many column tiles of a wide input.
     #[test]
-    fn tiles_equal_candles_product() -> candle_core::Result<()> {
+    fn tiles_equal_candles_product_on_any_thread_count() -> candle_core::Result<()> {
         for (rows, n_out, n_in) in [(3, 2, 4), (5, 300, 7), (32, 9, 600), (7, 520, 513)] {
             let grad_output = wave(rows * n_out, 0.37);
             let input = wave(rows * n_in, 0.11);
@@ -186,52 +203,15 @@ mod tests {
                 n_out,
                 n_in,
             };
-            let size = n_out * n_in;
-            let (mut theta, mut m, mut v) = (vec![0f32; size], vec![0f32; size], vec![0f32; size]);
-            // each element's gradient written into theta; m and v count the visits
-            factors.for_each_tile(&mut theta, &mut m, &mut v, |theta, m, v, grad| {
-                theta.copy_from_slice(grad);
-                m.iter_mut().for_each(|x| *x += 1.0);
-                v.iter_mut().for_each(|x| *x += 2.0);
-            });
-            assert_eq!(theta, expected, "{rows} × {n_out} × {n_in}");
-            assert!(m.iter().all(|&x| x == 1.0) && v.iter().all(|&x| x == 2.0));
+            let got = tiled(&factors, 1);
+            assert_eq!(got, expected, "{rows} × {n_out} × {n_in}");
+            assert_eq!(tiled(&factors, 3), got);
             // by hand: ∂W[1, 2] = Σ_k ∂y[k, 1]·x[k, 2]
             let by_hand: f64 = (0..rows)
                 .map(|k| f64::from(grad_output[k * n_out + 1]) * f64::from(input[k * n_in + 2]))
                 .sum();
-            assert!((f64::from(theta[n_in + 2]) - by_hand).abs() < 1e-5);
+            assert!((f64::from(got[n_in + 2]) - by_hand).abs() < 1e-5);
         }
         Ok(())
-    }
-
-    /// Thread count does not change a bit of the gradient the tiles give.
-    #[test]
-    fn tiles_are_the_same_on_any_thread_count() {
-        let (rows, n_out, n_in) = (11, 700, 300);
-        let grad_output = wave(rows * n_out, 0.29);
-        let input = wave(rows * n_in, 0.07);
-        let factors = Factors {
-            grad_output: &grad_output,
-            input: &input,
-            rows,
-            n_out,
-            n_in,
-        };
-        let run = |threads: usize| {
-            let size = n_out * n_in;
-            let (mut theta, mut m, mut v) = (vec![0f32; size], vec![0f32; size], vec![0f32; size]);
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| {
-                    factors.for_each_tile(&mut theta, &mut m, &mut v, |theta, _, _, grad| {
-                        theta.copy_from_slice(grad)
-                    })
-                });
-            theta
-        };
-        assert_eq!(run(1), run(3));
     }
 }

@@ -44,13 +44,12 @@ impl Snapshot {
     /// genotype model on two threads: one thread's copy does not take all the bandwidth).
     pub(crate) fn refresh(&self, vae: &Vae) -> Result<()> {
         let variables = vae.named_variables();
-        variables
-            .par_iter()
-            .zip(&self.values)
-            .try_for_each(|((name, var), (saved_name, saved))| {
+        variables.par_iter().zip(&self.values).try_for_each(
+            |((name, var), (saved_name, saved))| {
                 debug_assert_eq!(name, saved_name);
                 saved.set(var.as_tensor())
-            })?;
+            },
+        )?;
         Ok(())
     }
 
