@@ -21,6 +21,7 @@ use candle_core::backprop::GradStore;
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor, bail};
 
 use crate::ops::factored_gradient::FactoredGradient;
+use crate::ops::negative_binomial::with_f32;
 use crate::ops::sparse_rows::{MAX_DENSITY, SparseRows};
 
 /// One use's ∂W, as the backward pass left it.
@@ -164,38 +165,42 @@ impl CustomOp3 for Linear {
         grad_res: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let grad = grad_res.contiguous()?;
-        let grad_values = grad.flatten_all()?.to_vec1::<f32>()?;
         let n_out = bias.elem_count();
+        let n_in = weight.dim(1)?;
         let sparse = self
             .sparse
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        let sums = column_sums(&grad_values, n_out);
+        // ∂y read in place (no copy of a [rows, n_out] output's gradient)
+        let (sums, sparse_gradient) = with_f32(&grad, |values| {
+            let sums = column_sums(values, n_out);
+            let sparse_gradient = sparse.map(|s| s.weight_gradient(values, n_out, n_in));
+            Ok((sums, sparse_gradient))
+        })?;
         let d_bias = Tensor::from_vec(sums, bias.shape(), bias.device())?;
+        let sparse_gradient = sparse_gradient
+            .map(|values| Tensor::from_vec(values, weight.shape(), weight.device()))
+            .transpose()?;
         let d_x = if self.input_gradient {
             Some(grad.matmul(weight)?)
         } else {
             None
         };
-        let multiplied = |sparse: Option<SparseRows>| match sparse {
-            Some(sparse) => {
-                let n_in = weight.dim(1)?;
-                let values = sparse.weight_gradient(&grad_values, n_out, n_in);
-                Tensor::from_vec(values, weight.shape(), weight.device())
-            }
+        let multiplied = |sparse_gradient: Option<Tensor>| match sparse_gradient {
+            Some(gradient) => Ok(gradient),
             None => grad.t()?.matmul(x),
         };
         let d_weight = match &self.weight_gradient {
             Some(slot) => {
                 let mut held = slot.lock().unwrap_or_else(PoisonError::into_inner);
-                *held = Some(match (held.take(), sparse) {
+                *held = Some(match (held.take(), sparse_gradient) {
                     // a dense input: ∂W = (∂y)ᵀ x left as its factors
                     (None, None) => Held::Factored {
                         grad_output: grad.clone(),
                         input: x.contiguous()?,
                     },
-                    (None, Some(sparse)) => Held::Dense(multiplied(Some(sparse))?),
+                    (None, Some(gradient)) => Held::Dense(gradient),
                     (Some(earlier), sparse) => {
                         let earlier = match earlier {
                             Held::Dense(earlier) => earlier,
@@ -208,7 +213,7 @@ impl CustomOp3 for Linear {
                 });
                 None
             }
-            None => Some(multiplied(sparse)?),
+            None => Some(multiplied(sparse_gradient)?),
         };
         Ok((d_x, d_weight, Some(d_bias)))
     }
