@@ -128,25 +128,41 @@ fn three_epochs_saved_and_resumed_for_three_more_equal_six_uninterrupted() {
     assert_eq!(rest.history, history);
 }
 
+/// Also with the best epoch's weights kept for restoring, where epoch 3, a new best, leaves
+/// its state sharing the best copy instead of a second copy of the weights.
 #[test]
 fn a_stop_request_keeps_the_last_completed_epoch_and_resumes_exactly() {
     let values = data();
     let view = DenseView::new(&values, 6).unwrap();
     let data = Dataset::new(&view);
-    let mut straight = model();
-    straight.train(&data, &training(6), |_| {}).unwrap();
-    let mut three = model();
-    three.train(&data, &training(3), |_| {}).unwrap();
+    for restore_best in [false, true] {
+        let config = |epochs: usize| {
+            let mut config = training(epochs);
+            if let Some(stopping) = config.early_stopping.as_mut() {
+                stopping.restore_best = restore_best;
+            }
+            config
+        };
+        let mut straight = model();
+        straight.train(&data, &config(6), |_| {}).unwrap();
+        let mut three = model();
+        three.train(&data, &training(3), |_| {}).unwrap();
 
-    let mut interrupted = model();
-    let training = stopped_in_epoch_4(&mut interrupted, &data, &training(6));
-    assert!(matches!(training.end, TrainEnd::Interrupted));
-    assert_eq!(training.state.epochs_done(), 3);
-    assert_eq!(training.history.epochs.len(), 3);
-    assert_eq!(weights(&interrupted), weights(&three));
+        let mut interrupted = model();
+        let training = stopped_in_epoch_4(&mut interrupted, &data, &config(6));
+        assert!(matches!(training.end, TrainEnd::Interrupted));
+        assert_eq!(training.state.epochs_done(), 3);
+        assert_eq!(training.history.epochs.len(), 3);
+        assert_eq!(training.history.best_epoch, Some(3));
+        assert_eq!(weights(&interrupted), weights(&three));
 
-    let resumed = save_load_and_finish(&interrupted, &training.state, &data, &self::training(6));
-    assert_eq!(weights(&resumed), weights(&straight));
+        let resumed = save_load_and_finish(&interrupted, &training.state, &data, &config(6));
+        assert_eq!(
+            weights(&resumed),
+            weights(&straight),
+            "restore_best {restore_best}"
+        );
+    }
 }
 
 /// The cosine learning rate is a function of the epoch, so a run stopped in epoch 4 and

@@ -227,8 +227,8 @@ impl<'a> Trainer<'a> {
     }
 
     /// The state at this epoch boundary, with the caller's early-stopping bookkeeping:
-    /// `weights` refreshed to the model's values, the moments written over `optimizer` (the
-    /// previous state's, so that no buffer is allocated again).
+    /// `weights` (holding the model's current values), the moments written over `optimizer`
+    /// (the previous state's, so that no buffer is allocated again).
     fn state(
         &mut self,
         history: &History,
@@ -240,7 +240,6 @@ impl<'a> Trainer<'a> {
     ) -> Result<TrainState> {
         let to_u32 = |rows: &[usize]| rows.iter().map(|&r| r as u32).collect();
         self.optimizer.state_into(&mut optimizer)?;
-        weights.refresh(self.vae)?;
         Ok(TrainState {
             info: ResumeInfo {
                 epochs_done: self.epochs_done,
@@ -584,7 +583,8 @@ impl Vae {
             None => (History::default(), f64::INFINITY, 0, None),
         };
         let restore_best = config.early_stopping.is_some_and(|s| s.restore_best);
-        // Taken once, refreshed in place at every epoch boundary.
+        // Taken once, refreshed in place at every epoch boundary but those of a new best
+        // epoch, whose state shares the best copy (one copy of the weights per boundary).
         let last_weights = Snapshot::take(trainer.vae)?;
         let mut last = trainer.state(
             &history,
@@ -618,7 +618,8 @@ impl Vae {
                 .as_ref()
                 .map_or(record.train.total, |v| v.total);
             let min_delta = config.early_stopping.map_or(0.0, |s| s.min_delta);
-            if monitored < best - min_delta {
+            let improved = monitored < best - min_delta;
+            if improved {
                 best = monitored;
                 history.best_epoch = Some(record.epoch);
                 since_best = 0;
@@ -639,11 +640,19 @@ impl Vae {
                 history.stopped_early = true;
             }
             let optimizer = std::mem::take(&mut last.optimizer);
+            // an epoch that became the best one: its weights are the fresh best copy
+            let weights = match &best_weights {
+                Some(snapshot) if improved && restore_best => snapshot,
+                _ => {
+                    last_weights.refresh(trainer.vae)?;
+                    &last_weights
+                }
+            };
             last = trainer.state(
                 &history,
                 best,
                 since_best,
-                &last_weights,
+                weights,
                 best_weights.as_ref(),
                 optimizer,
             )?;
