@@ -1,4 +1,5 @@
-//! Fused CPU kernels with their own backward passes (candle `CustomOp`s): the affine map,
+//! Fused CPU kernels with their own backward passes (candle `CustomOp`s): the affine map
+//! (whose weight gradient can stay as its two factors for the optimiser to form in tiles),
 //! training-mode batch-norm, the binomial, categorical, negative-binomial and ZINB
 //! log-likelihoods of decoder logits, and the special functions candle lacks; in the `cuda`
 //! build, CUDA kernels for the negative binomial likelihood and the AdamW step.

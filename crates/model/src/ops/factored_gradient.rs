@@ -17,7 +17,6 @@ use rayon::prelude::*;
 const TILE: usize = 256;
 
 /// ∂W = (∂y)ᵀ x of one weight in one step, not multiplied out.
-#[derive(Clone)]
 pub(crate) struct FactoredGradient {
     /// The weight W [n_out, n_in] the gradient belongs to.
     pub(crate) weight: Tensor,
