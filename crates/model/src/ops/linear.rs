@@ -28,8 +28,18 @@ use crate::ops::sparse_rows::{MAX_DENSITY, SparseRows};
 enum Held {
     /// Multiplied out.
     Dense(Tensor),
-    /// ∂y [rows, n_out] and x [rows, n_in], both contiguous.
-    Factored { grad_output: Tensor, input: Tensor },
+    /// ∂y and x (a dense input).
+    Factored(FactoredGradient),
+}
+
+impl Held {
+    /// The gradient multiplied out.
+    fn dense(self) -> candle_core::Result<Tensor> {
+        match self {
+            Self::Dense(gradient) => Ok(gradient),
+            Self::Factored(factors) => factors.dense(),
+        }
+    }
 }
 
 /// Where one use of a weight leaves its gradient.
@@ -71,19 +81,13 @@ impl WeightGradients {
             let taken = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
             let gradient = match taken {
                 None => continue,
-                Some(Held::Dense(gradient)) => gradient,
-                Some(Held::Factored { grad_output, input }) => {
-                    let gradient = FactoredGradient {
-                        weight: weight.clone(),
-                        grad_output,
-                        input,
-                    };
-                    if keep_factored && single && grads.get(&weight).is_none() {
-                        factored.push(gradient);
-                        continue;
-                    }
-                    gradient.dense()?
+                Some(Held::Factored(gradient))
+                    if keep_factored && single && grads.get(&weight).is_none() =>
+                {
+                    factored.push(gradient);
+                    continue;
                 }
+                Some(held) => held.dense()?,
             };
             let total = match grads.remove(&weight) {
                 Some(other) => (other + gradient)?,
@@ -179,41 +183,30 @@ impl CustomOp3 for Linear {
             Ok((sums, sparse_gradient))
         })?;
         let d_bias = Tensor::from_vec(sums, bias.shape(), bias.device())?;
-        let sparse_gradient = sparse_gradient
-            .map(|values| Tensor::from_vec(values, weight.shape(), weight.device()))
-            .transpose()?;
         let d_x = if self.input_gradient {
             Some(grad.matmul(weight)?)
         } else {
             None
         };
-        let multiplied = |sparse_gradient: Option<Tensor>| match sparse_gradient {
-            Some(gradient) => Ok(gradient),
-            None => grad.t()?.matmul(x),
+        // this use's ∂W: the sparse product, or for a dense input (∂y)ᵀ x left as its factors
+        let this_use = match sparse_gradient {
+            Some(values) => Held::Dense(Tensor::from_vec(values, weight.shape(), weight.device())?),
+            None => Held::Factored(FactoredGradient {
+                weight: weight.clone(),
+                grad_output: grad.clone(),
+                input: x.contiguous()?,
+            }),
         };
         let d_weight = match &self.weight_gradient {
             Some(slot) => {
                 let mut held = slot.lock().unwrap_or_else(PoisonError::into_inner);
-                *held = Some(match (held.take(), sparse_gradient) {
-                    // a dense input: ∂W = (∂y)ᵀ x left as its factors
-                    (None, None) => Held::Factored {
-                        grad_output: grad.clone(),
-                        input: x.contiguous()?,
-                    },
-                    (None, Some(gradient)) => Held::Dense(gradient),
-                    (Some(earlier), sparse) => {
-                        let earlier = match earlier {
-                            Held::Dense(earlier) => earlier,
-                            Held::Factored { grad_output, input } => {
-                                grad_output.t()?.matmul(&input)?
-                            }
-                        };
-                        Held::Dense((earlier + multiplied(sparse)?)?)
-                    }
+                *held = Some(match held.take() {
+                    None => this_use,
+                    Some(earlier) => Held::Dense((earlier.dense()? + this_use.dense()?)?),
                 });
                 None
             }
-            None => Some(multiplied(sparse_gradient)?),
+            None => Some(this_use.dense()?),
         };
         Ok((d_x, d_weight, Some(d_bias)))
     }
