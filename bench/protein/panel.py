@@ -54,12 +54,14 @@ def alignment_and_model(args, data, seed, tag):
 
 
 def epochs(model):
-    """`kept/run`: the epoch with the lowest validation loss (the weights kept) and the epochs
-    trained, from the model's history.tsv."""
+    """`kept/run`: the epoch with the lowest held-out loss (the weights kept: validation recon
+    + KL weight x KL, penalties on parameters left out as vaebio does) and the epochs trained,
+    from the model's history.tsv."""
     history = pd.read_csv(os.path.join(model, "history.tsv"), sep="\t")
     if history.validation_total.isna().all():
         return f"{len(history)}/{len(history)}"
-    return f"{int(history.epoch[history.validation_total.idxmin()])}/{len(history)}"
+    held_out = history.validation_recon + history.kl_weight * history.validation_kl
+    return f"{int(history.epoch[held_out.idxmin()])}/{len(history)}"
 
 
 def train_and_score(args, row, data, seed, tag):

@@ -4,8 +4,8 @@
 
 use candle_core::Device;
 use vaebio_model::{
-    BayesianDecoder, Dataset, DecoderKind, DenseView, Likelihood, LogitSparsity, Norm, Sparsity,
-    TrainConfig, Vae, VaeConfig,
+    BayesianDecoder, Dataset, DecoderKind, DenseView, EarlyStopping, Likelihood, LogitSparsity,
+    Losses, Norm, Sparsity, TrainConfig, Vae, VaeConfig,
 };
 
 const ROWS: usize = 40;
@@ -325,4 +325,47 @@ fn sparsity_settings_serialise_and_validate() {
     });
     assert!(bad_sigma.validate().is_err());
     with(LogitSparsity::default()).validate().unwrap();
+}
+
+/// Early stopping watches the held-out rows' negative ELBO, not the total with the weights'
+/// KL / N_eff: that term shrinks every epoch as the log-variances grow, so with it the
+/// "best" epoch was nearly always the last one and training never stopped early.
+#[test]
+fn early_stopping_ignores_the_weight_kl() {
+    let values = family();
+    let view = DenseView::new(&values, COLUMNS * STATES).unwrap();
+    let weights = weights();
+    let data = Dataset::new(&view).with_weights(&weights).unwrap();
+    let mut vae = Vae::new(config(3), &Device::Cpu).unwrap();
+    let train = TrainConfig {
+        epochs: 80,
+        validation_fraction: 0.25,
+        early_stopping: Some(EarlyStopping {
+            patience: 5,
+            ..EarlyStopping::default()
+        }),
+        ..training(3)
+    };
+    let history = vae.train(&data, &train, |_| {}).unwrap();
+    let held_out = |pick: fn(&Losses) -> f64| {
+        let records = &history.epochs;
+        let best = records
+            .iter()
+            .min_by(|a, b| {
+                let (a, b) = (a.validation.as_ref(), b.validation.as_ref());
+                pick(a.unwrap()).total_cmp(&pick(b.unwrap()))
+            })
+            .unwrap();
+        best.epoch
+    };
+    let by_data = held_out(Losses::data);
+    let by_total = held_out(|losses| losses.total);
+    // the run discriminates: the weight KL moves the minimum of the total
+    assert_ne!(by_data, by_total, "{history:?}");
+    assert_eq!(history.best_epoch, Some(by_data));
+    assert!(history.stopped_early, "{history:?}");
+    // data() is recon + KL weight · KL (β = 1 here), the regulariser left out
+    let last = history.epochs.last().unwrap().validation.unwrap();
+    assert!(last.regularizer > 0.0);
+    assert!((last.data() - (last.recon + last.kl)).abs() < 1e-9 * last.total.abs().max(1.0));
 }

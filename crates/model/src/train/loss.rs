@@ -39,6 +39,13 @@ impl Losses {
         self.total += other.total * rows;
     }
 
+    /// recon + kl_weight · kl: the total without the penalties on parameters (L1/L2, a
+    /// Bayesian decoder's weight KL), which do not depend on the rows scored. On held-out
+    /// rows this is what early stopping watches (the negative ELBO of the data).
+    pub fn data(&self) -> f64 {
+        self.total - self.regularizer
+    }
+
     /// Divide accumulated sums by the total row weight.
     pub(crate) fn averaged(&self, rows: f64) -> Losses {
         let rows = rows.max(f64::MIN_POSITIVE);

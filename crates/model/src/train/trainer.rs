@@ -78,7 +78,8 @@ pub struct EpochRecord {
 pub struct History {
     /// One record per epoch run.
     pub epochs: Vec<EpochRecord>,
-    /// The epoch with the lowest monitored loss (validation total, else training total).
+    /// The epoch with the lowest monitored loss: on validation rows their
+    /// [`Losses::data`] (the total without penalties on parameters), else the training total.
     pub best_epoch: Option<usize>,
     /// Whether early stopping ended training before the last epoch.
     pub stopped_early: bool,
@@ -535,8 +536,8 @@ impl<'a> Trainer<'a> {
 impl Vae {
     /// Train on `data` with `config`, calling `progress` after every step and epoch.
     ///
-    /// Early stopping (if configured) monitors the validation total (the training total
-    /// without validation rows) and can restore the best epoch's weights. A non-finite loss
+    /// Early stopping (if configured) monitors the validation rows' [`Losses::data`] (the
+    /// training total without validation rows) and can restore the best epoch's weights. A non-finite loss
     /// is an [`Error::NonFiniteLoss`]; the model is then at the last completed epoch.
     pub fn train(
         &mut self,
@@ -613,10 +614,12 @@ impl Vae {
                 }
                 Err(error) => return Err(error),
             };
+            // held out: the data's negative ELBO; the penalties on parameters would let a
+            // Bayesian decoder's shrinking weight KL "improve" every epoch, whatever the fit
             let monitored = record
                 .validation
                 .as_ref()
-                .map_or(record.train.total, |v| v.total);
+                .map_or(record.train.total, Losses::data);
             let min_delta = config.early_stopping.map_or(0.0, |s| s.min_delta);
             let improved = monitored < best - min_delta;
             if improved {
