@@ -1,8 +1,9 @@
 //! Fused CPU kernels with their own backward passes (candle `CustomOp`s): the affine map
 //! (whose weight gradient can stay as its two factors for the optimiser to form in tiles),
 //! training-mode batch-norm, the binomial, categorical, negative-binomial and ZINB
-//! log-likelihoods of decoder logits, and the special functions candle lacks; in the `cuda`
-//! build, CUDA kernels for the negative binomial likelihood and the AdamW step.
+//! log-likelihoods of decoder logits, a variational weight's draw and KL, and the special
+//! functions candle lacks; in the `cuda` build, CUDA kernels for the negative binomial
+//! likelihood and the AdamW step.
 
 #[cfg(feature = "cuda")]
 pub(crate) mod adamw_cuda;
@@ -21,4 +22,5 @@ pub(crate) mod sparse_rows;
 pub mod special;
 #[cfg(test)]
 pub(crate) mod test_support;
+pub(crate) mod variational;
 pub(crate) mod zero_inflated_negative_binomial;

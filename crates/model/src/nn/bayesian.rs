@@ -8,7 +8,7 @@ use candle_nn::init::Init;
 
 use crate::noise::Noise;
 use crate::ops::linear::linear;
-use crate::train::loss::{gaussian_kl_sum, gaussian_kl_sum_to};
+use crate::ops::variational::{draw, kl_sum};
 
 /// EVE's initial log-variance of every variational parameter (`logvar_init`; DeepSequence's
 /// log σ of −5 is the same).
@@ -48,17 +48,17 @@ impl GaussianParam {
         let epsilon = noise
             .standard_normal(1, self.mean.elem_count(), self.mean.device())?
             .reshape(self.mean.shape())?;
-        &self.mean + (&self.log_var * 0.5)?.exp()?.mul(&epsilon)?
+        draw(&self.mean, &self.log_var, &epsilon)
     }
 
     /// KL(q ‖ N(0, 1)) summed over the tensor's elements (a scalar).
     pub(crate) fn kl(&self) -> candle_core::Result<Tensor> {
-        gaussian_kl_sum(&self.mean, &self.log_var)
+        kl_sum(&self.mean, &self.log_var, 0.0, 1.0)
     }
 
     /// KL(q ‖ N(prior_mean, prior_sigma²)) summed over the tensor's elements (a scalar).
     pub(crate) fn kl_to(&self, prior_mean: f64, prior_sigma: f64) -> candle_core::Result<Tensor> {
-        gaussian_kl_sum_to(&self.mean, &self.log_var, prior_mean, prior_sigma)
+        kl_sum(&self.mean, &self.log_var, prior_mean, prior_sigma)
     }
 
     /// The posterior means, for an L1/L2 penalty.

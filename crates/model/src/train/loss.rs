@@ -66,32 +66,6 @@ pub(crate) fn kl_standard_normal(mean: &Tensor, log_var: &Tensor) -> candle_core
         .affine(0.5, -0.5 * latent)
 }
 
-/// KL(N(mean, e^{log_var}) ‖ N(0, 1)) summed over every element of any shape: a scalar.
-/// Each element's ½(μ² + σ² − log σ² − 1) is formed before summing (not − ½n after, as
-/// [`kl_standard_normal`] does per row), so a sum over millions of decoder weights keeps its
-/// f32 precision.
-pub(crate) fn gaussian_kl_sum(mean: &Tensor, log_var: &Tensor) -> candle_core::Result<Tensor> {
-    ((mean.sqr()? + log_var.exp()?)? - log_var)?
-        .affine(0.5, -0.5)?
-        .sum_all()
-}
-
-/// KL(N(mean, e^{log_var}) ‖ N(prior_mean, prior_sigma²)) summed over every element: a
-/// scalar. Each element is ½((σ² + (μ − μₚ)²) / σₚ² + ln σₚ² − 1 − log σ²), formed before
-/// summing as in [`gaussian_kl_sum`] (which is the case μₚ = 0, σₚ = 1).
-pub(crate) fn gaussian_kl_sum_to(
-    mean: &Tensor,
-    log_var: &Tensor,
-    prior_mean: f64,
-    prior_sigma: f64,
-) -> candle_core::Result<Tensor> {
-    let prior_var = prior_sigma * prior_sigma;
-    let spread = (log_var.exp()? + mean.affine(1.0, -prior_mean)?.sqr()?)?;
-    (spread.affine(1.0 / prior_var, prior_var.ln() - 1.0)? - log_var)?
-        .affine(0.5, 0.0)?
-        .sum_all()
-}
-
 /// The KL weight at a point of training: β, reached linearly from 0 over the warm-up.
 /// `epoch` and `step` count from 0 (scVI: min(1, epoch / n_epochs_kl_warmup)).
 pub fn kl_weight(config: &TrainConfig, epoch: usize, step: usize) -> f64 {
@@ -156,21 +130,6 @@ mod tests {
             .unwrap();
         assert!(kl[0].abs() < 1e-6);
         assert!((kl[1] - 2.653_426_4).abs() < 1e-5, "{kl:?}");
-    }
-
-    #[test]
-    fn summed_kl_matches_closed_form_by_hand() {
-        // Elements (μ, log σ²): (0, 0) → 0; (1, 0) → ½; (0.5, −10) →
-        // ½(0.25 + e^−10 + 10 − 1) = 4.625022699964881 (by hand, e^−10 = 4.539992976e−5);
-        // (−2, ln 3) → ½(4 + 3 − ln 3 − 1) = 2.4506939; total 7.5757166.
-        let mean = Tensor::new(&[[0f32, 1.0], [0.5, -2.0]], &Device::Cpu).unwrap();
-        let log_var = Tensor::new(&[[0f32, 0.0], [-10.0, 3f32.ln()]], &Device::Cpu).unwrap();
-        let kl = gaussian_kl_sum(&mean, &log_var)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
-        let by_hand = 0.5 + 4.625_022_7 + 0.5 * (6.0 - 3f64.ln());
-        assert!((f64::from(kl) - by_hand).abs() < 1e-5, "{kl} vs {by_hand}");
     }
 
     #[test]
