@@ -64,6 +64,20 @@ fn same_lengths(lengths: &[usize]) -> candle_core::Result<usize> {
     Ok(lengths[0])
 }
 
+/// `f(i)` for every index below `n`, into a new vector, in parallel chunks.
+fn map_indexed(n: usize, f: impl Fn(usize) -> f32 + Sync) -> Vec<f32> {
+    let mut out = vec![0f32; n];
+    out.par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(chunk, values)| {
+            let start = chunk * CHUNK;
+            for (offset, value) in values.iter_mut().enumerate() {
+                *value = f(start + offset);
+            }
+        });
+    out
+}
+
 struct DrawOp;
 
 impl CustomOp3 for DrawOp {
@@ -84,16 +98,7 @@ impl CustomOp3 for DrawOp {
         let log_var = f32_slice(log_var, log_var_layout)?;
         let epsilon = f32_slice(epsilon, epsilon_layout)?;
         let n = same_lengths(&[mean.len(), log_var.len(), epsilon.len()])?;
-        let mut out = vec![0f32; n];
-        out.par_chunks_mut(CHUNK)
-            .zip(mean.par_chunks(CHUNK))
-            .zip(log_var.par_chunks(CHUNK))
-            .zip(epsilon.par_chunks(CHUNK))
-            .for_each(|(((out, m), lv), e)| {
-                for (((o, &m), &lv), &e) in out.iter_mut().zip(m).zip(lv).zip(e) {
-                    *o = m + (lv * 0.5).exp() * e;
-                }
-            });
+        let out = map_indexed(n, |i| mean[i] + (log_var[i] * 0.5).exp() * epsilon[i]);
         Ok((CpuStorage::F32(out), mean_layout.shape().clone()))
     }
 
@@ -109,17 +114,9 @@ impl CustomOp3 for DrawOp {
             with_f32(epsilon, |epsilon| {
                 with_f32(grad_res, |grad| {
                     let n = same_lengths(&[log_var.len(), epsilon.len(), grad.len()])?;
-                    let mut out = vec![0f32; n];
-                    out.par_chunks_mut(CHUNK)
-                        .zip(log_var.par_chunks(CHUNK))
-                        .zip(epsilon.par_chunks(CHUNK))
-                        .zip(grad.par_chunks(CHUNK))
-                        .for_each(|(((out, lv), e), g)| {
-                            for (((o, &lv), &e), &g) in out.iter_mut().zip(lv).zip(e).zip(g) {
-                                *o = g * e * (lv * 0.5).exp() * 0.5;
-                            }
-                        });
-                    Ok(out)
+                    Ok(map_indexed(n, |i| {
+                        grad[i] * epsilon[i] * (log_var[i] * 0.5).exp() * 0.5
+                    }))
                 })
             })
         })?;
@@ -193,26 +190,14 @@ impl CustomOp2 for KlOp {
         let Prior { mean: mu_p, var } = self.prior;
         let (mu_p, inv_var) = (mu_p as f32, (1.0 / var) as f32);
         let d_mean = with_f32(mean, |mean| {
-            let mut out = vec![0f32; mean.len()];
-            out.par_chunks_mut(CHUNK)
-                .zip(mean.par_chunks(CHUNK))
-                .for_each(|(out, m)| {
-                    for (o, &m) in out.iter_mut().zip(m) {
-                        *o = upstream * (m - mu_p) * inv_var;
-                    }
-                });
-            Ok(out)
+            Ok(map_indexed(mean.len(), |i| {
+                upstream * (mean[i] - mu_p) * inv_var
+            }))
         })?;
         let d_log_var = with_f32(log_var, |log_var| {
-            let mut out = vec![0f32; log_var.len()];
-            out.par_chunks_mut(CHUNK)
-                .zip(log_var.par_chunks(CHUNK))
-                .for_each(|(out, lv)| {
-                    for (o, &lv) in out.iter_mut().zip(lv) {
-                        *o = upstream * 0.5 * (lv.exp() * inv_var - 1.0);
-                    }
-                });
-            Ok(out)
+            Ok(map_indexed(log_var.len(), |i| {
+                upstream * 0.5 * (log_var[i].exp() * inv_var - 1.0)
+            }))
         })?;
         let d_mean = Tensor::from_vec(d_mean, mean.shape(), mean.device())?;
         let d_log_var = Tensor::from_vec(d_log_var, log_var.shape(), log_var.device())?;
