@@ -537,8 +537,9 @@ impl Vae {
     /// Train on `data` with `config`, calling `progress` after every step and epoch.
     ///
     /// Early stopping (if configured) monitors the validation rows' [`Losses::data`] (the
-    /// training total without validation rows) and can restore the best epoch's weights. A non-finite loss
-    /// is an [`Error::NonFiniteLoss`]; the model is then at the last completed epoch.
+    /// training total without validation rows) and can restore the best epoch's weights. A
+    /// non-finite loss is an [`Error::NonFiniteLoss`]; the model is then at the last
+    /// completed epoch.
     pub fn train(
         &mut self,
         data: &Dataset,
