@@ -628,18 +628,21 @@ pub struct BinArgs {
     /// `--fasta` still gives the contig lengths and the bin sequences.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["latent_out", "clustered_out"])]
     pub latent: Option<PathBuf>,
-    /// Also write the latent as clustered (the means after `--latent-scale`; `.tsv` or
-    /// `.npy`): `--latent FILE` clusters it into the same bins without training.
+    /// Also write the table as clustered (after `--latent-scale`; `.tsv` or `.npy`):
+    /// `--latent FILE` clusters it into the same bins without training.
     #[arg(long, value_name = "FILE")]
     pub clustered_out: Option<PathBuf>,
-    /// What is clustered: each latent dimension divided by its RMS posterior standard
-    /// deviation (`posterior`, the default when training here), or the latent means as they
-    /// are (`none`; always so for a `--latent` table) (docs/recipes/contigs.md, "Binning").
+    /// What is clustered: the first 10 principal components of the decoder's reconstructions
+    /// of the contigs (`denoised`, the default when training here), each latent dimension
+    /// divided by its RMS posterior standard deviation (`posterior`), or the latent means as
+    /// they are (`none`; always so for a `--latent` table) (docs/recipes/contigs.md,
+    /// "Binning").
     #[arg(long, value_enum, value_name = "SCALE")]
     pub latent_scale: Option<LatentScaleArg>,
 }
 
-/// How `vaebio bin` scales the latent means before clustering them.
+/// What `vaebio bin` clusters when it trains: the latent means, scaled or not, or the
+/// denoised principal components.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum LatentScaleArg {
     /// The means as they are.
@@ -647,6 +650,9 @@ pub enum LatentScaleArg {
     /// Each dimension divided by its RMS posterior standard deviation over the contigs
     /// (needs training here, not `--latent`).
     Posterior,
+    /// PCA (10 components) of the decoder's means of the contigs, z-scored as the features:
+    /// PCA's geometry without the noise the model removes (needs training here).
+    Denoised,
 }
 
 /// `vaebio encode`.

@@ -259,8 +259,8 @@ fn clustering_a_written_latent_table_gives_the_same_bins() {
         s(&reclustered),
     ]);
     assert_eq!(read_bins(&trained), read_bins(&reclustered));
-    // The default clusters the posterior-scaled means; `--clustered-out` writes those, and
-    // they too re-cluster into the trained run's bins (and differ from the plain means).
+    // The default clusters the denoised principal components (10 of them); `--clustered-out`
+    // writes those, and they too re-cluster into the trained run's bins.
     let clustered = dir.path().join("clustered.tsv");
     ok(&[
         "bin",
@@ -285,6 +285,30 @@ fn clustering_a_written_latent_table_gives_the_same_bins() {
         s(&reclustered),
     ]);
     assert_eq!(read_bins(&trained), read_bins(&reclustered));
+    let header = |path: &Path| {
+        let text = fs::read_to_string(path).unwrap();
+        text.lines().next().unwrap().to_string()
+    };
+    let ten: Vec<String> = (1..=10).map(|i| format!("z{i}")).collect();
+    assert_eq!(header(&clustered), format!("id\t{}", ten.join("\t")));
+    // `posterior` clusters the latent means scaled per dimension: as many columns as the
+    // latent (16), not the plain means.
+    ok(&[
+        "bin",
+        "--fasta",
+        s(&fasta),
+        "--epochs",
+        "20",
+        "--latent-scale",
+        "posterior",
+        "-q",
+        "-o",
+        s(&trained),
+        "--clustered-out",
+        s(&clustered),
+    ]);
+    assert_eq!(header(&clustered), header(&latent));
+    assert_eq!(header(&latent).split('\t').count(), 1 + 16);
     assert_ne!(
         fs::read_to_string(&latent).unwrap(),
         fs::read_to_string(&clustered).unwrap()
@@ -323,10 +347,10 @@ fn clustering_a_written_latent_table_gives_the_same_bins() {
 
 #[test]
 fn latent_scale_changes_only_what_is_clustered() {
-    // `--latent-scale none` and the default (`posterior`) train alike: `--latent-out` writes
-    // the same posterior means (not the scaled ones), `--pca` writes PCA of the same
-    // features, and every long contig gets a bin. With `--latent` there are no posterior
-    // variances: `--latent-scale posterior` is refused.
+    // `--latent-scale none` and the default (`denoised`) train alike: `--latent-out` writes
+    // the same posterior means (not what is clustered), `--pca` writes PCA of the same
+    // features, and every long contig gets a bin. With `--latent` there is no model:
+    // `--latent-scale posterior` and `denoised` are refused.
     let dir = tempfile::tempdir().unwrap();
     let fasta = testdata("contigs.fa");
     let plain = dir.path().join("plain.tsv");
@@ -363,6 +387,20 @@ fn latent_scale_changes_only_what_is_clustered() {
             s(&dir.path().join("refused.tsv")),
         ],
         "--latent-scale posterior",
+    );
+    fails(
+        &[
+            "bin",
+            "--fasta",
+            s(&fasta),
+            "--latent",
+            s(&plain),
+            "--latent-scale",
+            "denoised",
+            "-o",
+            s(&dir.path().join("refused.tsv")),
+        ],
+        "need a model trained here",
     );
 }
 

@@ -48,6 +48,7 @@ pub mod allele_frequency;
 pub mod checkpoint;
 pub mod config;
 pub mod data;
+mod denoised;
 pub mod device;
 pub mod error;
 pub mod inference;

@@ -1,5 +1,7 @@
-//! `vaebio bin`: train on contigs, embed them, and cluster the latent means into bins on
-//! cosine distance with VAMB's iterative medoid clustering; optionally one FASTA per bin.
+//! `vaebio bin`: train on contigs, then cluster them into bins on cosine distance with
+//! VAMB's iterative medoid clustering; optionally one FASTA per bin. What is clustered is
+//! `--latent-scale`: by default the first principal components of the decoder's
+//! reconstructions (`Vae::denoised_pca`), else the latent means, scaled or not.
 //!
 //! The FASTA is read twice (features, then lengths and bin sequences), so it must be a file.
 //! With `--latent`, an existing latent table (e.g. PCA scores) is clustered instead of
@@ -14,7 +16,7 @@ use anyhow::{Context, Result};
 use vaebio_analysis::{DenseView, MedoidParams, assignments, iterative_medoids};
 use vaebio_fs::StagedDir;
 use vaebio_io::{SequenceReader, SequenceRecord};
-use vaebio_model::{DenseMatrix, Posterior, RowSource};
+use vaebio_model::{Dataset, DenseMatrix, Posterior, RowSource};
 
 use crate::cli::{BinArgs, LatentScaleArg};
 use crate::commands::BadInput;
@@ -28,6 +30,11 @@ use crate::progress::summarize;
 
 /// Bin FASTA files written per pass over the contigs (keeps open files bounded).
 const FILES_PER_PASS: usize = 256;
+
+/// Principal components of the reconstructions clustered by `--latent-scale denoised`: the
+/// number of PCA scores the contig panel's baseline clusters (bench/README.md, "Recipes:
+/// contigs"); not tuned.
+const DENOISED_COMPONENTS: usize = 10;
 
 /// Runs `vaebio bin`.
 pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
@@ -52,9 +59,9 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
     }
     // `means`: the posterior means when trained here (for --latent-out), whatever is clustered.
     let (contigs, latent, means) = match &args.latent {
-        Some(path) if args.latent_scale == Some(LatentScaleArg::Posterior) => {
+        Some(path) if matches!(args.latent_scale, Some(scale) if scale != LatentScaleArg::None) => {
             return Err(BadInput(format!(
-                "{}: --latent-scale posterior needs the posterior variances of a model trained here — drop --latent (or --latent-scale)",
+                "{}: --latent-scale posterior and denoised need a model trained here — drop --latent (or --latent-scale)",
                 path.display()
             ))
             .into());
@@ -65,12 +72,8 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
             (table.ids, latent, None)
         }
         None => {
-            let (contigs, posterior) = train_and_embed(&mut args, &fasta, quiet)?;
-            let latent = match args.latent_scale.unwrap_or(LatentScaleArg::Posterior) {
-                LatentScaleArg::None => posterior.mean.clone(),
-                LatentScaleArg::Posterior => posterior.precision_scaled_mean()?,
-            };
-            (contigs, latent, Some(posterior.mean))
+            let (contigs, posterior, clustered) = train_and_embed(&mut args, &fasta, quiet)?;
+            (contigs, clustered, Some(posterior.mean))
         }
     };
     let n_dims = latent.n_cols();
@@ -116,19 +119,21 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
         write_table(path, contigs.clone(), latent_names(n_dims), latent)?;
     }
     if let (Some(path), Some(means)) = (&args.latent_out, means) {
-        write_table(path, contigs, latent_names(n_dims), means)?;
+        let n_latent = means.n_cols();
+        write_table(path, contigs, latent_names(n_latent), means)?;
     }
     summarize(&lines, quiet);
     Ok(())
 }
 
-/// Featurizes, trains with the contigs recipe and returns the contig names and their
-/// posteriors; writes `--pca` scores of the same features when asked.
+/// Featurizes, trains with the contigs recipe and returns the contig names, their
+/// posteriors and what is to be clustered (`--latent-scale`); writes `--pca` scores of the
+/// same features when asked.
 fn train_and_embed(
     args: &mut BinArgs,
     fasta: &Path,
     quiet: bool,
-) -> Result<(Vec<String>, Posterior)> {
+) -> Result<(Vec<String>, Posterior, DenseMatrix)> {
     // Checked first, so an unavailable device fails before any work.
     let device = vaebio_model::device(&args.model.device)?;
     args.input
@@ -146,10 +151,17 @@ fn train_and_embed(
     }
     let (vae, _history) = fit(&loaded, Conditions::default(), &args.model, &device, quiet)?;
     write_pca(&args.model, &loaded.matrix, vae.config().latent)?;
-    Ok((
-        loaded.matrix.row_names().to_vec(),
-        vae.encode(&loaded.matrix)?,
-    ))
+    let posterior = vae.encode(&loaded.matrix)?;
+    let clustered = match args.latent_scale.unwrap_or(LatentScaleArg::Denoised) {
+        LatentScaleArg::None => posterior.mean.clone(),
+        LatentScaleArg::Posterior => posterior.precision_scaled_mean()?,
+        LatentScaleArg::Denoised => vae.denoised_pca(
+            &Dataset::new(&loaded.matrix),
+            DENOISED_COMPONENTS,
+            args.model.seed,
+        )?,
+    };
+    Ok((loaded.matrix.row_names().to_vec(), posterior, clustered))
 }
 
 /// Bin names as written: `bin_1`, `bin_2`, ... in the order the clusters were found.

@@ -1,0 +1,39 @@
+//! Denoised principal components: PCA of the decoder's means rather than of the data, the
+//! map `vaebio bin` clusters contigs on by default (docs/recipes/contigs.md, "Binning").
+//!
+//! Why: a VAE trained with β ≥ 1 learns a latent close to whitened (every used dimension of
+//! about unit variance, as probabilistic PCA does), and its prior centres the largest group
+//! of rows on the origin; both are bad for clustering on angles. PCA keeps the data's own
+//! geometry (each direction in proportion to its spread) but keeps the noise too. The
+//! decoder's mean of a row's posterior mean is the row with what the model treats as noise
+//! removed, in the units of the data, so the principal components of those means keep PCA's
+//! geometry without the noise.
+
+use crate::data::{Dataset, DenseMatrix, RowSource};
+use crate::error::Result;
+use crate::vae::Vae;
+
+impl Vae {
+    /// Scores of every row of `data` on the first `n_components` principal components of the
+    /// model's reconstructions ([`Vae::reconstruct`] of each row's posterior mean), centred
+    /// and, where the model standardises its features (Gaussian likelihood), in those z-scored
+    /// units, as PCA of z-scored features would see them. Rows × `n_components`; the PCA is
+    /// [`vaebio_analysis::pca_scores`] with `seed` (its result does not depend on it beyond
+    /// rounding).
+    pub fn denoised_pca(
+        &self,
+        data: &Dataset,
+        n_components: usize,
+        seed: u64,
+    ) -> Result<DenseMatrix> {
+        let reconstruction = self.reconstruct(data, None)?;
+        let (n_rows, n_cols) = (reconstruction.n_rows(), reconstruction.n_cols());
+        let mut values = reconstruction.into_values();
+        if let Some(standardization) = self.standardization() {
+            standardization.apply(&mut values);
+        }
+        let reconstruction = DenseMatrix::new(values, n_rows, n_cols)?;
+        let scores = vaebio_analysis::pca_scores(&reconstruction, n_components, seed);
+        Ok(DenseMatrix::new(scores, n_rows, n_components)?)
+    }
+}

@@ -1,0 +1,113 @@
+//! `Vae::denoised_pca`: principal components of the z-scored reconstructions, checked against
+//! the reconstructions themselves (distances, centring, order of the components).
+
+use candle_core::Device;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use vaebio_model::{Dataset, DenseView, Likelihood, RowSource, TrainConfig, Vae, VaeConfig};
+
+const DIMS: usize = 6;
+
+/// Three clusters in `DIMS` features on very different scales (column c scaled by 10^c/2,
+/// so z-scoring matters), plus noise.
+fn three_clusters(n: usize) -> Vec<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let noise = Normal::new(0.0f32, 0.4).unwrap();
+    let mut values = Vec::with_capacity(n * DIMS);
+    for row in 0..n {
+        for col in 0..DIMS {
+            let centre = [(-2.0, 1.0), (2.0, 1.0), (0.0, -2.0)][row % 3];
+            let base = if col % 2 == 0 { centre.0 } else { centre.1 };
+            values.push((base + noise.sample(&mut rng)) * 10f32.powf(col as f32 / 2.0));
+        }
+    }
+    values
+}
+
+fn trained(values: &[f32]) -> Vae {
+    let config = VaeConfig {
+        hidden: vec![16],
+        latent: 3,
+        standardize: true,
+        ..VaeConfig::new(
+            DIMS,
+            Likelihood::Gaussian {
+                learned_variance: false,
+            },
+        )
+    };
+    let mut vae = Vae::new(config, &Device::Cpu).unwrap();
+    let training = TrainConfig {
+        epochs: 15,
+        batch_size: 16,
+        learning_rate: 1e-2,
+        ..TrainConfig::default()
+    };
+    let view = DenseView::new(values, DIMS).unwrap();
+    vae.train(&Dataset::new(&view), &training, |_| {}).unwrap();
+    vae
+}
+
+fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+#[test]
+fn denoised_pca_is_pca_of_the_z_scored_reconstructions() {
+    let values = three_clusters(90);
+    let view = DenseView::new(&values, DIMS).unwrap();
+    let data = Dataset::new(&view);
+    let vae = trained(&values);
+
+    // The reconstructions z-scored by hand with the model's fitted means and SDs, in f64.
+    let reconstruction = vae.reconstruct(&data, None).unwrap();
+    let standardization = vae
+        .standardization()
+        .expect("a Gaussian model standardises");
+    let z: Vec<Vec<f64>> = (0..reconstruction.n_rows())
+        .map(|row| {
+            reconstruction
+                .row(row)
+                .iter()
+                .zip(&standardization.mean)
+                .zip(&standardization.std)
+                .map(|((&v, &m), &s)| (f64::from(v) - f64::from(m)) / f64::from(s))
+                .collect()
+        })
+        .collect();
+
+    // With every component, PCA is a rotation of the centred rows: distances are kept.
+    let full = vae.denoised_pca(&data, DIMS, 3).unwrap();
+    assert_eq!((full.n_rows(), full.n_cols()), (90, DIMS));
+    let score = |row: usize| -> Vec<f64> { full.row(row).iter().map(|&v| f64::from(v)).collect() };
+    let mut largest = 0f64;
+    for (a, b) in [(0, 1), (0, 2), (5, 40), (17, 88), (33, 34)] {
+        let expected = squared_distance(&z[a], &z[b]);
+        let got = squared_distance(&score(a), &score(b));
+        largest = largest.max(expected);
+        assert!(
+            (got - expected).abs() <= 1e-3 * expected.max(1.0),
+            "rows {a}, {b}: {got} against {expected}"
+        );
+    }
+    // The clusters are apart in the reconstructions: the check above is not of near-zeros.
+    assert!(largest > 1.0, "largest squared distance {largest}");
+
+    // Two components: centred, uncorrelated, the first the wider.
+    let two = vae.denoised_pca(&data, 2, 3).unwrap();
+    let column = |c: usize| -> Vec<f64> { (0..90).map(|r| f64::from(two.row(r)[c])).collect() };
+    let (first, second) = (column(0), column(1));
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    assert!(mean(&first).abs() < 1e-4 && mean(&second).abs() < 1e-4);
+    assert!(dot(&first, &second).abs() < 1e-3 * dot(&first, &first));
+    assert!(dot(&first, &first) >= dot(&second, &second));
+    // And they are the leading two of the full set (up to sign).
+    for c in 0..2 {
+        let full_column: Vec<f64> = (0..90).map(|r| f64::from(full.row(r)[c])).collect();
+        let agreement = dot(&column(c), &full_column).abs()
+            / (dot(&column(c), &column(c)).sqrt() * dot(&full_column, &full_column).sqrt());
+        assert!(agreement > 0.999, "component {c}: cosine {agreement}");
+    }
+}
