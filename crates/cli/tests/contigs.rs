@@ -234,20 +234,14 @@ fn clustering_a_written_latent_table_gives_the_same_bins() {
     let trained = dir.path().join("trained.tsv");
     let latent = dir.path().join("latent.tsv");
     let reclustered = dir.path().join("reclustered.tsv");
-    ok(&[
-        "bin",
-        "--fasta",
-        s(&fasta),
-        "--epochs",
-        "20",
-        "--latent-scale",
-        "none",
-        "-q",
-        "-o",
-        s(&trained),
-        "--latent-out",
-        s(&latent),
-    ]);
+    // `vaebio bin` trained for 20 epochs, bins to `trained`, with `extra` flags.
+    let train_bins = |extra: &[&str]| {
+        let mut args = vec!["bin", "--fasta", s(&fasta), "--epochs", "20", "-q"];
+        args.extend_from_slice(&["-o", s(&trained)]);
+        args.extend_from_slice(extra);
+        ok(&args);
+    };
+    train_bins(&["--latent-scale", "none", "--latent-out", s(&latent)]);
     ok(&[
         "bin",
         "--fasta",
@@ -262,18 +256,7 @@ fn clustering_a_written_latent_table_gives_the_same_bins() {
     // The default clusters the denoised principal components (10 of them); `--clustered-out`
     // writes those, and they too re-cluster into the trained run's bins.
     let clustered = dir.path().join("clustered.tsv");
-    ok(&[
-        "bin",
-        "--fasta",
-        s(&fasta),
-        "--epochs",
-        "20",
-        "-q",
-        "-o",
-        s(&trained),
-        "--clustered-out",
-        s(&clustered),
-    ]);
+    train_bins(&["--clustered-out", s(&clustered)]);
     ok(&[
         "bin",
         "--fasta",
@@ -293,17 +276,9 @@ fn clustering_a_written_latent_table_gives_the_same_bins() {
     assert_eq!(header(&clustered), format!("id\t{}", ten.join("\t")));
     // `posterior` clusters the latent means scaled per dimension: as many columns as the
     // latent (16), not the plain means.
-    ok(&[
-        "bin",
-        "--fasta",
-        s(&fasta),
-        "--epochs",
-        "20",
+    train_bins(&[
         "--latent-scale",
         "posterior",
-        "-q",
-        "-o",
-        s(&trained),
         "--clustered-out",
         s(&clustered),
     ]);
@@ -374,34 +349,24 @@ fn latent_scale_changes_only_what_is_clustered() {
     let pca_text = fs::read_to_string(&pca).unwrap();
     assert_eq!(pca_text.lines().count(), 1 + 27);
     assert!(pca_text.starts_with("id\tPC1\t"));
-    fails(
-        &[
-            "bin",
-            "--fasta",
-            s(&fasta),
-            "--latent",
-            s(&plain),
-            "--latent-scale",
-            "posterior",
-            "-o",
-            s(&dir.path().join("refused.tsv")),
-        ],
-        "--latent-scale posterior",
-    );
-    fails(
-        &[
-            "bin",
-            "--fasta",
-            s(&fasta),
-            "--latent",
-            s(&plain),
-            "--latent-scale",
-            "denoised",
-            "-o",
-            s(&dir.path().join("refused.tsv")),
-        ],
-        "need a model trained here",
-    );
+    let refused = dir.path().join("refused.tsv");
+    for scale in ["posterior", "denoised"] {
+        fails(
+            &[
+                "bin",
+                "--fasta",
+                s(&fasta),
+                "--latent",
+                s(&plain),
+                "--latent-scale",
+                scale,
+                "-o",
+                s(&refused),
+            ],
+            "need a model trained here",
+        );
+        assert!(!refused.exists());
+    }
 }
 
 #[test]
