@@ -322,6 +322,12 @@ fn contigs(vae: &mut VaeConfig, train: &mut TrainConfig) {
     train.beta = 2.0;
 }
 
+/// Principal components of the reconstructions that `vaebio bin` clusters by default
+/// ([`crate::Vae::denoised_pca`]): as many as the PCA scores the contig panel's baseline bins
+/// are made from (PCA-10, bench/README.md "Recipes: contigs"); not tuned. Chosen over the
+/// posterior-scaled latent on the panel's tuning half (docs/recipes/contigs.md, "Binning").
+pub const BIN_DENOISED_COMPONENTS: usize = 10;
+
 /// Share of the reconstruction loss given to composition (TNF) when `--abundance` adds depth
 /// features; the abundance columns share the rest. This is vaebio's own balance, found by
 /// measurement, not VAMB's α = 0.15: VAMB's α is defined on its own loss scale (a softmax

@@ -16,6 +16,7 @@ use anyhow::{Context, Result};
 use vaebio_analysis::{DenseView, MedoidParams, assignments, iterative_medoids};
 use vaebio_fs::StagedDir;
 use vaebio_io::{SequenceReader, SequenceRecord};
+use vaebio_model::recipes::BIN_DENOISED_COMPONENTS;
 use vaebio_model::{Dataset, DenseMatrix, Posterior, RowSource};
 
 use crate::cli::{BinArgs, LatentScaleArg};
@@ -30,11 +31,6 @@ use crate::progress::summarize;
 
 /// Bin FASTA files written per pass over the contigs (keeps open files bounded).
 const FILES_PER_PASS: usize = 256;
-
-/// Principal components of the reconstructions clustered by `--latent-scale denoised`: the
-/// number of PCA scores the contig panel's baseline clusters (bench/README.md, "Recipes:
-/// contigs"); not tuned.
-const DENOISED_COMPONENTS: usize = 10;
 
 /// Runs `vaebio bin`.
 pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
@@ -157,7 +153,7 @@ fn train_and_embed(
         LatentScaleArg::Posterior => posterior.precision_scaled_mean()?,
         LatentScaleArg::Denoised => vae.denoised_pca(
             &Dataset::new(&loaded.matrix),
-            DENOISED_COMPONENTS,
+            BIN_DENOISED_COMPONENTS,
             args.model.seed,
         )?,
     };
