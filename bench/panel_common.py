@@ -1,7 +1,8 @@
-"""Helpers shared by the benchmark panels (bench/popgen/panel.py, bench/contigs/panel.py):
-reading a panel file, scoring a table with `vaebio evaluate`, keeping each set x seed result
-on disk for `--reuse`, and the paired comparison of an
-embedding with its baseline (mean difference with a bootstrap interval). numpy only."""
+"""Helpers shared by the benchmark panels (bench/popgen/panel.py, bench/contigs/panel.py, the
+two denoised.py): reading a panel file, reading and writing vaebio tables, scoring a table
+with `vaebio evaluate`, keeping each set x seed result on disk for `--reuse`, and the paired
+comparison of an embedding with its baseline (mean difference with a bootstrap interval).
+numpy only."""
 
 import json
 import os
@@ -69,3 +70,19 @@ def paired_line(title, results, key, baseline_key, baseline="PCA", unit="sets"):
             f"paired mean difference {np.mean(differences):+.3f} "
             f"(bootstrap 95% interval {low:+.3f} to {high:+.3f}, "
             f"{len(differences)} {unit[:-1]} x seed cells)")
+
+
+def read_table(path):
+    """(ids, header, float matrix) of a vaebio table."""
+    with open(path) as handle:
+        header = handle.readline().rstrip("\n").split("\t")[1:]
+        rows = [line.rstrip("\n").split("\t") for line in handle if line.strip()]
+    return [r[0] for r in rows], header, np.array([[float(v) for v in r[1:]] for r in rows])
+
+
+def write_table(path, ids, scores):
+    """Write SCORES (rows x k) as a vaebio latent table (`id`, `z1..zk`) to PATH."""
+    with open(path, "w") as out:
+        out.write("id\t" + "\t".join(f"z{i + 1}" for i in range(scores.shape[1])) + "\n")
+        for name, row in zip(ids, scores):
+            out.write(name + "\t" + "\t".join(f"{v:.6g}" for v in row) + "\n")

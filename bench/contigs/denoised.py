@@ -31,26 +31,11 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from panel_common import bootstrap_interval, evaluate, read_panel  # noqa: E402
+from panel_common import bootstrap_interval, evaluate, read_panel, read_table, write_table  # noqa: E402,E501
 from bins import bin_scores  # noqa: E402
 from panel import PANEL, PRECISION, RECALL, first_columns, simulate  # noqa: E402
 
 COMPONENTS, BIN_COMPONENTS = 16, 10
-
-
-def read_table(path):
-    """(ids, header, float matrix) of a vaebio table."""
-    with open(path) as handle:
-        header = handle.readline().rstrip("\n").split("\t")[1:]
-        rows = [line.rstrip("\n").split("\t") for line in handle if line.strip()]
-    return [r[0] for r in rows], header, np.array([[float(v) for v in r[1:]] for r in rows])
-
-
-def write_table(path, ids, scores):
-    with open(path, "w") as out:
-        out.write("id\t" + "\t".join(f"z{i + 1}" for i in range(scores.shape[1])) + "\n")
-        for name, row in zip(ids, scores):
-            out.write(name + "\t" + "\t".join(f"{v:.6g}" for v in row) + "\n")
 
 
 def denoised_pca(features, reconstruction, out):
