@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use vaebio_analysis::{DenseView, MedoidParams, assignments, iterative_medoids};
@@ -53,8 +54,9 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
     if let Some(dir) = &args.fasta_out {
         check_new_dir(dir)?;
     }
-    // `means`: the posterior means when trained here (for --latent-out), whatever is clustered.
-    let (contigs, latent, means) = match &args.latent {
+    // `means`: the posterior means when trained here (for --latent-out), whatever is clustered;
+    // `prepared`: the seconds spent encoding and preparing what is clustered after training.
+    let (contigs, latent, means, prepared) = match &args.latent {
         Some(path) if matches!(args.latent_scale, Some(scale) if scale != LatentScaleArg::None) => {
             return Err(BadInput(format!(
                 "{}: --latent-scale posterior and denoised need a model trained here — drop --latent (or --latent-scale)",
@@ -65,11 +67,12 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
         Some(path) => {
             let table = LatentTable::read(path)?;
             let latent = DenseMatrix::new(table.values, table.ids.len(), table.n_dims)?;
-            (table.ids, latent, None)
+            (table.ids, latent, None, None)
         }
         None => {
-            let (contigs, posterior, clustered) = train_and_embed(&mut args, &fasta, quiet)?;
-            (contigs, clustered, Some(posterior.mean))
+            let (contigs, posterior, clustered, seconds) =
+                train_and_embed(&mut args, &fasta, quiet)?;
+            (contigs, clustered, Some(posterior.mean), Some(seconds))
         }
     };
     let n_dims = latent.n_cols();
@@ -79,7 +82,9 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
         seed: args.model.seed,
         ..MedoidParams::default()
     };
+    let start = Instant::now();
     let clusters = iterative_medoids(DenseView::new(latent.values(), n_dims)?, &lengths, &params)?;
+    let clustering = start.elapsed().as_secs_f64();
     let bin_of = assignments(&clusters, contigs.len());
     write_bins(&args.output, &contigs, &bin_of)?;
 
@@ -97,6 +102,11 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
             .count(),
         args.min_bin_size
     )];
+    let timing = match prepared {
+        Some(seconds) => format!("encoding and {} {seconds:.1} s, ", clustered_name(&args)),
+        None => String::new(),
+    };
+    lines.push(format!("{timing}clustering {clustering:.1} s"));
     if let Some(dir) = &args.fasta_out {
         let written = write_bin_fastas(
             &fasta,
@@ -129,7 +139,7 @@ fn train_and_embed(
     args: &mut BinArgs,
     fasta: &Path,
     quiet: bool,
-) -> Result<(Vec<String>, Posterior, DenseMatrix)> {
+) -> Result<(Vec<String>, Posterior, DenseMatrix, f64)> {
     // Checked first, so an unavailable device fails before any work.
     let device = vaebio_model::device(&args.model.device)?;
     args.input
@@ -147,6 +157,7 @@ fn train_and_embed(
     }
     let (vae, _history) = fit(&loaded, Conditions::default(), &args.model, &device, quiet)?;
     write_pca(&args.model, &loaded.matrix, vae.config().latent)?;
+    let start = Instant::now();
     let posterior = vae.encode(&loaded.matrix)?;
     let clustered = match args.latent_scale.unwrap_or(LatentScaleArg::Denoised) {
         LatentScaleArg::None => posterior.mean.clone(),
@@ -157,7 +168,22 @@ fn train_and_embed(
             args.model.seed,
         )?,
     };
-    Ok((loaded.matrix.row_names().to_vec(), posterior, clustered))
+    let seconds = start.elapsed().as_secs_f64();
+    Ok((
+        loaded.matrix.row_names().to_vec(),
+        posterior,
+        clustered,
+        seconds,
+    ))
+}
+
+/// What `--latent-scale` clusters, in words for the summary.
+fn clustered_name(args: &BinArgs) -> &'static str {
+    match args.latent_scale.unwrap_or(LatentScaleArg::Denoised) {
+        LatentScaleArg::None => "the latent means",
+        LatentScaleArg::Posterior => "posterior scaling",
+        LatentScaleArg::Denoised => "denoised PCA",
+    }
 }
 
 /// Bin names as written: `bin_1`, `bin_2`, ... in the order the clusters were found.
