@@ -21,6 +21,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod eigen;
 pub mod error;
 pub mod kmeans;
 pub mod matrix;
@@ -37,4 +38,4 @@ pub use metrics::{
     adjusted_rand_index, batch_mixing_entropy, knn_accuracy, nearest_neighbours,
     normalized_mutual_information, silhouette,
 };
-pub use pca::{pca_scores, pca_scores_approximate};
+pub use pca::{pca_scores, pca_scores_approximate, pca_scores_few_columns};

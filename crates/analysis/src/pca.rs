@@ -18,6 +18,112 @@ pub fn pca_scores(rows: &dyn RowSource, n_components: usize, seed: u64) -> Vec<f
     subspace_scores(rows, n_components, seed, MAX_ITERATIONS)
 }
 
+/// Exact principal-component scores of every row of `rows`, as [`pca_scores`] writes them
+/// (centred, not scaled; the largest-magnitude loading of each component positive), through
+/// the `d × d` covariance: one pass for the column means, one for the centred cross-products
+/// (f64, row blocks on rayon's pool summed in block order: the same on any thread count), its
+/// eigenvectors ([`crate::eigen::symmetric_eigen`]), and one pass to project. Nothing but d²
+/// values and the output is held, and no iteration has to converge: for many rows of few
+/// columns (a few hundred at most; the eigen-decomposition costs d³ per sweep).
+pub fn pca_scores_few_columns(rows: &dyn RowSource, n_components: usize) -> Vec<f32> {
+    let (n, d) = (rows.n_rows(), rows.n_cols());
+    let k = n_components.min(d).min(n);
+    let mut out = vec![0.0f32; n * n_components];
+    if k == 0 {
+        return out;
+    }
+    let blocks: Vec<(usize, usize)> = (0..n)
+        .step_by(COVARIANCE_BLOCK)
+        .map(|first| (first, n.min(first + COVARIANCE_BLOCK)))
+        .collect();
+    let read = |(first, end): (usize, usize)| {
+        let chunk: Vec<usize> = (first..end).collect();
+        let mut values = vec![0.0f32; chunk.len() * d];
+        rows.fill_rows(&chunk, &mut values);
+        values
+    };
+    let sums: Vec<Vec<f64>> = blocks
+        .par_iter()
+        .map(|&block| {
+            let mut sum = vec![0.0; d];
+            for row in read(block).chunks_exact(d) {
+                sum.iter_mut()
+                    .zip(row)
+                    .for_each(|(s, &v)| *s += f64::from(v));
+            }
+            sum
+        })
+        .collect();
+    let mean: Vec<f64> = (0..d)
+        .map(|j| sums.iter().map(|sum| sum[j]).sum::<f64>() / n as f64)
+        .collect();
+    let products: Vec<Vec<f64>> = blocks
+        .par_iter()
+        .map(|&block| {
+            let mut product = vec![0.0; d * d];
+            let mut centred = vec![0.0; d];
+            for row in read(block).chunks_exact(d) {
+                centred
+                    .iter_mut()
+                    .zip(row.iter().zip(&mean))
+                    .for_each(|(c, (&v, m))| {
+                        *c = f64::from(v) - m;
+                    });
+                for (i, &ci) in centred.iter().enumerate() {
+                    for (p, &cj) in product[i * d..i * d + i + 1].iter_mut().zip(&centred) {
+                        *p += ci * cj;
+                    }
+                }
+            }
+            product
+        })
+        .collect();
+    let mut covariance = vec![0.0; d * d];
+    for product in &products {
+        covariance
+            .iter_mut()
+            .zip(product)
+            .for_each(|(c, p)| *c += p);
+    }
+    for i in 0..d {
+        for j in 0..i {
+            covariance[j * d + i] = covariance[i * d + j];
+        }
+    }
+    let (values, vectors) = crate::eigen::symmetric_eigen(&covariance, d);
+    let mut order: Vec<usize> = (0..d).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+    let loadings: Vec<Vec<f64>> = order[..k]
+        .iter()
+        .map(|&c| {
+            let sign = sign_of_largest(&vectors, d, d, c);
+            (0..d).map(|j| sign * vectors[j * d + c]).collect()
+        })
+        .collect();
+    out.par_chunks_mut(COVARIANCE_BLOCK * n_components)
+        .zip(&blocks)
+        .for_each(|(out_block, &block)| {
+            for (row, scores) in read(block)
+                .chunks_exact(d)
+                .zip(out_block.chunks_exact_mut(n_components))
+            {
+                for (score, loading) in scores.iter_mut().zip(&loadings) {
+                    let value: f64 = row
+                        .iter()
+                        .zip(&mean)
+                        .zip(loading)
+                        .map(|((&v, m), l)| (f64::from(v) - m) * l)
+                        .sum();
+                    *score = value as f32;
+                }
+            }
+        });
+    out
+}
+
+/// Rows per block of [`pca_scores_few_columns`]' passes.
+const COVARIANCE_BLOCK: usize = 4096;
+
 /// Rows read at a time into the PCA's working copy.
 const READ_BLOCK: usize = 256;
 
@@ -258,6 +364,58 @@ mod tests {
         for (a, e) in approximate.iter().zip(&exact) {
             assert!((a - e).abs() < 1e-3 * scale, "{a} {e}");
         }
+    }
+
+    /// The covariance route gives the subspace iteration's scores (rows of distinct spread
+    /// per component, so each component is defined up to its sign, which both fix alike), and
+    /// the same bits on one thread and on three (more rows than one block).
+    #[test]
+    fn covariance_scores_match_the_subspace_iteration() {
+        let view = DenseView::new(
+            &[
+                2.0, 0.5, 1.0, 3.0, //
+                1.0, 1.5, 0.0, 2.0, //
+                4.0, 0.0, 2.5, 5.0, //
+                0.0, 2.0, 0.5, 1.0, //
+                3.0, 1.0, 1.5, 4.5, //
+                1.5, 2.5, 0.0, 1.0, //
+            ],
+            4,
+        )
+        .unwrap();
+        for (got, want) in pca_scores_few_columns(&view, 2).iter().zip(NUMPY_SCORES) {
+            assert!((f64::from(*got) - want).abs() < 1e-5, "{got} vs {want}");
+        }
+        let (n, d) = (9_000, 7);
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let values: Vec<f32> = (0..n * d)
+            .map(|i| {
+                let x: f32 = StandardNormal.sample(&mut rng);
+                x * (1 + i % d) as f32 + 3.0
+            })
+            .collect();
+        let view = DenseView::new(&values, d).unwrap();
+        let iterated = pca_scores(&view, 3, 0);
+        let on = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| pca_scores_few_columns(&view, 3))
+        };
+        let one = on(1);
+        for (a, b) in one.iter().zip(&iterated) {
+            assert!((a - b).abs() < 1e-3, "{a} vs {b}");
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+        assert_eq!(bits(&one), bits(&on(3)));
+        // More components than columns: the rest are 0.
+        let wide = pca_scores_few_columns(&view, 9);
+        assert_eq!(wide.len(), n * 9);
+        assert!(
+            wide.chunks_exact(9)
+                .all(|row| row[7] == 0.0 && row[8] == 0.0)
+        );
     }
 
     /// The products run on rayon's pool, each value summed in the serial order: the scores

@@ -13,24 +13,15 @@ use crate::data::{Dataset, DenseMatrix, RowSource};
 use crate::error::Result;
 use crate::vae::Vae;
 
-/// Subspace iterations of the PCA. The reconstructions have few directions of real variance
-/// (a decoder of a 10- to 16-dimensional latent) and the rest near 0, so the leading
-/// components settle within a few iterations, while the near-null ones never do and kept the
-/// converging PCA at its 200 iterations (6.4 s for 26,000 contigs, more than 3 epochs).
-const SUBSPACE_ITERATIONS: usize = 30;
-
 impl Vae {
     /// Scores of every row of `data` on the first `n_components` principal components of the
     /// model's reconstructions ([`Vae::reconstruct`] of each row's posterior mean), centred
     /// and, where the model standardises its features (Gaussian likelihood), in those z-scored
     /// units, as PCA of z-scored features would see them. Rows × `n_components`; the PCA is
-    /// [`vaebio_analysis::pca_scores_approximate`] (30 subspace iterations) from `seed`.
-    pub fn denoised_pca(
-        &self,
-        data: &Dataset,
-        n_components: usize,
-        seed: u64,
-    ) -> Result<DenseMatrix> {
+    /// [`vaebio_analysis::pca_scores_few_columns`] (exact, through the features' covariance;
+    /// the reconstructions have a few directions of variance and the rest near 0, on which an
+    /// iterative PCA never converges). Memory: the reconstructions (rows × features, f32).
+    pub fn denoised_pca(&self, data: &Dataset, n_components: usize) -> Result<DenseMatrix> {
         let reconstruction = self.reconstruct(data, None)?;
         let (n_rows, n_cols) = (reconstruction.n_rows(), reconstruction.n_cols());
         let mut values = reconstruction.into_values();
@@ -38,12 +29,7 @@ impl Vae {
             standardization.apply(&mut values);
         }
         let reconstruction = DenseMatrix::new(values, n_rows, n_cols)?;
-        let scores = vaebio_analysis::pca_scores_approximate(
-            &reconstruction,
-            n_components,
-            seed,
-            SUBSPACE_ITERATIONS,
-        );
+        let scores = vaebio_analysis::pca_scores_few_columns(&reconstruction, n_components);
         Ok(DenseMatrix::new(scores, n_rows, n_components)?)
     }
 }

@@ -78,7 +78,7 @@ fn denoised_pca_is_pca_of_the_z_scored_reconstructions() {
         .collect();
 
     // With every component, PCA is a rotation of the centred rows: distances are kept.
-    let full = vae.denoised_pca(&data, DIMS, 3).unwrap();
+    let full = vae.denoised_pca(&data, DIMS).unwrap();
     assert_eq!((full.n_rows(), full.n_cols()), (90, DIMS));
     let score = |row: usize| -> Vec<f64> { full.row(row).iter().map(|&v| f64::from(v)).collect() };
     let mut largest = 0f64;
@@ -95,7 +95,7 @@ fn denoised_pca_is_pca_of_the_z_scored_reconstructions() {
     assert!(largest > 1.0, "largest squared distance {largest}");
 
     // Two components: centred, uncorrelated, the first the wider.
-    let two = vae.denoised_pca(&data, 2, 3).unwrap();
+    let two = vae.denoised_pca(&data, 2).unwrap();
     let column = |c: usize| -> Vec<f64> { (0..90).map(|r| f64::from(two.row(r)[c])).collect() };
     let (first, second) = (column(0), column(1));
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;

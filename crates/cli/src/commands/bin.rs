@@ -162,11 +162,9 @@ fn train_and_embed(
     let clustered = match args.latent_scale.unwrap_or(LatentScaleArg::Denoised) {
         LatentScaleArg::None => posterior.mean.clone(),
         LatentScaleArg::Posterior => posterior.precision_scaled_mean()?,
-        LatentScaleArg::Denoised => vae.denoised_pca(
-            &Dataset::new(&loaded.matrix),
-            BIN_DENOISED_COMPONENTS,
-            args.model.seed,
-        )?,
+        LatentScaleArg::Denoised => {
+            vae.denoised_pca(&Dataset::new(&loaded.matrix), BIN_DENOISED_COMPONENTS)?
+        }
     };
     let seconds = start.elapsed().as_secs_f64();
     Ok((
