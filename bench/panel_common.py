@@ -7,6 +7,7 @@ numpy only."""
 import json
 import os
 import subprocess
+import sys
 
 import numpy as np
 
@@ -86,3 +87,22 @@ def write_table(path, ids, scores):
         out.write("id\t" + "\t".join(f"z{i + 1}" for i in range(scores.shape[1])) + "\n")
         for name, row in zip(ids, scores):
             out.write(name + "\t" + "\t".join(f"{v:.6g}" for v in row) + "\n")
+
+
+def kept_seed_cells(name, stem, seeds, run):
+    """One cell per seed: read from STEM_sS.json when kept there, else `run(STEM_sS, seed)`
+    and kept; each printed to stderr under NAME (the denoised.py comparisons)."""
+    cells = []
+    for seed in seeds:
+        cell = cached_cell(f"{stem}_s{seed}.json", True, lambda: run(f"{stem}_s{seed}", seed))
+        print(name, seed, json.dumps({k: round(v, 3) for k, v in cell.items()}),
+              file=sys.stderr, flush=True)
+        cells.append(cell)
+    return cells
+
+
+def paired_cells(cells, key, a, b):
+    """Mean of A_KEY - B_KEY over CELLS with its bootstrap 95% interval, as text."""
+    diffs = [c[f"{a}_{key}"] - c[f"{b}_{key}"] for c in cells]
+    low, high = bootstrap_interval(diffs)
+    return f"{np.mean(diffs):+.3f} ({low:+.3f} to {high:+.3f})"

@@ -22,7 +22,6 @@ denoised - latent) with bootstrap 95% intervals over set x seed cells.
 """
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -31,7 +30,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from panel_common import bootstrap_interval, evaluate, read_panel, read_table, write_table  # noqa: E402,E501
+from panel_common import (  # noqa: E402
+    evaluate, kept_seed_cells, paired_cells, read_panel, read_table, write_table)
 from bins import bin_scores  # noqa: E402
 from panel import PANEL, PRECISION, RECALL, first_columns, simulate  # noqa: E402
 
@@ -84,12 +84,6 @@ def run_cell(vaebio, prefix, stem, seed):
     return cell
 
 
-def paired(cells, key, a, b):
-    diffs = [c[f"{a}_{key}"] - c[f"{b}_{key}"] for c in cells]
-    low, high = bootstrap_interval(diffs)
-    return f"{np.mean(diffs):+.3f} ({low:+.3f} to {high:+.3f})"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vaebio", default="target/release/vaebio")
@@ -106,19 +100,8 @@ def main():
             continue
         prefix = os.path.join(args.out, "sets", row["name"])
         simulate(row["flags"].split(), prefix, args.genome_dir)
-        mine = []
-        for seed in args.seeds.split(","):
-            kept = f"{prefix}_denoised_s{seed}.json"
-            if os.path.exists(kept):
-                with open(kept) as saved:
-                    cell = json.load(saved)
-            else:
-                cell = run_cell(args.vaebio, prefix, f"{prefix}_denoised_s{seed}", seed)
-                with open(kept, "w") as saved:
-                    json.dump(cell, saved)
-            print(row["name"], seed, json.dumps({k: round(v, 3) for k, v in cell.items()}),
-                  file=sys.stderr, flush=True)
-            mine.append(cell)
+        mine = kept_seed_cells(row["name"], f"{prefix}_denoised", args.seeds.split(","),
+                               lambda stem, seed: run_cell(args.vaebio, prefix, stem, seed))
         cells += mine
         rows.append((row["name"], {k: np.mean([c[k] for c in mine]) for k in mine[0]}))
     keys = ("knn", "ari", "bin_ari", "recovered")
@@ -130,11 +113,11 @@ def main():
             + f"{m['pca_' + k]:.3f} / {m['denoised_' + k]:.3f}" for k in keys) + " |")
     for key in keys:
         above = sum(m[f"denoised_{key}"] >= m[f"pca_{key}"] for _, m in rows)
-        line = f"- {key}: denoised - PCA {paired(cells, key, 'denoised', 'pca')}, " \
+        line = f"- {key}: denoised - PCA {paired_cells(cells, key, 'denoised', 'pca')}, " \
                f"at or above PCA on {above} of {len(rows)}"
         if f"latent_{key}" in cells[0]:
             above = sum(m[f"latent_{key}"] >= m[f"pca_{key}"] for _, m in rows)
-            line += f"; denoised - latent {paired(cells, key, 'denoised', 'latent')}; " \
+            line += f"; denoised - latent {paired_cells(cells, key, 'denoised', 'latent')}; " \
                     f"latent at or above PCA on {above}"
         print(line)
 

@@ -14,7 +14,6 @@ intervals over scenario x seed cells.
 """
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -25,7 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 from panel_common import (  # noqa: E402
-    bootstrap_interval, evaluate, read_panel, read_table, write_table)
+    evaluate, kept_seed_cells, paired_cells, read_panel, read_table,
+    write_table)
 from run import simulate  # noqa: E402
 from panel import PANEL, shape  # noqa: E402
 
@@ -50,12 +50,6 @@ def run_cell(vaebio, prefix, stem, seed):
     return cell
 
 
-def paired(cells, key, a, b):
-    diffs = [c[f"{a}_{key}"] - c[f"{b}_{key}"] for c in cells]
-    low, high = bootstrap_interval(diffs)
-    return f"{np.mean(diffs):+.3f} ({low:+.3f} to {high:+.3f})"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vaebio", default="target/release/vaebio")
@@ -76,19 +70,8 @@ def main():
         samples, sites = shape(prefix)
         if args.max_cells is not None and samples * sites > args.max_cells:
             continue
-        mine = []
-        for seed in args.seeds.split(","):
-            kept = f"{prefix}_denoised_s{seed}.json"
-            if os.path.exists(kept):
-                with open(kept) as saved:
-                    cell = json.load(saved)
-            else:
-                cell = run_cell(args.vaebio, prefix, f"{prefix}_denoised_s{seed}", seed)
-                with open(kept, "w") as saved:
-                    json.dump(cell, saved)
-            print(row["name"], seed, json.dumps({k: round(v, 3) for k, v in cell.items()}),
-                  file=sys.stderr, flush=True)
-            mine.append(cell)
+        mine = kept_seed_cells(row["name"], f"{prefix}_denoised", args.seeds.split(","),
+                               lambda stem, seed: run_cell(args.vaebio, prefix, stem, seed))
         cells += mine
         rows.append((row["name"], {k: np.mean([c[k] for c in mine]) for k in mine[0]}))
     print("| scenario | kNN: latent / PCA / denoised | ARI: latent / PCA / denoised |")
@@ -100,9 +83,9 @@ def main():
     for key in ("knn", "ari"):
         above = sum(m[f"denoised_{key}"] >= m[f"pca_{key}"] for _, m in rows)
         latent_above = sum(m[f"latent_{key}"] >= m[f"pca_{key}"] for _, m in rows)
-        print(f"- {key}: denoised - PCA {paired(cells, key, 'denoised', 'pca')}, at or above "
+        print(f"- {key}: denoised - PCA {paired_cells(cells, key, 'denoised', 'pca')}, at or above "
               f"PCA on {above} of {len(rows)}; denoised - latent "
-              f"{paired(cells, key, 'denoised', 'latent')}; latent at or above PCA on "
+              f"{paired_cells(cells, key, 'denoised', 'latent')}; latent at or above PCA on "
               f"{latent_above}")
 
 

@@ -287,15 +287,7 @@ mod tests {
     fn scores_match_numpy_svd() {
         // 6 × 4 matrix; expected scores from numpy 2 (U·S of the centred matrix via
         // np.linalg.svd, each component's sign set so its largest-|loading| is positive).
-        let x: [f32; 24] = [
-            2.0, 0.5, 1.0, 3.0, //
-            1.0, 1.5, 0.0, 2.0, //
-            4.0, 0.0, 2.5, 5.0, //
-            0.0, 2.0, 0.5, 1.0, //
-            3.0, 1.0, 1.5, 4.5, //
-            1.5, 2.5, 0.0, 1.0, //
-        ];
-        let view = DenseView::new(&x, 4).unwrap();
+        let view = DenseView::new(&SMALL, 4).unwrap();
         let scores = pca_scores(&view, 2, 3);
         for (got, want) in scores.iter().zip(NUMPY_SCORES) {
             assert!((f64::from(*got) - want).abs() < 1e-4, "{got} vs {want}");
@@ -311,6 +303,16 @@ mod tests {
         assert_eq!(scores[1], 0.0);
         assert!((scores[0] + 1.75).abs() < 1e-6);
     }
+
+    /// A 6 × 4 matrix, row-major, whose PCA scores numpy gave ([`NUMPY_SCORES`]).
+    const SMALL: [f32; 24] = [
+        2.0, 0.5, 1.0, 3.0, //
+        1.0, 1.5, 0.0, 2.0, //
+        4.0, 0.0, 2.5, 5.0, //
+        0.0, 2.0, 0.5, 1.0, //
+        3.0, 1.0, 1.5, 4.5, //
+        1.5, 2.5, 0.0, 1.0, //
+    ];
 
     const NUMPY_SCORES: [f64; 12] = [
         0.4950449187777471,
@@ -371,18 +373,7 @@ mod tests {
     /// the same bits on one thread and on three (more rows than one block).
     #[test]
     fn covariance_scores_match_the_subspace_iteration() {
-        let view = DenseView::new(
-            &[
-                2.0, 0.5, 1.0, 3.0, //
-                1.0, 1.5, 0.0, 2.0, //
-                4.0, 0.0, 2.5, 5.0, //
-                0.0, 2.0, 0.5, 1.0, //
-                3.0, 1.0, 1.5, 4.5, //
-                1.5, 2.5, 0.0, 1.0, //
-            ],
-            4,
-        )
-        .unwrap();
+        let view = DenseView::new(&SMALL, 4).unwrap();
         for (got, want) in pca_scores_few_columns(&view, 2).iter().zip(NUMPY_SCORES) {
             assert!((f64::from(*got) - want).abs() < 1e-5, "{got} vs {want}");
         }
