@@ -24,7 +24,8 @@ pub fn pca_scores(rows: &dyn RowSource, n_components: usize, seed: u64) -> Vec<f
 /// (f64, row blocks on rayon's pool summed in block order: the same on any thread count), its
 /// eigenvectors ([`crate::eigen::symmetric_eigen`]), and one pass to project. Nothing but d²
 /// values and the output is held, and no iteration has to converge: for many rows of few
-/// columns (a few hundred at most; the eigen-decomposition costs d³ per sweep).
+/// columns (a few hundred at most: the covariance holds d² values and its eigen-decomposition
+/// costs d³ per sweep).
 pub fn pca_scores_few_columns(rows: &dyn RowSource, n_components: usize) -> Vec<f32> {
     let (n, d) = (rows.n_rows(), rows.n_cols());
     let k = n_components.min(d).min(n);

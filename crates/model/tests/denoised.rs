@@ -111,3 +111,53 @@ fn denoised_pca_is_pca_of_the_z_scored_reconstructions() {
         assert!(agreement > 0.999, "component {c}: cosine {agreement}");
     }
 }
+
+#[test]
+fn wide_reconstructions_take_the_iterative_pca_with_the_same_result() {
+    // 300 features, past the covariance route's 256 columns: the subspace iteration gives
+    // the scores the covariance route gives on the same z-scored reconstructions (compared by
+    // the distances between rows, which do not depend on the components' signs).
+    let wide = 300;
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let noise = Normal::new(0.0f32, 1.0).unwrap();
+    let values: Vec<f32> = (0..40 * wide)
+        .map(|i| noise.sample(&mut rng) + if (i / wide) % 2 == 0 { 1.0 } else { -1.0 })
+        .collect();
+    let config = VaeConfig {
+        hidden: vec![8],
+        latent: 2,
+        standardize: true,
+        ..VaeConfig::new(
+            wide,
+            Likelihood::Gaussian {
+                learned_variance: false,
+            },
+        )
+    };
+    let mut vae = Vae::new(config, &Device::Cpu).unwrap();
+    let view = DenseView::new(&values, wide).unwrap();
+    let data = Dataset::new(&view);
+    let training = TrainConfig {
+        epochs: 2,
+        batch_size: 16,
+        ..TrainConfig::default()
+    };
+    vae.train(&data, &training, |_| {}).unwrap();
+    let scores = vae.denoised_pca(&data, 2).unwrap();
+    let mut z = vae.reconstruct(&data, None).unwrap().into_values();
+    vae.standardization().unwrap().apply(&mut z);
+    let covariance = vaebio_analysis::pca_scores_few_columns(&DenseView::new(&z, wide).unwrap(), 2);
+    let distance = |s: &[f32], a: usize, b: usize| -> f32 {
+        (0..2)
+            .map(|c| (s[a * 2 + c] - s[b * 2 + c]).powi(2))
+            .sum::<f32>()
+            .sqrt()
+    };
+    for (a, b) in [(0, 1), (2, 7), (10, 31), (5, 38)] {
+        let (got, want) = (distance(scores.values(), a, b), distance(&covariance, a, b));
+        assert!(
+            (got - want).abs() <= 1e-3 * want.max(1.0),
+            "rows {a}, {b}: {got} vs {want}"
+        );
+    }
+}
