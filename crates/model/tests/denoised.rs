@@ -25,19 +25,24 @@ fn three_clusters(n: usize) -> Vec<f32> {
     values
 }
 
-fn trained(values: &[f32]) -> Vae {
+/// A standardised Gaussian model of `n_features`, one hidden layer.
+fn gaussian(n_features: usize, hidden: usize, latent: usize) -> Vae {
     let config = VaeConfig {
-        hidden: vec![16],
-        latent: 3,
+        hidden: vec![hidden],
+        latent,
         standardize: true,
         ..VaeConfig::new(
-            DIMS,
+            n_features,
             Likelihood::Gaussian {
                 learned_variance: false,
             },
         )
     };
-    let mut vae = Vae::new(config, &Device::Cpu).unwrap();
+    Vae::new(config, &Device::Cpu).unwrap()
+}
+
+fn trained(values: &[f32]) -> Vae {
+    let mut vae = gaussian(DIMS, 16, 3);
     let training = TrainConfig {
         epochs: 15,
         batch_size: 16,
@@ -123,18 +128,7 @@ fn wide_reconstructions_take_the_iterative_pca_with_the_same_result() {
     let values: Vec<f32> = (0..40 * wide)
         .map(|i| noise.sample(&mut rng) + if (i / wide) % 2 == 0 { 1.0 } else { -1.0 })
         .collect();
-    let config = VaeConfig {
-        hidden: vec![8],
-        latent: 2,
-        standardize: true,
-        ..VaeConfig::new(
-            wide,
-            Likelihood::Gaussian {
-                learned_variance: false,
-            },
-        )
-    };
-    let mut vae = Vae::new(config, &Device::Cpu).unwrap();
+    let mut vae = gaussian(wide, 8, 2);
     let view = DenseView::new(&values, wide).unwrap();
     let data = Dataset::new(&view);
     let training = TrainConfig {
