@@ -55,7 +55,7 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
         check_new_dir(dir)?;
     }
     // `means`: the posterior means when trained here (for --latent-out), whatever is clustered;
-    // `prepared`: the seconds spent encoding and preparing what is clustered after training.
+    // `prepared`: what was clustered and the seconds spent encoding and preparing it.
     let (contigs, latent, means, prepared) = match &args.latent {
         Some(path) if matches!(args.latent_scale, Some(scale) if scale != LatentScaleArg::None) => {
             return Err(BadInput(format!(
@@ -70,9 +70,15 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
             (table.ids, latent, None, None)
         }
         None => {
+            let scale = args.latent_scale.unwrap_or(LatentScaleArg::Denoised);
             let (contigs, posterior, clustered, seconds) =
-                train_and_embed(&mut args, &fasta, quiet)?;
-            (contigs, clustered, Some(posterior.mean), Some(seconds))
+                train_and_embed(&mut args, scale, &fasta, quiet)?;
+            (
+                contigs,
+                clustered,
+                Some(posterior.mean),
+                Some((scale, seconds)),
+            )
         }
     };
     let n_dims = latent.n_cols();
@@ -103,7 +109,7 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
         args.min_bin_size
     )];
     let timing = match prepared {
-        Some(seconds) => format!("encoding and {} {seconds:.1} s, ", clustered_name(&args)),
+        Some((scale, seconds)) => format!("encoding and {} {seconds:.1} s, ", scale_name(scale)),
         None => String::new(),
     };
     lines.push(format!("{timing}clustering {clustering:.1} s"));
@@ -133,10 +139,11 @@ pub fn run(mut args: BinArgs, quiet: bool) -> Result<()> {
 }
 
 /// Featurizes, trains with the contigs recipe and returns the contig names, their
-/// posteriors and what is to be clustered (`--latent-scale`); writes `--pca` scores of the
-/// same features when asked.
+/// posteriors, what `scale` clusters and the seconds spent on those two after training;
+/// writes `--pca` scores of the same features when asked.
 fn train_and_embed(
     args: &mut BinArgs,
+    scale: LatentScaleArg,
     fasta: &Path,
     quiet: bool,
 ) -> Result<(Vec<String>, Posterior, DenseMatrix, f64)> {
@@ -159,7 +166,7 @@ fn train_and_embed(
     write_pca(&args.model, &loaded.matrix, vae.config().latent)?;
     let start = Instant::now();
     let posterior = vae.encode(&loaded.matrix)?;
-    let clustered = match args.latent_scale.unwrap_or(LatentScaleArg::Denoised) {
+    let clustered = match scale {
         LatentScaleArg::None => posterior.mean.clone(),
         LatentScaleArg::Posterior => posterior.precision_scaled_mean()?,
         LatentScaleArg::Denoised => {
@@ -175,9 +182,9 @@ fn train_and_embed(
     ))
 }
 
-/// What `--latent-scale` clusters, in words for the summary.
-fn clustered_name(args: &BinArgs) -> &'static str {
-    match args.latent_scale.unwrap_or(LatentScaleArg::Denoised) {
+/// What `scale` clusters, in words for the summary.
+fn scale_name(scale: LatentScaleArg) -> &'static str {
+    match scale {
         LatentScaleArg::None => "the latent means",
         LatentScaleArg::Posterior => "posterior scaling",
         LatentScaleArg::Denoised => "denoised PCA",
