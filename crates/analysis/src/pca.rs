@@ -20,12 +20,14 @@ pub fn pca_scores(rows: &dyn RowSource, n_components: usize, seed: u64) -> Vec<f
 
 /// Exact principal-component scores of every row of `rows`, as [`pca_scores`] writes them
 /// (centred, not scaled; the largest-magnitude loading of each component positive), through
-/// the `d × d` covariance: one pass for the column means, one for the centred cross-products
-/// (f64, row blocks on rayon's pool summed in block order: the same on any thread count), its
-/// eigenvectors ([`crate::eigen::symmetric_eigen`]), and one pass to project. Nothing but d²
-/// values and the output is held, and no iteration has to converge: for many rows of few
-/// columns (a few hundred at most: the covariance holds d² values and its eigen-decomposition
-/// costs d³ per sweep).
+/// the `d × d` covariance: one pass for the covariance (each block of rows centred on its own
+/// means, its cross-products in f64, the blocks merged in order with Chan et al.'s update: the
+/// same on any thread count), its eigenvectors ([`crate::eigen::symmetric_eigen`]), and one
+/// pass to project. Each block is read twice, nothing else is held but d² values per block
+/// and the output, and no iteration has to converge: for many rows of few columns (a few
+/// hundred at most: the covariance holds d² values and its eigen-decomposition costs d³ per
+/// sweep). `rows` may compute its rows when read (`vaebio-model`'s denoised components
+/// decode them).
 pub fn pca_scores_few_columns(rows: &dyn RowSource, n_components: usize) -> Vec<f32> {
     let (n, d) = (rows.n_rows(), rows.n_cols());
     let k = n_components.min(d).min(n);
@@ -43,49 +45,18 @@ pub fn pca_scores_few_columns(rows: &dyn RowSource, n_components: usize) -> Vec<
         rows.fill_rows(&chunk, &mut values);
         values
     };
-    let sums: Vec<Vec<f64>> = blocks
+    let moments: Vec<Moments> = blocks
         .par_iter()
-        .map(|&block| {
-            let mut sum = vec![0.0; d];
-            for row in read(block).chunks_exact(d) {
-                sum.iter_mut()
-                    .zip(row)
-                    .for_each(|(s, &v)| *s += f64::from(v));
-            }
-            sum
-        })
+        .map(|&block| Moments::of_block(&read(block), d))
         .collect();
-    let mean: Vec<f64> = (0..d)
-        .map(|j| sums.iter().map(|sum| sum[j]).sum::<f64>() / n as f64)
-        .collect();
-    let products: Vec<Vec<f64>> = blocks
-        .par_iter()
-        .map(|&block| {
-            let mut product = vec![0.0; d * d];
-            let mut centred = vec![0.0; d];
-            for row in read(block).chunks_exact(d) {
-                centred
-                    .iter_mut()
-                    .zip(row.iter().zip(&mean))
-                    .for_each(|(c, (&v, m))| {
-                        *c = f64::from(v) - m;
-                    });
-                for (i, &ci) in centred.iter().enumerate() {
-                    for (p, &cj) in product[i * d..i * d + i + 1].iter_mut().zip(&centred) {
-                        *p += ci * cj;
-                    }
-                }
-            }
-            product
-        })
-        .collect();
-    let mut covariance = vec![0.0; d * d];
-    for product in &products {
-        covariance
-            .iter_mut()
-            .zip(product)
-            .for_each(|(c, p)| *c += p);
-    }
+    let Moments {
+        mean,
+        products: mut covariance,
+        ..
+    } = moments
+        .into_iter()
+        .reduce(Moments::merge)
+        .expect("n > 0 rows make a block");
     for i in 0..d {
         for j in 0..i {
             covariance[j * d + i] = covariance[i * d + j];
@@ -120,6 +91,78 @@ pub fn pca_scores_few_columns(rows: &dyn RowSource, n_components: usize) -> Vec<
             }
         });
     out
+}
+
+/// Column means and centred cross-products (lower triangle of a d × d row-major matrix) of
+/// some rows, in f64.
+struct Moments {
+    rows: usize,
+    mean: Vec<f64>,
+    products: Vec<f64>,
+}
+
+impl Moments {
+    /// Of one block of rows (row-major, `d` columns), centred on the block's own means.
+    fn of_block(values: &[f32], d: usize) -> Self {
+        let rows = values.len() / d;
+        let mut mean = vec![0.0; d];
+        for row in values.chunks_exact(d) {
+            mean.iter_mut()
+                .zip(row)
+                .for_each(|(s, &v)| *s += f64::from(v));
+        }
+        mean.iter_mut().for_each(|m| *m /= rows as f64);
+        let mut products = vec![0.0; d * d];
+        let mut centred = vec![0.0; d];
+        for row in values.chunks_exact(d) {
+            centred
+                .iter_mut()
+                .zip(row.iter().zip(&mean))
+                .for_each(|(c, (&v, m))| *c = f64::from(v) - m);
+            for (i, &ci) in centred.iter().enumerate() {
+                for (p, &cj) in products[i * d..i * d + i + 1].iter_mut().zip(&centred) {
+                    *p += ci * cj;
+                }
+            }
+        }
+        Self {
+            rows,
+            mean,
+            products,
+        }
+    }
+
+    /// Both sets of rows as one (Chan, Golub & LeVeque's pairwise update): products
+    /// `A + B + δδᵀ·n_a·n_b / n`, δ the difference of the means.
+    fn merge(self, other: Self) -> Self {
+        let rows = self.rows + other.rows;
+        let d = self.mean.len();
+        let delta: Vec<f64> = other
+            .mean
+            .iter()
+            .zip(&self.mean)
+            .map(|(b, a)| b - a)
+            .collect();
+        let share = other.rows as f64 / rows as f64;
+        let weight = self.rows as f64 * share;
+        let mut products = self.products;
+        for i in 0..d {
+            for j in 0..=i {
+                products[i * d + j] += other.products[i * d + j] + delta[i] * delta[j] * weight;
+            }
+        }
+        let mean = self
+            .mean
+            .iter()
+            .zip(&delta)
+            .map(|(a, dl)| a + dl * share)
+            .collect();
+        Self {
+            rows,
+            mean,
+            products,
+        }
+    }
 }
 
 /// Rows per block of [`pca_scores_few_columns`]' passes.
@@ -371,7 +414,8 @@ mod tests {
 
     /// The covariance route gives the subspace iteration's scores (rows of distinct spread
     /// per component, so each component is defined up to its sign, which both fix alike), and
-    /// the same bits on one thread and on three (more rows than one block).
+    /// the same bits on one thread and on three (more rows than one block, blocks of different
+    /// means).
     #[test]
     fn covariance_scores_match_the_subspace_iteration() {
         let view = DenseView::new(&SMALL, 4).unwrap();
@@ -383,7 +427,9 @@ mod tests {
         let values: Vec<f32> = (0..n * d)
             .map(|i| {
                 let x: f32 = StandardNormal.sample(&mut rng);
-                x * (1 + i % d) as f32 + 3.0
+                // a drift down the rows: each block of rows has its own means, which the
+                // merge of the blocks' moments has to account for
+                x * (1 + i % d) as f32 + 3.0 + 4.0 * (i / d) as f32 / n as f32
             })
             .collect();
         let view = DenseView::new(&values, d).unwrap();

@@ -9,9 +9,11 @@
 //! removed, in the units of the data, so the principal components of those means keep PCA's
 //! geometry without the noise.
 
+use std::sync::Mutex;
+
 use crate::data::{Dataset, DenseMatrix, RowSource};
-use crate::error::Result;
-use crate::vae::Vae;
+use crate::error::{Error, Result};
+use crate::vae::{CHUNK_ROWS, Vae};
 
 /// Widest reconstruction whose PCA goes through the covariance: its Jacobi eigen-decomposition
 /// costs d³ per sweep (88 s at 1,100 columns, measured beside a CI build; by d³ about 1 s at
@@ -27,21 +29,64 @@ impl Vae {
     /// features the PCA is [`vaebio_analysis::pca_scores_few_columns`] (exact, through the
     /// features' covariance: the reconstructions have a few directions of variance and the
     /// rest near 0, on which an iterative PCA never converges and runs its 200 iterations);
-    /// wider, [`vaebio_analysis::pca_scores`]. Memory: the reconstructions (rows × features,
-    /// f32), and for the wider case the PCA's f64 copy of them.
+    /// wider, [`vaebio_analysis::pca_scores`].
+    ///
+    /// Memory: the reconstructions are never held whole. The covariance route decodes each
+    /// block of rows as its two passes (covariance, projection) read it, so it
+    /// holds a few blocks and the scores; the wider route holds its f64 copy of them.
     pub fn denoised_pca(&self, data: &Dataset, n_components: usize) -> Result<DenseMatrix> {
-        let reconstruction = self.reconstruct(data, None)?;
-        let (n_rows, n_cols) = (reconstruction.n_rows(), reconstruction.n_cols());
-        let mut values = reconstruction.into_values();
-        if let Some(standardization) = self.standardization() {
-            standardization.apply(&mut values);
-        }
-        let reconstruction = DenseMatrix::new(values, n_rows, n_cols)?;
-        let scores = if n_cols <= COVARIANCE_COLUMNS {
+        self.check_columns(data.n_cols())?;
+        self.check_covariates(data)?;
+        let reconstruction = Reconstructions {
+            vae: self,
+            data,
+            failure: Mutex::new(None),
+        };
+        let scores = if self.config.n_features <= COVARIANCE_COLUMNS {
             vaebio_analysis::pca_scores_few_columns(&reconstruction, n_components)
         } else {
             vaebio_analysis::pca_scores(&reconstruction, n_components, 0)
         };
-        Ok(DenseMatrix::new(scores, n_rows, n_components)?)
+        if let Some(error) = reconstruction.failure.into_inner().unwrap_or(None) {
+            return Err(error);
+        }
+        Ok(DenseMatrix::new(scores, data.n_rows(), n_components)?)
+    }
+}
+
+/// The model's reconstructions of `data`, in its own (z-scored) units, decoded when read.
+struct Reconstructions<'a> {
+    vae: &'a Vae,
+    data: &'a Dataset<'a>,
+    /// The first decoding error; the rows it failed on read as 0.
+    failure: Mutex<Option<Error>>,
+}
+
+impl RowSource for Reconstructions<'_> {
+    fn n_rows(&self) -> usize {
+        self.data.n_rows()
+    }
+
+    fn n_cols(&self) -> usize {
+        self.vae.config.n_features
+    }
+
+    fn fill_rows(&self, rows: &[usize], out: &mut [f32]) {
+        // decoded CHUNK_ROWS at a time: the network's activations of a larger block cost more
+        // than the block itself
+        let n_cols = self.n_cols();
+        for (chunk, out) in rows
+            .chunks(CHUNK_ROWS)
+            .zip(out.chunks_mut(CHUNK_ROWS * n_cols))
+        {
+            match self.vae.reconstruct_rows(self.data, chunk, None) {
+                Ok(values) => out.copy_from_slice(&values),
+                Err(error) => {
+                    out.fill(0.0);
+                    let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+                    failure.get_or_insert(error);
+                }
+            }
+        }
     }
 }

@@ -136,30 +136,45 @@ impl Vae {
     pub fn reconstruct(&self, data: &Dataset, transform_batch: Option<u32>) -> Result<DenseMatrix> {
         self.check_columns(data.n_cols())?;
         self.check_covariates(data)?;
-        let n_features = self.config.n_features;
         let chunks = map_chunks::<_, Error>(data.n_rows(), self.device.is_cpu(), |chunk| {
-            let batch = self.assemble(data, chunk, &mut Buffers::default())?;
-            let (mean, _) = self.encoder.forward(&batch.input, None, None)?;
-            let batches = self.batch_tensor(data, chunk, transform_batch)?;
-            let covariates = Covariates {
-                batches: batches.as_ref(),
-                ..batch.covariates()
-            };
-            // a call of 0 trials (masked, not observed) is reconstructed at the largest
-            // ploidy: its expected dosage, as for any other call
-            let trials = match (&batch.trials, self.config.likelihood.trials()) {
-                (Some(trials), Some(most)) => {
-                    let unobserved = trials.eq(0.0)?.to_dtype(trials.dtype())?;
-                    Some((trials + (unobserved * f64::from(most))?)?)
-                }
-                (trials, _) => trials.clone(),
-            };
-            self.decode_mean(&mean, &covariates, trials.as_ref())
+            self.reconstruct_rows(data, chunk, transform_batch)
         })?;
-        let mut values = Vec::with_capacity(data.n_rows() * n_features);
+        let mut values = Vec::with_capacity(data.n_rows() * self.config.n_features);
         chunks.into_iter().for_each(|chunk| values.extend(chunk));
         self.destandardize(&mut values);
-        Ok(DenseMatrix::new(values, data.n_rows(), n_features)?)
+        Ok(DenseMatrix::new(
+            values,
+            data.n_rows(),
+            self.config.n_features,
+        )?)
+    }
+
+    /// The decoder's means of `rows`' posterior means, row-major, in the model's own units
+    /// (z-scored where the model standardises; [`Vae::reconstruct`] undoes that). The caller
+    /// checks `data`'s columns and covariates.
+    pub(crate) fn reconstruct_rows(
+        &self,
+        data: &Dataset,
+        rows: &[usize],
+        transform_batch: Option<u32>,
+    ) -> Result<Vec<f32>> {
+        let batch = self.assemble(data, rows, &mut Buffers::default())?;
+        let (mean, _) = self.encoder.forward(&batch.input, None, None)?;
+        let batches = self.batch_tensor(data, rows, transform_batch)?;
+        let covariates = Covariates {
+            batches: batches.as_ref(),
+            ..batch.covariates()
+        };
+        // a call of 0 trials (masked, not observed) is reconstructed at the largest
+        // ploidy: its expected dosage, as for any other call
+        let trials = match (&batch.trials, self.config.likelihood.trials()) {
+            (Some(trials), Some(most)) => {
+                let unobserved = trials.eq(0.0)?.to_dtype(trials.dtype())?;
+                Some((trials + (unobserved * f64::from(most))?)?)
+            }
+            (trials, _) => trials.clone(),
+        };
+        self.decode_mean(&mean, &covariates, trials.as_ref())
     }
 
     /// Per-row evidence lower bound E_q[log p(x | z)] − KL(q(z | x) ‖ p(z)), the expectation
@@ -252,7 +267,7 @@ impl Vae {
         )?))
     }
 
-    fn check_columns(&self, n_cols: usize) -> Result<()> {
+    pub(crate) fn check_columns(&self, n_cols: usize) -> Result<()> {
         if n_cols == self.config.n_features {
             Ok(())
         } else {
