@@ -47,12 +47,15 @@ def decoder_log_odds(args, msa, model, data, tag, seed):
                     "-o", reconstructed], check=True)
     probabilities = pd.read_csv(reconstructed, sep="\t", index_col=0).iloc[0]
     labels = pd.read_csv(os.path.join(data, "labels.tsv"), sep="\t")
-    values = {}
-    for mutation in labels.mutation:
-        wild, position, mutant = mutation[0], mutation[1:-1], mutation[-1]
-        values[mutation] = (np.log(probabilities[f"{position}:{mutant}"])
-                            - np.log(probabilities[f"{position}:{wild}"]))
-    return pd.Series(values)
+    return log_odds(probabilities, labels.mutation)
+
+
+def log_odds(probabilities, mutations, floor=0.0):
+    """log p'(mutant) - log p'(wild type) of each mutation (`A23V`) from PROBABILITIES (a
+    `vaebio reconstruct` row: `23:V` -> p), p' = (1 - FLOOR) p + FLOOR / 21."""
+    def log_p(position, residue):
+        return np.log((1 - floor) * probabilities[f"{position}:{residue}"] + floor / 21)
+    return pd.Series({m: log_p(m[1:-1], m[-1]) - log_p(m[1:-1], m[0]) for m in mutations})
 
 
 def main():

@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 from family import read_scores  # noqa: E402
-from panel import PANEL, figure, metric_name  # noqa: E402
+from panel import PANEL, figure, metric_name, score_mutants  # noqa: E402
 from panel_common import paired_line, read_panel  # noqa: E402
 
 
@@ -37,10 +37,7 @@ def ensemble_dir(args, msa):
 def score(args, model, msa, data, path):
     """`vaebio score` of the set's mutants with MODEL (a member or the ensemble), kept at PATH."""
     if not os.path.exists(path):
-        subprocess.run([args.vaebio, "score", "--model", model, "--msa", msa,
-                        "--mutations", os.path.join(data, "mutations.txt"),
-                        "--samples", str(args.samples), "--seed", str(args.seed), "-q",
-                        "--threads", str(args.threads), "-o", path], check=True)
+        score_mutants(args, model, msa, data, args.seed, path)
     return read_scores(path)
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
+from diagnose import focus_only, log_odds  # noqa: E402
 from family import read_a2m, read_scores, vaebio_processing  # noqa: E402
 from panel import PANEL, figure  # noqa: E402
 from panel_common import read_panel  # noqa: E402
@@ -35,12 +36,6 @@ def member_probabilities(args, model, focus, path):
         subprocess.run([args.vaebio, "reconstruct", "--model", model, "--msa", focus, "-q",
                         "-o", path], check=True)
     return pd.read_csv(path, sep="\t", index_col=0).iloc[0]
-
-
-def log_odds(probabilities, mutations, floor):
-    def log_p(position, residue):
-        return np.log((1 - floor) * probabilities[f"{position}:{residue}"] + floor / 21)
-    return pd.Series({m: log_p(m[1:-1], m[-1]) - log_p(m[1:-1], m[0]) for m in mutations})
 
 
 def main():
@@ -60,8 +55,7 @@ def main():
         names, seqs = read_a2m(msa)
         n_eff = vaebio_processing(names, seqs)[2].sum()
         focus = os.path.join(data, "focus.a2m")
-        with open(focus, "w") as out:
-            out.write(f">{names[0]}\n{seqs[0]}\n")
+        focus_only(msa, focus)
         labels = pd.read_csv(os.path.join(data, "labels.tsv"), sep="\t")
         kind = rows[name]["kind"]
         site = figure(kind, labels, read_scores(os.path.join(data, "site_scores.tsv")))[0]

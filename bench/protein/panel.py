@@ -64,6 +64,15 @@ def epochs(model):
     return f"{int(history.epoch[held_out.idxmin()])}/{len(history)}"
 
 
+def score_mutants(args, model, msa, data, seed, path):
+    """`vaebio score` of the set's mutants (DATA/mutations.txt) with MODEL (one model or an
+    ensemble) into PATH, with `args.samples` draws from SEED on `args.threads` threads."""
+    subprocess.run([args.vaebio, "score", "--model", model, "--msa", msa,
+                    "--mutations", os.path.join(data, "mutations.txt"),
+                    "--samples", str(args.samples), "--seed", str(seed), "-q",
+                    "--threads", str(args.threads), "-o", path], check=True)
+
+
 def train_and_score(args, row, data, seed, tag):
     """Train on the set's alignment (or reuse that alignment's model) and score its mutants."""
     msa, model = alignment_and_model(args, data, seed, tag)
@@ -82,10 +91,7 @@ def train_and_score(args, row, data, seed, tag):
         train_seconds = float(open(model + ".seconds").read())
     scores_path = os.path.join(data, f"scores_{tag}_s{seed}.tsv")
     start = time.time()
-    subprocess.run([args.vaebio, "score", "--model", model, "--msa", msa,
-                    "--mutations", os.path.join(data, "mutations.txt"),
-                    "--samples", str(args.samples), "--seed", str(seed), "-q",
-                    "--threads", str(args.threads), "-o", scores_path], check=True)
+    score_mutants(args, model, msa, data, seed, scores_path)
     labels = pd.read_csv(os.path.join(data, "labels.tsv"), sep="\t")
     value, low, high = figure(row["kind"], labels, read_scores(scores_path))
     site, _, _ = figure(row["kind"], labels, read_scores(os.path.join(data, "site_scores.tsv")))

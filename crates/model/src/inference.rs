@@ -136,17 +136,14 @@ impl Vae {
     pub fn reconstruct(&self, data: &Dataset, transform_batch: Option<u32>) -> Result<DenseMatrix> {
         self.check_columns(data.n_cols())?;
         self.check_covariates(data)?;
+        let n_features = self.config.n_features;
         let chunks = map_chunks::<_, Error>(data.n_rows(), self.device.is_cpu(), |chunk| {
             self.reconstruct_rows(data, chunk, transform_batch)
         })?;
-        let mut values = Vec::with_capacity(data.n_rows() * self.config.n_features);
+        let mut values = Vec::with_capacity(data.n_rows() * n_features);
         chunks.into_iter().for_each(|chunk| values.extend(chunk));
         self.destandardize(&mut values);
-        Ok(DenseMatrix::new(
-            values,
-            data.n_rows(),
-            self.config.n_features,
-        )?)
+        Ok(DenseMatrix::new(values, data.n_rows(), n_features)?)
     }
 
     /// The decoder's means of `rows`' posterior means, row-major, in the model's own units
