@@ -5,10 +5,12 @@ seeded S .. S+N-1, one held-out split), then every member scored alone and the e
 score: the mean of the members' ΔELBO (what `vaebio score` on the ensemble folder writes,
 checked on the first set). Prints per set the members' figures, their mean, the ensemble's and
 the site model's, and paired lines: ensemble against the site model, against its members'
-mean, and each member against the site model.
+mean, and each member against the site model. With `--score-flags` (e.g. `--shrinkage site`) every
+score is taken with those `vaebio score` flags, kept apart from the plain ones, and a further
+paired line sets each member so scored against the same member scored plainly.
 
     bench/.venv/bin/python bench/protein/ensemble.py --half tuning --members 5 --seed 42 \
-        --families TP53-clinvar,TP53-kotler,GFP-sarkisyan,DHFR-thompson
+        --families TP53-clinvar,TP53-kotler,GFP-sarkisyan,DHFR-thompson [--score-flags "--shrinkage site"]
 
 Sets are prepared by bench/protein/get_families.sh; models go to OUT/models/STEM_ensembleN_sS.
 """
@@ -34,11 +36,17 @@ def ensemble_dir(args, msa):
     return os.path.join(args.out, "models", f"{stem}_ensemble{args.members}_s{args.seed}")
 
 
-def score(args, model, msa, data, path):
-    """`vaebio score` of the set's mutants with MODEL (a member or the ensemble), kept at PATH."""
+def score(args, model, msa, data, path, flags=()):
+    """`vaebio score` of the set's mutants with MODEL (a member or the ensemble) and FLAGS,
+    kept at PATH."""
     if not os.path.exists(path):
-        score_mutants(args, model, msa, data, args.seed, path)
+        score_mutants(args, model, msa, data, args.seed, path, flags)
     return read_scores(path)
+
+
+def flags_suffix(flags):
+    """File-name suffix of a set of `vaebio score` flags (`--shrinkage site` → `_shrinkage-site`)."""
+    return "_" + "-".join(f.lstrip("-") for f in flags) if flags else ""
 
 
 def run_set(args, row, check_ensemble):
@@ -51,17 +59,25 @@ def run_set(args, row, check_ensemble):
                         "-o", model], check=True)
     labels = pd.read_csv(os.path.join(data, "labels.tsv"), sep="\t")
     tag = f"ensemble{args.members}_s{args.seed}"
-    members = [score(args, os.path.join(model, f"member_{i}"), msa, data,
-                     os.path.join(data, f"scores_{tag}_member{i}.tsv"))
-               for i in range(1, args.members + 1)]
+    flags = args.score_flags.split()
+    suffix = flags_suffix(flags)
+
+    def members_scored(flags, suffix):
+        return [score(args, os.path.join(model, f"member_{i}"), msa, data,
+                      os.path.join(data, f"scores_{tag}_member{i}{suffix}.tsv"), flags)
+                for i in range(1, args.members + 1)]
+    members = members_scored(flags, suffix)
+    plain = members_scored((), "") if flags else members
     averaged = sum(members) / len(members)
     if check_ensemble:
-        written = score(args, model, msa, data, os.path.join(data, f"scores_{tag}.tsv"))
+        written = score(args, model, msa, data, os.path.join(data, f"scores_{tag}{suffix}.tsv"),
+                        flags)
         gap = np.abs(written.loc[averaged.index] - averaged).max()
         assert gap < 1e-3, f"vaebio score on the ensemble differs from the members' mean by {gap}"
     site = figure(row["kind"], labels, read_scores(os.path.join(data, "site_scores.tsv")))[0]
     return {
         "members": [figure(row["kind"], labels, m)[0] for m in members],
+        "plain": [figure(row["kind"], labels, m)[0] for m in plain],
         "ensemble": figure(row["kind"], labels, averaged),
         "site": site,
         "variants": len(labels),
@@ -78,6 +94,7 @@ def main():
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--samples", type=int, default=50)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--score-flags", default="", help="further `vaebio score` flags")
     args = parser.parse_args()
 
     wanted = set(args.families.split(",")) if args.families else None
@@ -87,7 +104,7 @@ def main():
           f"{args.seed + args.members - 1}) against its members and the site model\n")
     print("| set | metric | variants | members | members' mean | ensemble [95%] | site model | ensemble − site |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    against_site, against_members, member_cells = {}, {}, {}
+    against_site, against_members, member_cells, against_plain = {}, {}, {}, {}
     for i, row in enumerate(rows):
         result = run_set(args, row, check_ensemble=(i == 0))
         value, low, high = result["ensemble"]
@@ -103,6 +120,10 @@ def main():
             "mean": {"member": mean_member, "site": result["site"]},
             "cells": [{"member": m, "site": result["site"]} for m in result["members"]],
         }
+        against_plain[row["name"]] = {
+            "mean": {"flags": mean_member, "plain": float(np.mean(result["plain"]))},
+            "cells": [{"flags": m, "plain": p} for m, p in zip(result["members"], result["plain"])],
+        }
     print()
     print(paired_line("ensemble against the site model", against_site, "ensemble", "site",
                       baseline="the site model"))
@@ -110,6 +131,9 @@ def main():
                       "members", baseline="the members' mean"))
     print(paired_line("one member against the site model", member_cells, "member", "site",
                       baseline="the site model"))
+    if args.score_flags:
+        print(paired_line(f"one member scored with `{args.score_flags}` against plainly",
+                          against_plain, "flags", "plain", baseline="plain scores"))
 
 
 if __name__ == "__main__":

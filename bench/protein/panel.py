@@ -64,13 +64,14 @@ def epochs(model):
     return f"{int(history.epoch[held_out.idxmin()])}/{len(history)}"
 
 
-def score_mutants(args, model, msa, data, seed, path):
+def score_mutants(args, model, msa, data, seed, path, flags=()):
     """`vaebio score` of the set's mutants (DATA/mutations.txt) with MODEL (one model or an
-    ensemble) into PATH, with `args.samples` draws from SEED on `args.threads` threads."""
+    ensemble) into PATH, with `args.samples` draws from SEED on `args.threads` threads and any
+    further FLAGS."""
     subprocess.run([args.vaebio, "score", "--model", model, "--msa", msa,
                     "--mutations", os.path.join(data, "mutations.txt"),
                     "--samples", str(args.samples), "--seed", str(seed), "-q",
-                    "--threads", str(args.threads), "-o", path], check=True)
+                    "--threads", str(args.threads), "-o", path, *flags], check=True)
 
 
 def train_and_score(args, row, data, seed, tag):

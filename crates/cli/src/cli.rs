@@ -753,10 +753,25 @@ pub struct ScoreArgs {
         requires = "classify"
     )]
     pub retained: u8,
+    /// The column distributions the ELBO uses: the decoder's shrunk toward the alignment's
+    /// site-independent model, (1 − ε)·p + ε·s with ε = 10.5 / (N_eff + 10.5), the site
+    /// model's own pseudocount share (`site`, the default: +0.021 on the protein panel's tuning
+    /// half), or the decoder's own (`none`, as EVE scores); docs/recipes/proteins.md, "Scoring".
+    #[arg(long, value_enum, default_value_t = ShrinkageArg::Site)]
+    pub shrinkage: ShrinkageArg,
     /// Output table (`id<TAB>delta_elbo`, the id being the mutation; with --classify also
     /// `eve_score`, `uncertainty`, `class`); `-` for stdout.
     #[arg(long, short = 'o', default_value = "-", value_name = "FILE")]
     pub output: PathBuf,
+}
+
+/// What `vaebio score`'s ELBO takes as each column's distribution.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ShrinkageArg {
+    /// The decoder's softmax, as EVE scores.
+    None,
+    /// The decoder's softmax shrunk toward the alignment's weighted column frequencies.
+    Site,
 }
 
 /// `vaebio evaluate`.

@@ -11,22 +11,30 @@ use common::{fails, model_config, ok, read_tsv, s, testdata, train_family};
 
 /// `score` of three mutations with 3 samples, as text.
 fn score(model: &Path, dir: &Path, name: &str) -> String {
+    score_with(model, dir, name, &[])
+}
+
+/// [`score`] with further flags.
+fn score_with(model: &Path, dir: &Path, name: &str, flags: &[&str]) -> String {
     let mutations = dir.join("muts.txt");
     fs::write(&mutations, "Q5A\nR6K\nE7D:V8I\n").unwrap();
     let out = dir.join(name);
-    ok(&[
+    let msa = testdata("family.a2m");
+    let mut args = vec![
         "score",
         "--model",
         s(model),
         "--msa",
-        s(&testdata("family.a2m")),
+        s(&msa),
         "--mutations",
         s(&mutations),
         "--samples",
         "3",
         "-o",
         s(&out),
-    ]);
+    ];
+    args.extend_from_slice(flags);
+    ok(&args);
     let (_, rows) = read_tsv(&out);
     assert_eq!(rows.len(), 3);
     assert!(rows.iter().all(|(_, v)| v[0].is_finite()));
@@ -84,6 +92,27 @@ fn site_output_init_is_saved_and_scores() {
     let random = dir.path().join("random");
     train_family(&random, &["--init-output", "random"]);
     assert!(model_config(&random)["vae"]["output_init"].is_null());
+}
+
+/// `--shrinkage site` (the default) scores through the predictive shrunk toward the site
+/// model: the same draws give the same scores, and they differ from the decoder's own
+/// (`--shrinkage none`), for the standard and the Bayesian decoder.
+#[test]
+fn site_shrinkage_scores_repeat_and_differ_from_plain_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, flags) in [
+        ("standard", &[][..]),
+        ("bayesian", &["--decoder", "bayesian"][..]),
+    ] {
+        let model = dir.path().join(name);
+        train_family(&model, flags);
+        let site = ["--shrinkage", "site"];
+        let shrunk = score_with(&model, dir.path(), "a.tsv", &site);
+        assert_eq!(shrunk, score_with(&model, dir.path(), "b.tsv", &site));
+        assert_eq!(shrunk, score(&model, dir.path(), "default.tsv"));
+        let plain = score_with(&model, dir.path(), "none.tsv", &["--shrinkage", "none"]);
+        assert_ne!(shrunk, plain, "{name}");
+    }
 }
 
 #[test]

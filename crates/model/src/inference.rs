@@ -8,9 +8,10 @@ use candle_core::{DType, Tensor};
 
 use crate::data::{Dataset, DenseMatrix, RowSource};
 use crate::error::{Error, Result};
-use crate::likelihood::Exposure;
+use crate::likelihood::{Exposure, Likelihood};
 use crate::nn::layer::Covariates;
 use crate::noise::Noise;
+use crate::shrinkage::SiteShrinkage;
 use crate::train::loss::kl_standard_normal;
 use crate::vae::{Buffers, Vae, for_chunks, map_chunks};
 
@@ -182,6 +183,42 @@ impl Vae {
     /// standardisation the likelihood is that of the z-scored row. ΔELBO between a mutant and
     /// the wild type scores a mutation (EVE).
     pub fn elbo(&self, data: &Dataset, n_samples: usize, seed: u64) -> Result<Vec<f32>> {
+        self.elbo_with(data, n_samples, seed, None)
+    }
+
+    /// [`Vae::elbo`] with the likelihood of a categorical model's columns replaced by the
+    /// predictive shrunk toward the family's site model, (1 − ε)·p + ε·s
+    /// ([`SiteShrinkage`]): what `vaebio score --shrinkage site` ranks mutants by.
+    pub fn elbo_shrunk(
+        &self,
+        data: &Dataset,
+        n_samples: usize,
+        seed: u64,
+        shrinkage: &SiteShrinkage,
+    ) -> Result<Vec<f32>> {
+        let fits = matches!(
+            self.config.likelihood,
+            Likelihood::Categorical { n_states } if n_states == shrinkage.n_states()
+        ) && shrinkage.n_features() == self.config.n_features;
+        if !fits {
+            return Err(Error::Data(format!(
+                "site shrinkage of {} features in blocks of {} does not fit this model ({} features, {} likelihood) — compute it from the alignment the model was trained on",
+                shrinkage.n_features(),
+                shrinkage.n_states(),
+                self.config.n_features,
+                self.config.likelihood.name()
+            )));
+        }
+        self.elbo_with(data, n_samples, seed, Some(shrinkage))
+    }
+
+    fn elbo_with(
+        &self,
+        data: &Dataset,
+        n_samples: usize,
+        seed: u64,
+        shrinkage: Option<&SiteShrinkage>,
+    ) -> Result<Vec<f32>> {
         if n_samples == 0 {
             return Err(Error::Data(
                 "0 posterior samples — use at least 1 (EVE uses many, e.g. 200)".to_string(),
@@ -210,11 +247,18 @@ impl Vae {
                         .forward(&z, &batch.covariates(), None, Some(&mut noise))?;
                 // Detached: the running sum would otherwise hold every sample's decoder
                 // graph (activations of all layers) alive until the chunk ends.
-                let log_px = self
-                    .config
-                    .likelihood
-                    .log_prob(&batch.target, &output, batch.exposure())?
-                    .detach();
+                let log_px = match shrinkage {
+                    None => self
+                        .config
+                        .likelihood
+                        .log_prob(&batch.target, &output, batch.exposure())?
+                        .detach(),
+                    Some(shrinkage) => {
+                        let values = shrinkage
+                            .row_log_probs(&Vae::host(&batch.target)?, &Vae::host(&output.loc)?);
+                        Tensor::from_vec(values, rows, &self.device)?
+                    }
+                };
                 log_px_sum = Some(match log_px_sum {
                     None => log_px,
                     Some(sum) => (sum + log_px)?,
@@ -326,5 +370,65 @@ mod tests {
         assert_eq!(elbo[0], elbo[2]);
         assert_eq!(elbo[0], elbo[CHUNK_ROWS + 6]);
         assert_ne!(elbo[0], elbo[1]);
+    }
+
+    /// The shrunk ELBO takes the same posterior draws: with ε = 0 it is the plain ELBO (to
+    /// float rounding: a sum in f64 against the fused op's), and with the rows' own site model
+    /// (ε = 1.5 / 5.5 for four rows of two columns of three states) it moves every row.
+    #[test]
+    fn shrunk_elbo_uses_the_same_draws_and_checks_the_model() {
+        use crate::config::VaeConfig;
+        use crate::likelihood::Likelihood;
+        use candle_core::Device;
+        let config = VaeConfig {
+            hidden: vec![8],
+            latent: 2,
+            seed: 3,
+            ..VaeConfig::new(6, Likelihood::Categorical { n_states: 3 })
+        };
+        let vae = Vae::new(config, &Device::Cpu).unwrap();
+        let values = vec![
+            1., 0., 0., 0., 0., 1., //
+            0., 1., 0., 1., 0., 0., //
+            1., 0., 0., 1., 0., 0., //
+            0., 0., 1., 0., 1., 0.,
+        ];
+        let rows = DenseMatrix::new(values, 4, 6).unwrap();
+        let data = Dataset::new(&rows);
+        let plain = vae.elbo(&data, 4, 11).unwrap();
+        let site = SiteShrinkage::site_model(&rows, None, 3).unwrap();
+        assert!((site.weight() - 1.5 / 5.5).abs() < 1e-12);
+        let none = site.with_weight(0.0);
+        let same = vae.elbo_shrunk(&data, 4, 11, &none).unwrap();
+        for (a, b) in plain.iter().zip(&same) {
+            assert!(
+                (a - b).abs() < 1e-4 * a.abs().max(1.0),
+                "{plain:?} vs {same:?}"
+            );
+        }
+        let shrunk = vae.elbo_shrunk(&data, 4, 11, &site).unwrap();
+        assert!(plain.iter().zip(&shrunk).all(|(a, b)| (a - b).abs() > 1e-3));
+        // a shrinkage of other blocks, or a model that is not categorical, is an error
+        let wrong = SiteShrinkage::site_model(&rows, None, 2).unwrap();
+        assert!(vae.elbo_shrunk(&data, 4, 11, &wrong).is_err());
+        let gaussian = Vae::new(
+            VaeConfig {
+                hidden: vec![8],
+                latent: 2,
+                ..VaeConfig::new(
+                    6,
+                    Likelihood::Gaussian {
+                        learned_variance: false,
+                    },
+                )
+            },
+            &Device::Cpu,
+        )
+        .unwrap();
+        let error = gaussian.elbo_shrunk(&data, 4, 11, &site).unwrap_err();
+        assert!(
+            error.to_string().contains("does not fit this model"),
+            "{error}"
+        );
     }
 }

@@ -57,6 +57,7 @@ mod nn;
 mod noise;
 mod ops;
 pub mod recipes;
+pub mod shrinkage;
 pub mod train;
 pub mod vae;
 
@@ -74,6 +75,7 @@ pub use data::{Dataset, DenseMatrix, DenseView, RowError, RowSource, WeightScope
 pub use device::device;
 pub use error::{Error, Result};
 pub use inference::Posterior;
+pub use shrinkage::SiteShrinkage;
 pub use train::gene_weights::{
     gene_weights_from_means, gene_weights_with_autocorrelation, neighbour_autocorrelation,
 };

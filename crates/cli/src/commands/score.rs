@@ -10,9 +10,9 @@ use vaebio_analysis::mixture::{
     MixtureOptions, TwoGaussians, binary_entropy, eve_uncertainty_cutoff,
 };
 use vaebio_io::{Alignment, Featurization};
-use vaebio_model::{Dataset, DenseMatrix, RowSource};
+use vaebio_model::{Dataset, DenseMatrix, RowSource, SiteShrinkage};
 
-use crate::cli::ScoreArgs;
+use crate::cli::{ScoreArgs, ShrinkageArg};
 use crate::commands::BadInput;
 use crate::ensemble;
 use crate::load::read_msa;
@@ -92,9 +92,21 @@ pub fn run(args: ScoreArgs, quiet: bool) -> Result<()> {
         alignment: &alignment,
         mutations: &mutations,
     };
+    let shrinkage = match args.shrinkage {
+        ShrinkageArg::None => None,
+        ShrinkageArg::Site => Some(SiteShrinkage::site_model(
+            &alignment.matrix,
+            Some(&alignment.weights),
+            alignment.n_states,
+        )?),
+    };
     let mut deltas = vec![0f32; mutations.len()];
     for (vae, _) in &models {
-        let elbo = vae.elbo(&Dataset::new(&rows), args.samples, args.seed)?;
+        let data = Dataset::new(&rows);
+        let elbo = match &shrinkage {
+            None => vae.elbo(&data, args.samples, args.seed)?,
+            Some(shrinkage) => vae.elbo_shrunk(&data, args.samples, args.seed, shrinkage)?,
+        };
         for (delta, e) in deltas.iter_mut().zip(&elbo[1..]) {
             *delta += (e - elbo[0]) / models.len() as f32;
         }

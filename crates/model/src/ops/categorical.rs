@@ -43,7 +43,7 @@ impl CategoricalOp {
 }
 
 /// (max, ln Σ e^(l − max)) of one block: its logsumexp is their sum.
-fn log_normaliser(block: &[f32]) -> (f32, f32) {
+pub(crate) fn log_normaliser(block: &[f32]) -> (f32, f32) {
     let max = block.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let sum: f32 = block.iter().map(|&l| (l - max).exp()).sum();
     (max, sum.ln())
