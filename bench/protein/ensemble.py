@@ -31,9 +31,14 @@ from panel import PANEL, figure, metric_name, score_mutants  # noqa: E402
 from panel_common import paired_line, read_panel  # noqa: E402
 
 
+def train_tag(args):
+    """`ensembleN_sS`, with the `--train-flags` appended (`_site-mixture`) when given."""
+    return f"ensemble{args.members}_s{args.seed}" + flags_suffix(args.train_flags.split())
+
+
 def ensemble_dir(args, msa):
     stem = os.path.splitext(os.path.basename(msa))[0]
-    return os.path.join(args.out, "models", f"{stem}_ensemble{args.members}_s{args.seed}")
+    return os.path.join(args.out, "models", f"{stem}_{train_tag(args)}")
 
 
 def score(args, model, msa, data, path, flags=()):
@@ -56,9 +61,9 @@ def run_set(args, row, check_ensemble):
     if not os.path.exists(os.path.join(model, "ensemble.json")):
         subprocess.run([args.vaebio, "train", "--msa", msa, "--seed", str(args.seed),
                         "--ensemble", str(args.members), "-q", "--threads", str(args.threads),
-                        "-o", model], check=True)
+                        "-o", model, *args.train_flags.split()], check=True)
     labels = pd.read_csv(os.path.join(data, "labels.tsv"), sep="\t")
-    tag = f"ensemble{args.members}_s{args.seed}"
+    tag = train_tag(args)
     flags = args.score_flags.split()
     suffix = flags_suffix(flags)
 
@@ -67,7 +72,9 @@ def run_set(args, row, check_ensemble):
                       os.path.join(data, f"scores_{tag}_member{i}{suffix}.tsv"), flags)
                 for i in range(1, args.members + 1)]
     members = members_scored(flags, suffix)
-    plain = members_scored((), "") if flags else members
+    # the same models scored without the flags (a scoring comparison: no train flags)
+    versus_plain = bool(flags) and not args.train_flags
+    plain = members_scored((), "") if versus_plain else members
     averaged = sum(members) / len(members)
     if check_ensemble:
         written = score(args, model, msa, data, os.path.join(data, f"scores_{tag}{suffix}.tsv"),
@@ -95,6 +102,7 @@ def main():
     parser.add_argument("--samples", type=int, default=50)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--score-flags", default="", help="further `vaebio score` flags")
+    parser.add_argument("--train-flags", default="", help="further `vaebio train` flags")
     args = parser.parse_args()
 
     wanted = set(args.families.split(",")) if args.families else None
@@ -131,7 +139,7 @@ def main():
                       "members", baseline="the members' mean"))
     print(paired_line("one member against the site model", member_cells, "member", "site",
                       baseline="the site model"))
-    if args.score_flags:
+    if args.score_flags and not args.train_flags:
         print(paired_line(f"one member scored with `{args.score_flags}` against plainly",
                           against_plain, "flags", "plain", baseline="plain scores"))
 

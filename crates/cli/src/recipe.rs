@@ -96,8 +96,19 @@ fn decoder(args: &ModelArgs, kind: DataKind, vae: &mut VaeConfig) -> Result<()> 
 }
 
 /// `--init-output` over the recipe's choice: the site start is for alignments and genotypes
-/// with the standard decoder.
+/// with the standard decoder; `--site-mixture` for alignments.
 fn output_init(args: &ModelArgs, kind: DataKind, vae: &mut VaeConfig) -> Result<()> {
+    if args.site_mixture {
+        if kind != DataKind::Alignment {
+            return Err(BadInput(
+                "--site-mixture mixes alignment columns with their site model: it is for \
+                 protein family alignments (--msa) — leave it out"
+                    .into(),
+            )
+            .into());
+        }
+        vae.site_mixture = true;
+    }
     match args.init_output {
         None => {}
         Some(OutputInitArg::Random) => vae.output_init = OutputInit::Random,

@@ -115,6 +115,22 @@ fn site_shrinkage_scores_repeat_and_differ_from_plain_scores() {
     }
 }
 
+/// `--site-mixture` trains through the mixture `score` scores with: saved in config.json
+/// (left out while off), and its scores repeat and differ from those of the plain training.
+#[test]
+fn site_mixture_is_saved_and_changes_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let mixed = dir.path().join("mixed");
+    train_family(&mixed, &["--site-mixture"]);
+    assert_eq!(model_config(&mixed)["vae"]["site_mixture"], true);
+    let plain = dir.path().join("plain");
+    train_family(&plain, &[]);
+    assert!(model_config(&plain)["vae"]["site_mixture"].is_null());
+    let scores = score(&mixed, dir.path(), "a.tsv");
+    assert_eq!(scores, score(&mixed, dir.path(), "b.tsv"));
+    assert_ne!(scores, score(&plain, dir.path(), "plain.tsv"));
+}
+
 #[test]
 fn deepsequence_preset_trains_a_sparse_bayesian_decoder() {
     let dir = tempfile::tempdir().unwrap();
@@ -223,6 +239,17 @@ fn decoder_settings_are_refused_where_they_do_not_apply() {
         ],
         2,
         "--init-output site starts from column or allele frequencies",
+    );
+    fails(
+        &[
+            "embed",
+            "--fasta",
+            s(&testdata("contigs.fa")),
+            "--site-mixture",
+            "-q",
+        ],
+        2,
+        "--site-mixture mixes alignment columns with their site model",
     );
     assert!(!model.exists(), "nothing written on refusal");
     fails(

@@ -94,6 +94,12 @@ pub struct VaeConfig {
     /// left out while random).
     #[serde(skip_serializing_if = "OutputInit::is_random")]
     pub output_init: OutputInit,
+    /// Categorical (alignments): train through the columns' predictive shrunk toward the
+    /// training rows' site model, (1 − ε)·softmax + ε·s ([`crate::SiteShrinkage`]), the
+    /// distribution `vaebio score` scores with (absent in older config.json, and left out
+    /// while off).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub site_mixture: bool,
     /// The distribution p(x | z).
     pub likelihood: Likelihood,
     /// Number of batch categories; with more than one, a one-hot batch vector joins the input
@@ -166,6 +172,7 @@ impl Default for VaeConfig {
             norm: Norm::Batch,
             decoder: DecoderKind::Standard,
             output_init: OutputInit::Random,
+            site_mixture: false,
             likelihood: Likelihood::Gaussian {
                 learned_variance: false,
             },
@@ -237,6 +244,15 @@ impl VaeConfig {
     /// The Bayesian decoder is EVE's: one-hot alignments (categorical), no covariates. The
     /// site start is for one-hot alignments and genotypes (binomial) with the standard decoder.
     fn validate_decoder(&self) -> Result<()> {
+        if self.site_mixture && !matches!(self.likelihood, Likelihood::Categorical { .. }) {
+            return Err(invalid(
+                "site_mixture",
+                format!(
+                    "the site mixture is for one-hot alignments (categorical), not {} — leave it off",
+                    self.likelihood.name()
+                ),
+            ));
+        }
         if self.output_init == OutputInit::Site {
             if !matches!(
                 self.likelihood,

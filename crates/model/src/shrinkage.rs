@@ -10,6 +10,8 @@
 //! never occurs (p far below ε·s), the family's own frequency of it decides, as in the site
 //! model; elsewhere p does. Training is unchanged; only the ELBO of `vaebio score` uses p'.
 
+use candle_core::{D, Tensor};
+use candle_nn::ops::log_softmax;
 use rayon::prelude::*;
 
 use crate::data::RowSource;
@@ -100,6 +102,22 @@ impl SiteShrinkage {
             .collect()
     }
 
+    /// The same sum as a differentiable tensor `[rows]` of `x` and `logits` `[rows,
+    /// features]` (candle's ops: for training through the mixture, where autograd needs it).
+    pub(crate) fn log_prob(&self, x: &Tensor, logits: &Tensor) -> Result<Tensor> {
+        let (rows, n_features) = logits.dims2()?;
+        let blocks = n_features / self.n_states;
+        let shape = (rows, blocks, self.n_states);
+        let site = Tensor::from_slice(&self.frequencies, (blocks, self.n_states), logits.device())?
+            .affine(self.weight, 0.0)?;
+        let mixed = log_softmax(&logits.reshape(shape)?, D::Minus1)?
+            .exp()?
+            .affine(1.0 - self.weight, 0.0)?
+            .broadcast_add(&site)?
+            .log()?;
+        Ok(mixed.mul(&x.reshape(shape)?)?.sum((1, 2))?)
+    }
+
     fn row_log_prob(&self, x: &[f32], logits: &[f32]) -> f32 {
         let keep = 1.0 - self.weight;
         let mut total = 0f64;
@@ -150,6 +168,42 @@ mod tests {
         let got = shrinkage.row_log_probs(&[0., 1., 1., 0.], &[0., 3f32.ln(), 0., 0.]);
         let want = (0.7f64.ln() + 0.58f64.ln()) as f32;
         assert!((got[0] - want).abs() < 1e-6, "{got:?} vs {want}");
+    }
+
+    /// The tensor form (training) gives the host form's sums (scoring) on random logits.
+    #[test]
+    fn tensor_and_host_forms_agree() {
+        use candle_core::{Device, Tensor};
+        let shrinkage = SiteShrinkage {
+            frequencies: vec![0.2, 0.3, 0.5, 0.6, 0.3, 0.1],
+            weight: 0.05,
+            n_states: 3,
+        };
+        let logits: Vec<f32> = (0..4 * 6)
+            .map(|i| ((i * 7919) % 23) as f32 / 3.0 - 3.5)
+            .collect();
+        let x: Vec<f32> = (0..4 * 6)
+            .map(|i| {
+                if (i / 3 + i % 3 + i / 6) % 3 == 0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let host = shrinkage.row_log_probs(&x, &logits);
+        let device = Device::Cpu;
+        let tensor = shrinkage
+            .log_prob(
+                &Tensor::from_slice(&x, (4, 6), &device).unwrap(),
+                &Tensor::from_slice(&logits, (4, 6), &device).unwrap(),
+            )
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        for (a, b) in host.iter().zip(&tensor) {
+            assert!((a - b).abs() < 1e-5, "{host:?} vs {tensor:?}");
+        }
     }
 
     #[test]

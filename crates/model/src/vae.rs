@@ -17,6 +17,7 @@ use crate::nn::init::SeededVarMap;
 use crate::nn::layer::Covariates;
 use crate::ops::negative_binomial::sum_f64;
 use crate::ops::special::log1p_nonnegative_f32;
+use crate::shrinkage::SiteShrinkage;
 
 /// Rows per chunk when scanning or running inference over a whole data set.
 pub(crate) const CHUNK_ROWS: usize = 1024;
@@ -217,6 +218,9 @@ pub struct Vae {
     /// Per-feature reconstruction weights, [n_features]: `feature_groups` times
     /// `gene_weights`; `None` when every feature weighs 1.
     pub(crate) feature_weights: Option<Tensor>,
+    /// The training rows' site model when [`VaeConfig::site_mixture`] (fitted for training,
+    /// not saved).
+    pub(crate) site_mixture: Option<SiteShrinkage>,
 }
 
 impl Vae {
@@ -240,6 +244,7 @@ impl Vae {
             train_config: None,
             gene_weights: None,
             feature_weights,
+            site_mixture: None,
         })
     }
 
@@ -572,6 +577,9 @@ impl Vae {
     ) -> Result<Tensor> {
         let likelihood = &self.config.likelihood;
         let exposure = batch.exposure();
+        if let Some(mixture) = &self.site_mixture {
+            return mixture.log_prob(&batch.target, &output.loc);
+        }
         Ok(match &self.feature_weights {
             None => likelihood.log_prob(&batch.target, output, exposure)?,
             Some(weights) => likelihood

@@ -631,3 +631,53 @@ fn learning_rate_warm_up_shrinks_the_first_steps() {
         "warm-up moved {warmed}"
     );
 }
+
+/// `site_mixture` trains a categorical model through the columns' predictive shrunk toward
+/// the training rows' site model: the losses move away from the plain model's (same seeds),
+/// the setting is saved with the model, and any other likelihood refuses it.
+#[test]
+fn site_mixture_trains_categorical_models_only() {
+    let likelihood = Likelihood::Categorical { n_states: 3 };
+    let values = data_for(likelihood, 12, 1);
+    let config = |site_mixture| VaeConfig {
+        hidden: vec![8],
+        latent: 2,
+        site_mixture,
+        ..VaeConfig::new(12, likelihood)
+    };
+    let weights: Vec<f32> = (0..ROWS).map(|r| 1.0 / (1 + r % 3) as f32).collect();
+    let view = DenseView::new(&values, 12).unwrap();
+    let data = Dataset::new(&view).with_weights(&weights).unwrap();
+    let losses = |site_mixture| {
+        let mut vae = Vae::new(config(site_mixture), &Device::Cpu).unwrap();
+        let history = vae.train(&data, &training(), |_| {}).unwrap();
+        let recon: Vec<f64> = history.epochs.iter().map(|e| e.train.recon).collect();
+        (vae, recon)
+    };
+    let (plain, plain_recon) = losses(false);
+    let (mixed, mixed_recon) = losses(true);
+    assert!(mixed_recon.iter().all(|v| v.is_finite()));
+    assert!(
+        plain_recon
+            .iter()
+            .zip(&mixed_recon)
+            .all(|(a, b)| (a - b).abs() > 1e-6),
+        "{plain_recon:?} vs {mixed_recon:?}"
+    );
+    assert!(!plain.config().site_mixture);
+    let dir = tempfile::tempdir().unwrap();
+    mixed.save(dir.path()).unwrap();
+    let loaded = Vae::load(dir.path(), &Device::Cpu).unwrap();
+    assert!(loaded.config().site_mixture);
+    let gaussian = VaeConfig {
+        site_mixture: true,
+        ..VaeConfig::new(
+            12,
+            Likelihood::Gaussian {
+                learned_variance: false,
+            },
+        )
+    };
+    let error = gaussian.validate().unwrap_err().to_string();
+    assert!(error.contains("site_mixture"), "{error}");
+}

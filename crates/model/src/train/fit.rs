@@ -11,6 +11,7 @@ use crate::data::Dataset;
 use crate::error::Result;
 use crate::likelihood::Likelihood;
 use crate::noise::Noise;
+use crate::shrinkage::SiteShrinkage;
 use crate::train::gene_weights::{
     gene_weights_from_means, gene_weights_with_autocorrelation, neighbour_autocorrelation,
 };
@@ -39,6 +40,14 @@ impl crate::data::RowSource for SelectedRows<'_> {
     }
 }
 
+impl SelectedRows<'_> {
+    /// The data set's row weights (e.g. sequence weights) of the selected rows, if it has any.
+    fn weights(&self) -> Option<Vec<f32>> {
+        let weights = self.data.weights()?;
+        Some(self.rows.iter().map(|&r| weights[r]).collect())
+    }
+}
+
 /// The seeded split of `0..n_rows` into training and validation rows (at least one row
 /// trains).
 pub(crate) fn split_rows(
@@ -61,11 +70,7 @@ pub(crate) fn fit_input_scaling(vae: &mut Vae, training: &SelectedRows, seed: u6
     if vae.config.output_init == OutputInit::Site && vae.train_config.is_none() {
         let bias = match vae.config.likelihood {
             Likelihood::Categorical { n_states } => {
-                let weights = training
-                    .data
-                    .weights()
-                    .map(|w| training.rows.iter().map(|&r| w[r]).collect::<Vec<f32>>());
-                site_log_frequencies(training, weights.as_deref(), n_states)
+                site_log_frequencies(training, training.weights().as_deref(), n_states)
             }
             Likelihood::Binomial { trials } => site_logits(&AlleleCounts::fit(
                 training.data.rows(),
@@ -78,6 +83,16 @@ pub(crate) fn fit_input_scaling(vae: &mut Vae, training: &SelectedRows, seed: u6
             ),
         };
         start_at_site_model(vae, &bias)?;
+    }
+    if vae.config.site_mixture
+        && vae.site_mixture.is_none()
+        && let Likelihood::Categorical { n_states } = vae.config.likelihood
+    {
+        vae.site_mixture = Some(SiteShrinkage::site_model(
+            training,
+            training.weights().as_deref(),
+            n_states,
+        )?);
     }
     if vae.config.standardize && vae.standardization.is_none() {
         vae.standardization = Some(Standardization::fit(training));
