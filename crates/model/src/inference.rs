@@ -380,13 +380,16 @@ mod tests {
         use crate::config::VaeConfig;
         use crate::likelihood::Likelihood;
         use candle_core::Device;
-        let config = VaeConfig {
-            hidden: vec![8],
-            latent: 2,
-            seed: 3,
-            ..VaeConfig::new(6, Likelihood::Categorical { n_states: 3 })
+        let small = |likelihood| {
+            let config = VaeConfig {
+                hidden: vec![8],
+                latent: 2,
+                seed: 3,
+                ..VaeConfig::new(6, likelihood)
+            };
+            Vae::new(config, &Device::Cpu).unwrap()
         };
-        let vae = Vae::new(config, &Device::Cpu).unwrap();
+        let vae = small(Likelihood::Categorical { n_states: 3 });
         let values = vec![
             1., 0., 0., 0., 0., 1., //
             0., 1., 0., 1., 0., 0., //
@@ -411,20 +414,9 @@ mod tests {
         // a shrinkage of other blocks, or a model that is not categorical, is an error
         let wrong = SiteShrinkage::site_model(&rows, None, 2).unwrap();
         assert!(vae.elbo_shrunk(&data, 4, 11, &wrong).is_err());
-        let gaussian = Vae::new(
-            VaeConfig {
-                hidden: vec![8],
-                latent: 2,
-                ..VaeConfig::new(
-                    6,
-                    Likelihood::Gaussian {
-                        learned_variance: false,
-                    },
-                )
-            },
-            &Device::Cpu,
-        )
-        .unwrap();
+        let gaussian = small(Likelihood::Gaussian {
+            learned_variance: false,
+        });
         let error = gaussian.elbo_shrunk(&data, 4, 11, &site).unwrap_err();
         assert!(
             error.to_string().contains("does not fit this model"),
