@@ -40,7 +40,9 @@
 //! what `vaebio embed` uses; `examples/embed_contigs.rs` goes from a FASTA file to a latent
 //! table with them. The crate's modules follow the model's parts: `nn` (encoder, decoder,
 //! layers), [`likelihood`], fused CPU kernels (`ops`), [`train`] (loop, optimiser, loss,
-//! likelihood weights, resume), [`checkpoint`] and [`inference`]. PCA, k-means, metrics and
+//! likelihood weights, resume), [`checkpoint`] and [`inference`]; [`shrinkage`] scores an
+//! alignment model through the predictive shrunk toward its site model, as `vaebio score`
+//! does by default ([`Vae::elbo_shrunk`]). PCA, k-means, metrics and
 //! medoid clustering live in `vaebio-analysis`, which also owns the matrix types.
 #![warn(missing_docs)]
 
