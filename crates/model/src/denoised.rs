@@ -33,13 +33,37 @@ impl Vae {
     ///
     /// Memory: the reconstructions are never held whole. The covariance route decodes each
     /// block of rows as its two passes (covariance, projection) read it, so it
-    /// holds a few blocks and the scores; the wider route holds its f64 copy of them.
+    /// holds a few blocks, the posterior means and the scores; the wider route holds its f64
+    /// copy of them. The rows are encoded once; [`Vae::denoised_pca_from_means`] takes means
+    /// already at hand.
     pub fn denoised_pca(&self, data: &Dataset, n_components: usize) -> Result<DenseMatrix> {
+        let means = self.encode(data.rows())?.mean;
+        self.denoised_pca_from_means(data, &means, n_components)
+    }
+
+    /// [`Vae::denoised_pca`] of rows whose posterior means ([`Vae::encode`] of the same
+    /// `data`) are given: the decoder's means of those, without encoding the rows again.
+    pub fn denoised_pca_from_means(
+        &self,
+        data: &Dataset,
+        means: &DenseMatrix,
+        n_components: usize,
+    ) -> Result<DenseMatrix> {
         self.check_columns(data.n_cols())?;
         self.check_covariates(data)?;
+        if means.n_rows() != data.n_rows() || means.n_cols() != self.config.latent {
+            return Err(Error::Data(format!(
+                "{} × {} posterior means for {} rows of a model with {} latent dimensions — encode the same rows with this model",
+                means.n_rows(),
+                means.n_cols(),
+                data.n_rows(),
+                self.config.latent
+            )));
+        }
         let reconstruction = Reconstructions {
             vae: self,
             data,
+            means,
             failure: Mutex::new(None),
         };
         let scores = if self.config.n_features <= COVARIANCE_COLUMNS {
@@ -54,10 +78,12 @@ impl Vae {
     }
 }
 
-/// The model's reconstructions of `data`, in its own (z-scored) units, decoded when read.
+/// The model's reconstructions of `data`, in its own (z-scored) units, decoded from the rows'
+/// posterior `means` when read.
 struct Reconstructions<'a> {
     vae: &'a Vae,
     data: &'a Dataset<'a>,
+    means: &'a DenseMatrix,
     /// The first decoding error; the rows it failed on read as 0.
     failure: Mutex<Option<Error>>,
 }
@@ -79,7 +105,16 @@ impl RowSource for Reconstructions<'_> {
             .chunks(CHUNK_ROWS)
             .zip(out.chunks_mut(CHUNK_ROWS * n_cols))
         {
-            match self.vae.reconstruct_rows(self.data, chunk, None) {
+            let latent = self.means.n_cols();
+            let means: Vec<f32> = chunk
+                .iter()
+                .flat_map(|&row| &self.means.values()[row * latent..(row + 1) * latent])
+                .copied()
+                .collect();
+            match self
+                .vae
+                .reconstruct_rows_from_means(self.data, chunk, &means)
+            {
                 Ok(values) => out.copy_from_slice(&values),
                 Err(error) => {
                     out.fill(0.0);

@@ -13,7 +13,7 @@ use crate::nn::layer::Covariates;
 use crate::noise::Noise;
 use crate::shrinkage::SiteShrinkage;
 use crate::train::loss::kl_standard_normal;
-use crate::vae::{Buffers, Vae, for_chunks, map_chunks};
+use crate::vae::{Buffers, Minibatch, Vae, for_chunks, map_chunks};
 
 /// The approximate posterior q(z | x) = N(mean, exp(log_var)) of each row.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,6 +158,31 @@ impl Vae {
     ) -> Result<Vec<f32>> {
         let batch = self.assemble(data, rows, &mut Buffers::default())?;
         let (mean, _) = self.encoder.forward(&batch.input, None, None)?;
+        self.decode_rows(data, rows, &batch, &mean, transform_batch)
+    }
+
+    /// [`Vae::reconstruct_rows`] from the rows' posterior `means` (row-major, as
+    /// [`Vae::encode`] gives them) instead of encoding the rows again.
+    pub(crate) fn reconstruct_rows_from_means(
+        &self,
+        data: &Dataset,
+        rows: &[usize],
+        means: &[f32],
+    ) -> Result<Vec<f32>> {
+        let batch = self.assemble(data, rows, &mut Buffers::default())?;
+        let mean = Tensor::from_slice(means, (rows.len(), self.config.latent), &self.device)?;
+        self.decode_rows(data, rows, &batch, &mean, None)
+    }
+
+    /// The decoder's means of `mean`, the posterior means of `rows` (assembled as `batch`).
+    fn decode_rows(
+        &self,
+        data: &Dataset,
+        rows: &[usize],
+        batch: &Minibatch,
+        mean: &Tensor,
+        transform_batch: Option<u32>,
+    ) -> Result<Vec<f32>> {
         let batches = self.batch_tensor(data, rows, transform_batch)?;
         let covariates = Covariates {
             batches: batches.as_ref(),
@@ -172,7 +197,7 @@ impl Vae {
             }
             (trials, _) => trials.clone(),
         };
-        self.decode_mean(&mean, &covariates, trials.as_ref())
+        self.decode_mean(mean, &covariates, trials.as_ref())
     }
 
     /// Per-row evidence lower bound E_q[log p(x | z)] − KL(q(z | x) ‖ p(z)), the expectation

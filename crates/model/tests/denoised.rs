@@ -5,7 +5,9 @@ use candle_core::Device;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
-use vaebio_model::{Dataset, DenseView, Likelihood, RowSource, TrainConfig, Vae, VaeConfig};
+use vaebio_model::{
+    Dataset, DenseMatrix, DenseView, Likelihood, RowSource, TrainConfig, Vae, VaeConfig,
+};
 
 const DIMS: usize = 6;
 
@@ -115,6 +117,20 @@ fn denoised_pca_is_pca_of_the_z_scored_reconstructions() {
             / (dot(&column(c), &column(c)).sqrt() * dot(&full_column, &full_column).sqrt());
         assert!(agreement > 0.999, "component {c}: cosine {agreement}");
     }
+
+    // From posterior means at hand (as `vaebio bin` has them): the same scores, bit for bit;
+    // means of other rows or another latent size are refused.
+    let means = vae.encode(&view).unwrap().mean;
+    let from_means = vae.denoised_pca_from_means(&data, &means, 2).unwrap();
+    assert_eq!(from_means.values(), two.values());
+    let fewer = DenseMatrix::new(means.values()[..89 * 2].to_vec(), 89, 2).unwrap();
+    let error = vae.denoised_pca_from_means(&data, &fewer, 2).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("89 × 2 posterior means for 90 rows"),
+        "{error}"
+    );
 }
 
 #[test]

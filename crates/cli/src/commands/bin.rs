@@ -169,9 +169,11 @@ fn train_and_embed(
     let clustered = match scale {
         LatentScaleArg::None => posterior.mean.clone(),
         LatentScaleArg::Posterior => posterior.precision_scaled_mean()?,
-        LatentScaleArg::Denoised => {
-            vae.denoised_pca(&Dataset::new(&loaded.matrix), BIN_DENOISED_COMPONENTS)?
-        }
+        LatentScaleArg::Denoised => vae.denoised_pca_from_means(
+            &Dataset::new(&loaded.matrix),
+            &posterior.mean,
+            BIN_DENOISED_COMPONENTS,
+        )?,
     };
     let seconds = start.elapsed().as_secs_f64();
     Ok((
