@@ -8,7 +8,9 @@
 //! centred on the family's column frequencies s gives the decoder the predictive
 //! p' = (1 − ε)·p + ε·s with ε = 0.5·K / (N_eff + 0.5·K): where the decoder is sure a residue
 //! never occurs (p far below ε·s), the family's own frequency of it decides, as in the site
-//! model; elsewhere p does. Training is unchanged; only the ELBO of `vaebio score` uses p'.
+//! model; elsewhere p does. `vaebio score` ranks mutants by the ELBO under p'
+//! ([`crate::Vae::elbo_shrunk`]); training keeps the decoder's own p unless
+//! [`crate::VaeConfig::site_mixture`] (measured on the protein panel: no gain, not the default).
 
 use candle_core::{D, Tensor};
 use candle_nn::ops::log_softmax;

@@ -1,6 +1,6 @@
 //! What is fitted on the training rows before the first epoch: the training/validation split,
 //! the z-scoring of Gaussian input, allele frequencies, per-gene likelihood weights, the
-//! site-model start of an alignment model and the library-size weights.
+//! site-model start and the site mixture of an alignment model and the library-size weights.
 
 use candle_core::Tensor;
 use rand::seq::SliceRandom;
@@ -64,8 +64,8 @@ pub(crate) fn split_rows(
 }
 
 /// Fits what the model asks for on the training rows, unless a loaded checkpoint brought it:
-/// the z-scoring of Gaussian input, the per-gene likelihood weights of count data and the
-/// site-model start of an alignment model's output layer.
+/// the z-scoring of Gaussian input, the per-gene likelihood weights of count data, the
+/// site-model start of an alignment model's output layer and its site mixture.
 pub(crate) fn fit_input_scaling(vae: &mut Vae, training: &SelectedRows, seed: u64) -> Result<()> {
     if vae.config.output_init == OutputInit::Site && vae.train_config.is_none() {
         let bias = match vae.config.likelihood {
