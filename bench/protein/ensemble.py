@@ -5,12 +5,16 @@ seeded S .. S+N-1, one held-out split), then every member scored alone and the e
 score: the mean of the members' ΔELBO (what `vaebio score` on the ensemble folder writes,
 checked on the first set). Prints per set the members' figures, their mean, the ensemble's and
 the site model's, and paired lines: ensemble against the site model, against its members'
-mean, and each member against the site model. With `--score-flags` (e.g. `--shrinkage site`) every
-score is taken with those `vaebio score` flags, kept apart from the plain ones, and a further
-paired line sets each member so scored against the same member scored plainly.
+mean, and each member against the site model.
+
+With `--score-flags` (argparse needs the `=`: `--score-flags="--shrinkage none"`) every score
+is taken with those `vaebio score` flags, kept apart from the plain ones (no flags: the
+binary's defaults), and a further paired line sets each member so scored against the same
+member scored plainly. With `--train-flags` (e.g. `--train-flags=--site-mixture`) the members
+are trained with those flags, in a folder of their own, and that paired line is left out.
 
     bench/.venv/bin/python bench/protein/ensemble.py --half tuning --members 5 --seed 42 \
-        --families TP53-clinvar,TP53-kotler,GFP-sarkisyan,DHFR-thompson [--score-flags "--shrinkage site"]
+        --families TP53-clinvar,TP53-kotler,GFP-sarkisyan,DHFR-thompson
 
 Sets are prepared by bench/protein/get_families.sh; models go to OUT/models/STEM_ensembleN_sS.
 """
