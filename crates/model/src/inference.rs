@@ -259,6 +259,8 @@ impl Vae {
             let mut noise = Noise::new(seed);
             let batch = self.assemble(data, chunk, &mut buffers)?;
             let (mean, log_var) = self.encoder.forward(&batch.input, None, None)?;
+            // the rows' one-hot values on the host, once per chunk, for the shrunk likelihood
+            let target = shrinkage.map(|_| Vae::host(&batch.target)).transpose()?;
             let mut log_px_sum: Option<Tensor> = None;
             for _ in 0..n_samples {
                 let (rows, latent) = mean.dims2()?;
@@ -272,17 +274,16 @@ impl Vae {
                         .forward(&z, &batch.covariates(), None, Some(&mut noise))?;
                 // Detached: the running sum would otherwise hold every sample's decoder
                 // graph (activations of all layers) alive until the chunk ends.
-                let log_px = match shrinkage {
-                    None => self
+                let log_px = match (shrinkage, &target) {
+                    (Some(shrinkage), Some(target)) => {
+                        let values = shrinkage.row_log_probs(target, &Vae::host(&output.loc)?);
+                        Tensor::from_vec(values, rows, &self.device)?
+                    }
+                    _ => self
                         .config
                         .likelihood
                         .log_prob(&batch.target, &output, batch.exposure())?
                         .detach(),
-                    Some(shrinkage) => {
-                        let values = shrinkage
-                            .row_log_probs(&Vae::host(&batch.target)?, &Vae::host(&output.loc)?);
-                        Tensor::from_vec(values, rows, &self.device)?
-                    }
                 };
                 log_px_sum = Some(match log_px_sum {
                     None => log_px,

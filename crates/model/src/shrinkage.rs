@@ -104,9 +104,10 @@ impl SiteShrinkage {
             .collect()
     }
 
-    /// The same sum as a differentiable tensor `[rows]` of `x` and `logits` `[rows,
-    /// features]` (candle's ops: for training through the mixture, where autograd needs it).
-    pub(crate) fn log_prob(&self, x: &Tensor, logits: &Tensor) -> Result<Tensor> {
+    /// The terms of that sum, xₐ · ln((1 − ε)·softmax(l)ₐ + ε·sₐ), as a differentiable
+    /// tensor `[rows, features]` of `x` and `logits` (candle's ops: for training through the
+    /// mixture, where autograd needs it and feature weights may scale the terms).
+    pub(crate) fn log_prob_elements(&self, x: &Tensor, logits: &Tensor) -> Result<Tensor> {
         let (rows, n_features) = logits.dims2()?;
         let blocks = n_features / self.n_states;
         let shape = (rows, blocks, self.n_states);
@@ -117,7 +118,7 @@ impl SiteShrinkage {
             .affine(1.0 - self.weight, 0.0)?
             .broadcast_add(&site)?
             .log()?;
-        Ok(mixed.mul(&x.reshape(shape)?)?.sum((1, 2))?)
+        Ok(mixed.mul(&x.reshape(shape)?)?.reshape((rows, n_features))?)
     }
 
     fn row_log_prob(&self, x: &[f32], logits: &[f32]) -> f32 {
@@ -196,10 +197,12 @@ mod tests {
         let host = shrinkage.row_log_probs(&x, &logits);
         let device = Device::Cpu;
         let tensor = shrinkage
-            .log_prob(
+            .log_prob_elements(
                 &Tensor::from_slice(&x, (4, 6), &device).unwrap(),
                 &Tensor::from_slice(&logits, (4, 6), &device).unwrap(),
             )
+            .unwrap()
+            .sum(1)
             .unwrap()
             .to_vec1::<f32>()
             .unwrap();

@@ -577,15 +577,15 @@ impl Vae {
     ) -> Result<Tensor> {
         let likelihood = &self.config.likelihood;
         let exposure = batch.exposure();
-        if let Some(mixture) = &self.site_mixture {
-            return mixture.log_prob(&batch.target, &output.loc);
-        }
+        // the training mixture's terms, or the likelihood's, each times its feature weight
+        let elements = match (&self.site_mixture, &self.feature_weights) {
+            (None, None) => return likelihood.log_prob(&batch.target, output, exposure),
+            (Some(mixture), _) => mixture.log_prob_elements(&batch.target, &output.loc)?,
+            (None, Some(_)) => likelihood.log_prob_elements(&batch.target, output, exposure)?,
+        };
         Ok(match &self.feature_weights {
-            None => likelihood.log_prob(&batch.target, output, exposure)?,
-            Some(weights) => likelihood
-                .log_prob_elements(&batch.target, output, exposure)?
-                .broadcast_mul(weights)?
-                .sum(1)?,
+            None => elements.sum(1)?,
+            Some(weights) => elements.broadcast_mul(weights)?.sum(1)?,
         })
     }
 
