@@ -54,7 +54,7 @@ def score(args, model, msa, data, path, flags=()):
 
 
 def flags_suffix(flags):
-    """File-name suffix of a set of `vaebio score` flags (`--shrinkage site` → `_shrinkage-site`)."""
+    """File-name suffix of a set of `vaebio` flags (`--shrinkage site` → `_shrinkage-site`)."""
     return "_" + "-".join(f.lstrip("-") for f in flags) if flags else ""
 
 
@@ -69,20 +69,20 @@ def run_set(args, row, check_ensemble):
     labels = pd.read_csv(os.path.join(data, "labels.tsv"), sep="\t")
     tag = train_tag(args)
     flags = args.score_flags.split()
-    suffix = flags_suffix(flags)
 
-    def members_scored(flags, suffix):
+    def members_scored(flags):
         return [score(args, os.path.join(model, f"member_{i}"), msa, data,
-                      os.path.join(data, f"scores_{tag}_member{i}{suffix}.tsv"), flags)
+                      os.path.join(data, f"scores_{tag}_member{i}{flags_suffix(flags)}.tsv"),
+                      flags)
                 for i in range(1, args.members + 1)]
-    members = members_scored(flags, suffix)
+    members = members_scored(flags)
     # the same models scored without the flags (a scoring comparison: no train flags)
     versus_plain = bool(flags) and not args.train_flags
-    plain = members_scored((), "") if versus_plain else members
+    plain = members_scored(()) if versus_plain else members
     averaged = sum(members) / len(members)
     if check_ensemble:
-        written = score(args, model, msa, data, os.path.join(data, f"scores_{tag}{suffix}.tsv"),
-                        flags)
+        written = score(args, model, msa, data,
+                        os.path.join(data, f"scores_{tag}{flags_suffix(flags)}.tsv"), flags)
         gap = np.abs(written.loc[averaged.index] - averaged).max()
         assert gap < 1e-3, f"vaebio score on the ensemble differs from the members' mean by {gap}"
     site = figure(row["kind"], labels, read_scores(os.path.join(data, "site_scores.tsv")))[0]
