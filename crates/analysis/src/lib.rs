@@ -21,6 +21,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod axes;
 pub mod eigen;
 pub mod error;
 pub mod kmeans;
@@ -30,6 +31,7 @@ pub mod metrics;
 pub mod mixture;
 pub mod pca;
 
+pub use axes::{PrincipalAxes, principal_axes};
 pub use error::{Error, Result};
 pub use kmeans::{Clusters, DEFAULT_STARTS, kmeans};
 pub use matrix::{DenseMatrix, DenseView, RowError, RowSource};

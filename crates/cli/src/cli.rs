@@ -426,6 +426,9 @@ pub enum InputTransformArg {
     /// Genotypes: each dosage as (g − n·p) / √(n·p·(1 − p)), p the site's allele frequency in
     /// training, as PCA scales it (saved with the model).
     AlleleFrequency,
+    /// Genotypes: the dosages projected onto the training samples' 256 leading principal axes
+    /// (saved with the model); the likelihood keeps every site.
+    PrincipalAxes,
 }
 
 /// How the learning rate moves over training.

@@ -179,6 +179,7 @@ fn apply_flags(args: &ModelArgs, vae: &mut VaeConfig, train: &mut TrainConfig) {
             InputTransformArg::Identity => InputTransform::Identity,
             InputTransformArg::Log1p => InputTransform::Log1p,
             InputTransformArg::AlleleFrequency => InputTransform::AlleleFrequency,
+            InputTransformArg::PrincipalAxes => InputTransform::PrincipalAxes,
         };
     }
     if let Some(power) = args.library_weight {

@@ -263,6 +263,52 @@ fn allele_frequency_input_is_refused_for_other_data() {
     );
 }
 
+/// `--input-transform principal-axes`: the encoder reads the samples' projections on the
+/// training samples' principal axes (checked against an exact decomposition in
+/// vaebio-analysis' `axes` tests); the axes are saved beside the weights, `encode` of the
+/// training VCF gives back the latent `embed` wrote, and the latent separates the two demes.
+/// Refused for data other than genotypes.
+#[test]
+fn principal_axes_input_is_saved_and_reused_by_encode() {
+    let dir = tempfile::tempdir().unwrap();
+    let latent = dir.path().join("latent.tsv");
+    let model = dir.path().join("model");
+    let vcf = testdata("popgen2.vcf");
+    ok(&[
+        "embed",
+        "--vcf",
+        s(&vcf),
+        "--input-transform",
+        "principal-axes",
+        "--epochs",
+        "30",
+        "-q",
+        "-o",
+        s(&latent),
+        "--save-model",
+        s(&model),
+    ]);
+    let config = model_config(&model);
+    assert_eq!(config["vae"]["input_transform"], "principal-axes");
+    assert_eq!(config["vae"]["input_components"], 256);
+    assert_encode_gives_back(&model, &vcf, &latent);
+    let (knn, _) = scores(&latent);
+    assert!(knn >= 0.9, "15-NN population accuracy {knn}");
+    fails(
+        &[
+            "embed",
+            "--matrix",
+            s(&testdata("counts.tsv")),
+            "--input-transform",
+            "principal-axes",
+            "-o",
+            "/dev/null",
+        ],
+        2,
+        "principal axes are for genotype dosages",
+    );
+}
+
 /// `--missing mask`: with a seventh of the genotypes of `popgen2.vcf` made missing, the
 /// recipe trains with those calls out of the likelihood (the encoder reads the site mean),
 /// says so, saves the policy with the model, and `encode` of the same VCF gives back the

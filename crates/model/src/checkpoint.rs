@@ -9,13 +9,14 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
-use candle_core::{Device, Tensor};
+use candle_core::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 use vaebio_fs::StagedDir;
 
 use crate::allele_frequency::AlleleFrequencies;
-use crate::config::{TrainConfig, VaeConfig};
+use crate::config::{InputTransform, TrainConfig, VaeConfig};
 use crate::error::{Error, Result};
+use crate::input_axes::{AXES_TENSOR, InputAxes, MEAN_TENSOR};
 use crate::train::resume::{ResumeInfo, STATE_FILE, TrainState};
 use crate::vae::{Metadata, Standardization, Vae};
 
@@ -87,11 +88,23 @@ impl Vae {
             path: dir.join(CONFIG_FILE),
             message: format!("cannot serialise the settings ({e})"),
         })?;
-        let tensors: HashMap<String, Tensor> = self
+        let mut tensors: HashMap<String, Tensor> = self
             .named_variables()
             .into_iter()
             .map(|(name, var)| (name, var.as_tensor().clone()))
             .collect();
+        if let Some(axes) = &self.input_axes {
+            let sites = axes.mean().len();
+            let k = axes.n_components();
+            tensors.insert(
+                MEAN_TENSOR.to_string(),
+                Tensor::from_slice(axes.mean(), sites, &Device::Cpu)?,
+            );
+            tensors.insert(
+                AXES_TENSOR.to_string(),
+                Tensor::from_slice(axes.axes(), (sites, k), &Device::Cpu)?,
+            );
+        }
 
         check_replaceable(dir)?;
         let staged = StagedDir::create(dir).map_err(|e| io_error(dir, e))?;
@@ -141,6 +154,9 @@ impl Vae {
                 });
             }
             var.set(&tensor.to_dtype(var.dtype())?)?;
+        }
+        if vae.config.input_transform == InputTransform::PrincipalAxes {
+            vae.input_axes = Some(read_input_axes(&mut stored, &vae.config, &weights_path)?);
         }
         if let Some(extra) = stored.keys().min() {
             return Err(Error::Checkpoint {
@@ -200,6 +216,51 @@ impl Vae {
         vae.train_config = config.train;
         Ok(vae)
     }
+}
+
+/// The principal axes of a [`InputTransform::PrincipalAxes`] model from its stored tensors.
+fn read_input_axes(
+    stored: &mut HashMap<String, Tensor>,
+    config: &VaeConfig,
+    path: &Path,
+) -> Result<InputAxes> {
+    let shapes = [
+        (MEAN_TENSOR, vec![config.n_features]),
+        (
+            AXES_TENSOR,
+            vec![config.n_features, config.input_components],
+        ),
+    ];
+    let mut parts = Vec::new();
+    for (name, shape) in shapes {
+        let tensor = stored.remove(name).ok_or_else(|| Error::Checkpoint {
+            path: path.to_path_buf(),
+            message: format!(
+                "tensor `{name}` is missing — config.json and the weights do not match"
+            ),
+        })?;
+        if tensor.dims() != shape.as_slice() {
+            return Err(Error::Checkpoint {
+                path: path.to_path_buf(),
+                message: format!(
+                    "tensor `{name}` has shape {:?}, config.json implies {shape:?}",
+                    tensor.dims()
+                ),
+            });
+        }
+        parts.push(
+            tensor
+                .flatten_all()?
+                .to_dtype(DType::F32)?
+                .to_vec1::<f32>()?,
+        );
+    }
+    let axes = parts.pop().unwrap_or_default();
+    let mean = parts.pop().unwrap_or_default();
+    InputAxes::from_parts(mean, axes, config.input_components).map_err(|e| Error::Checkpoint {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }
 
 /// Read and check the `config.json` at `path` (format and version).

@@ -17,6 +17,13 @@ pub use train::{EarlyStopping, KlWarmup, LrSchedule, TrainConfig};
 /// The most categories a batch or covariate may have, and the most continuous covariates.
 const MAX_CATEGORIES: usize = 100_000;
 
+/// [`VaeConfig::input_components`] by default: every axis of a cohort of up to 257 samples.
+pub const DEFAULT_INPUT_COMPONENTS: usize = 256;
+
+/// [`VaeConfig::input_components`] at most: each axis is a column of n_features values saved
+/// with the model.
+const MAX_INPUT_COMPONENTS: usize = 4096;
+
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
@@ -64,6 +71,11 @@ pub enum InputTransform {
     /// p the site's allele frequency on the training rows (saved with the model), as PCA of
     /// genotypes scales it ([`crate::allele_frequency`]).
     AlleleFrequency,
+    /// Binomial (genotypes) only: the dosages centred on the training rows' site means and
+    /// projected onto their leading [`VaeConfig::input_components`] principal axes, scaled by
+    /// one constant (saved with the model; [`crate::input_axes`]). The encoder learns from
+    /// there instead of from every site.
+    PrincipalAxes,
 }
 
 /// The shape of the model.
@@ -116,6 +128,9 @@ pub struct VaeConfig {
     pub n_continuous: usize,
     /// What the encoder sees of a row.
     pub input_transform: InputTransform,
+    /// Principal axes the encoder reads with [`InputTransform::PrincipalAxes`] (axes beyond
+    /// the training rows' rank read 0); unused otherwise.
+    pub input_components: usize,
     /// z-score every feature (mean and population standard deviation fitted on the training
     /// rows, saved in the checkpoint) before encoding and reconstructing; gaussian only.
     pub standardize: bool,
@@ -180,6 +195,7 @@ impl Default for VaeConfig {
             covariate_categories: Vec::new(),
             n_continuous: 0,
             input_transform: InputTransform::Auto,
+            input_components: DEFAULT_INPUT_COMPONENTS,
             standardize: false,
             feature_groups: Vec::new(),
             posterior_variance_floor: 0.0,
@@ -214,8 +230,20 @@ impl VaeConfig {
     pub fn encoder_log1p(&self) -> bool {
         match self.input_transform {
             InputTransform::Auto => self.likelihood.is_count(),
-            InputTransform::Identity | InputTransform::AlleleFrequency => false,
+            InputTransform::Identity
+            | InputTransform::AlleleFrequency
+            | InputTransform::PrincipalAxes => false,
             InputTransform::Log1p => true,
+        }
+    }
+
+    /// Width of the encoder's input: the principal axes read with
+    /// [`InputTransform::PrincipalAxes`], else every feature.
+    pub fn encoder_inputs(&self) -> usize {
+        if self.input_transform == InputTransform::PrincipalAxes {
+            self.input_components
+        } else {
+            self.n_features
         }
     }
 
@@ -417,14 +445,30 @@ impl VaeConfig {
                 ),
             ));
         }
-        if self.input_transform == InputTransform::AlleleFrequency
+        let genotype_only = match self.input_transform {
+            InputTransform::AlleleFrequency => Some(("allele-frequency scaling", "is")),
+            InputTransform::PrincipalAxes => Some(("principal axes", "are")),
+            _ => None,
+        };
+        if let Some((what, verb)) = genotype_only
             && !matches!(self.likelihood, Likelihood::Binomial { .. })
         {
             return Err(invalid(
                 "input_transform",
                 format!(
-                    "allele-frequency scaling is for genotype dosages (binomial likelihood), not {} — use auto",
+                    "{what} {verb} for genotype dosages (binomial likelihood), not {} — use auto",
                     self.likelihood.name()
+                ),
+            ));
+        }
+        if self.input_transform == InputTransform::PrincipalAxes
+            && !(1..=MAX_INPUT_COMPONENTS).contains(&self.input_components)
+        {
+            return Err(invalid(
+                "input_components",
+                format!(
+                    "{} principal axes — give 1 to {MAX_INPUT_COMPONENTS}",
+                    self.input_components
                 ),
             ));
         }

@@ -9,11 +9,12 @@ use candle_core::{DType, Tensor};
 use crate::data::{Dataset, DenseMatrix, RowSource};
 use crate::error::{Error, Result};
 use crate::likelihood::{Exposure, Likelihood};
+use crate::minibatch::{Buffers, Minibatch};
 use crate::nn::layer::Covariates;
 use crate::noise::Noise;
 use crate::shrinkage::SiteShrinkage;
 use crate::train::loss::kl_standard_normal;
-use crate::vae::{Buffers, Minibatch, Vae, for_chunks, map_chunks};
+use crate::vae::{Vae, for_chunks, map_chunks};
 
 /// The approximate posterior q(z | x) = N(mean, exp(log_var)) of each row.
 #[derive(Debug, Clone, PartialEq)]

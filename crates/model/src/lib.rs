@@ -54,7 +54,9 @@ mod denoised;
 pub mod device;
 pub mod error;
 pub mod inference;
+pub mod input_axes;
 pub mod likelihood;
+mod minibatch;
 mod nn;
 mod noise;
 mod ops;
@@ -77,6 +79,7 @@ pub use data::{Dataset, DenseMatrix, DenseView, RowError, RowSource, WeightScope
 pub use device::device;
 pub use error::{Error, Result};
 pub use inference::Posterior;
+pub use input_axes::InputAxes;
 pub use shrinkage::SiteShrinkage;
 pub use train::gene_weights::{
     gene_weights_from_means, gene_weights_with_autocorrelation, neighbour_autocorrelation,

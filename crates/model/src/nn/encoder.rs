@@ -23,7 +23,7 @@ impl Encoder {
     /// Build from a validated config under `vb` (normally `root.pp("encoder")`).
     pub(crate) fn new(config: &VaeConfig, vb: VarBuilder) -> candle_core::Result<Self> {
         let mut layers = Vec::with_capacity(config.hidden.len());
-        let mut n_in = config.n_features;
+        let mut n_in = config.encoder_inputs();
         let layers_vb = vb.pp("layers");
         for (i, &n_out) in config.hidden.iter().enumerate() {
             layers.push(Hidden::new(

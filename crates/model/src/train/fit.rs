@@ -9,6 +9,7 @@ use crate::allele_frequency::{AlleleCounts, AlleleFrequencies};
 use crate::config::{InputTransform, OutputInit, TrainConfig};
 use crate::data::Dataset;
 use crate::error::Result;
+use crate::input_axes::InputAxes;
 use crate::likelihood::Likelihood;
 use crate::noise::Noise;
 use crate::shrinkage::SiteShrinkage;
@@ -105,6 +106,16 @@ pub(crate) fn fit_input_scaling(vae: &mut Vae, training: &SelectedRows, seed: u6
             training.rows,
             training.data.trials(),
             vae.config.likelihood.trials().unwrap_or(2),
+        ));
+    }
+    if vae.config.input_transform == InputTransform::PrincipalAxes && vae.input_axes.is_none() {
+        vae.input_axes = Some(InputAxes::fit(
+            training.data.rows(),
+            training.rows,
+            training.data.trials(),
+            vae.config.likelihood.trials().unwrap_or(2),
+            vae.config.input_components,
+            vae.config.seed,
         ));
     }
     let weighted = vae.config.gene_weight_power > 0.0 || vae.config.gene_weight_neighbours;

@@ -33,13 +33,14 @@ use rayon::prelude::*;
 
 use crate::data::Dataset;
 use crate::error::Result;
+use crate::minibatch::{Buffers, Minibatch};
 use crate::nn::layer::{Moments, TrainingPass};
 use crate::noise::Noise;
 use crate::ops::factored_gradient::FactoredGradient;
 use crate::train::library_weights::library_weights;
 use crate::train::loss::{kl_standard_normal, weighted_sum};
 use crate::train::reduce::GradientReduce;
-use crate::vae::{Buffers, Minibatch, Vae};
+use crate::vae::Vae;
 
 /// The most rows of a shard. Each shard pays for a full-size gradient of every weight
 /// (candle's backward zero-fills and adds one per variable) and for the sum, so small shards
@@ -103,6 +104,9 @@ pub(crate) struct LossSettings<'a> {
     /// Whether a training step may leave weight gradients factored ([`Step::factored`]):
     /// not when they are clipped or added to.
     pub(crate) factored_gradients: bool,
+    /// Every row's encoder input, projected once before training
+    /// ([`crate::input_axes::InputAxes::project_rows`]), when the model reads principal axes.
+    pub(crate) encoder_inputs: Option<&'a [f32]>,
 }
 
 /// The loss of `batch`'s rows divided by `divisor`. With `pass` it is a training pass
@@ -171,7 +175,7 @@ fn shard_step(
     seed: u64,
     keep_factored: bool,
 ) -> Result<ShardStep> {
-    let shard = vae.assemble(data, rows, &mut Buffers::default())?;
+    let shard = vae.assemble_from(data, rows, &mut Buffers::default(), settings.encoder_inputs)?;
     let mut noise = Noise::new(seed);
     let mut pass = TrainingPass::default();
     let terms = terms(vae, &shard, settings, divisor, &mut noise, Some(&mut pass))?;
@@ -322,7 +326,8 @@ mod tests {
         use crate::VaeConfig;
         use crate::data::{Dataset, DenseView, WeightScope};
         use crate::likelihood::Likelihood;
-        use crate::vae::{Buffers, Vae};
+        use crate::minibatch::Buffers;
+        use crate::vae::Vae;
         let values: Vec<f32> = (0..12).map(|i| (i as f32 * 0.37).sin()).collect();
         let view = DenseView::new(&values, 3)?;
         let config = VaeConfig {
@@ -340,6 +345,7 @@ mod tests {
             library_scales: None,
             kl_weight: 1.0,
             factored_gradients: false,
+            encoder_inputs: None,
         };
         let twos = [2.0f32; 4];
         let run = |data: Dataset| -> Result<(f64, f64)> {

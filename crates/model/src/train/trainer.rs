@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Norm, TrainConfig};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::minibatch::Buffers;
 use crate::noise::Noise;
 use crate::ops::factored_gradient::FactoredGradient;
 use crate::train::fit::{SelectedRows, fit_input_scaling, library_scales, split_rows};
@@ -25,7 +26,7 @@ use crate::train::reduce::{GradientReduce, OrderedSum, add_gradients};
 use crate::train::resume::{ResumeInfo, TrainState, is_trainable, trainable_names};
 use crate::train::shards::{self, LossSettings, terms};
 use crate::train::snapshot::Snapshot;
-use crate::vae::{Buffers, Vae};
+use crate::vae::Vae;
 
 /// A step's gradients: those in the store and the weight gradients left factored.
 type Gradients = (GradStore, Vec<FactoredGradient>);
@@ -128,6 +129,8 @@ pub struct Trainer<'a> {
     /// weighted by library size.
     library_weight_scales: Option<Tensor>,
     noise: Noise,
+    /// Every row's encoder input when the model reads principal axes, projected once.
+    encoder_inputs: Option<Vec<f32>>,
     /// The effective number of training rows: the sum of their weights (EVE's `Neff`), or
     /// their count when rows are unweighted.
     n_eff: f64,
@@ -157,6 +160,10 @@ impl<'a> Trainer<'a> {
         };
         fit_input_scaling(vae, &training_view, config.seed)?;
         let library_weight_scales = library_scales(vae, &data, &training_view, &train_rows)?;
+        let encoder_inputs = match &vae.input_axes {
+            Some(axes) => Some(axes.project_rows(data.rows())?),
+            None => None,
+        };
         let trainable: Vec<Var> = vae
             .named_variables()
             .into_iter()
@@ -194,6 +201,7 @@ impl<'a> Trainer<'a> {
             validation_rows,
             library_weight_scales,
             noise,
+            encoder_inputs,
             n_eff: n_eff.max(f64::MIN_POSITIVE),
             epochs_done: 0,
             steps_done: 0,
@@ -410,6 +418,7 @@ impl<'a> Trainer<'a> {
                 library_scales: self.library_weight_scales.as_ref(),
                 kl_weight: self.config.beta,
                 factored_gradients: false,
+                encoder_inputs: self.encoder_inputs.as_deref(),
             };
             // Chunks on the pool, each with its own noise seeded from the validation stream
             // in chunk order, summed in chunk order: the same on any number of threads.
@@ -417,7 +426,8 @@ impl<'a> Trainer<'a> {
             let seeds: Vec<u64> = rows.chunks(size).map(|_| noise.rng().next_u64()).collect();
             let (vae, data) = (&*self.vae, &self.data);
             let evaluate = |(chunk, seed): (&[usize], u64)| {
-                let batch = vae.assemble(data, chunk, &mut Buffers::default())?;
+                let inputs = settings.encoder_inputs;
+                let batch = vae.assemble_from(data, chunk, &mut Buffers::default(), inputs)?;
                 let rows_weight = batch.divisor();
                 let mut noise = Noise::new(seed);
                 let terms = terms(vae, &batch, &settings, rows_weight, &mut noise, None)?;
@@ -457,6 +467,7 @@ impl<'a> Trainer<'a> {
             kl_weight,
             // clipping needs every gradient's norm
             factored_gradients: self.config.grad_clip.is_none(),
+            encoder_inputs: self.encoder_inputs.as_deref(),
         };
         let step = shards::step(
             self.vae,
