@@ -275,7 +275,7 @@ fn times_left(
 /// `dst` (m × n, row-major) = lhs (m × depth) · rhs (depth × n), `+=` when `accumulate`; lhs
 /// and rhs given with their (column, row) strides.
 #[allow(clippy::too_many_arguments)]
-fn product<T: Copy + Default + 'static>(
+pub(crate) fn product<T: Copy + Default + 'static>(
     dst: &mut [T],
     m: usize,
     n: usize,

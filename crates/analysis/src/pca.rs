@@ -171,6 +171,10 @@ const COVARIANCE_BLOCK: usize = 4096;
 /// Rows read at a time into the PCA's working copy.
 const READ_BLOCK: usize = 256;
 
+/// Rows up to which a wide matrix (no more rows than columns) goes through its n × n Gram
+/// matrix ([`crate::pca_wide`]): 128 MB of f64 at most.
+const GRAM_ROWS: usize = 4096;
+
 /// Iterations of [`pca_scores`] at most (it stops earlier once the basis settles).
 const MAX_ITERATIONS: usize = 200;
 
@@ -198,6 +202,9 @@ fn subspace_scores(
     let k = n_components.min(d).min(n);
     if k == 0 {
         return vec![0.0; n * n_components];
+    }
+    if n <= d && n <= GRAM_ROWS {
+        return crate::pca_wide::gram_scores(rows, n_components, seed, max_iterations);
     }
     // The rows are read a block at a time straight into the f64 copy: a whole f32 copy
     // besides it would add half as much again.
@@ -297,7 +304,7 @@ fn xt_times(x: &[f64], n: usize, d: usize, y: &[f64], w: usize) -> Vec<f64> {
 }
 
 /// Modified Gram–Schmidt on the `w` columns of a d × w row-major matrix.
-fn orthonormalize(m: &mut [f64], d: usize, w: usize) {
+pub(crate) fn orthonormalize(m: &mut [f64], d: usize, w: usize) {
     for c in 0..w {
         for prev in 0..c {
             let dot: f64 = (0..d).map(|j| m[j * w + c] * m[j * w + prev]).sum();
