@@ -14,7 +14,7 @@ use crate::nn::layer::Covariates;
 use crate::noise::Noise;
 use crate::shrinkage::SiteShrinkage;
 use crate::train::loss::kl_standard_normal;
-use crate::vae::{Vae, for_chunks, map_chunks};
+use crate::vae::{Vae, chunk_rows, for_chunks, for_chunks_of, map_chunks_of};
 
 /// The approximate posterior q(z | x) = N(mean, exp(log_var)) of each row.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,11 +63,13 @@ impl Vae {
         let data = Dataset::new(rows);
         let latent = self.config.latent;
         // Chunks on the pool, in order: the posterior of a row depends on that row only.
-        let chunks = map_chunks::<_, Error>(rows.n_rows(), self.device.is_cpu(), |chunk| {
-            let batch = self.assemble(&data, chunk, &mut Buffers::default())?;
-            let (mean, log_var) = self.encoder.forward(&batch.input, None, None)?;
-            Ok((Vae::host(&mean)?, Vae::host(&log_var)?))
-        })?;
+        let size = chunk_rows(rows.n_cols());
+        let chunks =
+            map_chunks_of::<_, Error>(rows.n_rows(), size, self.device.is_cpu(), |chunk| {
+                let batch = self.assemble(&data, chunk, &mut Buffers::default())?;
+                let (mean, log_var) = self.encoder.forward(&batch.input, None, None)?;
+                Ok((Vae::host(&mean)?, Vae::host(&log_var)?))
+            })?;
         let mut means = Vec::with_capacity(rows.n_rows() * latent);
         let mut log_vars = Vec::with_capacity(rows.n_rows() * latent);
         for (mean, log_var) in chunks {
@@ -88,7 +90,7 @@ impl Vae {
         let mut noise = Noise::new(seed);
         let mut samples = Vec::with_capacity(rows.n_rows() * latent);
         let mut buffers = Buffers::default();
-        for_chunks::<Error>(rows.n_rows(), |chunk| {
+        for_chunks_of::<Error>(rows.n_rows(), chunk_rows(rows.n_cols()), |chunk| {
             let batch = self.assemble(&data, chunk, &mut buffers)?;
             let (mean, log_var) = self.encoder.forward(&batch.input, None, None)?;
             let (rows, latent) = mean.dims2()?;
@@ -139,9 +141,11 @@ impl Vae {
         self.check_columns(data.n_cols())?;
         self.check_covariates(data)?;
         let n_features = self.config.n_features;
-        let chunks = map_chunks::<_, Error>(data.n_rows(), self.device.is_cpu(), |chunk| {
-            self.reconstruct_rows(data, chunk, transform_batch)
-        })?;
+        let size = chunk_rows(data.n_cols());
+        let chunks =
+            map_chunks_of::<_, Error>(data.n_rows(), size, self.device.is_cpu(), |chunk| {
+                self.reconstruct_rows(data, chunk, transform_batch)
+            })?;
         let mut values = Vec::with_capacity(data.n_rows() * n_features);
         chunks.into_iter().for_each(|chunk| values.extend(chunk));
         self.destandardize(&mut values);
@@ -253,7 +257,7 @@ impl Vae {
         self.check_data(data)?;
         let mut elbo = Vec::with_capacity(data.n_rows());
         let mut buffers = Buffers::default();
-        for_chunks::<Error>(data.n_rows(), |chunk| {
+        for_chunks_of::<Error>(data.n_rows(), chunk_rows(data.n_cols()), |chunk| {
             // Common random numbers: every row, in every chunk, gets the same draws (the k-th
             // sample's ε and decoder weights), so a difference of two rows' ELBO (a mutant's
             // against the wild type's) carries little of the Monte Carlo noise of either.

@@ -22,17 +22,34 @@ use crate::shrinkage::SiteShrinkage;
 pub(crate) const CHUNK_ROWS: usize = 1024;
 /// Values per parallel block of [`Vae::check_data`] (4 MB of f32 per thread).
 const CHECK_VALUES: usize = 1 << 20;
+/// Values per chunk of inference over the rows of wide data (16 MB of f32 per copy).
+const CHUNK_VALUES: usize = 1 << 22;
+
+/// Rows per chunk of inference over rows of `n_cols` values: [`CHUNK_ROWS`], fewer for wide
+/// rows (2,000 genotypes × 200,000 sites: 20), so that a chunk's copies in flight stay small.
+pub(crate) fn chunk_rows(n_cols: usize) -> usize {
+    (CHUNK_VALUES / n_cols.max(1)).clamp(1, CHUNK_ROWS)
+}
 
 /// Call `f` on consecutive chunks of row indices covering `0..n`, at most [`CHUNK_ROWS`]
 /// each, in order; stops at the first error.
 pub(crate) fn for_chunks<E>(
     n: usize,
+    f: impl FnMut(&[usize]) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    for_chunks_of(n, CHUNK_ROWS, f)
+}
+
+/// [`for_chunks`] with chunks of `chunk_rows` rows.
+pub(crate) fn for_chunks_of<E>(
+    n: usize,
+    chunk_rows: usize,
     mut f: impl FnMut(&[usize]) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
-    let mut chunk = Vec::with_capacity(CHUNK_ROWS.min(n));
+    let mut chunk = Vec::with_capacity(chunk_rows.min(n));
     let mut start = 0;
     while start < n {
-        let end = (start + CHUNK_ROWS).min(n);
+        let end = (start + chunk_rows).min(n);
         chunk.clear();
         chunk.extend(start..end);
         f(&chunk)?;
@@ -41,20 +58,11 @@ pub(crate) fn for_chunks<E>(
     Ok(())
 }
 
-/// `f` of consecutive chunks of row indices covering `0..n` (as [`for_chunks`]), the chunks
+/// `f` of consecutive chunks of row indices covering `0..n` (as [`for_chunks_of`], `chunk_rows` each), the chunks
 /// run on rayon's pool when `parallel` (the CPU; a GPU's work stays on the calling thread) and
 /// their results returned in order; the first error (in chunk order) is returned. What a
 /// chunk gives must depend on its rows only (no shared random stream), so the results are
 /// the same on any number of threads.
-pub(crate) fn map_chunks<T: Send, E: Send>(
-    n: usize,
-    parallel: bool,
-    f: impl Fn(&[usize]) -> std::result::Result<T, E> + Sync,
-) -> std::result::Result<Vec<T>, E> {
-    map_chunks_of(n, CHUNK_ROWS, parallel, f)
-}
-
-/// [`map_chunks`] with chunks of `chunk_rows` rows.
 pub(crate) fn map_chunks_of<T: Send, E: Send>(
     n: usize,
     chunk_rows: usize,
