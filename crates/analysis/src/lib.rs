@@ -30,7 +30,7 @@ pub mod medoids;
 pub mod metrics;
 pub mod mixture;
 pub mod pca;
-mod pca_wide;
+mod pca_gram;
 
 pub use axes::{PrincipalAxes, principal_axes};
 pub use error::{Error, Result};

@@ -95,10 +95,10 @@ pub fn pca_scores_few_columns(rows: &dyn RowSource, n_components: usize) -> Vec<
 
 /// Column means and centred cross-products (lower triangle of a d × d row-major matrix) of
 /// some rows, in f64.
-struct Moments {
-    rows: usize,
-    mean: Vec<f64>,
-    products: Vec<f64>,
+pub(crate) struct Moments {
+    pub(crate) rows: usize,
+    pub(crate) mean: Vec<f64>,
+    pub(crate) products: Vec<f64>,
 }
 
 impl Moments {
@@ -134,7 +134,7 @@ impl Moments {
 
     /// Both sets of rows as one (Chan, Golub & LeVeque's pairwise update): products
     /// `A + B + δδᵀ·n_a·n_b / n`, δ the difference of the means.
-    fn merge(self, other: Self) -> Self {
+    pub(crate) fn merge(self, other: Self) -> Self {
         let rows = self.rows + other.rows;
         let d = self.mean.len();
         let delta: Vec<f64> = other
@@ -171,8 +171,8 @@ const COVARIANCE_BLOCK: usize = 4096;
 /// Rows read at a time into the PCA's working copy.
 const READ_BLOCK: usize = 256;
 
-/// Rows up to which a wide matrix (no more rows than columns) goes through its n × n Gram
-/// matrix ([`crate::pca_wide`]): 128 MB of f64 at most.
+/// The side up to which a matrix goes through its smaller Gram matrix ([`crate::pca_gram`]):
+/// rows of a wide matrix (n × n), columns of a tall one (d × d); 128 MB of f64 at most.
 const GRAM_ROWS: usize = 4096;
 
 /// Iterations of [`pca_scores`] at most (it stops earlier once the basis settles).
@@ -204,7 +204,10 @@ fn subspace_scores(
         return vec![0.0; n * n_components];
     }
     if n <= d && n <= GRAM_ROWS {
-        return crate::pca_wide::gram_scores(rows, n_components, seed, max_iterations);
+        return crate::pca_gram::gram_scores(rows, n_components, seed, max_iterations);
+    }
+    if d < n && d <= GRAM_ROWS {
+        return crate::pca_gram::covariance_scores(rows, n_components, seed, max_iterations);
     }
     // The rows are read a block at a time straight into the f64 copy: a whole f32 copy
     // besides it would add half as much again.
