@@ -1,8 +1,8 @@
 //! PCA through the smaller of a matrix's two Gram matrices, for [`crate::pca_scores`]:
 //!
 //! - **wide** (no more rows than columns: genotypes, a few hundred to a few thousand samples ×
-//!   10⁴–10⁶ sites): the centred rows are held once in f32 and G = X_c X_cᵀ (n × n) is one
-//!   gemm; the scores of row r on component j are σ_j·u_rj (u_j the eigenvectors of G, σ_j²
+//!   10⁴–10⁶ sites): G = X_c X_cᵀ (n × n) by gemm a pair of row blocks at a time, two
+//!   blocks held; the scores of row r on component j are σ_j·u_rj (u_j the eigenvectors of G, σ_j²
 //!   their eigenvalues);
 //! - **tall** (more rows than columns, a few thousand columns at most: cells × genes): the
 //!   covariance C = X_cᵀ X_c (d × d) is summed a block of rows at a time (each block's
@@ -23,8 +23,8 @@ use crate::eigen::symmetric_eigen;
 use crate::matrix::RowSource;
 use crate::pca::{Moments, orthonormalize};
 
-/// Rows read at a time into the centred copy.
-const READ_BLOCK: usize = 256;
+/// Values per row block of the wide route (128 MB of f32; two blocks are held at a time).
+const GRAM_BLOCK_VALUES: usize = 1 << 25;
 
 /// Principal-component scores of every row of `rows` (n ≤ d), `n_components` per row,
 /// row-major, by subspace iteration on the centred Gram matrix from a start drawn with
@@ -35,27 +35,75 @@ pub(crate) fn gram_scores(
     seed: u64,
     max_iterations: usize,
 ) -> Vec<f32> {
+    let block_rows = (GRAM_BLOCK_VALUES / rows.n_cols().max(1)).clamp(1, COVARIANCE_BLOCK);
+    gram_scores_in_blocks(rows, n_components, seed, max_iterations, block_rows)
+}
+
+/// [`gram_scores`] reading `block_rows` rows at a time.
+fn gram_scores_in_blocks(
+    rows: &dyn RowSource,
+    n_components: usize,
+    seed: u64,
+    max_iterations: usize,
+    block_rows: usize,
+) -> Vec<f32> {
     let (n, d) = (rows.n_rows(), rows.n_cols());
     let k = n_components.min(d).min(n);
     let mut out = vec![0f32; n * n_components];
     if k == 0 {
         return out;
     }
-    let centred = centred_rows(rows);
-    // G = X_c X_cᵀ: lhs X_c (n × d, row-major), rhs X_cᵀ read in place (column stride d)
+    let mean = column_means(rows, block_rows);
+    let blocks: Vec<(usize, usize)> = (0..n)
+        .step_by(block_rows)
+        .map(|first| (first, n.min(first + block_rows)))
+        .collect();
+    let read = |(first, end): (usize, usize), out: &mut Vec<f32>| {
+        let chunk: Vec<usize> = (first..end).collect();
+        out.resize(chunk.len() * d, 0.0);
+        rows.fill_rows(&chunk, out);
+        for row in out.chunks_exact_mut(d) {
+            for (v, &m) in row.iter_mut().zip(&mean) {
+                *v -= m;
+            }
+        }
+    };
+    // G = X_c X_cᵀ a pair of row blocks at a time (I ≥ J), so only two blocks are held:
+    // G[I, J] = B_I B_Jᵀ, the rhs B_Jᵀ read in place (column stride d)
     let mut gram32 = vec![0f32; n * n];
-    product(
-        &mut gram32,
-        n,
-        n,
-        d,
-        &centred,
-        (1, d),
-        &centred,
-        (d, 1),
-        false,
-        1.0,
-    );
+    let (mut outer, mut inner) = (Vec::new(), Vec::new());
+    let mut tile = Vec::new();
+    for (i, &(i0, i1)) in blocks.iter().enumerate() {
+        read((i0, i1), &mut outer);
+        for &(j0, j1) in &blocks[..=i] {
+            let other = if j0 == i0 {
+                &outer
+            } else {
+                read((j0, j1), &mut inner);
+                &inner
+            };
+            let (h, w) = (i1 - i0, j1 - j0);
+            tile.resize(h * w, 0.0);
+            product(
+                &mut tile,
+                h,
+                w,
+                d,
+                &outer,
+                (1, d),
+                other,
+                (d, 1),
+                false,
+                1.0,
+            );
+            for (r, row) in tile.chunks_exact(w).enumerate() {
+                for (c, &v) in row.iter().enumerate() {
+                    gram32[(i0 + r) * n + j0 + c] = v;
+                    gram32[(j0 + c) * n + i0 + r] = v;
+                }
+            }
+        }
+    }
     // symmetric by construction up to rounding: average the triangles
     let mut gram: Vec<f64> = gram32.iter().map(|&v| f64::from(v)).collect();
     for i in 0..n {
@@ -67,21 +115,25 @@ pub(crate) fn gram_scores(
     }
     let (values, ritz) = leading_eigenvectors(&gram, n, k, seed, max_iterations);
     let width = values.len();
-    // loadings' directions X_cᵀ u (d × w) for the signs
+    // loadings' directions X_cᵀ u (d × w) for the signs, summed over the row blocks in order
     let ritz32: Vec<f32> = ritz.iter().map(|&v| v as f32).collect();
     let mut loadings = vec![0f32; d * width];
-    product(
-        &mut loadings,
-        d,
-        width,
-        n,
-        &centred,
-        (d, 1),
-        &ritz32,
-        (1, width),
-        false,
-        1.0,
-    );
+    for (b, &(first, end)) in blocks.iter().enumerate() {
+        read((first, end), &mut outer);
+        let u = &ritz32[first * width..end * width];
+        product(
+            &mut loadings,
+            d,
+            width,
+            end - first,
+            &outer,
+            (d, 1),
+            u,
+            (1, width),
+            b > 0,
+            1.0,
+        );
+    }
     for (c, &value) in values.iter().enumerate().take(k) {
         let sigma = value.max(0.0).sqrt();
         let largest = (0..d)
@@ -111,7 +163,7 @@ pub(crate) fn covariance_scores(
         return out;
     }
     let mut total: Option<Moments> = None;
-    for_blocks(rows, |_, block| {
+    for_blocks(rows, COVARIANCE_BLOCK, |_, block| {
         let moments = block_moments(block, d);
         total = Some(match total.take() {
             Some(sum) => sum.merge(moments),
@@ -144,7 +196,7 @@ pub(crate) fn covariance_scores(
     }
     let mean32: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
     let mut scores = Vec::new();
-    for_blocks(rows, |first, block| {
+    for_blocks(rows, COVARIANCE_BLOCK, |first, block| {
         let block_rows = block.len() / d;
         let mut centred = block.to_vec();
         for row in centred.chunks_exact_mut(d) {
@@ -175,12 +227,12 @@ pub(crate) fn covariance_scores(
 /// Rows per block of [`covariance_scores`]' passes.
 const COVARIANCE_BLOCK: usize = 4096;
 
-/// `f(first row, values)` on consecutive blocks of [`COVARIANCE_BLOCK`] rows, in order.
-fn for_blocks(rows: &dyn RowSource, mut f: impl FnMut(usize, &[f32])) {
+/// `f(first row, values)` on consecutive blocks of `block_rows` rows, in order.
+fn for_blocks(rows: &dyn RowSource, block_rows: usize, mut f: impl FnMut(usize, &[f32])) {
     let (n, d) = (rows.n_rows(), rows.n_cols());
     let mut block = Vec::new();
-    for first in (0..n).step_by(COVARIANCE_BLOCK) {
-        let chunk: Vec<usize> = (first..n.min(first + COVARIANCE_BLOCK)).collect();
+    for first in (0..n).step_by(block_rows) {
+        let chunk: Vec<usize> = (first..n.min(first + block_rows)).collect();
         block.resize(chunk.len() * d, 0.0);
         rows.fill_rows(&chunk, &mut block);
         f(first, &block);
@@ -319,30 +371,18 @@ fn leading_eigenvectors(
     (order.iter().map(|&c| values[c]).collect(), ritz)
 }
 
-/// Every row of `rows`, centred on the column means (summed in f64), row-major f32.
-fn centred_rows(rows: &dyn RowSource) -> Vec<f32> {
+/// Column means of every row of `rows`, summed in f64 `block_rows` rows at a time.
+fn column_means(rows: &dyn RowSource, block_rows: usize) -> Vec<f32> {
     let (n, d) = (rows.n_rows(), rows.n_cols());
-    let mut values = vec![0f32; n * d];
-    for (first, block) in (0..n)
-        .step_by(READ_BLOCK)
-        .zip(values.chunks_mut(READ_BLOCK * d))
-    {
-        let chunk: Vec<usize> = (first..n.min(first + READ_BLOCK)).collect();
-        rows.fill_rows(&chunk, block);
-    }
     let mut sums = vec![0f64; d];
-    for row in values.chunks_exact(d) {
-        for (s, &v) in sums.iter_mut().zip(row) {
-            *s += f64::from(v);
+    for_blocks(rows, block_rows, |_, block| {
+        for row in block.chunks_exact(d) {
+            for (s, &v) in sums.iter_mut().zip(row) {
+                *s += f64::from(v);
+            }
         }
-    }
-    let means: Vec<f32> = sums.iter().map(|&s| (s / n as f64) as f32).collect();
-    for row in values.chunks_exact_mut(d) {
-        for (v, &m) in row.iter_mut().zip(&means) {
-            *v -= m;
-        }
-    }
-    values
+    });
+    sums.iter().map(|&s| (s / n as f64) as f32).collect()
 }
 
 #[cfg(test)]
@@ -379,6 +419,12 @@ mod tests {
             assert!((a - e).abs() < 1e-4 * scale, "{a} vs {e}");
         }
         assert_eq!(gram, on(3));
+        // read in uneven blocks of 5 rows (pairs of different blocks, a short last one): the
+        // same scores to rounding
+        let blocked = gram_scores_in_blocks(&view, 4, 5, 200, 5);
+        for (a, e) in blocked.iter().zip(&gram) {
+            assert!((a - e).abs() < 1e-5 * scale, "{a} vs {e}");
+        }
         // more components than rows: the ones past the rank of the centred rows are 0
         let many = pca_scores(&view, 14, 5);
         assert!(
