@@ -93,6 +93,18 @@ pub fn principal_axes(
     k: usize,
     seed: u64,
 ) -> PrincipalAxes {
+    principal_axes_iterated(rows, subset, k, seed, POWER_ITERATIONS)
+}
+
+/// [`principal_axes`] with `power_iterations` (at least 1) instead of 4: more for a more exact
+/// tail where the spectrum is flat.
+pub fn principal_axes_iterated(
+    rows: &dyn RowSource,
+    subset: &[usize],
+    k: usize,
+    seed: u64,
+    power_iterations: usize,
+) -> PrincipalAxes {
     let d = rows.n_cols();
     let n = subset.len();
     let mean = column_means(rows, subset);
@@ -111,7 +123,11 @@ pub fn principal_axes(
         .map(|_| StandardNormal.sample(&mut rng))
         .collect();
     // with as many columns as rows the first pass already spans the rows' whole row space
-    let iterations = if width >= n { 1 } else { POWER_ITERATIONS };
+    let iterations = if width >= n {
+        1
+    } else {
+        power_iterations.max(1)
+    };
     for _ in 0..iterations {
         let mut scores = times_right(rows, subset, &mean, &basis, width); // n × width
         orthonormalize_columns(&mut scores, n, width);

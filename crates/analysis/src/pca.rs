@@ -1,9 +1,6 @@
 //! Principal component analysis: the linear baseline a VAE's latent space is compared with
 //! (popvae writes it with `--pca`) and the 2-D projection used to plot wide latent spaces.
 
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
 use crate::matrix::RowSource;
@@ -12,8 +9,12 @@ use crate::matrix::RowSource;
 /// per row, row-major. Component signs are fixed so the largest-magnitude loading of each
 /// component is positive, which makes the output independent of the iteration's start.
 ///
-/// Computed by subspace iteration on the covariance operator, in f64, from a seeded start;
-/// rows are read once into memory.
+/// Computed through the smaller of the two Gram matrices when that side is at most 4,096
+/// (X_c X_cᵀ for a wide matrix, the covariance for a tall one, each summed
+/// by gemm a block of rows at a time), by subspace iteration on it from a seeded start, in f64,
+/// then Rayleigh–Ritz; when both sides are larger, by a randomized range finder with 20 power
+/// iterations over blocks of rows ([`crate::axes::principal_axes_iterated`]). Only blocks of
+/// rows are held, never a copy of the matrix.
 pub fn pca_scores(rows: &dyn RowSource, n_components: usize, seed: u64) -> Vec<f32> {
     subspace_scores(rows, n_components, seed, MAX_ITERATIONS)
 }
@@ -168,12 +169,15 @@ impl Moments {
 /// Rows per block of [`pca_scores_few_columns`]' passes.
 const COVARIANCE_BLOCK: usize = 4096;
 
-/// Rows read at a time into the PCA's working copy.
+/// Rows read at a time for the scores of the randomized route.
 const READ_BLOCK: usize = 256;
 
 /// The side up to which a matrix goes through its smaller Gram matrix ([`crate::pca_gram`]):
 /// rows of a wide matrix (n × n), columns of a tall one (d × d); 128 MB of f64 at most.
 const GRAM_ROWS: usize = 4096;
+
+/// Power iterations of [`pca_scores`] at most when both sides exceed [`GRAM_ROWS`].
+const RANDOMIZED_ITERATIONS: usize = 20;
 
 /// Iterations of [`pca_scores`] at most (it stops earlier once the basis settles).
 const MAX_ITERATIONS: usize = 200;
@@ -209,100 +213,40 @@ fn subspace_scores(
     if d < n && d <= GRAM_ROWS {
         return crate::pca_gram::covariance_scores(rows, n_components, seed, max_iterations);
     }
-    // The rows are read a block at a time straight into the f64 copy: a whole f32 copy
-    // besides it would add half as much again.
-    let mut x: Vec<f64> = Vec::with_capacity(n * d);
+    // Both sides large: a randomized range finder over the rows a block at a time (no copy),
+    // then the scores of each block on its axes.
+    randomized_scores(
+        rows,
+        n_components,
+        seed,
+        max_iterations.min(RANDOMIZED_ITERATIONS),
+    )
+}
+
+/// Scores by [`crate::axes::principal_axes_iterated`] with `iterations`, a block of rows at a
+/// time.
+fn randomized_scores(
+    rows: &dyn RowSource,
+    n_components: usize,
+    seed: u64,
+    iterations: usize,
+) -> Vec<f32> {
+    let (n, d) = (rows.n_rows(), rows.n_cols());
+    let k = n_components.min(d).min(n);
+    let all: Vec<usize> = (0..n).collect();
+    let fitted = crate::axes::principal_axes_iterated(rows, &all, k, seed, iterations);
+    let mut out = vec![0.0f32; n * n_components];
     let mut block = Vec::new();
     for first in (0..n).step_by(READ_BLOCK) {
         let chunk: Vec<usize> = (first..n.min(first + READ_BLOCK)).collect();
         block.resize(chunk.len() * d, 0.0f32);
         rows.fill_rows(&chunk, &mut block);
-        x.extend(block.iter().map(|&v| f64::from(v)));
-    }
-    for col in 0..d {
-        let mean = (0..n).map(|r| x[r * d + col]).sum::<f64>() / n as f64;
-        for r in 0..n {
-            x[r * d + col] -= mean;
+        let scores = fitted.scores(&block);
+        for (r, row) in scores.chunks_exact(k).enumerate() {
+            let at = (first + r) * n_components;
+            out[at..at + k].copy_from_slice(row);
         }
     }
-    // Oversample the subspace so the leading k directions converge quickly.
-    let width = (k + 5).min(d);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut basis: Vec<f64> = (0..d * width)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    orthonormalize(&mut basis, d, width);
-    for _ in 0..max_iterations {
-        let projected = x_times(&x, n, d, &basis, width); // n × width
-        let mut next = xt_times(&x, n, d, &projected, width); // d × width
-        orthonormalize(&mut next, d, width);
-        let change: f64 = basis
-            .iter()
-            .zip(&next)
-            .map(|(a, b)| (a.abs() - b.abs()).abs())
-            .fold(0.0, f64::max);
-        basis = next;
-        if change < 1e-12 {
-            break;
-        }
-    }
-    // Rayleigh–Ritz: order the basis by explained variance within the subspace.
-    let scores = x_times(&x, n, d, &basis, width);
-    let mut order: Vec<(f64, usize)> = (0..width)
-        .map(|c| ((0..n).map(|r| scores[r * width + c].powi(2)).sum(), c))
-        .collect();
-    order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut out = vec![0.0f32; n * n_components];
-    for (slot, &(_, c)) in order.iter().take(k).enumerate() {
-        let sign = sign_of_largest(&basis, d, width, c);
-        for r in 0..n {
-            out[r * n_components + slot] = (sign * scores[r * width + c]) as f32;
-        }
-    }
-    out
-}
-
-/// `x` (n × d) times `b` (d × w), row-major. Rows of the product on rayon's pool: each is the
-/// serial loop's, so the result is the same on any number of threads.
-fn x_times(x: &[f64], n: usize, d: usize, b: &[f64], w: usize) -> Vec<f64> {
-    let mut out = vec![0.0; n * w];
-    out.par_chunks_mut(w).enumerate().for_each(|(r, out_row)| {
-        for (j, &v) in x[r * d..(r + 1) * d].iter().enumerate() {
-            if v != 0.0 {
-                for (o, &bv) in out_row.iter_mut().zip(&b[j * w..(j + 1) * w]) {
-                    *o += v * bv;
-                }
-            }
-        }
-    });
-    out
-}
-
-/// Columns of `x` per parallel block of [`xt_times`].
-const XT_COLUMNS: usize = 64;
-
-/// `xᵀ` (d × n) times `y` (n × w), row-major. Blocks of [`XT_COLUMNS`] columns of `x` on
-/// rayon's pool, each summing over the rows in order as the serial loop does: the same result
-/// on any number of threads.
-fn xt_times(x: &[f64], n: usize, d: usize, y: &[f64], w: usize) -> Vec<f64> {
-    let mut out = vec![0.0; d * w];
-    out.par_chunks_mut(XT_COLUMNS * w)
-        .enumerate()
-        .for_each(|(block, out_block)| {
-            let first = block * XT_COLUMNS;
-            let columns = out_block.len() / w;
-            for r in 0..n {
-                let y_row = &y[r * w..(r + 1) * w];
-                let x_row = &x[r * d + first..r * d + first + columns];
-                for (&v, out_row) in x_row.iter().zip(out_block.chunks_exact_mut(w)) {
-                    if v != 0.0 {
-                        for (o, &yv) in out_row.iter_mut().zip(y_row) {
-                            *o += v * yv;
-                        }
-                    }
-                }
-            }
-        });
     out
 }
 
@@ -334,6 +278,10 @@ fn sign_of_largest(m: &[f64], d: usize, w: usize, c: usize) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use rand_distr::{Distribution, StandardNormal};
+
     use super::*;
     use crate::matrix::DenseView;
 
@@ -464,6 +412,36 @@ mod tests {
             wide.chunks_exact(9)
                 .all(|row| row[7] == 0.0 && row[8] == 0.0)
         );
+    }
+
+    /// The route for matrices large on both sides (randomized range finder, blocks of rows)
+    /// gives the exact covariance route's scores on rows of distinct spread per component, signs
+    /// included, and the same bits on one thread and on three.
+    #[test]
+    fn randomized_scores_match_the_exact_route() {
+        let (n, d) = (600, 40);
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        let values: Vec<f32> = (0..n * d)
+            .map(|i| {
+                let x: f32 = StandardNormal.sample(&mut rng);
+                x * (1.0 + (i % d) as f32 / 2.0) + 1.0
+            })
+            .collect();
+        let view = DenseView::new(&values, d).unwrap();
+        let exact = pca_scores_few_columns(&view, 4);
+        let on = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| randomized_scores(&view, 4, 3, RANDOMIZED_ITERATIONS))
+        };
+        let randomized = on(1);
+        let scale = exact.iter().fold(0f32, |m, v| m.max(v.abs()));
+        for (a, e) in randomized.iter().zip(&exact) {
+            assert!((a - e).abs() < 1e-3 * scale, "{a} vs {e}");
+        }
+        assert_eq!(randomized, on(3));
     }
 
     /// The products run on rayon's pool, each value summed in the serial order: the scores
