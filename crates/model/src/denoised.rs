@@ -18,7 +18,7 @@ use crate::vae::{CHUNK_ROWS, Vae};
 /// Widest reconstruction whose PCA goes through the covariance: its Jacobi eigen-decomposition
 /// costs d³ per sweep (88 s at 1,100 columns, measured beside a CI build; by d³ about 1 s at
 /// 256); TNF with the depths of a few dozen samples stays below. Wider ones (many samples,
-/// genotype sites) use the subspace iteration of `--pca`.
+/// genotype sites) use `--pca`'s [`vaebio_analysis::pca_scores`].
 const COVARIANCE_COLUMNS: usize = 256;
 
 impl Vae {
