@@ -31,6 +31,8 @@ pub mod metrics;
 pub mod mixture;
 pub mod pca;
 mod pca_gram;
+#[cfg(test)]
+mod test_support;
 
 pub use axes::{PrincipalAxes, principal_axes};
 pub use error::{Error, Result};

@@ -284,6 +284,7 @@ mod tests {
 
     use super::*;
     use crate::matrix::DenseView;
+    use crate::test_support::{assert_close, drawn, on_threads};
 
     #[test]
     fn scores_match_numpy_svd() {
@@ -420,28 +421,12 @@ mod tests {
     #[test]
     fn randomized_scores_match_the_exact_route() {
         let (n, d) = (600, 40);
-        let mut rng = ChaCha8Rng::seed_from_u64(12);
-        let values: Vec<f32> = (0..n * d)
-            .map(|i| {
-                let x: f32 = StandardNormal.sample(&mut rng);
-                x * (1.0 + (i % d) as f32 / 2.0) + 1.0
-            })
-            .collect();
+        let values = drawn(n, d, 12, |i, x| x * (1.0 + (i % d) as f32 / 2.0) + 1.0);
         let view = DenseView::new(&values, d).unwrap();
-        let exact = pca_scores_few_columns(&view, 4);
-        let on = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| randomized_scores(&view, 4, 3, RANDOMIZED_ITERATIONS))
-        };
-        let randomized = on(1);
-        let scale = exact.iter().fold(0f32, |m, v| m.max(v.abs()));
-        for (a, e) in randomized.iter().zip(&exact) {
-            assert!((a - e).abs() < 1e-3 * scale, "{a} vs {e}");
-        }
-        assert_eq!(randomized, on(3));
+        let run = || randomized_scores(&view, 4, 3, RANDOMIZED_ITERATIONS);
+        let randomized = on_threads(1, run);
+        assert_close(&randomized, &pca_scores_few_columns(&view, 4), 1e-3);
+        assert_eq!(randomized, on_threads(3, run));
     }
 
     /// The products run on rayon's pool, each value summed in the serial order: the scores

@@ -389,6 +389,7 @@ fn column_means(rows: &dyn RowSource, block_rows: usize) -> Vec<f32> {
 mod tests {
     use super::*;
     use crate::matrix::DenseView;
+    use crate::test_support::{assert_close, drawn, on_threads};
     use crate::{pca_scores, pca_scores_few_columns};
 
     /// A wide matrix (12 rows × 40 columns, components of distinct spread) goes through the
@@ -397,34 +398,14 @@ mod tests {
     #[test]
     fn gram_scores_match_the_covariance_route() {
         let (n, d) = (12, 40);
-        let mut rng = ChaCha8Rng::seed_from_u64(8);
-        let values: Vec<f32> = (0..n * d)
-            .map(|i| {
-                let x: f32 = StandardNormal.sample(&mut rng);
-                x * (1.0 + (i % d) as f32 / 4.0) + 2.0
-            })
-            .collect();
+        let values = drawn(n, d, 8, |i, x| x * (1.0 + (i % d) as f32 / 4.0) + 2.0);
         let view = DenseView::new(&values, d).unwrap();
-        let exact = pca_scores_few_columns(&view, 4);
-        let on = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| pca_scores(&view, 4, 5))
-        };
-        let gram = on(1);
-        let scale = exact.iter().fold(0f32, |m, v| m.max(v.abs()));
-        for (a, e) in gram.iter().zip(&exact) {
-            assert!((a - e).abs() < 1e-4 * scale, "{a} vs {e}");
-        }
-        assert_eq!(gram, on(3));
+        let gram = on_threads(1, || pca_scores(&view, 4, 5));
+        assert_close(&gram, &pca_scores_few_columns(&view, 4), 1e-4);
+        assert_eq!(gram, on_threads(3, || pca_scores(&view, 4, 5)));
         // read in uneven blocks of 5 rows (pairs of different blocks, a short last one): the
         // same scores to rounding
-        let blocked = gram_scores_in_blocks(&view, 4, 5, 200, 5);
-        for (a, e) in blocked.iter().zip(&gram) {
-            assert!((a - e).abs() < 1e-5 * scale, "{a} vs {e}");
-        }
+        assert_close(&gram_scores_in_blocks(&view, 4, 5, 200, 5), &gram, 1e-5);
         // more components than rows: the ones past the rank of the centred rows are 0
         let many = pca_scores(&view, 14, 5);
         assert!(
@@ -440,27 +421,12 @@ mod tests {
     #[test]
     fn covariance_scores_match_the_exact_route_across_blocks() {
         let (n, d) = (5_000, 30);
-        let mut rng = ChaCha8Rng::seed_from_u64(9);
-        let values: Vec<f32> = (0..n * d)
-            .map(|i| {
-                let x: f32 = StandardNormal.sample(&mut rng);
-                x * (1.0 + (i % d) as f32 / 3.0) + 5.0 * (i / d) as f32 / n as f32
-            })
-            .collect();
+        let values = drawn(n, d, 9, |i, x| {
+            x * (1.0 + (i % d) as f32 / 3.0) + 5.0 * (i / d) as f32 / n as f32
+        });
         let view = DenseView::new(&values, d).unwrap();
-        let exact = pca_scores_few_columns(&view, 5);
-        let on = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| pca_scores(&view, 5, 2))
-        };
-        let covariance = on(1);
-        let scale = exact.iter().fold(0f32, |m, v| m.max(v.abs()));
-        for (a, e) in covariance.iter().zip(&exact) {
-            assert!((a - e).abs() < 1e-3 * scale, "{a} vs {e}");
-        }
-        assert_eq!(covariance, on(3));
+        let covariance = on_threads(1, || pca_scores(&view, 5, 2));
+        assert_close(&covariance, &pca_scores_few_columns(&view, 5), 1e-3);
+        assert_eq!(covariance, on_threads(3, || pca_scores(&view, 5, 2)));
     }
 }

@@ -6,7 +6,7 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{fails, model_config, ok, read_tsv, s, testdata};
 
@@ -203,12 +203,9 @@ fn haploid_genotypes_have_their_own_binomial_n() {
     }
 }
 
-/// `--input-transform allele-frequency`: the encoder sees each dosage scaled by its site's
-/// allele frequency (hand-checked in vaebio-model's `allele_frequency` tests). The frequencies
-/// are saved with the model, one per site within [0, 1], and `encode` of the training VCF
-/// gives back the latent `embed` wrote, so new samples are scaled as the training ones were.
-#[test]
-fn allele_frequency_input_is_saved_and_reused_by_encode() {
+/// `embed` of `popgen2.vcf` for 30 epochs with `--input-transform transform`, the model
+/// saved: (the temporary directory, the latent table, the model directory, the VCF).
+fn embed_with_input(transform: &str) -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let latent = dir.path().join("latent.tsv");
     let model = dir.path().join("model");
@@ -218,7 +215,7 @@ fn allele_frequency_input_is_saved_and_reused_by_encode() {
         "--vcf",
         s(&vcf),
         "--input-transform",
-        "allele-frequency",
+        transform,
         "--epochs",
         "30",
         "-q",
@@ -227,6 +224,16 @@ fn allele_frequency_input_is_saved_and_reused_by_encode() {
         "--save-model",
         s(&model),
     ]);
+    (dir, latent, model, vcf)
+}
+
+/// `--input-transform allele-frequency`: the encoder sees each dosage scaled by its site's
+/// allele frequency (hand-checked in vaebio-model's `allele_frequency` tests). The frequencies
+/// are saved with the model, one per site within [0, 1], and `encode` of the training VCF
+/// gives back the latent `embed` wrote, so new samples are scaled as the training ones were.
+#[test]
+fn allele_frequency_input_is_saved_and_reused_by_encode() {
+    let (_dir, latent, model, vcf) = embed_with_input("allele-frequency");
     let config = model_config(&model);
     assert_eq!(config["vae"]["input_transform"], "allele-frequency");
     let frequencies = config["allele_frequencies"]["frequency"]
@@ -270,24 +277,7 @@ fn allele_frequency_input_is_refused_for_other_data() {
 /// Refused for data other than genotypes.
 #[test]
 fn principal_axes_input_is_saved_and_reused_by_encode() {
-    let dir = tempfile::tempdir().unwrap();
-    let latent = dir.path().join("latent.tsv");
-    let model = dir.path().join("model");
-    let vcf = testdata("popgen2.vcf");
-    ok(&[
-        "embed",
-        "--vcf",
-        s(&vcf),
-        "--input-transform",
-        "principal-axes",
-        "--epochs",
-        "30",
-        "-q",
-        "-o",
-        s(&latent),
-        "--save-model",
-        s(&model),
-    ]);
+    let (_dir, latent, model, vcf) = embed_with_input("principal-axes");
     let config = model_config(&model);
     assert_eq!(config["vae"]["input_transform"], "principal-axes");
     assert_eq!(config["vae"]["input_components"], 256);
