@@ -48,11 +48,9 @@ fn gram_scores_in_blocks(
     block_rows: usize,
 ) -> Vec<f32> {
     let (n, d) = (rows.n_rows(), rows.n_cols());
+    // at least one component: pca_scores answers the empty case
     let k = n_components.min(d).min(n);
     let mut out = vec![0f32; n * n_components];
-    if k == 0 {
-        return out;
-    }
     let mean = column_means(rows, block_rows);
     let blocks: Vec<(usize, usize)> = (0..n)
         .step_by(block_rows)
@@ -157,11 +155,9 @@ pub(crate) fn covariance_scores(
     max_iterations: usize,
 ) -> Vec<f32> {
     let (n, d) = (rows.n_rows(), rows.n_cols());
+    // at least one component: pca_scores answers the empty case
     let k = n_components.min(d).min(n);
     let mut out = vec![0f32; n * n_components];
-    if k == 0 {
-        return out;
-    }
     let mut total: Option<Moments> = None;
     for_blocks(rows, COVARIANCE_BLOCK, |_, block| {
         let moments = block_moments(block, d);
