@@ -10,6 +10,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::eigen::symmetric_eigen;
 use crate::matrix::RowSource;
+use crate::pca::{orthonormalize_above, sign_of_largest};
 
 /// Columns added to the basis beyond the axes asked for, so that the last of them converge.
 const OVERSAMPLE: usize = 10;
@@ -107,7 +108,7 @@ pub fn principal_axes_iterated(
 ) -> PrincipalAxes {
     let d = rows.n_cols();
     let n = subset.len();
-    let mean = column_means(rows, subset);
+    let mean = column_means(rows, subset, BLOCK_ROWS);
     let width = (k + OVERSAMPLE).min(n).min(d);
     let mut variances = vec![0.0; k];
     let mut axes = vec![0f32; d * k];
@@ -130,7 +131,8 @@ pub fn principal_axes_iterated(
     };
     for _ in 0..iterations {
         let mut scores = times_right(rows, subset, &mean, &basis, width); // n × width
-        orthonormalize_columns(&mut scores, n, width);
+        // a column past the rows' rank is set to zero
+        orthonormalize_above(&mut scores, n, width, 1e-6);
         basis = times_left(rows, subset, &mean, &scores, width); // d × width
     }
     // Rayleigh–Ritz: the basis B = X_cᵀ Q (Q orthonormal, n × w) holds X_c's row space; BᵀB
@@ -173,15 +175,9 @@ pub fn principal_axes_iterated(
         if !(value > largest * 1e-9 && value > 0.0) {
             continue;
         }
-        let norm = value.sqrt();
-        let mut column: Vec<f64> = (0..d).map(|j| rotated[j * width + c] / norm).collect();
-        let sign = column
-            .iter()
-            .copied()
-            .max_by(|a, b| a.abs().total_cmp(&b.abs()))
-            .map_or(1.0, |v| if v < 0.0 { -1.0 } else { 1.0 });
-        for (j, v) in column.iter_mut().enumerate() {
-            axes[j * k + slot] = (*v * sign) as f32;
+        let (norm, sign) = (value.sqrt(), sign_of_largest(&rotated, d, width, c));
+        for j in 0..d {
+            axes[j * k + slot] = (rotated[j * width + c] / norm * sign) as f32;
         }
         variances[slot] = value / n as f64;
     }
@@ -192,12 +188,13 @@ pub fn principal_axes_iterated(
     }
 }
 
-/// Column means of `subset` of `rows`, summed in f64 in row order.
-fn column_means(rows: &dyn RowSource, subset: &[usize]) -> Vec<f32> {
+/// Column means of `subset` of `rows`, summed in f64 in row order, `block_rows` rows read at a
+/// time.
+pub(crate) fn column_means(rows: &dyn RowSource, subset: &[usize], block_rows: usize) -> Vec<f32> {
     let d = rows.n_cols();
     let mut sums = vec![0f64; d];
     let mut block = Vec::new();
-    for chunk in subset.chunks(BLOCK_ROWS) {
+    for chunk in subset.chunks(block_rows) {
         block.resize(chunk.len() * d, 0.0);
         rows.fill_rows(chunk, &mut block);
         for row in block.chunks_exact(d) {
@@ -347,28 +344,6 @@ pub(crate) fn product<T: Copy + Default + 'static>(
             false,
             gemm::Parallelism::Rayon(0),
         );
-    }
-}
-
-/// Modified Gram–Schmidt on the `w` columns of an n × w row-major matrix; a column that
-/// vanishes (beyond the rank) is set to zero.
-fn orthonormalize_columns(m: &mut [f64], n: usize, w: usize) {
-    let scale = (0..w)
-        .map(|c| (0..n).map(|r| m[r * w + c].powi(2)).sum::<f64>())
-        .fold(0.0, f64::max)
-        .sqrt();
-    for c in 0..w {
-        for prev in 0..c {
-            let dot: f64 = (0..n).map(|r| m[r * w + c] * m[r * w + prev]).sum();
-            for r in 0..n {
-                m[r * w + c] -= dot * m[r * w + prev];
-            }
-        }
-        let norm = (0..n).map(|r| m[r * w + c].powi(2)).sum::<f64>().sqrt();
-        let keep = norm > scale * 1e-6 && norm > 0.0;
-        for r in 0..n {
-            m[r * w + c] = if keep { m[r * w + c] / norm } else { 0.0 };
-        }
     }
 }
 

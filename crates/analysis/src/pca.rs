@@ -174,9 +174,9 @@ const READ_BLOCK: usize = 256;
 
 /// The side up to which a matrix goes through its smaller Gram matrix ([`crate::pca_gram`]):
 /// rows of a wide matrix (n × n), columns of a tall one (d × d); 128 MB of f64 at most.
-const GRAM_ROWS: usize = 4096;
+const GRAM_SIDE: usize = 4096;
 
-/// Power iterations of [`pca_scores`] at most when both sides exceed [`GRAM_ROWS`].
+/// Power iterations of [`pca_scores`] at most when both sides exceed [`GRAM_SIDE`].
 const RANDOMIZED_ITERATIONS: usize = 20;
 
 /// Iterations of [`pca_scores`] at most (it stops earlier once the basis settles).
@@ -207,10 +207,10 @@ fn subspace_scores(
     if k == 0 {
         return vec![0.0; n * n_components];
     }
-    if n <= d && n <= GRAM_ROWS {
+    if n <= d && n <= GRAM_SIDE {
         return crate::pca_gram::gram_scores(rows, n_components, seed, max_iterations);
     }
-    if d < n && d <= GRAM_ROWS {
+    if d < n && d <= GRAM_SIDE {
         return crate::pca_gram::covariance_scores(rows, n_components, seed, max_iterations);
     }
     // Both sides large: a randomized range finder over the rows a block at a time (no copy),
@@ -252,6 +252,21 @@ fn randomized_scores(
 
 /// Modified Gram–Schmidt on the `w` columns of a d × w row-major matrix.
 pub(crate) fn orthonormalize(m: &mut [f64], d: usize, w: usize) {
+    orthonormalize_above(m, d, w, 0.0);
+}
+
+/// [`orthonormalize`], setting to zero every column whose norm after the projections is at most
+/// `floor` times the largest column norm before them (a column past the matrix's rank).
+pub(crate) fn orthonormalize_above(m: &mut [f64], d: usize, w: usize, floor: f64) {
+    let limit = if floor > 0.0 {
+        floor
+            * (0..w)
+                .map(|c| (0..d).map(|j| m[j * w + c].powi(2)).sum::<f64>())
+                .fold(0.0, f64::max)
+                .sqrt()
+    } else {
+        0.0
+    };
     for c in 0..w {
         for prev in 0..c {
             let dot: f64 = (0..d).map(|j| m[j * w + c] * m[j * w + prev]).sum();
@@ -260,17 +275,18 @@ pub(crate) fn orthonormalize(m: &mut [f64], d: usize, w: usize) {
             }
         }
         let norm = (0..d).map(|j| m[j * w + c].powi(2)).sum::<f64>().sqrt();
-        if norm > 0.0 {
-            for j in 0..d {
-                m[j * w + c] /= norm;
-            }
+        let keep = norm > limit && norm > 0.0;
+        for j in 0..d {
+            m[j * w + c] = if keep { m[j * w + c] / norm } else { 0.0 };
         }
     }
 }
 
-fn sign_of_largest(m: &[f64], d: usize, w: usize, c: usize) -> f64 {
+/// +1 or −1: the sign of the largest-magnitude value of column `c` of the d × w row-major `m`
+/// (the last of equal magnitudes), the sign convention of every PCA route.
+pub(crate) fn sign_of_largest<T: Copy + Into<f64>>(m: &[T], d: usize, w: usize, c: usize) -> f64 {
     let largest = (0..d)
-        .map(|j| m[j * w + c])
+        .map(|j| m[j * w + c].into())
         .max_by(|a, b| a.abs().total_cmp(&b.abs()))
         .unwrap_or(1.0);
     if largest < 0.0 { -1.0 } else { 1.0 }

@@ -18,10 +18,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::axes::product;
+use crate::axes::{column_means, product};
 use crate::eigen::symmetric_eigen;
 use crate::matrix::RowSource;
-use crate::pca::{Moments, orthonormalize};
+use crate::pca::{Moments, orthonormalize, sign_of_largest};
 
 /// Values per row block of the wide route (128 MB of f32; two blocks are held at a time).
 const GRAM_BLOCK_VALUES: usize = 1 << 25;
@@ -51,7 +51,8 @@ fn gram_scores_in_blocks(
     // at least one component: pca_scores answers the empty case
     let k = n_components.min(d).min(n);
     let mut out = vec![0f32; n * n_components];
-    let mean = column_means(rows, block_rows);
+    let all: Vec<usize> = (0..n).collect();
+    let mean = column_means(rows, &all, block_rows);
     let blocks: Vec<(usize, usize)> = (0..n)
         .step_by(block_rows)
         .map(|first| (first, n.min(first + block_rows)))
@@ -102,15 +103,8 @@ fn gram_scores_in_blocks(
             }
         }
     }
-    // symmetric by construction up to rounding: average the triangles
     let mut gram: Vec<f64> = gram32.iter().map(|&v| f64::from(v)).collect();
-    for i in 0..n {
-        for j in 0..i {
-            let mean = 0.5 * (gram[i * n + j] + gram[j * n + i]);
-            gram[i * n + j] = mean;
-            gram[j * n + i] = mean;
-        }
-    }
+    symmetrize(&mut gram, n);
     let (values, ritz) = leading_eigenvectors(&gram, n, k, seed, max_iterations);
     let width = values.len();
     // loadings' directions X_cᵀ u (d × w) for the signs, summed over the row blocks in order
@@ -134,11 +128,7 @@ fn gram_scores_in_blocks(
     }
     for (c, &value) in values.iter().enumerate().take(k) {
         let sigma = value.max(0.0).sqrt();
-        let largest = (0..d)
-            .map(|j| loadings[j * width + c])
-            .max_by(|a, b| a.abs().total_cmp(&b.abs()))
-            .unwrap_or(1.0);
-        let sign = if largest < 0.0 { -1.0 } else { 1.0 };
+        let sign = sign_of_largest(&loadings, d, width, c);
         for r in 0..n {
             out[r * n_components + c] = (sign * sigma * ritz[r * width + c]) as f32;
         }
@@ -181,11 +171,7 @@ pub(crate) fn covariance_scores(
     // loadings d × k, f32, each sign fixed
     let mut loadings = vec![0f32; d * k];
     for c in 0..k {
-        let largest = (0..d)
-            .map(|j| vectors[j * width + c])
-            .max_by(|a, b| a.abs().total_cmp(&b.abs()))
-            .unwrap_or(1.0);
-        let sign = if largest < 0.0 { -1.0 } else { 1.0 };
+        let sign = sign_of_largest(&vectors, d, width, c);
         for j in 0..d {
             loadings[j * k + c] = (sign * vectors[j * width + c]) as f32;
         }
@@ -335,13 +321,7 @@ fn leading_eigenvectors(
         false,
         1.0,
     );
-    for i in 0..width {
-        for j in 0..i {
-            let mean = 0.5 * (small[i * width + j] + small[j * width + i]);
-            small[i * width + j] = mean;
-            small[j * width + i] = mean;
-        }
-    }
+    symmetrize(&mut small, width);
     let (values, vectors) = symmetric_eigen(&small, width);
     let mut order: Vec<usize> = (0..width).collect();
     order.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
@@ -367,18 +347,16 @@ fn leading_eigenvectors(
     (order.iter().map(|&c| values[c]).collect(), ritz)
 }
 
-/// Column means of every row of `rows`, summed in f64 `block_rows` rows at a time.
-fn column_means(rows: &dyn RowSource, block_rows: usize) -> Vec<f32> {
-    let (n, d) = (rows.n_rows(), rows.n_cols());
-    let mut sums = vec![0f64; d];
-    for_blocks(rows, block_rows, |_, block| {
-        for row in block.chunks_exact(d) {
-            for (s, &v) in sums.iter_mut().zip(row) {
-                *s += f64::from(v);
-            }
+/// Both triangles of the symmetric n × n row-major `m` set to their mean (equal up to the
+/// rounding of the products that made them).
+fn symmetrize(m: &mut [f64], n: usize) {
+    for i in 0..n {
+        for j in 0..i {
+            let mean = 0.5 * (m[i * n + j] + m[j * n + i]);
+            m[i * n + j] = mean;
+            m[j * n + i] = mean;
         }
-    });
-    sums.iter().map(|&s| (s / n as f64) as f32).collect()
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::RowSource;
-use crate::vae::CHUNK_ROWS;
+use crate::vae::chunk_rows;
 
 /// Alternate-allele frequency per site, fitted on the training rows and saved with the model
 /// (config.json) so that `encode` scales new samples as training did.
@@ -34,7 +34,7 @@ impl AlleleCounts {
         let mut alternate = vec![0f64; n_cols];
         let mut alleles = vec![0f64; n_cols];
         let mut buffer = Vec::new();
-        for chunk in rows.chunks(CHUNK_ROWS) {
+        for chunk in rows.chunks(chunk_rows(n_cols)) {
             buffer.resize(chunk.len() * n_cols, 0.0);
             values.fill_rows(chunk, &mut buffer);
             for (&row, row_values) in chunk.iter().zip(buffer.chunks_exact(n_cols)) {

@@ -18,7 +18,7 @@ use vaebio_analysis::axes::{principal_axes, scores};
 use crate::allele_frequency::AlleleFrequencies;
 use crate::data::RowSource;
 use crate::error::{Error, Result};
-use crate::vae::CHUNK_ROWS;
+use crate::vae::chunk_rows;
 
 /// Tensor name of the site means in `model.safetensors`.
 pub(crate) const MEAN_TENSOR: &str = "encoder.input_axes.mean";
@@ -124,7 +124,7 @@ impl InputAxes {
         let mut out = Vec::with_capacity(source.n_rows() * self.k);
         let (mut buffer, mut projected) = (Vec::new(), Vec::new());
         let rows: Vec<usize> = (0..source.n_rows()).collect();
-        for chunk in rows.chunks(CHUNK_ROWS) {
+        for chunk in rows.chunks(chunk_rows(n_cols)) {
             buffer.resize(chunk.len() * n_cols, 0.0);
             source
                 .try_fill_rows(chunk, &mut buffer)
