@@ -661,8 +661,9 @@ pub enum LatentScaleArg {
     /// Each dimension divided by its RMS posterior standard deviation over the contigs
     /// (needs training here, not `--latent`).
     Posterior,
-    /// PCA (10 components) of the decoder's means of the contigs, z-scored as the features:
-    /// PCA's geometry without the noise the model removes (needs training here).
+    /// PCA (10 components) of the decoder's means of the contigs, z-scored as the features,
+    /// each column times √ its loss weight (depth against TNF with `--abundance`): PCA's
+    /// geometry without the noise the model removes (needs training here).
     Denoised,
 }
 

@@ -1,12 +1,14 @@
-//! `Vae::denoised_pca`: principal components of the z-scored reconstructions, checked against
-//! the reconstructions themselves (distances, centring, order of the components).
+//! `Vae::denoised_pca`: principal components of the z-scored reconstructions (each column
+//! times √ its loss weight where features weigh unequally), checked against the
+//! reconstructions themselves (distances, centring, order of the components).
 
 use candle_core::Device;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use vaebio_model::{
-    Dataset, DenseMatrix, DenseView, Likelihood, RowSource, TrainConfig, Vae, VaeConfig,
+    Dataset, DenseMatrix, DenseView, FeatureGroup, Likelihood, RowSource, TrainConfig, Vae,
+    VaeConfig,
 };
 
 const DIMS: usize = 6;
@@ -27,12 +29,19 @@ fn three_clusters(n: usize) -> Vec<f32> {
     values
 }
 
-/// A standardised Gaussian model of `n_features`, one hidden layer.
-fn gaussian(n_features: usize, hidden: usize, latent: usize) -> Vae {
+/// A standardised Gaussian model of `n_features`, one hidden layer, its features weighed by
+/// `groups` in the loss.
+fn gaussian_weighed(
+    n_features: usize,
+    hidden: usize,
+    latent: usize,
+    groups: Vec<FeatureGroup>,
+) -> Vae {
     let config = VaeConfig {
         hidden: vec![hidden],
         latent,
         standardize: true,
+        feature_groups: groups,
         ..VaeConfig::new(
             n_features,
             Likelihood::Gaussian {
@@ -43,8 +52,13 @@ fn gaussian(n_features: usize, hidden: usize, latent: usize) -> Vae {
     Vae::new(config, &Device::Cpu).unwrap()
 }
 
-fn trained(values: &[f32]) -> Vae {
-    let mut vae = gaussian(DIMS, 16, 3);
+/// A standardised Gaussian model of `n_features`, one hidden layer, every feature weighing 1.
+fn gaussian(n_features: usize, hidden: usize, latent: usize) -> Vae {
+    gaussian_weighed(n_features, hidden, latent, Vec::new())
+}
+
+fn trained(values: &[f32], groups: Vec<FeatureGroup>) -> Vae {
+    let mut vae = gaussian_weighed(DIMS, 16, 3, groups);
     let training = TrainConfig {
         epochs: 15,
         batch_size: 16,
@@ -60,34 +74,32 @@ fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
-#[test]
-fn denoised_pca_is_pca_of_the_z_scored_reconstructions() {
-    let values = three_clusters(90);
-    let view = DenseView::new(&values, DIMS).unwrap();
-    let data = Dataset::new(&view);
-    let vae = trained(&values);
-
-    // The reconstructions z-scored by hand with the model's fitted means and SDs, in f64.
-    let reconstruction = vae.reconstruct(&data, None).unwrap();
+/// The reconstructions of `data` z-scored by hand with the model's fitted means and SDs, each
+/// column times `scale`, in f64.
+fn scaled_reconstructions(vae: &Vae, data: &Dataset, scale: &[f64]) -> Vec<Vec<f64>> {
+    let reconstruction = vae.reconstruct(data, None).unwrap();
     let standardization = vae
         .standardization()
         .expect("a Gaussian model standardises");
-    let z: Vec<Vec<f64>> = (0..reconstruction.n_rows())
+    (0..reconstruction.n_rows())
         .map(|row| {
             reconstruction
                 .row(row)
                 .iter()
                 .zip(&standardization.mean)
                 .zip(&standardization.std)
-                .map(|((&v, &m), &s)| (f64::from(v) - f64::from(m)) / f64::from(s))
+                .zip(scale)
+                .map(|(((&v, &m), &s), &c)| c * (f64::from(v) - f64::from(m)) / f64::from(s))
                 .collect()
         })
-        .collect();
+        .collect()
+}
 
-    // With every component, PCA is a rotation of the centred rows: distances are kept.
-    let full = vae.denoised_pca(&data, DIMS).unwrap();
-    assert_eq!((full.n_rows(), full.n_cols()), (90, DIMS));
-    let score = |row: usize| -> Vec<f64> { full.row(row).iter().map(|&v| f64::from(v)).collect() };
+/// With every component, PCA is a rotation of the centred rows: `scores` keep the distances
+/// between rows of `z` (checked on a few pairs, at least one of them far apart).
+fn assert_distances_kept(scores: &DenseMatrix, z: &[Vec<f64>]) {
+    let score =
+        |row: usize| -> Vec<f64> { scores.row(row).iter().map(|&v| f64::from(v)).collect() };
     let mut largest = 0f64;
     for (a, b) in [(0, 1), (0, 2), (5, 40), (17, 88), (33, 34)] {
         let expected = squared_distance(&z[a], &z[b]);
@@ -100,6 +112,19 @@ fn denoised_pca_is_pca_of_the_z_scored_reconstructions() {
     }
     // The clusters are apart in the reconstructions: the check above is not of near-zeros.
     assert!(largest > 1.0, "largest squared distance {largest}");
+}
+
+#[test]
+fn denoised_pca_is_pca_of_the_z_scored_reconstructions() {
+    let values = three_clusters(90);
+    let view = DenseView::new(&values, DIMS).unwrap();
+    let data = Dataset::new(&view);
+    let vae = trained(&values, Vec::new());
+
+    let z = scaled_reconstructions(&vae, &data, &[1.0; DIMS]);
+    let full = vae.denoised_pca(&data, DIMS).unwrap();
+    assert_eq!((full.n_rows(), full.n_cols()), (90, DIMS));
+    assert_distances_kept(&full, &z);
 
     // Two components: centred, uncorrelated, the first the wider.
     let two = vae.denoised_pca(&data, 2).unwrap();
@@ -131,6 +156,35 @@ fn denoised_pca_is_pca_of_the_z_scored_reconstructions() {
             .contains("89 × 2 posterior means for 90 rows"),
         "{error}"
     );
+}
+
+#[test]
+fn unequal_loss_weights_scale_the_columns_by_their_square_roots() {
+    // Features 1–4 weigh 0.25 in the loss and 5–6 weigh 4 (as the contigs recipe weighs TNF
+    // against depth): the denoised PCA keeps the distances of the z-scored reconstructions
+    // with columns scaled by 0.5 and 2, not of the plain z-scored ones.
+    let values = three_clusters(90);
+    let view = DenseView::new(&values, DIMS).unwrap();
+    let data = Dataset::new(&view);
+    let groups = vec![
+        FeatureGroup {
+            n_features: 4,
+            weight: 0.25,
+        },
+        FeatureGroup {
+            n_features: 2,
+            weight: 4.0,
+        },
+    ];
+    let vae = trained(&values, groups);
+    let full = vae.denoised_pca(&data, DIMS).unwrap();
+    let scaled = scaled_reconstructions(&vae, &data, &[0.5, 0.5, 0.5, 0.5, 2.0, 2.0]);
+    assert_distances_kept(&full, &scaled);
+    // The plain z-scored distances differ: the check tells the two metrics apart.
+    let plain = scaled_reconstructions(&vae, &data, &[1.0; DIMS]);
+    let (a, b) = (0, 1);
+    let ratio = squared_distance(&plain[a], &plain[b]) / squared_distance(&scaled[a], &scaled[b]);
+    assert!((ratio - 1.0).abs() > 0.1, "plain / scaled distance {ratio}");
 }
 
 #[test]
