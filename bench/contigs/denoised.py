@@ -36,19 +36,30 @@ from bins import bin_scores  # noqa: E402
 from panel import PANEL, PRECISION, RECALL, first_columns, simulate  # noqa: E402
 
 COMPONENTS, BIN_COMPONENTS = 16, 10
+# the contigs recipe's share of the reconstruction loss for composition with abundance
+# (crates/model/src/recipes.rs, COMPOSITION_SHARE)
+COMPOSITION_SHARE = 0.85
 
 
-def denoised_pca(features, reconstruction, out):
-    """PCA-16 of the reconstructions z-scored with the features' column means and SDs."""
+def denoised_pca(features, reconstruction, out, components=COMPONENTS, metric=False):
+    """PCA (COMPONENTS) of the reconstructions z-scored with the features' column means and SDs;
+    with METRIC, each column also times √ of its weight in the recipe's loss (composition 0.85,
+    the `abundance:` columns 0.15; all 1 without abundance), as `Vae::denoised_pca` does since
+    session 25."""
     ids, header, x = read_table(features)
     rids, rheader, r = read_table(reconstruction)
     assert rids == ids and rheader == header, "reconstruction rows or columns differ"
     mean, std = x.mean(axis=0), x.std(axis=0)
     std[std == 0] = 1.0
     z = (r - mean) / std
+    depth = np.array([name.startswith("abundance:") for name in header])
+    if metric and depth.any():
+        n, n_depth = len(header), depth.sum()
+        z *= np.sqrt(np.where(depth, (1 - COMPOSITION_SHARE) * n / n_depth,
+                              COMPOSITION_SHARE * n / (n - n_depth)))
     z -= z.mean(axis=0)
     _, _, vt = np.linalg.svd(z, full_matrices=False)
-    write_table(out, ids, z @ vt[:COMPONENTS].T)
+    write_table(out, ids, z @ vt[:components].T)
 
 
 def run_cell(vaebio, prefix, stem, seed):

@@ -28,33 +28,12 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from panel_common import bootstrap_interval, read_panel, read_table, write_table  # noqa: E402
+from panel_common import bootstrap_interval, read_panel  # noqa: E402
 from bins import bin_scores  # noqa: E402
+from denoised import denoised_pca  # noqa: E402
 from panel import PANEL, PRECISION, RECALL  # noqa: E402
 
 COMPONENTS = 10
-# the contigs recipe's share of the reconstruction loss for composition with abundance
-# (crates/model/src/recipes.rs, COMPOSITION_SHARE)
-COMPOSITION_SHARE = 0.85
-
-
-def metric_pca(features, reconstruction, out):
-    """PCA-10 of the reconstructions z-scored with the features' means and SDs, each column
-    times √w (the recipe's feature-group weights)."""
-    ids, header, x = read_table(features)
-    rids, rheader, r = read_table(reconstruction)
-    assert rids == ids and rheader == header, "reconstruction rows or columns differ"
-    mean, std = x.mean(axis=0), x.std(axis=0)
-    std[std == 0] = 1.0
-    z = (r - mean) / std
-    depth = np.array([name.startswith("abundance:") for name in header])
-    n, n_depth = len(header), depth.sum()
-    weight = np.where(depth, (1 - COMPOSITION_SHARE) * n / max(n_depth, 1),
-                      COMPOSITION_SHARE * n / (n - n_depth))
-    z = z * np.sqrt(weight)
-    z -= z.mean(axis=0)
-    _, _, vt = np.linalg.svd(z, full_matrices=False)
-    write_table(out, ids, z @ vt[:COMPONENTS].T)
 
 
 def main():
@@ -73,7 +52,8 @@ def main():
         mine = []
         for seed in args.seeds.split(","):
             stem = f"{prefix}_denoised_s{seed}"
-            metric_pca(stem + "_features.tsv", stem + "_recon.tsv", stem + "_metric10.tsv")
+            denoised_pca(stem + "_features.tsv", stem + "_recon.tsv", stem + "_metric10.tsv",
+                         COMPONENTS, metric=True)
             subprocess.run([args.vaebio, "bin", "-q", "--fasta", fasta, "--latent",
                             stem + "_metric10.tsv", "--seed", seed,
                             "-o", stem + "_metric_bins.tsv"], check=True)
