@@ -74,6 +74,15 @@ pub fn scores(values: &[f32], mean: &[f32], axes: &[f32], k: usize) -> Vec<f32> 
         false,
         1.0,
     );
+    subtract_mean_products(&mut out, mean, axes, k);
+    out
+}
+
+/// Subtracts mean · `axes` (the d × `k` row-major `axes`, d = `mean.len()`) from every row of
+/// the row-major products x · axes in `out`: the products of the centred rows, without a
+/// centred copy.
+fn subtract_mean_products(out: &mut [f32], mean: &[f32], axes: &[f32], k: usize) {
+    let d = mean.len();
     let mut shift = vec![0f32; k];
     product(&mut shift, 1, k, d, mean, (1, d), axes, (1, k), false, 1.0);
     for row in out.chunks_exact_mut(k.max(1)) {
@@ -81,7 +90,6 @@ pub fn scores(values: &[f32], mean: &[f32], axes: &[f32], k: usize) -> Vec<f32> 
             *o -= s;
         }
     }
-    out
 }
 
 /// The leading `k` principal axes of `subset` (row indices) of `rows`, from a start drawn with
@@ -237,11 +245,8 @@ fn times_right(
             1.0,
         );
     }
-    let mut shift = vec![0f32; w];
-    product(&mut shift, 1, w, d, mean, (1, d), basis, (1, w), false, 1.0);
-    out.chunks_exact(w)
-        .flat_map(|row| row.iter().zip(&shift).map(|(&v, &s)| f64::from(v - s)))
-        .collect()
+    subtract_mean_products(&mut out, mean, basis, w);
+    out.iter().map(|&v| f64::from(v)).collect()
 }
 
 /// (X − 1·meanᵀ)ᵀ · q for the rows of `subset` and q (n × w, f64): d × w, row-major.
@@ -351,6 +356,7 @@ pub(crate) fn product<T: Copy + Default + 'static>(
 mod tests {
     use super::*;
     use crate::matrix::DenseView;
+    use crate::test_support::on_threads;
 
     /// Rows on a known plane: x = a·u + b·v + mean with u, v orthonormal; the axes must be ±u
     /// and ±v (by variance), the third zero, variances those of a and b.
@@ -447,11 +453,7 @@ mod tests {
             assert!((variance - fitted.variances[c]).abs() < tolerance * variance);
         }
         // the same on one thread
-        let single = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
-        let again = single.install(|| principal_axes(&view, &subset, 4, 1));
+        let again = on_threads(1, || principal_axes(&view, &subset, 4, 1));
         assert_eq!(again, fitted);
     }
 }

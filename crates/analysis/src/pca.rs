@@ -50,19 +50,11 @@ pub fn pca_scores_few_columns(rows: &dyn RowSource, n_components: usize) -> Vec<
         .par_iter()
         .map(|&block| Moments::of_block(&read(block), d))
         .collect();
-    let Moments {
-        mean,
-        products: mut covariance,
-        ..
-    } = moments
+    let (mean, covariance) = moments
         .into_iter()
         .reduce(Moments::merge)
-        .expect("n > 0 rows make a block");
-    for i in 0..d {
-        for j in 0..i {
-            covariance[j * d + i] = covariance[i * d + j];
-        }
-    }
+        .expect("n > 0 rows make a block")
+        .into_covariance();
     let (values, vectors) = crate::eigen::symmetric_eigen(&covariance, d);
     let mut order: Vec<usize> = (0..d).collect();
     order.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
@@ -133,6 +125,19 @@ impl Moments {
         }
     }
 
+    /// The means and the full d × d matrix of centred cross-products (the lower triangle
+    /// mirrored into the upper one).
+    pub(crate) fn into_covariance(self) -> (Vec<f64>, Vec<f64>) {
+        let d = self.mean.len();
+        let mut products = self.products;
+        for i in 0..d {
+            for j in 0..i {
+                products[j * d + i] = products[i * d + j];
+            }
+        }
+        (self.mean, products)
+    }
+
     /// Both sets of rows as one (Chan, Golub & LeVeque's pairwise update): products
     /// `A + B + δδᵀ·n_a·n_b / n`, δ the difference of the means.
     pub(crate) fn merge(self, other: Self) -> Self {
@@ -166,8 +171,9 @@ impl Moments {
     }
 }
 
-/// Rows per block of [`pca_scores_few_columns`]' passes.
-const COVARIANCE_BLOCK: usize = 4096;
+/// Rows per block of the passes through the covariance ([`pca_scores_few_columns`],
+/// [`crate::pca_gram`]'s tall route).
+pub(crate) const COVARIANCE_BLOCK: usize = 4096;
 
 /// Rows read at a time for the scores of the randomized route.
 const READ_BLOCK: usize = 256;
@@ -409,13 +415,7 @@ mod tests {
             .collect();
         let view = DenseView::new(&values, d).unwrap();
         let iterated = pca_scores(&view, 3, 0);
-        let on = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| pca_scores_few_columns(&view, 3))
-        };
+        let on = |threads: usize| on_threads(threads, || pca_scores_few_columns(&view, 3));
         let one = on(1);
         for (a, b) in one.iter().zip(&iterated) {
             assert!((a - b).abs() < 1e-3, "{a} vs {b}");
@@ -446,8 +446,8 @@ mod tests {
     }
 
     /// The products run on rayon's pool, each value summed in the serial order: the scores
-    /// are bit-identical on one thread and on three (200 columns: more than three blocks of
-    /// `XT_COLUMNS`).
+    /// are bit-identical on one thread and on three (150 × 200: the Gram route, whose products
+    /// gemm runs on the pool).
     #[test]
     fn scores_are_the_same_on_any_number_of_threads() {
         let (n, d) = (150, 200);
@@ -456,13 +456,7 @@ mod tests {
             .map(|_| StandardNormal.sample(&mut rng))
             .collect();
         let view = DenseView::new(&values, d).unwrap();
-        let on = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| pca_scores_approximate(&view, 4, 9, 5))
-        };
+        let on = |threads: usize| on_threads(threads, || pca_scores_approximate(&view, 4, 9, 5));
         let one: Vec<u32> = on(1).iter().map(|v| v.to_bits()).collect();
         let three: Vec<u32> = on(3).iter().map(|v| v.to_bits()).collect();
         assert_eq!(one, three);

@@ -21,7 +21,7 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::axes::{column_means, product};
 use crate::eigen::symmetric_eigen;
 use crate::matrix::RowSource;
-use crate::pca::{Moments, orthonormalize, sign_of_largest};
+use crate::pca::{COVARIANCE_BLOCK, Moments, orthonormalize, sign_of_largest};
 
 /// Values per row block of the wide route (128 MB of f32; two blocks are held at a time).
 const GRAM_BLOCK_VALUES: usize = 1 << 25;
@@ -156,16 +156,7 @@ pub(crate) fn covariance_scores(
             None => moments,
         });
     });
-    let Moments {
-        mean,
-        products: mut covariance,
-        ..
-    } = total.expect("n > 0 rows make a block");
-    for i in 0..d {
-        for j in 0..i {
-            covariance[j * d + i] = covariance[i * d + j];
-        }
-    }
+    let (mean, covariance) = total.expect("n > 0 rows make a block").into_covariance();
     let (values, vectors) = leading_eigenvectors(&covariance, d, k, seed, max_iterations);
     let width = values.len();
     // loadings d × k, f32, each sign fixed
@@ -205,9 +196,6 @@ pub(crate) fn covariance_scores(
     });
     out
 }
-
-/// Rows per block of [`covariance_scores`]' passes.
-const COVARIANCE_BLOCK: usize = 4096;
 
 /// `f(first row, values)` on consecutive blocks of `block_rows` rows, in order.
 fn for_blocks(rows: &dyn RowSource, block_rows: usize, mut f: impl FnMut(usize, &[f32])) {

@@ -137,22 +137,7 @@ impl Vae {
             }
         })?;
         for (name, var) in vae.named_variables() {
-            let tensor = stored.remove(&name).ok_or_else(|| Error::Checkpoint {
-                path: weights_path.clone(),
-                message: format!(
-                    "tensor `{name}` is missing — config.json and the weights do not match"
-                ),
-            })?;
-            if tensor.shape() != var.shape() {
-                return Err(Error::Checkpoint {
-                    path: weights_path.clone(),
-                    message: format!(
-                        "tensor `{name}` has shape {:?}, config.json implies {:?}",
-                        tensor.dims(),
-                        var.dims()
-                    ),
-                });
-            }
+            let tensor = take_tensor(&mut stored, &name, var.dims(), &weights_path)?;
             var.set(&tensor.to_dtype(var.dtype())?)?;
         }
         if vae.config.input_transform == InputTransform::PrincipalAxes {
@@ -218,6 +203,29 @@ impl Vae {
     }
 }
 
+/// The stored tensor `name` (removed from `stored`), which config.json says has shape `dims`.
+fn take_tensor(
+    stored: &mut HashMap<String, Tensor>,
+    name: &str,
+    dims: &[usize],
+    path: &Path,
+) -> Result<Tensor> {
+    let tensor = stored.remove(name).ok_or_else(|| Error::Checkpoint {
+        path: path.to_path_buf(),
+        message: format!("tensor `{name}` is missing — config.json and the weights do not match"),
+    })?;
+    if tensor.dims() != dims {
+        return Err(Error::Checkpoint {
+            path: path.to_path_buf(),
+            message: format!(
+                "tensor `{name}` has shape {:?}, config.json implies {dims:?}",
+                tensor.dims()
+            ),
+        });
+    }
+    Ok(tensor)
+}
+
 /// The principal axes of a [`InputTransform::PrincipalAxes`] model from its stored tensors.
 fn read_input_axes(
     stored: &mut HashMap<String, Tensor>,
@@ -233,23 +241,8 @@ fn read_input_axes(
     ];
     let mut parts = Vec::new();
     for (name, shape) in shapes {
-        let tensor = stored.remove(name).ok_or_else(|| Error::Checkpoint {
-            path: path.to_path_buf(),
-            message: format!(
-                "tensor `{name}` is missing — config.json and the weights do not match"
-            ),
-        })?;
-        if tensor.dims() != shape.as_slice() {
-            return Err(Error::Checkpoint {
-                path: path.to_path_buf(),
-                message: format!(
-                    "tensor `{name}` has shape {:?}, config.json implies {shape:?}",
-                    tensor.dims()
-                ),
-            });
-        }
         parts.push(
-            tensor
+            take_tensor(stored, name, &shape, path)?
                 .flatten_all()?
                 .to_dtype(DType::F32)?
                 .to_vec1::<f32>()?,

@@ -213,6 +213,33 @@ impl<'a> From<&'a dyn RowSource> for Dataset<'a> {
     }
 }
 
+/// Rows of `values` with each column multiplied by its scale, computed as read.
+pub(crate) struct ScaledColumns<'a> {
+    /// The rows as they are.
+    pub(crate) values: &'a dyn RowSource,
+    /// One factor per column.
+    pub(crate) scales: &'a [f32],
+}
+
+impl RowSource for ScaledColumns<'_> {
+    fn n_rows(&self) -> usize {
+        self.values.n_rows()
+    }
+
+    fn n_cols(&self) -> usize {
+        self.values.n_cols()
+    }
+
+    fn fill_rows(&self, rows: &[usize], out: &mut [f32]) {
+        self.values.fill_rows(rows, out);
+        for row in out.chunks_exact_mut(self.scales.len().max(1)) {
+            for (v, &s) in row.iter_mut().zip(self.scales) {
+                *v *= s;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

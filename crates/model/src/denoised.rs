@@ -21,9 +21,9 @@
 
 use std::sync::Mutex;
 
-use crate::data::{Dataset, DenseMatrix, RowSource};
+use crate::data::{Dataset, DenseMatrix, RowSource, ScaledColumns};
 use crate::error::{Error, Result};
-use crate::vae::{CHUNK_ROWS, Vae};
+use crate::vae::{Vae, chunk_rows};
 
 /// Widest reconstruction whose PCA goes through the covariance: its Jacobi eigen-decomposition
 /// costs d³ per sweep (88 s at 1,100 columns, measured beside a CI build; by d³ about 1 s at
@@ -72,21 +72,29 @@ impl Vae {
                 self.config.latent
             )));
         }
-        let column_scale = match &self.feature_weights {
-            Some(weights) => Some(weights.to_vec1::<f32>()?.iter().map(|w| w.sqrt()).collect()),
-            None => None,
-        };
         let reconstruction = Reconstructions {
             vae: self,
             data,
             means,
-            column_scale,
             failure: Mutex::new(None),
         };
+        // in the likelihood's metric: each column times √ its weight in the loss
+        let scales: Option<Vec<f32>> = match &self.feature_weights {
+            Some(weights) => Some(weights.to_vec1::<f32>()?.iter().map(|w| w.sqrt()).collect()),
+            None => None,
+        };
+        let scaled = scales.as_deref().map(|scales| ScaledColumns {
+            values: &reconstruction,
+            scales,
+        });
+        let measured: &dyn RowSource = match &scaled {
+            Some(scaled) => scaled,
+            None => &reconstruction,
+        };
         let scores = if self.config.n_features <= COVARIANCE_COLUMNS {
-            vaebio_analysis::pca_scores_few_columns(&reconstruction, n_components)
+            vaebio_analysis::pca_scores_few_columns(measured, n_components)
         } else {
-            vaebio_analysis::pca_scores(&reconstruction, n_components, 0)
+            vaebio_analysis::pca_scores(measured, n_components, 0)
         };
         if let Some(error) = reconstruction.failure.into_inner().unwrap_or(None) {
             return Err(error);
@@ -95,14 +103,12 @@ impl Vae {
     }
 }
 
-/// The model's reconstructions of `data`, in its own (z-scored) units times `column_scale`,
-/// decoded from the rows' posterior `means` when read.
+/// The model's reconstructions of `data`, in its own (z-scored) units, decoded from the rows'
+/// posterior `means` when read.
 struct Reconstructions<'a> {
     vae: &'a Vae,
     data: &'a Dataset<'a>,
     means: &'a DenseMatrix,
-    /// √ of each feature's weight in the loss; `None` when every feature weighs 1.
-    column_scale: Option<Vec<f32>>,
     /// The first decoding error; the rows it failed on read as 0.
     failure: Mutex<Option<Error>>,
 }
@@ -117,13 +123,11 @@ impl RowSource for Reconstructions<'_> {
     }
 
     fn fill_rows(&self, rows: &[usize], out: &mut [f32]) {
-        // decoded CHUNK_ROWS at a time: the network's activations of a larger block cost more
-        // than the block itself
+        // decoded a chunk at a time (as inference reads rows: fewer for wide rows): the
+        // network's activations of a larger block cost more than the block itself
         let n_cols = self.n_cols();
-        for (chunk, out) in rows
-            .chunks(CHUNK_ROWS)
-            .zip(out.chunks_mut(CHUNK_ROWS * n_cols))
-        {
+        let size = chunk_rows(n_cols);
+        for (chunk, out) in rows.chunks(size).zip(out.chunks_mut(size * n_cols)) {
             let latent = self.means.n_cols();
             let means: Vec<f32> = chunk
                 .iter()
@@ -134,16 +138,7 @@ impl RowSource for Reconstructions<'_> {
                 .vae
                 .reconstruct_rows_from_means(self.data, chunk, &means)
             {
-                Ok(values) => {
-                    out.copy_from_slice(&values);
-                    if let Some(scale) = &self.column_scale {
-                        for row in out.chunks_exact_mut(n_cols) {
-                            for (v, s) in row.iter_mut().zip(scale) {
-                                *v *= s;
-                            }
-                        }
-                    }
-                }
+                Ok(values) => out.copy_from_slice(&values),
                 Err(error) => {
                     out.fill(0.0);
                     let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());

@@ -16,7 +16,7 @@
 use vaebio_analysis::axes::{principal_axes, scores};
 
 use crate::allele_frequency::AlleleFrequencies;
-use crate::data::RowSource;
+use crate::data::{RowSource, ScaledColumns};
 use crate::error::{Error, Result};
 use crate::vae::chunk_rows;
 
@@ -138,31 +138,6 @@ impl InputAxes {
     /// The encoder input of row-major dosages `values`: rows × k into `out`.
     pub(crate) fn project(&self, values: &[f32], out: &mut Vec<f32>) {
         *out = scores(values, &self.mean, &self.axes, self.k);
-    }
-}
-
-/// Rows of `values` with each column multiplied by its scale.
-struct ScaledColumns<'a> {
-    values: &'a dyn RowSource,
-    scales: &'a [f32],
-}
-
-impl RowSource for ScaledColumns<'_> {
-    fn n_rows(&self) -> usize {
-        self.values.n_rows()
-    }
-
-    fn n_cols(&self) -> usize {
-        self.values.n_cols()
-    }
-
-    fn fill_rows(&self, rows: &[usize], out: &mut [f32]) {
-        self.values.fill_rows(rows, out);
-        for row in out.chunks_exact_mut(self.scales.len().max(1)) {
-            for (v, &s) in row.iter_mut().zip(self.scales) {
-                *v *= s;
-            }
-        }
     }
 }
 
