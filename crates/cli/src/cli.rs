@@ -538,6 +538,11 @@ pub struct ModelArgs {
     /// Stop after this many epochs without validation improvement (0: never).
     #[arg(long, value_name = "N", help_heading = "Training")]
     pub patience: Option<usize>,
+    /// Average the weights over epochs: at each epoch's end the model becomes A × its previous
+    /// average + (1 − A) × the weights trained, and is validated and kept as such (0: none;
+    /// docs/recipes/genotypes.md, "Weights averaged over epochs").
+    #[arg(long, value_name = "A", help_heading = "Training")]
+    pub weight_averaging: Option<f64>,
     /// Seed for weights, shuffling, sampling and imputation.
     #[arg(long, default_value_t = 42, help_heading = "Training")]
     pub seed: u64,

@@ -218,6 +218,9 @@ fn apply_flags(args: &ModelArgs, vae: &mut VaeConfig, train: &mut TrainConfig) {
     if let Some(val_frac) = args.val_frac {
         train.validation_fraction = val_frac;
     }
+    if let Some(decay) = args.weight_averaging {
+        train.weight_averaging = decay;
+    }
     if let Some(patience) = args.patience {
         train.early_stopping = (patience > 0).then_some(EarlyStopping {
             patience,

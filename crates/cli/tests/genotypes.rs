@@ -370,3 +370,19 @@ fn assert_encode_gives_back(model: &Path, vcf: &Path, latent: &Path) {
     ]);
     assert_eq!(read_tsv(&encoded), read_tsv(latent));
 }
+
+#[test]
+fn weight_averaging_of_one_or_more_is_refused_before_any_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let latent = dir.path().join("latent.tsv");
+    let vcf = testdata("popgen2.vcf");
+    for bad in ["1", "-0.5", "NaN"] {
+        let flag = format!("--weight-averaging={bad}");
+        fails(
+            &["embed", "--vcf", s(&vcf), &flag, "-o", s(&latent)],
+            2,
+            "weight_averaging",
+        );
+        assert!(!latent.exists(), "{bad}: output written");
+    }
+}

@@ -4,6 +4,7 @@
 //! exactly, and the data-parallel steps that run a minibatch's shards on several threads with
 //! the same result as on one.
 
+mod averaging;
 mod fit;
 pub mod gene_weights;
 pub mod library_weights;

@@ -92,6 +92,16 @@ pub struct TrainConfig {
     pub grad_clip: Option<f64>,
     /// Seed for the validation split, minibatch order, dropout and posterior noise.
     pub seed: u64,
+    /// Weights averaged over epochs (Polyak; 0: off): at each epoch's end the model becomes
+    /// a · its previous average + (1 − a) · the weights just trained, is validated (and kept
+    /// by early stopping) as such, and training goes on from the trained weights, so the
+    /// optimiser's path is that of a run without averaging. Absent in older config.json: off.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub weight_averaging: f64,
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }
 
 impl Default for TrainConfig {
@@ -112,6 +122,7 @@ impl Default for TrainConfig {
             early_stopping: None,
             grad_clip: None,
             seed: 0,
+            weight_averaging: 0.0,
         }
     }
 }
@@ -196,6 +207,15 @@ impl TrainConfig {
         }
         if let Some(clip) = self.grad_clip {
             positive_finite("grad_clip", clip, "e.g. 10")?;
+        }
+        if !(0.0..1.0).contains(&self.weight_averaging) {
+            return Err(invalid(
+                "weight_averaging",
+                format!(
+                    "{} is outside [0, 1) — use e.g. 0.8 (each epoch adds a fifth), or 0 for none",
+                    self.weight_averaging
+                ),
+            ));
         }
         Ok(())
     }

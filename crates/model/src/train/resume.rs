@@ -65,6 +65,9 @@ pub struct TrainState {
     pub(crate) weights: Vec<(String, Tensor)>,
     /// The best epoch's weights, kept when early stopping will restore them.
     pub(crate) best_weights: Option<Vec<(String, Tensor)>>,
+    /// With weights averaged over epochs, the optimised variables as trained (the model's
+    /// weights being their average): what training goes on from.
+    pub(crate) trained_weights: Option<Vec<(String, Tensor)>>,
 }
 
 impl TrainState {
@@ -156,6 +159,23 @@ impl TrainState {
         } else {
             None
         };
+        let trained_weights = if tensors.keys().any(|k| k.starts_with("trained.")) {
+            let device = vae.device.clone();
+            Some(
+                trainable
+                    .iter()
+                    .map(|name| {
+                        let tensor =
+                            tensors.remove(&format!("trained.{name}")).ok_or_else(|| {
+                                missing(&format!("no trained weight `trained.{name}`"))
+                            })?;
+                        Ok((name.clone(), tensor.to_device(&device)?))
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            )
+        } else {
+            None
+        };
         Ok(Self {
             optimizer: AdamState {
                 step: info.optimizer_step,
@@ -167,6 +187,7 @@ impl TrainState {
             trainable,
             weights,
             best_weights,
+            trained_weights,
         })
     }
 
@@ -186,9 +207,12 @@ impl TrainState {
             tensors.insert(format!("adam.m.{name}"), Tensor::new(m.as_slice(), &cpu)?);
             tensors.insert(format!("adam.v.{name}"), Tensor::new(v.as_slice(), &cpu)?);
         }
-        if let Some(best) = &self.best_weights {
-            for (name, tensor) in best {
-                tensors.insert(format!("best.{name}"), tensor.clone());
+        for (prefix, weights) in [
+            ("best", &self.best_weights),
+            ("trained", &self.trained_weights),
+        ] {
+            for (name, tensor) in weights.iter().flatten() {
+                tensors.insert(format!("{prefix}.{name}"), tensor.clone());
             }
         }
         Ok(tensors)

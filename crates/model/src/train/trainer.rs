@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::minibatch::Buffers;
 use crate::noise::Noise;
 use crate::ops::factored_gradient::FactoredGradient;
+use crate::train::averaging::{WeightAverage, resume_averaging};
 use crate::train::fit::{SelectedRows, fit_input_scaling, library_scales, split_rows};
 use crate::train::loss::{Losses, kl_weight, penalty};
 use crate::train::optim::{AdamState, AdamW};
@@ -136,6 +137,8 @@ pub struct Trainer<'a> {
     n_eff: f64,
     epochs_done: usize,
     steps_done: usize,
+    /// The weights averaged over epochs, when the config asks for it.
+    averaging: Option<WeightAverage>,
 }
 
 impl<'a> Trainer<'a> {
@@ -205,6 +208,7 @@ impl<'a> Trainer<'a> {
             n_eff: n_eff.max(f64::MIN_POSITIVE),
             epochs_done: 0,
             steps_done: 0,
+            averaging: WeightAverage::new(config.weight_averaging),
         })
     }
 
@@ -267,6 +271,10 @@ impl<'a> Trainer<'a> {
             trainable: self.trainable_names.clone(),
             weights: weights.values(),
             best_weights: best_weights.map(Snapshot::values),
+            trained_weights: self
+                .averaging
+                .as_ref()
+                .and_then(|a| a.named_trained(&self.trainable_names)),
         })
     }
 
@@ -297,6 +305,11 @@ impl<'a> Trainer<'a> {
         self.epochs_done = info.epochs_done;
         self.steps_done = info.steps_done;
         self.optimizer.set_state(&state.optimizer)?;
+        resume_averaging(
+            &mut self.averaging,
+            state.trained_weights.as_deref(),
+            info.epochs_done,
+        )?;
         Ok(())
     }
 
@@ -329,6 +342,9 @@ impl<'a> Trainer<'a> {
         stop: Option<&AtomicBool>,
     ) -> Result<Option<EpochRecord>> {
         let epoch = self.epochs_done + 1;
+        if let Some(averaging) = &mut self.averaging {
+            averaging.begin_epoch(&self.trainable)?;
+        }
         self.train_rows.shuffle(self.noise.rng());
         let bounds = minibatch_bounds(
             self.train_rows.len(),
@@ -387,6 +403,9 @@ impl<'a> Trainer<'a> {
         self.train_rows = rows;
         if !result? {
             return Ok(None);
+        }
+        if let Some(averaging) = &mut self.averaging {
+            averaging.end_epoch(&self.trainable)?;
         }
         let validation = self.validate()?;
         self.epochs_done += 1;

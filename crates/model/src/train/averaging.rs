@@ -1,0 +1,114 @@
+//! Weights averaged over epochs ([`crate::TrainConfig::weight_averaging`]): an exponential
+//! moving average of the weights at the epochs' ends (Polyak averaging). The model holds the
+//! average at every epoch boundary (it is validated, kept by early stopping and saved as
+//! such) and the weights being trained during an epoch, so the optimiser follows the same
+//! path as without averaging.
+
+use candle_core::{Tensor, Var};
+
+use crate::error::{Error, Result};
+
+/// The average and the trained weights of the optimised variables, in the trainer's order.
+pub(crate) struct WeightAverage {
+    /// a: the share of the previous average in the next.
+    decay: f64,
+    held: Held,
+}
+
+/// What is held beside the model's variables.
+enum Held {
+    /// Before the first epoch's end: no average yet.
+    Nothing,
+    /// At an epoch boundary (the model holds the average): the weights trained.
+    Trained(Vec<Tensor>),
+    /// During an epoch (the model holds the weights trained): the average so far.
+    Average(Vec<Tensor>),
+}
+
+impl WeightAverage {
+    /// Averaging with `decay` a, or `None` when a is 0 (off).
+    pub(crate) fn new(decay: f64) -> Option<Self> {
+        (decay > 0.0).then_some(Self {
+            decay,
+            held: Held::Nothing,
+        })
+    }
+
+    /// Before an epoch's steps: the model takes back the weights trained and the average is
+    /// held until the epoch's end.
+    pub(crate) fn begin_epoch(&mut self, vars: &[Var]) -> Result<()> {
+        if let Held::Trained(trained) = &self.held {
+            let average = values(vars)?;
+            for (var, value) in vars.iter().zip(trained) {
+                var.set(value)?;
+            }
+            self.held = Held::Average(average);
+        }
+        Ok(())
+    }
+
+    /// After an epoch's steps: the average takes in the weights trained, a · average +
+    /// (1 − a) · trained (the trained weights themselves at the first epoch), and the model
+    /// holds it.
+    pub(crate) fn end_epoch(&mut self, vars: &[Var]) -> Result<()> {
+        let trained = values(vars)?;
+        if let Held::Average(average) = &self.held {
+            for ((var, average), trained) in vars.iter().zip(average).zip(&trained) {
+                let next =
+                    (average.affine(self.decay, 0.0)? + trained.affine(1.0 - self.decay, 0.0)?)?;
+                var.set(&next)?;
+            }
+        }
+        self.held = Held::Trained(trained);
+        Ok(())
+    }
+
+    /// At an epoch boundary after the first epoch, the weights trained (the model holding
+    /// their average): what a resumed run trains on from.
+    pub(crate) fn trained(&self) -> Option<&[Tensor]> {
+        match &self.held {
+            Held::Trained(trained) => Some(trained),
+            Held::Nothing | Held::Average(_) => None,
+        }
+    }
+
+    /// [`WeightAverage::trained`] paired with the variables' `names`, for a saved state.
+    pub(crate) fn named_trained(&self, names: &[String]) -> Option<Vec<(String, Tensor)>> {
+        self.trained()
+            .map(|trained| names.iter().cloned().zip(trained.to_vec()).collect())
+    }
+}
+
+/// Take up a saved state's trained weights (`trained`, by name in the trainer's order) after
+/// `epochs_done` epochs; a state saved with averaging resumed without it, or the other way
+/// round, is an error naming the flag.
+pub(crate) fn resume_averaging(
+    averaging: &mut Option<WeightAverage>,
+    trained: Option<&[(String, Tensor)]>,
+    epochs_done: usize,
+) -> Result<()> {
+    match (averaging, trained) {
+        (Some(averaging), Some(trained)) => {
+            averaging.held = Held::Trained(trained.iter().map(|(_, t)| t.clone()).collect());
+            Ok(())
+        }
+        (None, None) => Ok(()),
+        (Some(_), None) if epochs_done == 0 => Ok(()),
+        (averaging, _) => Err(Error::Data(format!(
+            "the interrupted run {} weights over epochs — resume with its --weight-averaging",
+            if averaging.is_some() {
+                "did not average"
+            } else {
+                "averaged"
+            }
+        ))),
+    }
+}
+
+/// A detached copy of each variable's value.
+fn values(vars: &[Var]) -> Result<Vec<Tensor>> {
+    Ok(vars
+        .iter()
+        .map(|var| var.as_tensor().detach().copy())
+        .collect::<candle_core::Result<_>>()?)
+}
