@@ -96,6 +96,8 @@ fn genotype_recipe_separates_two_populations() {
     // The default stops 20 epochs after the best one (docs/recipes/genotypes.md).
     let config = model_config(&model);
     assert_eq!(config["train"]["early_stopping"]["patience"], 20);
+    // and keeps the weights averaged over epochs (docs/recipes/genotypes.md)
+    assert_eq!(config["train"]["weight_averaging"], 0.8);
 
     // Chance is 0.5 for kNN accuracy and 0 for ARI; PCA separates these demes perfectly.
     let (knn, ari) = scores(&latent);

@@ -322,6 +322,15 @@ fn contigs(vae: &mut VaeConfig, train: &mut TrainConfig) {
     train.beta = 2.0;
 }
 
+/// The weights kept by the genotype default are their average over epochs, each epoch's end
+/// adding a fifth ([`TrainConfig::weight_averaging`]; Polyak averaging against the noise of
+/// one SGD path). Chosen on the genotype panel's tuning half (15-NN +0.003, 95% +0.001 to
+/// +0.006) and confirmed on its confirmation half (+0.004, +0.001 to +0.007; 16 of 16 cells).
+/// Not for contigs: their tuning half gained (k-means ARI +0.010, +0.001 to +0.021), their
+/// confirmation half lost (−0.005, −0.010 to −0.000); bench/notes/bench-history-2026-12.md,
+/// "Weights averaged over epochs".
+pub const WEIGHT_AVERAGING: f64 = 0.8;
+
 /// Principal components of the reconstructions that `vaebio bin` clusters by default
 /// ([`crate::Vae::denoised_pca`]): as many as the PCA scores the contig panel's baseline bins
 /// are made from (PCA-10, bench/README.md "Recipes: contigs"); not tuned. Chosen over the
@@ -403,6 +412,7 @@ fn genotypes(vae: &mut VaeConfig, train: &mut TrainConfig) {
         patience: GENOTYPE_PATIENCE,
         ..EarlyStopping::default()
     });
+    train.weight_averaging = WEIGHT_AVERAGING;
 }
 
 /// Early-stopping patience of the genotype default, in epochs ([`genotypes`]).
@@ -531,6 +541,21 @@ mod tests {
             (&[512, 512][..], 32)
         );
         assert!(recipe.vae.standardize);
+    }
+
+    #[test]
+    fn genotype_default_averages_weights_and_the_others_do_not() {
+        let averaging = |kind, n_features, preset| {
+            let data = DataDescription::new(kind, 100, n_features);
+            Recipe::new(&data, preset, None)
+                .unwrap()
+                .train
+                .weight_averaging
+        };
+        assert_eq!(averaging(DataKind::Dna, 103, Preset::Default), 0.0);
+        assert_eq!(averaging(DataKind::Genotypes, 500, Preset::Default), 0.8);
+        assert_eq!(averaging(DataKind::Dna, 103, Preset::Vamb), 0.0);
+        assert_eq!(averaging(DataKind::Genotypes, 500, Preset::Popvae), 0.0);
     }
 
     #[test]
