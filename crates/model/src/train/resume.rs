@@ -143,39 +143,31 @@ impl TrainState {
             };
             moments.push((moment("m")?, moment("v")?));
         }
-        let best_weights = if tensors.keys().any(|k| k.starts_with("best.")) {
-            let device = vae.device.clone();
-            Some(
-                weights
-                    .iter()
-                    .map(|(name, _)| {
-                        let tensor = tensors
-                            .remove(&format!("best.{name}"))
-                            .ok_or_else(|| missing(&format!("no best weight `best.{name}`")))?;
-                        Ok((name.clone(), tensor.to_device(&device)?))
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-            )
-        } else {
-            None
+        // the tensors saved as `{prefix}.{name}` for each of `names`, if any was saved so
+        let device = vae.device.clone();
+        let mut take_weights = |prefix: &str, what: &str, names: Vec<&String>| {
+            if !tensors.keys().any(|k| k.starts_with(&format!("{prefix}."))) {
+                return Ok(None);
+            }
+            names
+                .into_iter()
+                .map(|name| {
+                    let key = format!("{prefix}.{name}");
+                    let tensor = tensors
+                        .remove(&key)
+                        .ok_or_else(|| missing(&format!("no {what} `{key}`")))?;
+                    Ok((name.clone(), tensor.to_device(&device)?))
+                })
+                .collect::<Result<Vec<_>>>()
+                .map(Some)
         };
-        let trained_weights = if tensors.keys().any(|k| k.starts_with("trained.")) {
-            let device = vae.device.clone();
-            Some(
-                trainable
-                    .iter()
-                    .map(|name| {
-                        let tensor =
-                            tensors.remove(&format!("trained.{name}")).ok_or_else(|| {
-                                missing(&format!("no trained weight `trained.{name}`"))
-                            })?;
-                        Ok((name.clone(), tensor.to_device(&device)?))
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-            )
-        } else {
-            None
-        };
+        let best_weights = take_weights(
+            "best",
+            "best weight",
+            weights.iter().map(|(n, _)| n).collect(),
+        )?;
+        let trained_weights =
+            take_weights("trained", "trained weight", trainable.iter().collect())?;
         Ok(Self {
             optimizer: AdamState {
                 step: info.optimizer_step,
