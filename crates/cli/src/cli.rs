@@ -539,8 +539,9 @@ pub struct ModelArgs {
     #[arg(long, value_name = "N", help_heading = "Training")]
     pub patience: Option<usize>,
     /// Average the weights over epochs: at each epoch's end the model becomes A × its previous
-    /// average + (1 − A) × the weights trained, and is validated and kept as such (0: none;
-    /// docs/recipes/genotypes.md, "Weights averaged over epochs").
+    /// average + (1 − A) × the weights trained, and is validated and kept as such (genotypes:
+    /// 0.8 by default, other kinds 0, none; docs/recipes/genotypes.md, "Weights averaged over
+    /// epochs").
     #[arg(long, value_name = "A", help_heading = "Training")]
     pub weight_averaging: Option<f64>,
     /// Seed for weights, shuffling, sampling and imputation.
