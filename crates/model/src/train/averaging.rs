@@ -63,8 +63,8 @@ impl WeightAverage {
         Ok(())
     }
 
-    /// At an epoch boundary after the first epoch, the weights trained (the model holding
-    /// their average): what a resumed run trains on from.
+    /// At an epoch boundary (once an epoch has ended), the weights trained, the model
+    /// holding their average: what a resumed run goes on training from.
     pub(crate) fn trained(&self) -> Option<&[Tensor]> {
         match &self.held {
             Held::Trained(trained) => Some(trained),
