@@ -12,17 +12,11 @@ use crate::error::{Error, Result};
 pub(crate) struct WeightAverage {
     /// a: the share of the previous average in the next.
     decay: f64,
-    held: Held,
-}
-
-/// What is held beside the model's variables.
-enum Held {
-    /// Before the first epoch's end: no average yet.
-    Nothing,
-    /// At an epoch boundary (the model holds the average): the weights trained.
-    Trained(Vec<Tensor>),
-    /// During an epoch (the model holds the weights trained): the average so far.
-    Average(Vec<Tensor>),
+    /// The average so far (from the first epoch's end).
+    average: Option<Vec<Tensor>>,
+    /// At an epoch boundary, the weights trained (the model holding their average); `None`
+    /// during an epoch, when the model holds them.
+    trained: Option<Vec<Tensor>>,
 }
 
 impl WeightAverage {
@@ -30,19 +24,15 @@ impl WeightAverage {
     pub(crate) fn new(decay: f64) -> Option<Self> {
         (decay > 0.0).then_some(Self {
             decay,
-            held: Held::Nothing,
+            average: None,
+            trained: None,
         })
     }
 
-    /// Before an epoch's steps: the model takes back the weights trained and the average is
-    /// held until the epoch's end.
+    /// Before an epoch's steps: the model takes back the weights trained.
     pub(crate) fn begin_epoch(&mut self, vars: &[Var]) -> Result<()> {
-        if let Held::Trained(trained) = &self.held {
-            let average = values(vars)?;
-            for (var, value) in vars.iter().zip(trained) {
-                var.set(value)?;
-            }
-            self.held = Held::Average(average);
+        for (var, value) in vars.iter().zip(self.trained.take().iter().flatten()) {
+            var.set(value)?;
         }
         Ok(())
     }
@@ -52,44 +42,46 @@ impl WeightAverage {
     /// holds it.
     pub(crate) fn end_epoch(&mut self, vars: &[Var]) -> Result<()> {
         let trained = values(vars)?;
-        if let Held::Average(average) = &self.held {
-            for ((var, average), trained) in vars.iter().zip(average).zip(&trained) {
-                let next =
-                    (average.affine(self.decay, 0.0)? + trained.affine(1.0 - self.decay, 0.0)?)?;
-                var.set(&next)?;
+        let average = match self.average.take() {
+            None => trained.clone(),
+            Some(average) => {
+                let mut next = Vec::with_capacity(average.len());
+                for ((var, average), trained) in vars.iter().zip(average).zip(&trained) {
+                    let value = (average.affine(self.decay, 0.0)?
+                        + trained.affine(1.0 - self.decay, 0.0)?)?;
+                    var.set(&value)?;
+                    next.push(value);
+                }
+                next
             }
-        }
-        self.held = Held::Trained(trained);
+        };
+        self.average = Some(average);
+        self.trained = Some(trained);
         Ok(())
     }
 
-    /// At an epoch boundary (once an epoch has ended), the weights trained, the model
-    /// holding their average: what a resumed run goes on training from.
-    pub(crate) fn trained(&self) -> Option<&[Tensor]> {
-        match &self.held {
-            Held::Trained(trained) => Some(trained),
-            Held::Nothing | Held::Average(_) => None,
-        }
-    }
-
-    /// [`WeightAverage::trained`] paired with the variables' `names`, for a saved state.
+    /// [`WeightAverage::trained`] paired with the variables' `names`, for a saved state: at an
+    /// epoch boundary (once an epoch has ended), the weights a resumed run goes on training from.
     pub(crate) fn named_trained(&self, names: &[String]) -> Option<Vec<(String, Tensor)>> {
-        self.trained()
-            .map(|trained| names.iter().cloned().zip(trained.to_vec()).collect())
+        self.trained
+            .as_ref()
+            .map(|trained| names.iter().cloned().zip(trained.iter().cloned()).collect())
     }
 }
 
 /// Take up a saved state's trained weights (`trained`, by name in the trainer's order) after
-/// `epochs_done` epochs; a state saved with averaging resumed without it, or the other way
-/// round, is an error naming the flag.
+/// `epochs_done` epochs, `vars` holding their average (the saved model); a state saved with
+/// averaging resumed without it, or the other way round, is an error naming the flag.
 pub(crate) fn resume_averaging(
     averaging: &mut Option<WeightAverage>,
+    vars: &[Var],
     trained: Option<&[(String, Tensor)]>,
     epochs_done: usize,
 ) -> Result<()> {
     match (averaging, trained) {
         (Some(averaging), Some(trained)) => {
-            averaging.held = Held::Trained(trained.iter().map(|(_, t)| t.clone()).collect());
+            averaging.average = Some(values(vars)?);
+            averaging.trained = Some(trained.iter().map(|(_, t)| t.clone()).collect());
             Ok(())
         }
         (None, None) => Ok(()),

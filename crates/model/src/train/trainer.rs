@@ -307,6 +307,7 @@ impl<'a> Trainer<'a> {
         self.optimizer.set_state(&state.optimizer)?;
         resume_averaging(
             &mut self.averaging,
+            &self.trainable,
             state.trained_weights.as_deref(),
             info.epochs_done,
         )?;
