@@ -4,7 +4,7 @@
 //! such) and the weights being trained during an epoch, so the optimiser follows the same
 //! path as without averaging.
 
-use candle_core::{Tensor, Var};
+use candle_core::{CpuStorage, InplaceOp2, Layout, Tensor, Var};
 
 use crate::error::{Error, Result};
 
@@ -43,16 +43,15 @@ impl WeightAverage {
     pub(crate) fn end_epoch(&mut self, vars: &[Var]) -> Result<()> {
         let trained = values(vars)?;
         let average = match self.average.take() {
-            None => trained.clone(),
-            Some(average) => {
-                let mut next = Vec::with_capacity(average.len());
-                for ((var, average), trained) in vars.iter().zip(average).zip(&trained) {
-                    let value = (average.affine(self.decay, 0.0)?
-                        + trained.affine(1.0 - self.decay, 0.0)?)?;
-                    var.set(&value)?;
-                    next.push(value);
+            // a copy of its own: the average is then updated in place, and the trained
+            // weights' tensors are shared with the state a resumed run would start from
+            None => values(vars)?,
+            Some(mut average) => {
+                for ((var, average), trained) in vars.iter().zip(&mut average).zip(&trained) {
+                    blend(average, trained, self.decay)?;
+                    var.set(average)?;
                 }
-                next
+                average
             }
         };
         self.average = Some(average);
@@ -94,6 +93,57 @@ pub(crate) fn resume_averaging(
                 "averaged"
             }
         ))),
+    }
+}
+
+/// average ← a · average + (1 − a) · trained: in place on the CPU (no temporaries), as new
+/// tensors elsewhere.
+fn blend(average: &mut Tensor, trained: &Tensor, decay: f64) -> Result<()> {
+    if average.device().is_cpu() {
+        average.inplace_op2(trained, &Blend { decay })?;
+    } else {
+        *average = (average.affine(decay, 0.0)? + trained.affine(1.0 - decay, 0.0)?)?;
+    }
+    Ok(())
+}
+
+/// [`blend`] on CPU storage, with the f32 operations of candle's `affine` and `add` in the
+/// same order, so that it gives the device path's values bit for bit.
+struct Blend {
+    decay: f64,
+}
+
+impl InplaceOp2 for Blend {
+    fn name(&self) -> &'static str {
+        "weight-average"
+    }
+
+    fn cpu_fwd(
+        &self,
+        average: &mut CpuStorage,
+        average_layout: &Layout,
+        trained: &CpuStorage,
+        trained_layout: &Layout,
+    ) -> candle_core::Result<()> {
+        let (Some((a0, a1)), Some((t0, t1))) = (
+            average_layout.contiguous_offsets(),
+            trained_layout.contiguous_offsets(),
+        ) else {
+            candle_core::bail!("weight average: tensors must be contiguous")
+        };
+        let average = match average {
+            CpuStorage::F32(values) => &mut values[a0..a1],
+            _ => candle_core::bail!("weight average: f32 weights only"),
+        };
+        let trained = &trained.as_slice::<f32>()?[t0..t1];
+        if average.len() != trained.len() {
+            candle_core::bail!("weight average: the average and the weights differ in size")
+        }
+        let (keep, take) = (self.decay as f32, (1.0 - self.decay) as f32);
+        for (average, &trained) in average.iter_mut().zip(trained) {
+            *average = (*average * keep + 0.0) + (trained * take + 0.0);
+        }
+        Ok(())
     }
 }
 
