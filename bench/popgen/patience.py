@@ -1,59 +1,69 @@
 #!/usr/bin/env python3
-"""Would a shorter early-stopping patience give the same model? (issue 17, genotype speed)
+"""What a shorter early-stopping patience would have done to runs already made.
 
-Training is deterministic, so a run with patience P is the recorded run cut at the first epoch
-after which P epochs have passed without improvement of the held-out loss (the monitored
-`validation_total`; genotypes have no penalty term). Where that cut keeps the recorded best
-epoch, the model and latent are byte-identical and only the epochs after it are saved. For each
-model folder (its `history.tsv`) prints the recorded best epoch and, per patience, the best
-epoch and the last epoch run, then the total.
+Training is deterministic and early stopping only reads the validation losses, so a run with
+patience P is the first epochs of the same run with a longer patience: from a kept
+`history.tsv` (trained with patience >= P) this prints, per run and per P, the epoch where
+training would have stopped and the epoch whose weights it would have kept (with that
+epoch's validation total), and the shortest patience that keeps the longest one's epoch (the
+longest wait between two improvements before it). Where the kept epoch is the same as the full run's, the model and
+the latent are the same bits; elsewhere the run has to be repeated to score it.
 
-    python3 bench/popgen/patience.py --patience 10 DIR/*_default_s*_model
+    bench/.venv/bin/python bench/popgen/patience.py --patience 50,20 \\
+        bench/out/popgen-panel/*_model/history.tsv
 """
 
 import argparse
-import csv
-import os
 
 
-def cut(losses, patience):
-    """(best epoch, last epoch run) of early stopping with PATIENCE over LOSSES (1-based)."""
-    best, best_epoch, since = float("inf"), None, 0
-    for epoch, loss in enumerate(losses, start=1):
-        if loss < best:
-            best, best_epoch, since = loss, epoch, 0
+def validation_totals(path):
+    with open(path) as history:
+        header = history.readline().rstrip("\n").split("\t")
+        column = header.index("validation_total")
+        return [float(line.rstrip("\n").split("\t")[column]) for line in history]
+
+
+def stop(totals, patience):
+    """(epochs run, best epoch) under `patience`, as the trainer counts (min_delta 0)."""
+    best, best_epoch, since_best = float("inf"), 0, 0
+    for epoch, total in enumerate(totals, 1):
+        if total < best:
+            best, best_epoch, since_best = total, epoch, 0
         else:
-            since += 1
-        if since >= patience:
-            return best_epoch, epoch
-    return best_epoch, len(losses)
+            since_best += 1
+        if since_best >= patience:
+            return epoch, best_epoch
+    return len(totals), best_epoch
+
+
+def shortest_patience(totals, best_epoch):
+    """The least patience that still reaches BEST_EPOCH: the longest run of epochs without a
+    new best before it, plus one."""
+    best, since_best, longest = float("inf"), 0, 0
+    for total in totals[:best_epoch]:
+        if total < best:
+            best, longest, since_best = total, max(longest, since_best + 1), 0
+        else:
+            since_best += 1
+    return longest
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patience", default="10", help="patience values, comma-separated")
-    parser.add_argument("--recorded", type=int, default=20, help="the runs' own patience")
-    parser.add_argument("models", nargs="+", help="model folders with a history.tsv")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--patience", default="50,20", help="comma-separated, longest first")
+    parser.add_argument("histories", nargs="+")
     args = parser.parse_args()
-    values = [int(p) for p in args.patience.split(",")]
-    same, epochs, recorded = dict.fromkeys(values, 0), dict.fromkeys(values, 0), 0
-    for model in args.models:
-        with open(os.path.join(model, "history.tsv")) as handle:
-            losses = [float(r["validation_total"]) for r in csv.DictReader(handle, delimiter="\t")]
-        best, last = cut(losses, args.recorded)
-        if last != len(losses):
-            raise SystemExit(f"{model}: its history does not end at patience {args.recorded}")
-        recorded += last
-        line = [f"{os.path.basename(model)}: best {best} of {last}"]
-        for p in values:
-            p_best, p_last = cut(losses, p)
-            same[p] += p_best == best
-            epochs[p] += p_last
-            line.append(f"patience {p}: best {p_best} of {p_last}" + ("" if p_best == best else " (differs)"))
-        print(" | ".join(line))
-    for p in values:
-        print(f"patience {p}: the same best epoch in {same[p]} of {len(args.models)} runs; "
-              f"epochs {epochs[p]} against {recorded} ({(epochs[p] / recorded - 1) * 100:+.1f}%)")
+    patiences = [int(p) for p in args.patience.split(",")]
+    print("| run | " + " | ".join(f"P{p}: epochs, best (validation)" for p in patiences)
+          + " | same weights | shortest patience keeping P" + str(patiences[0]) + "'s |")
+    print("| --- |" + " --- |" * (len(patiences) + 2))
+    for path in args.histories:
+        totals = validation_totals(path)
+        cells = [stop(totals, p) for p in patiences]
+        same = len({best for _, best in cells}) == 1
+        print(f"| {path} | " + " | ".join(
+            f"{epochs}, {best} ({totals[best - 1]:.1f})" for epochs, best in cells)
+            + f" | {'yes' if same else 'no'} | {shortest_patience(totals, cells[0][1])} |")
 
 
 if __name__ == "__main__":
