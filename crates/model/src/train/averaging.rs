@@ -154,3 +154,44 @@ fn values(vars: &[Var]) -> Result<Vec<Tensor>> {
         .map(|var| var.as_tensor().detach().copy())
         .collect::<candle_core::Result<_>>()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{Device, Tensor};
+
+    use super::blend;
+
+    /// The in-place CPU blend gives candle's tensor expression bit for bit (what keeps models
+    /// trained before it the same), and changes the average it is given.
+    #[test]
+    fn in_place_blend_equals_the_tensor_expression() {
+        let n = 1000;
+        let mut average: Vec<f32> = (0..n)
+            .map(|i| ((i * 7919) % 1013) as f32 / 97.0 - 5.0)
+            .collect();
+        let mut trained: Vec<f32> = (0..n)
+            .map(|i| ((i * 104_729) % 2003) as f32 / 311.0 - 3.0)
+            .collect();
+        (average[0], trained[0], average[1], trained[1]) = (-0.0, -0.0, 1e-30, -1e30);
+        let average = Tensor::from_vec(average, n, &Device::Cpu).unwrap();
+        let trained = Tensor::from_vec(trained, n, &Device::Cpu).unwrap();
+        for decay in [0.8, 0.5, 0.1, 0.999] {
+            let expected = (average.affine(decay, 0.0).unwrap()
+                + trained.affine(1.0 - decay, 0.0).unwrap())
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+            let mut blended = average.copy().unwrap();
+            blend(&mut blended, &trained, decay).unwrap();
+            let blended = blended.to_vec1::<f32>().unwrap();
+            assert!(
+                expected
+                    .iter()
+                    .zip(&blended)
+                    .all(|(e, b)| e.to_bits() == b.to_bits()),
+                "decay {decay}"
+            );
+            assert_ne!(blended, average.to_vec1::<f32>().unwrap());
+        }
+    }
+}
