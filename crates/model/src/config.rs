@@ -356,8 +356,8 @@ impl VaeConfig {
 
     /// Dropout and the posterior variance floor.
     fn validate_regularisation(&self) -> Result<()> {
-        dropout_probability("dropout", self.dropout, "0.1")?;
-        dropout_probability("input_dropout", self.input_dropout, "0.2")?;
+        share_below_one("dropout", self.dropout, "0.1")?;
+        share_below_one("input_dropout", self.input_dropout, "0.2")?;
         if !(self.posterior_variance_floor.is_finite() && self.posterior_variance_floor >= 0.0) {
             return Err(invalid(
                 "posterior_variance_floor",
@@ -507,7 +507,8 @@ impl VaeConfig {
     }
 }
 
-fn dropout_probability(field: &'static str, value: f64, example: &str) -> Result<()> {
+/// A share in [0, 1), 0 meaning none (a dropout probability, the weight average's decay).
+fn share_below_one(field: &'static str, value: f64, example: &str) -> Result<()> {
     if (0.0..1.0).contains(&value) {
         Ok(())
     } else {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{dropout_probability, positive_finite};
+use super::{positive_finite, share_below_one};
 use crate::error::{Result, invalid};
 
 /// How the decoder holds its weights.
@@ -76,7 +76,7 @@ impl Default for BayesianDecoder {
 impl BayesianDecoder {
     /// Check the settings for a decoder whose last hidden layer has `last_hidden` units.
     pub(super) fn validate(&self, last_hidden: usize) -> Result<()> {
-        dropout_probability("decoder.dropout", self.dropout, "0.1")?;
+        share_below_one("decoder.dropout", self.dropout, "0.1")?;
         match self.sparsity {
             Sparsity::None => Ok(()),
             Sparsity::Logit(logit) => logit.validate(last_hidden),

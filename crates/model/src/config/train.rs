@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{non_negative, positive_finite};
+use super::{non_negative, positive_finite, share_below_one};
 use crate::error::{Result, invalid};
 
 /// When the KL weight reaches β: it grows linearly from 0 over this span.
@@ -208,15 +208,11 @@ impl TrainConfig {
         if let Some(clip) = self.grad_clip {
             positive_finite("grad_clip", clip, "e.g. 10")?;
         }
-        if !(0.0..1.0).contains(&self.weight_averaging) {
-            return Err(invalid(
-                "weight_averaging",
-                format!(
-                    "{} is outside [0, 1) — use e.g. 0.8 (each epoch adds a fifth), or 0 for none",
-                    self.weight_averaging
-                ),
-            ));
-        }
+        share_below_one(
+            "weight_averaging",
+            self.weight_averaging,
+            "0.8 (each epoch adds a fifth)",
+        )?;
         Ok(())
     }
 }
