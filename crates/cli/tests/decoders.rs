@@ -4,42 +4,7 @@
 
 mod common;
 
-use std::fs;
-use std::path::Path;
-
-use common::{fails, model_config, ok, read_tsv, s, testdata, train_family};
-
-/// `score` of three mutations with 3 samples, as text.
-fn score(model: &Path, dir: &Path, name: &str) -> String {
-    score_with(model, dir, name, &[])
-}
-
-/// [`score`] with further flags.
-fn score_with(model: &Path, dir: &Path, name: &str, flags: &[&str]) -> String {
-    let mutations = dir.join("muts.txt");
-    fs::write(&mutations, "Q5A\nR6K\nE7D:V8I\n").unwrap();
-    let out = dir.join(name);
-    let msa = testdata("family.a2m");
-    let mut args = vec![
-        "score",
-        "--model",
-        s(model),
-        "--msa",
-        s(&msa),
-        "--mutations",
-        s(&mutations),
-        "--samples",
-        "3",
-        "-o",
-        s(&out),
-    ];
-    args.extend_from_slice(flags);
-    ok(&args);
-    let (_, rows) = read_tsv(&out);
-    assert_eq!(rows.len(), 3);
-    assert!(rows.iter().all(|(_, v)| v[0].is_finite()));
-    fs::read_to_string(out).unwrap()
-}
+use common::{fails, model_config, s, score, score_with, testdata, train_family};
 
 #[test]
 fn decoder_flags_choose_the_bayesian_decoder_and_its_options() {

@@ -110,3 +110,36 @@ pub fn train_family(model: &Path, flags: &[&str]) {
     args.extend_from_slice(flags);
     ok(&args);
 }
+
+/// `score` of three mutations of `family.a2m`'s focus (Q5A, R6K, E7D:V8I) with 3 samples by
+/// `model`, written to `dir/name`; checks three finite scores and returns the table as text.
+pub fn score(model: &Path, dir: &Path, name: &str) -> String {
+    score_with(model, dir, name, &[])
+}
+
+/// [`score`] with further flags.
+pub fn score_with(model: &Path, dir: &Path, name: &str, flags: &[&str]) -> String {
+    let mutations = dir.join("muts.txt");
+    fs::write(&mutations, "Q5A\nR6K\nE7D:V8I\n").unwrap();
+    let out = dir.join(name);
+    let msa = testdata("family.a2m");
+    let mut args = vec![
+        "score",
+        "--model",
+        s(model),
+        "--msa",
+        s(&msa),
+        "--mutations",
+        s(&mutations),
+        "--samples",
+        "3",
+        "-o",
+        s(&out),
+    ];
+    args.extend_from_slice(flags);
+    ok(&args);
+    let (_, rows) = read_tsv(&out);
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|(_, v)| v[0].is_finite()));
+    fs::read_to_string(out).unwrap()
+}
