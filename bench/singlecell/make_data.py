@@ -29,23 +29,22 @@ genes, no HVG step; PREFIX.tsv, PREFIX_labels.tsv, PREFIX_batches.tsv):
 
 import argparse
 import os
+import sys
 
 import numpy as np
 
-
-def write_counts(path, counts, cells, genes):
-    """counts: cells x genes integers -> genes x cells TSV (vaebio's default orientation)."""
-    with open(path, "w") as out:
-        out.write("gene\t" + "\t".join(cells) + "\n")
-        for j, gene in enumerate(genes):
-            out.write(gene + "\t" + "\t".join(map(str, counts[:, j])) + "\n")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from simulate import (  # noqa: E402
+    Scenario, highly_variable, simulate, write_counts, write_set, write_table)
 
 
-def write_table(path, column, ids, values):
-    with open(path, "w") as out:
-        out.write(f"id\t{column}\n")
-        for i, v in zip(ids, values):
-            out.write(f"{i}\t{v}\n")
+def sim2_scenario(n_cells, n_genes):
+    """sim2's parameters: 6 types in 2 lineages, 2 batches of libraries 2,500 and 1,500 UMIs,
+    type proportions that differ between the batches."""
+    return Scenario(cells=n_cells, genes=n_genes, library=2500.0, batches=2, proportions=[
+        np.array([0.25, 0.2, 0.15, 0.15, 0.15, 0.10]),
+        np.array([0.10, 0.15, 0.15, 0.25, 0.25, 0.10]),
+    ])
 
 
 def pbmc(out):
@@ -67,76 +66,23 @@ def pbmc(out):
           f"median UMIs in these genes {np.median(counts.sum(1)):.0f}")
 
 
-def simulate(rng, n_cells, n_genes):
-    gene_mean = rng.gamma(shape=0.6, scale=1 / 0.3, size=n_genes)
-    outlier = rng.random(n_genes) < 0.05
-    gene_mean[outlier] *= rng.lognormal(1.0, 0.5, outlier.sum())
-    theta = rng.lognormal(np.log(4.0), 0.6, n_genes)  # NB inverse dispersion per gene
-
-    def de_factors(prob, loc, scale):
-        factors = np.ones(n_genes)
-        hit = rng.random(n_genes) < prob
-        sign = np.where(rng.random(hit.sum()) < 0.5, -1.0, 1.0)
-        factors[hit] = np.exp(sign * rng.lognormal(np.log(loc), scale, hit.sum()))
-        return factors
-
-    lineages = [de_factors(0.08, 0.8, 0.4) for _ in range(2)]
-    types = [lineages[t // 3] * de_factors(0.04, 0.7, 0.4) for t in range(6)]
-    batch_factor = [rng.lognormal(0.0, 0.35, n_genes) for _ in range(2)]
-    batch_library = [np.log(2500.0), np.log(1500.0)]
-    proportions = [
-        np.array([0.25, 0.2, 0.15, 0.15, 0.15, 0.10]),
-        np.array([0.10, 0.15, 0.15, 0.25, 0.25, 0.10]),
-    ]
-    cell_type, cell_batch, rows = [], [], []
-    for b in range(2):
-        n = n_cells // 2
-        t = rng.choice(6, size=n, p=proportions[b])
-        library = rng.lognormal(batch_library[b], 0.35, n)
-        for type_index, lib in zip(t, library):
-            profile = gene_mean * types[type_index] * batch_factor[b]
-            mu = profile / profile.sum() * lib
-            rows.append(rng.negative_binomial(theta, theta / (theta + mu)))
-            cell_type.append(f"type{type_index + 1}")
-            cell_batch.append("AB"[b])
-    truth = {f"type{t + 1}_{'AB'[b]}": gene_mean * types[t] * batch_factor[b]
-             for b in range(2) for t in range(6)}
-    return np.array(rows), cell_type, cell_batch, truth
-
-
 def tiny(prefix, n_cells, n_genes, seed):
     rng = np.random.default_rng(seed)
-    counts, cell_type, cell_batch, _ = simulate(rng, n_cells, n_genes)
-    cells = [f"cell{i}" for i in range(len(cell_type))]
-    write_counts(prefix + ".tsv", counts, cells, [f"gene{j}" for j in range(n_genes)])
-    write_table(prefix + "_labels.tsv", "cell_type", cells, cell_type)
-    write_table(prefix + "_batches.tsv", "batch", cells, cell_batch)
+    counts, cell_type, cell_batch, _ = simulate(rng, sim2_scenario(n_cells, n_genes))
+    write_set(prefix, counts, cell_type, cell_batch, np.arange(n_genes))
 
 
 def sim2(out, n_cells, n_genes, n_top, seed):
-    import anndata
-    import scanpy as sc
-
     rng = np.random.default_rng(seed)
-    counts, cell_type, cell_batch, truth = simulate(rng, n_cells, n_genes)
-    cells = [f"cell{i}" for i in range(len(cell_type))]
-    genes = np.array([f"gene{j}" for j in range(n_genes)])
-    adata = anndata.AnnData(counts.astype(np.float32))
-    keep = counts.sum(0) > 0
-    adata = adata[:, keep].copy()
-    sc.pp.normalize_total(adata, target_sum=1e4)
-    sc.pp.log1p(adata)
-    sc.pp.highly_variable_genes(adata, flavor="seurat", n_top_genes=n_top)
-    chosen = np.flatnonzero(keep)[adata.var["highly_variable"].to_numpy()]
-    write_counts(os.path.join(out, "sim2.tsv"), counts[:, chosen], cells, list(genes[chosen]))
-    write_table(os.path.join(out, "sim2_labels.tsv"), "cell_type", cells, cell_type)
-    write_table(os.path.join(out, "sim2_batches.tsv"), "batch", cells, cell_batch)
+    counts, cell_type, cell_batch, truth = simulate(rng, sim2_scenario(n_cells, n_genes))
+    chosen = highly_variable(counts, n_top)
+    write_set(os.path.join(out, "sim2"), counts, cell_type, cell_batch, chosen)
     with open(os.path.join(out, "sim2_truth.tsv"), "w") as table:
-        table.write("id\t" + "\t".join(genes[chosen]) + "\n")
+        table.write("id\t" + "\t".join(f"gene{j}" for j in chosen) + "\n")
         for name, profile in truth.items():
             share = profile[chosen] / profile[chosen].sum()
             table.write(name + "\t" + "\t".join(f"{v:.6g}" for v in share) + "\n")
-    print(f"sim2: {len(cells)} cells x {len(chosen)} HVGs (of {n_genes}), 6 types x 2 batches, "
+    print(f"sim2: {len(cell_type)} cells x {len(chosen)} HVGs (of {n_genes}), 6 types x 2 batches, "
           f"zeros {np.mean(counts[:, chosen] == 0):.2f}, "
           f"median UMIs in these genes {np.median(counts[:, chosen].sum(1)):.0f}")
 
