@@ -45,7 +45,7 @@ def prepare(row, out, python):
     prefix = os.path.join(out, row["name"])
     if not os.path.exists(prefix + "_labels.tsv"):
         subprocess.run([python, os.path.join(HERE, "simulate.py"), *row["flags"].split(),
-                        "--out", prefix], check=True)
+                        "--out", prefix], check=True, stdout=sys.stderr)
     pca_latent(python, prefix + ".tsv", prefix + "_pca10.tsv")
     return prefix
 

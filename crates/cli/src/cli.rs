@@ -491,12 +491,12 @@ pub struct ModelArgs {
     /// `allele-frequency`). The likelihood's targets stay the values as given.
     #[arg(long, value_enum, value_name = "KIND", help_heading = "Model")]
     pub input_transform: Option<InputTransformArg>,
-    /// Counts: how each gene's log-likelihood is weighted in training (default `neighbours`;
-    /// `--preset scvi`: `none`). The weights average 1 and are saved with the model.
+    /// Counts: how each gene's log-likelihood is weighted in training (default `none`, every
+    /// gene 1, as scVI). The weights average 1 and are saved with the model.
     #[arg(long, value_name = "KIND", help_heading = "Model")]
     pub gene_weights: Option<GeneWeightsArg>,
     /// Counts: the P of `--gene-weights` `mean` and `neighbours`, (mean count + 0.01)^−P
-    /// (0 to 2; default 0.5).
+    /// (0 to 2; default 0.5); given alone, it turns on `neighbours`.
     #[arg(long, value_name = "P", help_heading = "Model")]
     pub gene_weight_power: Option<f64>,
     /// Counts: weigh each cell's log-likelihood by (library size)^−P, scaled to average 1, so

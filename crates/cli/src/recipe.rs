@@ -134,10 +134,14 @@ fn output_init(args: &ModelArgs, kind: DataKind, vae: &mut VaeConfig) -> Result<
     Ok(())
 }
 
-/// `--gene-weights` and `--gene-weight-power` over the recipe's choice.
+/// `--gene-weights` and `--gene-weight-power` over the recipe's choice (no recipe weighs
+/// genes; `--gene-weight-power P` alone means `--gene-weights neighbours` with that P).
 fn gene_weights(args: &ModelArgs, vae: &mut VaeConfig) -> Result<()> {
     let power = args.gene_weight_power;
-    match args.gene_weights {
+    let kind = args
+        .gene_weights
+        .or(power.map(|_| GeneWeightsArg::Neighbours));
+    match kind {
         Some(GeneWeightsArg::None) => {
             if let Some(power) = power {
                 return Err(BadInput(format!(
@@ -152,11 +156,7 @@ fn gene_weights(args: &ModelArgs, vae: &mut VaeConfig) -> Result<()> {
             vae.gene_weight_power = power.unwrap_or(DEFAULT_GENE_WEIGHT_POWER);
             vae.gene_weight_neighbours = kind == GeneWeightsArg::Neighbours;
         }
-        None => {
-            if let Some(power) = power {
-                vae.gene_weight_power = power;
-            }
-        }
+        None => {}
     }
     Ok(())
 }

@@ -241,8 +241,10 @@ fn gene_weights_are_fitted_saved_and_checked() {
         train_one_epoch(&counts, &model, extra);
         saved_gene_weights(&model)
     };
-    // The default: mean^−½ times (neighbourhood autocorrelation + 0.05), so weights differ.
-    let neighbours = train(&[]).expect("the count default saves gene weights");
+    // The default weighs every gene 1, as scVI, and saves no weights.
+    assert!(train(&[]).is_none());
+    // `neighbours`: mean^−½ times (neighbourhood autocorrelation + 0.05), so weights differ.
+    let neighbours = train(&["--gene-weights", "neighbours"]).expect("neighbours saves weights");
     let config = model_config(&model);
     assert_eq!(config["vae"]["gene_weight_power"], 0.5);
     assert_eq!(config["vae"]["gene_weight_neighbours"], true);
@@ -252,9 +254,16 @@ fn gene_weights_are_fitted_saved_and_checked() {
     assert!(mean.iter().all(|&w| w > 0.0), "{mean:?}");
     assert_ne!(mean, neighbours);
     assert_eq!(model_config(&model)["vae"]["gene_weight_neighbours"], false);
-    // A power of 0 leaves the neighbourhood score alone.
+    // A power given alone turns on `neighbours`; a power of 0 leaves the neighbourhood score
+    // alone.
     let score = train(&["--gene-weight-power", "0"]).unwrap();
     assert_ne!(score, neighbours);
+    assert_eq!(model_config(&model)["vae"]["gene_weight_neighbours"], true);
+    assert_eq!(
+        train(&["--gene-weight-power", "0.5"]).unwrap(),
+        neighbours,
+        "the power alone is `--gene-weights neighbours`"
+    );
     // scVI's weighting (every gene 1) saves none, from the flag or the preset.
     assert!(train(&["--gene-weights", "none"]).is_none());
     assert!(train(&["--preset", "scvi"]).is_none());

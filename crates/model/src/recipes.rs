@@ -246,13 +246,15 @@ fn scvi(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
 ///   seeds) and its kNN from 0.810 to 0.813 (PCA 0.817), and separate the simulated cell
 ///   types further (kNN 0.998, ARI 0.995); the simulated batches mix less (0.884, was 0.903)
 ///   but still more than scVI's (0.869).
-/// - Each gene's log-likelihood weighted by (mean count + 0.01)^−½ times (its neighbourhood
-///   autocorrelation + 0.05) ([`vaebio_model::train::gene_weights`]): weak marker genes count as
-///   PCA's scaling lets them, weak noise genes do not. PBMC's kNN rises from 0.813 to 0.821
-///   (24 seeds, paired interval +0.004 to +0.010; PCA 0.817), its ARI from 0.498 to 0.505
-///   (−0.001 to +0.015; PCA 0.510); the simulation keeps its types apart (kNN 0.997, ARI
-///   0.992) and mixes its batches as before (0.887 vs 0.884; scVI 0.869) (bench/notes/log-2026-11.md,
-///   "Gene weights from neighbourhood autocorrelation").
+/// - Every gene weighs 1 in the likelihood, as in scVI. Weights of (mean count + 0.01)^−½
+///   times (neighbourhood autocorrelation + 0.05) (`--gene-weights neighbours`,
+///   [`crate::gene_weights_with_autocorrelation`]), chosen on PBMC alone (kNN 0.813 → 0.821),
+///   were the default until the single-cell panel (bench/singlecell/panel.tsv): where cell
+///   types differ weakly, PCA's neighbourhoods cannot tell markers from noise, the mean term
+///   lifts weakly expressed noise genes, and the latent lost to PCA (15-NN 0.28 against 0.46).
+///   On the panel's tuning half (22 set × seed cells) unweighted genes gained 15-NN +0.039
+///   (95% +0.012 to +0.071) and k-means ARI +0.036 (+0.015 to +0.061), at a cost in batch
+///   mixing (−0.033) and on PBMC (bench/README.md, "Single-cell panel").
 /// - Each cell's log-likelihood weighted by its library size^−1, scaled to average 1 within
 ///   each batch ([`vaebio_model::train::library_weights`]): deep and shallow cells pull alike, as
 ///   after PCA's per-cell normalisation. PBMC's ARI rises from 0.505 to 0.511 (24 seeds,
@@ -262,8 +264,6 @@ fn scvi(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
 fn singlecell(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
     scvi(vae, train, n_rows);
     if vae.likelihood.is_count() {
-        vae.gene_weight_power = DEFAULT_GENE_WEIGHT_POWER;
-        vae.gene_weight_neighbours = true;
         vae.library_weight_power = 1.0;
     }
     vae.norm = Norm::None;
@@ -273,7 +273,7 @@ fn singlecell(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
     train.kl_warmup = Some(KlWarmup::Fraction(0.5));
 }
 
-/// The power of the mean in count data's gene weights, when they are on.
+/// The power of the mean in count data's gene weights, when `--gene-weights` turns them on.
 pub const DEFAULT_GENE_WEIGHT_POWER: f64 = 0.5;
 
 /// VAMB 5.0.4 on TNF (`vamb/encode.py`, `vamb/__main__.py`): two layers of 512, latent 32,
