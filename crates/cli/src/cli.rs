@@ -500,7 +500,7 @@ pub struct ModelArgs {
     #[arg(long, value_name = "P", help_heading = "Model")]
     pub gene_weight_power: Option<f64>,
     /// Counts: weigh each cell's log-likelihood by (library size)^−P, scaled to average 1, so
-    /// deep and shallow cells pull alike (0 to 2; default 1; `--preset scvi`: 0).
+    /// deep and shallow cells pull alike (0 to 2; default 0, every cell 1, as scVI).
     #[arg(long, value_name = "P", help_heading = "Model")]
     pub library_weight: Option<f64>,
     /// Training epochs (default per data kind).

@@ -316,7 +316,7 @@ fn gene_weights_are_fitted_saved_and_checked() {
 }
 
 #[test]
-fn library_weights_default_on_for_counts_and_off_for_scvi() {
+fn library_weights_are_off_by_default_and_set_by_the_flag() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model");
     let counts = testdata("counts2batch.tsv");
@@ -324,8 +324,9 @@ fn library_weights_default_on_for_counts_and_off_for_scvi() {
         train_one_epoch(&counts, &model, extra);
         model_config(&model)["vae"]["library_weight_power"].as_f64()
     };
-    assert_eq!(power(&[]), Some(1.0));
+    assert_eq!(power(&[]), Some(0.0));
     assert_eq!(power(&["--library-weight", "0.5"]), Some(0.5));
+    assert_eq!(power(&["--library-weight", "1"]), Some(1.0));
     assert_eq!(power(&["--preset", "scvi"]), Some(0.0));
     assert_eq!(
         power(&["--preset", "scvi", "--library-weight", "1"]),

@@ -255,17 +255,16 @@ fn scvi(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
 ///   On the panel's tuning half (22 set × seed cells) unweighted genes gained 15-NN +0.039
 ///   (95% +0.012 to +0.071) and k-means ARI +0.036 (+0.015 to +0.061), at a cost in batch
 ///   mixing (−0.033) and on PBMC (bench/README.md, "Single-cell panel").
-/// - Each cell's log-likelihood weighted by its library size^−1, scaled to average 1 within
-///   each batch ([`vaebio_model::train::library_weights`]): deep and shallow cells pull alike, as
-///   after PCA's per-cell normalisation. PBMC's ARI rises from 0.505 to 0.511 (24 seeds,
-///   −0.002 to +0.014; PCA 0.510), kNN 0.8195 (0.8207 before; PCA 0.8171); the simulation
-///   keeps mixing as before (0.887; scVI 0.869) at a small cost in type separation (kNN 0.994,
-///   ARI 0.988) (bench/notes/log-2026-11.md, "Library-size weights").
+/// - Every cell weighs 1, as in scVI. Weights of library size^−1 on each cell's
+///   reconstruction (`--library-weight 1`, [`vaebio_model::train::library_weights`]), chosen on PBMC
+///   alone (ARI 0.505 → 0.511), were the default until the single-cell panel: the KL is not
+///   weighted, so a deep cell's effective β grows with its depth, and where depths vary widely
+///   (log-normal sd 0.8) the deepest cells collapse toward the prior (15-NN 0.62 against PCA's
+///   0.70). Without them, tuning half: 15-NN +0.034 (95% +0.013 to +0.060), k-means ARI +0.068
+///   (+0.024 to +0.119), batch mixing +0.025; PBMC's ARI falls (bench/README.md, "Single-cell
+///   panel").
 fn singlecell(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
     scvi(vae, train, n_rows);
-    if vae.likelihood.is_count() {
-        vae.library_weight_power = 1.0;
-    }
     vae.norm = Norm::None;
     vae.dropout = 0.05;
     vae.input_dropout = 0.2;
