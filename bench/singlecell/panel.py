@@ -159,21 +159,27 @@ def report_versus(results, base, embed_flags, versus):
                               key, "base_" + key, baseline=name))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def run_arguments(description, out):
+    """The command line a panel of either kind runs a half with (`--out` defaults to OUT)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--vaebio", default="target/release/vaebio")
     parser.add_argument("--python", default=sys.executable)
-    parser.add_argument("--panel", default=PANEL)
-    parser.add_argument("--out", default="bench/out/singlecell-panel")
+    parser.add_argument("--out", default=out)
     parser.add_argument("--half", choices=["tuning", "confirmation", "all"], required=True)
     parser.add_argument("--seeds", default="1,2", help="vaebio --seed values, comma-separated")
     parser.add_argument("--embed-flags", default="", help="extra `vaebio embed` flags")
-    parser.add_argument("--sets", default=None, help="only these names, comma-separated")
     parser.add_argument("--jobs", type=int, default=2, help="embeds at once, one thread each")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse kept results of the same set, seed and embed flags")
     parser.add_argument("--versus", default=None,
                         help="embed flags to compare with, paired (\"\": the default)")
+    return parser
+
+
+def main():
+    parser = run_arguments(__doc__.split("\n")[0], "bench/out/singlecell-panel")
+    parser.add_argument("--panel", default=PANEL)
+    parser.add_argument("--sets", default=None, help="only these names, comma-separated")
     args = parser.parse_args()
 
     panel = read_panel(args.panel)

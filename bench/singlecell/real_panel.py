@@ -13,7 +13,6 @@ pipeline, 15-NN and k-means ARI, paired bootstrap intervals; `--versus F` as the
         --versus "--gene-weights neighbours --library-weight 1"
 """
 
-import argparse
 import os
 import sys
 
@@ -25,7 +24,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 import heldout  # noqa: E402
 import real_sets  # noqa: E402
-from panel import report, report_versus, score_sets  # noqa: E402
+from panel import report, report_versus, run_arguments, score_sets  # noqa: E402
 from panel_common import read_panel  # noqa: E402
 from run import pca_latent  # noqa: E402
 from simulate import write_counts, write_table  # noqa: E402
@@ -66,19 +65,7 @@ def prepare(raw, prefix):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--vaebio", default="target/release/vaebio")
-    parser.add_argument("--python", default=sys.executable)
-    parser.add_argument("--out", default="bench/out/singlecell-real")
-    parser.add_argument("--half", choices=["tuning", "confirmation", "all"], required=True)
-    parser.add_argument("--seeds", default="1,2", help="vaebio --seed values, comma-separated")
-    parser.add_argument("--embed-flags", default="", help="extra `vaebio embed` flags")
-    parser.add_argument("--jobs", type=int, default=2, help="embeds at once, one thread each")
-    parser.add_argument("--reuse", action="store_true",
-                        help="reuse kept results of the same set, seed and embed flags")
-    parser.add_argument("--versus", default=None,
-                        help="embed flags to compare with, paired (\"\": the default)")
-    args = parser.parse_args()
+    args = run_arguments(__doc__.split("\n")[0], "bench/out/singlecell-real").parse_args()
 
     raw = {**heldout.extract(args.out, args.python), **real_sets.extract(args.out, args.python)}
     panel = os.path.join(args.out, "panel")

