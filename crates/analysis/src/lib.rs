@@ -25,6 +25,7 @@ pub mod axes;
 pub mod eigen;
 pub mod error;
 pub mod kmeans;
+pub mod log_normalized;
 pub mod matrix;
 pub mod medoids;
 pub mod metrics;
@@ -37,6 +38,7 @@ mod test_support;
 pub use axes::{PrincipalAxes, principal_axes};
 pub use error::{Error, Result};
 pub use kmeans::{Clusters, DEFAULT_STARTS, kmeans};
+pub use log_normalized::LogNormalized;
 pub use matrix::{DenseMatrix, DenseView, RowError, RowSource};
 pub use medoids::{MedoidCluster, MedoidParams, assignments, iterative_medoids};
 pub use metrics::{

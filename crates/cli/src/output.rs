@@ -9,7 +9,7 @@ pub use h5ad::Provenance;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use vaebio_analysis::pca_scores;
+use vaebio_analysis::{LogNormalized, pca_scores};
 use vaebio_io::FeatureMatrix;
 use vaebio_model::{DenseMatrix, RowSource};
 
@@ -110,12 +110,23 @@ pub fn latent_names(latent: usize) -> Vec<String> {
 /// `--pca FILE`: writes principal-component scores of `matrix`'s rows (`id PC1..PCk`) to the
 /// file, as popvae's `--PCA` does for comparison with the latent: as many components as the
 /// latent (`latent`) unless `--pca-components` says otherwise. Nothing without `--pca`.
-pub fn write_pca(model: &ModelArgs, matrix: &FeatureMatrix, latent: usize) -> Result<()> {
+/// `counts` (a count likelihood) reads the matrix as single-cell PCA does: each cell scaled to
+/// 10,000, `log1p`, each gene z-scored and clipped at ±10 ([`LogNormalized`], scanpy's pipeline).
+pub fn write_pca(
+    model: &ModelArgs,
+    matrix: &FeatureMatrix,
+    latent: usize,
+    counts: bool,
+) -> Result<()> {
     let Some(path) = &model.pca else {
         return Ok(());
     };
     let n_components = model.pca_components.unwrap_or(latent);
-    let scores = pca_scores(matrix, n_components, model.seed);
+    let scores = if counts {
+        pca_scores(&LogNormalized::new(matrix), n_components, model.seed)
+    } else {
+        pca_scores(matrix, n_components, model.seed)
+    };
     // A `--backed` read that failed inside the PCA, before anything is written.
     matrix.check_reads()?;
     let names = (1..=n_components).map(|i| format!("PC{i}")).collect();

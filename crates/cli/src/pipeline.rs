@@ -111,6 +111,12 @@ impl Trained {
     /// `--pca FILE`: PCA scores of the same features, as many components as the latent
     /// unless `--pca-components` says otherwise.
     pub fn write_pca(&self, model: &ModelArgs) -> Result<()> {
-        write_pca(model, &self.loaded.matrix, self.vae.config().latent)
+        let config = self.vae.config();
+        write_pca(
+            model,
+            &self.loaded.matrix,
+            config.latent,
+            config.likelihood.is_count(),
+        )
     }
 }

@@ -357,3 +357,54 @@ fn library_weights_are_off_by_default_and_set_by_the_flag() {
         "library-size weights need a count likelihood",
     );
 }
+
+/// `--pca` on counts is single-cell PCA (each cell scaled to 10,000, log1p, genes z-scored):
+/// a cell with three times another's counts in every gene gets the same scores, which PCA of
+/// the raw counts would put three times as far out.
+#[test]
+fn pca_of_counts_reads_them_normalised_per_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let (genes, cells) = (8, 12);
+    let count = |g: usize, c: usize| (g * 7 + c * 3 + g * c) % 11 + (g == c % genes) as usize * 9;
+    let mut table = String::from("gene");
+    for c in 0..cells {
+        table.push_str(&format!("\tcell{c}"));
+    }
+    for g in 0..genes {
+        table.push_str(&format!("\ng{g}"));
+        for c in 0..cells {
+            // cell 1 is cell 0 three times over
+            let value = if c == 1 { 3 * count(g, 0) } else { count(g, c) };
+            table.push_str(&format!("\t{value}"));
+        }
+    }
+    let matrix = dir.path().join("counts.tsv");
+    fs::write(&matrix, table + "\n").unwrap();
+    let pca = dir.path().join("pca.tsv");
+    ok(&[
+        "embed",
+        "--matrix",
+        s(&matrix),
+        "--epochs",
+        "1",
+        "-q",
+        "-o",
+        s(&dir.path().join("latent.tsv")),
+        "--pca",
+        s(&pca),
+        "--pca-components",
+        "3",
+    ]);
+    let scores = read_table(&pca);
+    assert_eq!(scores.header, ["id", "PC1", "PC2", "PC3"]);
+    let (first, tripled) = (&scores.rows["cell0"], &scores.rows["cell1"]);
+    for (a, b) in first.iter().zip(tripled) {
+        assert!((a - b).abs() < 1e-4, "{first:?} vs {tripled:?}");
+    }
+    assert!(
+        first
+            .iter()
+            .zip(&scores.rows["cell2"])
+            .any(|(a, b)| (a - b).abs() > 0.1)
+    );
+}

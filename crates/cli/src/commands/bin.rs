@@ -163,7 +163,7 @@ fn train_and_embed(
         .into());
     }
     let (vae, _history) = fit(&loaded, Conditions::default(), &args.model, &device, quiet)?;
-    write_pca(&args.model, &loaded.matrix, vae.config().latent)?;
+    write_pca(&args.model, &loaded.matrix, vae.config().latent, false)?;
     let start = Instant::now();
     let posterior = vae.encode(&loaded.matrix)?;
     let clustered = match scale {
