@@ -79,11 +79,18 @@ impl<'a> LogNormalized<'a> {
     }
 }
 
-/// `ln(1 + 10⁴·x / library)` of each value of a row of counts (0 for a row without counts).
+/// `ln(1 + 10⁴·x / library)` of each value of a row of counts (0 for a row without counts);
+/// zeros, most of a count matrix, skip the logarithm.
 fn log_row(row: &[f32]) -> impl Iterator<Item = f64> + '_ {
     let library: f64 = row.iter().map(|&v| f64::from(v)).sum();
     let scale = if library > 0.0 { 1e4 / library } else { 0.0 };
-    row.iter().map(move |&v| (f64::from(v) * scale).ln_1p())
+    row.iter().map(move |&v| {
+        if v == 0.0 {
+            0.0
+        } else {
+            (f64::from(v) * scale).ln_1p()
+        }
+    })
 }
 
 impl RowSource for LogNormalized<'_> {
