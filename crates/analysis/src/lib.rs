@@ -21,6 +21,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod allele_scaled;
 pub mod axes;
 pub mod eigen;
 pub mod error;
@@ -35,6 +36,7 @@ mod pca_gram;
 #[cfg(test)]
 mod test_support;
 
+pub use allele_scaled::AlleleScaled;
 pub use axes::{PrincipalAxes, principal_axes};
 pub use error::{Error, Result};
 pub use kmeans::{Clusters, DEFAULT_STARTS, kmeans};

@@ -9,9 +9,9 @@ pub use h5ad::Provenance;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use vaebio_analysis::{LogNormalized, pca_scores};
+use vaebio_analysis::{AlleleScaled, LogNormalized, pca_scores};
 use vaebio_io::FeatureMatrix;
-use vaebio_model::{DenseMatrix, RowSource};
+use vaebio_model::{DenseMatrix, Likelihood, RowSource};
 
 use crate::cli::ModelArgs;
 use crate::commands::BadInput;
@@ -107,25 +107,53 @@ pub fn latent_names(latent: usize) -> Vec<String> {
     (1..=latent).map(|i| format!("z{i}")).collect()
 }
 
+/// How `--pca` reads the features: as the field's standard PCA of that kind of data does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PcaInput {
+    /// As they are (TNF and depths are z-scored already; alignments one-hot).
+    AsIs,
+    /// Counts as single-cell PCA reads them: each cell scaled to 10,000, `log1p`, each gene
+    /// z-scored and clipped at ±10 ([`LogNormalized`], scanpy's pipeline).
+    Counts,
+    /// Genotype dosages of `ploidy` alleles, each site centred and scaled by
+    /// 1/√(n·p·(1 − p)) ([`AlleleScaled`], smartpca's and scikit-allel's Patterson scaling).
+    Dosages {
+        /// Alleles per call.
+        ploidy: u32,
+    },
+}
+
+impl PcaInput {
+    /// The reading that suits data modelled under `likelihood`.
+    pub fn for_likelihood(likelihood: Likelihood) -> Self {
+        match likelihood {
+            Likelihood::Binomial { trials } => PcaInput::Dosages { ploidy: trials },
+            _ if likelihood.is_count() => PcaInput::Counts,
+            _ => PcaInput::AsIs,
+        }
+    }
+}
+
 /// `--pca FILE`: writes principal-component scores of `matrix`'s rows (`id PC1..PCk`) to the
 /// file, as popvae's `--PCA` does for comparison with the latent: as many components as the
 /// latent (`latent`) unless `--pca-components` says otherwise. Nothing without `--pca`.
-/// `counts` (a count likelihood) reads the matrix as single-cell PCA does: each cell scaled to
-/// 10,000, `log1p`, each gene z-scored and clipped at ±10 ([`LogNormalized`], scanpy's pipeline).
+/// The features are read as the field's PCA reads them ([`PcaInput`]).
 pub fn write_pca(
     model: &ModelArgs,
     matrix: &FeatureMatrix,
     latent: usize,
-    counts: bool,
+    input: PcaInput,
 ) -> Result<()> {
     let Some(path) = &model.pca else {
         return Ok(());
     };
     let n_components = model.pca_components.unwrap_or(latent);
-    let scores = if counts {
-        pca_scores(&LogNormalized::new(matrix), n_components, model.seed)
-    } else {
-        pca_scores(matrix, n_components, model.seed)
+    let scores = match input {
+        PcaInput::AsIs => pca_scores(matrix, n_components, model.seed),
+        PcaInput::Counts => pca_scores(&LogNormalized::new(matrix), n_components, model.seed),
+        PcaInput::Dosages { ploidy } => {
+            pca_scores(&AlleleScaled::new(matrix, ploidy), n_components, model.seed)
+        }
     };
     // A `--backed` read that failed inside the PCA, before anything is written.
     matrix.check_reads()?;
@@ -133,4 +161,34 @@ pub fn write_pca(
     let values = DenseMatrix::new(scores, matrix.n_rows(), n_components)
         .context("shaping the PCA scores")?;
     write_table(path, matrix.row_names().to_vec(), names, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pca_reads_each_kind_of_data_as_its_field_does() {
+        let cases = [
+            (
+                Likelihood::Binomial { trials: 2 },
+                PcaInput::Dosages { ploidy: 2 },
+            ),
+            (Likelihood::NegativeBinomial, PcaInput::Counts),
+            (Likelihood::Poisson, PcaInput::Counts),
+            (
+                Likelihood::Gaussian {
+                    learned_variance: false,
+                },
+                PcaInput::AsIs,
+            ),
+        ];
+        for (likelihood, input) in cases {
+            assert_eq!(
+                PcaInput::for_likelihood(likelihood),
+                input,
+                "{likelihood:?}"
+            );
+        }
+    }
 }

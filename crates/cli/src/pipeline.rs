@@ -13,7 +13,7 @@ use crate::covariate::Covariate;
 use crate::extra_covariates::ExtraCovariates;
 use crate::fit::{Conditions, fit, read_labels, report_labels};
 use crate::load::{Loaded, align_features, load, load_like};
-use crate::output::write_pca;
+use crate::output::{PcaInput, write_pca};
 use crate::progress::{reading_bar, summarize};
 
 /// Reads and featurizes the input (weights and imputation seeded with `seed`) behind a
@@ -116,7 +116,7 @@ impl Trained {
             model,
             &self.loaded.matrix,
             config.latent,
-            config.likelihood.is_count(),
+            PcaInput::for_likelihood(config.likelihood),
         )
     }
 }
