@@ -556,9 +556,10 @@ pub struct ModelArgs {
     )]
     pub device: String,
     /// Also write principal-component scores of the same (centred) features to this table,
-    /// `id PC1..PCk`, for comparison with the latent space (popvae's `--PCA`). Counts are read
-    /// as single-cell PCA reads them: each cell scaled to 10,000, log1p, each gene z-scored and
-    /// clipped at ±10 (scanpy's normalize_total, log1p, scale).
+    /// `id PC1..PCk`, for comparison with the latent space (popvae's `--PCA`). Each kind of data
+    /// is read as its field's PCA reads it: counts with each cell scaled to 10,000, log1p, each
+    /// gene z-scored and clipped at ±10 (scanpy's normalize_total, log1p, scale); genotype
+    /// dosages with each site scaled by 1/√(n·p·(1 − p)) (smartpca's Patterson scaling).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub pca: Option<PathBuf>,
     /// Components in the `--pca` table (default: the latent size).
