@@ -3,13 +3,7 @@
 //! divided by √(n·p·(1 − p)), p the site's allele frequency over the rows and n the ploidy;
 //! a monomorphic site reads 0. Unscaled, PCA gives rare variants almost no weight.
 
-use rayon::prelude::*;
-
-use crate::matrix::{RowError, RowSource};
-
-/// Values (rows × sites) read per block in the pass that fits the allele frequencies: 16 MB of
-/// f32 per thread at most.
-const BLOCK_VALUES: usize = 1 << 22;
+use crate::matrix::{RowError, RowSource, column_sums};
 
 /// A dosage matrix read through the Patterson scaling (module docs), a row at a time: nothing
 /// is held but each site's mean and scale, fitted in one pass over `dosages` when made.
@@ -24,30 +18,7 @@ impl<'a> AlleleScaled<'a> {
     /// (blocks of rows in parallel, summed in order: the same on any thread count).
     pub fn new(dosages: &'a dyn RowSource, ploidy: u32) -> Self {
         let (n, d) = (dosages.n_rows(), dosages.n_cols());
-        let block = (BLOCK_VALUES / d.max(1)).max(1);
-        let blocks: Vec<(usize, usize)> = (0..n)
-            .step_by(block)
-            .map(|s| (s, (s + block).min(n)))
-            .collect();
-        let sums: Vec<Vec<f64>> = blocks
-            .par_iter()
-            .map(|&(start, end)| {
-                let rows: Vec<usize> = (start..end).collect();
-                let mut values = vec![0.0f32; rows.len() * d];
-                dosages.fill_rows(&rows, &mut values);
-                let mut sum = vec![0.0f64; d];
-                for row in values.chunks_exact(d) {
-                    sum.iter_mut()
-                        .zip(row)
-                        .for_each(|(s, &v)| *s += f64::from(v));
-                }
-                sum
-            })
-            .collect();
-        let mut sum = vec![0.0f64; d];
-        for block_sum in sums {
-            sum.iter_mut().zip(block_sum).for_each(|(a, b)| *a += b);
-        }
+        let (sum, _) = column_sums(dosages, |row| row.iter().map(|&v| f64::from(v)).collect());
         let ploidy = f64::from(ploidy.max(1));
         let (mut mean, mut scale) = (vec![0.0f32; d], vec![0.0f32; d]);
         for ((total, m), s) in sum.iter().zip(&mut mean).zip(&mut scale) {

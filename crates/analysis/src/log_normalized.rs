@@ -4,13 +4,7 @@
 //! the PCA a single-cell user compares with. PCA of raw counts instead follows the few most
 //! expressed genes and each cell's depth.
 
-use rayon::prelude::*;
-
-use crate::matrix::{RowError, RowSource};
-
-/// Values (rows × genes) read per block in the pass that fits the genes' means and SDs: 16 MB
-/// of f32 per thread at most, however wide the rows (1,024 rows of 4,096 genes, 121 of 34,000).
-const BLOCK_VALUES: usize = 1 << 22;
+use crate::matrix::{RowError, RowSource, column_sums};
 
 /// Largest absolute z-score kept (scanpy's `max_value`).
 const CLIP: f64 = 10.0;
@@ -28,36 +22,8 @@ impl<'a> LogNormalized<'a> {
     /// Fit each gene's mean and unbiased SD of `ln(1 + 10⁴·x / library)` over every row of
     /// `counts` (blocks of rows in parallel, summed in order: the same on any thread count).
     pub fn new(counts: &'a dyn RowSource) -> Self {
-        let (n, d) = (counts.n_rows(), counts.n_cols());
-        let block = (BLOCK_VALUES / d.max(1)).max(1);
-        let blocks: Vec<(usize, usize)> = (0..n)
-            .step_by(block)
-            .map(|s| (s, (s + block).min(n)))
-            .collect();
-        let sums: Vec<(Vec<f64>, Vec<f64>)> = blocks
-            .par_iter()
-            .map(|&(start, end)| {
-                let rows: Vec<usize> = (start..end).collect();
-                let mut values = vec![0.0f32; rows.len() * d];
-                counts.fill_rows(&rows, &mut values);
-                let (mut sum, mut squares) = (vec![0.0f64; d], vec![0.0f64; d]);
-                for row in values.chunks_exact(d) {
-                    for ((s, q), v) in sum.iter_mut().zip(&mut squares).zip(log_row(row)) {
-                        *s += v;
-                        *q += v * v;
-                    }
-                }
-                (sum, squares)
-            })
-            .collect();
-        let (mut sum, mut squares) = (vec![0.0f64; d], vec![0.0f64; d]);
-        for (block_sum, block_squares) in sums {
-            sum.iter_mut().zip(block_sum).for_each(|(a, b)| *a += b);
-            squares
-                .iter_mut()
-                .zip(block_squares)
-                .for_each(|(a, b)| *a += b);
-        }
+        let n = counts.n_rows();
+        let (sum, squares) = column_sums(counts, |row| log_row(row).collect());
         let count = n as f64;
         let mean: Vec<f64> = sum.iter().map(|s| s / count.max(1.0)).collect();
         let inverse_sd = squares

@@ -3,6 +3,8 @@
 //! [`RowSource`] lets any matrix type hand out chosen rows without a copy of the whole;
 //! [`DenseView`] borrows a row-major slice and [`DenseMatrix`] owns one.
 
+use rayon::prelude::*;
+
 use crate::error::{Error, Result};
 
 /// Why a [`RowSource`] could not read rows (a file read from disk failed mid-way): the
@@ -152,6 +154,48 @@ pub(crate) fn squared_distance<T: Copy + Into<f64>>(a: &[f32], b: &[T]) -> f64 {
             d * d
         })
         .sum()
+}
+
+/// Values (rows × columns) read per block by [`column_sums`]: 16 MB of f32 per thread at most,
+/// however wide the rows (1,024 rows of 4,096 columns, 121 of 34,000).
+const SUM_BLOCK_VALUES: usize = 1 << 22;
+
+/// Each column's sum and sum of squares of `value(row)` over every row of `rows` — `value` maps a
+/// row as read to the numbers summed, one per column — read in blocks of rows in parallel and
+/// added in block order (the same on any thread count). The one pass with which a
+/// transforming source ([`crate::LogNormalized`], [`crate::AlleleScaled`]) fits its columns.
+pub(crate) fn column_sums(
+    rows: &dyn RowSource,
+    value: impl Fn(&[f32]) -> Vec<f64> + Sync,
+) -> (Vec<f64>, Vec<f64>) {
+    let (n, d) = (rows.n_rows(), rows.n_cols());
+    let block = (SUM_BLOCK_VALUES / d.max(1)).max(1);
+    let starts: Vec<usize> = (0..n).step_by(block).collect();
+    let blocks: Vec<(Vec<f64>, Vec<f64>)> = starts
+        .par_iter()
+        .map(|&start| {
+            let chosen: Vec<usize> = (start..(start + block).min(n)).collect();
+            let mut values = vec![0.0f32; chosen.len() * d];
+            rows.fill_rows(&chosen, &mut values);
+            let (mut sum, mut squares) = (vec![0.0f64; d], vec![0.0f64; d]);
+            for row in values.chunks_exact(d) {
+                for ((s, q), v) in sum.iter_mut().zip(&mut squares).zip(value(row)) {
+                    *s += v;
+                    *q += v * v;
+                }
+            }
+            (sum, squares)
+        })
+        .collect();
+    let (mut sum, mut squares) = (vec![0.0f64; d], vec![0.0f64; d]);
+    for (block_sum, block_squares) in blocks {
+        sum.iter_mut().zip(block_sum).for_each(|(a, b)| *a += b);
+        squares
+            .iter_mut()
+            .zip(block_squares)
+            .for_each(|(a, b)| *a += b);
+    }
+    (sum, squares)
 }
 
 #[cfg(test)]
