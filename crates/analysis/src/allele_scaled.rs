@@ -18,7 +18,7 @@ impl<'a> AlleleScaled<'a> {
     /// (blocks of rows in parallel, summed in order: the same on any thread count).
     pub fn new(dosages: &'a dyn RowSource, ploidy: u32) -> Self {
         let (n, d) = (dosages.n_rows(), dosages.n_cols());
-        let (sum, _) = column_sums(dosages, |row| row.iter().map(|&v| f64::from(v)).collect());
+        let (sum, _) = column_sums(dosages, |_| {});
         let ploidy = f64::from(ploidy.max(1));
         let (mut mean, mut scale) = (vec![0.0f32; d], vec![0.0f32; d]);
         for ((total, m), s) in sum.iter().zip(&mut mean).zip(&mut scale) {

@@ -40,7 +40,7 @@ pub use allele_scaled::AlleleScaled;
 pub use axes::{PrincipalAxes, principal_axes};
 pub use error::{Error, Result};
 pub use kmeans::{Clusters, DEFAULT_STARTS, kmeans};
-pub use log_normalized::LogNormalized;
+pub use log_normalized::{LogNormalized, log_normalise};
 pub use matrix::{DenseMatrix, DenseView, RowError, RowSource};
 pub use medoids::{MedoidCluster, MedoidParams, assignments, iterative_medoids};
 pub use metrics::{

@@ -9,6 +9,24 @@ use crate::matrix::{RowError, RowSource, column_sums};
 /// Largest absolute z-score kept (scanpy's `max_value`).
 const CLIP: f64 = 10.0;
 
+/// Counts per cell after normalisation, as scanpy's `normalize_total(target_sum=1e4)`.
+pub const TARGET_SUM: f32 = 1e4;
+
+/// ln(1 + count / row total × [`TARGET_SUM`]) of each row of `n_cols` counts, in place, in f32;
+/// an all-zero row stays 0, and zeros (most of a count matrix) skip the logarithm. The step
+/// both `--pca` of counts and `vaebio-model`'s gene weights take.
+pub fn log_normalise(values: &mut [f32], n_cols: usize) {
+    for row in values.chunks_exact_mut(n_cols) {
+        let total: f64 = row.iter().map(|&v| f64::from(v)).sum();
+        if total > 0.0 {
+            let factor = (f64::from(TARGET_SUM) / total) as f32;
+            for v in row.iter_mut().filter(|v| **v != 0.0) {
+                *v = (*v * factor).ln_1p();
+            }
+        }
+    }
+}
+
 /// A count matrix read through the standard single-cell transform (module docs), a row at a
 /// time: nothing is held but each gene's mean and SD, fitted in one pass over `counts` when
 /// made. A cell without counts reads as log values of 0: each gene's −mean / SD, clipped.
@@ -19,11 +37,12 @@ pub struct LogNormalized<'a> {
 }
 
 impl<'a> LogNormalized<'a> {
-    /// Fit each gene's mean and unbiased SD of `ln(1 + 10⁴·x / library)` over every row of
-    /// `counts` (blocks of rows in parallel, summed in order: the same on any thread count).
+    /// Fit each gene's mean and unbiased SD of `ln(1 + 10⁴·x / library)` ([`log_normalise`])
+    /// over every row of `counts` (blocks of rows in parallel, summed in order: the same on
+    /// any thread count).
     pub fn new(counts: &'a dyn RowSource) -> Self {
-        let n = counts.n_rows();
-        let (sum, squares) = column_sums(counts, |row| log_row(row).collect());
+        let (n, d) = (counts.n_rows(), counts.n_cols());
+        let (sum, squares) = column_sums(counts, |block| log_normalise(block, d));
         let count = n as f64;
         let mean: Vec<f64> = sum.iter().map(|s| s / count.max(1.0)).collect();
         let inverse_sd = squares
@@ -45,20 +64,6 @@ impl<'a> LogNormalized<'a> {
             inverse_sd,
         }
     }
-}
-
-/// `ln(1 + 10⁴·x / library)` of each value of a row of counts (0 for a row without counts);
-/// zeros, most of a count matrix, skip the logarithm.
-fn log_row(row: &[f32]) -> impl Iterator<Item = f64> + '_ {
-    let library: f64 = row.iter().map(|&v| f64::from(v)).sum();
-    let scale = if library > 0.0 { 1e4 / library } else { 0.0 };
-    row.iter().map(move |&v| {
-        if v == 0.0 {
-            0.0
-        } else {
-            (f64::from(v) * scale).ln_1p()
-        }
-    })
 }
 
 impl RowSource for LogNormalized<'_> {
@@ -85,15 +90,10 @@ impl RowSource for LogNormalized<'_> {
 impl LogNormalized<'_> {
     fn transform(&self, out: &mut [f32]) {
         let d = self.n_cols();
+        log_normalise(out, d);
         for row in out.chunks_exact_mut(d) {
-            let logged: Vec<f64> = log_row(row).collect();
-            for (((v, l), m), s) in row
-                .iter_mut()
-                .zip(logged)
-                .zip(&self.mean)
-                .zip(&self.inverse_sd)
-            {
-                *v = ((l - m) * s).clamp(-CLIP, CLIP) as f32;
+            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.inverse_sd) {
+                *v = ((f64::from(*v) - m) * s).clamp(-CLIP, CLIP) as f32;
             }
         }
     }

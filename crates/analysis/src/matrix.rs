@@ -160,13 +160,14 @@ pub(crate) fn squared_distance<T: Copy + Into<f64>>(a: &[f32], b: &[T]) -> f64 {
 /// however wide the rows (1,024 rows of 4,096 columns, 121 of 34,000).
 const SUM_BLOCK_VALUES: usize = 1 << 22;
 
-/// Each column's sum and sum of squares of `value(row)` over every row of `rows` — `value` maps a
-/// row as read to the numbers summed, one per column — read in blocks of rows in parallel and
-/// added in block order (the same on any thread count). The one pass with which a
-/// transforming source ([`crate::LogNormalized`], [`crate::AlleleScaled`]) fits its columns.
+/// Each column's sum and sum of squares over every row of `rows`, each block of rows first
+/// passed through `prepare` (in place: the transform a reading source applies), read in blocks
+/// of rows in parallel and added in block order (the same on any thread count). The one pass
+/// with which a transforming source ([`crate::LogNormalized`], [`crate::AlleleScaled`]) fits
+/// its columns.
 pub(crate) fn column_sums(
     rows: &dyn RowSource,
-    value: impl Fn(&[f32]) -> Vec<f64> + Sync,
+    prepare: impl Fn(&mut [f32]) + Sync,
 ) -> (Vec<f64>, Vec<f64>) {
     let (n, d) = (rows.n_rows(), rows.n_cols());
     let block = (SUM_BLOCK_VALUES / d.max(1)).max(1);
@@ -177,9 +178,11 @@ pub(crate) fn column_sums(
             let chosen: Vec<usize> = (start..(start + block).min(n)).collect();
             let mut values = vec![0.0f32; chosen.len() * d];
             rows.fill_rows(&chosen, &mut values);
+            prepare(&mut values);
             let (mut sum, mut squares) = (vec![0.0f64; d], vec![0.0f64; d]);
             for row in values.chunks_exact(d) {
-                for ((s, q), v) in sum.iter_mut().zip(&mut squares).zip(value(row)) {
+                for ((s, q), &v) in sum.iter_mut().zip(&mut squares).zip(row) {
+                    let v = f64::from(v);
                     *s += v;
                     *q += v * v;
                 }

@@ -109,7 +109,7 @@ pub fn latent_names(latent: usize) -> Vec<String> {
 
 /// How `--pca` reads the features: as the field's standard PCA of that kind of data does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PcaInput {
+enum PcaInput {
     /// As they are (TNF and depths are z-scored already; alignments one-hot).
     AsIs,
     /// Counts as single-cell PCA reads them: each cell scaled to 10,000, `log1p`, each gene
@@ -125,7 +125,7 @@ pub enum PcaInput {
 
 impl PcaInput {
     /// The reading that suits data modelled under `likelihood`.
-    pub fn for_likelihood(likelihood: Likelihood) -> Self {
+    fn for_likelihood(likelihood: Likelihood) -> Self {
         match likelihood {
             Likelihood::Binomial { trials } => PcaInput::Dosages { ploidy: trials },
             _ if likelihood.is_count() => PcaInput::Counts,
@@ -137,18 +137,19 @@ impl PcaInput {
 /// `--pca FILE`: writes principal-component scores of `matrix`'s rows (`id PC1..PCk`) to the
 /// file, as popvae's `--PCA` does for comparison with the latent: as many components as the
 /// latent (`latent`) unless `--pca-components` says otherwise. Nothing without `--pca`.
-/// The features are read as the field's PCA reads them ([`PcaInput`]).
+/// The features are read as the field's PCA reads data modelled under `likelihood`
+/// ([`PcaInput`]: counts as scanpy, dosages as smartpca, the rest as they are).
 pub fn write_pca(
     model: &ModelArgs,
     matrix: &FeatureMatrix,
     latent: usize,
-    input: PcaInput,
+    likelihood: Likelihood,
 ) -> Result<()> {
     let Some(path) = &model.pca else {
         return Ok(());
     };
     let n_components = model.pca_components.unwrap_or(latent);
-    let scores = match input {
+    let scores = match PcaInput::for_likelihood(likelihood) {
         PcaInput::AsIs => pca_scores(matrix, n_components, model.seed),
         PcaInput::Counts => pca_scores(&LogNormalized::new(matrix), n_components, model.seed),
         PcaInput::Dosages { ploidy } => {

@@ -13,7 +13,7 @@ use crate::covariate::Covariate;
 use crate::extra_covariates::ExtraCovariates;
 use crate::fit::{Conditions, fit, read_labels, report_labels};
 use crate::load::{Loaded, align_features, load, load_like};
-use crate::output::{PcaInput, write_pca};
+use crate::output::write_pca;
 use crate::progress::{reading_bar, summarize};
 
 /// Reads and featurizes the input (weights and imputation seeded with `seed`) behind a
@@ -112,11 +112,6 @@ impl Trained {
     /// unless `--pca-components` says otherwise.
     pub fn write_pca(&self, model: &ModelArgs) -> Result<()> {
         let config = self.vae.config();
-        write_pca(
-            model,
-            &self.loaded.matrix,
-            config.latent,
-            PcaInput::for_likelihood(config.likelihood),
-        )
+        write_pca(model, &self.loaded.matrix, config.latent, config.likelihood)
     }
 }

@@ -26,7 +26,7 @@ use crate::fit::{Conditions, fit};
 use crate::input::InputSource;
 use crate::latent::LatentTable;
 use crate::load::DataKind;
-use crate::output::{PcaInput, latent_names, write_pca, write_table};
+use crate::output::{latent_names, write_pca, write_table};
 use crate::pipeline::read;
 use crate::progress::summarize;
 
@@ -163,11 +163,12 @@ fn train_and_embed(
         .into());
     }
     let (vae, _history) = fit(&loaded, Conditions::default(), &args.model, &device, quiet)?;
+    let config = vae.config();
     write_pca(
         &args.model,
         &loaded.matrix,
-        vae.config().latent,
-        PcaInput::AsIs,
+        config.latent,
+        config.likelihood,
     )?;
     let start = Instant::now();
     let posterior = vae.encode(&loaded.matrix)?;

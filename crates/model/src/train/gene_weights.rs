@@ -18,7 +18,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::data::{DenseView, RowSource};
 use crate::vae::column_moments;
-use vaebio_analysis::{nearest_neighbours, pca_scores_approximate};
+use vaebio_analysis::{log_normalise, nearest_neighbours, pca_scores_approximate};
 
 /// Added to a feature's mean before [`gene_weights_from_means`] raises it to a negative
 /// power, so that a gene absent from every training row still gets a finite weight.
@@ -53,9 +53,6 @@ const PCA_ITERATIONS: usize = 20;
 
 /// scanpy's `scale(max_value=10)`: z-scores are clipped above at 10.
 const MAX_Z: f32 = 10.0;
-
-/// Counts per cell after normalisation, as scanpy's `normalize_total(target_sum=1e4)`.
-const TARGET_SUM: f32 = 1e4;
 
 /// Reconstruction weights for [`VaeConfig::gene_weight_power`]: (mean + 0.01)^−power per
 /// feature, scaled so that they average 1 (so the loss keeps its size against the KL term).
@@ -228,19 +225,6 @@ fn neighbour_correlations(
             }
         })
         .collect()
-}
-
-/// ln(1 + count / row total × 10⁴) in place; an all-zero row stays 0.
-fn log_normalise(values: &mut [f32], n_cols: usize) {
-    for row in values.chunks_exact_mut(n_cols) {
-        let total: f64 = row.iter().map(|&v| f64::from(v)).sum();
-        if total > 0.0 {
-            let factor = (f64::from(TARGET_SUM) / total) as f32;
-            for v in row.iter_mut() {
-                *v = (*v * factor).ln_1p();
-            }
-        }
-    }
 }
 
 /// Per-column z-scores in place (population standard deviation `std`; a constant column
