@@ -1,13 +1,17 @@
 //! Weights averaged over epochs (`TrainConfig::weight_averaging`): the averaged model is the
 //! exponential moving average of the weights a run without averaging passes through, and an
-//! averaged run saved and resumed ends where an uninterrupted one does.
+//! averaged run saved and resumed (after an epoch's end, or stopped inside an epoch) ends where
+//! an uninterrupted one does.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use candle_core::Device;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use vaebio_model::{
-    Dataset, DenseView, Error, Likelihood, Norm, TrainConfig, TrainState, Vae, VaeConfig,
+    Dataset, DenseView, Error, Likelihood, Norm, Progress, TrainConfig, TrainEnd, TrainState, Vae,
+    VaeConfig,
 };
 
 /// 48 rows × 5 features of N(row % 2, 1) noise.
@@ -130,6 +134,38 @@ fn averaged_run_saved_and_resumed_equals_an_uninterrupted_one() {
         matches!(&error, Error::Data(m) if m.contains("--weight-averaging")),
         "{error}"
     );
+}
+
+/// A run stopped inside its fifth epoch (both copies of the trained weights in use, each
+/// written over in turn) returns the state of the fourth epoch's end, and resuming that state
+/// ends where an uninterrupted run does.
+#[test]
+fn averaged_run_stopped_mid_epoch_resumes_from_the_last_epoch_end() {
+    let values = data();
+    let view = DenseView::new(&values, 5).unwrap();
+    let data = Dataset::new(&view);
+    let straight = trained_for(7, 0.8);
+
+    let stop = AtomicBool::new(false);
+    let mut first = model();
+    let part = first
+        .train_resumable(&data, &training(7, 0.8), None, Some(&stop), |progress| {
+            if let Progress::Step { epoch: 5, .. } = progress {
+                stop.store(true, Ordering::Relaxed);
+            }
+        })
+        .unwrap();
+    assert!(matches!(part.end, TrainEnd::Interrupted));
+    assert_eq!(part.state.info().epochs_done, 4);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model");
+    first.save_with_state(&path, &part.state).unwrap();
+    let mut resumed = Vae::load(&path, &Device::Cpu).unwrap();
+    let state = TrainState::load(&path, &resumed).unwrap();
+    resumed
+        .train_resumable(&data, &training(7, 0.8), Some(state), None, |_| {})
+        .unwrap();
+    assert_eq!(trained_weights(&resumed), trained_weights(&straight));
 }
 
 #[test]

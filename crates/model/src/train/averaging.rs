@@ -5,6 +5,7 @@
 //! path as without averaging.
 
 use candle_core::{CpuStorage, InplaceOp2, Layout, Tensor, Var};
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 
@@ -14,9 +15,13 @@ pub(crate) struct WeightAverage {
     decay: f64,
     /// The average so far (from the first epoch's end).
     average: Option<Vec<Tensor>>,
-    /// At an epoch boundary, the weights trained (the model holding their average); `None`
-    /// during an epoch, when the model holds them.
-    trained: Option<Vec<Tensor>>,
+    /// The weights trained up to the last epoch's end (the model holding their average at
+    /// that boundary); the state saved at that boundary shares them.
+    trained: Option<Vec<Var>>,
+    /// The copy before `trained`, written over at the next epoch's end: two copies used in
+    /// turn, so that the one a saved state shares stays as it was until that state is
+    /// replaced, and no epoch allocates (fresh pages, which the kernel zeroes) for it.
+    spare: Option<Vec<Var>>,
 }
 
 impl WeightAverage {
@@ -26,45 +31,66 @@ impl WeightAverage {
             decay,
             average: None,
             trained: None,
+            spare: None,
         })
     }
 
     /// Before an epoch's steps: the model takes back the weights trained.
     pub(crate) fn begin_epoch(&mut self, vars: &[Var]) -> Result<()> {
-        for (var, value) in vars.iter().zip(self.trained.take().iter().flatten()) {
-            var.set(value)?;
+        if let Some(trained) = &self.trained {
+            vars.par_iter()
+                .zip(trained)
+                .try_for_each(|(var, value)| var.set(value.as_tensor()))?;
         }
         Ok(())
     }
 
     /// After an epoch's steps: the average takes in the weights trained, a · average +
     /// (1 − a) · trained (the trained weights themselves at the first epoch), and the model
-    /// holds it.
+    /// holds it. The variables are copied and blended on rayon's pool (a genotype model's two
+    /// large weight matrices on two threads: one thread's copy does not take all the
+    /// bandwidth).
     pub(crate) fn end_epoch(&mut self, vars: &[Var]) -> Result<()> {
-        let trained = values(vars)?;
+        let trained = match self.spare.take() {
+            Some(copy) => {
+                vars.par_iter()
+                    .zip(&copy)
+                    .try_for_each(|(var, copy)| copy.set(var.as_tensor()))?;
+                copy
+            }
+            None => vars
+                .iter()
+                // `detach` shares the storage; `Var::from_tensor` of a non-variable copies it
+                .map(|var| Var::from_tensor(&var.as_tensor().detach()))
+                .collect::<candle_core::Result<_>>()?,
+        };
         let average = match self.average.take() {
-            // a copy of its own: the average is then updated in place, and the trained
-            // weights' tensors are shared with the state a resumed run would start from
+            // a copy of its own: the average is then updated in place
             None => values(vars)?,
             Some(mut average) => {
-                for ((var, average), trained) in vars.iter().zip(&mut average).zip(&trained) {
-                    blend(average, trained, self.decay)?;
-                    var.set(average)?;
-                }
+                vars.par_iter()
+                    .zip(&mut average)
+                    .zip(&trained)
+                    .try_for_each(|((var, average), trained)| -> Result<()> {
+                        blend(average, trained.as_tensor(), self.decay)?;
+                        var.set(average)?;
+                        Ok(())
+                    })?;
                 average
             }
         };
         self.average = Some(average);
-        self.trained = Some(trained);
+        self.spare = self.trained.replace(trained);
         Ok(())
     }
 
     /// [`WeightAverage::trained`] paired with the variables' `names`, for a saved state: at an
     /// epoch boundary (once an epoch has ended), the weights a resumed run goes on training from.
     pub(crate) fn named_trained(&self, names: &[String]) -> Option<Vec<(String, Tensor)>> {
-        self.trained
-            .as_ref()
-            .map(|trained| names.iter().cloned().zip(trained.iter().cloned()).collect())
+        self.trained.as_ref().map(|trained| {
+            let values = trained.iter().map(|var| var.as_tensor().clone());
+            names.iter().cloned().zip(values).collect()
+        })
     }
 }
 
@@ -80,7 +106,14 @@ pub(crate) fn resume_averaging(
     match (averaging, trained) {
         (Some(averaging), Some(trained)) => {
             averaging.average = Some(values(vars)?);
-            averaging.trained = Some(trained.iter().map(|(_, t)| t.clone()).collect());
+            averaging.trained = Some(
+                trained
+                    .iter()
+                    // a copy (of a non-variable), written over by the next epochs, not the
+                    // caller's tensors
+                    .map(|(_, t)| Var::from_tensor(&t.detach()))
+                    .collect::<candle_core::Result<_>>()?,
+            );
             Ok(())
         }
         (None, None) => Ok(()),
