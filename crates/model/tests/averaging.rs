@@ -77,6 +77,25 @@ fn trained_for(epochs: usize, weight_averaging: f64) -> Vae {
     vae
 }
 
+/// Save `model` with `state`, load both back and train on, averaging, to `epochs` in all:
+/// the resumed model and the directory it was saved in (removed when dropped).
+fn save_and_resume(
+    model: &Vae,
+    state: &TrainState,
+    data: &Dataset,
+    epochs: usize,
+) -> (Vae, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model");
+    model.save_with_state(&path, state).unwrap();
+    let mut resumed = Vae::load(&path, &Device::Cpu).unwrap();
+    let state = TrainState::load(&path, &resumed).unwrap();
+    resumed
+        .train_resumable(data, &training(epochs, 0.8), Some(state), None, |_| {})
+        .unwrap();
+    (resumed, dir)
+}
+
 /// Plain runs of 1, 2 and 3 epochs give the weights w1, w2, w3 of one path (training is
 /// deterministic); with a = 0.8 the model after 3 epochs must be the moving average worked
 /// here in f64: e1 = w1, e2 = 0.8·e1 + 0.2·w2, e3 = 0.8·e2 + 0.2·w3.
@@ -114,17 +133,11 @@ fn averaged_run_saved_and_resumed_equals_an_uninterrupted_one() {
     let part = first
         .train_resumable(&data, &training(2, 0.8), None, None, |_| {})
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("model");
-    first.save_with_state(&path, &part.state).unwrap();
-    let mut resumed = Vae::load(&path, &Device::Cpu).unwrap();
-    let state = TrainState::load(&path, &resumed).unwrap();
-    resumed
-        .train_resumable(&data, &training(5, 0.8), Some(state), None, |_| {})
-        .unwrap();
+    let (resumed, dir) = save_and_resume(&first, &part.state, &data, 5);
     assert_eq!(trained_weights(&resumed), trained_weights(&straight));
 
     // the same state resumed without averaging is refused, naming the flag
+    let path = dir.path().join("model");
     let mut plain = Vae::load(&path, &Device::Cpu).unwrap();
     let state = TrainState::load(&path, &plain).unwrap();
     let error = plain
@@ -157,14 +170,7 @@ fn averaged_run_stopped_mid_epoch_resumes_from_the_last_epoch_end() {
         .unwrap();
     assert!(matches!(part.end, TrainEnd::Interrupted));
     assert_eq!(part.state.info().epochs_done, 4);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("model");
-    first.save_with_state(&path, &part.state).unwrap();
-    let mut resumed = Vae::load(&path, &Device::Cpu).unwrap();
-    let state = TrainState::load(&path, &resumed).unwrap();
-    resumed
-        .train_resumable(&data, &training(7, 0.8), Some(state), None, |_| {})
-        .unwrap();
+    let (resumed, _dir) = save_and_resume(&first, &part.state, &data, 7);
     assert_eq!(trained_weights(&resumed), trained_weights(&straight));
 }
 
