@@ -5,6 +5,17 @@
 
 use crate::matrix::{RowError, RowSource, column_sums};
 
+/// 1 / √(n·p·(1 − p)): the Patterson scale of a site of allele frequency `p` called with
+/// `ploidy` n alleles; 0 at a monomorphic site (variance ≤ 1e-12), which then reads 0.
+pub fn patterson_scale(p: f64, ploidy: f64) -> f32 {
+    let variance = ploidy * p * (1.0 - p);
+    if variance > 1e-12 {
+        (1.0 / variance.sqrt()) as f32
+    } else {
+        0.0
+    }
+}
+
 /// A dosage matrix read through the Patterson scaling (module docs), a row at a time: nothing
 /// is held but each site's mean and scale, fitted in one pass over `dosages` when made.
 pub struct AlleleScaled<'a> {
@@ -23,14 +34,8 @@ impl<'a> AlleleScaled<'a> {
         let (mut mean, mut scale) = (vec![0.0f32; d], vec![0.0f32; d]);
         for ((total, m), s) in sum.iter().zip(&mut mean).zip(&mut scale) {
             let average = total / (n as f64).max(1.0);
-            let p = average / ploidy;
-            let variance = ploidy * p * (1.0 - p);
             *m = average as f32;
-            *s = if variance > 1e-12 {
-                (1.0 / variance.sqrt()) as f32
-            } else {
-                0.0
-            };
+            *s = patterson_scale(average / ploidy, ploidy);
         }
         Self {
             dosages,

@@ -36,7 +36,7 @@ mod pca_gram;
 #[cfg(test)]
 mod test_support;
 
-pub use allele_scaled::AlleleScaled;
+pub use allele_scaled::{AlleleScaled, patterson_scale};
 pub use axes::{PrincipalAxes, principal_axes};
 pub use error::{Error, Result};
 pub use kmeans::{Clusters, DEFAULT_STARTS, kmeans};

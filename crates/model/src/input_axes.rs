@@ -14,6 +14,7 @@
 //! targets keep every site.
 
 use vaebio_analysis::axes::{principal_axes, scores};
+use vaebio_analysis::patterson_scale;
 
 use crate::allele_frequency::AlleleFrequencies;
 use crate::data::{RowSource, ScaledColumns};
@@ -50,14 +51,7 @@ impl InputAxes {
         let site_scales: Vec<f32> = frequencies
             .frequency
             .iter()
-            .map(|&p| {
-                let variance = f64::from(ploidy) * f64::from(p) * (1.0 - f64::from(p));
-                if variance > 0.0 {
-                    (1.0 / variance.sqrt()) as f32
-                } else {
-                    0.0
-                }
-            })
+            .map(|&p| patterson_scale(f64::from(p), f64::from(ploidy)))
             .collect();
         let scaled = ScaledColumns {
             values,

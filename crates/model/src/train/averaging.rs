@@ -38,9 +38,7 @@ impl WeightAverage {
     /// Before an epoch's steps: the model takes back the weights trained.
     pub(crate) fn begin_epoch(&mut self, vars: &[Var]) -> Result<()> {
         if let Some(trained) = &self.trained {
-            vars.par_iter()
-                .zip(trained)
-                .try_for_each(|(var, value)| var.set(value.as_tensor()))?;
+            copy_into(vars, trained)?;
         }
         Ok(())
     }
@@ -53,9 +51,7 @@ impl WeightAverage {
     pub(crate) fn end_epoch(&mut self, vars: &[Var]) -> Result<()> {
         let trained = match self.spare.take() {
             Some(copy) => {
-                vars.par_iter()
-                    .zip(&copy)
-                    .try_for_each(|(var, copy)| copy.set(var.as_tensor()))?;
+                copy_into(&copy, vars)?;
                 copy
             }
             None => vars
@@ -178,6 +174,15 @@ impl InplaceOp2 for Blend {
         }
         Ok(())
     }
+}
+
+/// Each of `to` takes the value of its partner in `from`, in place, on rayon's pool (the
+/// genotype model's two large weight matrices on two threads).
+fn copy_into(to: &[Var], from: &[Var]) -> Result<()> {
+    to.par_iter()
+        .zip(from)
+        .try_for_each(|(to, from)| to.set(from.as_tensor()))?;
+    Ok(())
 }
 
 /// A detached copy of each variable's value.
