@@ -2,6 +2,7 @@
 //! featurize new input the same way.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use indicatif::ProgressBar;
@@ -14,7 +15,7 @@ use vaebio_io::formats::h5ad::H5adOptions;
 use vaebio_io::formats::mtx::{GENE_EXPRESSION, MtxOptions};
 use vaebio_io::formats::table::ExpressionOptions;
 use vaebio_io::formats::tenx_h5::TenxH5Options;
-use vaebio_io::formats::vcf::{MissingPolicy, VcfOptions};
+use vaebio_io::formats::vcf::{MissingPolicy, ModelSites, VcfOptions};
 use vaebio_io::{AbundanceTransform, FeatureMatrix, Featurization};
 use vaebio_model::{Dataset, WeightScope};
 
@@ -132,6 +133,7 @@ impl Source<'_> {
 pub fn load_like(
     input: &InputArgs,
     saved: &Featurization,
+    feature_names: &[String],
     seed: u64,
     bar: &ProgressBar,
 ) -> Result<Loaded> {
@@ -179,15 +181,21 @@ pub fn load_like(
         (
             InputSource::Vcf(path),
             Featurization::Vcf {
-                min_maf, missing, ..
+                missing,
+                ploidy,
+                site_alleles,
+                ..
             },
         ) => {
             let mut options = vcf_options(&input.options, seed);
-            options.min_maf = *min_maf;
             // a model trained with masked calls read the site mean for them: so does encoding
             if *missing == MissingPolicy::Mask {
                 options.missing = MissingPolicy::Mask;
             }
+            // the model's sites, whatever their frequencies in this file
+            let sites = ModelSites::new(feature_names, site_alleles.clone(), *ploidy)
+                .map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
+            options.model_sites = Some(Arc::new(sites));
             load_vcf(Source { path, bar }, &options)
         }
         (InputSource::Matrix(path), Featurization::Matrix { transpose }) => {
@@ -429,6 +437,7 @@ fn load_vcf(source: Source<'_>, options: &VcfOptions) -> Result<Loaded> {
         (report.duplicate_position, "duplicate-position"),
         (report.low_maf, "below --min-maf"),
         (report.thinned, "thinned by --max-sites"),
+        (report.not_in_model, "not among the model's sites"),
     ];
     let skipped: Vec<String> = skipped
         .iter()
@@ -445,6 +454,22 @@ fn load_vcf(source: Source<'_>, options: &VcfOptions) -> Result<Loaded> {
         ));
     } else if report.imputed > 0 {
         summary.push(format!("imputed {} missing genotypes", report.imputed));
+    }
+    if report.absent * 2 > report.kept as u64 {
+        return Err(BadInput(format!(
+            "{}: {} of the model's {} sites are not in the file — imputing more than half of them at the training allele frequency would place every sample near the middle; give a VCF genotyped or imputed at the model's sites (same reference build and chromosome names), or train on this file",
+            path.display(),
+            report.absent,
+            report.kept
+        ))
+        .into());
+    }
+    if report.absent > 0 {
+        summary.push(format!(
+            "{} of the model's sites are not in {}: their calls are imputed at the training allele frequency",
+            report.absent,
+            path.display()
+        ));
     }
     if report.lower_ploidy > 0 {
         summary.push(format!(
@@ -464,6 +489,7 @@ fn load_vcf(source: Source<'_>, options: &VcfOptions) -> Result<Loaded> {
             missing: options.missing,
             min_maf: options.min_maf,
             ploidy: genotypes.ploidy,
+            site_alleles: genotypes.allele_counts,
         },
         summary,
         matrix: genotypes.matrix,

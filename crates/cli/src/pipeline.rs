@@ -36,7 +36,8 @@ pub fn read_for_model(
     quiet: bool,
 ) -> Result<Loaded> {
     let bar = reading_bar(quiet);
-    let loaded = load_like(input, featurization, vae.config().seed, &bar);
+    let names = &vae.metadata().feature_names;
+    let loaded = load_like(input, featurization, names, vae.config().seed, &bar);
     bar.finish_and_clear();
     let mut loaded = loaded?;
     summarize(&loaded.summary, quiet);

@@ -388,3 +388,138 @@ fn weight_averaging_of_one_or_more_is_refused_before_any_output() {
         assert!(!latent.exists(), "{bad}: output written");
     }
 }
+
+/// `vcf` cut to the sample in column `column` (0-based among samples), keeping data lines
+/// for which `keep(line index)` holds, with the `missing`-th kept line's call made `./.`.
+fn one_sample_vcf(
+    vcf: &Path,
+    column: usize,
+    keep: impl Fn(usize) -> bool,
+    missing: Option<usize>,
+) -> String {
+    let text = fs::read_to_string(vcf).unwrap();
+    let mut out = String::new();
+    let mut kept = 0;
+    for (i, line) in text.lines().filter(|l| !l.starts_with('#')).enumerate() {
+        if !keep(i) {
+            continue;
+        }
+        let fields: Vec<&str> = line.split('\t').collect();
+        let call = if missing == Some(kept) {
+            "./."
+        } else {
+            fields[9 + column]
+        };
+        out.push_str(&format!("{}\t{call}\n", fields[..9].join("\t")));
+        kept += 1;
+    }
+    let header: Vec<&str> = text.lines().filter(|l| l.starts_with('#')).collect();
+    let (last, meta) = header.split_last().unwrap();
+    let columns: Vec<&str> = last.split('\t').collect();
+    format!(
+        "{}\n{}\t{}\n{out}",
+        meta.join("\n"),
+        columns[..9].join("\t"),
+        columns[9 + column]
+    )
+}
+
+/// One new sample encoded alone: every site the model has is read from its file, although
+/// most are monomorphic in a file of one sample (they were skipped, and `encode` refused
+/// the file). With all sites it gets the coordinates it had in the cohort, up to float
+/// rounding (its missing calls masked, read at 2 × the training frequency as training read
+/// them); with a quarter of the sites absent (imputed at the training frequencies) it stays
+/// nearer its own population; with two thirds absent it is refused.
+#[test]
+fn one_new_sample_is_encoded_at_the_model_sites() {
+    let dir = tempfile::tempdir().unwrap();
+    let latent = dir.path().join("latent.tsv");
+    let model = dir.path().join("model");
+    let vcf = testdata("popgen2.vcf");
+    ok(&[
+        "embed",
+        "--vcf",
+        s(&vcf),
+        "--missing",
+        "mask",
+        "--epochs",
+        "30",
+        "-q",
+        "-o",
+        s(&latent),
+        "--save-model",
+        s(&model),
+    ]);
+    let ids = sample_ids();
+    let (_, cohort) = read_tsv(&latent);
+    let column = 0;
+    let encode = |name: &str, contents: String| {
+        let path = dir.path().join(name);
+        fs::write(&path, contents).unwrap();
+        let out = dir.path().join(format!("{name}.tsv"));
+        ok(&[
+            "encode",
+            "--model",
+            s(&model),
+            "--vcf",
+            s(&path),
+            "-q",
+            "-o",
+            s(&out),
+        ]);
+        let (_, rows) = read_tsv(&out);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].0, ids[column]);
+        rows[0].1.clone()
+    };
+    let whole = encode("whole.vcf", one_sample_vcf(&vcf, column, |_| true, None));
+    // the same up to the last bits (one row's product sums in another order than 24 rows')
+    let gap = whole
+        .iter()
+        .zip(&cohort[column].1)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(gap < 1e-5, "{whole:?} against {:?}", cohort[column].1);
+
+    let partial = encode(
+        "partial.vcf",
+        one_sample_vcf(&vcf, column, |i| i % 4 != 0, Some(3)),
+    );
+    let distance = |other: &[f64]| -> f64 {
+        partial
+            .iter()
+            .zip(other)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let population = |id: &str| id.rsplit_once("_i").unwrap().0.to_string();
+    let mean_distance = |same: bool| {
+        let rows: Vec<f64> = cohort
+            .iter()
+            .filter(|(id, _)| (population(id) == population(&ids[column])) == same)
+            .map(|(_, values)| distance(values))
+            .collect();
+        rows.iter().sum::<f64>() / rows.len() as f64
+    };
+    assert!(mean_distance(true) < mean_distance(false));
+
+    let sparse = dir.path().join("sparse.vcf");
+    fs::write(&sparse, one_sample_vcf(&vcf, column, |i| i % 3 == 0, None)).unwrap();
+    let out = dir.path().join("sparse.tsv");
+    fails(
+        &[
+            "encode",
+            "--model",
+            s(&model),
+            "--vcf",
+            s(&sparse),
+            "-q",
+            "-o",
+            s(&out),
+        ],
+        2,
+        "are not in the file",
+    );
+    assert!(!out.exists());
+}

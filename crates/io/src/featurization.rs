@@ -68,6 +68,12 @@ pub enum Featurization {
         min_maf: f64,
         /// Alleles per genotype.
         ploidy: u8,
+        /// ALT alleles and called alleles per site (the model's features, in order) in the
+        /// training file: new samples' missing calls, and sites their file lacks, are
+        /// imputed at these frequencies
+        /// ([`ModelSites`](crate::formats::vcf::ModelSites)). Empty in models saved before
+        /// they were kept (2026-12-05).
+        site_alleles: Vec<(u32, u32)>,
     },
     /// A delimited expression table ([`read_expression`](crate::formats::table::read_expression)).
     Matrix {
@@ -151,6 +157,8 @@ mod wire {
             missing: MissingPolicy,
             min_maf: f64,
             ploidy: u8,
+            #[serde(default, skip_serializing_if = "Vec::is_empty", with = "site_alleles")]
+            site_alleles: Vec<(u32, u32)>,
         },
         Matrix {
             transpose: bool,
@@ -201,10 +209,12 @@ mod wire {
                     missing,
                     min_maf,
                     ploidy,
+                    site_alleles,
                 } => Featurization::Vcf {
                     missing,
                     min_maf,
                     ploidy,
+                    site_alleles,
                 },
                 super::Featurization::Matrix { transpose } => Featurization::Matrix { transpose },
                 super::Featurization::Mtx { feature_type } => Featurization::Mtx { feature_type },
@@ -219,6 +229,46 @@ mod wire {
                     genome,
                 },
             }
+        }
+    }
+
+    /// Per-site `(ALT alleles, called alleles)` written as one string, `"3/40 0/38 …"`:
+    /// pretty-printed, a JSON array takes a line per number (~40 bytes a site).
+    mod site_alleles {
+        use std::fmt::Write;
+
+        use serde::de::Error;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub(super) fn serialize<S: Serializer>(
+            pairs: &[(u32, u32)],
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let mut text = String::with_capacity(pairs.len() * 8);
+            for (i, (alternate, called)) in pairs.iter().enumerate() {
+                let gap = if i > 0 { " " } else { "" };
+                let _ = write!(text, "{gap}{alternate}/{called}");
+            }
+            serializer.serialize_str(&text)
+        }
+
+        pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Vec<(u32, u32)>, D::Error> {
+            let text = String::deserialize(deserializer)?;
+            text.split_ascii_whitespace()
+                .map(|pair| {
+                    let parsed = pair.split_once('/').and_then(|(alternate, called)| {
+                        Some((alternate.parse::<u32>().ok()?, called.parse::<u32>().ok()?))
+                    });
+                    match parsed {
+                        Some((alternate, called)) if alternate <= called => Ok((alternate, called)),
+                        _ => Err(D::Error::custom(format!(
+                            "site_alleles: '{pair}' is not ALT/called allele counts"
+                        ))),
+                    }
+                })
+                .collect()
         }
     }
 
@@ -254,10 +304,12 @@ mod wire {
                     missing,
                     min_maf,
                     ploidy,
+                    site_alleles,
                 } => super::Featurization::Vcf {
                     missing,
                     min_maf,
                     ploidy,
+                    site_alleles,
                 },
                 Featurization::Matrix { transpose } => super::Featurization::Matrix { transpose },
                 Featurization::Mtx { feature_type } => super::Featurization::Mtx { feature_type },
@@ -338,6 +390,7 @@ mod tests {
                     missing: MissingPolicy::Binomial,
                     min_maf: 0.0,
                     ploidy: 2,
+                    site_alleles: Vec::new(),
                 },
             ),
             (
@@ -346,6 +399,7 @@ mod tests {
                     missing: MissingPolicy::DropSites,
                     min_maf: 0.05,
                     ploidy: 2,
+                    site_alleles: Vec::new(),
                 },
             ),
             (
@@ -476,6 +530,32 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn site_allele_counts_round_trip_and_stay_out_when_empty() {
+        let vcf = Featurization::Vcf {
+            missing: MissingPolicy::Binomial,
+            min_maf: 0.0,
+            ploidy: 2,
+            site_alleles: vec![(3, 40), (0, 38)],
+        };
+        let json = serde_json::to_string(&vcf).unwrap();
+        assert!(json.ends_with(r#""site_alleles":"3/40 0/38"}"#), "{json}");
+        assert_eq!(serde_json::from_str::<Featurization>(&json).unwrap(), vcf);
+        let without = Featurization::Vcf {
+            missing: MissingPolicy::Binomial,
+            min_maf: 0.0,
+            ploidy: 2,
+            site_alleles: Vec::new(),
+        };
+        let json = serde_json::to_string(&without).unwrap();
+        assert!(!json.contains("site_alleles"), "{json}");
+        let bad = r#"{"input": "vcf", "min_maf": 0.0, "missing": "mean", "ploidy": 2, "site_alleles": "3/40 41/40"}"#;
+        let error = serde_json::from_str::<Featurization>(bad)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("'41/40'"), "{error}");
     }
 
     #[test]

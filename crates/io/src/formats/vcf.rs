@@ -28,10 +28,13 @@
 use std::collections::HashSet;
 use std::io::BufRead;
 use std::path::Path;
+use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+
+pub use self::model_sites::ModelSites;
 
 use self::bcf::BcfSites;
 use self::sites::{PassingSite, SitePloidy, SiteTable, intern};
@@ -41,6 +44,7 @@ use crate::input::{self, Input};
 use crate::matrix::{DOSAGE_MISSING, FeatureMatrix};
 
 mod bcf;
+mod model_sites;
 mod sites;
 mod text;
 
@@ -95,6 +99,12 @@ pub struct VcfOptions {
     /// Keep only biallelic SNPs (REF and ALT one base each); false also keeps biallelic
     /// indels. Multi-allelic sites are always skipped.
     pub snps_only: bool,
+    /// Read new samples into a trained model's sites ([`ModelSites`]): only those sites are
+    /// kept, none is skipped for being monomorphic, rare (`min_maf`) or uncalled in this file,
+    /// `max_sites` does not apply, and a site missing from the file is added with every call
+    /// missing. Missing calls are imputed at the training allele frequency where the model
+    /// has it (under [`MissingPolicy::DropSites`] as under [`MissingPolicy::Mean`]).
+    pub model_sites: Option<Arc<ModelSites>>,
 }
 
 impl Default for VcfOptions {
@@ -106,6 +116,7 @@ impl Default for VcfOptions {
             max_sites: None,
             thinning: Thinning::EvenlySpaced,
             snps_only: true,
+            model_sites: None,
         }
     }
 }
@@ -156,6 +167,11 @@ pub struct VcfReport {
     pub low_maf: u64,
     /// Passed the filters but left out by `max_sites`.
     pub thinned: u64,
+    /// Skipped: not one of [`VcfOptions::model_sites`].
+    pub not_in_model: u64,
+    /// Sites of [`VcfOptions::model_sites`] missing from the file, added with every call
+    /// imputed at the training frequency.
+    pub absent: u64,
     /// Missing genotypes in the returned matrix (filled by the site mean or drawn).
     pub imputed: u64,
     /// Genotypes in the returned matrix whose ploidy is below [`Genotypes::ploidy`]
@@ -176,6 +192,9 @@ pub struct Genotypes {
     /// genotype written with one allele or none (`.`) counts as the site's largest ploidy,
     /// except under [`MissingPolicy::Mask`], where every missing genotype has ploidy 0.
     pub ploidies: Option<Vec<u8>>,
+    /// ALT alleles and called alleles per kept site, among this file's calls (what
+    /// [`ModelSites::new`] takes back when new samples are read into a model's sites).
+    pub allele_counts: Vec<(u32, u32)>,
     /// Records read and sites skipped.
     pub report: VcfReport,
 }
@@ -243,8 +262,19 @@ fn load<S: SiteSource>(mut source: S, name: &str, options: &VcfOptions) -> Resul
     let samples = source.samples().to_vec();
     check_unique_samples(&samples, name)?;
     let n_samples = samples.len();
+    let model = options.model_sites.as_deref();
     let mut report = VcfReport::default();
-    let mut table = SiteTable::new(n_samples, options);
+    let mut table = match model {
+        // the model's sites are kept whole
+        Some(_) => SiteTable::new(
+            n_samples,
+            &VcfOptions {
+                max_sites: None,
+                ..options.clone()
+            },
+        ),
+        None => SiteTable::new(n_samples, options),
+    };
     let mut impute_rng = ChaCha8Rng::seed_from_u64(options.seed);
     let mut row = vec![0u8; n_samples];
     let mut ploidies = vec![0u8; n_samples];
@@ -252,10 +282,14 @@ fn load<S: SiteSource>(mut source: S, name: &str, options: &VcfOptions) -> Resul
     let mut last_kept: Option<(u32, u64)> = None;
     let mut genotyped = 0u64;
     let mut first_without_gt: Option<Where> = None;
+    let mut seen = vec![false; model.map_or(0, |model| model.loci.len())];
+    let mut first_other_site: Option<String> = None;
 
     while source.next_site()? {
         report.records += 1;
-        if !biallelic(source.alleles(), options, &mut report) {
+        // a model's site that this file shows without ALT is read (every call REF)
+        let no_alternate_in_model = model.is_some() && source.alleles() == AlleleKind::NoAlternate;
+        if !no_alternate_in_model && !biallelic(source.alleles(), options, &mut report) {
             continue;
         }
         if !source.genotypes(&mut row, &mut ploidies)? {
@@ -264,7 +298,34 @@ fn load<S: SiteSource>(mut source: S, name: &str, options: &VcfOptions) -> Resul
             continue;
         }
         genotyped += 1;
-        let Some(counts) = SiteCounts::of(&row, &mut ploidies, options, &mut report) else {
+        let model_site = match model {
+            Some(model) => match model.find(source.contig(), source.position()) {
+                Some(site) if seen[site] => {
+                    report.duplicate_position += 1;
+                    continue;
+                }
+                Some(site) => Some((model, site)),
+                None => {
+                    report.not_in_model += 1;
+                    first_other_site.get_or_insert_with(|| {
+                        let contig = String::from_utf8_lossy(source.contig());
+                        format!("{contig}:{}", source.position())
+                    });
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let counts = match model_site {
+            Some((model, site)) => SiteCounts::in_model(
+                &row,
+                &mut ploidies,
+                model.training_frequency(site),
+                &mut report,
+            ),
+            None => SiteCounts::of(&row, &mut ploidies, options, &mut report),
+        };
+        let Some(counts) = counts else {
             continue;
         };
         let contig = intern(&mut contigs, source.contig());
@@ -274,30 +335,16 @@ fn load<S: SiteSource>(mut source: S, name: &str, options: &VcfOptions) -> Resul
             continue;
         }
         last_kept = Some((contig, position));
-        if counts.missing > 0 && options.missing == MissingPolicy::Mask {
-            for (&dosage, ploidy) in row.iter().zip(ploidies.iter_mut()) {
-                if dosage == DOSAGE_MISSING {
-                    *ploidy = 0;
-                }
-            }
+        if let Some((_, site)) = model_site {
+            seen[site] = true;
         }
-        if counts.missing > 0 && options.missing == MissingPolicy::Binomial {
-            for (dosage, &ploidy) in row.iter_mut().zip(&ploidies) {
-                if *dosage == DOSAGE_MISSING {
-                    *dosage = (0..ploidy)
-                        .filter(|_| impute_rng.random_bool(counts.frequency))
-                        .count() as u8;
-                }
-            }
-        }
-        table.push(PassingSite {
-            contig,
-            position,
-            row: &row,
-            ploidy: SitePloidy::of(&ploidies),
-            fill: counts.mean_dosage,
-            missing: counts.missing as u32,
-        });
+        let locus = (contig, position);
+        let mut site = ReadSite {
+            row: &mut row,
+            ploidies: &mut ploidies,
+            counts: &counts,
+        };
+        site.impute_and_push(locus, options.missing, &mut impute_rng, &mut table);
     }
 
     if genotyped == 0
@@ -305,10 +352,103 @@ fn load<S: SiteSource>(mut source: S, name: &str, options: &VcfOptions) -> Resul
     {
         return Err(no_gt_anywhere(at, report.no_genotype));
     }
+    if let Some(model) = model {
+        if !seen.contains(&true) {
+            return Err(no_model_site(model, first_other_site, name));
+        }
+        for (site, _) in seen.iter().enumerate().filter(|(_, seen)| !**seen) {
+            // without the training frequency the site stays out (and the caller says so)
+            let Some(frequency) = model.training_frequency(site) else {
+                continue;
+            };
+            report.absent += 1;
+            row.fill(DOSAGE_MISSING);
+            ploidies.fill(model.ploidy);
+            let counts = SiteCounts {
+                missing: n_samples as u64,
+                frequency,
+                mean_dosage: (frequency * f64::from(model.ploidy)) as f32,
+                alleles: (0, 0),
+            };
+            let (contig, position) = &model.loci[site];
+            let locus = (intern(&mut contigs, contig.as_bytes()), *position);
+            let mut site = ReadSite {
+                row: &mut row,
+                ploidies: &mut ploidies,
+                counts: &counts,
+            };
+            site.impute_and_push(locus, options.missing, &mut impute_rng, &mut table);
+        }
+    }
     if table.is_empty() {
         return Err(no_passing_site(&report, name));
     }
     finish(table, &contigs, samples, report, name)
+}
+
+/// One site's calls as read, with their counts.
+struct ReadSite<'a> {
+    row: &'a mut [u8],
+    ploidies: &'a mut [u8],
+    counts: &'a SiteCounts,
+}
+
+impl ReadSite<'_> {
+    /// Applies the missing-call `policy` (masked calls get ploidy 0, binomial ones a draw
+    /// from `rng`) and stores the site at `locus` (contig index, position).
+    fn impute_and_push(
+        &mut self,
+        locus: (u32, u64),
+        policy: MissingPolicy,
+        rng: &mut ChaCha8Rng,
+        table: &mut SiteTable,
+    ) {
+        let counts = self.counts;
+        if counts.missing > 0 && policy == MissingPolicy::Mask {
+            for (&dosage, ploidy) in self.row.iter().zip(self.ploidies.iter_mut()) {
+                if dosage == DOSAGE_MISSING {
+                    *ploidy = 0;
+                }
+            }
+        }
+        if counts.missing > 0 && policy == MissingPolicy::Binomial {
+            for (dosage, &ploidy) in self.row.iter_mut().zip(self.ploidies.iter()) {
+                if *dosage == DOSAGE_MISSING {
+                    *dosage = (0..ploidy)
+                        .filter(|_| rng.random_bool(counts.frequency))
+                        .count() as u8;
+                }
+            }
+        }
+        table.push(PassingSite {
+            contig: locus.0,
+            position: locus.1,
+            row: self.row,
+            ploidy: SitePloidy::of(self.ploidies),
+            fill: counts.mean_dosage,
+            missing: counts.missing as u32,
+            alleles: counts.alleles,
+        });
+    }
+}
+
+/// The error when none of a model's sites is in the file.
+fn no_model_site(model: &ModelSites, file_site: Option<String>, name: &str) -> Error {
+    let example = model
+        .loci
+        .first()
+        .map_or(String::new(), |(contig, position)| {
+            format!("{contig}:{position}")
+        });
+    let file_site = file_site.map_or(String::new(), |site| format!(", this file's e.g. {site}"));
+    Error::invalid(
+        Where::file(name),
+        format!(
+            "none of the model's {} sites is in the file (the model's e.g. {example}{file_site})",
+            model.loci.len()
+        ),
+        "give a VCF of the same sites and reference build as the training input (check chromosome names: chr1 against 1)",
+    )
 }
 
 /// Counts a record skipped for its alleles; true for a biallelic site to read.
@@ -325,22 +465,28 @@ fn biallelic(alleles: AlleleKind, options: &VcfOptions, report: &mut VcfReport) 
 /// Allele counts of one site's genotypes.
 struct SiteCounts {
     missing: u64,
-    /// ALT alleles among called alleles.
+    /// ALT alleles among called alleles (the frequency missing calls are imputed at).
     frequency: f64,
-    /// Mean dosage of the called genotypes (the fill for missing ones).
+    /// The fill for missing genotypes: the mean dosage of the called ones, or under
+    /// [`VcfOptions::model_sites`] the site's ploidy × the training frequency.
     mean_dosage: f32,
+    /// ALT alleles and called alleles among the file's genotypes.
+    alleles: (u32, u32),
 }
 
-impl SiteCounts {
+/// What one site's genotypes hold.
+struct Tally {
+    alternate: u64,
+    missing: u64,
+    called: u64,
+    called_alleles: u64,
+    largest: u8,
+}
+
+impl Tally {
     /// Counts the site, giving missing genotypes written with fewer than two alleles the
-    /// site's largest ploidy; `None` (counted in `report`) when the site is skipped for
-    /// having no call, one allele only, a missing genotype under `DropSites`, or its MAF.
-    fn of(
-        row: &[u8],
-        ploidies: &mut [u8],
-        options: &VcfOptions,
-        report: &mut VcfReport,
-    ) -> Option<Self> {
+    /// site's largest ploidy.
+    fn of(row: &[u8], ploidies: &mut [u8]) -> Self {
         let (mut alternate, mut missing, mut called, mut called_alleles) = (0u64, 0u64, 0u64, 0u64);
         let mut largest = 0u8;
         for (&dosage, &ploidy) in row.iter().zip(ploidies.iter()) {
@@ -358,25 +504,80 @@ impl SiteCounts {
                 *ploidy = largest;
             }
         }
-        let skipped = if called == 0 {
+        Self {
+            alternate,
+            missing,
+            called,
+            called_alleles,
+            largest,
+        }
+    }
+
+    fn alleles(&self) -> (u32, u32) {
+        let clamp = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        (clamp(self.alternate), clamp(self.called_alleles))
+    }
+}
+
+impl SiteCounts {
+    /// Counts the site; `None` (counted in `report`) when the site is skipped for having no
+    /// call, one allele only, a missing genotype under `DropSites`, or its MAF.
+    fn of(
+        row: &[u8],
+        ploidies: &mut [u8],
+        options: &VcfOptions,
+        report: &mut VcfReport,
+    ) -> Option<Self> {
+        let tally = Tally::of(row, ploidies);
+        let skipped = if tally.called == 0 {
             &mut report.all_missing
-        } else if alternate == 0 || alternate == called_alleles {
+        } else if tally.alternate == 0 || tally.alternate == tally.called_alleles {
             &mut report.monomorphic
-        } else if missing > 0 && options.missing == MissingPolicy::DropSites {
+        } else if tally.missing > 0 && options.missing == MissingPolicy::DropSites {
             &mut report.dropped_missing
         } else {
-            let frequency = alternate as f64 / called_alleles as f64;
+            let frequency = tally.alternate as f64 / tally.called_alleles as f64;
             if frequency.min(1.0 - frequency) >= options.min_maf {
                 return Some(Self {
-                    missing,
+                    missing: tally.missing,
                     frequency,
-                    mean_dosage: (alternate as f64 / called as f64) as f32,
+                    mean_dosage: (tally.alternate as f64 / tally.called as f64) as f32,
+                    alleles: tally.alleles(),
                 });
             }
             &mut report.low_maf
         };
         *skipped += 1;
         None
+    }
+
+    /// Counts one of a model's sites, skipping none that can be imputed: missing calls at
+    /// the `training` frequency where known, else at this file's; `None` (counted as
+    /// all-missing) when neither is known.
+    fn in_model(
+        row: &[u8],
+        ploidies: &mut [u8],
+        training: Option<f64>,
+        report: &mut VcfReport,
+    ) -> Option<Self> {
+        let tally = Tally::of(row, ploidies);
+        let (frequency, mean_dosage) = match training {
+            Some(frequency) => (frequency, frequency * f64::from(tally.largest)),
+            None if tally.called > 0 => (
+                tally.alternate as f64 / tally.called_alleles as f64,
+                tally.alternate as f64 / tally.called as f64,
+            ),
+            None => {
+                report.all_missing += 1;
+                return None;
+            }
+        };
+        Some(Self {
+            missing: tally.missing,
+            frequency,
+            mean_dosage: mean_dosage as f32,
+            alleles: tally.alleles(),
+        })
     }
 }
 
@@ -405,6 +606,7 @@ fn finish(
         matrix,
         ploidy: kept.ploidy,
         ploidies: kept.ploidies,
+        allele_counts: kept.alleles,
         report,
     })
 }

@@ -74,6 +74,8 @@ pub(super) struct PassingSite<'a> {
     pub(super) fill: f32,
     /// Missing genotypes.
     pub(super) missing: u32,
+    /// ALT alleles and called alleles among the file's genotypes at the site.
+    pub(super) alleles: (u32, u32),
 }
 
 /// The kept sites, samples × sites, in file order.
@@ -83,6 +85,8 @@ pub(super) struct KeptSites {
     pub(super) codes: Vec<u8>,
     /// Fill value per site.
     pub(super) fill: Vec<f32>,
+    /// ALT alleles and called alleles per site.
+    pub(super) alleles: Vec<(u32, u32)>,
     /// Missing genotypes kept (filled).
     pub(super) imputed: u64,
     /// Passing sites left out by `max_sites`.
@@ -101,6 +105,7 @@ pub(super) struct SiteTable {
     blocks: Vec<Vec<u8>>,
     fill: Vec<f32>,
     missing: Vec<u32>,
+    alleles: Vec<(u32, u32)>,
     ploidy: Vec<SitePloidy>,
     contig: Vec<u32>,
     position: Vec<u64>,
@@ -123,6 +128,7 @@ impl SiteTable {
             blocks: Vec::new(),
             fill: Vec::new(),
             missing: Vec::new(),
+            alleles: Vec::new(),
             ploidy: Vec::new(),
             contig: Vec::new(),
             position: Vec::new(),
@@ -146,6 +152,7 @@ impl SiteTable {
             ploidy,
             fill,
             missing,
+            alleles,
         } = site;
         let rank = self.passed;
         self.passed += 1;
@@ -173,6 +180,7 @@ impl SiteTable {
             }
             self.fill.push(fill);
             self.missing.push(missing);
+            self.alleles.push(alleles);
             self.ploidy.push(ploidy);
             self.contig.push(contig);
             self.position.push(position);
@@ -183,6 +191,7 @@ impl SiteTable {
                 .copy_from_slice(row);
             self.fill[slot] = fill;
             self.missing[slot] = missing;
+            self.alleles[slot] = alleles;
             self.ploidy[slot] = ploidy;
             self.contig[slot] = contig;
             self.position[slot] = position;
@@ -215,6 +224,7 @@ impl SiteTable {
             })
             .collect();
         let fill = slots.iter().map(|&slot| self.fill[slot]).collect();
+        let alleles = slots.iter().map(|&slot| self.alleles[slot]).collect();
         let imputed = slots
             .iter()
             .map(|&slot| u64::from(self.missing[slot]))
@@ -225,6 +235,7 @@ impl SiteTable {
             col_names,
             codes,
             fill,
+            alleles,
             imputed,
             thinned,
             ploidy,

@@ -415,3 +415,98 @@ fn mask_fills_like_mean_and_gives_missing_calls_ploidy_zero() {
     );
     assert_eq!(mean.ploidies, None);
 }
+
+fn model_sites(names: &[&str], alleles: Vec<(u32, u32)>) -> VcfOptions {
+    let names: Vec<String> = names.iter().map(|name| name.to_string()).collect();
+    VcfOptions {
+        model_sites: Some(Arc::new(ModelSites::new(&names, alleles, 2).unwrap())),
+        ..VcfOptions::default()
+    }
+}
+
+/// testdata/variants.vcf read into a model's sites, fills worked out by hand: chr1:100 keeps
+/// 0 1 2 and fills s4 at 2 × 1/4 (training counts, not the file's 3/6); chr1:400 (all 0|0)
+/// and chr1:500 (ALT '.') are read as all REF; chr2:350 (no call) and chr3:7 (not in the file)
+/// are filled at 2 × 3/10 and 2 × 1/2; chr2:150 and chr2:250 are not the model's.
+#[test]
+fn new_samples_are_read_into_every_site_of_a_model() {
+    let options = model_sites(
+        &["chr1:100", "chr1:400", "chr1:500", "chr2:350", "chr3:7"],
+        vec![(1, 4), (2, 8), (4, 10), (3, 10), (1, 2)],
+    );
+    let genotypes = read_genotypes(testdata("variants.vcf"), &options).unwrap();
+    let matrix = &genotypes.matrix;
+    assert_eq!(
+        matrix.col_names(),
+        ["chr1:100", "chr1:400", "chr1:500", "chr2:350", "chr3:7"]
+    );
+    #[rustfmt::skip]
+    let expected = [
+        0.0, 0.0, 0.0, 0.6, 1.0,
+        1.0, 0.0, 0.0, 0.6, 1.0,
+        2.0, 0.0, 0.0, 0.6, 1.0,
+        0.5, 0.0, 0.0, 0.6, 1.0,
+    ];
+    let dense = matrix.to_dense();
+    for (got, want) in dense.iter().zip(expected) {
+        assert!((got - want).abs() < 1e-6, "{dense:?}");
+    }
+    let report = &genotypes.report;
+    assert_eq!(
+        (
+            report.kept,
+            report.not_in_model,
+            report.absent,
+            report.imputed
+        ),
+        (5, 2, 1, 9)
+    );
+    assert_eq!((report.monomorphic, report.all_missing), (0, 0));
+    assert_eq!(
+        genotypes.allele_counts,
+        [(3, 6), (0, 8), (0, 8), (0, 0), (0, 0)]
+    );
+}
+
+/// A model saved without its training allele counts: sites with calls use this file's
+/// frequency; a site with no call, or not in the file, cannot be filled and stays out.
+#[test]
+fn without_training_counts_uncalled_and_absent_sites_stay_out() {
+    let options = model_sites(&["chr1:100", "chr1:400", "chr2:350", "chr3:7"], Vec::new());
+    let genotypes = read_genotypes(testdata("variants.vcf"), &options).unwrap();
+    assert_eq!(genotypes.matrix.col_names(), ["chr1:100", "chr1:400"]);
+    assert!((genotypes.matrix.to_dense()[6] - 1.0).abs() < 1e-6);
+    assert_eq!(
+        (genotypes.report.all_missing, genotypes.report.absent),
+        (1, 0)
+    );
+}
+
+#[test]
+fn a_file_sharing_no_site_with_the_model_is_an_error_naming_both() {
+    let error = read_genotypes(
+        testdata("variants.vcf"),
+        &model_sites(&["5:1"], vec![(1, 2)]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("none of the model's 1 sites"), "{error}");
+    assert!(
+        error.contains("5:1") && error.contains("chr1:100"),
+        "{error}"
+    );
+    assert!(error.contains("chromosome names"), "{error}");
+}
+
+#[test]
+fn model_sites_must_be_named_chrom_pos() {
+    let names = vec!["chr1:100".to_string(), "GAPDH".to_string()];
+    let error = ModelSites::new(&names, Vec::new(), 2)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("'GAPDH'"), "{error}");
+    let error = ModelSites::new(&names[..1], vec![(1, 2), (0, 2)], 2)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("2 allele counts for 1 sites"), "{error}");
+}
