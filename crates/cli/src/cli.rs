@@ -283,7 +283,8 @@ pub enum TnfWeightArg {
 /// Missing-genotype policies.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum MissingArg {
-    /// Replace with the site's mean dosage.
+    /// Replace with the site's mean dosage, a fraction: for a likelihood of real values
+    /// (`--likelihood gaussian`); the default binomial refuses it where a call is missing.
     Mean,
     /// Draw Binomial(ploidy, allele frequency) with the seed, as popvae does.
     Binomial,

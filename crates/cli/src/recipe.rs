@@ -3,6 +3,9 @@
 
 use anyhow::Result;
 use clap::ValueEnum;
+use vaebio_io::Featurization;
+use vaebio_io::formats::vcf::MissingPolicy;
+use vaebio_io::matrix::{DOSAGE_MISSING, Storage};
 use vaebio_model::recipes::{DEFAULT_GENE_WEIGHT_POWER, DataDescription, DataKind, Preset, Recipe};
 use vaebio_model::{
     BayesianDecoder, DecoderKind, EarlyStopping, InputTransform, KlWarmup, Likelihood,
@@ -15,6 +18,33 @@ use crate::cli::{
 };
 use crate::commands::BadInput;
 use crate::load::Loaded;
+
+/// `--missing mean` reads a missing genotype as its site's mean dosage, a fraction that the
+/// binomial likelihood cannot fit: refused where a call is missing, saying what to use.
+fn check_missing_fill(loaded: &Loaded, likelihood: &Likelihood) -> Result<()> {
+    let Featurization::Vcf {
+        missing: MissingPolicy::Mean,
+        ..
+    } = loaded.featurization
+    else {
+        return Ok(());
+    };
+    let Storage::Dosage(dosage) = loaded.matrix.storage() else {
+        return Ok(());
+    };
+    if !matches!(likelihood, Likelihood::Binomial { .. })
+        || !dosage.codes().contains(&DOSAGE_MISSING)
+    {
+        return Ok(());
+    }
+    Err(BadInput(
+        "--missing mean reads each missing genotype as its site's mean dosage, a fraction the \
+         binomial likelihood of genotypes cannot fit — use --missing binomial (the default), \
+         mask or drop-sites, or a likelihood for real values (--likelihood gaussian)"
+            .into(),
+    )
+    .into())
+}
 
 /// Model and training configuration for `loaded`, validated.
 pub fn configure(
@@ -33,6 +63,7 @@ pub fn configure(
     let preset = preset(args.preset);
     let likelihood = likelihood(&data, args.likelihood)?;
     let mut recipe = Recipe::new(&data, preset, likelihood)?.with_seed(args.seed);
+    check_missing_fill(loaded, &recipe.vae.likelihood)?;
     apply_flags(args, &mut recipe.vae, &mut recipe.train);
     gene_weights(args, &mut recipe.vae)?;
     decoder(args, loaded.kind, &mut recipe.vae)?;

@@ -523,3 +523,27 @@ fn one_new_sample_is_encoded_at_the_model_sites() {
     );
     assert!(!out.exists());
 }
+
+/// A missing call read as its site's mean dosage is a fraction, which the binomial cannot
+/// fit: refused before training with what to use, nothing written.
+#[test]
+fn mean_filled_calls_are_refused_by_the_binomial_likelihood() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    let vcf = testdata("popgen2.vcf");
+    fails(
+        &[
+            "train",
+            "--vcf",
+            s(&vcf),
+            "--missing",
+            "mean",
+            "-q",
+            "-o",
+            s(&model),
+        ],
+        2,
+        "--missing binomial (the default), mask or drop-sites",
+    );
+    assert!(!model.exists());
+}
