@@ -205,27 +205,17 @@ fn haploid_genotypes_have_their_own_binomial_n() {
     }
 }
 
-/// `embed` of `popgen2.vcf` for 30 epochs with `--input-transform transform`, the model
-/// saved: (the temporary directory, the latent table, the model directory, the VCF).
-fn embed_with_input(transform: &str) -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+/// `embed` of `popgen2.vcf` for 30 epochs with `flags`, the model saved: (the temporary
+/// directory, the latent table, the model directory, the VCF).
+fn embed_with(flags: &[&str]) -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let latent = dir.path().join("latent.tsv");
     let model = dir.path().join("model");
     let vcf = testdata("popgen2.vcf");
-    ok(&[
-        "embed",
-        "--vcf",
-        s(&vcf),
-        "--input-transform",
-        transform,
-        "--epochs",
-        "30",
-        "-q",
-        "-o",
-        s(&latent),
-        "--save-model",
-        s(&model),
-    ]);
+    let mut args = vec!["embed", "--vcf", s(&vcf), "--epochs", "30", "-q"];
+    args.extend_from_slice(flags);
+    args.extend(["-o", s(&latent), "--save-model", s(&model)]);
+    ok(&args);
     (dir, latent, model, vcf)
 }
 
@@ -235,7 +225,7 @@ fn embed_with_input(transform: &str) -> (tempfile::TempDir, PathBuf, PathBuf, Pa
 /// gives back the latent `embed` wrote, so new samples are scaled as the training ones were.
 #[test]
 fn allele_frequency_input_is_saved_and_reused_by_encode() {
-    let (_dir, latent, model, vcf) = embed_with_input("allele-frequency");
+    let (_dir, latent, model, vcf) = embed_with(&["--input-transform", "allele-frequency"]);
     let config = model_config(&model);
     assert_eq!(config["vae"]["input_transform"], "allele-frequency");
     let frequencies = config["allele_frequencies"]["frequency"]
@@ -279,7 +269,7 @@ fn allele_frequency_input_is_refused_for_other_data() {
 /// Refused for data other than genotypes.
 #[test]
 fn principal_axes_input_is_saved_and_reused_by_encode() {
-    let (_dir, latent, model, vcf) = embed_with_input("principal-axes");
+    let (_dir, latent, model, vcf) = embed_with(&["--input-transform", "principal-axes"]);
     let config = model_config(&model);
     assert_eq!(config["vae"]["input_transform"], "principal-axes");
     assert_eq!(config["vae"]["input_components"], 256);
@@ -432,24 +422,7 @@ fn one_sample_vcf(
 /// nearer its own population; with two thirds absent it is refused.
 #[test]
 fn one_new_sample_is_encoded_at_the_model_sites() {
-    let dir = tempfile::tempdir().unwrap();
-    let latent = dir.path().join("latent.tsv");
-    let model = dir.path().join("model");
-    let vcf = testdata("popgen2.vcf");
-    ok(&[
-        "embed",
-        "--vcf",
-        s(&vcf),
-        "--missing",
-        "mask",
-        "--epochs",
-        "30",
-        "-q",
-        "-o",
-        s(&latent),
-        "--save-model",
-        s(&model),
-    ]);
+    let (dir, latent, model, vcf) = embed_with(&["--missing", "mask"]);
     let ids = sample_ids();
     let (_, cohort) = read_tsv(&latent);
     let column = 0;
