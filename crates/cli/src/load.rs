@@ -182,12 +182,14 @@ pub fn load_like(
             InputSource::Vcf(path),
             Featurization::Vcf {
                 missing,
+                min_maf,
                 ploidy,
                 site_alleles,
-                ..
             },
         ) => {
             let mut options = vcf_options(&input.options, seed);
+            // kept as the model's setting (the model's sites are read whatever their MAF here)
+            options.min_maf = *min_maf;
             // a model trained with masked calls read the site mean for them: so does encoding
             if *missing == MissingPolicy::Mask {
                 options.missing = MissingPolicy::Mask;
