@@ -408,3 +408,68 @@ fn pca_of_counts_reads_them_normalised_per_cell() {
             .any(|(a, b)| (a - b).abs() > 0.1)
     );
 }
+
+/// New cells from a file lacking some of the model's genes: those read as 0 counts (as
+/// scvi-tools' `prepare_query_anndata` pads them), so the latent is the one of the same file
+/// with the genes written out as rows of zeros; lacking more than half is refused, nothing
+/// written.
+#[test]
+fn genes_a_count_file_lacks_read_as_zero_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    let counts = testdata("counts.tsv");
+    train_one_epoch(&counts, &model, &[]);
+    let text = fs::read_to_string(&counts).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let n_cells = lines[0].split('\t').count() - 1;
+    let write = |name: &str, contents: String| {
+        let path = dir.path().join(name);
+        fs::write(&path, contents).unwrap();
+        path
+    };
+    // the header and the first 45 of 60 genes; then the other 15 as explicit zeros
+    let partial = lines[..46].join("\n") + "\n";
+    let zeros: String = lines[46..]
+        .iter()
+        .map(|line| {
+            let gene = line.split('\t').next().unwrap();
+            format!("{gene}{}\n", "\t0".repeat(n_cells))
+        })
+        .collect();
+    let encode = |input: &Path, out: &str| {
+        let out = dir.path().join(out);
+        ok(&[
+            "encode",
+            "--model",
+            s(&model),
+            "--matrix",
+            s(input),
+            "-q",
+            "-o",
+            s(&out),
+        ]);
+        read_tsv(&out)
+    };
+    let padded = encode(&write("partial.tsv", partial.clone()), "padded.tsv");
+    let explicit = encode(&write("zeros.tsv", partial + &zeros), "explicit.tsv");
+    assert_eq!(padded.1.len(), n_cells);
+    assert_eq!(padded, explicit);
+
+    let few = write("few.tsv", lines[..21].join("\n") + "\n");
+    let out = dir.path().join("few_latent.tsv");
+    fails(
+        &[
+            "encode",
+            "--model",
+            s(&model),
+            "--matrix",
+            s(&few),
+            "-q",
+            "-o",
+            s(&out),
+        ],
+        2,
+        "more than half of them",
+    );
+    assert!(!out.exists());
+}

@@ -12,6 +12,7 @@ use std::path::Path;
 use crate::error::{Error, Result, Where};
 
 mod backed;
+mod padding;
 
 pub use backed::{Backed, RowReader};
 
