@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use indicatif::ProgressBar;
 use vaebio_io::features::abundance::append_abundance;
 use vaebio_io::features::composition::{Alphabet, SequenceFeatures, SequenceOptions};
@@ -28,7 +28,9 @@ use crate::progress::open_input;
 
 pub use vaebio_model::recipes::DataKind;
 
+mod align;
 mod msa;
+pub use align::align_features;
 pub use msa::read_msa;
 use msa::{MsaSettings, load_msa};
 
@@ -722,78 +724,4 @@ fn filter_expression(
         }
     }
     Ok(matrix)
-}
-
-/// Reorders (and checks) the columns of `matrix` to match a model's feature names. Genes a
-/// count file lacks (at most half of the model's) are read as 0 counts, as scvi-tools'
-/// `prepare_query_anndata` pads them; returns the line that says so.
-pub fn align_features(
-    loaded: &mut Loaded,
-    expected: &[String],
-    source: &Path,
-) -> Result<Option<String>> {
-    let matrix = &loaded.matrix;
-    if matrix.col_names() == expected {
-        return Ok(None);
-    }
-    let index: std::collections::HashMap<&str, usize> = matrix
-        .col_names()
-        .iter()
-        .enumerate()
-        .map(|(i, name)| (name.as_str(), i))
-        .collect();
-    let mut columns = Vec::with_capacity(expected.len());
-    let mut missing = Vec::new();
-    for name in expected {
-        match index.get(name.as_str()) {
-            Some(&i) => columns.push(i),
-            None => missing.push(name.clone()),
-        }
-    }
-    let paddable = loaded.kind == DataKind::Counts
-        && missing.len() * 2 <= expected.len()
-        && !matches!(matrix.storage(), vaebio_io::Storage::Backed(_));
-    if !missing.is_empty() && paddable {
-        let padded = matrix
-            .with_zero_columns(&missing)
-            .with_context(|| format!("{}: adding the model's genes", source.display()))?;
-        loaded.matrix = padded;
-        align_features(loaded, expected, source)?;
-        return Ok(Some(format!(
-            "{} of the model's {} genes are not in {}: read as 0 counts",
-            missing.len(),
-            expected.len(),
-            source.display()
-        )));
-    }
-    if !missing.is_empty() {
-        let shown: Vec<&str> = missing.iter().take(3).map(String::as_str).collect();
-        let fix = if loaded.kind == DataKind::Counts && missing.len() * 2 > expected.len() {
-            "more than half of them: give a file with the model's genes (the same annotation), or train on this one"
-        } else if loaded.kind == DataKind::Counts {
-            "read the file without --backed (missing genes are then read as 0 counts), or give it every gene"
-        } else {
-            "featurize with the same settings and features as the training input"
-        };
-        return Err(BadInput(format!(
-            "{}: {} of the model's {} features are missing (e.g. {}) — {fix}",
-            source.display(),
-            missing.len(),
-            expected.len(),
-            shown.join(", ")
-        ))
-        .into());
-    }
-    if let Some(ploidies) = &loaded.ploidies {
-        let n_cols = matrix.n_cols();
-        let selected = ploidies
-            .chunks_exact(n_cols)
-            .flat_map(|row| columns.iter().map(|&c| row[c]))
-            .collect();
-        loaded.ploidies = Some(selected);
-    }
-    loaded.matrix = matrix
-        .select_cols(&columns)
-        .with_context(|| format!("{}: selecting the model's features", source.display()))?;
-    Ok(None)
 }
