@@ -2,9 +2,12 @@
 #![no_main]
 
 use std::io::Cursor;
+use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
-use vaebio_io::formats::vcf::{MissingPolicy, Thinning, VcfOptions, read_genotypes_from};
+use vaebio_io::formats::vcf::{
+    MissingPolicy, ModelSites, Thinning, VcfOptions, read_genotypes_from,
+};
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks the missing-data policy, thinning and filters.
@@ -26,6 +29,11 @@ fuzz_target!(|data: &[u8]| {
             Thinning::EvenlySpaced
         },
         snps_only: choice & 0x04 == 0,
+        // read into a model's sites (as `encode` does) on odd choices
+        model_sites: (choice & 0x01 != 0).then(|| {
+            let names = ["1:1".to_string(), "chr1:100".to_string()];
+            Arc::new(ModelSites::new(&names, vec![(1, 4), (0, 0)], 2).unwrap())
+        }),
     };
     if let Ok(input) = vaebio_io::input::from_reader("fuzz.vcf", Cursor::new(bytes.to_vec())) {
         let _ = read_genotypes_from(input, &options);
