@@ -20,8 +20,9 @@ pub struct ModelSites {
 
 impl ModelSites {
     /// The sites named `chrom:pos` in `names` (a model's feature names), with `alleles` (ALT
-    /// and called alleles per site in the training file, as [`Genotypes::allele_counts`](super::Genotypes::allele_counts);
-    /// empty when the model was saved without them) and the training `ploidy`.
+    /// and called alleles per site in the training file, as
+    /// [`Genotypes::allele_counts`](super::Genotypes::allele_counts); empty when the model was
+    /// saved without them) and the training `ploidy`.
     pub fn new(names: &[String], alleles: Vec<(u32, u32)>, ploidy: u8) -> Result<Self> {
         if !alleles.is_empty() && alleles.len() != names.len() {
             return Err(Error::option(
