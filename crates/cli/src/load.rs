@@ -468,6 +468,12 @@ fn load_vcf(source: Source<'_>, options: &VcfOptions) -> Result<Loaded> {
         ))
         .into());
     }
+    if report.renamed_contig > 0 {
+        summary.push(format!(
+            "{} sites matched the model's with the chromosome named the other way ('chr1' for '1' or the reverse)",
+            report.renamed_contig
+        ));
+    }
     if report.absent > 0 {
         summary.push(format!(
             "{} of the model's sites are not in {}: their calls are imputed at the training allele frequency",

@@ -101,8 +101,8 @@ pub struct VcfOptions {
     pub snps_only: bool,
     /// Read new samples into a trained model's sites ([`ModelSites`]): only those sites are
     /// kept, none is skipped for being monomorphic, rare (`min_maf`) or uncalled in this file,
-    /// `max_sites` does not apply, and a site missing from the file is added with every call
-    /// missing. Missing calls are imputed at the training allele frequency where the model
+    /// `max_sites` does not apply, a site is found whether its chromosome is written `chr1` or
+    /// `1`, and a site missing from the file is added with every call missing. Missing calls are imputed at the training allele frequency where the model
     /// has it (under [`MissingPolicy::DropSites`] as under [`MissingPolicy::Mean`]).
     pub model_sites: Option<Arc<ModelSites>>,
 }
@@ -172,6 +172,9 @@ pub struct VcfReport {
     /// Sites of [`VcfOptions::model_sites`] missing from the file, added with every call
     /// imputed at the training frequency.
     pub absent: u64,
+    /// Sites of [`VcfOptions::model_sites`] found under the other spelling of their
+    /// chromosome (`chr1` in the file for the model's `1`, or the reverse).
+    pub renamed_contig: u64,
     /// Missing genotypes in the returned matrix (filled by the site mean or drawn).
     pub imputed: u64,
     /// Genotypes in the returned matrix whose ploidy is below [`Genotypes::ploidy`]
@@ -300,11 +303,14 @@ fn load<S: SiteSource>(mut source: S, name: &str, options: &VcfOptions) -> Resul
         genotyped += 1;
         let model_site = match model {
             Some(model) => match model.find(source.contig(), source.position()) {
-                Some(site) if seen[site] => {
+                Some((site, _)) if seen[site] => {
                     report.duplicate_position += 1;
                     continue;
                 }
-                Some(site) => Some((model, site)),
+                Some((site, renamed)) => {
+                    report.renamed_contig += u64::from(renamed);
+                    Some((model, site))
+                }
                 None => {
                     report.not_in_model += 1;
                     first_other_site.get_or_insert_with(|| {
@@ -328,7 +334,11 @@ fn load<S: SiteSource>(mut source: S, name: &str, options: &VcfOptions) -> Resul
         let Some(counts) = counts else {
             continue;
         };
-        let contig = intern(&mut contigs, source.contig());
+        // a model's site is named as the model names it
+        let contig = match model_site {
+            Some((model, site)) => intern(&mut contigs, model.loci[site].0.as_bytes()),
+            None => intern(&mut contigs, source.contig()),
+        };
         let position = source.position();
         if last_kept == Some((contig, position)) {
             report.duplicate_position += 1;

@@ -55,10 +55,19 @@ impl ModelSites {
         })
     }
 
-    /// The site at `contig`:`position`, if it is one of the model's.
-    pub(super) fn find(&self, contig: &[u8], position: u64) -> Option<usize> {
-        let name = format!("{}:{position}", String::from_utf8_lossy(contig));
-        self.index.get(&name).copied()
+    /// The site at `contig`:`position`, if it is one of the model's, and whether it was
+    /// found under the other spelling of its chromosome (`chr1` for `1`, or `1` for `chr1`:
+    /// UCSC's names against Ensembl's and the 1000 Genomes').
+    pub(super) fn find(&self, contig: &[u8], position: u64) -> Option<(usize, bool)> {
+        let contig = String::from_utf8_lossy(contig);
+        if let Some(&site) = self.index.get(&format!("{contig}:{position}")) {
+            return Some((site, false));
+        }
+        let other = match contig.strip_prefix("chr") {
+            Some(bare) => format!("{bare}:{position}"),
+            None => format!("chr{contig}:{position}"),
+        };
+        self.index.get(&other).map(|&site| (site, true))
     }
 
     /// ALT-allele frequency of `site` among the training file's called alleles, if known.

@@ -510,3 +510,14 @@ fn model_sites_must_be_named_chrom_pos() {
         .to_string();
     assert!(error.contains("2 allele counts for 1 sites"), "{error}");
 }
+
+/// A model trained on Ensembl-style names (`1`, `2`) reads a UCSC-style file (`chr1`,
+/// `chr2`): the sites are found and named as the model names them.
+#[test]
+fn chromosome_names_with_or_without_chr_find_the_model_sites() {
+    let options = model_sites(&["1:100", "2:150"], vec![(3, 6), (2, 6)]);
+    let genotypes = read_genotypes(testdata("variants.vcf"), &options).unwrap();
+    assert_eq!(genotypes.matrix.col_names(), ["1:100", "2:150"]);
+    let report = &genotypes.report;
+    assert_eq!((report.renamed_contig, report.absent), (2, 0));
+}
