@@ -15,41 +15,46 @@ pub fn align_features(
     expected: &[String],
     source: &Path,
 ) -> Result<Option<String>> {
-    let matrix = &loaded.matrix;
-    if matrix.col_names() == expected {
+    if loaded.matrix.col_names() == expected {
         return Ok(None);
     }
-    let index: std::collections::HashMap<&str, usize> = matrix
+    let n_cols = loaded.matrix.n_cols();
+    let index: std::collections::HashMap<&str, usize> = loaded
+        .matrix
         .col_names()
         .iter()
         .enumerate()
         .map(|(i, name)| (name.as_str(), i))
         .collect();
+    // a missing feature's column is where padding appends it
     let mut columns = Vec::with_capacity(expected.len());
     let mut missing = Vec::new();
     for name in expected {
         match index.get(name.as_str()) {
             Some(&i) => columns.push(i),
-            None => missing.push(name.clone()),
+            None => {
+                columns.push(n_cols + missing.len());
+                missing.push(name.clone());
+            }
         }
     }
+    drop(index);
     let paddable = loaded.kind == DataKind::Counts
         && missing.len() * 2 <= expected.len()
-        && !matches!(matrix.storage(), vaebio_io::Storage::Backed(_));
+        && !matches!(loaded.matrix.storage(), vaebio_io::Storage::Backed(_));
+    let mut padded = None;
     if !missing.is_empty() && paddable {
-        let padded = matrix
-            .with_zero_columns(&missing)
+        loaded
+            .matrix
+            .add_zero_columns(&missing)
             .with_context(|| format!("{}: adding the model's genes", source.display()))?;
-        loaded.matrix = padded;
-        align_features(loaded, expected, source)?;
-        return Ok(Some(format!(
+        padded = Some(format!(
             "{} of the model's {} genes are not in {}: read as 0 counts",
             missing.len(),
             expected.len(),
             source.display()
-        )));
-    }
-    if !missing.is_empty() {
+        ));
+    } else if !missing.is_empty() {
         let shown: Vec<&str> = missing.iter().take(3).map(String::as_str).collect();
         let fix = if loaded.kind == DataKind::Counts && missing.len() * 2 > expected.len() {
             "more than half of them: give a file with the model's genes (the same annotation), or train on this one"
@@ -68,15 +73,15 @@ pub fn align_features(
         .into());
     }
     if let Some(ploidies) = &loaded.ploidies {
-        let n_cols = matrix.n_cols();
         let selected = ploidies
             .chunks_exact(n_cols)
             .flat_map(|row| columns.iter().map(|&c| row[c]))
             .collect();
         loaded.ploidies = Some(selected);
     }
-    loaded.matrix = matrix
+    loaded.matrix = loaded
+        .matrix
         .select_cols(&columns)
         .with_context(|| format!("{}: selecting the model's features", source.display()))?;
-    Ok(None)
+    Ok(padded)
 }
