@@ -102,8 +102,10 @@ pub struct VcfOptions {
     /// Read new samples into a trained model's sites ([`ModelSites`]): only those sites are
     /// kept, none is skipped for being monomorphic, rare (`min_maf`) or uncalled in this file,
     /// `max_sites` does not apply, a site is found whether its chromosome is written `chr1` or
-    /// `1`, and a site missing from the file is added with every call missing. Missing calls are imputed at the training allele frequency where the model
-    /// has it (under [`MissingPolicy::DropSites`] as under [`MissingPolicy::Mean`]).
+    /// `1`, and a site missing from the file is added with every call missing. Missing calls
+    /// are imputed at the training allele frequency where the model has it (under
+    /// [`MissingPolicy::DropSites`] as under [`MissingPolicy::Mean`]). A file lacking more
+    /// than half of the model's sites, or all of them, is an error.
     pub model_sites: Option<Arc<ModelSites>>,
 }
 
@@ -366,6 +368,10 @@ fn load<S: SiteSource>(mut source: S, name: &str, options: &VcfOptions) -> Resul
         if !seen.contains(&true) {
             return Err(no_model_site(model, first_other_site, name));
         }
+        let unseen = seen.iter().filter(|seen| !**seen).count();
+        if unseen * 2 > seen.len() {
+            return Err(most_model_sites_absent(unseen, seen.len(), name));
+        }
         for (site, _) in seen.iter().enumerate().filter(|(_, seen)| !**seen) {
             // without the training frequency the site stays out (and the caller says so)
             let Some(frequency) = model.training_frequency(site) else {
@@ -458,6 +464,18 @@ fn no_model_site(model: &ModelSites, file_site: Option<String>, name: &str) -> E
             model.loci.len()
         ),
         "give a VCF of the same sites and reference build as the training input (check chromosome names: chr1 against 1)",
+    )
+}
+
+/// Imputing more than half of a model's sites at their training frequencies would place
+/// every sample near the middle of the map.
+fn most_model_sites_absent(absent: usize, sites: usize, name: &str) -> Error {
+    Error::invalid(
+        Where::file(name),
+        format!(
+            "{absent} of the model's {sites} sites are not in the file (imputing more than half of them at the training allele frequency would place every sample near the middle)"
+        ),
+        "give a VCF genotyped or imputed at the model's sites (same reference build and chromosome names), or train on this file",
     )
 }
 

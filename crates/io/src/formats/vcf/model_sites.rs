@@ -11,7 +11,12 @@ use crate::error::{Error, Result};
 pub struct ModelSites {
     /// `chrom:pos` names in the model's order, with their loci.
     pub(super) loci: Vec<(String, u64)>,
-    index: HashMap<String, usize>,
+    /// A file's chromosome name → the model's chromosome of that name and the model's
+    /// chromosome under the other spelling (`chr1` for `1`, or `1` for `chr1`), as indices
+    /// into the keys of `index`.
+    contigs: HashMap<Vec<u8>, (Option<u32>, Option<u32>)>,
+    /// (model chromosome, position) → site.
+    index: HashMap<(u32, u64), usize>,
     /// ALT alleles and called alleles per site in the training file; empty when unknown.
     alleles: Vec<(u32, u32)>,
     /// Alleles per genotype at a site absent from the file.
@@ -33,6 +38,7 @@ impl ModelSites {
         }
         let mut loci = Vec::with_capacity(names.len());
         let mut index = HashMap::with_capacity(names.len());
+        let mut model_contigs: HashMap<&str, u32> = HashMap::new();
         for (i, name) in names.iter().enumerate() {
             let locus = name
                 .rsplit_once(':')
@@ -44,11 +50,25 @@ impl ModelSites {
                     "use a model trained on a VCF/BCF (--vcf)",
                 ));
             };
+            let next = model_contigs.len() as u32;
+            let contig = *model_contigs.entry(locus_contig(name)).or_insert(next);
+            // the first site of a name and position is the one found, as a file's duplicate
+            // position is skipped
+            index.entry((contig, locus.1)).or_insert(i);
             loci.push(locus);
-            index.insert(name.clone(), i);
+        }
+        let mut contigs: HashMap<Vec<u8>, (Option<u32>, Option<u32>)> = HashMap::new();
+        for (&name, &id) in &model_contigs {
+            contigs.entry(name.as_bytes().to_vec()).or_default().0 = Some(id);
+            let other = match name.strip_prefix("chr") {
+                Some(bare) => bare.to_string(),
+                None => format!("chr{name}"),
+            };
+            contigs.entry(other.into_bytes()).or_default().1 = Some(id);
         }
         Ok(Self {
             loci,
+            contigs,
             index,
             alleles,
             ploidy,
@@ -59,15 +79,11 @@ impl ModelSites {
     /// found under the other spelling of its chromosome (`chr1` for `1`, or `1` for `chr1`:
     /// UCSC's names against Ensembl's and the 1000 Genomes').
     pub(super) fn find(&self, contig: &[u8], position: u64) -> Option<(usize, bool)> {
-        let contig = String::from_utf8_lossy(contig);
-        if let Some(&site) = self.index.get(&format!("{contig}:{position}")) {
-            return Some((site, false));
-        }
-        let other = match contig.strip_prefix("chr") {
-            Some(bare) => format!("{bare}:{position}"),
-            None => format!("chr{contig}:{position}"),
-        };
-        self.index.get(&other).map(|&site| (site, true))
+        let &(same, other) = self.contigs.get(contig)?;
+        let at = |id: Option<u32>| self.index.get(&(id?, position)).copied();
+        at(same)
+            .map(|site| (site, false))
+            .or_else(|| at(other).map(|site| (site, true)))
     }
 
     /// ALT-allele frequency of `site` among the training file's called alleles, if known.
@@ -75,4 +91,9 @@ impl ModelSites {
         let &(alternate, called) = self.alleles.get(site)?;
         (called > 0).then(|| f64::from(alternate) / f64::from(called))
     }
+}
+
+/// The chromosome of a `chrom:pos` name that parsed as one.
+fn locus_contig(name: &str) -> &str {
+    name.rsplit_once(':').map_or(name, |(contig, _)| contig)
 }

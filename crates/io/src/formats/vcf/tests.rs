@@ -521,3 +521,42 @@ fn chromosome_names_with_or_without_chr_find_the_model_sites() {
     let report = &genotypes.report;
     assert_eq!((report.renamed_contig, report.absent), (2, 0));
 }
+
+/// Three of five model sites absent from the file is refused before any is imputed; two of
+/// four (exactly half) is read.
+#[test]
+fn a_file_lacking_more_than_half_of_the_model_sites_is_an_error() {
+    let counts = vec![(1, 4); 5];
+    let options = model_sites(
+        &["chr1:100", "chr1:400", "chr3:7", "chr3:8", "chr3:9"],
+        counts,
+    );
+    let error = read_genotypes(testdata("variants.vcf"), &options)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("variants.vcf") && error.contains("3 of the model's 5 sites"),
+        "{error}"
+    );
+    assert!(error.contains("same reference build"), "{error}");
+    let options = model_sites(
+        &["chr1:100", "chr1:400", "chr3:7", "chr3:8"],
+        vec![(1, 4); 4],
+    );
+    let genotypes = read_genotypes(testdata("variants.vcf"), &options).unwrap();
+    assert_eq!(genotypes.report.absent, 2);
+}
+
+/// A model holding both spellings of a chromosome finds each site under its own spelling
+/// first, and under the other only where its own has no such position.
+#[test]
+fn both_spellings_of_a_chromosome_in_a_model_find_their_own_sites() {
+    let options = model_sites(&["chr1:100", "1:400", "chr2:150"], vec![(1, 4); 3]);
+    let genotypes = read_genotypes(testdata("variants.vcf"), &options).unwrap();
+    assert_eq!(
+        genotypes.matrix.col_names(),
+        ["chr1:100", "1:400", "chr2:150"]
+    );
+    let report = &genotypes.report;
+    assert_eq!((report.renamed_contig, report.absent), (1, 0));
+}
