@@ -11,9 +11,9 @@ use crate::error::{Error, Result};
 pub struct ModelSites {
     /// `chrom:pos` names in the model's order, with their loci.
     pub(super) loci: Vec<(String, u64)>,
-    /// A file's chromosome name → the model's chromosome of that name and the model's
-    /// chromosome under the other spelling (`chr1` for `1`, or `1` for `chr1`), as indices
-    /// into the keys of `index`.
+    /// A file's chromosome name → the id (in `index`'s keys) of the model's chromosome of that
+    /// name, and of the model's chromosome under the other spelling (`chr1` for `1`, or `1`
+    /// for `chr1`).
     contigs: HashMap<Vec<u8>, (Option<u32>, Option<u32>)>,
     /// (model chromosome, position) → site.
     index: HashMap<(u32, u64), usize>,
@@ -52,8 +52,7 @@ impl ModelSites {
             };
             let next = model_contigs.len() as u32;
             let contig = *model_contigs.entry(locus_contig(name)).or_insert(next);
-            // the first site of a name and position is the one found, as a file's duplicate
-            // position is skipped
+            // names that parse to one locus (`chr1:100`, `chr1:0100`): the first is found
             index.entry((contig, locus.1)).or_insert(i);
             loci.push(locus);
         }
