@@ -41,11 +41,7 @@ pub fn read_for_model(
     bar.finish_and_clear();
     let mut loaded = loaded?;
     summarize(&loaded.summary, quiet);
-    let padded = align_features(
-        &mut loaded,
-        &vae.metadata().feature_names,
-        input.source().path(),
-    )?;
+    let padded = align_features(&mut loaded, names, input.source().path())?;
     summarize(padded.as_slice(), quiet);
     Ok(loaded)
 }

@@ -380,11 +380,11 @@ fn load<S: SiteSource>(mut source: S, name: &str, options: &VcfOptions) -> Resul
             report.absent += 1;
             row.fill(DOSAGE_MISSING);
             ploidies.fill(model.ploidy);
-            let counts = SiteCounts {
-                missing: n_samples as u64,
-                frequency,
-                mean_dosage: (frequency * f64::from(model.ploidy)) as f32,
-                alleles: (0, 0),
+            // every call missing: filled at the training frequency, as a read site's are
+            let Some(counts) =
+                SiteCounts::in_model(&row, &mut ploidies, Some(frequency), &mut report)
+            else {
+                continue;
             };
             let (contig, position) = &model.loci[site];
             let locus = (intern(&mut contigs, contig.as_bytes()), *position);
