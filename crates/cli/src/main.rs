@@ -25,6 +25,8 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // before any thread starts, so that every thread inherits it (vaebio_model::denormals)
+    vaebio_model::denormals::flush_to_zero(true);
     keep_freed_memory();
     let cli = cli::Cli::parse().with_obs_keys();
     set_thread_count(cli.global.threads);

@@ -51,6 +51,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod data;
 mod denoised;
+pub mod denormals;
 pub mod device;
 pub mod error;
 pub mod inference;

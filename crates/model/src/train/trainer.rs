@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Norm, TrainConfig};
 use crate::data::Dataset;
+use crate::denormals::FlushToZero;
 use crate::error::{Error, Result};
 use crate::minibatch::Buffers;
 use crate::noise::Noise;
@@ -589,7 +590,8 @@ impl Vae {
     /// being finite, the model goes back to the last completed epoch and the returned
     /// [`Training`] says so; its state can be saved ([`Vae::save_with_state`]) and resumed,
     /// giving the same weights as a run that never stopped (same device and threads).
-    /// With `resume`, `config.epochs` is the total, epochs already run included.
+    /// With `resume`, `config.epochs` is the total, epochs already run included. Subnormal
+    /// floats are flushed to zero while it runs ([`FlushToZero`]).
     pub fn train_resumable(
         &mut self,
         data: &Dataset,
@@ -598,6 +600,7 @@ impl Vae {
         stop: Option<&AtomicBool>,
         mut progress: impl FnMut(&Progress) + Send,
     ) -> Result<Training> {
+        let _flushed = FlushToZero::on();
         let mut trainer = Trainer::new(self, *data, config)?;
         let (mut history, mut best, mut since_best, mut best_weights) = match &resume {
             Some(state) => {
