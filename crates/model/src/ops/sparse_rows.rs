@@ -16,6 +16,9 @@ pub(crate) struct SparseRows {
     starts: Vec<usize>,
     columns: Vec<u32>,
     values: Vec<f32>,
+    /// Every stored value is 1 (one-hot rows): the forward product adds the gathered weights
+    /// without multiplying them by 1, which gives the same bits.
+    ones: bool,
 }
 
 impl SparseRows {
@@ -42,10 +45,12 @@ impl SparseRows {
             }
             starts.push(columns.len());
         }
+        let ones = values.iter().all(|&v| v == 1.0);
         Some(Self {
             starts,
             columns,
             values,
+            ones,
         })
     }
 
@@ -60,16 +65,27 @@ impl SparseRows {
         (&self.columns[range.clone()], &self.values[range])
     }
 
-    /// x Wᵀ + b, `[rows, n_out]`, for `weight` `[n_out, n_in]` and `bias` `[n_out]`. Per output
-    /// its weight row stays in cache while every row of x gathers from it.
+    /// x Wᵀ + b, `[rows, n_out]`, for `weight` `[n_out, n_in]` and `bias` `[n_out]`. Outputs
+    /// go [`TILE`] at a time: their weight rows stay in cache while every row of x gathers from
+    /// them, and each row's column indices (and values) are read once per tile.
     pub(crate) fn linear(&self, weight: &[f32], bias: &[f32], n_in: usize) -> Vec<f32> {
         let n_out = bias.len();
-        let rows = self.rows();
-        let mut y = vec![0f32; rows * n_out];
-        for (o, (w, &b)) in weight.chunks_exact(n_in).zip(bias).enumerate() {
-            for r in 0..rows {
+        let mut y = vec![0f32; self.rows() * n_out];
+        let tiles = weight.chunks(n_in * TILE).zip(bias.chunks(TILE));
+        for (tile, (w, b)) in tiles.enumerate() {
+            let w: Vec<&[f32]> = w.chunks_exact(n_in).collect();
+            for (r, y) in y.chunks_exact_mut(n_out).enumerate() {
                 let (columns, values) = self.row(r);
-                y[r * n_out + o] = b + gathered_dot(w, columns, values);
+                let out = &mut y[tile * TILE..tile * TILE + b.len()];
+                match <[&[f32]; TILE]>::try_from(w.as_slice()) {
+                    Ok(w) if self.ones => add_dots::<TILE, true>(out, b, w, columns, values),
+                    Ok(w) => add_dots::<TILE, false>(out, b, w, columns, values),
+                    Err(_) => {
+                        for ((y, b), &w) in out.chunks_exact_mut(1).zip(b.chunks(1)).zip(&w) {
+                            add_dots::<1, false>(y, b, [w], columns, values);
+                        }
+                    }
+                }
             }
         }
         y
@@ -94,25 +110,40 @@ impl SparseRows {
     }
 }
 
-/// Σₖ w[columns[k]] · values[k], in four interleaved sums (independent add chains).
-fn gathered_dot(w: &[f32], columns: &[u32], values: &[f32]) -> f32 {
-    let mut sums = [0f32; 4];
+/// Outputs whose forward products [`SparseRows::linear`] computes together.
+const TILE: usize = 4;
+
+/// out[t] = b[t] + Σₖ wₜ[columns[k]] · values[k] for each of the T weight rows wₜ, each sum in
+/// four interleaved partial sums (independent add chains) joined as (s₀ + s₁) + (s₂ + s₃) + the
+/// remainder's sum: the same order whatever T, so a value does not depend on its tile. With
+/// ONES every value is 1 and the products are the gathered weights themselves (w · 1 = w).
+fn add_dots<const T: usize, const ONES: bool>(
+    out: &mut [f32],
+    b: &[f32],
+    w: [&[f32]; T],
+    columns: &[u32],
+    values: &[f32],
+) {
+    let mut sums = [[0f32; 4]; T];
     let mut column_chunks = columns.chunks_exact(4);
     let mut value_chunks = values.chunks_exact(4);
     for (c, v) in (&mut column_chunks).zip(&mut value_chunks) {
-        for k in 0..4 {
-            sums[k] += w[c[k] as usize] * v[k];
+        for (sums, w) in sums.iter_mut().zip(&w) {
+            for k in 0..4 {
+                let gathered = w[c[k] as usize];
+                sums[k] += if ONES { gathered } else { gathered * v[k] };
+            }
         }
     }
-    let mut rest = 0f32;
-    for (&c, &v) in column_chunks
-        .remainder()
-        .iter()
-        .zip(value_chunks.remainder())
-    {
-        rest += w[c as usize] * v;
+    let rest_columns = column_chunks.remainder();
+    let rest_values = value_chunks.remainder();
+    for (((out, &b), s), w) in out.iter_mut().zip(b).zip(sums).zip(w) {
+        let mut rest = 0f32;
+        for (&c, &v) in rest_columns.iter().zip(rest_values) {
+            rest += w[c as usize] * v;
+        }
+        *out = b + ((s[0] + s[1]) + (s[2] + s[3]) + rest);
     }
-    (sums[0] + sums[1]) + (sums[2] + sums[3]) + rest
 }
 
 #[cfg(test)]
@@ -147,6 +178,44 @@ mod tests {
                 9.0, 0.0, 0.0, 0.0, -3.0,
             ]
         );
+    }
+
+    /// Outputs in a full tile, in the last partial one and alone give the same bits, for
+    /// one-hot rows (values all 1) and for other values; and they match the dense product.
+    #[test]
+    fn an_output_does_not_depend_on_its_tile() {
+        let (n_in, n_out, rows) = (126, 7, 3);
+        let weight: Vec<f32> = (0..n_in * n_out)
+            .map(|i| ((i * 37) % 101) as f32 / 7.0 - 6.0)
+            .collect();
+        let bias: Vec<f32> = (0..n_out).map(|o| o as f32 * 0.3 - 1.0).collect();
+        for scale in [1.0f32, 0.7] {
+            // 1: every value 1 (the one-hot path); 0.7: the general one
+            // rows of six 21-value blocks, one non-zero in each (one-hot amino acids): a chunk of
+            // four and a remainder of two
+            let mut x = vec![0f32; rows * n_in];
+            for r in 0..rows {
+                for block in 0..6 {
+                    x[r * n_in + block * 21 + (5 * r + 3 * block) % 21] = scale;
+                }
+            }
+            let sparse = SparseRows::of(&x, n_in, 0.1).expect("6 of 126 non-zero");
+            let y = sparse.linear(&weight, &bias, n_in);
+            for o in 0..n_out {
+                let w = &weight[o * n_in..(o + 1) * n_in];
+                let alone = sparse.linear(w, &bias[o..=o], n_in);
+                for r in 0..rows {
+                    assert_eq!(
+                        y[r * n_out + o].to_bits(),
+                        alone[r].to_bits(),
+                        "r {r}, o {o}"
+                    );
+                    let dense: f32 =
+                        bias[o] + (0..n_in).map(|j| w[j] * x[r * n_in + j]).sum::<f32>();
+                    assert!((y[r * n_out + o] - dense).abs() < 1e-4, "r {r}, o {o}");
+                }
+            }
+        }
     }
 
     /// Sums of more than four non-zeros (the interleaved chunks and their remainder).
