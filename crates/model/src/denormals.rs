@@ -3,15 +3,15 @@
 //! x86 CPUs compute with subnormal operands or results (magnitudes below 1.2e-38 in f32)
 //! through a microcode assist that costs ~100 cycles where a normal multiply-add costs one.
 //! Weights a model no longer uses decay into that range: on the protein recipe, after 38
-//! epochs 56% of the first encoder layer's weights were subnormal and an epoch took 10×
-//! its first epoch's time (docs/scale.md, "Subnormal floats"). TensorFlow and XLA run their
-//! CPU threads with these values flushed to zero (the MXCSR register's FTZ and DAZ bits);
-//! so does vaebio: the binary on every thread from its start, and [`FlushToZero`] around
+//! epochs 56% of the first encoder layer's weights were subnormal and the next epoch took
+//! over 10× the CPU time of the first ones (docs/scale.md, "Subnormal floats"). TensorFlow
+//! runs its CPU threads with these values flushed to zero (the MXCSR register's FTZ and DAZ
+//! bits); so does vaebio: the binary on every thread from its start, and [`FlushToZero`] around
 //! library training. A value that would have been subnormal is 0 instead, a change far
 //! below f32's rounding of the values that matter.
 //!
-//! Only x86-64 has the switch here; elsewhere (ARM CPUs handle subnormals at full speed)
-//! these functions do nothing.
+//! Only x86-64 has the switch here; elsewhere these functions do nothing (no other CPU was
+//! measured).
 
 /// Sets (`on`) or clears flushing subnormals to zero on the calling thread and returns the
 /// previous setting, or `None` where the CPU has no such switch (not x86-64). Threads this
