@@ -80,9 +80,10 @@ impl SparseRows {
                 match <[&[f32]; TILE]>::try_from(w.as_slice()) {
                     Ok(w) if self.ones => add_dots::<TILE, true>(out, b, w, columns, values),
                     Ok(w) => add_dots::<TILE, false>(out, b, w, columns, values),
+                    // the last, partial tile: one output at a time
                     Err(_) => {
-                        for ((y, b), &w) in out.chunks_exact_mut(1).zip(b.chunks(1)).zip(&w) {
-                            add_dots::<1, false>(y, b, [w], columns, values);
+                        for (t, &w) in w.iter().enumerate() {
+                            add_dots::<1, false>(&mut out[t..=t], &b[t..=t], [w], columns, values);
                         }
                     }
                 }
