@@ -64,8 +64,15 @@ pub fn train(args: &TrainArgs, quiet: bool) -> Result<()> {
             &[format!("ensemble member {i} of {n} (seed {seed})")],
             quiet,
         );
-        let (vae, history) = fit(&loaded, Conditions::default(), &model, &device, quiet)
-            .map_err(|e| crate::faults::explain(e, &loaded, args.input.source().path(), None))?;
+        let (vae, history) = fit(
+            &loaded,
+            Conditions::default(),
+            &model,
+            &device,
+            false,
+            quiet,
+        )
+        .map_err(|e| crate::faults::explain(e, &loaded, args.input.source().path(), None))?;
         let name = format!("member_{i}");
         save(&vae, &history, &staged.path().join(&name))?;
         manifest.members.push(name);

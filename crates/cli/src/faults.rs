@@ -121,18 +121,24 @@ fn stop_flag() -> &'static AtomicBool {
 
 /// Trains `vae` (from `resume` if given), stopping cleanly on Ctrl-C or divergence: then the
 /// error is a [`Stopped`] holding the model at the last completed epoch (or, before the
-/// first epoch completed, an [`Interrupted`] / the divergence itself).
+/// first epoch completed, an [`Interrupted`] / the divergence itself). A fresh run keeps a
+/// state that can be saved and resumed only when `resumable` (a model directory will keep
+/// it); otherwise its epochs skip copying the optimiser's moments.
 pub fn train(
     mut vae: Vae,
     data: &Dataset,
     config: &TrainConfig,
     resume: Option<TrainState>,
+    resumable: bool,
     bar: &TrainingBar,
 ) -> Result<(Vae, History)> {
-    let stop = stop_flag();
-    let training = vae.train_resumable(data, config, resume, Some(stop), |p: &Progress| {
-        bar.update(p);
-    })?;
+    let stop = Some(stop_flag());
+    let update = |p: &Progress| bar.update(p);
+    let training = if resumable || resume.is_some() {
+        vae.train_resumable(data, config, resume, stop, update)?
+    } else {
+        vae.train_stoppable(data, config, stop, update)?
+    };
     let done = training.state.epochs_done();
     let (interrupted, message) = match training.end {
         TrainEnd::Finished => return Ok((vae, training.history)),
@@ -277,7 +283,7 @@ pub fn resume(args: &TrainArgs, dir: &Path, quiet: bool) -> Result<()> {
         quiet,
     );
     let bar = TrainingBar::new(config.epochs, quiet);
-    let trained = train(vae, &data, &config, Some(state), &bar);
+    let trained = train(vae, &data, &config, Some(state), true, &bar);
     bar.finish();
     let (vae, history) = trained.map_err(|e| explain(e, &loaded, input, Some(&args.output)))?;
     save(&vae, &history, &args.output)?;

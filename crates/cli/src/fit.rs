@@ -23,12 +23,14 @@ pub struct Conditions<'a> {
     pub covariates: Option<&'a ExtraCovariates>,
 }
 
-/// Trains a model on `loaded` under `conditions` (batch and extra covariates).
+/// Trains a model on `loaded` under `conditions` (batch and extra covariates); `resumable`
+/// when a stopped run will be saved to resume ([`crate::faults::train`]).
 pub fn fit(
     loaded: &Loaded,
     conditions: Conditions,
     args: &ModelArgs,
     device: &Device,
+    resumable: bool,
     quiet: bool,
 ) -> Result<(Vae, History)> {
     let Conditions { batch, covariates } = conditions;
@@ -50,7 +52,7 @@ pub fn fit(
 
     let data = loaded.dataset(batch.map(|b| b.codes.as_slice()), covariates)?;
     let bar = TrainingBar::new(train_config.epochs, quiet);
-    let trained = crate::faults::train(vae, &data, &train_config, None, &bar);
+    let trained = crate::faults::train(vae, &data, &train_config, None, resumable, &bar);
     bar.finish();
     let (vae, history) = trained?;
     let last = history.epochs.last();

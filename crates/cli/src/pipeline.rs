@@ -82,8 +82,15 @@ pub fn train(
         batch: batch.as_ref(),
         covariates: covariates.as_ref(),
     };
-    let (vae, history) = fit(&loaded, conditions, model, &device, quiet)
-        .map_err(|e| crate::faults::explain(e, &loaded, input.source().path(), save_to))?;
+    let (vae, history) = fit(
+        &loaded,
+        conditions,
+        model,
+        &device,
+        save_to.is_some(),
+        quiet,
+    )
+    .map_err(|e| crate::faults::explain(e, &loaded, input.source().path(), save_to))?;
     // A `--backed` read that failed where it could not be reported (the weight fits).
     loaded.matrix.check_reads()?;
     Ok(Trained {

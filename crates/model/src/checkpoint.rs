@@ -67,7 +67,14 @@ impl Vae {
     /// Write the model and the training `state` it is at to directory `dir`, so that
     /// training can continue from it ([`TrainState::load`], [`Vae::train_resumable`]).
     /// The model's weights must be the state's (as `train_resumable` leaves them).
+    /// A state from [`Vae::train_stoppable`] holds no optimiser moments: an error.
     pub fn save_with_state(&self, dir: impl AsRef<Path>, state: &TrainState) -> Result<()> {
+        if !state.resumable {
+            return Err(Error::Checkpoint {
+                path: dir.as_ref().to_path_buf(),
+                message: "the training state holds no optimiser moments (the run was not resumable) — train with `train_resumable` to save a state that can be resumed".to_string(),
+            });
+        }
         self.save_checkpoint(dir.as_ref(), Some(state))
     }
 

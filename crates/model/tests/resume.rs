@@ -167,6 +167,48 @@ fn a_stop_request_keeps_the_last_completed_epoch_and_resumes_exactly() {
     }
 }
 
+/// A run that will not be resumed (`train_stoppable`, what `embed` without a model directory
+/// runs) takes the same steps, goes back to the same epoch when stopped, and its state, which
+/// holds no optimiser moments, cannot be saved.
+#[test]
+fn a_stoppable_run_trains_and_stops_as_a_resumable_one_and_saves_no_state() {
+    let values = data();
+    let view = DenseView::new(&values, 6).unwrap();
+    let data = Dataset::new(&view);
+    let mut resumable = model();
+    let kept = stopped_in_epoch_4(&mut resumable, &data, &training(6));
+
+    let mut stoppable = model();
+    let stop = AtomicBool::new(false);
+    let training = stoppable
+        .train_stoppable(&data, &training(6), Some(&stop), |progress| {
+            if let Progress::Step {
+                epoch: 4, step: 2, ..
+            } = progress
+            {
+                stop.store(true, Ordering::Relaxed);
+            }
+        })
+        .unwrap();
+    assert!(matches!(training.end, TrainEnd::Interrupted));
+    assert_eq!(training.state.epochs_done(), 3);
+    assert_eq!(training.history, kept.history);
+    assert_eq!(weights(&stoppable), weights(&resumable));
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model");
+    let error = stoppable
+        .save_with_state(&path, &training.state)
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Checkpoint { message, .. } if message.contains("no optimiser moments")),
+        "{error}"
+    );
+    assert!(!path.exists(), "nothing is written");
+    // the resumable run's state saves and resumes as before
+    resumable.save_with_state(&path, &kept.state).unwrap();
+}
+
 /// The cosine learning rate is a function of the epoch, so a run stopped in epoch 4 and
 /// resumed still follows the uninterrupted run's schedule.
 #[test]

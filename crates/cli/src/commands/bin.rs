@@ -162,7 +162,14 @@ fn train_and_embed(
         ))
         .into());
     }
-    let (vae, _history) = fit(&loaded, Conditions::default(), &args.model, &device, quiet)?;
+    let (vae, _history) = fit(
+        &loaded,
+        Conditions::default(),
+        &args.model,
+        &device,
+        false,
+        quiet,
+    )?;
     let config = vae.config();
     write_pca(
         &args.model,

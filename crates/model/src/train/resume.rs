@@ -65,6 +65,9 @@ pub struct TrainState {
     pub(crate) weights: Vec<(String, Tensor)>,
     /// The best epoch's weights, kept when early stopping will restore them.
     pub(crate) best_weights: Option<Vec<(String, Tensor)>>,
+    /// Whether it holds the optimiser's moments (not from [`Vae::train_stoppable`]), so that
+    /// it can be saved and resumed.
+    pub(crate) resumable: bool,
     /// With weights averaged over epochs, the optimised variables as trained (the model's
     /// weights being their average): what training goes on from.
     pub(crate) trained_weights: Option<Vec<(String, Tensor)>>,
@@ -179,6 +182,7 @@ impl TrainState {
             trainable,
             weights,
             best_weights,
+            resumable: true,
             trained_weights,
         })
     }

@@ -140,6 +140,10 @@ pub struct Trainer<'a> {
     steps_done: usize,
     /// The weights averaged over epochs, when the config asks for it.
     averaging: Option<WeightAverage>,
+    /// Whether the states taken at epoch boundaries hold the optimiser's moments (so that
+    /// they can be saved and resumed); without them each boundary copies two weights' worth
+    /// less.
+    resumable: bool,
 }
 
 impl<'a> Trainer<'a> {
@@ -210,6 +214,7 @@ impl<'a> Trainer<'a> {
             epochs_done: 0,
             steps_done: 0,
             averaging: WeightAverage::new(config.weight_averaging),
+            resumable: true,
         })
     }
 
@@ -242,7 +247,8 @@ impl<'a> Trainer<'a> {
 
     /// The state at this epoch boundary, with the caller's early-stopping bookkeeping:
     /// `weights` (holding the model's current values), the moments written over `optimizer`
-    /// (the previous state's, so that no buffer is allocated again).
+    /// (the previous state's, so that no buffer is allocated again) when the session is
+    /// resumable, left empty otherwise.
     fn state(
         &mut self,
         history: &History,
@@ -253,7 +259,9 @@ impl<'a> Trainer<'a> {
         mut optimizer: AdamState,
     ) -> Result<TrainState> {
         let to_u32 = |rows: &[usize]| rows.iter().map(|&r| r as u32).collect();
-        self.optimizer.state_into(&mut optimizer)?;
+        if self.resumable {
+            self.optimizer.state_into(&mut optimizer)?;
+        }
         Ok(TrainState {
             info: ResumeInfo {
                 epochs_done: self.epochs_done,
@@ -272,6 +280,7 @@ impl<'a> Trainer<'a> {
             trainable: self.trainable_names.clone(),
             weights: weights.values(),
             best_weights: best_weights.map(Snapshot::values),
+            resumable: self.resumable,
             trained_weights: self
                 .averaging
                 .as_ref()
@@ -578,7 +587,7 @@ impl Vae {
         config: &TrainConfig,
         progress: impl FnMut(&Progress) + Send,
     ) -> Result<History> {
-        let training = self.train_resumable(data, config, None, None, progress)?;
+        let training = self.train_run(data, config, None, None, false, progress)?;
         match training.end {
             TrainEnd::Diverged(error) => Err(error),
             TrainEnd::Finished | TrainEnd::Interrupted => Ok(training.history),
@@ -598,10 +607,40 @@ impl Vae {
         config: &TrainConfig,
         resume: Option<TrainState>,
         stop: Option<&AtomicBool>,
+        progress: impl FnMut(&Progress) + Send,
+    ) -> Result<Training> {
+        self.train_run(data, config, resume, stop, true, progress)
+    }
+
+    /// [`Vae::train_resumable`] from the start, for a run that will not be resumed: the same
+    /// steps and weights, stopping and rolling back alike, but the optimiser's moments are not
+    /// copied at every epoch boundary (two copies of the weights' size less in memory, and
+    /// their copying time), so the returned state cannot be saved with
+    /// [`Vae::save_with_state`].
+    pub fn train_stoppable(
+        &mut self,
+        data: &Dataset,
+        config: &TrainConfig,
+        stop: Option<&AtomicBool>,
+        progress: impl FnMut(&Progress) + Send,
+    ) -> Result<Training> {
+        self.train_run(data, config, None, stop, false, progress)
+    }
+
+    /// [`Vae::train_resumable`], keeping the optimiser's moments at each boundary only when
+    /// `resumable`.
+    fn train_run(
+        &mut self,
+        data: &Dataset,
+        config: &TrainConfig,
+        resume: Option<TrainState>,
+        stop: Option<&AtomicBool>,
+        resumable: bool,
         mut progress: impl FnMut(&Progress) + Send,
     ) -> Result<Training> {
         let _flushed = FlushToZero::on();
         let mut trainer = Trainer::new(self, *data, config)?;
+        trainer.resumable = resumable;
         let (mut history, mut best, mut since_best, mut best_weights) = match &resume {
             Some(state) => {
                 trainer.restore(state)?;
