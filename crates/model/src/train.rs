@@ -13,9 +13,11 @@ pub(crate) mod optim;
 pub(crate) mod readback;
 pub(crate) mod reduce;
 pub mod resume;
+mod run;
 pub(crate) mod shards;
 pub mod site_init;
 mod snapshot;
 mod trainer;
 
-pub use trainer::{EpochRecord, History, Progress, TrainEnd, Trainer, Training};
+pub use run::{TrainEnd, Training};
+pub use trainer::{EpochRecord, History, Progress, Trainer};

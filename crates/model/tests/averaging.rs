@@ -151,7 +151,7 @@ fn averaged_run_saved_and_resumed_equals_an_uninterrupted_one() {
 
 /// A run stopped inside its fifth epoch (both copies of the trained weights in use, each
 /// written over in turn) returns the state of the fourth epoch's end, and resuming that state
-/// ends where an uninterrupted run does.
+/// ends where an uninterrupted run (`Vae::train`, which keeps no resumable state) does.
 #[test]
 fn averaged_run_stopped_mid_epoch_resumes_from_the_last_epoch_end() {
     let values = data();
@@ -170,6 +170,21 @@ fn averaged_run_stopped_mid_epoch_resumes_from_the_last_epoch_end() {
         .unwrap();
     assert!(matches!(part.end, TrainEnd::Interrupted));
     assert_eq!(part.state.info().epochs_done, 4);
+
+    // a run that keeps no resumable state (one copy of the trained weights, written over at
+    // every epoch's end) goes back to the same model
+    stop.store(false, Ordering::Relaxed);
+    let mut stoppable = model();
+    let rolled_back = stoppable
+        .train_stoppable(&data, &training(7, 0.8), Some(&stop), |progress| {
+            if let Progress::Step { epoch: 5, .. } = progress {
+                stop.store(true, Ordering::Relaxed);
+            }
+        })
+        .unwrap();
+    assert!(matches!(rolled_back.end, TrainEnd::Interrupted));
+    assert_eq!(trained_weights(&stoppable), trained_weights(&first));
+
     let (resumed, _dir) = save_and_resume(&first, &part.state, &data, 7);
     assert_eq!(trained_weights(&resumed), trained_weights(&straight));
 }

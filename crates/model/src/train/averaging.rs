@@ -47,9 +47,15 @@ impl WeightAverage {
     /// (1 − a) · trained (the trained weights themselves at the first epoch), and the model
     /// holds it. The variables are copied and blended on rayon's pool (a genotype model's two
     /// large weight matrices on two threads: one thread's copy does not take all the
-    /// bandwidth).
-    pub(crate) fn end_epoch(&mut self, vars: &[Var]) -> Result<()> {
-        let trained = match self.spare.take() {
+    /// bandwidth). Unless the run is `resumable` (a saved state may share the previous
+    /// copy), the trained weights are written over the previous copy, and no spare is kept.
+    pub(crate) fn end_epoch(&mut self, vars: &[Var], resumable: bool) -> Result<()> {
+        let reused = if resumable {
+            self.spare.take()
+        } else {
+            self.trained.take()
+        };
+        let trained = match reused {
             Some(copy) => {
                 copy_into(&copy, vars)?;
                 copy

@@ -1,6 +1,7 @@
-//! Minibatch training: seeded split and shuffling, AdamW, KL warm-up, gradient clipping,
-//! validation, early stopping and a per-epoch history; stopping on request or on a
-//! non-finite loss at the last completed epoch, and resuming from there bit-for-bit.
+//! One training session's epochs ([`Trainer`]): seeded split and shuffling, AdamW, KL
+//! warm-up, gradient clipping, validation and the per-epoch record; its state at an epoch
+//! boundary and resuming from one bit-for-bit. The loop over epochs, early stopping and the
+//! rollback are in [`crate::train::run`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -14,7 +15,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Norm, TrainConfig};
 use crate::data::Dataset;
-use crate::denormals::FlushToZero;
 use crate::error::{Error, Result};
 use crate::minibatch::Buffers;
 use crate::noise::Noise;
@@ -88,33 +88,10 @@ pub struct History {
     pub stopped_early: bool,
 }
 
-/// How a [`Vae::train_resumable`] run ended.
-#[derive(Debug)]
-pub enum TrainEnd {
-    /// Every epoch ran, or early stopping ended training.
-    Finished,
-    /// The stop flag was raised; the model is back at the last completed epoch.
-    Interrupted,
-    /// The loss stopped being finite ([`Error::NonFiniteLoss`]); the model is back at the
-    /// last completed epoch.
-    Diverged(Error),
-}
-
-/// The result of [`Vae::train_resumable`].
-#[derive(Debug)]
-pub struct Training {
-    /// The epochs completed, resumed ones included.
-    pub history: History,
-    /// The state at the last completed epoch, which the model's weights are at.
-    pub state: TrainState,
-    /// Why training ended.
-    pub end: TrainEnd,
-}
-
 /// A training session over one data set, one epoch at a time. [`Vae::train`] drives it; a
 /// benchmark can call [`Trainer::run_epoch`] directly.
 pub struct Trainer<'a> {
-    vae: &'a mut Vae,
+    pub(super) vae: &'a mut Vae,
     data: Dataset<'a>,
     config: TrainConfig,
     optimizer: AdamW,
@@ -136,14 +113,14 @@ pub struct Trainer<'a> {
     /// The effective number of training rows: the sum of their weights (EVE's `Neff`), or
     /// their count when rows are unweighted.
     n_eff: f64,
-    epochs_done: usize,
+    pub(super) epochs_done: usize,
     steps_done: usize,
     /// The weights averaged over epochs, when the config asks for it.
     averaging: Option<WeightAverage>,
     /// Whether the states taken at epoch boundaries hold the optimiser's moments (so that
     /// they can be saved and resumed); without them each boundary copies two weights' worth
     /// less.
-    resumable: bool,
+    pub(super) resumable: bool,
 }
 
 impl<'a> Trainer<'a> {
@@ -249,7 +226,7 @@ impl<'a> Trainer<'a> {
     /// `weights` (holding the model's current values), the moments written over `optimizer`
     /// (the previous state's, so that no buffer is allocated again) when the session is
     /// resumable, left empty otherwise.
-    fn state(
+    pub(super) fn state(
         &mut self,
         history: &History,
         best: f64,
@@ -281,15 +258,17 @@ impl<'a> Trainer<'a> {
             weights: weights.values(),
             best_weights: best_weights.map(Snapshot::values),
             resumable: self.resumable,
+            // shared with the averaging's copy, which only a resumable run keeps as it is
             trained_weights: self
                 .averaging
                 .as_ref()
+                .filter(|_| self.resumable)
                 .and_then(|a| a.named_trained(&self.trainable_names)),
         })
     }
 
     /// Continue from `state`: row order, RNG position, counters and optimiser moments.
-    fn restore(&mut self, state: &TrainState) -> Result<()> {
+    pub(super) fn restore(&mut self, state: &TrainState) -> Result<()> {
         let info = &state.info;
         if info.n_rows != self.data.n_rows() {
             return Err(Error::Data(format!(
@@ -334,7 +313,7 @@ impl<'a> Trainer<'a> {
     /// optimiser) no longer competes for the cores with workers spinning for the next
     /// shards (two busy cores, not three threads on two). On a GPU (one shard per step) the
     /// epoch stays on the calling thread, which holds the device's context.
-    fn run_epoch_until(
+    pub(super) fn run_epoch_until(
         &mut self,
         progress: &mut (dyn FnMut(&Progress) + Send),
         stop: Option<&AtomicBool>,
@@ -416,7 +395,7 @@ impl<'a> Trainer<'a> {
             return Ok(None);
         }
         if let Some(averaging) = &mut self.averaging {
-            averaging.end_epoch(&self.trainable)?;
+            averaging.end_epoch(&self.trainable, self.resumable)?;
         }
         let validation = self.validate()?;
         self.epochs_done += 1;
@@ -571,202 +550,6 @@ impl<'a> Trainer<'a> {
             value: value as f32,
             likely_cause: cause,
         }
-    }
-}
-
-impl Vae {
-    /// Train on `data` with `config`, calling `progress` after every step and epoch.
-    ///
-    /// Early stopping (if configured) monitors the validation rows' [`Losses::data`] (the
-    /// training total without validation rows) and can restore the best epoch's weights. A
-    /// non-finite loss is an [`Error::NonFiniteLoss`]; the model is then at the last
-    /// completed epoch.
-    pub fn train(
-        &mut self,
-        data: &Dataset,
-        config: &TrainConfig,
-        progress: impl FnMut(&Progress) + Send,
-    ) -> Result<History> {
-        let training = self.train_run(data, config, None, None, false, progress)?;
-        match training.end {
-            TrainEnd::Diverged(error) => Err(error),
-            TrainEnd::Finished | TrainEnd::Interrupted => Ok(training.history),
-        }
-    }
-
-    /// [`Vae::train`], continuing from `resume` (a state saved with this model and the same
-    /// data) and checking `stop` after every step. When `stop` is raised or the loss stops
-    /// being finite, the model goes back to the last completed epoch and the returned
-    /// [`Training`] says so; its state can be saved ([`Vae::save_with_state`]) and resumed,
-    /// giving the same weights as a run that never stopped (same device and threads).
-    /// With `resume`, `config.epochs` is the total, epochs already run included. Subnormal
-    /// floats are flushed to zero while it runs ([`FlushToZero`]).
-    pub fn train_resumable(
-        &mut self,
-        data: &Dataset,
-        config: &TrainConfig,
-        resume: Option<TrainState>,
-        stop: Option<&AtomicBool>,
-        progress: impl FnMut(&Progress) + Send,
-    ) -> Result<Training> {
-        self.train_run(data, config, resume, stop, true, progress)
-    }
-
-    /// [`Vae::train_resumable`] from the start, for a run that will not be resumed: the same
-    /// steps and weights, stopping and rolling back alike, but the optimiser's moments are not
-    /// copied at every epoch boundary (two copies of the weights' size less in memory, and
-    /// their copying time), so the returned state cannot be saved with
-    /// [`Vae::save_with_state`].
-    pub fn train_stoppable(
-        &mut self,
-        data: &Dataset,
-        config: &TrainConfig,
-        stop: Option<&AtomicBool>,
-        progress: impl FnMut(&Progress) + Send,
-    ) -> Result<Training> {
-        self.train_run(data, config, None, stop, false, progress)
-    }
-
-    /// [`Vae::train_resumable`], keeping the optimiser's moments at each boundary only when
-    /// `resumable`.
-    fn train_run(
-        &mut self,
-        data: &Dataset,
-        config: &TrainConfig,
-        resume: Option<TrainState>,
-        stop: Option<&AtomicBool>,
-        resumable: bool,
-        mut progress: impl FnMut(&Progress) + Send,
-    ) -> Result<Training> {
-        let _flushed = FlushToZero::on();
-        let mut trainer = Trainer::new(self, *data, config)?;
-        trainer.resumable = resumable;
-        let (mut history, mut best, mut since_best, mut best_weights) = match &resume {
-            Some(state) => {
-                trainer.restore(state)?;
-                (
-                    state.info.history.clone(),
-                    state.info.best_loss.unwrap_or(f64::INFINITY),
-                    state.info.epochs_since_best,
-                    state
-                        .best_weights
-                        .as_deref()
-                        .map(Snapshot::from_values)
-                        .transpose()?,
-                )
-            }
-            None => (History::default(), f64::INFINITY, 0, None),
-        };
-        let restore_best = config.early_stopping.is_some_and(|s| s.restore_best);
-        // Taken once, refreshed in place at every epoch boundary but those of a new best
-        // epoch, whose state shares the best copy (one copy of the weights per boundary).
-        let last_weights = Snapshot::take(trainer.vae)?;
-        let mut last = trainer.state(
-            &history,
-            best,
-            since_best,
-            &last_weights,
-            best_weights.as_ref(),
-            AdamState::default(),
-        )?;
-        progress(&Progress::Fitted);
-        let mut end = TrainEnd::Finished;
-        while trainer.epochs_done < config.epochs && !history.stopped_early {
-            if stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
-                end = TrainEnd::Interrupted;
-                break;
-            }
-            let record = match trainer.run_epoch_until(&mut progress, stop) {
-                Ok(Some(record)) => record,
-                Ok(None) => {
-                    end = TrainEnd::Interrupted;
-                    break;
-                }
-                Err(error @ Error::NonFiniteLoss { .. }) => {
-                    end = TrainEnd::Diverged(error);
-                    break;
-                }
-                Err(error) => return Err(error),
-            };
-            // held out: the data's negative ELBO; the penalties on parameters would let a
-            // Bayesian decoder's shrinking weight KL "improve" every epoch, whatever the fit
-            let monitored = record
-                .validation
-                .as_ref()
-                .map_or(record.train.total, Losses::data);
-            let min_delta = config.early_stopping.map_or(0.0, |s| s.min_delta);
-            let improved = monitored < best - min_delta;
-            if improved {
-                best = monitored;
-                history.best_epoch = Some(record.epoch);
-                since_best = 0;
-                if restore_best {
-                    match &best_weights {
-                        Some(snapshot) => snapshot.refresh(trainer.vae)?,
-                        None => best_weights = Some(Snapshot::take(trainer.vae)?),
-                    }
-                }
-            } else {
-                since_best += 1;
-            }
-            history.epochs.push(record);
-            if config
-                .early_stopping
-                .is_some_and(|stop| since_best >= stop.patience)
-            {
-                history.stopped_early = true;
-            }
-            let optimizer = std::mem::take(&mut last.optimizer);
-            // an epoch that became the best one: its weights are the fresh best copy
-            let weights = match &best_weights {
-                Some(snapshot) if improved && restore_best => snapshot,
-                _ => {
-                    last_weights.refresh(trainer.vae)?;
-                    &last_weights
-                }
-            };
-            last = trainer.state(
-                &history,
-                best,
-                since_best,
-                weights,
-                best_weights.as_ref(),
-                optimizer,
-            )?;
-        }
-        drop(trainer);
-        match end {
-            TrainEnd::Finished => {
-                if restore_best && let Some(weights) = &best_weights {
-                    self.set_variables(&weights.values())?;
-                    last.info.restored_best = true;
-                }
-            }
-            TrainEnd::Interrupted | TrainEnd::Diverged(_) => self.set_variables(&last.weights)?,
-        }
-        last.info.history.clone_from(&history);
-        Ok(Training {
-            history,
-            state: last,
-            end,
-        })
-    }
-
-    /// A copy of every variable's current value, by name.
-    pub(crate) fn variables_copy(&self) -> Result<Vec<(String, Tensor)>> {
-        self.named_variables()
-            .into_iter()
-            .map(|(name, var)| Ok((name, var.as_tensor().copy()?)))
-            .collect()
-    }
-
-    /// Put back values taken with [`Vae::variables_copy`].
-    fn set_variables(&self, values: &[(String, Tensor)]) -> Result<()> {
-        for ((name, var), (saved_name, value)) in self.named_variables().iter().zip(values) {
-            debug_assert_eq!(name, saved_name);
-            var.set(value)?;
-        }
-        Ok(())
     }
 }
 
