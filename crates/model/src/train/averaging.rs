@@ -16,11 +16,12 @@ pub(crate) struct WeightAverage {
     /// The average so far (from the first epoch's end).
     average: Option<Vec<Tensor>>,
     /// The weights trained up to the last epoch's end (the model holding their average at
-    /// that boundary); the state saved at that boundary shares them.
+    /// that boundary); a resumable run's state at that boundary shares them.
     trained: Option<Vec<Var>>,
     /// The copy before `trained`, written over at the next epoch's end: two copies used in
     /// turn, so that the one a saved state shares stays as it was until that state is
-    /// replaced, and no epoch allocates (fresh pages, which the kernel zeroes) for it.
+    /// replaced, and no epoch allocates (fresh pages, which the kernel zeroes) for it. Only
+    /// a resumable run keeps it (no state shares the copy of another).
     spare: Option<Vec<Var>>,
 }
 

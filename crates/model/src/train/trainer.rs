@@ -117,9 +117,9 @@ pub struct Trainer<'a> {
     steps_done: usize,
     /// The weights averaged over epochs, when the config asks for it.
     averaging: Option<WeightAverage>,
-    /// Whether the states taken at epoch boundaries hold the optimiser's moments (so that
-    /// they can be saved and resumed); without them each boundary copies two weights' worth
-    /// less.
+    /// Whether the states taken at epoch boundaries can be saved and resumed: they hold the
+    /// optimiser's moments and the averaging's trained weights. Without, each boundary copies
+    /// two weights' worth less, and the averaging keeps one copy of the trained weights.
     pub(super) resumable: bool,
 }
 
