@@ -85,18 +85,23 @@ fn save_load_and_finish(
     resumed
 }
 
-/// Train `vae` on `config`, asking it to stop in the middle of epoch 4 as Ctrl-C would.
-fn stopped_in_epoch_4(vae: &mut Vae, data: &Dataset, config: &TrainConfig) -> Training {
-    let stop = AtomicBool::new(false);
-    vae.train_resumable(data, config, None, Some(&stop), |progress| {
+/// A progress callback raising `stop` in the middle of epoch 4, as Ctrl-C would.
+fn stop_in_epoch_4(stop: &AtomicBool) -> impl FnMut(&Progress) + Send + '_ {
+    move |progress| {
         if let Progress::Step {
             epoch: 4, step: 2, ..
         } = progress
         {
             stop.store(true, Ordering::Relaxed);
         }
-    })
-    .unwrap()
+    }
+}
+
+/// Train `vae` on `config`, asking it to stop in the middle of epoch 4.
+fn stopped_in_epoch_4(vae: &mut Vae, data: &Dataset, config: &TrainConfig) -> Training {
+    let stop = AtomicBool::new(false);
+    vae.train_resumable(data, config, None, Some(&stop), stop_in_epoch_4(&stop))
+        .unwrap()
 }
 
 #[test]
@@ -181,14 +186,7 @@ fn a_stoppable_run_trains_and_stops_as_a_resumable_one_and_saves_no_state() {
     let mut stoppable = model();
     let stop = AtomicBool::new(false);
     let training = stoppable
-        .train_stoppable(&data, &training(6), Some(&stop), |progress| {
-            if let Progress::Step {
-                epoch: 4, step: 2, ..
-            } = progress
-            {
-                stop.store(true, Ordering::Relaxed);
-            }
-        })
+        .train_stoppable(&data, &training(6), Some(&stop), stop_in_epoch_4(&stop))
         .unwrap();
     assert!(matches!(training.end, TrainEnd::Interrupted));
     assert_eq!(training.state.epochs_done(), 3);
