@@ -17,7 +17,7 @@ use crate::train::snapshot::Snapshot;
 use crate::train::trainer::{History, Progress, Trainer};
 use crate::vae::Vae;
 
-/// How a [`Vae::train_resumable`] run ended.
+/// How a [`Vae::train_resumable`] or [`Vae::train_stoppable`] run ended.
 #[derive(Debug)]
 pub enum TrainEnd {
     /// Every epoch ran, or early stopping ended training.
@@ -29,12 +29,13 @@ pub enum TrainEnd {
     Diverged(Error),
 }
 
-/// The result of [`Vae::train_resumable`].
+/// The result of [`Vae::train_resumable`] or [`Vae::train_stoppable`].
 #[derive(Debug)]
 pub struct Training {
     /// The epochs completed, resumed ones included.
     pub history: History,
-    /// The state at the last completed epoch, which the model's weights are at.
+    /// The state at the last completed epoch, which the model's weights are at (from
+    /// [`Vae::train_stoppable`]: without the optimiser's moments, so it cannot be saved).
     pub state: TrainState,
     /// Why training ended.
     pub end: TrainEnd,
