@@ -149,6 +149,15 @@ fn averaged_run_saved_and_resumed_equals_an_uninterrupted_one() {
     );
 }
 
+/// A progress callback raising `stop` at the fifth epoch's first step, as Ctrl-C would.
+fn stop_in_epoch_5(stop: &AtomicBool) -> impl FnMut(&Progress) + Send + '_ {
+    move |progress| {
+        if let Progress::Step { epoch: 5, .. } = progress {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 /// A run stopped inside its fifth epoch (both copies of the trained weights in use, each
 /// written over in turn) returns the state of the fourth epoch's end, and resuming that state
 /// ends where an uninterrupted run (`Vae::train`, which keeps no resumable state) does.
@@ -162,11 +171,13 @@ fn averaged_run_stopped_mid_epoch_resumes_from_the_last_epoch_end() {
     let stop = AtomicBool::new(false);
     let mut first = model();
     let part = first
-        .train_resumable(&data, &training(7, 0.8), None, Some(&stop), |progress| {
-            if let Progress::Step { epoch: 5, .. } = progress {
-                stop.store(true, Ordering::Relaxed);
-            }
-        })
+        .train_resumable(
+            &data,
+            &training(7, 0.8),
+            None,
+            Some(&stop),
+            stop_in_epoch_5(&stop),
+        )
         .unwrap();
     assert!(matches!(part.end, TrainEnd::Interrupted));
     assert_eq!(part.state.info().epochs_done, 4);
@@ -176,11 +187,12 @@ fn averaged_run_stopped_mid_epoch_resumes_from_the_last_epoch_end() {
     stop.store(false, Ordering::Relaxed);
     let mut stoppable = model();
     let rolled_back = stoppable
-        .train_stoppable(&data, &training(7, 0.8), Some(&stop), |progress| {
-            if let Progress::Step { epoch: 5, .. } = progress {
-                stop.store(true, Ordering::Relaxed);
-            }
-        })
+        .train_stoppable(
+            &data,
+            &training(7, 0.8),
+            Some(&stop),
+            stop_in_epoch_5(&stop),
+        )
         .unwrap();
     assert!(matches!(rolled_back.end, TrainEnd::Interrupted));
     assert_eq!(trained_weights(&stoppable), trained_weights(&first));

@@ -74,14 +74,15 @@ impl SparseRows {
         let tiles = weight.chunks(n_in * TILE).zip(bias.chunks(TILE));
         for (tile, (w, b)) in tiles.enumerate() {
             let w: Vec<&[f32]> = w.chunks_exact(n_in).collect();
+            // a full tile, or the last, partial one (then one output at a time)
+            let full = <[&[f32]; TILE]>::try_from(w.as_slice()).ok();
             for (r, y) in y.chunks_exact_mut(n_out).enumerate() {
                 let (columns, values) = self.row(r);
                 let out = &mut y[tile * TILE..tile * TILE + b.len()];
-                match <[&[f32]; TILE]>::try_from(w.as_slice()) {
-                    Ok(w) if self.ones => add_dots::<TILE, true>(out, b, w, columns, values),
-                    Ok(w) => add_dots::<TILE, false>(out, b, w, columns, values),
-                    // the last, partial tile: one output at a time
-                    Err(_) => {
+                match full {
+                    Some(w) if self.ones => add_dots::<TILE, true>(out, b, w, columns, values),
+                    Some(w) => add_dots::<TILE, false>(out, b, w, columns, values),
+                    None => {
                         for (t, &w) in w.iter().enumerate() {
                             add_dots::<1, false>(&mut out[t..=t], &b[t..=t], [w], columns, values);
                         }
