@@ -89,26 +89,7 @@ pub fn count_dna_kmers(
     counts: &mut [u32],
 ) -> Result<u64, InvalidResidue> {
     assert!((1..=MAX_DNA_K).contains(&k) && counts.len() == dna_count_len(k));
-    let mask = dna_count_len(k) - 1;
-    let mut kmer = 0usize;
-    let mut valid = 0usize;
-    let mut total = 0u64;
-    for (position, &byte) in sequence.iter().enumerate() {
-        let code = DNA_CODE[byte as usize];
-        if code < 4 {
-            kmer = ((kmer << 2) | code as usize) & mask;
-            valid += 1;
-            if valid >= k {
-                counts[kmer] += 1;
-                total += 1;
-            }
-        } else if code == AMBIGUOUS {
-            valid = 0;
-        } else {
-            return Err(InvalidResidue { position, byte });
-        }
-    }
-    Ok(total)
+    count_kmers(sequence, k, counts, &DNA_CODE, 2)
 }
 
 /// Length of the count array [`count_protein_kmers`] needs for `k` (5 bits per residue).
@@ -126,14 +107,28 @@ pub fn count_protein_kmers(
     counts: &mut [u32],
 ) -> Result<u64, InvalidResidue> {
     assert!((1..=MAX_PROTEIN_K).contains(&k) && counts.len() == protein_count_len(k));
-    let mask = protein_count_len(k) - 1;
+    count_kmers(sequence, k, counts, &PROTEIN_CODE, PROTEIN_BITS)
+}
+
+/// The rolling count behind [`count_dna_kmers`] and [`count_protein_kmers`]: each byte's code
+/// from `codes` (a residue, [`AMBIGUOUS`] or [`INVALID`]) shifted in at `bits` bits per
+/// residue; `counts.len()` is 2^(bits·k).
+#[inline(always)]
+fn count_kmers(
+    sequence: &[u8],
+    k: usize,
+    counts: &mut [u32],
+    codes: &[u8; 256],
+    bits: usize,
+) -> Result<u64, InvalidResidue> {
+    let mask = counts.len() - 1;
     let mut kmer = 0usize;
     let mut valid = 0usize;
     let mut total = 0u64;
     for (position, &byte) in sequence.iter().enumerate() {
-        let code = PROTEIN_CODE[byte as usize];
-        if code < 20 {
-            kmer = ((kmer << PROTEIN_BITS) | code as usize) & mask;
+        let code = codes[byte as usize];
+        if code < AMBIGUOUS {
+            kmer = ((kmer << bits) | code as usize) & mask;
             valid += 1;
             if valid >= k {
                 counts[kmer] += 1;
