@@ -36,6 +36,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 pub struct BadInput(pub String);
 
 /// The error as one line: the outermost message, with any distinct inner cause appended.
+/// Line breaks become spaces; any other control character (or Unicode line separator), which
+/// a damaged file's bytes quoted in the message can carry, is written escaped (`\u{b}`), so
+/// the line stays one line and shows what is in the file.
 pub fn one_line(error: &anyhow::Error) -> String {
     let mut line = error.to_string();
     for cause in error.chain().skip(1) {
@@ -45,7 +48,17 @@ pub fn one_line(error: &anyhow::Error) -> String {
             line.push_str(&cause);
         }
     }
-    line.replace(['\n', '\r'], " ")
+    let mut shown = String::with_capacity(line.len());
+    for c in line.chars() {
+        match c {
+            '\n' | '\r' => shown.push(' '),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+                shown.extend(c.escape_unicode())
+            }
+            c => shown.push(c),
+        }
+    }
+    shown
 }
 
 /// 2 when the user's input or options are at fault, 130 when Ctrl-C stopped training, 1 for
@@ -92,5 +105,24 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         2
     } else {
         1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    /// A value quoted from a damaged file keeps the error on one line, its invisible
+    /// characters escaped; a cause already in the message is not repeated.
+    #[test]
+    fn one_line_escapes_control_characters() {
+        let inner = anyhow::anyhow!("value '3.3\u{b}7\0' is not a number\nsee line 4\u{2028}");
+        let error = inner.context("depth.txt:line 4");
+        assert_eq!(
+            one_line(&error),
+            "depth.txt:line 4: value '3.3\\u{b}7\\u{0}' is not a number see line 4\\u{2028}"
+        );
+        let same = anyhow::anyhow!("tab\there").context("tab\there");
+        assert_eq!(one_line(&same), "tab\\u{9}here");
     }
 }

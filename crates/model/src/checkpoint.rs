@@ -202,11 +202,38 @@ impl Vae {
             }
             vae.set_gene_weights(weights)?;
         }
+        check_feature_names(&config.metadata.feature_names, vae.config.n_features).map_err(
+            |message| Error::Checkpoint {
+                path: config_path.clone(),
+                message,
+            },
+        )?;
         vae.standardization = config.standardization;
         vae.allele_frequencies = config.allele_frequencies;
         vae.metadata = config.metadata;
         vae.train_config = config.train;
         Ok(vae)
+    }
+}
+
+/// `feature_names` of a loaded config.json: none, or one distinct name per feature (new input
+/// is matched to the model's features by name, so a repeated name would pick one column twice).
+fn check_feature_names(names: &[String], n_features: usize) -> std::result::Result<(), String> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    if names.len() != n_features {
+        return Err(format!(
+            "feature_names has {} names for {n_features} features — save the model again",
+            names.len()
+        ));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    match names.iter().find(|name| !seen.insert(name.as_str())) {
+        Some(name) => Err(format!(
+            "feature '{name}' is named twice in feature_names — save the model again"
+        )),
+        None => Ok(()),
     }
 }
 
@@ -361,6 +388,33 @@ mod tests {
 
     use super::*;
     use crate::{Likelihood, VaeConfig};
+
+    /// A config.json whose feature names repeat one, or do not match the features, is refused
+    /// naming the file (new input is matched to the features by name).
+    #[test]
+    fn feature_names_that_repeat_or_miscount_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut vae = Vae::new(VaeConfig::new(3, Likelihood::Bernoulli), &Device::Cpu).unwrap();
+        vae.metadata.feature_names = vec!["a".into(), "b".into(), "c".into()];
+        let model = dir.path().join("model");
+        vae.save(&model).unwrap();
+        assert!(Vae::load(&model, &Device::Cpu).is_ok());
+        let json = fs::read_to_string(model.join(CONFIG_FILE)).unwrap();
+        for (edited, expected) in [
+            (json.replace("\"c\"", "\"a\""), "feature 'a' is named twice"),
+            (
+                json.replace("\"c\"", "\"b\", \"c\""),
+                "feature_names has 4 names for 3",
+            ),
+        ] {
+            fs::write(model.join(CONFIG_FILE), edited).unwrap();
+            let error = Vae::load(&model, &Device::Cpu).err().unwrap().to_string();
+            assert!(
+                error.contains(CONFIG_FILE) && error.contains(expected),
+                "{error}"
+            );
+        }
+    }
 
     fn mode(path: &Path) -> u32 {
         fs::metadata(path).unwrap().permissions().mode() & 0o777
