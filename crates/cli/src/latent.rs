@@ -21,10 +21,24 @@ impl LatentTable {
     /// Reads a TSV/CSV with observations in rows (as `embed` and `encode` write). Latent
     /// coordinates are any real numbers, so this is not the (non-negative) expression reader.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .with_context(|| format!("{}: cannot read the latent table", path.display()))?;
-        let mut lines = text.lines().filter(|line| !line.trim().is_empty());
-        let header = lines.next().ok_or_else(|| {
+        // (line number, text) of the non-blank lines; a line that is not UTF-8 is an error
+        // naming it
+        let mut lines = bytes
+            .split(|&b| b == b'\n')
+            .enumerate()
+            .filter_map(|(index, line)| {
+                let at = format!("{}:line {}", path.display(), index + 1);
+                match std::str::from_utf8(line) {
+                    Ok(line) if line.trim().is_empty() => None,
+                    Ok(line) => Some(Ok((at, line.trim_end_matches('\r')))),
+                    Err(_) => Some(Err(BadInput(format!(
+                        "{at}: not UTF-8 text — give the output of `vaebio embed` or `encode`"
+                    )))),
+                }
+            });
+        let (_, header) = lines.next().transpose()?.ok_or_else(|| {
             BadInput(format!(
                 "{}: empty latent table — give the output of `vaebio embed` or `encode`",
                 path.display()
@@ -33,9 +47,9 @@ impl LatentTable {
         let delimiter = if header.contains('\t') { '\t' } else { ',' };
         let n_dims = header.split(delimiter).count().saturating_sub(1);
         let (mut ids, mut values) = (Vec::new(), Vec::new());
-        for (index, line) in lines.enumerate() {
-            let at = format!("{}:line {}", path.display(), index + 2);
-            let mut fields = line.trim_end_matches('\r').split(delimiter);
+        for line in lines {
+            let (at, line) = line?;
+            let mut fields = line.split(delimiter);
             ids.push(fields.next().unwrap_or_default().to_owned());
             let start = values.len();
             for field in fields {

@@ -322,6 +322,39 @@ fn evaluate_and_plot_a_latent_space() {
     assert_eq!(&fs::read(&png).unwrap()[..4], b"\x89PNG");
 }
 
+/// A damaged latent table fails with one line naming its line as counted in the file
+/// (blank lines included), for bytes that are not UTF-8 and for values that are not numbers.
+#[test]
+fn damaged_latent_tables_name_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels = dir.path().join("labels.tsv");
+    fs::write(&labels, "id\tgenome\nc1\ta\nc2\tb\n").unwrap();
+    let latent = dir.path().join("latent.tsv");
+    for (row, needle) in [
+        (
+            &b"c2\t0.\xff1\t0.3\n"[..],
+            "latent.tsv:line 4: not UTF-8 text",
+        ),
+        (
+            b"c2\tNaN\t0.3\n",
+            "latent.tsv:line 4: 'NaN' is not a finite number",
+        ),
+        (
+            b"c2\t0.\x0b1\t0.3\n",
+            "latent.tsv:line 4: '0.\\u{b}1' is not a finite number",
+        ),
+    ] {
+        let mut table = b"id\tz1\tz2\n\nc1\t0.1\t0.2\n".to_vec();
+        table.extend_from_slice(row);
+        fs::write(&latent, table).unwrap();
+        fails(
+            &["evaluate", "--latent", s(&latent), "--labels", s(&labels)],
+            2,
+            needle,
+        );
+    }
+}
+
 #[test]
 fn bad_inputs_fail_cleanly_without_output() {
     let dir = tempfile::tempdir().unwrap();
