@@ -66,6 +66,18 @@ impl LatentTable {
                 .into());
             }
         }
+        if ids.is_empty() || n_dims == 0 {
+            return Err(BadInput(format!(
+                "{}: {} — give the output of `vaebio embed` or `encode`",
+                path.display(),
+                if ids.is_empty() {
+                    "a header but no rows"
+                } else {
+                    "ids but no coordinates"
+                }
+            ))
+            .into());
+        }
         Ok(Self {
             ids,
             values,

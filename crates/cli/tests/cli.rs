@@ -355,6 +355,39 @@ fn damaged_latent_tables_name_the_line() {
     }
 }
 
+/// `plot` used to spin for ever on a table with no rows, or with coordinates whose span
+/// overflows f32 (found by fuzzing): now the first is an input error, the second is drawn,
+/// and a projection that overflows is an input error; no PNG is left behind by an error.
+#[test]
+fn plot_refuses_empty_and_overflowing_tables_and_draws_extreme_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("latent.png");
+    let table = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        fs::write(&path, text).unwrap();
+        path
+    };
+    let empty = table("empty.tsv", "id\tz1\tz2\n");
+    fails(
+        &["plot", "--latent", s(&empty), "-o", s(&png)],
+        2,
+        "empty.tsv: a header but no rows",
+    );
+    let wide = table(
+        "wide.tsv",
+        "id\tz1\tz2\tz3\nc1\t3e38\t0\t1\nc2\t-3e38\t1\t-3e38\n",
+    );
+    fails(
+        &["plot", "--latent", s(&wide), "-o", s(&png)],
+        2,
+        "overflow the 2-D projection",
+    );
+    assert!(!png.exists());
+    let extreme = table("extreme.tsv", "id\tz1\tz2\nc1\t3e38\t0.2\nc2\t-3e38\t0.2\n");
+    ok(&["plot", "--latent", s(&extreme), "-o", s(&png)]);
+    assert_eq!(&fs::read(&png).unwrap()[..4], b"\x89PNG");
+}
+
 #[test]
 fn bad_inputs_fail_cleanly_without_output() {
     let dir = tempfile::tempdir().unwrap();

@@ -27,6 +27,14 @@ pub fn run(args: PlotArgs) -> Result<()> {
             (pca_scores(&view, 2, 0), ("PC1 of latent", "PC2 of latent"))
         }
     };
+    if xy.iter().any(|v| !v.is_finite()) {
+        let largest = latent.values.iter().fold(0f32, |m, v| m.max(v.abs()));
+        return Err(BadInput(format!(
+            "{}: coordinates up to {largest:e} overflow the 2-D projection — divide the table's values by a common factor first",
+            args.latent.display()
+        ))
+        .into());
+    }
     let labels = match &args.labels {
         Some(path) => Some(latent.labels(&path.to_string_lossy())?),
         None => None,
@@ -54,10 +62,15 @@ fn draw(
     size: u32,
     path: &std::path::Path,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let (xs, ys): (Vec<f32>, Vec<f32>) = xy.chunks_exact(2).map(|p| (p[0], p[1])).unzip();
-    let range = |v: &[f32]| {
-        let lo = v.iter().copied().fold(f32::INFINITY, f32::min);
-        let hi = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    // f64 coordinates: the span of f32 values far apart (±3e38) overflows f32, and an
+    // infinite axis never finishes its ticks
+    let (xs, ys): (Vec<f64>, Vec<f64>) = xy
+        .chunks_exact(2)
+        .map(|p| (f64::from(p[0]), f64::from(p[1])))
+        .unzip();
+    let range = |v: &[f64]| {
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let pad = ((hi - lo) * 0.05).max(1e-3);
         (lo - pad)..(hi + pad)
     };
