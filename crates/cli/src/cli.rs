@@ -774,7 +774,7 @@ pub struct PlotArgs {
     /// PNG file to write.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: PathBuf,
-    /// Image width and height in pixels.
-    #[arg(long, default_value_t = 900)]
+    /// Image width and height in pixels (100 to 10,000).
+    #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u32).range(100..=10_000))]
     pub size: u32,
 }

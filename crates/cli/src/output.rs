@@ -148,7 +148,8 @@ pub fn write_pca(
     let Some(path) = &model.pca else {
         return Ok(());
     };
-    let n_components = model.pca_components.unwrap_or(latent);
+    let most = check_pca_components(model, matrix)?;
+    let n_components = model.pca_components.unwrap_or(latent.min(most));
     let scores = match PcaInput::for_likelihood(likelihood) {
         PcaInput::AsIs => pca_scores(matrix, n_components, model.seed),
         PcaInput::Counts => pca_scores(&LogNormalized::new(matrix), n_components, model.seed),
@@ -162,6 +163,21 @@ pub fn write_pca(
     let values = DenseMatrix::new(scores, matrix.n_rows(), n_components)
         .context("shaping the PCA scores")?;
     write_table(path, matrix.row_names().to_vec(), names, values)
+}
+
+/// The most principal components `matrix` has (its rows or its features, the fewer), after
+/// checking an explicit `--pca-components` against it: called before training, so a count
+/// the table cannot give fails before any epoch.
+pub fn check_pca_components(model: &ModelArgs, matrix: &FeatureMatrix) -> Result<usize> {
+    let (rows, cols) = (matrix.n_rows(), matrix.n_cols());
+    let most = rows.min(cols);
+    match model.pca_components {
+        Some(k) if model.pca.is_some() && !(1..=most).contains(&k) => Err(BadInput(format!(
+            "--pca-components {k}: give 1 to {most} (the input has {rows} rows and {cols} features)"
+        ))
+        .into()),
+        _ => Ok(most),
+    }
 }
 
 #[cfg(test)]

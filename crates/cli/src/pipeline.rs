@@ -13,7 +13,7 @@ use crate::covariate::Covariate;
 use crate::extra_covariates::ExtraCovariates;
 use crate::fit::{Conditions, fit, read_labels, report_labels};
 use crate::load::{Loaded, align_features, load, load_like};
-use crate::output::write_pca;
+use crate::output::{check_pca_components, write_pca};
 use crate::progress::{reading_bar, summarize};
 
 /// Reads and featurizes the input (weights and imputation seeded with `seed`) behind a
@@ -78,6 +78,7 @@ pub fn train(
         loaded.matrix.row_names(),
     )?;
     let labels = read_labels(&input.options, &loaded)?;
+    check_pca_components(model, &loaded.matrix)?;
     let conditions = Conditions {
         batch: batch.as_ref(),
         covariates: covariates.as_ref(),

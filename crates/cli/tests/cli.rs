@@ -384,6 +384,20 @@ fn plot_refuses_empty_and_overflowing_tables_and_draws_extreme_ones() {
     );
     assert!(!png.exists());
     let extreme = table("extreme.tsv", "id\tz1\tz2\nc1\t3e38\t0.2\nc2\t-3e38\t0.2\n");
+    // an image of 100,000² pixels overflowed the drawing library's buffer (a panic)
+    fails(
+        &[
+            "plot",
+            "--latent",
+            s(&extreme),
+            "-o",
+            s(&png),
+            "--size",
+            "100000",
+        ],
+        2,
+        "100..=10000",
+    );
     ok(&["plot", "--latent", s(&extreme), "-o", s(&png)]);
     assert_eq!(&fs::read(&png).unwrap()[..4], b"\x89PNG");
 }

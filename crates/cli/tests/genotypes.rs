@@ -143,6 +143,51 @@ fn popvae_preset_writes_a_two_dimensional_latent_and_pca_on_request() {
     assert!(pca_knn >= 0.9, "PCA 15-NN accuracy {pca_knn}");
 }
 
+/// `--pca-components` beyond the rows or features there are (24 samples here), or 0, fails
+/// before training, naming the bound; by default the table has as many components as the
+/// latent, fewer where the input has fewer rows (found by running the options' extremes).
+#[test]
+fn pca_components_beyond_the_data_fail_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let latent = dir.path().join("latent.tsv");
+    let pca = dir.path().join("pca.tsv");
+    let vcf = testdata("popgen2.vcf");
+    for k in ["0", "25"] {
+        fails(
+            &[
+                "embed",
+                "--vcf",
+                s(&vcf),
+                "-o",
+                s(&latent),
+                "--pca",
+                s(&pca),
+                "--pca-components",
+                k,
+            ],
+            2,
+            &format!("--pca-components {k}: give 1 to 24 (the input has 24 rows"),
+        );
+        assert!(!latent.exists() && !pca.exists());
+    }
+    ok(&[
+        "embed",
+        "--vcf",
+        s(&vcf),
+        "-q",
+        "-o",
+        s(&latent),
+        "--pca",
+        s(&pca),
+        "--epochs",
+        "2",
+        "--latent-dim",
+        "30",
+    ]);
+    let (pca_header, _) = shape(&pca);
+    assert_eq!(pca_header.len(), 1 + 24);
+}
+
 /// `testdata/ploidy_chrx.vcf`: females f1, f2 diploid, males m1, m2 haploid on chrX (m1's
 /// chrX:300 is missing, written `.`, and imputed as diploid). Each genotype's binomial has its
 /// own n, so a haploid genotype's expected dosage is one allele probability, below 1 (with n = 2

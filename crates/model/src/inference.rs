@@ -109,7 +109,16 @@ impl Vae {
     pub fn generate(&self, n: usize, seed: u64, batch: Option<u32>) -> Result<DenseMatrix> {
         let mut noise = Noise::new(seed);
         let n_features = self.config.n_features;
-        let mut values = Vec::with_capacity(n * n_features);
+        let mut values = Vec::new();
+        let reserved = n
+            .checked_mul(n_features)
+            .filter(|&count| values.try_reserve_exact(count).is_ok());
+        if reserved.is_none() {
+            return Err(Error::Data(format!(
+                "{n} samples × {n_features} features ({:.1} GB) do not fit in memory — ask for fewer, and for more run again with another seed",
+                n as f64 * n_features as f64 * 4e-9
+            )));
+        }
         for_chunks::<Error>(n, |chunk| {
             let rows = chunk.len();
             let z = noise.standard_normal(rows, self.config.latent, &self.device)?;
@@ -373,6 +382,18 @@ mod tests {
         let expected = [0.5, 2.529822, 1.5, -5.059644];
         for (got, want) in scaled.values().iter().zip(expected) {
             assert!((got - want).abs() < 1e-5, "{:?}", scaled.values());
+        }
+    }
+
+    /// More samples than memory can hold is an error, not an aborted process.
+    #[test]
+    fn generating_more_than_memory_holds_is_an_error() {
+        let config = crate::VaeConfig::new(4, Likelihood::Bernoulli);
+        let vae = Vae::new(config, &candle_core::Device::Cpu).unwrap();
+        assert_eq!(vae.generate(3, 1, None).unwrap().n_rows(), 3);
+        for n in [usize::MAX / 2, 1 << 50] {
+            let error = vae.generate(n, 1, None).err().unwrap().to_string();
+            assert!(error.contains("do not fit in memory"), "{error}");
         }
     }
 

@@ -26,7 +26,7 @@ use crate::fit::{Conditions, fit};
 use crate::input::InputSource;
 use crate::latent::LatentTable;
 use crate::load::DataKind;
-use crate::output::{latent_names, write_pca, write_table};
+use crate::output::{check_pca_components, latent_names, write_pca, write_table};
 use crate::pipeline::read;
 use crate::progress::summarize;
 
@@ -162,6 +162,7 @@ fn train_and_embed(
         ))
         .into());
     }
+    check_pca_components(&args.model, &loaded.matrix)?;
     let (vae, _history) = fit(
         &loaded,
         Conditions::default(),
