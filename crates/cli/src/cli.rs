@@ -563,7 +563,8 @@ pub struct ModelArgs {
     /// dosages with each site scaled by 1/√(n·p·(1 − p)) (smartpca's Patterson scaling).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub pca: Option<PathBuf>,
-    /// Components in the `--pca` table (default: the latent size).
+    /// Components in the `--pca` table (default: the latent size, at most the input's rows or
+    /// features; 1 to that bound).
     #[arg(long, value_name = "K", requires = "pca", help_heading = "Output")]
     pub pca_components: Option<usize>,
 }
