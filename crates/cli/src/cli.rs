@@ -46,16 +46,20 @@ pub struct GlobalArgs {
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
     /// Worker threads for featurization and training; defaults to the available cores, 0
-    /// means the same. Training runs the shards of each minibatch on them; results do not
-    /// depend on the count (docs/scale.md).
-    #[arg(long, global = true, default_value_t = available_cores(), value_name = "N")]
+    /// means the same (at most 1,024). Training runs the shards of each minibatch on them;
+    /// results do not depend on the count (docs/scale.md).
+    #[arg(long, global = true, default_value_t = available_cores(), value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=MAX_THREADS as u64))]
     pub threads: usize,
 }
 
 /// The cores this process may use (1 when unknown).
 fn available_cores() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
+    std::thread::available_parallelism().map_or(1, |n| usize::from(n).min(MAX_THREADS))
 }
+
+/// The most worker threads `--threads` takes (100,000 spent minutes starting threads).
+const MAX_THREADS: usize = 1024;
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]

@@ -355,6 +355,28 @@ fn damaged_latent_tables_name_the_line() {
     }
 }
 
+/// `--threads` beyond 1,024 is refused (100,000 spent minutes starting threads).
+#[test]
+fn thread_counts_beyond_1024_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("latent.tsv");
+    let counts = testdata("counts.tsv");
+    fails(
+        &[
+            "embed",
+            "--matrix",
+            s(&counts),
+            "--threads",
+            "100000",
+            "-o",
+            s(&out),
+        ],
+        2,
+        "100000 is not in 0..=1024",
+    );
+    assert!(!out.exists());
+}
+
 /// `plot` used to spin for ever on a table with no rows, or with coordinates whose span
 /// overflows f32 (found by fuzzing): now the first is an input error, the second is drawn,
 /// and a projection that overflows is an input error; no PNG is left behind by an error.
