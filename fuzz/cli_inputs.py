@@ -107,6 +107,14 @@ def cases(vaebio, w):
     ]
 
 
+def remove(path):
+    """Delete PATH, a file or a folder (a model directory), if it is there."""
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+    elif os.path.exists(path):
+        os.remove(path)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vaebio", default="target/release/vaebio")
@@ -134,8 +142,7 @@ def main():
                     open(target, "wb").write(damaged)
                 written = out + ".png" if name == "plot" else out
                 for path in (written, out):
-                    shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else (
-                        os.remove(path) if os.path.exists(path) else None)
+                    remove(path)
                 try:
                     result = subprocess.run(command(target, out), capture_output=True, timeout=60)
                     rc, err = result.returncode, result.stderr.decode("utf-8", "replace")

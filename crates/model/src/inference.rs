@@ -110,10 +110,10 @@ impl Vae {
         let mut noise = Noise::new(seed);
         let n_features = self.config.n_features;
         let mut values = Vec::new();
-        let reserved = n
+        let fits = n
             .checked_mul(n_features)
-            .filter(|&count| values.try_reserve_exact(count).is_ok());
-        if reserved.is_none() {
+            .is_some_and(|count| values.try_reserve_exact(count).is_ok());
+        if !fits {
             return Err(Error::Data(format!(
                 "{n} samples × {n_features} features ({:.1} GB) do not fit in memory — ask for fewer, and for more run again with another seed",
                 n as f64 * n_features as f64 * 4e-9
