@@ -385,6 +385,9 @@ pub enum OutputInitArg {
     /// site's allele-frequency logit (the site-independent model, pseudocount 0.5), and the
     /// weights at 1% of their random start.
     Site,
+    /// Genotypes with `--input-transform principal-axes`: the whole network starts at PCA
+    /// (docs/recipes/genotypes.md).
+    Pca,
 }
 
 /// Group sparsity choices for `--sparsity`.

@@ -161,6 +161,15 @@ fn output_init(args: &ModelArgs, kind: DataKind, vae: &mut VaeConfig) -> Result<
             .into());
         }
         Some(OutputInitArg::Site) => vae.output_init = OutputInit::Site,
+        Some(OutputInitArg::Pca) if kind != DataKind::Genotypes => {
+            return Err(BadInput(
+                "--init-output pca starts genotype models at PCA: it is for --vcf/--bcf \
+                 input — leave it out"
+                    .into(),
+            )
+            .into());
+        }
+        Some(OutputInitArg::Pca) => vae.output_init = OutputInit::Pca,
     }
     Ok(())
 }

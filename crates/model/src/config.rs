@@ -277,6 +277,35 @@ impl VaeConfig {
 
     /// The Bayesian decoder is EVE's: one-hot alignments (categorical), no covariates. The
     /// site start is for one-hot alignments and genotypes (binomial) with the standard decoder.
+    /// The PCA start ([`OutputInit::Pca`]) sets a network of known shape.
+    fn validate_pca_start(&self) -> Result<()> {
+        let fail = |why: &str| Err(invalid("output_init", format!("the PCA start {why}")));
+        if !matches!(self.likelihood, Likelihood::Binomial { .. }) {
+            return fail("is for genotypes (binomial) — use random");
+        }
+        if self.input_transform != InputTransform::PrincipalAxes {
+            return fail("needs the principal-axes input — add input_transform principal-axes");
+        }
+        if self.input_components < self.latent {
+            return fail("needs at least as many input axes as latent dimensions");
+        }
+        let one_layer = |layers: &[usize]| layers.len() == 1 && layers[0] >= self.latent;
+        if !one_layer(&self.hidden) || !one_layer(&self.decoder_layers()) {
+            return fail(
+                "needs one hidden layer on each side, at least as wide as the latent — set hidden to one layer",
+            );
+        }
+        if self.decoder != DecoderKind::Standard || self.norm != Norm::None {
+            return fail("needs the standard decoder without normalisation");
+        }
+        if self.activation == Activation::Gelu || self.uses_batches() || self.uses_covariates() {
+            return fail(
+                "needs an activation that is the identity above 0 (ELU, ReLU, leaky ReLU) and no covariates",
+            );
+        }
+        Ok(())
+    }
+
     fn validate_decoder(&self) -> Result<()> {
         if self.site_mixture && !matches!(self.likelihood, Likelihood::Categorical { .. }) {
             return Err(invalid(
@@ -306,6 +335,9 @@ impl VaeConfig {
                     "the site-model start needs the standard decoder — use random with the Bayesian decoder",
                 ));
             }
+        }
+        if self.output_init == OutputInit::Pca {
+            self.validate_pca_start()?;
         }
         let DecoderKind::Bayesian(bayesian) = self.decoder else {
             return Ok(());

@@ -13,7 +13,7 @@
 //! number of axes) for the price of one fit before training. The binomial likelihood and its
 //! targets keep every site.
 
-use vaebio_analysis::axes::{principal_axes, scores};
+use vaebio_analysis::axes::{PrincipalAxes, principal_axes, scores};
 use vaebio_analysis::patterson_scale;
 
 use crate::allele_frequency::AlleleFrequencies;
@@ -25,6 +25,18 @@ use crate::vae::chunk_rows;
 pub(crate) const MEAN_TENSOR: &str = "encoder.input_axes.mean";
 /// Tensor name of the scaled axes ([n_features, k], row-major) in `model.safetensors`.
 pub(crate) const AXES_TENSOR: &str = "encoder.input_axes.axes";
+
+/// What the fit of [`InputAxes`] found besides the projection, for starting the network at
+/// PCA ([`crate::train::pca_start`]).
+pub(crate) struct AxesFit {
+    /// The principal axes of the scaled, centred training rows (unit length) and their
+    /// variances.
+    pub(crate) pca: PrincipalAxes,
+    /// Each site's Patterson scale (0 at a monomorphic site).
+    pub(crate) site_scales: Vec<f32>,
+    /// The one constant the projections are multiplied by.
+    pub(crate) input_scale: f64,
+}
 
 /// The fitted projection: site means and scaled axes, saved with the model so that `encode`
 /// projects new samples as training did.
@@ -38,7 +50,7 @@ pub struct InputAxes {
 impl InputAxes {
     /// Fit `k` axes on `rows` of `values` (missing calls already filled, as the data
     /// arrive; each value of `trials` alleles where per-value trials are given, else
-    /// `ploidy`), from a start drawn with `seed`.
+    /// `ploidy`), from a start drawn with `seed`; with the fit itself.
     pub(crate) fn fit(
         values: &dyn RowSource,
         rows: &[usize],
@@ -46,7 +58,7 @@ impl InputAxes {
         ploidy: u32,
         k: usize,
         seed: u64,
-    ) -> Self {
+    ) -> (Self, AxesFit) {
         let frequencies = AlleleFrequencies::fit(values, rows, trials, ploidy);
         let site_scales: Vec<f32> = frequencies
             .frequency
@@ -82,7 +94,12 @@ impl InputAxes {
             .zip(&frequencies.frequency))
         .map(|((&m, &s), &p)| if s > 0.0 { m / s } else { p * ploidy as f32 })
         .collect();
-        Self { mean, axes, k }
+        let fit = AxesFit {
+            pca: fitted,
+            site_scales,
+            input_scale: scale,
+        };
+        (Self { mean, axes, k }, fit)
     }
 
     /// From saved parts: `mean` (one per feature) and `axes` (features × `k`, row-major).
@@ -153,7 +170,7 @@ mod tests {
         ];
         let view = DenseView::new(&values, 4).unwrap();
         let k = 3;
-        let fitted = InputAxes::fit(&view, &[0, 1, 2, 3], None, 2, k, 5);
+        let (fitted, _) = InputAxes::fit(&view, &[0, 1, 2, 3], None, 2, k, 5);
         let mut out = Vec::new();
         fitted.project(&values, &mut out);
         let mean_square: f64 = out.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / 4.0;

@@ -10,6 +10,7 @@ pub mod gene_weights;
 pub mod library_weights;
 pub mod loss;
 pub(crate) mod optim;
+pub(crate) mod pca_start;
 pub(crate) mod readback;
 pub(crate) mod reduce;
 pub mod resume;

@@ -32,6 +32,11 @@ pub enum OutputInit {
     /// allele-frequency logit (0.5 per allele); the weights at 1% of their random start, so
     /// training starts from the site model (`crate::train::site_init`).
     Site,
+    /// Genotypes read through their principal axes (binomial likelihood, one hidden layer on
+    /// each side): the whole network, encoder included, starts at PCA: the encoder's means at
+    /// the leading principal-component scores, the decoder at PCA's reconstruction
+    /// (`crate::train::pca_start`).
+    Pca,
 }
 
 impl OutputInit {

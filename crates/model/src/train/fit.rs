@@ -1,6 +1,6 @@
 //! What is fitted on the training rows before the first epoch: the training/validation split,
 //! the z-scoring of Gaussian input, allele frequencies, per-gene likelihood weights, the
-//! site-model start and the site mixture of an alignment model and the library-size weights.
+//! site-model or PCA start and the site mixture of an alignment model and the library-size weights.
 
 use candle_core::Tensor;
 use rand::seq::SliceRandom;
@@ -17,6 +17,7 @@ use crate::train::gene_weights::{
     gene_weights_from_means, gene_weights_with_autocorrelation, neighbour_autocorrelation,
 };
 use crate::train::library_weights::library_weight_scales;
+use crate::train::pca_start::{PcaStart, start_at_pca};
 use crate::train::site_init::{site_log_frequencies, site_logits, start_at_site_model};
 use crate::vae::{Standardization, Vae};
 
@@ -109,14 +110,30 @@ pub(crate) fn fit_input_scaling(vae: &mut Vae, training: &SelectedRows, seed: u6
         ));
     }
     if vae.config.input_transform == InputTransform::PrincipalAxes && vae.input_axes.is_none() {
-        vae.input_axes = Some(InputAxes::fit(
+        let ploidy = vae.config.likelihood.trials().unwrap_or(2);
+        let (axes, fit) = InputAxes::fit(
             training.data.rows(),
             training.rows,
             training.data.trials(),
-            vae.config.likelihood.trials().unwrap_or(2),
+            ploidy,
             vae.config.input_components,
             vae.config.seed,
-        ));
+        );
+        vae.input_axes = Some(axes);
+        if vae.config.output_init == OutputInit::Pca && vae.train_config.is_none() {
+            let counts = AlleleCounts::fit(
+                training.data.rows(),
+                training.rows,
+                training.data.trials(),
+                ploidy,
+            );
+            let start = PcaStart {
+                fit: &fit,
+                site_logits: &site_logits(&counts),
+                ploidy,
+            };
+            start_at_pca(vae, &start)?;
+        }
     }
     let weighted = vae.config.gene_weight_power > 0.0 || vae.config.gene_weight_neighbours;
     if weighted && vae.gene_weights.is_none() {

@@ -1,0 +1,189 @@
+//! Starting a genotype model at PCA ([`crate::OutputInit::Pca`]): before the first step the
+//! encoder maps each sample to its leading principal-component scores and the decoder maps a
+//! latent point back to PCA's reconstruction, linearised into the binomial's logits. Training
+//! then moves away from PCA only as far as the likelihood and early stopping on the validation
+//! rows let it, instead of finding the samples' structure again from random weights (what a
+//! PCA start does for t-SNE and UMAP: Kobak & Linderman 2021, Nat. Biotechnol. 39:156).
+//!
+//! The encoder reads the samples' projections on the principal axes
+//! ([`crate::InputTransform::PrincipalAxes`]), so its first-layer weights are of order 1 and
+//! Adam's first steps, which move every weight by about the learning rate, do not wash the
+//! start out (on raw dosages those weights would be ~10⁻⁴).
+//!
+//! With t_k a sample's score on axis k of the Patterson-scaled dosages (variance λ_k over the
+//! training rows), K latent dimensions and c = √(K / Σ_{k<K} λ_k) (the scores keep PCA's
+//! proportions, the latent unit variance on average):
+//! - hidden unit k < K of the encoder is c·t_k + o_k, o_k = 1 + 4·c·√λ_k, inside the
+//!   activation's linear range (ELU, ReLU and leaky ReLU are the identity above 0); the
+//!   encoder's mean μ_k = unit k − o_k = c·t_k; its log-variance is ln(c²·σ²), the posterior
+//!   variance of probabilistic PCA (Tipping & Bishop 1999) in these units, σ² the mean of the
+//!   fitted eigenvalues past K (the noise), clamped to [10⁻⁴, 1];
+//! - decoder hidden unit k < K is z_k + o_k, and the logit of site j is
+//!   logit(p̃_j) + Σ_k a_jk·z_k / (c·s_j·n·p̃_j(1 − p̃_j)): PCA's reconstruction of the dosage,
+//!   Σ_k a_jk·t_k / s_j (a_jk the unit axis, s_j the site's Patterson scale), divided by the
+//!   binomial's slope n·p̃(1 − p̃) at the site model p̃ ([`super::site_init::site_logits`]).
+//!
+//! The other hidden units keep their random weights in, and their weights out are scaled to 1%
+//! (as the site start scales the output layer), so they start near silent but learn from the
+//! first step.
+
+use std::collections::HashMap;
+
+use candle_core::{Tensor, Var};
+
+use crate::error::Result;
+use crate::input_axes::AxesFit;
+use crate::vae::Vae;
+
+/// Factor on the random weights out of the hidden units that PCA does not use.
+const WEIGHT_SCALE: f32 = 0.01;
+
+/// Bounds of the starting posterior variance (the prior's is 1).
+const POSTERIOR_VARIANCE: (f64, f64) = (1e-4, 1.0);
+
+/// What the start is computed from.
+pub(crate) struct PcaStart<'a> {
+    /// The fit of the encoder's input axes.
+    pub(crate) fit: &'a AxesFit,
+    /// Each site's allele-frequency logit under the site model.
+    pub(crate) site_logits: &'a [f32],
+    /// Alleles per genotype, n.
+    pub(crate) ploidy: u32,
+}
+
+/// The start's numbers, computed from a [`PcaStart`] for `latent` dimensions.
+struct Plan {
+    /// c.
+    scale: f64,
+    /// o_k, one per latent dimension.
+    offsets: Vec<f32>,
+    /// ln of the starting posterior variance.
+    log_variance: f32,
+}
+
+impl PcaStart<'_> {
+    fn plan(&self, latent: usize) -> Plan {
+        let variances = &self.fit.pca.variances;
+        let leading: f64 = variances.iter().take(latent).sum();
+        let scale = if leading > 0.0 {
+            (latent as f64 / leading).sqrt()
+        } else {
+            1.0
+        };
+        let offsets = (0..latent)
+            .map(|k| {
+                let sd = variances.get(k).copied().unwrap_or(0.0).max(0.0).sqrt();
+                (1.0 + 4.0 * scale * sd) as f32
+            })
+            .collect();
+        let tail: Vec<f64> = variances
+            .iter()
+            .skip(latent)
+            .copied()
+            .filter(|&v| v > 0.0)
+            .collect();
+        let noise = if tail.is_empty() {
+            0.0
+        } else {
+            tail.iter().sum::<f64>() / tail.len() as f64
+        };
+        let (low, high) = POSTERIOR_VARIANCE;
+        let log_variance = (scale * scale * noise).clamp(low, high).ln() as f32;
+        Plan {
+            scale,
+            offsets,
+            log_variance,
+        }
+    }
+}
+
+/// Sets the encoder and decoder of a fresh standard genotype model (one hidden layer on each
+/// side, at least as wide as the latent; validated with the config) to the PCA start.
+pub(crate) fn start_at_pca(vae: &Vae, start: &PcaStart) -> Result<()> {
+    let latent = vae.config.latent;
+    let plan = start.plan(latent);
+    let vars = vae.varmap.data().lock().unwrap_or_else(|e| e.into_inner());
+    let n_axes = start.fit.pca.n_axes();
+    // encoder layer 0: unit k reads input k (= input_scale·t_k) times c / input_scale
+    let gain = (plan.scale / start.fit.input_scale) as f32;
+    edit(&vars, "encoder.layers.0.weight", |w, width| {
+        for (k, row) in w.chunks_exact_mut(width).take(latent).enumerate() {
+            row.fill(0.0);
+            row[k] = gain;
+        }
+    })?;
+    debug_assert_eq!(n_axes, vae.config.input_components);
+    edit(&vars, "encoder.layers.0.bias", |b, _| {
+        b[..latent].copy_from_slice(&plan.offsets);
+    })?;
+    edit(&vars, "encoder.mean.weight", |w, width| {
+        for (k, row) in w.chunks_exact_mut(width).enumerate() {
+            row.iter_mut().for_each(|v| *v *= WEIGHT_SCALE);
+            row[..latent].fill(0.0);
+            row[k] = 1.0;
+        }
+    })?;
+    edit(&vars, "encoder.mean.bias", |b, _| {
+        for (b, &o) in b.iter_mut().zip(&plan.offsets) {
+            *b = -o;
+        }
+    })?;
+    edit(&vars, "encoder.log_var.weight", |w, _| {
+        w.iter_mut().for_each(|v| *v *= WEIGHT_SCALE);
+    })?;
+    edit(&vars, "encoder.log_var.bias", |b, _| b.fill(plan.log_variance))?;
+    // decoder layer 0: unit k is z_k + o_k
+    edit(&vars, "decoder.layers.0.weight", |w, width| {
+        for (k, row) in w.chunks_exact_mut(width).take(latent).enumerate() {
+            row.fill(0.0);
+            row[k] = 1.0;
+        }
+    })?;
+    edit(&vars, "decoder.layers.0.bias", |b, _| {
+        b[..latent].copy_from_slice(&plan.offsets);
+    })?;
+    // output: PCA's reconstruction through the binomial's slope at the site model
+    let ploidy = f64::from(start.ploidy);
+    let mut bias = vec![0f32; start.site_logits.len()];
+    edit(&vars, "decoder.loc.weight", |w, width| {
+        let sites = w.chunks_exact_mut(width).zip(start.fit.pca.axes.chunks_exact(n_axes));
+        let sites = sites.zip(&start.fit.site_scales).zip(start.site_logits);
+        for ((((row, axes), &s), &logit), bias) in sites.zip(&mut bias) {
+            row.iter_mut().for_each(|v| *v *= WEIGHT_SCALE);
+            let p = 1.0 / (1.0 + (-f64::from(logit)).exp());
+            let slope = ploidy * p * (1.0 - p);
+            let mut shift = f64::from(logit);
+            for k in 0..latent {
+                let weight = if s > 0.0 {
+                    f64::from(axes[k]) / (plan.scale * f64::from(s) * slope)
+                } else {
+                    0.0
+                };
+                row[k] = weight as f32;
+                shift -= weight * f64::from(plan.offsets[k]);
+            }
+            *bias = shift as f32;
+        }
+    })?;
+    edit(&vars, "decoder.loc.bias", |b, _| b.copy_from_slice(&bias))?;
+    Ok(())
+}
+
+/// Rewrites the values of the variable `name` (row-major; `f` gets them and the row width).
+fn edit(
+    vars: &HashMap<String, Var>,
+    name: &str,
+    f: impl FnOnce(&mut [f32], usize),
+) -> Result<()> {
+    let Some(var) = vars.get(name) else {
+        // Config validation admits the PCA start only for the standard one-hidden-layer model.
+        unreachable!("the standard one-hidden-layer model has {name}");
+    };
+    let tensor = var.as_tensor();
+    let dims = tensor.dims().to_vec();
+    let width = dims.last().copied().unwrap_or(1);
+    let mut values = tensor.flatten_all()?.to_vec1::<f32>()?;
+    f(&mut values, width);
+    var.set(&Tensor::from_vec(values, dims, tensor.device())?)?;
+    Ok(())
+}
