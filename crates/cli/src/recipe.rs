@@ -169,7 +169,21 @@ fn output_init(args: &ModelArgs, kind: DataKind, vae: &mut VaeConfig) -> Result<
             )
             .into());
         }
-        Some(OutputInitArg::Pca) => vae.output_init = OutputInit::Pca,
+        Some(OutputInitArg::Pca) => {
+            match args.input_transform {
+                None => vae.input_transform = InputTransform::PrincipalAxes,
+                Some(InputTransformArg::PrincipalAxes) => {}
+                Some(_) => {
+                    return Err(BadInput(
+                        "--init-output pca reads the samples through their principal axes — \
+                         leave --input-transform out or give principal-axes"
+                            .into(),
+                    )
+                    .into());
+                }
+            }
+            vae.output_init = OutputInit::Pca;
+        }
     }
     Ok(())
 }

@@ -336,6 +336,37 @@ fn principal_axes_input_is_saved_and_reused_by_encode() {
     );
 }
 
+/// `--init-output pca`: the network starts at PCA (checked against a decomposition by hand in
+/// vaebio-model's `pca_start` tests) and reads the principal axes without being told; saved in
+/// config.json, `encode` gives back the latent, the demes stay apart. Refused with another
+/// input transform and for data other than genotypes, nothing written.
+#[test]
+fn pca_start_is_saved_and_reused_by_encode() {
+    let (dir, latent, model, vcf) = embed_with(&["--init-output", "pca"]);
+    let config = model_config(&model);
+    assert_eq!(config["vae"]["output_init"], "pca");
+    assert_eq!(config["vae"]["input_transform"], "principal-axes");
+    assert_encode_gives_back(&model, &vcf, &latent);
+    let (knn, _) = scores(&latent);
+    assert!(knn >= 0.9, "15-NN population accuracy {knn}");
+    let refused = dir.path().join("refused.tsv");
+    for (flags, message) in [
+        (
+            &["--vcf", s(&vcf), "--input-transform", "allele-frequency"][..],
+            "--init-output pca reads the samples through their principal axes",
+        ),
+        (
+            &["--matrix", s(&testdata("counts.tsv"))][..],
+            "--init-output pca starts genotype models at PCA",
+        ),
+    ] {
+        let mut args = vec!["embed", "--init-output", "pca", "-q", "-o", s(&refused)];
+        args.extend_from_slice(flags);
+        fails(&args, 2, message);
+        assert!(!refused.exists(), "nothing written on refusal");
+    }
+}
+
 /// `--missing mask`: with a seventh of the genotypes of `popgen2.vcf` made missing, the
 /// recipe trains with those calls out of the likelihood (the encoder reads the site mean),
 /// says so, saves the policy with the model, and `encode` of the same VCF gives back the

@@ -187,3 +187,221 @@ fn edit(
     var.set(&Tensor::from_vec(values, dims, tensor.device())?)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use candle_core::Device;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use crate::config::{Activation, InputTransform, Norm, OutputInit, TrainConfig, VaeConfig};
+    use crate::data::{Dataset, DenseMatrix};
+    use crate::likelihood::Likelihood;
+    use crate::train::Trainer;
+    use crate::vae::Vae;
+
+    const SAMPLES: usize = 42;
+    const SITES: usize = 60;
+
+    /// Diploid dosages of three populations of 14, drawn as two Bernoulli alleles each: the
+    /// first two differ at every site (0.2–0.8 against its mirror), the third alternates 0.1
+    /// and 0.9, so two principal axes stand above the noise.
+    fn dosages() -> Vec<f32> {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut values = Vec::with_capacity(SAMPLES * SITES);
+        for sample in 0..SAMPLES {
+            for site in 0..SITES {
+                let p = 0.2 + 0.6 * (site % 5) as f64 / 4.0;
+                let p = match sample / 14 {
+                    0 => p,
+                    1 => 1.0 - p,
+                    _ => [0.1, 0.9][site % 2],
+                };
+                let alleles = (0..2).filter(|_| rng.random::<f64>() < p).count();
+                values.push(alleles as f32);
+            }
+        }
+        values
+    }
+
+    fn config() -> VaeConfig {
+        VaeConfig {
+            hidden: vec![16],
+            latent: 2,
+            activation: Activation::Elu,
+            norm: Norm::None,
+            dropout: 0.0,
+            input_transform: InputTransform::PrincipalAxes,
+            input_components: 8,
+            output_init: OutputInit::Pca,
+            seed: 3,
+            ..VaeConfig::new(SITES, Likelihood::Binomial { trials: 2 })
+        }
+    }
+
+    /// The Patterson-scaled, centred dosages (f64, rows × sites) and their two leading
+    /// eigenpairs of X Xᵀ / n by power iteration with deflation: computed here from the
+    /// definition, not through `vaebio_analysis`.
+    fn reference_pca(values: &[f32]) -> (Vec<f64>, [Vec<f64>; 2], [f64; 2]) {
+        let mut scaled = vec![0f64; SAMPLES * SITES];
+        for site in 0..SITES {
+            let mean: f64 = (0..SAMPLES)
+                .map(|r| f64::from(values[r * SITES + site]))
+                .sum::<f64>()
+                / SAMPLES as f64;
+            let p = mean / 2.0;
+            let scale = 1.0 / (2.0 * p * (1.0 - p)).sqrt();
+            for r in 0..SAMPLES {
+                scaled[r * SITES + site] = (f64::from(values[r * SITES + site]) - mean) * scale;
+            }
+        }
+        let mut gram = vec![0f64; SAMPLES * SAMPLES];
+        for a in 0..SAMPLES {
+            for b in 0..SAMPLES {
+                let row = |r: usize| &scaled[r * SITES..(r + 1) * SITES];
+                let dot: f64 = row(a).iter().zip(row(b)).map(|(x, y)| x * y).sum();
+                gram[a * SAMPLES + b] = dot / SAMPLES as f64;
+            }
+        }
+        let mut vectors = [vec![0f64; SAMPLES], vec![0f64; SAMPLES]];
+        let mut values_ = [0f64; 2];
+        for k in 0..2 {
+            let mut v: Vec<f64> = (0..SAMPLES).map(|i| 1.0 + (i as f64 * 0.37).sin()).collect();
+            for _ in 0..2000 {
+                let mut next: Vec<f64> = (0..SAMPLES)
+                    .map(|a| (0..SAMPLES).map(|b| gram[a * SAMPLES + b] * v[b]).sum())
+                    .collect();
+                for j in 0..k {
+                    let along: f64 = next.iter().zip(&vectors[j]).map(|(x, y)| x * y).sum();
+                    next.iter_mut()
+                        .zip(&vectors[j])
+                        .for_each(|(x, y)| *x -= along * y);
+                }
+                let norm = next.iter().map(|x| x * x).sum::<f64>().sqrt();
+                values_[k] = norm;
+                v = next.into_iter().map(|x| x / norm).collect();
+            }
+            vectors[k] = v;
+        }
+        (scaled, vectors, values_)
+    }
+
+    fn started_model(values: &[f32]) -> Vae {
+        let mut vae = Vae::new(config(), &Device::Cpu).unwrap();
+        let rows = DenseMatrix::new(values.to_vec(), SAMPLES, SITES).unwrap();
+        let train = TrainConfig {
+            validation_fraction: 0.0,
+            ..TrainConfig::default()
+        };
+        Trainer::new(&mut vae, Dataset::new(&rows), &train).unwrap();
+        vae
+    }
+
+    /// Before any step the posterior means are the two leading principal-component scores
+    /// (the Gram eigenvectors times √(n·λ), up to sign), scaled by c = √(2 / (λ₁ + λ₂)): PCA's
+    /// proportions, unit variance on average; the posterior variance is one value in (0, 1].
+    #[test]
+    fn an_untrained_model_encodes_to_the_pca_scores() {
+        let values = dosages();
+        let vae = started_model(&values);
+        let rows = DenseMatrix::new(values.clone(), SAMPLES, SITES).unwrap();
+        let posterior = vae.encode(&rows).unwrap();
+        let (_, vectors, eigen) = reference_pca(&values);
+        let c = (2.0 / (eigen[0] + eigen[1])).sqrt();
+        for k in 0..2 {
+            let want: Vec<f64> = vectors[k]
+                .iter()
+                .map(|v| v * (SAMPLES as f64 * eigen[k]).sqrt() * c)
+                .collect();
+            let got: Vec<f64> = (0..SAMPLES)
+                .map(|r| f64::from(posterior.mean.row(r)[k]))
+                .collect();
+            let sign = if got.iter().zip(&want).map(|(a, b)| a * b).sum::<f64>() < 0.0 {
+                -1.0
+            } else {
+                1.0
+            };
+            for (g, w) in got.iter().zip(&want) {
+                // within 1%: the axes come from a randomized range finder in f32
+                let tolerance = 0.01 * w.abs().max(1.0);
+                assert!((g - sign * w).abs() < tolerance, "dimension {k}: {g} vs {}", sign * w);
+            }
+        }
+        let log_var = posterior.log_var.row(0)[0];
+        assert!(log_var <= 0.0 && log_var > (1e-4f32).ln() - 1e-3, "{log_var}");
+        for r in 0..SAMPLES {
+            for &v in posterior.log_var.row(r) {
+                assert!((v - log_var).abs() < 0.05, "{v} vs {log_var}");
+            }
+        }
+    }
+
+    /// Decoded at those means, the expected dosages follow PCA's rank-2 reconstruction: the
+    /// squared error against the data is within 15% of PCA's own (the logits are PCA
+    /// linearised at the site model) and far below the site means'.
+    #[test]
+    fn the_untrained_decoder_reconstructs_as_pca() {
+        let values = dosages();
+        let vae = started_model(&values);
+        let rows = DenseMatrix::new(values.clone(), SAMPLES, SITES).unwrap();
+        let decoded = vae.reconstruct(&Dataset::new(&rows), None).unwrap();
+        let (scaled, vectors, _) = reference_pca(&values);
+        let mut model_error = 0f64;
+        let mut pca_error = 0f64;
+        let mut site_error = 0f64;
+        for site in 0..SITES {
+            let mean: f64 = (0..SAMPLES)
+                .map(|r| f64::from(values[r * SITES + site]))
+                .sum::<f64>()
+                / SAMPLES as f64;
+            let p = mean / 2.0;
+            let unscale = (2.0 * p * (1.0 - p)).sqrt();
+            // the column's projection on the two sample-space eigenvectors
+            let loadings: Vec<f64> = vectors
+                .iter()
+                .map(|v| (0..SAMPLES).map(|r| v[r] * scaled[r * SITES + site]).sum())
+                .collect();
+            for r in 0..SAMPLES {
+                let x = f64::from(values[r * SITES + site]);
+                let pca: f64 = mean
+                    + unscale * (0..2).map(|k| vectors[k][r] * loadings[k]).sum::<f64>();
+                pca_error += (x - pca).powi(2);
+                site_error += (x - mean).powi(2);
+                model_error += (x - f64::from(decoded.row(r)[site])).powi(2);
+            }
+        }
+        assert!(model_error < 1.15 * pca_error, "{model_error} vs PCA {pca_error}");
+        assert!(model_error < 0.7 * site_error, "{model_error} vs sites {site_error}");
+    }
+
+    #[test]
+    fn the_pca_start_is_for_genotypes_read_through_their_axes() {
+        config().validate().unwrap();
+        let gaussian = VaeConfig {
+            likelihood: Likelihood::Gaussian {
+                learned_variance: false,
+            },
+            input_transform: InputTransform::Identity,
+            ..config()
+        };
+        let error = gaussian.validate().unwrap_err().to_string();
+        assert!(error.contains("genotypes"), "{error}");
+        let raw = VaeConfig {
+            input_transform: InputTransform::Identity,
+            ..config()
+        };
+        let error = raw.validate().unwrap_err().to_string();
+        assert!(error.contains("principal-axes"), "{error}");
+        let deep = VaeConfig {
+            hidden: vec![16, 16],
+            ..config()
+        };
+        let error = deep.validate().unwrap_err().to_string();
+        assert!(error.contains("one hidden layer"), "{error}");
+        let narrow = VaeConfig {
+            hidden: vec![1],
+            ..config()
+        };
+        assert!(narrow.validate().is_err());
+    }
+}
