@@ -141,6 +141,14 @@ fn output_init(args: &ModelArgs, kind: DataKind, vae: &mut VaeConfig) -> Result<
         vae.site_mixture = true;
     }
     match args.init_output {
+        // The genotype default starts at PCA; where other flags leave a network the start does
+        // not fit (more layers, another input), it falls back to raw dosages and a random start.
+        None if vae.output_init == OutputInit::Pca && vae.validate_pca_start().is_err() => {
+            vae.output_init = OutputInit::Random;
+            if args.input_transform.is_none() {
+                vae.input_transform = InputTransform::Auto;
+            }
+        }
         None => {}
         Some(OutputInitArg::Random) => vae.output_init = OutputInit::Random,
         Some(OutputInitArg::Site) if !matches!(kind, DataKind::Alignment | DataKind::Genotypes) => {

@@ -277,8 +277,11 @@ impl VaeConfig {
 
     /// The Bayesian decoder is EVE's: one-hot alignments (categorical), no covariates. The
     /// site start is for one-hot alignments and genotypes (binomial) with the standard decoder.
-    /// The PCA start ([`OutputInit::Pca`]) sets a network of known shape.
-    fn validate_pca_start(&self) -> Result<()> {
+    /// Whether the PCA start ([`OutputInit::Pca`]) fits this network: genotypes read through
+    /// their principal axes, one hidden layer on each side at least as wide as the latent, the
+    /// standard decoder without normalisation, an activation that is the identity above 0, no
+    /// covariates. The error says what does not fit.
+    pub fn validate_pca_start(&self) -> Result<()> {
         let fail = |why: &str| Err(invalid("output_init", format!("the PCA start {why}")));
         if !matches!(self.likelihood, Likelihood::Binomial { .. }) {
             return fail("is for genotypes (binomial) — use random");

@@ -131,7 +131,9 @@ pub(crate) fn start_at_pca(vae: &Vae, start: &PcaStart) -> Result<()> {
     edit(&vars, "encoder.log_var.weight", |w, _| {
         w.iter_mut().for_each(|v| *v *= WEIGHT_SCALE);
     })?;
-    edit(&vars, "encoder.log_var.bias", |b, _| b.fill(plan.log_variance))?;
+    edit(&vars, "encoder.log_var.bias", |b, _| {
+        b.fill(plan.log_variance)
+    })?;
     // decoder layer 0: unit k is z_k + o_k
     edit(&vars, "decoder.layers.0.weight", |w, width| {
         for (k, row) in w.chunks_exact_mut(width).take(latent).enumerate() {
@@ -146,7 +148,9 @@ pub(crate) fn start_at_pca(vae: &Vae, start: &PcaStart) -> Result<()> {
     let ploidy = f64::from(start.ploidy);
     let mut bias = vec![0f32; start.site_logits.len()];
     edit(&vars, "decoder.loc.weight", |w, width| {
-        let sites = w.chunks_exact_mut(width).zip(start.fit.pca.axes.chunks_exact(n_axes));
+        let sites = w
+            .chunks_exact_mut(width)
+            .zip(start.fit.pca.axes.chunks_exact(n_axes));
         let sites = sites.zip(&start.fit.site_scales).zip(start.site_logits);
         for ((((row, axes), &s), &logit), bias) in sites.zip(&mut bias) {
             row.iter_mut().for_each(|v| *v *= WEIGHT_SCALE);
@@ -170,11 +174,7 @@ pub(crate) fn start_at_pca(vae: &Vae, start: &PcaStart) -> Result<()> {
 }
 
 /// Rewrites the values of the variable `name` (row-major; `f` gets them and the row width).
-fn edit(
-    vars: &HashMap<String, Var>,
-    name: &str,
-    f: impl FnOnce(&mut [f32], usize),
-) -> Result<()> {
+fn edit(vars: &HashMap<String, Var>, name: &str, f: impl FnOnce(&mut [f32], usize)) -> Result<()> {
     let Some(var) = vars.get(name) else {
         // Config validation admits the PCA start only for the standard one-hidden-layer model.
         unreachable!("the standard one-hidden-layer model has {name}");
@@ -266,7 +266,9 @@ mod tests {
         let mut vectors = [vec![0f64; SAMPLES], vec![0f64; SAMPLES]];
         let mut values_ = [0f64; 2];
         for k in 0..2 {
-            let mut v: Vec<f64> = (0..SAMPLES).map(|i| 1.0 + (i as f64 * 0.37).sin()).collect();
+            let mut v: Vec<f64> = (0..SAMPLES)
+                .map(|i| 1.0 + (i as f64 * 0.37).sin())
+                .collect();
             for _ in 0..2000 {
                 let mut next: Vec<f64> = (0..SAMPLES)
                     .map(|a| (0..SAMPLES).map(|b| gram[a * SAMPLES + b] * v[b]).sum())
@@ -324,11 +326,18 @@ mod tests {
             for (g, w) in got.iter().zip(&want) {
                 // within 1%: the axes come from a randomized range finder in f32
                 let tolerance = 0.01 * w.abs().max(1.0);
-                assert!((g - sign * w).abs() < tolerance, "dimension {k}: {g} vs {}", sign * w);
+                assert!(
+                    (g - sign * w).abs() < tolerance,
+                    "dimension {k}: {g} vs {}",
+                    sign * w
+                );
             }
         }
         let log_var = posterior.log_var.row(0)[0];
-        assert!(log_var <= 0.0 && log_var > (1e-4f32).ln() - 1e-3, "{log_var}");
+        assert!(
+            log_var <= 0.0 && log_var > (1e-4f32).ln() - 1e-3,
+            "{log_var}"
+        );
         for r in 0..SAMPLES {
             for &v in posterior.log_var.row(r) {
                 assert!((v - log_var).abs() < 0.05, "{v} vs {log_var}");
@@ -363,15 +372,21 @@ mod tests {
                 .collect();
             for r in 0..SAMPLES {
                 let x = f64::from(values[r * SITES + site]);
-                let pca: f64 = mean
-                    + unscale * (0..2).map(|k| vectors[k][r] * loadings[k]).sum::<f64>();
+                let pca: f64 =
+                    mean + unscale * (0..2).map(|k| vectors[k][r] * loadings[k]).sum::<f64>();
                 pca_error += (x - pca).powi(2);
                 site_error += (x - mean).powi(2);
                 model_error += (x - f64::from(decoded.row(r)[site])).powi(2);
             }
         }
-        assert!(model_error < 1.15 * pca_error, "{model_error} vs PCA {pca_error}");
-        assert!(model_error < 0.7 * site_error, "{model_error} vs sites {site_error}");
+        assert!(
+            model_error < 1.15 * pca_error,
+            "{model_error} vs PCA {pca_error}"
+        );
+        assert!(
+            model_error < 0.7 * site_error,
+            "{model_error} vs sites {site_error}"
+        );
     }
 
     #[test]
