@@ -264,7 +264,7 @@ mod tests {
             }
         }
         let mut vectors = [vec![0f64; SAMPLES], vec![0f64; SAMPLES]];
-        let mut values_ = [0f64; 2];
+        let mut eigenvalues = [0f64; 2];
         for k in 0..2 {
             let mut v: Vec<f64> = (0..SAMPLES)
                 .map(|i| 1.0 + (i as f64 * 0.37).sin())
@@ -273,19 +273,19 @@ mod tests {
                 let mut next: Vec<f64> = (0..SAMPLES)
                     .map(|a| (0..SAMPLES).map(|b| gram[a * SAMPLES + b] * v[b]).sum())
                     .collect();
-                for j in 0..k {
-                    let along: f64 = next.iter().zip(&vectors[j]).map(|(x, y)| x * y).sum();
+                for earlier in &vectors[..k] {
+                    let along: f64 = next.iter().zip(earlier).map(|(x, y)| x * y).sum();
                     next.iter_mut()
-                        .zip(&vectors[j])
+                        .zip(earlier)
                         .for_each(|(x, y)| *x -= along * y);
                 }
                 let norm = next.iter().map(|x| x * x).sum::<f64>().sqrt();
-                values_[k] = norm;
+                eigenvalues[k] = norm;
                 v = next.into_iter().map(|x| x / norm).collect();
             }
             vectors[k] = v;
         }
-        (scaled, vectors, values_)
+        (scaled, vectors, eigenvalues)
     }
 
     fn started_model(values: &[f32]) -> Vae {
