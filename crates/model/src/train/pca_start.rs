@@ -239,17 +239,22 @@ mod tests {
         }
     }
 
+    /// A site's mean dosage over the samples and its allele frequency (half of it).
+    fn site_mean(values: &[f32], site: usize) -> (f64, f64) {
+        let sum: f64 = (0..SAMPLES)
+            .map(|r| f64::from(values[r * SITES + site]))
+            .sum();
+        let mean = sum / SAMPLES as f64;
+        (mean, mean / 2.0)
+    }
+
     /// The Patterson-scaled, centred dosages (f64, rows × sites) and their two leading
     /// eigenpairs of X Xᵀ / n by power iteration with deflation: computed here from the
     /// definition, not through `vaebio_analysis`.
     fn reference_pca(values: &[f32]) -> (Vec<f64>, [Vec<f64>; 2], [f64; 2]) {
         let mut scaled = vec![0f64; SAMPLES * SITES];
         for site in 0..SITES {
-            let mean: f64 = (0..SAMPLES)
-                .map(|r| f64::from(values[r * SITES + site]))
-                .sum::<f64>()
-                / SAMPLES as f64;
-            let p = mean / 2.0;
+            let (mean, p) = site_mean(values, site);
             let scale = 1.0 / (2.0 * p * (1.0 - p)).sqrt();
             for r in 0..SAMPLES {
                 scaled[r * SITES + site] = (f64::from(values[r * SITES + site]) - mean) * scale;
@@ -359,11 +364,7 @@ mod tests {
         let mut pca_error = 0f64;
         let mut site_error = 0f64;
         for site in 0..SITES {
-            let mean: f64 = (0..SAMPLES)
-                .map(|r| f64::from(values[r * SITES + site]))
-                .sum::<f64>()
-                / SAMPLES as f64;
-            let p = mean / 2.0;
+            let (mean, p) = site_mean(&values, site);
             let unscale = (2.0 * p * (1.0 - p)).sqrt();
             // the column's projection on the two sample-space eigenvectors
             let loadings: Vec<f64> = vectors
