@@ -482,8 +482,8 @@ pub struct ModelArgs {
     pub temperature: Option<Switch>,
     /// Alignments and genotypes, standard decoder: where the output layer starts (`site`: at
     /// the site-independent model of the (weighted) training rows, see
-    /// docs/recipes/proteins.md and genotypes.md; `random` otherwise). Saved in the model's
-    /// config.json.
+    /// docs/recipes/proteins.md and genotypes.md; `pca`: genotypes, the whole network at PCA,
+    /// their default; `random` otherwise). Saved in the model's config.json.
     #[arg(long, value_enum, help_heading = "Model")]
     pub init_output: Option<OutputInitArg>,
     /// Alignments: train through the distribution `vaebio score` scores with, each column's

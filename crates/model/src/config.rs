@@ -275,8 +275,6 @@ impl VaeConfig {
             .map_err(|e| invalid("likelihood", e.to_string()))
     }
 
-    /// The Bayesian decoder is EVE's: one-hot alignments (categorical), no covariates. The
-    /// site start is for one-hot alignments and genotypes (binomial) with the standard decoder.
     /// Whether the PCA start ([`OutputInit::Pca`]) fits this network: genotypes read through
     /// their principal axes, one hidden layer on each side at least as wide as the latent, the
     /// standard decoder without normalisation, an activation that is the identity above 0, no
@@ -309,6 +307,9 @@ impl VaeConfig {
         Ok(())
     }
 
+    /// The Bayesian decoder is EVE's: one-hot alignments (categorical), no covariates. The
+    /// site start is for one-hot alignments and genotypes (binomial) with the standard decoder;
+    /// the PCA start as [`Self::validate_pca_start`] says.
     fn validate_decoder(&self) -> Result<()> {
         if self.site_mixture && !matches!(self.likelihood, Likelihood::Categorical { .. }) {
             return Err(invalid(
