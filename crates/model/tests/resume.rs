@@ -4,12 +4,13 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use candle_core::Device;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use vaebio_model::{
-    Dataset, DenseView, EarlyStopping, Error, KlWarmup, Likelihood, LrSchedule, Norm, Progress,
-    TrainConfig, TrainEnd, TrainState, Training, Vae, VaeConfig,
+    Activation, Dataset, DenseView, EarlyStopping, Error, InputTransform, KlWarmup, Likelihood,
+    LrSchedule, Norm, OutputInit, Progress, TrainConfig, TrainEnd, TrainState, Training, Vae,
+    VaeConfig,
 };
 
 /// 60 rows × 6 features of N(row % 3, 1) noise.
@@ -298,4 +299,49 @@ fn resuming_needs_a_saved_state_and_the_same_data() {
         error.contains("50 rows, the interrupted run trained on 60"),
         "{error}"
     );
+}
+
+/// A genotype model started at PCA (the genotype default's start): the start is made once,
+/// before the first epoch; a resumed run, which loads the saved input axes, does not make it
+/// again, and ends where an uninterrupted run does.
+#[test]
+fn a_pca_start_is_made_once_and_resumes_exactly() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let (rows, sites) = (40, 24);
+    let values: Vec<f32> = (0..rows * sites)
+        .map(|i| {
+            let p = if (i / sites) % 2 == 0 { 0.2 } else { 0.7 };
+            (0..2).filter(|_| rng.random_bool(p)).count() as f32
+        })
+        .collect();
+    let view = DenseView::new(&values, sites).unwrap();
+    let data = Dataset::new(&view);
+    let model = || {
+        let config = VaeConfig {
+            hidden: vec![8],
+            latent: 2,
+            activation: Activation::Elu,
+            norm: Norm::None,
+            dropout: 0.0,
+            input_transform: InputTransform::PrincipalAxes,
+            input_components: 6,
+            output_init: OutputInit::Pca,
+            ..VaeConfig::new(sites, Likelihood::Binomial { trials: 2 })
+        };
+        Vae::new(config, &Device::Cpu).unwrap()
+    };
+    let config = |epochs| TrainConfig {
+        epochs,
+        batch_size: 8,
+        ..TrainConfig::default()
+    };
+    let mut straight = model();
+    straight.train(&data, &config(6), |_| {}).unwrap();
+    let mut first = model();
+    let three = first
+        .train_resumable(&data, &config(3), None, None, |_| {})
+        .unwrap();
+    let resumed = save_load_and_finish(&first, &three.state, &data, &config(6));
+    assert_eq!(weights(&resumed), weights(&straight));
+    assert_ne!(weights(&first), weights(&straight));
 }
