@@ -59,7 +59,11 @@ impl AlleleFrequencies {
     /// Fit p on `rows` of `values` (missing calls already imputed, as the data arrive), each
     /// value of `trials` alleles where per-value trials are given, else `ploidy`.
     pub fn fit(values: &dyn RowSource, rows: &[usize], trials: Option<&[u8]>, ploidy: u32) -> Self {
-        let counts = AlleleCounts::fit(values, rows, trials, ploidy);
+        Self::from_counts(&AlleleCounts::fit(values, rows, trials, ploidy))
+    }
+
+    /// p from summed allele counts (0 at a site with no allele called).
+    pub(crate) fn from_counts(counts: &AlleleCounts) -> Self {
         let frequency = counts
             .alternate
             .iter()

@@ -16,7 +16,7 @@
 use vaebio_analysis::axes::{PrincipalAxes, principal_axes, scores};
 use vaebio_analysis::patterson_scale;
 
-use crate::allele_frequency::AlleleFrequencies;
+use crate::allele_frequency::{AlleleCounts, AlleleFrequencies};
 use crate::data::{RowSource, ScaledColumns};
 use crate::error::{Error, Result};
 use crate::vae::chunk_rows;
@@ -34,6 +34,8 @@ pub(crate) struct AxesFit {
     pub(crate) pca: PrincipalAxes,
     /// Each site's Patterson scale (0 at a monomorphic site).
     pub(crate) site_scales: Vec<f32>,
+    /// The allele counts of the training rows the frequencies came from.
+    pub(crate) counts: AlleleCounts,
     /// The one constant the projections are multiplied by.
     pub(crate) input_scale: f64,
 }
@@ -59,7 +61,8 @@ impl InputAxes {
         k: usize,
         seed: u64,
     ) -> (Self, AxesFit) {
-        let frequencies = AlleleFrequencies::fit(values, rows, trials, ploidy);
+        let counts = AlleleCounts::fit(values, rows, trials, ploidy);
+        let frequencies = AlleleFrequencies::from_counts(&counts);
         let site_scales: Vec<f32> = frequencies
             .frequency
             .iter()
@@ -97,6 +100,7 @@ impl InputAxes {
         let fit = AxesFit {
             pca: fitted,
             site_scales,
+            counts,
             input_scale: scale,
         };
         (Self { mean, axes, k }, fit)

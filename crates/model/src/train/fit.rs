@@ -121,15 +121,9 @@ pub(crate) fn fit_input_scaling(vae: &mut Vae, training: &SelectedRows, seed: u6
         );
         vae.input_axes = Some(axes);
         if vae.config.output_init == OutputInit::Pca && vae.train_config.is_none() {
-            let counts = AlleleCounts::fit(
-                training.data.rows(),
-                training.rows,
-                training.data.trials(),
-                ploidy,
-            );
             let start = PcaStart {
                 fit: &fit,
-                site_logits: &site_logits(&counts),
+                site_logits: &site_logits(&fit.counts),
                 ploidy,
             };
             start_at_pca(vae, &start)?;

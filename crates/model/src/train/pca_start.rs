@@ -35,8 +35,9 @@ use crate::error::Result;
 use crate::input_axes::AxesFit;
 use crate::vae::Vae;
 
-/// Factor on the random weights out of the hidden units that PCA does not use.
-const WEIGHT_SCALE: f32 = 0.01;
+/// Factor on the random weights out of the hidden units that PCA does not use: the site
+/// start's ([`super::site_init::WEIGHT_SCALE`]), for the same reason.
+const WEIGHT_SCALE: f32 = super::site_init::WEIGHT_SCALE as f32;
 
 /// Bounds of the starting posterior variance (the prior's is 1).
 const POSTERIOR_VARIANCE: (f64, f64) = (1e-4, 1.0);

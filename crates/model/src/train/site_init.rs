@@ -23,7 +23,7 @@ pub const SITE_PSEUDOCOUNT: f64 = 0.5;
 /// Factor on the output layer's initial weights under [`crate::OutputInit::Site`]: small
 /// enough that the first logits are the site model's to about 1%, large enough that the hidden
 /// layers get a gradient from the first step.
-const WEIGHT_SCALE: f64 = 0.01;
+pub(crate) const WEIGHT_SCALE: f64 = 0.01;
 
 /// log((c + [`SITE_PSEUDOCOUNT`]) / (Σ c + [`SITE_PSEUDOCOUNT`] · n_states)) per feature, where c
 /// is the weighted count of the feature's state in its column: the sum of `weights` (one per
