@@ -9,12 +9,12 @@ use vaebio_io::matrix::{DOSAGE_MISSING, Storage};
 use vaebio_model::recipes::{DEFAULT_GENE_WEIGHT_POWER, DataDescription, DataKind, Preset, Recipe};
 use vaebio_model::{
     BayesianDecoder, DecoderKind, EarlyStopping, InputTransform, KlWarmup, Likelihood,
-    LogitSparsity, LrSchedule, OutputInit, Sparsity, TrainConfig, VaeConfig,
+    LogitSparsity, LrSchedule, OutputInit, RowSampling, Sparsity, TrainConfig, VaeConfig,
 };
 
 use crate::cli::{
     DecoderArg, GeneWeightsArg, InputTransformArg, LikelihoodArg, LrScheduleArg, ModelArgs,
-    OutputInitArg, PresetArg, SparsityArg, Switch,
+    OutputInitArg, PresetArg, SamplingArg, SparsityArg, Switch,
 };
 use crate::commands::BadInput;
 use crate::load::Loaded;
@@ -65,12 +65,26 @@ pub fn configure(
     let mut recipe = Recipe::new(&data, preset, likelihood)?.with_seed(args.seed);
     check_missing_fill(loaded, &recipe.vae.likelihood)?;
     apply_flags(args, &mut recipe.vae, &mut recipe.train);
+    check_sampling(args, loaded.kind)?;
     gene_weights(args, &mut recipe.vae)?;
     decoder(args, loaded.kind, &mut recipe.vae)?;
     output_init(args, loaded.kind, &mut recipe.vae)?;
     recipe.fit_to_rows(data.n_rows);
     recipe.validate()?;
     Ok((recipe.vae, recipe.train))
+}
+
+/// `--sampling weighted` draws rows by their weights, which only alignments have.
+fn check_sampling(args: &ModelArgs, kind: DataKind) -> Result<()> {
+    if args.sampling == Some(SamplingArg::Weighted) && kind != DataKind::Alignment {
+        return Err(BadInput(
+            "--sampling weighted draws sequences by their weights, which only protein family \
+             alignments (--msa) have — leave --sampling out"
+                .into(),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn preset(arg: PresetArg) -> Preset {
@@ -282,6 +296,12 @@ fn apply_flags(args: &ModelArgs, vae: &mut VaeConfig, train: &mut TrainConfig) {
     }
     if let Some(decay) = args.weight_averaging {
         train.weight_averaging = decay;
+    }
+    if let Some(sampling) = args.sampling {
+        train.sampling = match sampling {
+            SamplingArg::Uniform => RowSampling::Uniform,
+            SamplingArg::Weighted => RowSampling::Weighted,
+        };
     }
     if let Some(patience) = args.patience {
         train.early_stopping = (patience > 0).then_some(EarlyStopping {

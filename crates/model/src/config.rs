@@ -12,7 +12,7 @@ mod decoder;
 mod train;
 
 pub use decoder::{BayesianDecoder, DecoderKind, LogitSparsity, OutputInit, Sparsity};
-pub use train::{EarlyStopping, KlWarmup, LrSchedule, TrainConfig};
+pub use train::{EarlyStopping, KlWarmup, LrSchedule, RowSampling, TrainConfig};
 
 /// The most categories a batch or covariate may have, and the most continuous covariates.
 const MAX_CATEGORIES: usize = 100_000;

@@ -113,6 +113,13 @@ impl<'a> Dataset<'a> {
         self.with_scoped_weights(weights, WeightScope::Elbo)
     }
 
+    /// The same rows with every weight 1 (the rows drawn by weight instead,
+    /// [`crate::RowSampling::Weighted`]).
+    pub(crate) fn without_weights(mut self) -> Self {
+        self.weights = None;
+        self
+    }
+
     /// Attach a loss weight per row that scales the part of its loss `scope` says; weights
     /// must be finite and not negative.
     pub fn with_scoped_weights(mut self, weights: &'a [f32], scope: WeightScope) -> Result<Self> {

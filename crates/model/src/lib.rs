@@ -74,7 +74,8 @@ pub use allele_frequency::AlleleFrequencies;
 pub use candle_core::Device;
 pub use config::{
     Activation, BayesianDecoder, DecoderKind, EarlyStopping, FeatureGroup, InputTransform,
-    KlWarmup, LogitSparsity, LrSchedule, Norm, OutputInit, Sparsity, TrainConfig, VaeConfig,
+    KlWarmup, LogitSparsity, LrSchedule, Norm, OutputInit, RowSampling, Sparsity, TrainConfig,
+    VaeConfig,
 };
 pub use data::{Dataset, DenseMatrix, DenseView, RowError, RowSource, WeightScope};
 pub use device::device;

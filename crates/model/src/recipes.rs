@@ -26,7 +26,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{
     Activation, BayesianDecoder, DecoderKind, EarlyStopping, FeatureGroup, InputTransform,
-    KlWarmup, LogitSparsity, LrSchedule, Norm, OutputInit, Sparsity, TrainConfig, VaeConfig,
+    KlWarmup, LogitSparsity, LrSchedule, Norm, OutputInit, RowSampling, Sparsity, TrainConfig,
+    VaeConfig,
 };
 use crate::error::{Result, invalid};
 use crate::likelihood::Likelihood;
@@ -464,12 +465,12 @@ const EVE_BATCH_SIZE: usize = 256;
 /// network of [`eve`] with the Bayesian decoder ([`BayesianDecoder`]'s defaults: dropout 0.1,
 /// a 40-channel dictionary, a learned temperature), Adam lr 1e-4 (ε 1e-8, no weight decay,
 /// no L2: the weights' KL regularises), batch 256, every sequence trained on (no validation,
-/// no early stopping), and as many epochs as make [`EVE_TRAINING_STEPS`] steps.
+/// no early stopping), minibatches drawn with replacement in proportion to the sequence
+/// weights ([`RowSampling::Weighted`]), and as many epochs as make [`EVE_TRAINING_STEPS`]
+/// steps.
 ///
-/// What differs: EVE draws each minibatch with replacement, sequences in proportion to their
-/// weights; here every epoch visits each sequence once and the weights scale its loss (the
-/// same expected gradient). EVE's reconstruction term is a binary cross-entropy on the
-/// log-softmax outputs; here it is the categorical log-likelihood.
+/// What differs: EVE's reconstruction term is a binary cross-entropy on the log-softmax
+/// outputs; here it is the categorical log-likelihood.
 fn eve_bayesian(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
     eve(vae, train);
     vae.decoder = DecoderKind::Bayesian(BayesianDecoder::default());
@@ -478,6 +479,7 @@ fn eve_bayesian(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
     train.l2 = 0.0;
     train.validation_fraction = 0.0;
     train.early_stopping = None;
+    train.sampling = RowSampling::Weighted;
     train.epochs = epochs_for_steps(EVE_TRAINING_STEPS, EVE_BATCH_SIZE, n_rows);
 }
 
@@ -498,8 +500,7 @@ const DEEPSEQUENCE_BATCH_SIZE: usize = 100;
 /// every sequence trained on, and as many epochs as make [`DEEPSEQUENCE_TRAINING_STEPS`].
 ///
 /// What differs: DeepSequence's last hidden layer is a sigmoid (`final_decode_nonlinearity`),
-/// here ReLU like the others; and, as with [`Preset::Eve`], the sequence weights scale each
-/// row's loss instead of drawing minibatches in proportion to them.
+/// here ReLU like the others.
 fn deepsequence(vae: &mut VaeConfig, train: &mut TrainConfig, n_rows: usize) {
     eve_bayesian(vae, train, n_rows);
     vae.hidden = vec![1500, 1500];
@@ -590,10 +591,12 @@ mod tests {
         // 3,270 rows in minibatches of 256: 13 steps per epoch; ⌈400,000 / 13⌉ = 30,770.
         assert_eq!(recipe.train.epochs, 30_770);
         assert!(recipe.train.early_stopping.is_none());
+        assert_eq!(recipe.train.sampling, RowSampling::Weighted);
         recipe.validate().unwrap();
-        // The default recipe keeps the standard decoder.
+        // The default recipe keeps the standard decoder and its sampling.
         let default = Recipe::new(&family, Preset::Default, None).unwrap();
         assert_eq!(default.vae.decoder, DecoderKind::Standard);
+        assert_eq!(default.train.sampling, RowSampling::Uniform);
         let counts = DataDescription::new(DataKind::Counts, 10, 10);
         assert!(Recipe::new(&counts, Preset::Eve, None).is_err());
     }
@@ -626,6 +629,7 @@ mod tests {
         // 3,270 rows in minibatches of 100: 33 steps per epoch; ⌈300,000 / 33⌉ = 9,091.
         assert_eq!(recipe.train.epochs, 9_091);
         assert!(recipe.train.early_stopping.is_none());
+        assert_eq!(recipe.train.sampling, RowSampling::Weighted);
         recipe.validate().unwrap();
     }
 

@@ -15,6 +15,7 @@ pub(crate) mod readback;
 pub(crate) mod reduce;
 pub mod resume;
 mod run;
+mod sampling;
 pub(crate) mod shards;
 pub mod site_init;
 mod snapshot;

@@ -9,8 +9,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use vaebio_model::{
     Activation, Dataset, DenseView, EarlyStopping, Error, InputTransform, KlWarmup, Likelihood,
-    LrSchedule, Norm, OutputInit, Progress, TrainConfig, TrainEnd, TrainState, Training, Vae,
-    VaeConfig,
+    LrSchedule, Norm, OutputInit, Progress, RowSampling, TrainConfig, TrainEnd, TrainState,
+    Training, Vae, VaeConfig,
 };
 
 /// 60 rows × 6 features of N(row % 3, 1) noise.
@@ -230,6 +230,44 @@ fn a_cosine_schedule_resumes_exactly() {
     assert_eq!(training.state.epochs_done(), 3);
     let resumed = save_load_and_finish(&interrupted, &training.state, &data, &cosine);
     assert_eq!(weights(&resumed), weights(&straight));
+}
+
+/// Rows drawn by weight come from the seeded noise, so a run stopped in epoch 4 and resumed
+/// draws what the uninterrupted run drew; the draws are not the uniform order's, and they
+/// need row weights.
+#[test]
+fn rows_drawn_by_weight_resume_exactly() {
+    let values = data();
+    let view = DenseView::new(&values, 6).unwrap();
+    // one row of weight 0, the others 0.2 to 1
+    let row_weights: Vec<f32> = (0..60)
+        .map(|i| (i % 5) as f32 / 4.0 + 0.2 * f32::from(i > 0))
+        .collect();
+    let data = Dataset::new(&view).with_weights(&row_weights).unwrap();
+    let drawn = TrainConfig {
+        sampling: RowSampling::Weighted,
+        ..training(6)
+    };
+    let mut straight = model();
+    straight.train(&data, &drawn, |_| {}).unwrap();
+    let mut uniform = model();
+    uniform.train(&data, &training(6), |_| {}).unwrap();
+    assert_ne!(weights(&straight), weights(&uniform));
+
+    let mut interrupted = model();
+    let training = stopped_in_epoch_4(&mut interrupted, &data, &drawn);
+    assert_eq!(training.state.epochs_done(), 3);
+    let resumed = save_load_and_finish(&interrupted, &training.state, &data, &drawn);
+    assert_eq!(weights(&resumed), weights(&straight));
+
+    let unweighted = Dataset::new(&view);
+    let refused = model().train(&unweighted, &drawn, |_| {}).unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("rows drawn by weight need row weights"),
+        "{refused}"
+    );
 }
 
 #[test]

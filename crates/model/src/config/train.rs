@@ -98,6 +98,31 @@ pub struct TrainConfig {
     /// optimiser's path is that of a run without averaging. Absent in older config.json: off.
     #[serde(skip_serializing_if = "is_zero")]
     pub weight_averaging: f64,
+    /// How an epoch's minibatches take the training rows when rows carry weights (sequence
+    /// weights). Absent in older config.json: [`RowSampling::Uniform`].
+    #[serde(skip_serializing_if = "RowSampling::is_uniform")]
+    pub sampling: RowSampling,
+}
+
+/// How an epoch's minibatches take the training rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RowSampling {
+    /// Every training row once an epoch in a fresh seeded order; a row's weight scales its
+    /// loss (a minibatch's loss divided by the sum of its weights).
+    #[default]
+    Uniform,
+    /// As EVE and DeepSequence: an epoch is as many draws, with replacement and in
+    /// proportion to the row weights, as there are training rows, and every draw counts
+    /// once in the loss. The same expected gradient as `Uniform`, with less noise where
+    /// most weights are small. Needs row weights.
+    Weighted,
+}
+
+impl RowSampling {
+    fn is_uniform(&self) -> bool {
+        *self == RowSampling::Uniform
+    }
 }
 
 fn is_zero(value: &f64) -> bool {
@@ -123,6 +148,7 @@ impl Default for TrainConfig {
             grad_clip: None,
             seed: 0,
             weight_averaging: 0.0,
+            sampling: RowSampling::Uniform,
         }
     }
 }

@@ -13,8 +13,8 @@ use rand::seq::SliceRandom;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Norm, TrainConfig};
-use crate::data::Dataset;
+use crate::config::{Norm, RowSampling, TrainConfig};
+use crate::data::{Dataset, WeightScope};
 use crate::error::{Error, Result};
 use crate::minibatch::Buffers;
 use crate::noise::Noise;
@@ -26,6 +26,7 @@ use crate::train::optim::{AdamState, AdamW};
 use crate::train::readback::{PendingLosses, StepTerms, read_scalars};
 use crate::train::reduce::{GradientReduce, OrderedSum, add_gradients};
 use crate::train::resume::{ResumeInfo, TrainState, is_trainable, trainable_names};
+use crate::train::sampling::draw_by_weight;
 use crate::train::shards::{self, LossSettings, terms};
 use crate::train::snapshot::Snapshot;
 use crate::vae::Vae;
@@ -136,6 +137,15 @@ impl<'a> Trainer<'a> {
                 "0 rows — training needs at least 1 observation".to_string(),
             ));
         }
+        if config.sampling == RowSampling::Weighted
+            && (data.weights().is_none() || data.weight_scope() != WeightScope::Elbo)
+        {
+            return Err(Error::Data(
+                "rows drawn by weight need row weights (an alignment's sequence weights) — \
+                 train with uniform sampling"
+                    .to_string(),
+            ));
+        }
         let mut noise = Noise::new(config.seed);
         let (train_rows, validation_rows) = split_rows(n_rows, config, &mut noise);
         // What is fitted on the training rows (and kept from a loaded checkpoint).
@@ -173,6 +183,11 @@ impl<'a> Trainer<'a> {
             && optimizer.fuse_l2(&vae.penalised(), config.l2);
         vae.train_config = Some(config.clone());
         let n_eff = data.divisor(&train_rows);
+        if config.sampling == RowSampling::Weighted && n_eff <= 0.0 {
+            return Err(Error::Data(
+                "every training row weighs 0 — nothing to draw minibatches from".to_string(),
+            ));
+        }
         Ok(Self {
             vae,
             data,
@@ -335,9 +350,20 @@ impl<'a> Trainer<'a> {
         if let Some(averaging) = &mut self.averaging {
             averaging.begin_epoch(&self.trainable)?;
         }
-        self.train_rows.shuffle(self.noise.rng());
+        let rows = match self.config.sampling {
+            RowSampling::Uniform => {
+                self.train_rows.shuffle(self.noise.rng());
+                std::mem::take(&mut self.train_rows)
+            }
+            RowSampling::Weighted => draw_by_weight(
+                &self.train_rows,
+                self.data.weights().unwrap_or_default(),
+                self.train_rows.len(),
+                self.noise.rng(),
+            ),
+        };
         let bounds = minibatch_bounds(
-            self.train_rows.len(),
+            rows.len(),
             self.config.batch_size,
             self.vae.config.norm == Norm::Batch,
         );
@@ -347,7 +373,6 @@ impl<'a> Trainer<'a> {
         let mut sums = Losses::default();
         let mut weight_total = 0.0;
         let mut pending = PendingLosses::new(&self.vae.device);
-        let rows = std::mem::take(&mut self.train_rows);
         let result = (|| {
             for (index, &(start, end)) in bounds.iter().enumerate() {
                 let step_kl_weight = kl_weight(&self.config, self.epochs_done, self.steps_done);
@@ -390,7 +415,9 @@ impl<'a> Trainer<'a> {
             }
             Ok(true)
         })();
-        self.train_rows = rows;
+        if self.config.sampling == RowSampling::Uniform {
+            self.train_rows = rows;
+        }
         if !result? {
             return Ok(None);
         }
@@ -478,9 +505,14 @@ impl<'a> Trainer<'a> {
             factored_gradients: self.config.grad_clip.is_none(),
             encoder_inputs: self.encoder_inputs.as_deref(),
         };
+        // drawn by weight, each draw counts once
+        let data = match self.config.sampling {
+            RowSampling::Uniform => self.data,
+            RowSampling::Weighted => self.data.without_weights(),
+        };
         let step = shards::step(
             self.vae,
-            &self.data,
+            &data,
             rows,
             &settings,
             &mut self.noise,
