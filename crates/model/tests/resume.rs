@@ -219,16 +219,22 @@ fn a_cosine_schedule_resumes_exactly() {
         lr_schedule: LrSchedule::Cosine,
         ..training(6)
     };
+    assert_resumes_exactly_unlike_the_default(&data, &cosine);
+}
+
+/// A run of `config` stopped in epoch 4 and resumed ends with the weights of an uninterrupted
+/// one, which differ from the weights of [`training`]'s settings (so `config` acts).
+fn assert_resumes_exactly_unlike_the_default(data: &Dataset, config: &TrainConfig) {
     let mut straight = model();
-    straight.train(&data, &cosine, |_| {}).unwrap();
-    let mut constant = model();
-    constant.train(&data, &training(6), |_| {}).unwrap();
-    assert_ne!(weights(&straight), weights(&constant));
+    straight.train(data, config, |_| {}).unwrap();
+    let mut default = model();
+    default.train(data, &training(6), |_| {}).unwrap();
+    assert_ne!(weights(&straight), weights(&default));
 
     let mut interrupted = model();
-    let training = stopped_in_epoch_4(&mut interrupted, &data, &cosine);
+    let training = stopped_in_epoch_4(&mut interrupted, data, config);
     assert_eq!(training.state.epochs_done(), 3);
-    let resumed = save_load_and_finish(&interrupted, &training.state, &data, &cosine);
+    let resumed = save_load_and_finish(&interrupted, &training.state, data, config);
     assert_eq!(weights(&resumed), weights(&straight));
 }
 
@@ -248,17 +254,7 @@ fn rows_drawn_by_weight_resume_exactly() {
         sampling: RowSampling::Weighted,
         ..training(6)
     };
-    let mut straight = model();
-    straight.train(&data, &drawn, |_| {}).unwrap();
-    let mut uniform = model();
-    uniform.train(&data, &training(6), |_| {}).unwrap();
-    assert_ne!(weights(&straight), weights(&uniform));
-
-    let mut interrupted = model();
-    let training = stopped_in_epoch_4(&mut interrupted, &data, &drawn);
-    assert_eq!(training.state.epochs_done(), 3);
-    let resumed = save_load_and_finish(&interrupted, &training.state, &data, &drawn);
-    assert_eq!(weights(&resumed), weights(&straight));
+    assert_resumes_exactly_unlike_the_default(&data, &drawn);
 
     let unweighted = Dataset::new(&view);
     let refused = model().train(&unweighted, &drawn, |_| {}).unwrap_err();
