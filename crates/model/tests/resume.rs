@@ -256,6 +256,13 @@ fn rows_drawn_by_weight_resume_exactly() {
     };
     assert_resumes_exactly_unlike_the_default(&data, &drawn);
 
+    let zeros = vec![0.0f32; 60];
+    let weightless = Dataset::new(&view).with_weights(&zeros).unwrap();
+    let refused = model().train(&weightless, &drawn, |_| {}).unwrap_err();
+    assert!(
+        refused.to_string().contains("every training row weighs 0"),
+        "{refused}"
+    );
     let unweighted = Dataset::new(&view);
     let refused = model().train(&unweighted, &drawn, |_| {}).unwrap_err();
     assert!(

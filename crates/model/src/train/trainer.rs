@@ -148,6 +148,11 @@ impl<'a> Trainer<'a> {
         }
         let mut noise = Noise::new(config.seed);
         let (train_rows, validation_rows) = split_rows(n_rows, config, &mut noise);
+        if config.sampling == RowSampling::Weighted && data.divisor(&train_rows) <= 0.0 {
+            return Err(Error::Data(
+                "every training row weighs 0 — nothing to draw minibatches from".to_string(),
+            ));
+        }
         // What is fitted on the training rows (and kept from a loaded checkpoint).
         let training_view = SelectedRows {
             data: &data,
@@ -183,11 +188,6 @@ impl<'a> Trainer<'a> {
             && optimizer.fuse_l2(&vae.penalised(), config.l2);
         vae.train_config = Some(config.clone());
         let n_eff = data.divisor(&train_rows);
-        if config.sampling == RowSampling::Weighted && n_eff <= 0.0 {
-            return Err(Error::Data(
-                "every training row weighs 0 — nothing to draw minibatches from".to_string(),
-            ));
-        }
         Ok(Self {
             vae,
             data,
