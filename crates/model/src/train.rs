@@ -17,6 +17,7 @@ pub mod resume;
 mod run;
 mod sampling;
 pub(crate) mod shards;
+mod shared_draw;
 pub mod site_init;
 mod snapshot;
 mod trainer;

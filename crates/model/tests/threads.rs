@@ -209,9 +209,9 @@ fn covariates_and_trials_train_identically_on_1_2_and_3_threads() {
     assert_same_on_1_2_and_3_threads(&config, &training, &data);
 }
 
-/// EVE's Bayesian decoder on a weighted one-hot family: its weights are drawn per shard from
-/// the shard's noise and its weight KL is added once per minibatch; minibatches of 130 rows
-/// are three shards.
+/// EVE's Bayesian decoder on a weighted one-hot family: its weights are drawn once per
+/// minibatch and shared by the shards, its weight KL is added once per minibatch; minibatches
+/// of 130 rows are three shards.
 #[test]
 fn bayesian_decoder_trains_identically_on_1_2_and_3_threads() {
     let (rows, columns, states) = (300, 5, 4);

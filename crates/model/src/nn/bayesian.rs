@@ -7,7 +7,6 @@ use candle_nn::VarBuilder;
 use candle_nn::init::Init;
 
 use crate::noise::Noise;
-use crate::ops::linear::linear;
 use crate::ops::variational::{draw, kl_sum};
 
 /// EVE's initial log-variance of every variational parameter (`logvar_init`; DeepSequence's
@@ -45,9 +44,7 @@ impl GaussianParam {
         let Some(noise) = noise else {
             return Ok(self.mean.clone());
         };
-        let epsilon = noise
-            .standard_normal(1, self.mean.elem_count(), self.mean.device())?
-            .reshape(self.mean.shape())?;
+        let epsilon = noise.standard_normal_blocks(self.mean.dims(), self.mean.device())?;
         draw(&self.mean, &self.log_var, &epsilon)
     }
 
@@ -89,15 +86,15 @@ impl BayesianLinear {
         })
     }
 
-    /// Apply to `x` `[rows, in]` with weights drawn from `noise`, or the means without it.
-    pub(crate) fn forward(
+    /// Weight `[out, in]` and bias `[out]` drawn from `noise` (in that order), or the means
+    /// without it.
+    pub(crate) fn draw(
         &self,
-        x: &Tensor,
         mut noise: Option<&mut Noise>,
-    ) -> candle_core::Result<Tensor> {
+    ) -> candle_core::Result<(Tensor, Tensor)> {
         let weight = self.weight.draw(noise.as_deref_mut())?;
         let bias = self.bias.draw(noise)?;
-        linear(x, &weight, &bias, None)
+        Ok((weight, bias))
     }
 
     /// KL of weight and bias to N(0, 1).

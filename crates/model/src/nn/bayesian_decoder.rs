@@ -18,6 +18,7 @@ use crate::likelihood::Likelihood;
 use crate::nn::bayesian::{BIAS_MEAN_INIT, BayesianLinear, GaussianParam};
 use crate::nn::layer::{activate, dropped};
 use crate::noise::Noise;
+use crate::ops::linear::linear;
 
 /// The variational decoder. Tensor names: `decoder.layers.{i}.{weight,bias}_{mean,log_var}`,
 /// `decoder.out.{weight,bias}_{mean,log_var}`, `decoder.out.dictionary_{mean,log_var}`,
@@ -43,6 +44,52 @@ pub(crate) struct BayesianMlp {
 struct GroupSparsity {
     scales: GaussianParam,
     settings: LogitSparsity,
+}
+
+/// One draw of the decoder's variational tensors ([`BayesianMlp::draw`]): what a forward
+/// pass multiplies by. A training step draws once for its whole minibatch and hands its
+/// shards the draw ([`crate::train::shards`]).
+#[derive(Clone)]
+pub(crate) struct DecoderDraw {
+    /// Each hidden layer's weight `[out, in]` and bias `[out]`.
+    layers: Vec<(Tensor, Tensor)>,
+    /// `[columns · channels, last hidden]`, group-sparse scales applied.
+    out_weight: Tensor,
+    /// `[columns · states]`.
+    out_bias: Tensor,
+    /// `[channels, states]`.
+    dictionary: Option<Tensor>,
+    /// softplus(temperature) `[1]`.
+    scale: Option<Tensor>,
+}
+
+impl DecoderDraw {
+    /// Every tensor of the draw, in a fixed order.
+    pub(crate) fn tensors(&self) -> Vec<&Tensor> {
+        let mut all: Vec<&Tensor> = Vec::new();
+        for (weight, bias) in &self.layers {
+            all.extend([weight, bias]);
+        }
+        all.extend([&self.out_weight, &self.out_bias]);
+        all.extend(self.dictionary.iter().chain(&self.scale));
+        all
+    }
+
+    /// The same draw with its tensors replaced, in [`DecoderDraw::tensors`]' order.
+    pub(crate) fn with_tensors(&self, mut tensors: impl Iterator<Item = Tensor>) -> Self {
+        let mut next = || tensors.next().expect("one tensor per tensor of the draw");
+        let layers = self.layers.iter().map(|_| (next(), next())).collect();
+        let (out_weight, out_bias) = (next(), next());
+        let dictionary = self.dictionary.as_ref().map(|_| next());
+        let scale = self.scale.as_ref().map(|_| next());
+        Self {
+            layers,
+            out_weight,
+            out_bias,
+            dictionary,
+            scale,
+        }
+    }
 }
 
 impl BayesianMlp {
@@ -129,7 +176,7 @@ impl BayesianMlp {
     }
 
     /// Logits `[rows, columns · states]` for `z` `[rows, latent]`. With `noise` every
-    /// variational tensor is drawn from it (training and scoring, as EVE does), and while
+    /// variational tensor is drawn from it (scoring and validation, as EVE does), and while
     /// `train` dropout is applied too; without noise the means decode deterministically.
     pub(crate) fn forward(
         &self,
@@ -137,15 +184,22 @@ impl BayesianMlp {
         mut noise: Option<&mut Noise>,
         train: bool,
     ) -> candle_core::Result<Tensor> {
-        let p = if train { self.dropout } else { 0.0 };
-        let mut h = dropped(z.clone(), noise.as_deref_mut(), p)?;
-        for layer in &self.layers {
-            h = activate(&layer.forward(&h, noise.as_deref_mut())?, self.activation)?;
-            h = dropped(h, noise.as_deref_mut(), p)?;
-        }
-        let mut weight = self.out_weight.draw(noise.as_deref_mut())?;
-        let bias = self.out_bias.draw(noise.as_deref_mut())?;
-        // Drawn in EVE's order: weight, bias, dictionary, sparsity, temperature.
+        let draw = self.draw(noise.as_deref_mut())?;
+        self.forward_drawn(z, &draw, noise, train)
+    }
+
+    /// Every variational tensor drawn from `noise` in EVE's order (each hidden layer's weight
+    /// and bias, then the last layer's weight, bias, dictionary, sparsity scales and
+    /// temperature), or their means without it; the group-sparse scales are applied to the
+    /// last layer's weight and the temperature is taken through softplus here.
+    pub(crate) fn draw(&self, mut noise: Option<&mut Noise>) -> candle_core::Result<DecoderDraw> {
+        let layers = self
+            .layers
+            .iter()
+            .map(|layer| layer.draw(noise.as_deref_mut()))
+            .collect::<candle_core::Result<_>>()?;
+        let mut out_weight = self.out_weight.draw(noise.as_deref_mut())?;
+        let out_bias = self.out_bias.draw(noise.as_deref_mut())?;
         let dictionary = match &self.dictionary {
             Some(dictionary) => Some(dictionary.draw(noise.as_deref_mut())?),
             None => None,
@@ -153,24 +207,51 @@ impl BayesianMlp {
         if let Some(sparsity) = &self.sparsity {
             // A scale per (hidden unit, column) commutes with the dictionary, which mixes
             // each column's channels only: scaling W before it equals scaling W·D.
-            weight = sparsity.apply(&weight, noise.as_deref_mut())?;
+            out_weight = sparsity.apply(&out_weight, noise.as_deref_mut())?;
+        }
+        let scale = match &self.temperature {
+            // softplus(t) = ln(1 + eᵗ), as EVE's log(1 + exp(t)).
+            Some(temperature) => Some(temperature.draw(noise)?.exp()?.affine(1.0, 1.0)?.log()?),
+            None => None,
+        };
+        Ok(DecoderDraw {
+            layers,
+            out_weight,
+            out_bias,
+            dictionary,
+            scale,
+        })
+    }
+
+    /// Logits for `z` with the decoder's tensors `draw`; while `train`, dropout masks from
+    /// `noise`.
+    pub(crate) fn forward_drawn(
+        &self,
+        z: &Tensor,
+        draw: &DecoderDraw,
+        mut noise: Option<&mut Noise>,
+        train: bool,
+    ) -> candle_core::Result<Tensor> {
+        let p = if train { self.dropout } else { 0.0 };
+        let mut h = dropped(z.clone(), noise.as_deref_mut(), p)?;
+        for (weight, bias) in &draw.layers {
+            h = activate(&linear(&h, weight, bias, None)?, self.activation)?;
+            h = dropped(h, noise.as_deref_mut(), p)?;
         }
         let rows = h.dim(0)?;
         // h Wᵀ then the dictionary per column equals h (W·D)ᵀ without forming W·D.
-        let mut logits = h.matmul(&weight.t()?)?;
-        if let Some(dictionary) = dictionary {
+        let mut logits = h.matmul(&draw.out_weight.t()?)?;
+        if let Some(dictionary) = &draw.dictionary {
             let channels = dictionary.dim(0)?;
             let columns = logits.dim(1)? / channels;
             logits = logits
                 .reshape((rows * columns, channels))?
-                .matmul(&dictionary)?
+                .matmul(dictionary)?
                 .reshape((rows, columns * self.n_states))?;
         }
-        logits = logits.broadcast_add(&bias)?;
-        if let Some(temperature) = &self.temperature {
-            // softplus(t) = ln(1 + eᵗ), as EVE's log(1 + exp(t)).
-            let scale = temperature.draw(noise)?.exp()?.affine(1.0, 1.0)?.log()?;
-            logits = logits.broadcast_mul(&scale)?;
+        logits = logits.broadcast_add(&draw.out_bias)?;
+        if let Some(scale) = &draw.scale {
+            logits = logits.broadcast_mul(scale)?;
         }
         Ok(logits)
     }

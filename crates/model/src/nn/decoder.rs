@@ -47,11 +47,27 @@ impl Decoder {
     ) -> candle_core::Result<DecoderOutput> {
         match self {
             Decoder::Standard(decoder) => decoder.forward(z, covariates, pass),
-            Decoder::Bayesian(decoder) => Ok(DecoderOutput {
-                loc: decoder.forward(z, noise, pass.is_some())?,
-                log_scale: None,
-                zero_logits: None,
-            }),
+            Decoder::Bayesian(decoder) => {
+                let train = pass.is_some();
+                // a training step's shards share the minibatch's draw
+                let loc = match pass.and_then(|pass| pass.decoder_draw.as_ref()) {
+                    Some(draw) => decoder.forward_drawn(z, draw, noise, train)?,
+                    None => decoder.forward(z, noise, train)?,
+                };
+                Ok(DecoderOutput {
+                    loc,
+                    log_scale: None,
+                    zero_logits: None,
+                })
+            }
+        }
+    }
+
+    /// The variational decoder, if the weights are variational.
+    pub(crate) fn bayesian(&self) -> Option<&BayesianMlp> {
+        match self {
+            Decoder::Standard(_) => None,
+            Decoder::Bayesian(decoder) => Some(decoder),
         }
     }
 

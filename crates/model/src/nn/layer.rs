@@ -7,6 +7,7 @@ use candle_nn::VarBuilder;
 use candle_nn::init::Init;
 
 use crate::config::{Activation, Norm};
+use crate::nn::bayesian_decoder::DecoderDraw;
 use crate::noise::Noise;
 use crate::ops::batch_norm::batch_norm_train;
 use crate::ops::linear::WeightGradients;
@@ -164,11 +165,13 @@ impl Affine {
 
 /// What a training pass leaves besides its output: the batch-norm statistics of its rows
 /// ([`Moments`], in forward order) and its weights' gradients ([`WeightGradients`], filled by
-/// the backward pass).
+/// the backward pass); and what it is given: a Bayesian decoder's weights drawn once for the
+/// whole minibatch ([`DecoderDraw`]), when the decoder has them.
 #[derive(Default)]
 pub(crate) struct TrainingPass {
     pub(crate) moments: Vec<Moments>,
     pub(crate) weight_gradients: WeightGradients,
+    pub(crate) decoder_draw: Option<DecoderDraw>,
 }
 
 /// The column statistics of one training pass of a batch-norm layer: mean and biased

@@ -13,9 +13,10 @@
 //! - **Loss:** a shard's loss is the sum over its rows divided by the whole minibatch's row
 //!   count (or weight sum), so the shards' losses add up to the minibatch mean and their
 //!   gradients to its gradient (up to the order of float sums).
-//! - **Noise:** each shard draws its dropout masks, reparameterisation noise and (Bayesian
-//!   decoder) decoder weights from its own ChaCha stream, seeded by one draw of the training
-//!   stream per shard, in shard order.
+//! - **Noise:** each shard draws its dropout masks and reparameterisation noise from its own
+//!   ChaCha stream, seeded by one draw of the training stream per shard, in shard order. A
+//!   Bayesian decoder's weights are drawn once for the minibatch (as EVE and DeepSequence do)
+//!   from a stream seeded by the next draw, and shared by the shards ([`SharedDraw`]).
 //! - **Batch-norm:** each shard normalises with its own rows' statistics (as data-parallel
 //!   PyTorch does without `SyncBatchNorm`; "ghost batch-norm" of at most [`SHARD_ROWS`]
 //!   rows); the running statistics used for evaluation get the whole minibatch's mean and
@@ -34,12 +35,14 @@ use rayon::prelude::*;
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::minibatch::{Buffers, Minibatch};
+use crate::nn::bayesian_decoder::DecoderDraw;
 use crate::nn::layer::{Moments, TrainingPass};
 use crate::noise::Noise;
 use crate::ops::factored_gradient::FactoredGradient;
 use crate::train::library_weights::library_weights;
 use crate::train::loss::{kl_standard_normal, weighted_sum};
 use crate::train::reduce::GradientReduce;
+use crate::train::shared_draw::SharedDraw;
 use crate::vae::Vae;
 
 /// The most rows of a shard. Each shard pays for a full-size gradient of every weight
@@ -161,23 +164,39 @@ struct ShardStep {
     moments: Vec<Moments>,
 }
 
+/// What every shard of a step shares: the minibatch's loss divisor, the loss settings,
+/// whether weight gradients may stay factored, and the Bayesian decoder's draw.
+struct StepShared<'a> {
+    divisor: f64,
+    settings: &'a LossSettings<'a>,
+    keep_factored: bool,
+    decoder_draw: Option<&'a DecoderDraw>,
+}
+
 /// Forward and backward of one shard: `rows` (a part of the minibatch) assembled on this
-/// thread, their loss divided by the minibatch's `divisor`, noise from `seed`; weight
-/// gradients kept factored where `keep_factored` allows ([`WeightGradients::deliver`]).
+/// thread, their loss divided by the minibatch's divisor, noise from `seed`; weight
+/// gradients kept factored where allowed ([`WeightGradients::deliver`]).
 ///
 /// [`WeightGradients::deliver`]: crate::ops::linear::WeightGradients::deliver
 fn shard_step(
     vae: &Vae,
     data: &Dataset,
     rows: &[usize],
-    divisor: f64,
-    settings: &LossSettings,
+    shared: &StepShared,
     seed: u64,
-    keep_factored: bool,
 ) -> Result<ShardStep> {
+    let StepShared {
+        divisor,
+        settings,
+        keep_factored,
+        decoder_draw,
+    } = *shared;
     let shard = vae.assemble_from(data, rows, &mut Buffers::default(), settings.encoder_inputs)?;
     let mut noise = Noise::new(seed);
-    let mut pass = TrainingPass::default();
+    let mut pass = TrainingPass {
+        decoder_draw: decoder_draw.cloned(),
+        ..TrainingPass::default()
+    };
     let terms = terms(vae, &shard, settings, divisor, &mut noise, Some(&mut pass))?;
     let mut grads = terms.objective.backward()?;
     let factored = pass.weight_gradients.deliver(&mut grads, keep_factored)?;
@@ -209,17 +228,27 @@ pub(crate) fn step(
     let bounds = shard_bounds(rows.len(), vae.device.is_cpu());
     let keep_factored = settings.factored_gradients && bounds.len() == 1;
     let seeds: Vec<u64> = bounds.iter().map(|_| noise.rng().next_u64()).collect();
+    let shared = match vae.decoder.bayesian() {
+        Some(decoder) => Some(SharedDraw::new(
+            decoder,
+            &mut Noise::new(noise.rng().next_u64()),
+        )?),
+        None => None,
+    };
+    // the shards' gradients to sum: the trainable variables' and the shared draw's
+    let summed: Vec<Var> = match &shared {
+        Some(shared) => trainable.iter().chain(&shared.vars).cloned().collect(),
+        None => trainable.to_vec(),
+    };
     let divisor = data.divisor(rows);
+    let step_shared = StepShared {
+        divisor,
+        settings,
+        keep_factored,
+        decoder_draw: shared.as_ref().map(|shared| &shared.leaves),
+    };
     let run = |(&(start, end), &seed): (&(usize, usize), &u64)| {
-        shard_step(
-            vae,
-            data,
-            &rows[start..end],
-            divisor,
-            settings,
-            seed,
-            keep_factored,
-        )
+        shard_step(vae, data, &rows[start..end], &step_shared, seed)
     };
     let mut total: Option<Step> = None;
     let mut moments = Vec::with_capacity(bounds.len());
@@ -244,7 +273,7 @@ pub(crate) fn step(
                     divisor,
                 },
                 Some(mut total) => {
-                    reduce.accumulate(&mut total.grads, &shard.grads, trainable)?;
+                    reduce.accumulate(&mut total.grads, &shard.grads, &summed)?;
                     total.recon.push(shard.recon);
                     total.kl.push(shard.kl);
                     total
@@ -255,7 +284,10 @@ pub(crate) fn step(
     vae.update_batch_norm(&merge_moments(moments, &vae.device)?)?;
     let mut total =
         total.ok_or_else(|| crate::error::Error::Data("an empty minibatch".to_string()))?;
-    reduce.finish(&mut total.grads, trainable)?;
+    reduce.finish(&mut total.grads, &summed)?;
+    if let Some(shared) = shared {
+        shared.backward(&mut total.grads, trainable)?;
+    }
     Ok(total)
 }
 
