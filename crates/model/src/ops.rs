@@ -1,7 +1,8 @@
 //! Fused CPU kernels with their own backward passes (candle `CustomOp`s): the affine map
 //! (whose weight gradient can stay as its two factors for the optimiser to form in tiles),
 //! training-mode batch-norm, the binomial, categorical, negative-binomial and ZINB
-//! log-likelihoods of decoder logits, a variational weight's draw and KL, a given gradient fed
+//! log-likelihoods of decoder logits, a variational weight's draw and KL, DeepSequence's
+//! group-sparse scaling, a given gradient fed
 //! into a backward pass, and the special functions candle lacks; in the `cuda` build, CUDA
 //! kernels for the negative binomial likelihood and the AdamW step.
 
@@ -15,6 +16,7 @@ pub(crate) mod count_tables;
 pub(crate) mod cuda_kernels;
 pub(crate) mod factored_gradient;
 pub(crate) mod gradient_seed;
+pub(crate) mod group_scale;
 pub(crate) mod linear;
 pub(crate) mod negative_binomial;
 #[cfg(feature = "cuda")]

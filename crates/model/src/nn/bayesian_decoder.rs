@@ -18,6 +18,7 @@ use crate::likelihood::Likelihood;
 use crate::nn::bayesian::{BIAS_MEAN_INIT, BayesianLinear, GaussianParam};
 use crate::nn::layer::{activate, dropped};
 use crate::noise::Noise;
+use crate::ops::group_scale::scale_groups;
 use crate::ops::linear::linear;
 
 /// The variational decoder. Tensor names: `decoder.layers.{i}.{weight,bias}_{mean,log_var}`,
@@ -293,14 +294,9 @@ impl GroupSparsity {
     /// l multiplied by sigmoid(S[h mod (hidden / tiles), l]), S drawn from `noise`.
     fn apply(&self, weight: &Tensor, noise: Option<&mut Noise>) -> candle_core::Result<Tensor> {
         let scales = candle_nn::ops::sigmoid(&self.scales.draw(noise)?)?;
-        let (n_out, hidden) = weight.dims2()?;
-        let columns = scales.dim(1)?;
         // Repeated over the hidden units as DeepSequence's `T.tile(S, (n_patterns, 1))`.
         let tiled = Tensor::cat(&vec![&scales; self.settings.tiles], 0)?;
-        weight
-            .reshape((columns, n_out / columns, hidden))?
-            .broadcast_mul(&tiled.t()?.unsqueeze(1)?)?
-            .reshape((n_out, hidden))
+        scale_groups(weight, &tiled.t()?)
     }
 }
 
