@@ -156,7 +156,7 @@ mod tests {
             .reshape((n_out, hidden))?;
         assert_same_gradient(&fused, &reference, &weights, &weight)?;
         assert_same_gradient(&fused, &reference, &weights, &scales)?;
-        assert!(scale_groups(weight.as_tensor(), &scales.as_tensor()).is_err());
+        assert!(scale_groups(weight.as_tensor(), scales.as_tensor()).is_err());
         Ok(())
     }
 }
