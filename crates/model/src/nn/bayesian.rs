@@ -64,8 +64,9 @@ impl GaussianParam {
     }
 }
 
-/// y = x Wᵀ + b with variational W `[out, in]` and b `[out]`, initialised as EVE's
-/// `nn.Linear` means (U(±1/√in) weights, biases 0.1). Names `weight_mean`, `weight_log_var`,
+/// A layer y = x Wᵀ + b with variational W `[out, in]` and b `[out]` (drawn here, applied by
+/// the decoder to a draw shared by a minibatch), initialised as EVE's `nn.Linear` means
+/// (U(±1/√in) weights, biases 0.1). Names `weight_mean`, `weight_log_var`,
 /// `bias_mean`, `bias_log_var` under `vb`.
 pub(crate) struct BayesianLinear {
     weight: GaussianParam,
