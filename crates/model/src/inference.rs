@@ -286,9 +286,8 @@ impl Vae {
                     .standard_normal(1, latent, &self.device)?
                     .broadcast_as((rows, latent))?;
                 let z = reparameterise(&mean, &log_var, &epsilon)?;
-                let output =
-                    self.decoder
-                        .forward(&z, &batch.covariates(), None, Some(&mut noise))?;
+                // a point decoder (a Bayesian one took `elbo_weight_draws`): no noise
+                let output = self.decoder.forward(&z, &batch.covariates(), None, None)?;
                 let log_px = self.sample_log_px(&batch, &output, shrinkage, target.as_deref())?;
                 log_px_sum = Some(match log_px_sum {
                     None => log_px,

@@ -27,6 +27,8 @@
 //!
 //! On other devices (a GPU) a minibatch is one shard.
 
+use std::borrow::Cow;
+
 use candle_core::backprop::GradStore;
 use candle_core::{Device, Tensor, Var};
 use rand::RngCore;
@@ -236,9 +238,9 @@ pub(crate) fn step(
         None => None,
     };
     // the shards' gradients to sum: the trainable variables' and the shared draw's
-    let summed: Vec<Var> = match &shared {
-        Some(shared) => trainable.iter().chain(&shared.vars).cloned().collect(),
-        None => trainable.to_vec(),
+    let summed: Cow<[Var]> = match &shared {
+        Some(shared) => Cow::Owned(trainable.iter().chain(&shared.vars).cloned().collect()),
+        None => Cow::Borrowed(trainable),
     };
     let divisor = data.divisor(rows);
     let step_shared = StepShared {

@@ -148,7 +148,8 @@ impl<'a> Trainer<'a> {
         }
         let mut noise = Noise::new(config.seed);
         let (train_rows, validation_rows) = split_rows(n_rows, config, &mut noise);
-        if config.sampling == RowSampling::Weighted && data.divisor(&train_rows) <= 0.0 {
+        let n_eff = data.divisor(&train_rows);
+        if config.sampling == RowSampling::Weighted && n_eff <= 0.0 {
             return Err(Error::Data(
                 "every training row weighs 0 — nothing to draw minibatches from".to_string(),
             ));
@@ -187,7 +188,6 @@ impl<'a> Trainer<'a> {
             && config.grad_clip.is_none()
             && optimizer.fuse_l2(&vae.penalised(), config.l2);
         vae.train_config = Some(config.clone());
-        let n_eff = data.divisor(&train_rows);
         Ok(Self {
             vae,
             data,
